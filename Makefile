@@ -1,0 +1,106 @@
+# Sekisho - single build entry point.
+#
+#   make            build every binary, unit test and fuzz replay runner (build/)
+#   make SAN=1      the same with ASan+UBSan into build-san/
+#   make check      the whole test suite (tests/run.sh)
+#   make lint       layer rule, clang-format, cppcheck
+#   make fuzz       libFuzzer binaries (clang) into build-fuzz/
+#   make format     clang-format -i every source file
+#
+# Sources are discovered by wildcard so that adding a module or a test is
+# adding a file: src/{lib,proto,core}/*.c form libsekisho.a, every
+# src/proxy/*/*.c and src/master/*.c form `sekisho`, src/scand/*.c form
+# `sekisho-scand` (the only binary linked with libclamav), every
+# src/tools/<name>/*.c forms bin <name>, every tests/unit/*/test_*.c is one
+# cmocka binary and every fuzz/fuzz_*.c one replay runner and one fuzzer.
+
+CC      ?= cc
+SAN     ?= 0
+ifeq ($(SAN),1)
+B       := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT     := -O1
+else
+B       := build
+SANFLAGS :=
+OPT     := -O2
+endif
+
+CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wvla \
+           -Wformat=2 -Wno-format-nonliteral -fstack-protector-strong -Isrc \
+           -include dev/banned.h $(SANFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(SANFLAGS)
+LIBS    := -lpthread -lcares
+CLAMAV_CFLAGS := $(shell pkg-config --cflags libclamav 2>/dev/null)
+CLAMAV_LIBS   := $(shell pkg-config --libs libclamav 2>/dev/null || echo -lclamav)
+
+LIB_SRCS   := $(wildcard src/lib/*.c src/proto/*.c src/core/*.c)
+PROXY_SRCS := $(wildcard src/proxy/*/*.c src/master/*.c)
+SCAND_SRCS := $(wildcard src/scand/*.c)
+TOOLS      := $(notdir $(wildcard src/tools/*))
+UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
+FUZZ_SRCS  := $(wildcard fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIB_A      := $(B)/libsekisho.a
+BINS       := $(B)/bin/sekisho $(B)/bin/sekisho-scand $(addprefix $(B)/bin/,$(TOOLS))
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+REPLAY_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/replay_%,$(FUZZ_SRCS))
+
+.PHONY: all check lint fuzz format clean install
+all: $(BINS) $(UNIT_BINS) $(REPLAY_BINS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(if $(findstring src/scand/,$<),$(CLAMAV_CFLAGS)) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(call obj,$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/sekisho: $(call obj,$(PROXY_SRCS)) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/bin/sekisho-scand: $(call obj,$(SCAND_SRCS)) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLAMAV_LIBS) $(LIBS)
+
+.SECONDEXPANSION:
+$(B)/bin/%: $$(call obj,$$(wildcard src/tools/%/*.c)) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests link the library and cmocka; libwrap is linked for the
+# differential hosts.allow test (our matcher against hosts_ctl()).
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lwrap $(LIBS)
+
+$(B)/fuzz/replay_%: $(B)/obj/fuzz/%.o $(B)/obj/fuzz/replay.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# libFuzzer builds: clang only, separate tree.
+FUZZ_B := build-fuzz
+fuzz:
+	$(MAKE) B=$(FUZZ_B) CC=clang SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+	    $(patsubst fuzz/%.c,$(FUZZ_B)/fuzz/%,$(FUZZ_SRCS))
+$(FUZZ_B)/fuzz/fuzz_%: $(FUZZ_B)/obj/fuzz/fuzz_%.o $(FUZZ_B)/libsekisho.a
+	@mkdir -p $(dir $@)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+check: all
+	tests/run.sh
+
+lint:
+	dev/lint.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# check-layers - enforce the include layer rule of docs/architecture.md.
+#   lib      -> nothing of ours (only lib/)
+#   proto    -> lib/str, lib/buf, proto/
+#   core     -> lib/, proto/, core/
+#   proxy/X  -> lib/, proto/, core/, proxy/proxy_*.h and proxy/X/ (never a sibling)
+#   master   -> everything above
+#   scand    -> lib/, proto/, core/config*, scand/ (the only place for <clamav.h>)
+#   tools, admin -> lib/, core/, proto/, own folder
+set -u
+cd "$(dirname "$0")/.." || exit 2
+bad=0
+violation() { echo "layer violation: $1 includes \"$2\""; bad=1; }
+while IFS= read -r f; do
+    layer=${f#src/}; layer=${layer%%/*}
+    sub=$(echo "$f" | cut -d/ -f3)
+    while IFS= read -r inc; do
+        case "$layer" in
+        lib) [[ $inc == lib/* ]] || violation "$f" "$inc" ;;
+        proto) [[ $inc == lib/str.h || $inc == lib/buf.h || $inc == proto/* ]] || violation "$f" "$inc" ;;
+        core) [[ $inc == lib/* || $inc == proto/* || $inc == core/* ]] || violation "$f" "$inc" ;;
+        proxy) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || $inc == proxy/proxy_* || $inc == proxy/$sub/* ]] || violation "$f" "$inc" ;;
+        master) ;;
+        scand) [[ $inc == lib/* || $inc == proto/* || $inc == core/config* || $inc == scand/* ]] || violation "$f" "$inc" ;;
+        tools|admin) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || $inc == $layer/$sub/* ]] || violation "$f" "$inc" ;;
+        esac
+    done < <(sed -n 's/^#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+    if [[ $layer != scand ]] && grep -q '^#[[:space:]]*include[[:space:]]*<clamav.h>' "$f"; then
+        violation "$f" "<clamav.h>"
+    fi
+done < <(find src -name '*.[ch]' | sort)
+[ $bad -eq 0 ] && echo "layers: ok"
+exit $bad

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Integration test runner: discovers tests/integration/test_*.py and prints
+one line per test, "PASS <id>" or "FAIL <id>", for tests/run.sh to count.
+
+SEKISHO_BUILD names the build directory whose binaries are under test;
+SEKISHO_TEST_FILTER keeps only tests whose id contains the given word."""
+import os
+import sys
+import traceback
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+
+class LineResult(unittest.TestResult):
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        print("PASS %s" % test.id(), flush=True)
+
+    def _fail(self, test, err, kind):
+        print("FAIL %s (%s)" % (test.id(), kind), flush=True)
+        for line in "".join(traceback.format_exception(*err)).splitlines()[-25:]:
+            print("    " + line, flush=True)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._fail(test, err, "failure")
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._fail(test, err, "error")
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        print("skip %s: %s" % (test.id(), reason), flush=True)
+
+
+def flatten(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from flatten(t)
+        else:
+            yield t
+
+
+def main():
+    loader = unittest.TestLoader()
+    suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
+    word = os.environ.get("SEKISHO_TEST_FILTER", "")
+    tests = [t for t in flatten(suite) if word in t.id()]
+    result = LineResult()
+    unittest.TestSuite(tests).run(result)
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

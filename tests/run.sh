@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# run.sh - the whole test suite: lint, unit, fuzz replay and short fuzzing,
+# integration; then unit and integration again under ASan+UBSan.
+# Ends with the line "N passed, N failed"; exit status 0 only if none failed.
+#
+#   tests/run.sh              everything
+#   tests/run.sh --no-san     skip the sanitizer pass
+#   tests/run.sh --only unit|fuzz|integration|lint   one stage (normal build)
+#   SEKISHO_TEST_FILTER=word  only integration tests whose id contains word
+set -u
+cd "$(dirname "$0")/.." || exit 2
+JOBS=$(nproc 2>/dev/null || echo 2)
+SAN=1 ONLY=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --no-san) SAN=0 ;;
+    --only) ONLY=$2; shift ;;
+    *) echo "usage: $0 [--no-san] [--only stage]" >&2; exit 2 ;;
+    esac
+    shift
+done
+PASSED=0 FAILED=0
+FAILURES=()
+ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+not_ok() { FAILED=$((FAILED + 1)); FAILURES+=("$1"); echo "not ok - $1"; }
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+
+# run_unit BUILD_DIR LABEL: every cmocka binary, one result per test case (TAP).
+run_unit() {
+    local b=$1 label=$2 t out
+    for t in "$b"/tests/*/test_*; do
+        [ -x "$t" ] || continue
+        out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout 300 "$t" 2>&1)
+        local rc=$? n=0
+        while IFS= read -r line; do
+            case "$line" in
+            "ok "*) ok "$label $(basename "$t"): ${line#ok * - }"; n=$((n + 1)) ;;
+            "not ok "*) not_ok "$label $(basename "$t"): ${line#not ok * - }"; n=$((n + 1)); echo "$out" | sed 's/^/    /' | tail -20 ;;
+            esac
+        done <<<"$out"
+        if [ $n -eq 0 ] || { [ $rc -ne 0 ] && ! grep -q '^not ok' <<<"$out"; }; then
+            not_ok "$label $(basename "$t") (exit $rc)"
+            echo "$out" | tail -20 | sed 's/^/    /'
+        fi
+    done
+}
+
+# run_integration BUILD_DIR LABEL
+run_integration() {
+    local b=$1 label=$2 line
+    while IFS= read -r line; do
+        case "$line" in
+        "PASS "*) ok "$label ${line#PASS }" ;;
+        "FAIL "*) not_ok "$label ${line#FAIL }" ;;
+        *) echo "    $line" ;;
+        esac
+    done < <(SEKISHO_BUILD="$PWD/$b" timeout 1800 python3 tests/integration/run.py 2>&1)
+}
+
+if want lint; then
+    if dev/check-layers.sh >/tmp/sekisho-layers.$$ 2>&1; then ok "lint: layer rule"; else not_ok "lint: layer rule"; cat /tmp/sekisho-layers.$$; fi
+    bad=$(git ls-files '*.c' '*.h' | while read -r f; do [ -f "$f" ] && ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1 && echo "$f"; done)
+    if [ -z "$bad" ]; then ok "lint: clang-format"; else not_ok "lint: clang-format"; echo "$bad" | sed 's/^/    /'; fi
+    if cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+        --inline-suppr --suppress=missingIncludeSystem -D__GNUC__ -Isrc src fuzz tests/unit \
+        >/tmp/sekisho-cppcheck.$$ 2>&1; then ok "lint: cppcheck"; else not_ok "lint: cppcheck"; sed 's/^/    /' /tmp/sekisho-cppcheck.$$ | head -40; fi
+    rm -f /tmp/sekisho-layers.$$ /tmp/sekisho-cppcheck.$$
+fi
+
+if ! make -s -j"$JOBS" >/tmp/sekisho-build.$$ 2>&1; then
+    not_ok "build"; tail -40 /tmp/sekisho-build.$$
+    echo "$PASSED passed, $FAILED failed"; exit 1
+fi
+ok "build"
+rm -f /tmp/sekisho-build.$$
+
+want unit && run_unit build unit
+
+if want fuzz; then
+    for r in build/fuzz/replay_fuzz_*; do
+        [ -x "$r" ] || continue
+        name=${r##*/replay_fuzz_}
+        if [ -d "fuzz/corpus/$name" ] && out=$(timeout 300 "$r" "fuzz/corpus/$name" 2>&1); then
+            ok "fuzz replay $name: $out"
+        else
+            not_ok "fuzz replay $name"; echo "${out:-no corpus fuzz/corpus/$name}" | tail -20 | sed 's/^/    /'
+        fi
+    done
+    if command -v clang >/dev/null && make -s -j"$JOBS" fuzz >/tmp/sekisho-fuzzbuild.$$ 2>&1; then
+        for f in build-fuzz/fuzz/fuzz_*; do
+            [ -x "$f" ] || continue
+            name=${f##*/fuzz_}
+            work=$(mktemp -d)
+            cp -r "fuzz/corpus/$name/." "$work/" 2>/dev/null
+            dict=(); [ -f "fuzz/dict/$name.dict" ] && dict=(-dict="fuzz/dict/$name.dict")
+            if timeout 120 "$f" -max_total_time="${SEKISHO_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 \
+                -artifact_prefix="$work/" "${dict[@]}" "$work" >"$work.log" 2>&1; then
+                ok "fuzz $name: $(grep -o 'stat::number_of_executed_units: [0-9]*\|Done [0-9]* runs' "$work.log" | tail -1)"
+            else
+                not_ok "fuzz $name"; tail -30 "$work.log" | sed 's/^/    /'
+                ls "$work"/crash-* "$work"/leak-* 2>/dev/null | sed 's/^/    artifact: /'
+            fi
+            rm -rf "$work" "$work.log"
+        done
+    else
+        not_ok "fuzz build"; tail -20 /tmp/sekisho-fuzzbuild.$$ 2>/dev/null
+    fi
+    rm -f /tmp/sekisho-fuzzbuild.$$
+fi
+
+want integration && run_integration build integration
+
+if [ $SAN -eq 1 ] && [ -z "$ONLY" ]; then
+    if make -s -j"$JOBS" SAN=1 >/tmp/sekisho-sanbuild.$$ 2>&1; then
+        ok "build asan+ubsan"
+        export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+        run_unit build-san asan
+        run_integration build-san asan
+    else
+        not_ok "build asan+ubsan"; tail -40 /tmp/sekisho-sanbuild.$$
+    fi
+    rm -f /tmp/sekisho-sanbuild.$$
+fi
+
+if [ $FAILED -gt 0 ]; then
+    echo "failures:"; printf '  %s\n' "${FAILURES[@]}"
+fi
+echo "$PASSED passed, $FAILED failed"
+[ $FAILED -eq 0 ]
