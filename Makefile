@@ -35,7 +35,7 @@ CLAMAV_CFLAGS := $(shell pkg-config --cflags libclamav 2>/dev/null)
 CLAMAV_LIBS   := $(shell pkg-config --libs libclamav 2>/dev/null || echo -lclamav)
 
 LIB_SRCS   := $(wildcard src/lib/*.c src/proto/*.c src/core/*.c)
-PROXY_SRCS := $(wildcard src/proxy/*/*.c src/master/*.c)
+PROXY_SRCS := $(wildcard src/proxy/*.c src/proxy/*/*.c src/master/*.c)
 SCAND_SRCS := $(wildcard src/scand/*.c)
 TOOLS      := $(notdir $(wildcard src/tools/*))
 UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)

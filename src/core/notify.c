@@ -1,0 +1,391 @@
+/* notify - administrator notification mails (SCAN-13, LOG-E3..E5). */
+#include "core/notify.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/sock.h"
+#include "proto/template_parse.h"
+
+#define NOTIFY_MESSAGE_MAX 65536
+#define NOTIFY_REPLY_MAX   4096
+#define NOTIFY_STEP_MS     60000 /* each SMTP step must answer within this */
+#define NOTIFY_ADDR_MAX    256
+
+enum notify_stage {
+    NOTIFY_GREETING = 0,
+    NOTIFY_HELO,
+    NOTIFY_MAIL,
+    NOTIFY_RCPT,
+    NOTIFY_DATA,
+    NOTIFY_DATA_END,
+    NOTIFY_QUIT,
+};
+
+/* The stage names of LOG-E5. */
+static const char *notify_stage_name(enum notify_stage st)
+{
+    static const char *const names[] = {"GREETING", "HELO",     "MAIL FROM", "RCPT TO",
+                                        "DATA",     "DATA END", "QUIT"};
+    return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "STAGE_???";
+}
+
+struct notify_mail {
+    struct ev_loop *loop;
+    struct svclog_ctx log;
+    char mx_host[256];
+    uint16_t mx_port;
+    char helo[256];
+    char from[NOTIFY_ADDR_MAX];
+    char (*rcpts)[NOTIFY_ADDR_MAX];
+    size_t nrcpts;
+    size_t rcpt_next;
+    struct buf msg;   /* the message, dot-stuffed, ending CRLF.CRLF */
+    struct buf out;   /* the command or data being written */
+    struct buf reply; /* reply bytes being read */
+    enum notify_stage stage;
+    int fd;
+    struct ev_io io;
+    struct ev_timer timer;
+    struct dns_query *dnsq;
+    notify_done_fn *done;
+    void *done_arg;
+};
+
+static void mail_free(void *arg)
+{
+    struct notify_mail *m = arg;
+    buf_fini(&m->msg);
+    buf_fini(&m->out);
+    buf_fini(&m->reply);
+    free(m->rcpts);
+    free(m);
+}
+
+static void finish(struct notify_mail *m)
+{
+    if (m->dnsq)
+        dns_cancel(m->dnsq);
+    ev_timer_stop(m->loop, &m->timer);
+    if (m->fd >= 0) {
+        ev_io_stop(m->loop, &m->io);
+        close(m->fd);
+        m->fd = -1;
+    }
+    notify_done_fn *done = m->done;
+    void *arg = m->done_arg;
+    if (ev_defer(m->loop, mail_free, m) < 0)
+        mail_free(m);
+    done(arg);
+}
+
+static void smtp_error(struct notify_mail *m, int err)
+{
+    char buf[NOTIFY_REPLY_MAX + 1];
+    size_t n = buf_len(&m->reply);
+    while (n > 0 && (m->reply.data[m->reply.rpos + n - 1] == '\n' ||
+                     m->reply.data[m->reply.rpos + n - 1] == '\r'))
+        n--;
+    str_copy_view(buf, sizeof(buf), str_make(buf_rptr(&m->reply), n));
+    for (char *p = buf; *p; p++)
+        if (*p == '\r' || *p == '\n')
+            *p = ' ';
+    if (err)
+        svclog_error_errno(&m->log, err, "notify_admin:smtp error:%s: buf=[%s] ",
+                           notify_stage_name(m->stage), buf);
+    else
+        svclog_error(&m->log, "notify_admin:smtp error:%s: buf=[%s]", notify_stage_name(m->stage),
+                     buf);
+    finish(m);
+}
+
+static bool queue_command(struct notify_mail *m, const char *fmt, const char *arg)
+{
+    buf_reset(&m->out);
+    return buf_printf(&m->out, fmt, arg);
+}
+
+/* next_command - after a good reply to the current stage, queue the next. */
+static void next_command(struct notify_mail *m)
+{
+    bool ok = true;
+    switch (m->stage) {
+    case NOTIFY_GREETING:
+        m->stage = NOTIFY_HELO;
+        ok = queue_command(m, "HELO %s\r\n", m->helo);
+        break;
+    case NOTIFY_HELO:
+        m->stage = NOTIFY_MAIL;
+        ok = queue_command(m, "MAIL FROM:<%s>\r\n", m->from);
+        break;
+    case NOTIFY_MAIL:
+    case NOTIFY_RCPT:
+        if (m->rcpt_next < m->nrcpts) {
+            m->stage = NOTIFY_RCPT;
+            ok = queue_command(m, "RCPT TO:<%s>\r\n", m->rcpts[m->rcpt_next++]);
+        } else {
+            m->stage = NOTIFY_DATA;
+            ok = queue_command(m, "%s", "DATA\r\n");
+        }
+        break;
+    case NOTIFY_DATA:
+        m->stage = NOTIFY_DATA_END;
+        buf_fini(&m->out);
+        m->out = m->msg; /* hand the message storage over */
+        buf_init(&m->msg, NULL, 0);
+        break;
+    case NOTIFY_DATA_END:
+        m->stage = NOTIFY_QUIT;
+        buf_alloc_storage(&m->out, 512);
+        ok = queue_command(m, "%s", "QUIT\r\n");
+        break;
+    case NOTIFY_QUIT:
+        finish(m);
+        return;
+    }
+    if (!ok) {
+        smtp_error(m, ENOSPC);
+        return;
+    }
+    buf_reset(&m->reply);
+    ev_io_set(m->loop, &m->io, EV_WRITE);
+    ev_timer_start(m->loop, &m->timer, NOTIFY_STEP_MS);
+}
+
+static int expected_ok(enum notify_stage st, int code)
+{
+    switch (st) {
+    case NOTIFY_GREETING:
+        return code == 220;
+    case NOTIFY_RCPT:
+        return code == 250 || code == 251;
+    case NOTIFY_DATA:
+        return code == 354;
+    case NOTIFY_QUIT:
+        return code == 221 || code == 250;
+    default:
+        return code == 250;
+    }
+}
+
+/* reply_complete - a reply is complete at a line "ddd " (RFC 5321 4.2.1). */
+static int reply_complete(const struct buf *r, int *code)
+{
+    const char *p = buf_rptr(r), *end = p + buf_len(r);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return 0;
+        if (nl - p >= 3 && p[0] >= '1' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' &&
+            p[2] >= '0' && p[2] <= '9' && (nl - p == 3 || p[3] != '-')) {
+            *code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+            return 1;
+        }
+        p = nl + 1;
+    }
+    return 0;
+}
+
+static void on_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+{
+    (void)loop;
+    (void)events;
+    struct notify_mail *m = io->data;
+    if (m->io.events & EV_WRITE) {
+        if (m->stage == NOTIFY_GREETING && buf_len(&m->out) == 0) {
+            int err = sock_connect_result(m->fd);
+            if (err) {
+                svclog_error_errno(&m->log, err,
+                                   "notify_admin:cannot connect to admin mail server[%s:%u] ",
+                                   m->mx_host, m->mx_port);
+                finish(m);
+                return;
+            }
+            ev_io_set(m->loop, &m->io, EV_READ);
+            return;
+        }
+        while (buf_len(&m->out) > 0) {
+            ssize_t n = send(m->fd, buf_rptr(&m->out), buf_len(&m->out), MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                    return;
+                smtp_error(m, errno);
+                return;
+            }
+            buf_consume(&m->out, (size_t)n);
+            ev_timer_start(m->loop, &m->timer, NOTIFY_STEP_MS);
+        }
+        ev_io_set(m->loop, &m->io, EV_READ);
+        return;
+    }
+    if (buf_space(&m->reply) == 0) {
+        smtp_error(m, EMSGSIZE);
+        return;
+    }
+    ssize_t n = recv(m->fd, buf_wptr(&m->reply), buf_space(&m->reply), 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        smtp_error(m, n < 0 ? errno : ECONNRESET);
+        return;
+    }
+    buf_produce(&m->reply, (size_t)n);
+    int code = 0;
+    if (!reply_complete(&m->reply, &code))
+        return;
+    if (!expected_ok(m->stage, code)) {
+        smtp_error(m, 0);
+        return;
+    }
+    next_command(m);
+}
+
+static void on_timeout(struct ev_loop *loop, struct ev_timer *t)
+{
+    (void)loop;
+    struct notify_mail *m = t->data;
+    smtp_error(m, ETIMEDOUT);
+}
+
+static void on_resolved(void *arg, int status, const char *errtext, const struct dns_result *res)
+{
+    struct notify_mail *m = arg;
+    m->dnsq = NULL;
+    if (status != 0 || !res || res->n == 0) {
+        svclog_error(&m->log, "notify_admin:gethostbyname error:admin_mx_host=[%s] hstrerror=[%s]",
+                     m->mx_host, errtext && *errtext ? errtext : "Unknown host");
+        finish(m);
+        return;
+    }
+    m->fd = sock_connect_start((const struct sockaddr *)&res->addr[0], res->len[0]);
+    if (m->fd < 0) {
+        svclog_error_errno(&m->log, errno,
+                           "notify_admin:cannot connect to admin mail server[%s:%u] ", m->mx_host,
+                           m->mx_port);
+        finish(m);
+        return;
+    }
+    ev_io_init(&m->io, m->fd, on_io, m);
+    ev_io_set(m->loop, &m->io, EV_WRITE);
+    ev_timer_start(m->loop, &m->timer, NOTIFY_STEP_MS);
+}
+
+/* append_crlf_lines - copy text with every line ending made CRLF and
+ * lines starting with '.' dot-stuffed (RFC 5321 4.5.2). */
+static bool append_crlf_lines(struct buf *out, struct str text)
+{
+    size_t i = 0;
+    while (i < text.len) {
+        const char *nl = memchr(text.ptr + i, '\n', text.len - i);
+        size_t end = nl ? (size_t)(nl - text.ptr) : text.len;
+        size_t len = end - i;
+        if (len > 0 && text.ptr[i + len - 1] == '\r')
+            len--;
+        if (len > 0 && text.ptr[i] == '.' && !buf_append(out, ".", 1))
+            return false;
+        if (!buf_append(out, text.ptr + i, len) || !buf_append(out, "\r\n", 2))
+            return false;
+        i = nl ? end + 1 : text.len;
+    }
+    return true;
+}
+
+bool notify_build_message(struct buf *out, const struct config *cfg, struct str rendered,
+                          char *from, size_t from_cap, long now)
+{
+    struct str header, body;
+    template_parse_split_mail(rendered, &header, &body);
+    struct str addr = template_parse_mail_from(header);
+    if (addr.len == 0 && cfg->admin_mailaddr.count > 0)
+        addr = cfg->admin_mailaddr.items[0];
+    if (addr.len == 0 || addr.len >= from_cap)
+        return false;
+    str_copy_view(from, from_cap, addr);
+    char hmem[16384];
+    struct buf h;
+    buf_init(&h, hmem, sizeof(hmem));
+    if (template_parse_encode_header(header, &h) != TEMPLATE_PARSE_DONE)
+        return false;
+    struct str enc = buf_view(&h), v;
+    bool ok = append_crlf_lines(out, enc);
+    if (ok && !template_parse_header_find(enc, "From", &v))
+        ok = buf_printf(out, "From: %s\r\n", from);
+    if (ok && !template_parse_header_find(enc, "To", &v)) {
+        ok = buf_append_cstr(out, "To: ");
+        for (size_t i = 0; ok && i < cfg->admin_mailaddr.count; i++)
+            ok = (i == 0 || buf_append(out, ", ", 2)) &&
+                 buf_append_str(out, cfg->admin_mailaddr.items[i]);
+        ok = ok && buf_append(out, "\r\n", 2);
+    }
+    if (ok && !template_parse_header_find(enc, "Date", &v)) {
+        char date[64];
+        time_t t = (time_t)now;
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+        ok = buf_printf(out, "Date: %s\r\n", date);
+    }
+    if (ok && !template_parse_header_find(enc, "MIME-Version", &v))
+        ok = buf_append_cstr(out, "MIME-Version: 1.0\r\n");
+    if (ok && !template_parse_header_find(enc, "Content-Type", &v))
+        ok = buf_append_cstr(out, "Content-Type: text/plain; charset=UTF-8\r\n"
+                                  "Content-Transfer-Encoding: 8bit\r\n");
+    ok = ok && buf_printf(out, "X-Admin-Notification-Id: %" PRIu64 "\r\n\r\n",
+                          (uint64_t)cfg->admin_notification_id);
+    ok = ok && append_crlf_lines(out, body) && buf_append_cstr(out, ".\r\n");
+    return ok;
+}
+
+void notify_admin_send(struct ev_loop *loop, struct dns *dns, const struct config *cfg,
+                       const char *helo_host, struct str rendered, const struct svclog_ctx *log,
+                       notify_done_fn *done, void *arg)
+{
+    struct notify_mail *m = calloc(1, sizeof(*m));
+    if (!m || buf_alloc_storage(&m->msg, NOTIFY_MESSAGE_MAX) < 0 ||
+        buf_alloc_storage(&m->out, 512) < 0 || buf_alloc_storage(&m->reply, NOTIFY_REPLY_MAX) < 0 ||
+        !(m->rcpts = calloc(cfg->admin_mailaddr.count ? cfg->admin_mailaddr.count : 1,
+                            sizeof(*m->rcpts)))) {
+        if (m)
+            mail_free(m);
+        done(arg);
+        return;
+    }
+    m->loop = loop;
+    m->fd = -1;
+    m->done = done;
+    m->done_arg = arg;
+    if (log)
+        m->log = *log;
+    str_copy(m->mx_host, sizeof(m->mx_host), cfg->admin_mx_host);
+    m->mx_port = (uint16_t)cfg->admin_mx_port;
+    m->log.server_host = NULL; /* the session's strings may not outlive us */
+    m->log.server_ip = NULL;
+    m->log.client_ip = NULL;
+    m->log.client_host = NULL;
+    str_copy(m->helo, sizeof(m->helo), helo_host);
+    for (size_t i = 0; i < cfg->admin_mailaddr.count; i++) {
+        struct str a = cfg->admin_mailaddr.items[i];
+        if (a.len == 0 || a.len >= NOTIFY_ADDR_MAX)
+            continue;
+        str_copy_view(m->rcpts[m->nrcpts++], NOTIFY_ADDR_MAX, a);
+    }
+    ev_timer_init(&m->timer, on_timeout, m);
+    if (m->nrcpts == 0 ||
+        !notify_build_message(&m->msg, cfg, rendered, m->from, sizeof(m->from), time(NULL))) {
+        svclog_error(&m->log, "notify_admin: cannot build the notification (no address, or "
+                              "template_admin.txt too large)");
+        mail_free(m);
+        done(arg);
+        return;
+    }
+    m->stage = NOTIFY_GREETING;
+    ev_timer_start(loop, &m->timer, NOTIFY_STEP_MS);
+    m->dnsq = dns_lookup(dns, m->mx_host, m->mx_port, true, on_resolved, m);
+}

@@ -1,0 +1,273 @@
+/* dns - asynchronous name resolution (c-ares driven by the ev loop). */
+#include "lib/dns.h"
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dns_watch {
+    struct ev_io io;
+    struct dns *dns;
+    struct dns_watch *next;
+};
+
+struct dns {
+    struct ev_loop *loop;
+    ares_channel channel;
+    struct ev_timer timer;
+    struct dns_watch *watches;
+};
+
+struct dns_query {
+    struct dns *dns;
+    dns_lookup_fn *lookup_cb;
+    dns_reverse_fn *reverse_cb;
+    void *arg;
+    uint16_t port;
+    bool ipv6;
+    bool cancelled;
+    bool starting; /* inside dns_lookup/dns_reverse: the callback may run now */
+    bool done;     /* completed while starting: the starter frees q */
+};
+
+/* finish - free q, unless its starter is still on the stack. */
+static void finish(struct dns_query *q)
+{
+    if (q->starting)
+        q->done = true;
+    else
+        free(q);
+}
+
+/* started - what dns_lookup/dns_reverse return: NULL when the query
+ * already completed synchronously (its callback has run). */
+static struct dns_query *started(struct dns_query *q)
+{
+    q->starting = false;
+    if (q->done) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+static void dns_schedule_timer(struct dns *dns)
+{
+    struct timeval tv, *tvp = ares_timeout(dns->channel, NULL, &tv);
+    if (!tvp) {
+        ev_timer_stop(dns->loop, &dns->timer);
+        return;
+    }
+    uint64_t ms = (uint64_t)tvp->tv_sec * 1000u + (uint64_t)tvp->tv_usec / 1000u;
+    ev_timer_start(dns->loop, &dns->timer, ms ? ms : 1);
+}
+
+static void dns_on_timer(struct ev_loop *loop, struct ev_timer *t)
+{
+    (void)loop;
+    struct dns *dns = t->data;
+    ares_process_fd(dns->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    dns_schedule_timer(dns);
+}
+
+static void dns_on_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+{
+    (void)loop;
+    struct dns_watch *w = io->data;
+    struct dns *dns = w->dns;
+    int fd = io->fd;
+    ares_socket_t r = (events & (EV_READ | EV_ERROR | EV_HUP)) ? fd : ARES_SOCKET_BAD;
+    ares_socket_t wr = (events & EV_WRITE) ? fd : ARES_SOCKET_BAD;
+    ares_process_fd(dns->channel, r, wr);
+    dns_schedule_timer(dns);
+}
+
+static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+    struct dns *dns = data;
+    struct dns_watch **pp = &dns->watches, *w;
+    while ((w = *pp) != NULL && w->io.fd != fd)
+        pp = &w->next;
+    if (!readable && !writable) {
+        if (w) {
+            ev_io_stop(dns->loop, &w->io);
+            *pp = w->next;
+            /* An event for this watcher may still be pending in the batch. */
+            if (ev_defer(dns->loop, free, w) < 0)
+                free(w);
+        }
+        return;
+    }
+    if (!w) {
+        w = calloc(1, sizeof(*w));
+        if (!w)
+            return; /* c-ares times the query out */
+        w->dns = dns;
+        ev_io_init(&w->io, fd, dns_on_io, w);
+        w->next = dns->watches;
+        dns->watches = w;
+    }
+    ev_io_set(dns->loop, &w->io, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
+}
+
+struct dns *dns_new(struct ev_loop *loop)
+{
+    static bool library_ready;
+    if (!library_ready) {
+        if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+            return NULL;
+        library_ready = true;
+    }
+    struct dns *dns = calloc(1, sizeof(*dns));
+    if (!dns)
+        return NULL;
+    dns->loop = loop;
+    ev_timer_init(&dns->timer, dns_on_timer, dns);
+    struct ares_options opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.sock_state_cb = dns_sock_state;
+    opts.sock_state_cb_data = dns;
+    opts.timeout = 2000; /* ms per try */
+    opts.tries = 2;
+    if (ares_init_options(&dns->channel, &opts,
+                          ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES) !=
+        ARES_SUCCESS) {
+        free(dns);
+        return NULL;
+    }
+    return dns;
+}
+
+void dns_free(struct dns *dns)
+{
+    if (!dns)
+        return;
+    ares_destroy(dns->channel); /* runs pending callbacks with ARES_EDESTRUCTION */
+    ev_timer_stop(dns->loop, &dns->timer);
+    while (dns->watches) {
+        struct dns_watch *w = dns->watches;
+        dns->watches = w->next;
+        ev_io_stop(dns->loop, &w->io);
+        free(w);
+    }
+    free(dns);
+}
+
+static const char *dns_errtext(int status)
+{
+    switch (status) {
+    case ARES_ENOTFOUND:
+        return "Unknown host";
+    case ARES_ENODATA:
+        return "No address associated with name";
+    case ARES_ETIMEOUT:
+    case ARES_ECONNREFUSED:
+    case ARES_ESERVFAIL:
+        return "Host name lookup failure";
+    default:
+        return "Unknown server error";
+    }
+}
+
+static void add_nodes(struct dns_result *res, const struct ares_addrinfo *ai, int family,
+                      uint16_t port)
+{
+    for (const struct ares_addrinfo_node *n = ai->nodes; n && res->n < DNS_MAX_ADDRS;
+         n = n->ai_next) {
+        if (n->ai_family != family || n->ai_addrlen > sizeof(res->addr[0]))
+            continue;
+        memcpy(&res->addr[res->n], n->ai_addr, n->ai_addrlen);
+        if (family == AF_INET)
+            ((struct sockaddr_in *)&res->addr[res->n])->sin_port = htons(port);
+        else
+            ((struct sockaddr_in6 *)&res->addr[res->n])->sin6_port = htons(port);
+        res->len[res->n++] = n->ai_addrlen;
+    }
+}
+
+static void dns_on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
+{
+    (void)timeouts;
+    struct dns_query *q = arg;
+    struct dns_result res;
+    res.n = 0;
+    if (status == ARES_SUCCESS && ai) {
+        add_nodes(&res, ai, AF_INET, q->port);
+        if (q->ipv6)
+            add_nodes(&res, ai, AF_INET6, q->port);
+        if (res.n == 0)
+            status = ARES_ENODATA;
+    }
+    if (ai)
+        ares_freeaddrinfo(ai);
+    if (!q->cancelled && status != ARES_EDESTRUCTION)
+        q->lookup_cb(q->arg, status == ARES_SUCCESS ? 0 : status,
+                     status == ARES_SUCCESS ? "" : dns_errtext(status), &res);
+    finish(q);
+}
+
+struct dns_query *dns_lookup(struct dns *dns, const char *host, uint16_t port, bool ipv6,
+                             dns_lookup_fn *cb, void *arg)
+{
+    struct dns_query *q = calloc(1, sizeof(*q));
+    if (!q) {
+        cb(arg, ARES_ENOMEM, dns_errtext(ARES_ENOMEM), NULL);
+        return NULL;
+    }
+    q->dns = dns;
+    q->lookup_cb = cb;
+    q->arg = arg;
+    q->port = port;
+    q->ipv6 = ipv6;
+    struct ares_addrinfo_hints hints;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = ipv6 ? AF_UNSPEC : AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    q->starting = true;
+    ares_getaddrinfo(dns->channel, host, NULL, &hints, dns_on_addrinfo, q);
+    dns_schedule_timer(dns);
+    return started(q);
+}
+
+static void dns_on_hostent(void *arg, int status, int timeouts, struct hostent *he)
+{
+    (void)timeouts;
+    struct dns_query *q = arg;
+    if (!q->cancelled && status != ARES_EDESTRUCTION)
+        q->reverse_cb(q->arg, status == ARES_SUCCESS && he ? he->h_name : NULL);
+    finish(q);
+}
+
+struct dns_query *dns_reverse(struct dns *dns, const struct sockaddr *sa, dns_reverse_fn *cb,
+                              void *arg)
+{
+    struct dns_query *q = calloc(1, sizeof(*q));
+    if (!q) {
+        cb(arg, NULL);
+        return NULL;
+    }
+    q->dns = dns;
+    q->reverse_cb = cb;
+    q->arg = arg;
+    q->starting = true;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+        ares_gethostbyaddr(dns->channel, &sin->sin_addr, sizeof(sin->sin_addr), AF_INET,
+                           dns_on_hostent, q);
+    } else {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+        ares_gethostbyaddr(dns->channel, &sin6->sin6_addr, sizeof(sin6->sin6_addr), AF_INET6,
+                           dns_on_hostent, q);
+    }
+    dns_schedule_timer(dns);
+    return started(q);
+}
+
+void dns_cancel(struct dns_query *q)
+{
+    if (q)
+        q->cancelled = true;
+}

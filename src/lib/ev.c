@@ -1,0 +1,253 @@
+/* ev - a small epoll event loop with timers (binary min-heap). */
+#include "lib/ev.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EV_BATCH 256
+
+struct ev_loop {
+    int epfd;
+    bool stop;
+    uint64_t now_ms;
+    struct ev_timer **heap;
+    size_t heap_len;
+    size_t heap_cap;
+    struct ev_deferred {
+        ev_defer_fn *fn;
+        void *data;
+    } *deferred;
+    size_t deferred_len;
+    size_t deferred_cap;
+};
+
+uint64_t ev_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct ev_loop *ev_loop_new(void)
+{
+    struct ev_loop *loop = calloc(1, sizeof(*loop));
+    if (!loop)
+        return NULL;
+    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (loop->epfd < 0) {
+        free(loop);
+        return NULL;
+    }
+    loop->now_ms = ev_clock_ms();
+    return loop;
+}
+
+void ev_loop_free(struct ev_loop *loop)
+{
+    if (!loop)
+        return;
+    close(loop->epfd);
+    free(loop->heap);
+    free(loop->deferred);
+    free(loop);
+}
+
+void ev_io_init(struct ev_io *io, int fd, ev_io_fn *cb, void *data)
+{
+    io->fd = fd;
+    io->events = 0;
+    io->active = false;
+    io->exclusive = false;
+    io->cb = cb;
+    io->data = data;
+}
+
+int ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+{
+    if (io->active && io->events == events)
+        return 0;
+    struct epoll_event ee = {.events = events, .data.ptr = io};
+    if (io->exclusive)
+        ee.events |= EPOLLEXCLUSIVE;
+    int op = io->active ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (io->active && io->exclusive) {
+        /* EPOLLEXCLUSIVE watchers cannot be modified: re-add them. */
+        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+        op = EPOLL_CTL_ADD;
+    }
+    if (epoll_ctl(loop->epfd, op, io->fd, &ee) < 0)
+        return -1;
+    io->active = true;
+    io->events = events;
+    return 0;
+}
+
+void ev_io_stop(struct ev_loop *loop, struct ev_io *io)
+{
+    if (!io->active)
+        return;
+    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+    io->active = false;
+    io->events = 0;
+}
+
+/* --- timers: binary min-heap ordered by when_ms --- */
+
+static void heap_swap(struct ev_loop *loop, size_t a, size_t b)
+{
+    struct ev_timer *t = loop->heap[a];
+    loop->heap[a] = loop->heap[b];
+    loop->heap[b] = t;
+    loop->heap[a]->heap_idx = a;
+    loop->heap[b]->heap_idx = b;
+}
+
+static void heap_up(struct ev_loop *loop, size_t i)
+{
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (loop->heap[parent]->when_ms <= loop->heap[i]->when_ms)
+            break;
+        heap_swap(loop, parent, i);
+        i = parent;
+    }
+}
+
+static void heap_down(struct ev_loop *loop, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < loop->heap_len && loop->heap[l]->when_ms < loop->heap[m]->when_ms)
+            m = l;
+        if (r < loop->heap_len && loop->heap[r]->when_ms < loop->heap[m]->when_ms)
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(loop, i, m);
+        i = m;
+    }
+}
+
+void ev_timer_init(struct ev_timer *t, ev_timer_fn *cb, void *data)
+{
+    t->when_ms = 0;
+    t->heap_idx = SIZE_MAX;
+    t->cb = cb;
+    t->data = data;
+}
+
+bool ev_timer_active(const struct ev_timer *t)
+{
+    return t->heap_idx != SIZE_MAX;
+}
+
+void ev_timer_stop(struct ev_loop *loop, struct ev_timer *t)
+{
+    size_t i = t->heap_idx;
+    if (i == SIZE_MAX)
+        return;
+    t->heap_idx = SIZE_MAX;
+    loop->heap_len--;
+    if (i == loop->heap_len)
+        return;
+    loop->heap[i] = loop->heap[loop->heap_len];
+    loop->heap[i]->heap_idx = i;
+    heap_down(loop, i);
+    heap_up(loop, i);
+}
+
+void ev_timer_start(struct ev_loop *loop, struct ev_timer *t, uint64_t after_ms)
+{
+    ev_timer_stop(loop, t);
+    if (loop->heap_len == loop->heap_cap) {
+        size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
+        struct ev_timer **h = realloc(loop->heap, cap * sizeof(*h));
+        if (!h)
+            abort(); /* a timer that silently never fires would hang a session */
+        loop->heap = h;
+        loop->heap_cap = cap;
+    }
+    t->when_ms = loop->now_ms + after_ms;
+    t->heap_idx = loop->heap_len;
+    loop->heap[loop->heap_len++] = t;
+    heap_up(loop, t->heap_idx);
+}
+
+uint64_t ev_now_ms(const struct ev_loop *loop)
+{
+    return loop->now_ms;
+}
+
+void ev_break(struct ev_loop *loop)
+{
+    loop->stop = true;
+}
+
+int ev_defer(struct ev_loop *loop, ev_defer_fn *fn, void *data)
+{
+    if (loop->deferred_len == loop->deferred_cap) {
+        size_t cap = loop->deferred_cap ? loop->deferred_cap * 2 : 64;
+        struct ev_deferred *d = realloc(loop->deferred, cap * sizeof(*d));
+        if (!d)
+            return -1;
+        loop->deferred = d;
+        loop->deferred_cap = cap;
+    }
+    loop->deferred[loop->deferred_len].fn = fn;
+    loop->deferred[loop->deferred_len].data = data;
+    loop->deferred_len++;
+    return 0;
+}
+
+static void run_deferred(struct ev_loop *loop)
+{
+    /* A deferred call may defer more work; run until the list is empty. */
+    for (size_t i = 0; i < loop->deferred_len; i++)
+        loop->deferred[i].fn(loop->deferred[i].data);
+    loop->deferred_len = 0;
+}
+
+static void run_timers(struct ev_loop *loop)
+{
+    while (loop->heap_len > 0 && loop->heap[0]->when_ms <= loop->now_ms) {
+        struct ev_timer *t = loop->heap[0];
+        ev_timer_stop(loop, t);
+        t->cb(loop, t);
+    }
+}
+
+int ev_run(struct ev_loop *loop)
+{
+    struct epoll_event events[EV_BATCH];
+    loop->stop = false;
+    while (!loop->stop) {
+        int timeout = -1;
+        loop->now_ms = ev_clock_ms();
+        if (loop->deferred_len > 0)
+            timeout = 0;
+        else if (loop->heap_len > 0) {
+            uint64_t when = loop->heap[0]->when_ms;
+            timeout = when <= loop->now_ms ? 0 : (int)(when - loop->now_ms);
+        }
+        int n = epoll_wait(loop->epfd, events, EV_BATCH, timeout);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        loop->now_ms = ev_clock_ms();
+        for (int i = 0; i < n; i++) {
+            struct ev_io *io = events[i].data.ptr;
+            io->cb(loop, io, events[i].events);
+            if (loop->stop)
+                break;
+        }
+        run_deferred(loop);
+        run_timers(loop);
+        run_deferred(loop);
+    }
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* ev - a small epoll event loop with timers.
+ *
+ * One loop per worker process. An ev_io watches one fd; an ev_timer fires
+ * once at an absolute monotonic time (milliseconds). Callbacks run on the
+ * loop's thread and must not block. The loop owns no fds and frees no
+ * watchers: watchers are embedded in the objects that own them (a session
+ * embeds its client and server ev_io), which stop them before freeing.
+ */
+#ifndef SEKISHO_LIB_EV_H
+#define SEKISHO_LIB_EV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ev_loop;
+struct ev_io;
+struct ev_timer;
+
+typedef void ev_io_fn(struct ev_loop *loop, struct ev_io *io, uint32_t events);
+typedef void ev_timer_fn(struct ev_loop *loop, struct ev_timer *t);
+
+#define EV_READ  0x001u /* EPOLLIN */
+#define EV_WRITE 0x004u /* EPOLLOUT */
+#define EV_ERROR 0x008u /* EPOLLERR */
+#define EV_HUP   0x010u /* EPOLLHUP */
+
+struct ev_io {
+    int fd;
+    uint32_t events; /* EV_READ | EV_WRITE currently requested */
+    bool active;
+    bool exclusive; /* EPOLLEXCLUSIVE (listening sockets shared by workers) */
+    ev_io_fn *cb;
+    void *data;
+};
+
+struct ev_timer {
+    uint64_t when_ms;
+    size_t heap_idx; /* position in the loop's heap; SIZE_MAX when stopped */
+    ev_timer_fn *cb;
+    void *data;
+};
+
+struct ev_loop *ev_loop_new(void);
+void ev_loop_free(struct ev_loop *loop);
+
+void ev_io_init(struct ev_io *io, int fd, ev_io_fn *cb, void *data);
+/* ev_io_set - watch io->fd for events (0 = keep registered but idle).
+ * Returns 0 or -1 with errno. */
+int ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events);
+void ev_io_stop(struct ev_loop *loop, struct ev_io *io);
+
+void ev_timer_init(struct ev_timer *t, ev_timer_fn *cb, void *data);
+/* ev_timer_start - (re)arm t to fire after_ms from now. */
+void ev_timer_start(struct ev_loop *loop, struct ev_timer *t, uint64_t after_ms);
+void ev_timer_stop(struct ev_loop *loop, struct ev_timer *t);
+bool ev_timer_active(const struct ev_timer *t);
+
+/* ev_now_ms - the loop's cached monotonic time, updated once per iteration. */
+uint64_t ev_now_ms(const struct ev_loop *loop);
+uint64_t ev_clock_ms(void);
+
+/* ev_defer - call fn(data) after the current batch of events. Objects that
+ * embed watchers free themselves this way, because another event for the
+ * same object may still be pending in the batch being dispatched. */
+typedef void ev_defer_fn(void *data);
+int ev_defer(struct ev_loop *loop, ev_defer_fn *fn, void *data);
+
+/* ev_run - dispatch until ev_break is called. Returns 0, or -1 if
+ * epoll_wait failed with something other than EINTR. */
+int ev_run(struct ev_loop *loop);
+void ev_break(struct ev_loop *loop);
+
+#endif

@@ -1,0 +1,40 @@
+/* sock - socket helpers: listening, non-blocking connect, address text.
+ *
+ * Thin wrappers over the BSD socket calls with the options Sekisho always
+ * wants (CLOEXEC, NONBLOCK, REUSEADDR). Syscall-like: 0 / fd, or -1 with
+ * errno. Owns nothing; callers close what they get.
+ */
+#ifndef SEKISHO_LIB_SOCK_H
+#define SEKISHO_LIB_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define SOCK_ADDRSTRLEN 46 /* INET6_ADDRSTRLEN */
+
+/* sock_listen - bind and listen on addr (IPv4 or IPv6 literal, or NULL/""
+ * for every IPv4 address) port, optionally bound to the network interface
+ * iface (SO_BINDTODEVICE; NULL/"" for none). Non-blocking, CLOEXEC. */
+int sock_listen(const char *addr, const char *iface, uint16_t port, int backlog);
+
+/* sock_connect_start - non-blocking connect; returns the fd with the
+ * connection in progress (or complete). The caller waits for writability
+ * and then calls sock_connect_result. */
+int sock_connect_start(const struct sockaddr *sa, socklen_t len);
+/* sock_connect_result - 0 when the pending connect succeeded, else the errno. */
+int sock_connect_result(int fd);
+
+int sock_set_nonblock(int fd);
+
+/* sock_addr_text - "1.2.3.4" / "::1" and port of a socket address. */
+void sock_addr_text(const struct sockaddr *sa, char *ip, size_t ipcap, uint16_t *port);
+/* sock_local_text / sock_peer_text - the same for getsockname/getpeername. */
+int sock_local_text(int fd, char *ip, size_t ipcap, uint16_t *port);
+int sock_peer_text(int fd, char *ip, size_t ipcap, uint16_t *port);
+
+/* sock_parse_ip - parse an IPv4/IPv6 literal with port into *ss. */
+bool sock_parse_ip(const char *ip, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
+
+#endif

@@ -1,0 +1,113 @@
+/* spoolfile - unnamed temporary files for spooled bodies. */
+#include "lib/spoolfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "lib/str.h"
+
+static int mkdir_parents(const char *dir)
+{
+    char path[4096];
+    if (str_copy(path, sizeof(path), dir) >= sizeof(path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+int spoolfile_prepare_dir(const char *dir, uid_t uid, gid_t gid)
+{
+    if (mkdir_parents(dir) < 0)
+        return -1;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    int rc = 0;
+    if (uid != (uid_t)-1 && fchown(fd, uid, gid) < 0)
+        rc = -1;
+    if (rc == 0 && fchmod(fd, 0700) < 0)
+        rc = -1;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+int spoolfile_create(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+        return fd;
+    /* File systems without O_TMPFILE: a named file unlinked at once. */
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof(path), "%s/proxytmp-XXXXXX", dir) >= sizeof(path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+static int copy_all(int from, int to)
+{
+    off_t in_off = 0;
+    for (;;) {
+        ssize_t n = copy_file_range(from, &in_off, to, NULL, 1 << 20, 0);
+        if (n == 0)
+            return 0;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+    }
+}
+
+int spoolfile_keep(int fd, const char *dir, const char *name)
+{
+    char path[4096], proc[64];
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+        return 0;
+    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0)
+        return -1;
+    int rc = copy_all(fd, out);
+    int saved = errno;
+    if (close(out) < 0 && rc == 0)
+        rc = -1, saved = errno;
+    if (rc < 0)
+        unlink(path);
+    errno = saved;
+    return rc;
+}
+
+int64_t spoolfile_free_kb(const char *dir)
+{
+    struct statvfs sv;
+    if (statvfs(dir, &sv) < 0)
+        return -1;
+    return (int64_t)((uint64_t)sv.f_bavail * sv.f_frsize / 1024u);
+}

@@ -1,0 +1,31 @@
+/* spoolfile - unnamed temporary files for spooled bodies.
+ *
+ * A spool file is created with O_TMPFILE in the spool directory, so it has
+ * no name at any time: nothing else can open it, and a crash leaves nothing
+ * behind. Mode 0600; the directory itself is 0700 (spoolfile_prepare_dir).
+ * The scanner gets the descriptor, never a path. Owns nothing beyond the
+ * fds it returns.
+ */
+#ifndef SEKISHO_LIB_SPOOLFILE_H
+#define SEKISHO_LIB_SPOOLFILE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* spoolfile_prepare_dir - create dir (and parents) if missing, then force
+ * mode 0700 and owner uid:gid (when uid != (uid_t)-1). -1 with errno. */
+int spoolfile_prepare_dir(const char *dir, uid_t uid, gid_t gid);
+
+/* spoolfile_create - an unnamed 0600 file in dir, opened read-write. */
+int spoolfile_create(const char *dir);
+
+/* spoolfile_keep - give the spool file a name in dir (quarantine):
+ * links it when dir is on the same file system, copies it otherwise.
+ * The new file is 0600. Returns 0, or -1 with errno. */
+int spoolfile_keep(int fd, const char *dir, const char *name);
+
+/* spoolfile_free_kb - free space available to unprivileged users, in KiB,
+ * or -1 with errno. */
+int64_t spoolfile_free_kb(const char *dir);
+
+#endif

@@ -1,0 +1,1294 @@
+/* http_session - one client connection of the HTTP proxy.
+ *
+ * States, in order (a session may jump to REPLY from any of them):
+ *   REQUEST   read the request head; validate (HTTP-4); acl checks
+ *   RESOLVE   asynchronous DNS of the origin or the parent server
+ *   CONNECT   non-blocking connect
+ *   FORWARD   write the rewritten request head (HTTP-7) and the body
+ *   RESPONSE  read the response head (HTTP-8)
+ *   SPOOL     store the body in an unnamed spool file (GEN-11)
+ *   SCAN      wait for sekisho-scand's verdict
+ *   RELAY     pass the body through as it arrives (not scanned)
+ *   REPLY     write what is queued for the client (head, page, spool
+ *             file with sendfile), then close
+ * Every wait is bounded by the idle timer (G-22: 120 s without progress).
+ */
+#include "proxy/http/http_session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/notify.h"
+#include "core/svclog.h"
+#include "lib/log.h"
+#include "lib/sock.h"
+#include "lib/spoolfile.h"
+#include "proto/accesslog_format.h"
+#include "proto/http1_parse.h"
+#include "proto/http1_rewrite.h"
+#include "proxy/proxy_scan.h"
+
+#define REQ_BUF_INITIAL   16384
+#define REQ_BUF_MAX       HTTP1_REQUEST_HEAD_MAX
+#define RESP_BUF_SIZE     32768 /* response head limit 17408 (C-01) plus body bytes */
+#define OUT_BUF_SIZE      16384
+#define PAGE_BUF_SIZE     65536 /* rendered templates: 9000 bytes + escaped values */
+#define IDLE_TIMEOUT_MS   120000 /* G-22: no progress for 120 s */
+#define SENDFILE_CHUNK    (1u << 20)
+#define VIRUS_INFO_URL    "https://www.virustotal.com/gui/search/"
+#define LINGER_MS         2000 /* read what the client still sends before closing */
+
+enum http_state {
+    HTTP_ST_REQUEST = 0,
+    HTTP_ST_RESOLVE,
+    HTTP_ST_CONNECT,
+    HTTP_ST_FORWARD,
+    HTTP_ST_RESPONSE,
+    HTTP_ST_SPOOL,
+    HTTP_ST_SCAN,
+    HTTP_ST_RELAY,
+    HTTP_ST_REPLY,
+    HTTP_ST_LINGER,
+};
+
+static const char *http_state_name(enum http_state st)
+{
+    static const char *const names[] = {"REQUEST",  "RESOLVE", "CONNECT", "FORWARD", "RESPONSE",
+                                        "SPOOL",    "SCAN",    "RELAY",   "REPLY",   "LINGER"};
+    return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "STATE_???";
+}
+
+struct http_session {
+    struct proxy_worker *w;
+    const struct config *cfg;
+    int slot;
+    enum http_state state;
+    int cfd;
+    int sfd;
+    struct ev_io cio;
+    struct ev_io sio;
+    struct ev_timer idle;
+    struct svclog_ctx log;
+    char client_ip[SOCK_ADDRSTRLEN];
+    char local_ip[SOCK_ADDRSTRLEN];
+    char server_ip[SOCK_ADDRSTRLEN];
+    uint16_t client_port;
+    uint16_t local_port;
+    /* Where we connect (origin or parent) and what errors name. */
+    char host[HTTP1_HOST_MAX + 1];
+    uint16_t port;
+    bool via_parent;
+    struct timespec start_rt;
+    uint64_t start_ms;
+
+    struct buf in; /* request head, then the start of its body */
+    struct http1_request req;
+    struct http1_url url;
+    bool have_req;
+    uint64_t req_body_left;
+
+    struct buf up; /* bytes queued for the server */
+    struct buf resp; /* response head, then body bytes */
+    struct http1_response rsp;
+    bool have_rsp;
+    enum http1_body body_kind;
+    uint64_t body_left;
+    struct http1_chunked chunk;
+    size_t resp_floor; /* SPOOL: the head below this offset is kept */
+    int spool_errno;   /* why the spool failed, 0 if it did not */
+
+    int spool_fd;
+    uint64_t spool_len;
+    struct proxy_scan *scan;
+
+    struct buf out;     /* bytes queued for the client */
+    bool send_spool;    /* after out: the spool file */
+    off_t spool_off;
+    bool relay_done;    /* RELAY: the server side is finished */
+
+    struct dns_query *dnsq;
+    struct dns_result addrs;
+    size_t addr_next;
+
+    /* For the access log. */
+    int status;
+    uint64_t bytes_out;
+    char content_type[ACCESSLOG_CONTENT_TYPE_MAX];
+    char error[ACCESSLOG_ERROR_MAX];
+    enum accesslog_result result;
+    enum accesslog_action action;
+    char detect_name[SCANREQ_NAME_MAX + 1];
+    char quarantine[128];
+    unsigned details;
+    unsigned checks;
+    uint64_t scan_ms;
+    bool log_anyway; /* log even without a request (acl_from denial) */
+};
+
+static void session_close(struct http_session *s);
+static void reply_error(struct http_session *s, int status, const char *message);
+static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
+static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
+static void start_reply(struct http_session *s);
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void touch(struct http_session *s)
+{
+    ev_timer_start(s->w->loop, &s->idle, IDLE_TIMEOUT_MS);
+}
+
+static uint64_t elapsed_ms(const struct http_session *s)
+{
+    return ev_now_ms(s->w->loop) - s->start_ms;
+}
+
+static struct str req_str(const struct http_session *s, struct http1_span sp)
+{
+    return http1_span_str(s->in.data, sp);
+}
+
+static void url_text(const struct http_session *s, char *out, size_t cap)
+{
+    if (s->have_req)
+        str_copy_view(out, cap, req_str(s, s->req.target));
+    else
+        str_copy(out, cap, "-");
+}
+
+static void set_client_events(struct http_session *s, uint32_t ev)
+{
+    if (s->cfd >= 0)
+        ev_io_set(s->w->loop, &s->cio, ev);
+}
+
+static void set_server_events(struct http_session *s, uint32_t ev)
+{
+    if (s->sfd >= 0)
+        ev_io_set(s->w->loop, &s->sio, ev);
+}
+
+static void close_server(struct http_session *s)
+{
+    if (s->sfd < 0)
+        return;
+    ev_io_stop(s->w->loop, &s->sio);
+    close(s->sfd);
+    s->sfd = -1;
+}
+
+/* ---- the access log (LOG-2, HTTP-18) ---------------------------------- */
+
+static void write_access_log(struct http_session *s)
+{
+    char url[HTTP1_URL_MAX + 1], xff[ACCESSLOG_PROTO_MAX] = "", method[HTTP1_METHOD_MAX + 1];
+    url_text(s, url, sizeof(url));
+    if (s->have_req) {
+        str_copy_view(method, sizeof(method), req_str(s, s->req.method_str));
+        struct str v;
+        size_t iter = 0;
+        if (http1_fields_find(http1_request_fields(&s->req, s->in.data), "X-Forwarded-For",
+                              &iter, &v))
+            str_copy_view(xff, sizeof(xff), v);
+    } else {
+        str_copy(method, sizeof(method), "-");
+    }
+    struct access_record r = {
+        .time_sec = s->start_rt.tv_sec,
+        .time_msec = (unsigned)(s->start_rt.tv_nsec / 1000000),
+        .elapsed_ms = (long)elapsed_ms(s),
+        .client = str_from_cstr(s->client_ip),
+        .status = (unsigned)s->status,
+        .size = s->bytes_out,
+        .method = str_from_cstr(method),
+        .url = str_from_cstr(url),
+        .user = STR_NULL,
+        .server_ip = str_from_cstr(s->server_ip),
+        .content_type = str_from_cstr(s->content_type),
+        .result = s->result,
+        .detect_name = str_from_cstr(s->detect_name),
+        .detect_file = STR_NULL,
+        .quarantine_file = str_from_cstr(s->quarantine),
+        .action = s->action,
+        .service = STR_LIT("http"),
+        .internal_id = (unsigned)s->slot,
+        .pid = (long)getpid(),
+        .host_ip = str_from_cstr(s->client_ip),
+        .files = 1,
+        .checks = s->checks,
+        .scan_ms = s->scan_ms,
+        .details = s->details,
+        .proto_flags = 0,
+        .proto1 = STR_NULL,
+        .proto2 = str_from_cstr(xff),
+        .proxy_error = str_from_cstr(s->error),
+    };
+    char line[ACCESSLOG_LINE_MAX];
+    struct buf b;
+    buf_init(&b, line, sizeof(line));
+    if (!accesslog_format_line(&b, &r))
+        return;
+    log_sink_write(LOG_SINK_ACCESS, buf_rptr(&b), buf_len(&b));
+    if (s->result != ACCESSLOG_RESULT_CLEAN)
+        log_sink_write(LOG_SINK_DETECT, buf_rptr(&b), buf_len(&b));
+}
+
+/* ---- session lifetime ------------------------------------------------- */
+
+static void session_free(void *arg)
+{
+    struct http_session *s = arg;
+    buf_fini(&s->in);
+    buf_fini(&s->up);
+    buf_fini(&s->resp);
+    buf_fini(&s->out);
+    free(s);
+}
+
+static void session_close(struct http_session *s)
+{
+    struct ev_loop *loop = s->w->loop;
+    if (s->have_req || s->status || s->log_anyway)
+        write_access_log(s);
+    if (s->dnsq)
+        dns_cancel(s->dnsq);
+    proxy_scan_cancel(s->scan);
+    ev_timer_stop(loop, &s->idle);
+    close_server(s);
+    if (s->cfd >= 0) {
+        ev_io_stop(loop, &s->cio);
+        close(s->cfd);
+    }
+    if (s->spool_fd >= 0)
+        close(s->spool_fd);
+    proxy_worker_session_end(s->w, s->slot);
+    /* A pending event of this session may still be in the current batch. */
+    if (ev_defer(loop, session_free, s) < 0)
+        session_free(s);
+}
+
+static void on_idle(struct ev_loop *loop, struct ev_timer *t)
+{
+    (void)loop;
+    struct http_session *s = t->data;
+    char url[HTTP1_URL_MAX + 1];
+    url_text(s, url, sizeof(url));
+    if (s->state == HTTP_ST_LINGER) {
+        session_close(s);
+        return;
+    }
+    if (s->state == HTTP_ST_REPLY || s->state == HTTP_ST_RELAY) {
+        svclog_error(&s->log,
+                     "sendfile timeout: No data can send while 120 sec. There maybe temporary "
+                     "network trouble between receiver.) / URL=[%s], written=%" PRIu64,
+                     url, s->bytes_out);
+        session_close(s);
+        return;
+    }
+    if (s->state == HTTP_ST_REQUEST && !s->have_req && buf_len(&s->in) == 0) {
+        session_close(s); /* an idle connection that never sent a request */
+        return;
+    }
+    char msg[256];
+    snprintf(msg, sizeof(msg), "Timeout (no progress for %d sec in %s)", IDLE_TIMEOUT_MS / 1000,
+             http_state_name(s->state));
+    if (s->status == 0 && s->bytes_out == 0)
+        reply_error(s, 504, msg);
+    else
+        session_close(s);
+}
+
+/* ---- replies generated by the proxy ----------------------------------- */
+
+static void fill_vars(struct http_session *s, struct template_parse_var *v, size_t *n,
+                      char scratch[][64], const char *message, const char *url)
+{
+    static const char *const none = "";
+    size_t i = 0;
+    time_t now = time(NULL);
+    char *time_str = scratch[0], *status = scratch[1], *tnum = scratch[2], *clen = scratch[3];
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(time_str, 64, "%a %b %e %H:%M:%S %Y", &tm);
+    snprintf(status, 64, "%d", s->status);
+    snprintf(tnum, 64, "%lld", (long long)now);
+    snprintf(clen, 64, "%" PRIu64, s->spool_len);
+    struct str pq = s->have_req ? s->url.path_query : STR_NULL;
+    struct str method = s->have_req ? req_str(s, s->req.method_str) : STR_LIT("GET");
+    const char *file = strrchr(url, '/');
+    file = file && file[1] ? file + 1 : url;
+    char *info = scratch[4];
+    snprintf(info, 64, "%s%.20s", VIRUS_INFO_URL, s->detect_name);
+    struct str xff = STR_NULL;
+    if (s->have_req) {
+        size_t iter = 0;
+        http1_fields_find(http1_request_fields(&s->req, s->in.data), "X-Forwarded-For", &iter,
+                          &xff);
+    }
+    v[i++] = (struct template_parse_var){"SERVICE_TYPE", STR_LIT("http")};
+    v[i++] = (struct template_parse_var){"DETECTION_NAME", str_from_cstr(s->detect_name)};
+    v[i++] = (struct template_parse_var){"VIRUS_INFO_URL", str_from_cstr(info)};
+    v[i++] = (struct template_parse_var){"CLIENT_HOST", str_from_cstr(s->client_ip)};
+    v[i++] = (struct template_parse_var){"CLIENT_ADDR", str_from_cstr(s->client_ip)};
+    v[i++] = (struct template_parse_var){"SERVER_HOST", str_from_cstr(s->host)};
+    v[i++] = (struct template_parse_var){"SERVER_ADDR", str_from_cstr(s->server_ip)};
+    v[i++] = (struct template_parse_var){"STATUS", str_from_cstr(status)};
+    v[i++] = (struct template_parse_var){"METHOD", method};
+    v[i++] = (struct template_parse_var){"URL", str_from_cstr(url)};
+    v[i++] = (struct template_parse_var){"CONTENT_TYPE", str_from_cstr(s->content_type)};
+    v[i++] = (struct template_parse_var){"CONTENT_LENGTH", str_from_cstr(clen)};
+    v[i++] = (struct template_parse_var){"FILENAME", str_from_cstr(file)};
+    v[i++] = (struct template_parse_var){"QUARANTINE_FILE", str_from_cstr(s->quarantine)};
+    v[i++] = (struct template_parse_var){"TIME", str_from_cstr(tnum)};
+    v[i++] = (struct template_parse_var){"TIME_STR", str_from_cstr(time_str)};
+    v[i++] = (struct template_parse_var){"ERROR_STR", str_from_cstr(message ? message : none)};
+    v[i++] = (struct template_parse_var){"ACTION", str_from_cstr(accesslog_action_name(s->action))};
+    v[i++] = (struct template_parse_var){"PATH_QUERY", pq};
+    v[i++] = (struct template_parse_var){"X_FORWARDED_FOR", xff};
+    *n = i;
+}
+
+/* queue_page - replace whatever was queued for the client by a complete
+ * generated response: status line, headers, rendered template. */
+static void queue_page(struct http_session *s, const struct template *tpl, int status,
+                       const char *message)
+{
+    char url[HTTP1_URL_MAX + 1];
+    url_text(s, url, sizeof(url));
+    s->status = status;
+    struct template_parse_var vars[32];
+    char scratch[5][64];
+    size_t n;
+    fill_vars(s, vars, &n, scratch, message, url);
+    buf_fini(&s->out);
+    char *page = malloc(PAGE_BUF_SIZE);
+    if (buf_alloc_storage(&s->out, PAGE_BUF_SIZE + 512) < 0 || !page) {
+        free(page);
+        return;
+    }
+    struct buf body;
+    buf_init(&body, page, PAGE_BUF_SIZE);
+    if (template_render(tpl, vars, n, &body) != TEMPLATE_PARSE_DONE) {
+        buf_reset(&body);
+        buf_printf(&body, "<html><body>ERROR: %d</body></html>\n", status);
+    }
+    http1_rewrite_simple_response(&s->out, false, status, STR_LIT("text/html; charset=UTF-8"),
+                                  buf_len(&body), STR_NULL);
+    bool head_only = s->have_req && s->req.method == HTTP1_METHOD_HEAD;
+    if (!head_only)
+        buf_append(&s->out, buf_rptr(&body), buf_len(&body));
+    free(page);
+    str_copy(s->content_type, sizeof(s->content_type), "text/html");
+}
+
+/* reply_error - an error page (HTTP-15) with message, then close. */
+static void reply_error(struct http_session *s, int status, const char *message)
+{
+    str_copy(s->error, sizeof(s->error), message);
+    queue_page(s, s->w->res->tpl_error, status, message);
+    s->send_spool = false;
+    start_reply(s);
+}
+
+/* ---- writing to the client -------------------------------------------- */
+
+static void start_reply(struct http_session *s)
+{
+    s->state = HTTP_ST_REPLY;
+    close_server(s);
+    touch(s);
+    set_client_events(s, EV_WRITE);
+}
+
+/* flush_out - write queued bytes; true when out is empty. */
+static bool flush_out(struct http_session *s, bool *failed)
+{
+    while (buf_len(&s->out) > 0) {
+        ssize_t n = send(s->cfd, buf_rptr(&s->out), buf_len(&s->out), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                *failed = true;
+            return false;
+        }
+        buf_consume(&s->out, (size_t)n);
+        s->bytes_out += (uint64_t)n;
+        touch(s);
+    }
+    return true;
+}
+
+static void log_client_cancel(struct http_session *s)
+{
+    char url[HTTP1_URL_MAX + 1];
+    url_text(s, url, sizeof(url));
+    svclog_info(&s->log,
+                "is_alivesocket:recv=0, Client closed connection. Client may be cancel the "
+                "session. url=[%s], elapsed=%" PRIu64 "ms",
+                url, elapsed_ms(s));
+}
+
+static void do_reply(struct http_session *s)
+{
+    bool failed = false;
+    if (!flush_out(s, &failed)) {
+        if (failed) {
+            log_client_cancel(s);
+            session_close(s);
+        }
+        return;
+    }
+    while (s->send_spool && (uint64_t)s->spool_off < s->spool_len) {
+        uint64_t left = s->spool_len - (uint64_t)s->spool_off;
+        ssize_t n = sendfile(s->cfd, s->spool_fd, &s->spool_off,
+                             left < SENDFILE_CHUNK ? (size_t)left : SENDFILE_CHUNK);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return;
+            char url[HTTP1_URL_MAX + 1];
+            url_text(s, url, sizeof(url));
+            svclog_info(&s->log,
+                        "sendfile canceled: n=%" PRIu64 ", written=%lld, filelen=%" PRIu64
+                        " writesize=%" PRIu64 " url=[%s]",
+                        left, (long long)s->spool_off, s->spool_len, left, url);
+            session_close(s);
+            return;
+        }
+        if (n == 0)
+            break; /* the file shrank: someone removed it (LOG-E16) */
+        s->bytes_out += (uint64_t)n;
+        touch(s);
+    }
+    /* Lingering close: a client whose request bytes we did not all read
+     * would get a reset that can destroy the response in flight. */
+    shutdown(s->cfd, SHUT_WR);
+    s->state = HTTP_ST_LINGER;
+    set_client_events(s, EV_READ);
+    ev_timer_start(s->w->loop, &s->idle, LINGER_MS);
+}
+
+static void linger_step(struct http_session *s)
+{
+    char scratch[4096];
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = recv(s->cfd, scratch, sizeof(scratch), 0);
+        if (n > 0)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        break;
+    }
+    session_close(s);
+}
+
+/* ---- scanning result -------------------------------------------------- */
+
+static void notify_done(void *arg)
+{
+    (void)arg;
+}
+
+static void handle_detection(struct http_session *s, const struct scanreq_reply *rep)
+{
+    const struct config *cfg = s->cfg;
+    struct proxy_worker *w = s->w;
+    s->result = ACCESSLOG_RESULT_INFECTED;
+    str_copy(s->detect_name, sizeof(s->detect_name), rep->name);
+    s->action = cfg->action == CONFIG_ACTION_PASS ? ACCESSLOG_ACTION_PASS : ACCESSLOG_ACTION_DELETE;
+    char url[HTTP1_URL_MAX + 1];
+    url_text(s, url, sizeof(url));
+    if (cfg->quarantine) {
+        static unsigned seq;
+        char name[128];
+        snprintf(name, sizeof(name), "http-%lld.%d.%u", (long long)time(NULL), (int)getpid(),
+                 ++seq);
+        if (spoolfile_keep(s->spool_fd, cfg->quarantine_dir, name) == 0)
+            str_copy(s->quarantine, sizeof(s->quarantine), name);
+        else
+            svclog_error_errno(&s->log, errno, "quarantine: cannot store [%s/%s] URL=[%s]",
+                               cfg->quarantine_dir, name, url);
+    }
+    svclog_info(&s->log, "Infected: URL=[%s] VirusName: %s action=%s", url, rep->name,
+                accesslog_action_name(s->action));
+    if (cfg->notify_admin && cfg->admin_mailaddr.count > 0) {
+        struct template_parse_var vars[32];
+        char scratch[5][64];
+        size_t n;
+        fill_vars(s, vars, &n, scratch, "", url);
+        char mem[16384];
+        struct buf body;
+        buf_init(&body, mem, sizeof(mem));
+        if (template_render(w->res->tpl_admin, vars, n, &body) == TEMPLATE_PARSE_DONE)
+            notify_admin_send(w->loop, w->dns, cfg, w->res->hostname, buf_view(&body), &s->log,
+                              notify_done, NULL);
+    }
+}
+
+static void deliver_spool(struct http_session *s)
+{
+    struct http1_rewrite_response_opts o = {
+        .use_http11 = false,
+        .keep_alive = false,
+        .proxy_support = !s->via_parent && !s->cfg->transparent,
+        .has_length = true,
+        .length = s->spool_len,
+    };
+    buf_reset(&s->out);
+    if (!http1_rewrite_response(&s->out, &s->rsp, s->resp.data, &o)) {
+        reply_error(s, 502, "Response header too large to forward");
+        return;
+    }
+    s->status = s->rsp.status;
+    s->send_spool = s->req.method != HTTP1_METHOD_HEAD;
+    s->spool_off = 0;
+    start_reply(s);
+}
+
+static void on_scanned(void *arg, const struct scanreq_reply *rep)
+{
+    struct http_session *s = arg;
+    s->scan = NULL;
+    s->checks = 1;
+    s->scan_ms = rep->scan_us / 1000u;
+    s->details |= rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED |
+                                  SCANREQ_VSD_SCANTIMEOUT);
+    if (rep->verdict == SCANREQ_ERROR) {
+        char url[HTTP1_URL_MAX + 1];
+        url_text(s, url, sizeof(url));
+        svclog_error(&s->log, "virus scan failed: %s URL=[%s] scan_error_action=%s", rep->error,
+                     url, config_scan_error_action_name(s->cfg->scan_error_action));
+        if (s->cfg->scan_error_action == CONFIG_SCAN_ERROR_ACTION_TEMPFAIL) {
+            char msg[SCANREQ_ERROR_MAX + 64];
+            snprintf(msg, sizeof(msg), "Virus scan failed (%s). Please try again later.",
+                     rep->error);
+            reply_error(s, 503, msg);
+            return;
+        }
+        deliver_spool(s);
+        return;
+    }
+    if (rep->verdict == SCANREQ_INFECTED) {
+        handle_detection(s, rep);
+        if (s->cfg->action != CONFIG_ACTION_PASS) {
+            /* G-02: 403, the detection page, Connection: close. */
+            queue_page(s, s->w->res->tpl_detect, 403, NULL);
+            s->send_spool = false;
+            start_reply(s);
+            return;
+        }
+    }
+    deliver_spool(s);
+}
+
+static void start_scan(struct http_session *s)
+{
+    s->state = HTTP_ST_SCAN;
+    close_server(s);
+    /* While scanning, only a client hang-up is of interest. */
+    set_client_events(s, EV_READ);
+    char url[HTTP1_URL_MAX + 1];
+    url_text(s, url, sizeof(url));
+    const char *file = strrchr(url, '/');
+    s->scan = proxy_scan_start(s->w->loop, s->cfg, SCANREQ_SVC_HTTP, s->spool_fd,
+                               file ? file + 1 : url, &s->log, on_scanned, s);
+}
+
+/* ---- response body ---------------------------------------------------- */
+
+static bool spool_write(struct http_session *s, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(s->spool_fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            s->spool_errno = errno;
+            svclog_error_errno(&s->log, errno, "spool write failed in [%s]", s->cfg->tmpdir);
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+        s->spool_len += (uint64_t)w;
+    }
+    return true;
+}
+
+/* consume_body - take body bytes from resp: into the spool (SPOOL) or
+ * into out (RELAY). Returns 1 when the body is complete, 0 for more,
+ * -1 on a framing or spool error. */
+static int consume_body(struct http_session *s)
+{
+    while (buf_len(&s->resp) > 0) {
+        struct str data = STR_NULL;
+        size_t used;
+        if (s->body_kind == HTTP1_BODY_CHUNKED) {
+            size_t avail = buf_len(&s->resp);
+            if (s->state == HTTP_ST_RELAY) {
+                buf_compact(&s->out);
+                if (avail > buf_space(&s->out))
+                    avail = buf_space(&s->out); /* decoded data never exceeds its input */
+                if (avail == 0)
+                    return 0;
+            }
+            enum http1_result r =
+                http1_chunked_decode(&s->chunk, buf_rptr(&s->resp), avail, &used, &data);
+            if (r == HTTP1_INVALID || r == HTTP1_TOO_LONG)
+                return -1;
+            buf_consume(&s->resp, used);
+            if (data.len) {
+                if (s->state == HTTP_ST_SPOOL ? !spool_write(s, data.ptr, data.len)
+                                              : !buf_append_str(&s->out, data))
+                    return -1;
+            }
+            if (r == HTTP1_DONE)
+                return 1;
+            continue;
+        }
+        size_t take = buf_len(&s->resp);
+        if (s->body_kind == HTTP1_BODY_LENGTH && take > s->body_left)
+            take = (size_t)s->body_left;
+        if (s->state == HTTP_ST_SPOOL) {
+            if (!spool_write(s, buf_rptr(&s->resp), take))
+                return -1;
+        } else {
+            size_t room = buf_space(&s->out);
+            if (room == 0) {
+                buf_compact(&s->out);
+                room = buf_space(&s->out);
+            }
+            if (take > room)
+                take = room;
+            if (take == 0)
+                return 0;
+            buf_append(&s->out, buf_rptr(&s->resp), take);
+        }
+        buf_consume(&s->resp, take);
+        if (s->body_kind == HTTP1_BODY_LENGTH) {
+            s->body_left -= take;
+            if (s->body_left == 0)
+                return 1;
+        }
+    }
+    if (s->body_kind == HTTP1_BODY_LENGTH && s->body_left == 0)
+        return 1;
+    return 0;
+}
+
+static void log_server_close(struct http_session *s)
+{
+    svclog_info(&s->log,
+                "is_server_alivesocket: select(s=%d):ret=1,cur_pid=%d: Server closed connection "
+                "while transaction. There may be timeout on the server because of no traffic. "
+                "(elapsed=%" PRIu64 "ms)",
+                s->sfd, (int)getpid(), elapsed_ms(s));
+}
+
+/* read_server - read what the server sent into resp; returns bytes read,
+ * 0 on EOF, -1 on would-block, -2 on error. */
+static ssize_t read_server(struct http_session *s)
+{
+    if (buf_space(&s->resp) == 0 && s->resp.rpos > s->resp_floor) {
+        /* Slide unread bytes down to the floor (the kept head ends there). */
+        size_t n = buf_len(&s->resp);
+        memmove(s->resp.data + s->resp_floor, buf_rptr(&s->resp), n);
+        s->resp.rpos = s->resp_floor;
+        s->resp.wpos = s->resp_floor + n;
+    }
+    if (buf_space(&s->resp) == 0)
+        return -1;
+    ssize_t n = recv(s->sfd, buf_wptr(&s->resp), buf_space(&s->resp), 0);
+    if (n > 0) {
+        buf_produce(&s->resp, (size_t)n);
+        touch(s);
+        return n;
+    }
+    if (n == 0)
+        return 0;
+    return (errno == EAGAIN || errno == EINTR) ? -1 : -2;
+}
+
+static void spool_step(struct http_session *s)
+{
+    for (;;) {
+        int done = consume_body(s);
+        if (done < 0) {
+            /* A spool that cannot be written is a temporary failure of ours,
+             * never a reason to pass the body unscanned. */
+            if (s->spool_errno)
+                reply_error(s, 503, "Temporary failure: cannot write the spool file");
+            else
+                reply_error(s, 502, "Invalid response body from the server");
+            return;
+        }
+        if (done == 1) {
+            start_scan(s);
+            return;
+        }
+        ssize_t n = read_server(s);
+        if (n == -1)
+            return;
+        if (n == 0 && s->body_kind == HTTP1_BODY_UNTIL_CLOSE) {
+            start_scan(s);
+            return;
+        }
+        if (n <= 0) {
+            log_server_close(s);
+            reply_error(s, 502, "Server closed connection while transaction");
+            return;
+        }
+    }
+}
+
+static void relay_step(struct http_session *s)
+{
+    bool failed = false;
+    for (;;) {
+        if (!flush_out(s, &failed)) {
+            if (failed) {
+                log_client_cancel(s);
+                session_close(s);
+                return;
+            }
+            set_client_events(s, EV_WRITE);
+            set_server_events(s, 0); /* back-pressure: the client is slower */
+            return;
+        }
+        if (s->relay_done) {
+            session_close(s);
+            return;
+        }
+        int done = consume_body(s);
+        if (done < 0) {
+            session_close(s); /* headers are out: all we can do is cut (G-02) */
+            return;
+        }
+        if (done == 1) {
+            s->relay_done = true;
+            continue;
+        }
+        if (buf_len(&s->out) > 0)
+            continue;
+        ssize_t n = read_server(s);
+        if (n == -1) {
+            set_client_events(s, 0);
+            set_server_events(s, EV_READ);
+            return;
+        }
+        if (n == 0 && s->body_kind == HTTP1_BODY_UNTIL_CLOSE) {
+            s->relay_done = true;
+            continue;
+        }
+        if (n <= 0) {
+            log_server_close(s);
+            session_close(s);
+            return;
+        }
+    }
+}
+
+static bool should_scan(const struct http_session *s)
+{
+    if (!s->cfg->virus_check)
+        return false;
+    /* SCAN-1: the responses of GET, POST and PUT are scanned. */
+    enum http1_method m = s->req.method;
+    if (m != HTTP1_METHOD_GET && m != HTTP1_METHOD_POST && m != HTTP1_METHOD_PUT)
+        return false;
+    return s->body_kind == HTTP1_BODY_LENGTH || s->body_kind == HTTP1_BODY_CHUNKED ||
+           s->body_kind == HTTP1_BODY_UNTIL_CLOSE;
+}
+
+static void got_response_head(struct http_session *s)
+{
+    struct http1_fields f = http1_response_fields(&s->rsp, s->resp.data);
+    struct str ct;
+    size_t iter = 0;
+    if (http1_fields_find(f, "Content-Type", &iter, &ct)) {
+        struct str type, params;
+        str_cut(ct, ';', &type, &params);
+        str_copy_view(s->content_type, sizeof(s->content_type), str_trim(type));
+    }
+    s->body_kind = http1_response_body_kind(&s->rsp, s->resp.data, s->req.method, &s->body_left);
+    if (s->body_kind == HTTP1_BODY_INVALID) {
+        reply_error(s, 502, "Invalid response framing from the server");
+        return;
+    }
+    if (s->body_kind == HTTP1_BODY_CHUNKED)
+        http1_chunked_init(&s->chunk);
+    s->status = s->rsp.status;
+    if (should_scan(s) && !(s->body_kind == HTTP1_BODY_LENGTH && s->body_left == 0)) {
+        s->spool_fd = spoolfile_create(s->cfg->tmpdir);
+        if (s->spool_fd < 0) {
+            svclog_error_errno(&s->log, errno, "cannot create a spool file in [%s]",
+                               s->cfg->tmpdir);
+            reply_error(s, 503, "Temporary failure: cannot create a spool file");
+            return;
+        }
+        /* Keep the head in resp (deliver_spool rewrites it); body bytes go
+         * to the spool from head_len on. */
+        s->resp.rpos = s->rsp.head_len;
+        s->resp_floor = s->rsp.head_len;
+        s->state = HTTP_ST_SPOOL;
+        set_server_events(s, EV_READ);
+        set_client_events(s, EV_READ);
+        spool_step(s);
+        return;
+    }
+    /* Not scanned: the head now, the body as it arrives. */
+    struct http1_rewrite_response_opts o = {
+        .keep_alive = false,
+        .proxy_support = !s->via_parent && !s->cfg->transparent,
+        .has_length = s->body_kind == HTTP1_BODY_LENGTH,
+        .length = s->body_left,
+        .drop_length = s->body_kind != HTTP1_BODY_LENGTH,
+    };
+    if (buf_alloc_storage(&s->out, RESP_BUF_SIZE) < 0 ||
+        !http1_rewrite_response(&s->out, &s->rsp, s->resp.data, &o)) {
+        reply_error(s, 502, "Response header too large to forward");
+        return;
+    }
+    /* The head stays at the front of resp's storage: body bytes after it
+     * are consumed from head_len; compacting later discards the head,
+     * which is no longer needed once it is rewritten into out. */
+    s->resp.rpos = s->rsp.head_len;
+    s->state = HTTP_ST_RELAY;
+    s->relay_done = s->body_kind == HTTP1_BODY_NONE ||
+                    (s->body_kind == HTTP1_BODY_LENGTH && s->body_left == 0);
+    relay_step(s);
+}
+
+static void response_step(struct http_session *s)
+{
+    for (;;) {
+        ssize_t n = read_server(s);
+        if (n == -1)
+            return;
+        if (n <= 0) {
+            log_server_close(s);
+            reply_error(s, 502, "Server closed connection without a response");
+            return;
+        }
+        enum http1_result r = http1_parse_response(&s->rsp, s->resp.data, s->resp.wpos);
+        if (r == HTTP1_AGAIN)
+            continue;
+        if (r == HTTP1_TOO_LONG) {
+            char url[HTTP1_URL_MAX + 1];
+            url_text(s, url, sizeof(url));
+            svclog_error(&s->log, "Too large header (>%d) ignored. URL=[%s]",
+                         HTTP1_RESPONSE_HEAD_MAX, url);
+            reply_error(s, 502, "get_response_header: Too Large Header");
+            return;
+        }
+        if (r == HTTP1_INVALID) {
+            reply_error(s, 502, http1_error_message(s->rsp.error));
+            return;
+        }
+        if (s->rsp.status < 200) {
+            /* 1xx interim responses are not relayed to HTTP/1.0 clients. */
+            buf_consume(&s->resp, s->rsp.head_len);
+            buf_compact(&s->resp);
+            http1_response_init(&s->rsp, HTTP1_RESPONSE_HEAD_MAX);
+            continue;
+        }
+        s->have_rsp = true;
+        got_response_head(s);
+        return;
+    }
+}
+
+/* ---- forwarding the request ------------------------------------------- */
+
+static void forward_step(struct http_session *s)
+{
+    for (;;) {
+        while (buf_len(&s->up) > 0) {
+            ssize_t n = send(s->sfd, buf_rptr(&s->up), buf_len(&s->up), MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno == EAGAIN) {
+                    set_server_events(s, EV_WRITE);
+                    set_client_events(s, 0);
+                    return;
+                }
+                char msg[512];
+                snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/send: %s", s->host, s->port,
+                         strerror(errno));
+                reply_error(s, 503, msg);
+                return;
+            }
+            buf_consume(&s->up, (size_t)n);
+            touch(s);
+        }
+        if (s->req_body_left == 0) {
+            s->state = HTTP_ST_RESPONSE;
+            if (buf_alloc_storage(&s->resp, RESP_BUF_SIZE) < 0) {
+                reply_error(s, 503, "Temporary failure: out of memory");
+                return;
+            }
+            http1_response_init(&s->rsp, HTTP1_RESPONSE_HEAD_MAX);
+            set_client_events(s, 0);
+            set_server_events(s, EV_READ);
+            return;
+        }
+        /* Relay the request body from the client. */
+        buf_reset(&s->up);
+        size_t want = buf_space(&s->up);
+        if (want > s->req_body_left)
+            want = (size_t)s->req_body_left;
+        ssize_t n = recv(s->cfd, buf_wptr(&s->up), want, 0);
+        if (n > 0) {
+            buf_produce(&s->up, (size_t)n);
+            s->req_body_left -= (uint64_t)n;
+            touch(s);
+            continue;
+        }
+        if (n == 0) {
+            svclog_info(&s->log, "file uploading is interrupted by client.");
+            session_close(s);
+            return;
+        }
+        if (errno == EAGAIN || errno == EINTR) {
+            set_server_events(s, 0);
+            set_client_events(s, EV_READ);
+            return;
+        }
+        session_close(s);
+        return;
+    }
+}
+
+static void start_forward(struct http_session *s)
+{
+    s->state = HTTP_ST_FORWARD;
+    char via_host[HTTP1_HOST_MAX + 16];
+    snprintf(via_host, sizeof(via_host), "%s:%u", s->w->res->hostname, s->w->listen_port);
+    struct http1_rewrite_request_opts o = {
+        .use_http11 = s->cfg->use_http11,
+        .absolute_uri = s->via_parent,
+        .anonymous = s->cfg->anonymous,
+        .strip_proxy_auth = s->cfg->proxyauth_pam_auth,
+        .keep_alive = false,
+        .via_host = str_from_cstr(via_host),
+        .product_name = str_from_cstr(s->w->res->product_name),
+        .client_ip = str_from_cstr(s->client_ip),
+    };
+    if (buf_alloc_storage(&s->up, s->in.cap + 4096) < 0 ||
+        !http1_rewrite_request(&s->up, &s->req, s->in.data, &s->url, &o)) {
+        reply_error(s, 400, "Request header too large");
+        return;
+    }
+    /* Body bytes that arrived with the head go first. */
+    size_t extra = s->in.wpos - s->req.head_len;
+    if (extra > s->req_body_left)
+        extra = (size_t)s->req_body_left; /* pipelined bytes beyond the body are dropped */
+    if (!buf_append(&s->up, s->in.data + s->req.head_len, extra)) {
+        reply_error(s, 400, "Request header too large");
+        return;
+    }
+    s->req_body_left -= extra;
+    forward_step(s);
+}
+
+/* ---- connecting ------------------------------------------------------- */
+
+static void connect_next(struct http_session *s, int last_err);
+
+static void on_connected(struct http_session *s)
+{
+    int err = sock_connect_result(s->sfd);
+    if (err != 0) {
+        close_server(s);
+        connect_next(s, err);
+        return;
+    }
+    start_forward(s);
+}
+
+static void connect_next(struct http_session *s, int last_err)
+{
+    while (s->addr_next < s->addrs.n) {
+        size_t i = s->addr_next++;
+        const struct sockaddr *sa = (const struct sockaddr *)&s->addrs.addr[i];
+        sock_addr_text(sa, s->server_ip, sizeof(s->server_ip), NULL);
+        s->log.server_ip = s->server_ip;
+        int fd = sock_connect_start(sa, s->addrs.len[i]);
+        if (fd < 0) {
+            last_err = errno;
+            continue;
+        }
+        s->sfd = fd;
+        ev_io_init(&s->sio, fd, server_io, s);
+        s->state = HTTP_ST_CONNECT;
+        set_client_events(s, 0);
+        set_server_events(s, EV_WRITE);
+        touch(s);
+        return;
+    }
+    char msg[512];
+    snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/connect: %s", s->host, s->port,
+             strerror(last_err ? last_err : ECONNREFUSED));
+    reply_error(s, 503, msg);
+}
+
+static bool acl_to_denied(struct http_session *s, const char *ip)
+{
+    if (!s->cfg->acl_to)
+        return false;
+    const struct access_table *acl = s->w->res->acl;
+    /* ACL-7: matched against the destination name and the address connected. */
+    if (acl && access_match(acl, "http_to", ip, s->host))
+        return false;
+    svclog_info(&s->log, "Access Denied to [%s:%s]", ip ? ip : "", s->host);
+    char msg[512];
+    snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/Access Inhibited by Proxy(SEKISHO)", s->host,
+             s->port);
+    reply_error(s, 503, msg);
+    return true;
+}
+
+static void on_resolved(void *arg, int status, const char *errtext, const struct dns_result *res)
+{
+    struct http_session *s = arg;
+    s->dnsq = NULL;
+    if (status != 0 || !res || res->n == 0) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/hostname lookup error: %s", s->host, s->port,
+                 errtext && *errtext ? errtext : "Unknown host");
+        reply_error(s, 503, msg);
+        return;
+    }
+    s->addrs = *res;
+    s->addr_next = 0;
+    char ip[SOCK_ADDRSTRLEN];
+    sock_addr_text((const struct sockaddr *)&res->addr[0], ip, sizeof(ip), NULL);
+    if (!s->via_parent && acl_to_denied(s, ip))
+        return;
+    connect_next(s, 0);
+}
+
+static void start_upstream(struct http_session *s)
+{
+    const struct config *cfg = s->cfg;
+    s->via_parent = *cfg->parent_server_host && !cfg->self_proxy;
+    if (s->via_parent) {
+        str_copy(s->host, sizeof(s->host), cfg->parent_server_host);
+        s->port = (uint16_t)(cfg->parent_server_port ? cfg->parent_server_port : 8080);
+    } else {
+        str_copy_view(s->host, sizeof(s->host), s->url.host);
+        s->port = s->url.port;
+    }
+    s->log.server_host = s->host;
+    s->log.server_port = s->port;
+    s->state = HTTP_ST_RESOLVE;
+    set_client_events(s, EV_READ);
+    touch(s);
+    s->dnsq = dns_lookup(s->w->dns, s->host, s->port, cfg->ipv6, on_resolved, s);
+}
+
+/* ---- reading the request ---------------------------------------------- */
+
+static void request_ready(struct http_session *s)
+{
+    s->have_req = true;
+    if (!http1_request_url(&s->req, s->in.data, &s->url)) {
+        reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
+        return;
+    }
+    if (s->req.method == HTTP1_METHOD_CONNECT || s->url.scheme == HTTP1_SCHEME_FTP) {
+        reply_error(s, 501, "Method or scheme not supported by this proxy yet");
+        return;
+    }
+    if (s->url.form != HTTP1_URL_ABSOLUTE || s->url.scheme != HTTP1_SCHEME_HTTP) {
+        reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
+        return;
+    }
+    uint64_t len = 0;
+    enum http1_body kind = http1_request_body_kind(&s->req, s->in.data, &len);
+    if (kind == HTTP1_BODY_INVALID) {
+        reply_error(s, 400, "Invalid request body framing");
+        return;
+    }
+    if (kind == HTTP1_BODY_CHUNKED) {
+        reply_error(s, 411, "Length Required");
+        return;
+    }
+    s->req_body_left = kind == HTTP1_BODY_LENGTH ? len : 0;
+    start_upstream(s);
+}
+
+static void request_step(struct http_session *s)
+{
+    for (;;) {
+        if (buf_space(&s->in) == 0) {
+            if (s->in.cap >= REQ_BUF_MAX) {
+                reply_error(s, 400, "Request header too large");
+                return;
+            }
+            /* Grow: the parser keeps offsets, never pointers. */
+            char *bigger = realloc(s->in.data, REQ_BUF_MAX);
+            if (!bigger) {
+                reply_error(s, 503, "Temporary failure: out of memory");
+                return;
+            }
+            s->in.data = bigger;
+            s->in.cap = REQ_BUF_MAX;
+        }
+        ssize_t n = recv(s->cfd, buf_wptr(&s->in), buf_space(&s->in), 0);
+        if (n == 0) {
+            session_close(s); /* closed before a complete request */
+            return;
+        }
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return;
+            session_close(s);
+            return;
+        }
+        buf_produce(&s->in, (size_t)n);
+        touch(s);
+        enum http1_result r = http1_parse_request(&s->req, s->in.data, s->in.wpos);
+        if (r == HTTP1_AGAIN)
+            continue;
+        if (r == HTTP1_DONE) {
+            request_ready(s);
+            return;
+        }
+        /* INVALID or TOO_LONG: the documented error (HTTP-4). The request
+         * line may be unusable, so log the raw target only if parsed. */
+        int status = http1_error_status(s->req.error);
+        reply_error(s, status ? status : 400, http1_error_message(s->req.error));
+        return;
+    }
+}
+
+/* ---- event dispatch --------------------------------------------------- */
+
+/* client_hung_up - while we are busy with the server, a readable client
+ * socket means a hang-up (or pipelined bytes, which HTTP/1.0 does not
+ * have): peek to tell. */
+static bool client_hung_up(struct http_session *s)
+{
+    char c;
+    ssize_t n = recv(s->cfd, &c, 1, MSG_PEEK);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        return true;
+    if (n > 0)
+        set_client_events(s, 0); /* extra bytes: ignore until we are done */
+    return false;
+}
+
+static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+{
+    (void)loop;
+    struct http_session *s = io->data;
+    switch (s->state) {
+    case HTTP_ST_REQUEST:
+        request_step(s);
+        break;
+    case HTTP_ST_FORWARD:
+        forward_step(s);
+        break;
+    case HTTP_ST_RELAY:
+        relay_step(s);
+        break;
+    case HTTP_ST_REPLY:
+        do_reply(s);
+        break;
+    case HTTP_ST_LINGER:
+        linger_step(s);
+        break;
+    default:
+        if ((events & (EV_READ | EV_HUP | EV_ERROR)) && client_hung_up(s)) {
+            log_client_cancel(s);
+            session_close(s);
+        }
+        break;
+    }
+}
+
+static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+{
+    (void)loop;
+    (void)events;
+    struct http_session *s = io->data;
+    switch (s->state) {
+    case HTTP_ST_CONNECT:
+        on_connected(s);
+        break;
+    case HTTP_ST_FORWARD:
+        forward_step(s);
+        break;
+    case HTTP_ST_RESPONSE:
+        response_step(s);
+        break;
+    case HTTP_ST_SPOOL:
+        spool_step(s);
+        break;
+    case HTTP_ST_RELAY:
+        relay_step(s);
+        break;
+    default:
+        set_server_events(s, 0);
+        break;
+    }
+}
+
+static void http_session_start(struct proxy_worker *w, int fd, const struct sockaddr_storage *peer,
+                               int slot)
+{
+    struct http_session *s = calloc(1, sizeof(*s));
+    if (!s || buf_alloc_storage(&s->in, REQ_BUF_INITIAL) < 0) {
+        free(s);
+        close(fd);
+        proxy_worker_session_end(w, slot);
+        return;
+    }
+    s->w = w;
+    s->cfg = w->cfg;
+    s->slot = slot;
+    s->cfd = fd;
+    s->sfd = -1;
+    s->spool_fd = -1;
+    s->start_ms = ev_now_ms(w->loop);
+    clock_gettime(CLOCK_REALTIME, &s->start_rt);
+    sock_addr_text((const struct sockaddr *)peer, s->client_ip, sizeof(s->client_ip),
+                   &s->client_port);
+    sock_local_text(fd, s->local_ip, sizeof(s->local_ip), &s->local_port);
+    s->log = (struct svclog_ctx){.listen_port = w->listen_port,
+                                 .internal_id = slot,
+                                 .client_ip = s->client_ip,
+                                 .client_host = s->client_ip,
+                                 .client_port = s->client_port};
+    http1_request_init(&s->req, REQ_BUF_MAX);
+    ev_io_init(&s->cio, fd, client_io, s);
+    ev_timer_init(&s->idle, on_idle, s);
+    s->state = HTTP_ST_REQUEST;
+    if (w->cfg->acl_from) {
+        const struct access_table *acl = w->res->acl;
+        if (!acl || !access_match(acl, "http_from", s->client_ip, NULL)) {
+            /* G-15: close at once, no banner; status 000. */
+            svclog_info(&s->log, "Access Denied from [%s:%s]", s->client_ip, s->client_ip);
+            s->log_anyway = true;
+            session_close(s);
+            return;
+        }
+    }
+    set_client_events(s, EV_READ);
+    touch(s);
+}
+
+const struct proxy_proto http_proto = {
+    .name = "http",
+    .session_start = http_session_start,
+};

@@ -1,0 +1,32 @@
+/* proxy_resources - what a service loads besides the ini file.
+ *
+ * The access table (hosts.allow), the templates of the service, the
+ * gateway's host name and the product name (DESIGN: Sekisho/sekisho_<svc>/
+ * <version>/<host> unless product_name is set). Loaded and validated by
+ * the master at start and on SIGHUP, before anything is swapped in; the
+ * workers inherit a read-only copy.
+ */
+#ifndef SEKISHO_PROXY_RESOURCES_H
+#define SEKISHO_PROXY_RESOURCES_H
+
+#include <stdio.h>
+
+#include "core/access.h"
+#include "core/config.h"
+#include "core/template.h"
+
+struct proxy_resources {
+    struct access_table *acl; /* NULL when the file is absent and no list is enabled */
+    struct template *tpl_detect;
+    struct template *tpl_error;
+    struct template *tpl_admin;
+    char hostname[256];
+    char product_name[320];
+};
+
+/* proxy_resources_load - load every file the service needs; report each
+ * problem as file:line: reason on diag and return NULL if there is one. */
+struct proxy_resources *proxy_resources_load(const struct config *cfg, FILE *diag);
+void proxy_resources_free(struct proxy_resources *res);
+
+#endif

@@ -1,0 +1,168 @@
+/* proxy_worker - one event-driven worker process of a proxy service. */
+#include "proxy/proxy_worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/svclog.h"
+#include "lib/sock.h"
+
+#define CAP_RECHECK_MS       20    /* how often a capped worker looks for a free slot */
+#define CAP_WARNING_EVERY_MS 10000 /* LOG-E2 at most this often per worker */
+#define EMFILE_PAUSE_MS      100
+#define SATURATED_BACKLOG    5     /* C-03: listen(fd, 5) while at pre_spawn */
+#define NORMAL_BACKLOG       1024
+
+static void listen_pause(struct proxy_worker *w, uint64_t ms)
+{
+    ev_io_set(w->loop, &w->listen_io, 0);
+    ev_timer_start(w->loop, &w->resume_timer, ms);
+}
+
+static const int provisional_pre_spawn[SVC_COUNT] = {200, 50, 50, 10};
+
+static void at_capacity(struct proxy_worker *w)
+{
+    uint64_t now = ev_now_ms(w->loop);
+    if (w->last_cap_warning_ms == 0 || now - w->last_cap_warning_ms >= CAP_WARNING_EVERY_MS) {
+        w->last_cap_warning_ms = now;
+        svclog_error(NULL,
+                     "Maximum connections: warning: Client connections reached maximum "
+                     "connections (%u) . More request will be blocked/rejected. If there is many "
+                     "warnings, please increase 'Maximum Connections' settings (pre_spawn value "
+                     "of sekisho.ini) of this service. (%d will be good value as start line).",
+                     proxy_slots_cap(w->slots),
+                     w->cfg->service < SVC_COUNT ? provisional_pre_spawn[w->cfg->service] : 200);
+    }
+    /* Waiting clients queue in the kernel; keep that queue as short as
+     * the guide's (C-03) until a slot frees. */
+    listen(w->listen_fd, SATURATED_BACKLOG);
+    listen_pause(w, CAP_RECHECK_MS);
+}
+
+static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+{
+    (void)loop;
+    (void)events;
+    struct proxy_worker *w = io->data;
+    for (int burst = 0; burst < 64 && !w->stopping; burst++) {
+        int slot = proxy_slots_claim(w->slots);
+        if (slot < 0) {
+            at_capacity(w);
+            return;
+        }
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof(peer);
+        int fd = accept4(w->listen_fd, (struct sockaddr *)&peer, &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            int err = errno;
+            proxy_slots_release(w->slots, slot);
+            if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+                return;
+            svclog_error_errno(NULL, err, "main/accept_loop/accept(s=%d):", w->listen_fd);
+            if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+                listen_pause(w, EMFILE_PAUSE_MS);
+            return;
+        }
+        proxy_slots_set_owner(w->slots, slot, (int32_t)getpid());
+        w->sessions++;
+        w->accepted++;
+        w->proto->session_start(w, fd, &peer, slot);
+    }
+}
+
+static void on_resume(struct ev_loop *loop, struct ev_timer *t)
+{
+    (void)loop;
+    struct proxy_worker *w = t->data;
+    if (w->stopping)
+        return;
+    if (proxy_slots_used(w->slots) >= proxy_slots_cap(w->slots)) {
+        ev_timer_start(w->loop, &w->resume_timer, CAP_RECHECK_MS);
+        return;
+    }
+    listen(w->listen_fd, NORMAL_BACKLOG);
+    ev_io_set(w->loop, &w->listen_io, EV_READ);
+}
+
+static void begin_stop(struct proxy_worker *w)
+{
+    if (w->stopping)
+        return;
+    w->stopping = true;
+    ev_io_stop(w->loop, &w->listen_io);
+    ev_timer_stop(w->loop, &w->resume_timer);
+    close(w->listen_fd);
+    w->listen_fd = -1;
+    if (w->sessions == 0)
+        ev_break(w->loop);
+}
+
+static void on_signal(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+{
+    (void)loop;
+    (void)events;
+    struct proxy_worker *w = io->data;
+    struct signalfd_siginfo si;
+    while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGTERM)
+            begin_stop(w);
+    }
+}
+
+void proxy_worker_session_end(struct proxy_worker *w, int slot)
+{
+    proxy_slots_release(w->slots, slot);
+    if (w->sessions > 0)
+        w->sessions--;
+    if (w->stopping && w->sessions == 0)
+        ev_break(w->loop);
+}
+
+int proxy_worker_main(const struct proxy_worker_env *env)
+{
+    struct proxy_worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        return 1;
+    w->cfg = env->cfg;
+    w->res = env->res;
+    w->proto = env->proto;
+    w->slots = env->slots;
+    w->listen_fd = env->listen_fd;
+    w->index = env->index;
+    sock_local_text(w->listen_fd, w->listen_ip, sizeof(w->listen_ip), &w->listen_port);
+    /* Ctrl-C in a terminal reaches the whole process group: only the master
+     * acts on it, and tells the workers with SIGTERM. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    w->loop = ev_loop_new();
+    w->dns = w->loop ? dns_new(w->loop) : NULL;
+    if (sfd < 0 || !w->loop || !w->dns) {
+        svclog_error_errno(NULL, errno, "worker %d: cannot initialise its event loop", w->index);
+        return 1;
+    }
+    ev_io_init(&w->signal_io, sfd, on_signal, w);
+    ev_io_set(w->loop, &w->signal_io, EV_READ);
+    ev_io_init(&w->listen_io, w->listen_fd, on_accept, w);
+    w->listen_io.exclusive = true;
+    ev_io_set(w->loop, &w->listen_io, EV_READ);
+    ev_timer_init(&w->resume_timer, on_resume, w);
+    int rc = ev_run(w->loop) < 0 ? 1 : 0;
+    dns_free(w->dns);
+    ev_loop_free(w->loop);
+    close(sfd);
+    free(w);
+    return rc;
+}

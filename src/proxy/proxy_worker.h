@@ -1,0 +1,69 @@
+/* proxy_worker - one event-driven worker process of a proxy service.
+ *
+ * A worker shares the listening socket with its siblings (EPOLLEXCLUSIVE),
+ * claims a session slot (proxy_slots) before each accept so that
+ * pre_spawn caps concurrent sessions across the service, and hands the
+ * connection to the protocol's session code. On SIGTERM it stops
+ * accepting and exits when its last session has ended. Protocol code
+ * calls back proxy_worker_session_end() exactly once per session.
+ */
+#ifndef SEKISHO_PROXY_WORKER_H
+#define SEKISHO_PROXY_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/config.h"
+#include "lib/dns.h"
+#include "lib/ev.h"
+#include "proxy/proxy_resources.h"
+#include "proxy/proxy_slots.h"
+
+struct proxy_worker;
+
+/* The protocol table every service fills (cf. ngx_mail_protocol_t). */
+struct proxy_proto {
+    const char *name;
+    /* session_start - own fd from now on; call proxy_worker_session_end
+     * when the session is over. */
+    void (*session_start)(struct proxy_worker *w, int fd, const struct sockaddr_storage *peer,
+                          int slot);
+};
+
+struct proxy_worker_env {
+    const struct config *cfg;
+    const struct proxy_resources *res;
+    const struct proxy_proto *proto;
+    struct proxy_slots *slots;
+    int listen_fd;
+    int index; /* worker number, 0.. */
+};
+
+struct proxy_worker {
+    const struct config *cfg;
+    const struct proxy_resources *res;
+    const struct proxy_proto *proto;
+    struct proxy_slots *slots;
+    struct ev_loop *loop;
+    struct dns *dns;
+    int listen_fd;
+    int index;
+    uint16_t listen_port;
+    char listen_ip[46];
+    struct ev_io listen_io;
+    struct ev_io signal_io;
+    struct ev_timer resume_timer;
+    uint64_t last_cap_warning_ms;
+    uint32_t sessions;  /* open sessions of this worker */
+    uint64_t accepted;  /* sessions ever accepted, for ids */
+    bool stopping;
+};
+
+/* proxy_worker_main - run a worker until it is told to stop; returns the
+ * process exit status. */
+int proxy_worker_main(const struct proxy_worker_env *env);
+
+void proxy_worker_session_end(struct proxy_worker *w, int slot);
+
+#endif
