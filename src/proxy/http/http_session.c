@@ -38,7 +38,6 @@
 #define REQ_BUF_INITIAL   16384
 #define REQ_BUF_MAX       HTTP1_REQUEST_HEAD_MAX
 #define RESP_BUF_SIZE     32768 /* response head limit 17408 (C-01) plus body bytes */
-#define OUT_BUF_SIZE      16384
 #define PAGE_BUF_SIZE     65536 /* rendered templates: 9000 bytes + escaped values */
 #define IDLE_TIMEOUT_MS   120000 /* G-22: no progress for 120 s */
 #define SENDFILE_CHUNK    (1u << 20)
@@ -101,7 +100,7 @@ struct http_session {
     enum http1_body body_kind;
     uint64_t body_left;
     struct http1_chunked chunk;
-    size_t resp_floor; /* SPOOL: the head below this offset is kept */
+    char *head_copy;   /* SPOOL: the response head, kept for delivery */
     int spool_errno;   /* why the spool failed, 0 if it did not */
 
     int spool_fd;
@@ -249,6 +248,7 @@ static void session_free(void *arg)
     buf_fini(&s->up);
     buf_fini(&s->resp);
     buf_fini(&s->out);
+    free(s->head_copy);
     free(s);
 }
 
@@ -543,8 +543,9 @@ static void deliver_spool(struct http_session *s)
         .has_length = true,
         .length = s->spool_len,
     };
-    buf_reset(&s->out);
-    if (!http1_rewrite_response(&s->out, &s->rsp, s->resp.data, &o)) {
+    buf_fini(&s->out);
+    if (buf_alloc_storage(&s->out, RESP_BUF_SIZE) < 0 ||
+        !http1_rewrite_response(&s->out, &s->rsp, s->head_copy, &o)) {
         reply_error(s, 502, "Response header too large to forward");
         return;
     }
@@ -697,13 +698,8 @@ static void log_server_close(struct http_session *s)
  * 0 on EOF, -1 on would-block, -2 on error. */
 static ssize_t read_server(struct http_session *s)
 {
-    if (buf_space(&s->resp) == 0 && s->resp.rpos > s->resp_floor) {
-        /* Slide unread bytes down to the floor (the kept head ends there). */
-        size_t n = buf_len(&s->resp);
-        memmove(s->resp.data + s->resp_floor, buf_rptr(&s->resp), n);
-        s->resp.rpos = s->resp_floor;
-        s->resp.wpos = s->resp_floor + n;
-    }
+    if (buf_space(&s->resp) == 0)
+        buf_compact(&s->resp);
     if (buf_space(&s->resp) == 0)
         return -1;
     ssize_t n = recv(s->sfd, buf_wptr(&s->resp), buf_space(&s->resp), 0);
@@ -836,8 +832,13 @@ static void got_response_head(struct http_session *s)
         }
         /* Keep the head in resp (deliver_spool rewrites it); body bytes go
          * to the spool from head_len on. */
+        s->head_copy = malloc(s->rsp.head_len);
+        if (!s->head_copy) {
+            reply_error(s, 503, "Temporary failure: out of memory");
+            return;
+        }
+        memcpy(s->head_copy, s->resp.data, s->rsp.head_len);
         s->resp.rpos = s->rsp.head_len;
-        s->resp_floor = s->rsp.head_len;
         s->state = HTTP_ST_SPOOL;
         set_server_events(s, EV_READ);
         set_client_events(s, EV_READ);
