@@ -1,0 +1,546 @@
+/* engine - libclamav engines for sekisho-scand (see engine.h).
+ *
+ * Detection names are collected with the virus-found callback in
+ * all-match mode, so that a PUA or heuristic alert does not hide a virus
+ * in the same archive and a PUA the request does not want reported does
+ * not end the scan. Classification (engine_classify) then picks the
+ * verdict: a virus first, then reportable riskware, then the policy
+ * names of block_encrypted / block_maxnested / block_scantimeout.
+ *
+ * Per-request deadline: MAX_SCANTIME is engine-wide, so each scan keeps
+ * its own deadline in the callback context. The file-inspection callback,
+ * which libclamav calls for the file and for every new object it extracts
+ * (archive member, nested archive, decompressed stream, embedded file),
+ * compares the clock with it; past the deadline it blocks that object,
+ * which ends the whole scan at once (see cb_file_inspection). Granularity
+ * is therefore one object: the time to scan the largest single object,
+ * e.g. a 100 MB member at ~600 MB/s is ~0.2 s, is not interrupted; the
+ * engine-wide ENGINE_MAX_SCANTIME_MS backstop covers that case.
+ */
+#include "scand/engine.h"
+
+#include <clamav.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/str.h"
+#include "scand/scand_log.h"
+
+#define ENGINE_NAMES_MAX 32 /* detection names kept per scan (all-match) */
+#define ENGINE_NAME_LEN  256
+/* What libclamav calls an object our callback blocked (the deadline). */
+#define ENGINE_CALLBACK_NAME "Detected.By.Callback"
+
+struct engine {
+    struct cl_engine *cl;
+    unsigned refs; /* guarded by the owning slot's mutex, or single-threaded */
+    uint64_t signatures;
+    double load_ms;
+};
+
+struct scan_ctx {
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
+    bool timed_out;
+    size_t count;
+    char names[ENGINE_NAMES_MAX][ENGINE_NAME_LEN];
+};
+
+static pthread_mutex_t engine_refs_mu = PTHREAD_MUTEX_INITIALIZER;
+
+const char *engine_scan_mode_name(enum engine_scan_mode m)
+{
+    switch (m) {
+    case ENGINE_SCAN_FMAP:
+        return "fmap";
+    case ENGINE_SCAN_DESC:
+        return "desc";
+    }
+    return "mode_???";
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int engine_global_init(char *err, size_t errcap)
+{
+    cl_error_t rc = cl_init(CL_INIT_DEFAULT);
+    if (rc != CL_SUCCESS) {
+        snprintf(err, errcap, "cl_init: %s", cl_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- callbacks ------------------------------------------------------------ */
+
+static cl_error_t cb_file_inspection(int fd, const char *type, const char **ancestors,
+                                     size_t parent_file_size, const char *file_name,
+                                     size_t file_size, const char *file_buffer,
+                                     uint32_t recursion_level, uint32_t layer_attributes,
+                                     void *context)
+{
+    (void)fd;
+    (void)type;
+    (void)ancestors;
+    (void)parent_file_size;
+    (void)file_name;
+    (void)file_size;
+    (void)file_buffer;
+    (void)recursion_level;
+    (void)layer_attributes;
+    struct scan_ctx *c = context;
+    if (c == NULL || c->deadline_ns == 0)
+        return CL_CLEAN;
+    if (c->timed_out || now_ns() >= c->deadline_ns) {
+        c->timed_out = true;
+        /* CL_VIRUS ("blocked by callback") ends the scan at once, even in
+         * all-match mode, and a blocked object never enters libclamav's
+         * clean cache. CL_BREAK ("allowed") would also end it, but the
+         * file would then be cached as clean and a later scan of the same
+         * bytes with a longer deadline would come back CLEAN unscanned
+         * (measured with many_members.zip). The name libclamav records
+         * for it (ENGINE_CALLBACK_NAME) is ours and engine_classify drops
+         * it. */
+        return CL_VIRUS;
+    }
+    return CL_CLEAN;
+}
+
+static void cb_virus_found(int fd, const char *virname, void *context)
+{
+    (void)fd;
+    struct scan_ctx *c = context;
+    if (c == NULL || virname == NULL || c->count >= ENGINE_NAMES_MAX)
+        return;
+    str_copy(c->names[c->count++], ENGINE_NAME_LEN, virname);
+}
+
+/* ---- load ---------------------------------------------------------------- */
+
+static int set_num(struct cl_engine *cl, enum cl_engine_field f, long long v, const char *what,
+                   char *err, size_t errcap)
+{
+    cl_error_t rc = cl_engine_set_num(cl, f, v);
+    if (rc != CL_SUCCESS) {
+        snprintf(err, errcap, "cl_engine_set_num(%s): %s", what, cl_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+struct engine *engine_load(const char *dir, char *err, size_t errcap)
+{
+    uint64_t t0 = now_ns();
+    struct engine *e = calloc(1, sizeof(*e));
+    if (e == NULL) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    e->cl = cl_engine_new();
+    if (e->cl == NULL) {
+        snprintf(err, errcap, "cl_engine_new failed");
+        free(e);
+        return NULL;
+    }
+    unsigned int sigs = 0;
+    /* CL_DB_PUA: riskware signatures are always in the engine; whether a
+     * PUA hit is reported is the request's riskware_check. */
+    cl_error_t rc = cl_load(dir, e->cl, &sigs, CL_DB_STDOPT | CL_DB_PUA);
+    if (rc != CL_SUCCESS) {
+        snprintf(err, errcap, "cl_load(%s): %s", dir, cl_strerror(rc));
+        goto fail;
+    }
+    if (sigs == 0) {
+        snprintf(err, errcap, "cl_load(%s): no signatures found", dir);
+        goto fail;
+    }
+    if (set_num(e->cl, CL_ENGINE_MAX_RECURSION, ENGINE_MAX_RECURSION, "max_recursion", err,
+                errcap) < 0 ||
+        set_num(e->cl, CL_ENGINE_MAX_FILESIZE, (long long)ENGINE_MAX_FILESIZE, "max_filesize", err,
+                errcap) < 0 ||
+        set_num(e->cl, CL_ENGINE_MAX_SCANSIZE, (long long)ENGINE_MAX_SCANSIZE, "max_scansize", err,
+                errcap) < 0 ||
+        set_num(e->cl, CL_ENGINE_MAX_SCANTIME, ENGINE_MAX_SCANTIME_MS, "max_scantime", err,
+                errcap) < 0)
+        goto fail;
+    cl_engine_set_clcb_virus_found(e->cl, cb_virus_found);
+    cl_engine_set_clcb_file_inspection(e->cl, cb_file_inspection);
+    rc = cl_engine_compile(e->cl);
+    if (rc != CL_SUCCESS) {
+        snprintf(err, errcap, "cl_engine_compile: %s", cl_strerror(rc));
+        goto fail;
+    }
+    e->refs = 1;
+    e->signatures = sigs;
+    e->load_ms = (double)(now_ns() - t0) / 1e6;
+    return e;
+fail:
+    cl_engine_free(e->cl);
+    free(e);
+    return NULL;
+}
+
+void engine_ref(struct engine *e)
+{
+    pthread_mutex_lock(&engine_refs_mu);
+    e->refs++;
+    pthread_mutex_unlock(&engine_refs_mu);
+}
+
+static void engine_free(struct engine *e)
+{
+    cl_engine_free(e->cl);
+    free(e);
+}
+
+void engine_unref(struct engine *e)
+{
+    if (e == NULL)
+        return;
+    pthread_mutex_lock(&engine_refs_mu);
+    bool last = --e->refs == 0;
+    pthread_mutex_unlock(&engine_refs_mu);
+    if (last)
+        engine_free(e);
+}
+
+uint64_t engine_signatures(const struct engine *e)
+{
+    return e->signatures;
+}
+
+double engine_load_ms(const struct engine *e)
+{
+    return e->load_ms;
+}
+
+/* ---- scan ---------------------------------------------------------------- */
+
+static struct str strip_unofficial(const char *name)
+{
+    static const struct str suffix = {".UNOFFICIAL", 11};
+    struct str s = str_from_cstr(name);
+    if (s.len >= suffix.len && memcmp(s.ptr + s.len - suffix.len, suffix.ptr, suffix.len) == 0)
+        s.len -= suffix.len;
+    return s;
+}
+
+/* engine_classify - names collected from one scan (plus the time-out
+ * state) to verdict, details and detection name. */
+static void engine_classify(const struct scan_ctx *c, const struct scanreq_request *req,
+                            struct scanreq_reply *rep)
+{
+    static const struct str encrypted = {"Heuristics.Encrypted.", 21};
+    static const struct str limits = {"Heuristics.Limits.Exceeded.", 27};
+    static const struct str pua = {"PUA.", 4};
+    static const struct str ours = {ENGINE_CALLBACK_NAME, sizeof(ENGINE_CALLBACK_NAME) - 1};
+    char virus[ENGINE_NAME_LEN] = "", riskware[SCANREQ_RISKWARE_NAME_MAX + 1] = "";
+    uint32_t details = c->timed_out ? SCANREQ_VSD_SCANTIMEOUT : 0;
+
+    for (size_t i = 0; i < c->count; i++) {
+        struct str n = strip_unofficial(c->names[i]);
+        if (c->timed_out && str_has_prefix(n, ours)) {
+            continue; /* the deadline, already in details */
+        } else if (str_has_prefix(n, encrypted)) {
+            details |= SCANREQ_VSD_ENCRYPTED;
+        } else if (str_has_prefix(n, limits)) {
+            struct str which = str_make(n.ptr + limits.len, n.len - limits.len);
+            if (str_eq_cstr(which, "MaxRecursion"))
+                details |= SCANREQ_VSD_MAXNESTED;
+            else if (str_eq_cstr(which, "MaxScanTime"))
+                details |= SCANREQ_VSD_SCANTIMEOUT;
+            else /* MaxFileSize, MaxScanSize, MaxFiles: no documented detail */
+                scand_log_debug("id=%llu limit %.*s ignored", (unsigned long long)req->id,
+                                (int)n.len, n.ptr);
+        } else if (str_has_prefix(n, pua)) {
+            char mapped[SCANREQ_RISKWARE_NAME_MAX + 1];
+            if (!(req->flags & SCANREQ_RF_RISKWARE) || riskware[0] != '\0' ||
+                !scanreq_riskware_from_clamav(c->names[i], mapped, sizeof(mapped)))
+                continue;
+            if (!scanreq_riskware_match(str_from_cstr(req->patterns), str_from_cstr(mapped)))
+                str_copy(riskware, sizeof(riskware), mapped);
+        } else if (virus[0] == '\0') {
+            str_copy_view(virus, sizeof(virus), n);
+        }
+    }
+    rep->details = details;
+    const char *name = NULL;
+    if (virus[0] != '\0')
+        name = virus;
+    else if (riskware[0] != '\0')
+        name = riskware;
+    else if ((details & SCANREQ_VSD_ENCRYPTED) && (req->flags & SCANREQ_RF_BLOCK_ENCRYPTED))
+        name = SCANREQ_NAME_BLOCK_ENCRYPTED;
+    else if ((details & SCANREQ_VSD_MAXNESTED) && (req->flags & SCANREQ_RF_BLOCK_MAXNESTED))
+        name = SCANREQ_NAME_BLOCK_MAXNESTED;
+    else if ((details & SCANREQ_VSD_SCANTIMEOUT) && (req->flags & SCANREQ_RF_BLOCK_SCANTIMEOUT))
+        name = SCANREQ_NAME_BLOCK_SCANTIMEOUT;
+    rep->verdict = name ? SCANREQ_INFECTED : SCANREQ_CLEAN;
+    str_copy(rep->name, sizeof(rep->name), name ? name : "");
+}
+
+static void scan_error(struct scanreq_reply *rep, const char *what, int err)
+{
+    rep->verdict = SCANREQ_ERROR;
+    rep->name[0] = '\0';
+    if (err)
+        snprintf(rep->error, sizeof(rep->error), "%s: %s", what, strerror(err));
+    else
+        str_copy(rep->error, sizeof(rep->error), what);
+}
+
+void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
+                 enum engine_scan_mode mode, struct scanreq_reply *rep)
+{
+    uint64_t t0 = now_ns();
+    memset(rep, 0, sizeof(*rep));
+    rep->type = SCANREQ_T_SCAN;
+    rep->id = req->id;
+
+    /* A descriptor we cannot read must never come back CLEAN: libclamav
+     * would see an empty file. Check access mode and type first. */
+    struct stat st;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fstat(fd, &st) < 0) {
+        scan_error(rep, "bad descriptor", errno);
+        goto out;
+    }
+    if ((fl & O_ACCMODE) == O_WRONLY) {
+        scan_error(rep, "descriptor not open for reading", 0);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        scan_error(rep, "descriptor is not a regular file", 0);
+        goto out;
+    }
+    char probe;
+    if (st.st_size > 0 && pread(fd, &probe, 1, 0) != 1) {
+        scan_error(rep, "descriptor not readable", errno);
+        goto out;
+    }
+
+    struct scan_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL) {
+        scan_error(rep, "out of memory", 0);
+        goto out;
+    }
+    if (req->timeout_ms > 0)
+        ctx->deadline_ns = t0 + (uint64_t)req->timeout_ms * 1000000ull;
+
+    struct cl_scan_options opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.parse = ~0u; /* every format libclamav knows, as clamscan does */
+    opts.general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS;
+    opts.heuristic = CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE | CL_SCAN_HEURISTIC_EXCEEDS_MAX;
+
+    const char *vname = NULL;
+    unsigned long scanned = 0;
+    const char *fname = req->filename[0] ? req->filename : NULL;
+    cl_error_t rc = CL_EMAP;
+    void *map = MAP_FAILED;
+    size_t size = (size_t)st.st_size;
+    if (mode == ENGINE_SCAN_FMAP && size > 0)
+        map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {
+        cl_fmap_t *fm = cl_fmap_open_memory(map, size);
+        if (fm != NULL) {
+            rc = cl_scanmap_callback(fm, fname, &vname, &scanned, e->cl, &opts, ctx);
+            cl_fmap_close(fm);
+        } else {
+            rc = cl_scandesc_callback(fd, fname, &vname, &scanned, e->cl, &opts, ctx);
+        }
+        munmap(map, size);
+    } else {
+        rc = cl_scandesc_callback(fd, fname, &vname, &scanned, e->cl, &opts, ctx);
+    }
+
+    if (rc == CL_ETIMEOUT)
+        ctx->timed_out = true;
+    if (rc == CL_VIRUS && ctx->count == 0 && vname != NULL) {
+        /* Defensive: a detection the callback did not see. */
+        str_copy(ctx->names[0], ENGINE_NAME_LEN, vname);
+        ctx->count = 1;
+    }
+    engine_classify(ctx, req, rep);
+    if (rc != CL_CLEAN && rc != CL_VIRUS && rc != CL_ETIMEOUT && rep->verdict != SCANREQ_INFECTED) {
+        /* The scan did not complete and found nothing: not CLEAN. */
+        uint32_t details = rep->details;
+        snprintf(rep->error, sizeof(rep->error), "scan failed: %s", cl_strerror(rc));
+        rep->verdict = SCANREQ_ERROR;
+        rep->details = details;
+    }
+    free(ctx);
+out:
+    rep->scan_us = (now_ns() - t0) / 1000;
+}
+
+/* ---- slot and reload ----------------------------------------------------- */
+
+void engine_slot_init(struct engine_slot *s, struct engine *first, const char *dir,
+                      engine_reload_done_fn *done, void *done_arg)
+{
+    memset(s, 0, sizeof(*s));
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->released, NULL);
+    s->cur = first;
+    str_copy(s->dir, sizeof(s->dir), dir);
+    s->done = done;
+    s->done_arg = done_arg;
+    s->last.ok = true;
+    s->last.signatures = first ? first->signatures : 0;
+    s->last.load_ms = first ? first->load_ms : 0;
+}
+
+struct engine *engine_slot_acquire(struct engine_slot *s)
+{
+    pthread_mutex_lock(&s->mu);
+    struct engine *e = s->cur;
+    engine_ref(e);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+void engine_slot_release(struct engine_slot *s, struct engine *e)
+{
+    /* The reload thread holds the last reference of a retired engine and
+     * frees it itself, so a scanner thread never pays for cl_engine_free. */
+    engine_unref(e);
+    pthread_mutex_lock(&s->mu);
+    pthread_cond_broadcast(&s->released);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static unsigned engine_refs(struct engine *e)
+{
+    pthread_mutex_lock(&engine_refs_mu);
+    unsigned n = e->refs;
+    pthread_mutex_unlock(&engine_refs_mu);
+    return n;
+}
+
+static void *reload_main(void *arg)
+{
+    struct engine_slot *s = arg;
+    struct engine_reload_result res;
+    memset(&res, 0, sizeof(res));
+    scand_log("reloading definitions from %s", s->dir);
+    struct engine *fresh = engine_load(s->dir, res.error, sizeof(res.error));
+    struct engine *old = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (fresh != NULL) {
+        old = s->cur;
+        s->cur = fresh; /* atomic for scans: they take s->cur under s->mu */
+        res.ok = true;
+        res.load_ms = fresh->load_ms;
+    }
+    res.signatures = s->cur->signatures;
+    pthread_mutex_unlock(&s->mu);
+    if (fresh != NULL)
+        scand_log("reload done: loaded %llu signatures from %s in %.0f ms",
+                  (unsigned long long)res.signatures, s->dir, res.load_ms);
+    else
+        scand_log("reload failed, keeping the engine in service (%llu signatures): %s",
+                  (unsigned long long)res.signatures, res.error);
+
+    /* Tell the server now: the swap is done; retiring the old engine
+     * below must not delay the replies. */
+    pthread_mutex_lock(&s->mu);
+    s->last = res;
+    s->reloading = false;
+    pthread_mutex_unlock(&s->mu);
+    if (s->done)
+        s->done(s->done_arg);
+
+    if (old != NULL) {
+        pthread_mutex_lock(&s->mu);
+        while (engine_refs(old) > 1)
+            pthread_cond_wait(&s->released, &s->mu);
+        pthread_mutex_unlock(&s->mu);
+        engine_unref(old);
+        scand_log_debug("old engine freed");
+    }
+    pthread_mutex_lock(&s->mu);
+    s->threads--;
+    pthread_cond_broadcast(&s->released);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+bool engine_slot_reload(struct engine_slot *s)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->reloading) {
+        pthread_mutex_unlock(&s->mu);
+        return false;
+    }
+    s->reloading = true;
+    s->threads++;
+    pthread_mutex_unlock(&s->mu);
+    /* Detached: the event loop never joins (a previous reload thread may
+     * still be waiting for the scans of the engine it retired). */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    int rc = pthread_create(&t, &attr, reload_main, s);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        pthread_mutex_lock(&s->mu);
+        s->reloading = false;
+        s->threads--;
+        s->last.ok = false;
+        snprintf(s->last.error, sizeof(s->last.error), "pthread_create: %s", strerror(rc));
+        pthread_mutex_unlock(&s->mu);
+        if (s->done)
+            s->done(s->done_arg);
+        return false;
+    }
+    return true;
+}
+
+bool engine_slot_is_reloading(struct engine_slot *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool r = s->reloading;
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+struct engine_reload_result engine_slot_last(struct engine_slot *s)
+{
+    pthread_mutex_lock(&s->mu);
+    struct engine_reload_result r = s->last;
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+uint64_t engine_slot_signatures(struct engine_slot *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t n = s->cur ? s->cur->signatures : 0;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+void engine_slot_fini(struct engine_slot *s)
+{
+    pthread_mutex_lock(&s->mu);
+    while (s->threads > 0)
+        pthread_cond_wait(&s->released, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    engine_unref(s->cur);
+    s->cur = NULL;
+    pthread_cond_destroy(&s->released);
+    pthread_mutex_destroy(&s->mu);
+}

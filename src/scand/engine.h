@@ -1,0 +1,113 @@
+/* engine - libclamav engines for sekisho-scand: load, scan, swap.
+ *
+ * What it does: loads a definitions directory into a new cl_engine (PUA
+ * signatures always loaded, reporting is decided per request), sets the
+ * limits of SCAN-2/SCAN-3, compiles it, and scans one descriptor with the
+ * options of one proto/scanreq request, turning libclamav's detections
+ * into a scanreq reply (verdict, VSD_* details, detection name). A slot
+ * holds the engine in service; a reload compiles a new engine in a
+ * background thread and swaps it in atomically, and the old engine is
+ * freed by that thread once its last scan has ended.
+ *
+ * What it owns: the engines (struct engine, refcounted) and the reload
+ * thread. It borrows the descriptors it scans (never closes them).
+ *
+ * What it does not do: no sockets, no queues, no threads other than the
+ * reload thread. This file and its callers in src/scand/ are the only
+ * code that includes <clamav.h>.
+ */
+#ifndef SEKISHO_SCAND_ENGINE_H
+#define SEKISHO_SCAND_ENGINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/scanreq.h"
+
+/* Archive nesting of SCAN-2: 6 levels are unpacked. libclamav counts the
+ * outermost file as level 0's parent, so 7 lets an EICAR inside 6 nested
+ * zips be found and raises Heuristics.Limits.Exceeded.MaxRecursion for 7
+ * (measured with tests/integration/harness/testfiles.py nested_N.zip). */
+#define ENGINE_MAX_RECURSION 7
+/* SCAN-2: max scannable file 2 GB, before and after extraction. */
+#define ENGINE_MAX_FILESIZE (2048ull * 1024 * 1024)
+#define ENGINE_MAX_SCANSIZE (2048ull * 1024 * 1024)
+/* Engine-wide backstop behind the per-request deadline (which cannot
+ * interrupt one long object, see engine_scan): 10 minutes. */
+#define ENGINE_MAX_SCANTIME_MS (10u * 60 * 1000)
+#define ENGINE_ERROR_MAX       256
+
+enum engine_scan_mode {
+    ENGINE_SCAN_FMAP = 0, /* mmap the file, cl_fmap_open_memory + cl_scanmap_callback */
+    ENGINE_SCAN_DESC,     /* cl_scandesc_callback on the descriptor */
+};
+
+const char *engine_scan_mode_name(enum engine_scan_mode m);
+
+struct engine;
+
+/* engine_global_init - cl_init once per process; -1 with a message. */
+int engine_global_init(char *err, size_t errcap);
+
+/* engine_load - load and compile every database in dir into a new
+ * engine with one reference. NULL with a reason in err on failure. */
+struct engine *engine_load(const char *dir, char *err, size_t errcap);
+void engine_ref(struct engine *e);
+/* engine_unref - drop a reference; frees at zero. NULL is a no-op. */
+void engine_unref(struct engine *e);
+uint64_t engine_signatures(const struct engine *e);
+double engine_load_ms(const struct engine *e);
+
+/* engine_scan - scan the file open on fd with the options of req (a
+ * SCAN request) and fill *rep (id, verdict, details, name, scan_us,
+ * error). An unreadable descriptor or an engine error gives ERROR with
+ * text, never CLEAN. The descriptor is borrowed and its offset unused.
+ * mode ENGINE_SCAN_FMAP falls back to the descriptor path for files that
+ * cannot be mapped (empty files, pipes). */
+void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
+                 enum engine_scan_mode mode, struct scanreq_reply *rep);
+
+/* ---- the engine in service and its reloads ---- */
+
+struct engine_reload_result {
+    bool ok;
+    uint64_t signatures; /* of the engine serving after the reload */
+    double load_ms;
+    char error[ENGINE_ERROR_MAX];
+};
+
+typedef void engine_reload_done_fn(void *arg);
+
+struct engine_slot {
+    pthread_mutex_t mu;
+    pthread_cond_t released; /* broadcast when a scan drops its reference or a reload thread ends */
+    struct engine *cur;
+    char dir[4096];
+    bool reloading;
+    unsigned threads; /* reload threads alive (detached; one may still be retiring) */
+    struct engine_reload_result last; /* of the last finished reload */
+    engine_reload_done_fn *done;
+    void *done_arg;
+};
+
+/* engine_slot_init - put first (already loaded; the slot takes its
+ * reference) in service; dir is where reloads read from. */
+void engine_slot_init(struct engine_slot *s, struct engine *first, const char *dir,
+                      engine_reload_done_fn *done, void *done_arg);
+/* engine_slot_fini - wait for a running reload, free the engine. */
+void engine_slot_fini(struct engine_slot *s);
+/* engine_slot_acquire - a reference to the engine in service, for one
+ * scan; give it back with engine_slot_release. */
+struct engine *engine_slot_acquire(struct engine_slot *s);
+void engine_slot_release(struct engine_slot *s, struct engine *e);
+/* engine_slot_reload - start a reload in a background thread unless one
+ * is running (returns false then). When it ends, the result is in
+ * engine_slot_last() and done(done_arg) is called from that thread. */
+bool engine_slot_reload(struct engine_slot *s);
+bool engine_slot_is_reloading(struct engine_slot *s);
+struct engine_reload_result engine_slot_last(struct engine_slot *s);
+uint64_t engine_slot_signatures(struct engine_slot *s);
+
+#endif
