@@ -19,7 +19,7 @@ struct ev_loop {
     struct ev_deferred {
         ev_defer_fn *fn;
         void *data;
-    } *deferred;
+    } * deferred;
     size_t deferred_len;
     size_t deferred_cap;
 };

@@ -27,10 +27,10 @@
 #include "proxy/proxy_slots.h"
 #include "proxy/proxy_worker.h"
 
-#define MASTER_MAX_WORKERS   64
+#define MASTER_MAX_WORKERS    64
 #define MASTER_LISTEN_BACKLOG 1024
-#define MIN_TMPDIR_FREE_KB   (5 * 1024) /* GEN-7: 5 MB */
-#define RESPAWN_BACKOFF_MS   1000      /* a worker that dies this young is restarted later */
+#define MIN_TMPDIR_FREE_KB    (5 * 1024) /* GEN-7: 5 MB */
+#define RESPAWN_BACKOFF_MS    1000       /* a worker that dies this young is restarted later */
 
 /* The EICAR test string, written into tmpdir at start to detect a
  * real-time scanner that would delete spool files (GEN-7 / LOG-E11). Kept
@@ -154,8 +154,8 @@ static int check_tmpdir(const struct config *cfg, uid_t uid, gid_t gid)
         nanosleep(&ts, NULL);
         char back[128];
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        ok = fd >= 0 && read(fd, back, sizeof(back)) ==
-                            (ssize_t)(sizeof(eicar_a) + sizeof(eicar_b) - 2);
+        ok = fd >= 0 &&
+             read(fd, back, sizeof(back)) == (ssize_t)(sizeof(eicar_a) + sizeof(eicar_b) - 2);
         if (fd >= 0)
             close(fd);
     }
@@ -239,8 +239,8 @@ static void start_workers(struct master *m)
             m->workers[i].respawn_at_ms = now + RESPAWN_BACKOFF_MS;
             continue;
         }
-        m->workers[i] = (struct worker_slot){.pid = pid, .generation = m->generation,
-                                             .started_ms = now};
+        m->workers[i] =
+            (struct worker_slot){.pid = pid, .generation = m->generation, .started_ms = now};
     }
 }
 
@@ -279,7 +279,8 @@ static void on_worker_exit(struct master *m, pid_t pid, const siginfo_t *si)
                          code == CLD_EXITED ? "exit" : signal_name(status), released);
         svclog_error(NULL, "Error recovery: restarting service...");
         uint64_t now = ev_clock_ms();
-        w->respawn_at_ms = now - w->started_ms < RESPAWN_BACKOFF_MS ? now + RESPAWN_BACKOFF_MS : now;
+        w->respawn_at_ms =
+            now - w->started_ms < RESPAWN_BACKOFF_MS ? now + RESPAWN_BACKOFF_MS : now;
         return;
     }
 }
@@ -374,8 +375,9 @@ static int live_children(const struct master *m)
 
 static void stop_all(struct master *m, const siginfo_t *si)
 {
-    svclog_info(NULL, "main:signal_handler(sig=%d[%s], errno=0[Success], code=%d[%s], pid=%d, "
-                      "uid=%d)/cur_pid=%d",
+    svclog_info(NULL,
+                "main:signal_handler(sig=%d[%s], errno=0[Success], code=%d[%s], pid=%d, "
+                "uid=%d)/cur_pid=%d",
                 si->si_signo, signal_name(si->si_signo), si->si_code,
                 si->si_code == SI_USER ? "SI_USER" : "SI_???", (int)si->si_pid, (int)si->si_uid,
                 (int)getpid());

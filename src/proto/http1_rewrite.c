@@ -7,8 +7,8 @@
  * the guide's list), plus every header the message's Connection names. */
 static bool is_hop_by_hop(struct http1_fields f, struct str name)
 {
-    static const char *const fixed[] = {"Connection", "Proxy-Connection", "Keep-Alive",
-                                        "Trailer",    "TE",               "Upgrade"};
+    static const char *const fixed[] = {"Connection", "Proxy-Connection", "Keep-Alive", "Trailer",
+                                        "TE",         "Upgrade"};
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (str_caseeq_cstr(name, fixed[i]))
             return true;
@@ -50,8 +50,7 @@ static bool append_list_header(struct buf *out, struct http1_fields f, const cha
 }
 
 bool http1_rewrite_request(struct buf *out, const struct http1_request *req, const char *buf,
-                           const struct http1_url *url,
-                           const struct http1_rewrite_request_opts *o)
+                           const struct http1_url *url, const struct http1_rewrite_request_opts *o)
 {
     size_t start = out->wpos;
     struct http1_fields f = http1_request_fields(req, buf);
@@ -102,8 +101,8 @@ bool http1_rewrite_response(struct buf *out, const struct http1_response *resp, 
     struct str reason = http1_span_str(buf, resp->reason);
     const char *version =
         (o->use_http11 && resp->version == HTTP1_VERSION_1_1) ? "HTTP/1.1" : "HTTP/1.0";
-    bool ok = buf_printf(out, "%s %03d %.*s\r\n", version, resp->status, (int)reason.len,
-                         reason.ptr);
+    bool ok =
+        buf_printf(out, "%s %03d %.*s\r\n", version, resp->status, (int)reason.len, reason.ptr);
     bool www_auth = false;
     for (size_t i = 0; ok && i < f.count; i++) {
         struct str name = http1_fields_name(f, i);
@@ -131,9 +130,7 @@ bool http1_rewrite_simple_response(struct buf *out, bool http11, int status,
                                    struct str content_type, uint64_t length, struct str extra)
 {
     size_t start = out->wpos;
-    bool ok = buf_printf(out,
-                         "%s %03d %s\r\nContent-Type: %.*s\r\nContent-Length: %" PRIu64
-                         "\r\n",
+    bool ok = buf_printf(out, "%s %03d %s\r\nContent-Type: %.*s\r\nContent-Length: %" PRIu64 "\r\n",
                          http11 ? "HTTP/1.1" : "HTTP/1.0", status, http1_status_reason(status),
                          (int)content_type.len, content_type.ptr, length) &&
               buf_append_str(out, extra) && buf_append_cstr(out, "Connection: close\r\n\r\n");

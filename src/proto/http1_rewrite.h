@@ -21,12 +21,12 @@
 #include "proto/http1_parse.h"
 
 struct http1_rewrite_request_opts {
-    bool use_http11;      /* relay HTTP/1.1 requests as HTTP/1.1 (HTTP-21) */
-    bool absolute_uri;    /* keep the absolute URI (to a parent proxy) */
-    bool anonymous;       /* no Via, no X-Forwarded-For */
+    bool use_http11;       /* relay HTTP/1.1 requests as HTTP/1.1 (HTTP-21) */
+    bool absolute_uri;     /* keep the absolute URI (to a parent proxy) */
+    bool anonymous;        /* no Via, no X-Forwarded-For */
     bool strip_proxy_auth; /* proxy authentication is ours (HTTP-5) */
-    bool keep_alive;      /* upstream connection to be kept alive */
-    struct str via_host;  /* <hostname>:<port> for Via */
+    bool keep_alive;       /* upstream connection to be kept alive */
+    struct str via_host;   /* <hostname>:<port> for Via */
     struct str product_name;
     struct str client_ip; /* for X-Forwarded-For */
     /* Framing override: when has_length, Content-Length is replaced by
@@ -39,16 +39,15 @@ struct http1_rewrite_request_opts {
  * headers, blank line). The Host header is set from the URL's authority
  * (RFC 9112 3.2.2: the proxy replaces it). False if out is too small. */
 bool http1_rewrite_request(struct buf *out, const struct http1_request *req, const char *buf,
-                           const struct http1_url *url,
-                           const struct http1_rewrite_request_opts *o);
+                           const struct http1_url *url, const struct http1_rewrite_request_opts *o);
 
 struct http1_rewrite_response_opts {
-    bool use_http11;     /* keep HTTP/1.1 in the status line */
-    bool keep_alive;     /* add Connection: Keep-Alive (else Connection: close) */
-    bool proxy_support;  /* no parent server and not transparent (HTTP-8) */
-    bool has_length;     /* replace framing by Content-Length: length */
+    bool use_http11;    /* keep HTTP/1.1 in the status line */
+    bool keep_alive;    /* add Connection: Keep-Alive (else Connection: close) */
+    bool proxy_support; /* no parent server and not transparent (HTTP-8) */
+    bool has_length;    /* replace framing by Content-Length: length */
     uint64_t length;
-    bool drop_length;    /* remove Content-Length / Transfer-Encoding (close-delimited) */
+    bool drop_length; /* remove Content-Length / Transfer-Encoding (close-delimited) */
 };
 
 /* http1_rewrite_response - append the response head sent to the client. */

@@ -27,8 +27,7 @@ struct proxy_resources *proxy_resources_load(const struct config *cfg, FILE *dia
         res->acl = access_table_load(cfg->hosts_allow, diag);
         ok = res->acl != NULL;
     }
-    const char *files[3] = {"template_http.html", "template_http_error.html",
-                            "template_admin.txt"};
+    const char *files[3] = {"template_http.html", "template_http_error.html", "template_admin.txt"};
     struct template **slots[3] = {&res->tpl_detect, &res->tpl_error, &res->tpl_admin};
     for (int i = 0; i < 3; i++) {
         *slots[i] = template_load(cfg->template_dir, files[i], diag);

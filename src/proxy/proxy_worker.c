@@ -15,7 +15,7 @@
 #define CAP_RECHECK_MS       20    /* how often a capped worker looks for a free slot */
 #define CAP_WARNING_EVERY_MS 10000 /* LOG-E2 at most this often per worker */
 #define EMFILE_PAUSE_MS      100
-#define SATURATED_BACKLOG    5     /* C-03: listen(fd, 5) while at pre_spawn */
+#define SATURATED_BACKLOG    5 /* C-03: listen(fd, 5) while at pre_spawn */
 #define NORMAL_BACKLOG       1024
 
 static void listen_pause(struct proxy_worker *w, uint64_t ms)
@@ -58,8 +58,8 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t events)
         }
         struct sockaddr_storage peer;
         socklen_t len = sizeof(peer);
-        int fd = accept4(w->listen_fd, (struct sockaddr *)&peer, &len,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd =
+            accept4(w->listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             int err = errno;
             proxy_slots_release(w->slots, slot);

@@ -55,8 +55,8 @@ struct proxy_worker {
     struct ev_io signal_io;
     struct ev_timer resume_timer;
     uint64_t last_cap_warning_ms;
-    uint32_t sessions;  /* open sessions of this worker */
-    uint64_t accepted;  /* sessions ever accepted, for ids */
+    uint32_t sessions; /* open sessions of this worker */
+    uint64_t accepted; /* sessions ever accepted, for ids */
     bool stopping;
 };
 

@@ -35,14 +35,14 @@
 #include "proto/http1_rewrite.h"
 #include "proxy/proxy_scan.h"
 
-#define REQ_BUF_INITIAL   16384
-#define REQ_BUF_MAX       HTTP1_REQUEST_HEAD_MAX
-#define RESP_BUF_SIZE     32768 /* response head limit 17408 (C-01) plus body bytes */
-#define PAGE_BUF_SIZE     65536 /* rendered templates: 9000 bytes + escaped values */
-#define IDLE_TIMEOUT_MS   120000 /* G-22: no progress for 120 s */
-#define SENDFILE_CHUNK    (1u << 20)
-#define VIRUS_INFO_URL    "https://www.virustotal.com/gui/search/"
-#define LINGER_MS         2000 /* read what the client still sends before closing */
+#define REQ_BUF_INITIAL 16384
+#define REQ_BUF_MAX     HTTP1_REQUEST_HEAD_MAX
+#define RESP_BUF_SIZE   32768  /* response head limit 17408 (C-01) plus body bytes */
+#define PAGE_BUF_SIZE   65536  /* rendered templates: 9000 bytes + escaped values */
+#define IDLE_TIMEOUT_MS 120000 /* G-22: no progress for 120 s */
+#define SENDFILE_CHUNK  (1u << 20)
+#define VIRUS_INFO_URL  "https://www.virustotal.com/gui/search/"
+#define LINGER_MS       2000 /* read what the client still sends before closing */
 
 enum http_state {
     HTTP_ST_REQUEST = 0,
@@ -59,8 +59,8 @@ enum http_state {
 
 static const char *http_state_name(enum http_state st)
 {
-    static const char *const names[] = {"REQUEST",  "RESOLVE", "CONNECT", "FORWARD", "RESPONSE",
-                                        "SPOOL",    "SCAN",    "RELAY",   "REPLY",   "LINGER"};
+    static const char *const names[] = {"REQUEST", "RESOLVE", "CONNECT", "FORWARD", "RESPONSE",
+                                        "SPOOL",   "SCAN",    "RELAY",   "REPLY",   "LINGER"};
     return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "STATE_???";
 }
 
@@ -93,24 +93,24 @@ struct http_session {
     bool have_req;
     uint64_t req_body_left;
 
-    struct buf up; /* bytes queued for the server */
+    struct buf up;   /* bytes queued for the server */
     struct buf resp; /* response head, then body bytes */
     struct http1_response rsp;
     bool have_rsp;
     enum http1_body body_kind;
     uint64_t body_left;
     struct http1_chunked chunk;
-    char *head_copy;   /* SPOOL: the response head, kept for delivery */
-    int spool_errno;   /* why the spool failed, 0 if it did not */
+    char *head_copy; /* SPOOL: the response head, kept for delivery */
+    int spool_errno; /* why the spool failed, 0 if it did not */
 
     int spool_fd;
     uint64_t spool_len;
     struct proxy_scan *scan;
 
-    struct buf out;     /* bytes queued for the client */
-    bool send_spool;    /* after out: the spool file */
+    struct buf out;  /* bytes queued for the client */
+    bool send_spool; /* after out: the spool file */
     off_t spool_off;
-    bool relay_done;    /* RELAY: the server side is finished */
+    bool relay_done; /* RELAY: the server side is finished */
 
     struct dns_query *dnsq;
     struct dns_result addrs;
@@ -193,8 +193,8 @@ static void write_access_log(struct http_session *s)
         str_copy_view(method, sizeof(method), req_str(s, s->req.method_str));
         struct str v;
         size_t iter = 0;
-        if (http1_fields_find(http1_request_fields(&s->req, s->in.data), "X-Forwarded-For",
-                              &iter, &v))
+        if (http1_fields_find(http1_request_fields(&s->req, s->in.data), "X-Forwarded-For", &iter,
+                              &v))
             str_copy_view(xff, sizeof(xff), v);
     } else {
         str_copy(method, sizeof(method), "-");
@@ -561,8 +561,8 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
     s->scan = NULL;
     s->checks = 1;
     s->scan_ms = rep->scan_us / 1000u;
-    s->details |= rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED |
-                                  SCANREQ_VSD_SCANTIMEOUT);
+    s->details |=
+        rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED | SCANREQ_VSD_SCANTIMEOUT);
     if (rep->verdict == SCANREQ_ERROR) {
         char url[HTTP1_URL_MAX + 1];
         url_text(s, url, sizeof(url));
@@ -863,8 +863,8 @@ static void got_response_head(struct http_session *s)
      * which is no longer needed once it is rewritten into out. */
     s->resp.rpos = s->rsp.head_len;
     s->state = HTTP_ST_RELAY;
-    s->relay_done = s->body_kind == HTTP1_BODY_NONE ||
-                    (s->body_kind == HTTP1_BODY_LENGTH && s->body_left == 0);
+    s->relay_done =
+        s->body_kind == HTTP1_BODY_NONE || (s->body_kind == HTTP1_BODY_LENGTH && s->body_left == 0);
     relay_step(s);
 }
 
