@@ -43,6 +43,7 @@ struct worker_slot {
     unsigned generation;
     uint64_t started_ms;
     uint64_t respawn_at_ms; /* 0 = running or not needed */
+    unsigned quick_deaths;  /* consecutive deaths within RESPAWN_BACKOFF_MS of start */
 };
 
 struct master {
@@ -278,9 +279,11 @@ static void on_worker_exit(struct master *m, pid_t pid, const siginfo_t *si)
                          "were cut.",
                          code == CLD_EXITED ? "exit" : signal_name(status), released);
         svclog_error(NULL, "Error recovery: restarting service...");
+        /* Replace at once; only a worker that keeps dying young (a crash
+         * loop) is held back, so a bad build cannot fork-bomb the host. */
         uint64_t now = ev_clock_ms();
-        w->respawn_at_ms =
-            now - w->started_ms < RESPAWN_BACKOFF_MS ? now + RESPAWN_BACKOFF_MS : now;
+        w->quick_deaths = now - w->started_ms < RESPAWN_BACKOFF_MS ? w->quick_deaths + 1 : 0;
+        w->respawn_at_ms = w->quick_deaths > 1 ? now + RESPAWN_BACKOFF_MS : now;
         return;
     }
 }
@@ -297,7 +300,9 @@ static void respawn_due(struct master *m)
             w->respawn_at_ms = now + RESPAWN_BACKOFF_MS;
             continue;
         }
-        *w = (struct worker_slot){.pid = pid, .generation = m->generation, .started_ms = now};
+        unsigned quick = w->quick_deaths;
+        *w = (struct worker_slot){
+            .pid = pid, .generation = m->generation, .started_ms = now, .quick_deaths = quick};
         svclog_info(NULL, "main: worker %d restarted (pid=%d)", i, (int)pid);
     }
 }

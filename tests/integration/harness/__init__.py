@@ -131,7 +131,7 @@ http {
   server {
     listen 127.0.0.1:%(port)d;
     root %(root)s;
-    location /slow/ { limit_rate 2m; }
+    location /slow/ { limit_rate 25m; }
   }
 }
 """ % {"w": workdir, "port": self.port, "root": root, "user": user})
