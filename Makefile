@@ -48,8 +48,9 @@ BINS       := $(B)/bin/sekisho $(B)/bin/sekisho-scand $(addprefix $(B)/bin/,$(TO
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 REPLAY_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/replay_%,$(FUZZ_SRCS))
 
-.PHONY: all check lint fuzz format clean install
+.PHONY: all all-bins check lint fuzz format clean install
 all: $(BINS) $(UNIT_BINS) $(REPLAY_BINS)
+all-bins: $(BINS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -102,5 +103,27 @@ format:
 
 clean:
 	rm -rf build build-san build-fuzz
+
+# make install prefix=/opt/sekisho [suffix=X]: the layout of DESIGN.md. An
+# existing conf/sekisho.ini or hosts.allow is kept (the new one is written
+# next to it as .new), so an update never loses an administrator's edits.
+prefix ?= /opt/sekisho
+suffix ?=
+install: $(BINS)
+	install -d -m 755 $(prefix) $(prefix)/conf $(prefix)/databases $(prefix)/misc \
+	    $(prefix)/run $(prefix)/log $(prefix)/doc
+	install -m 755 $(B)/bin/sekisho $(prefix)/sekisho$(suffix)
+	install -m 755 $(B)/bin/sekisho-scand $(prefix)/sekisho-scand$(suffix)
+	install -m 755 $(B)/bin/sekisho-scan $(prefix)/sekisho-scan$(suffix)
+	install -m 755 $(B)/bin/logconv $(prefix)/misc/logconv
+	for s in http smtp pop ftp; do install -m 755 packaging/rc/rc.sekisho_http \
+	    $(prefix)/rc.sekisho$(suffix)_$$s; done
+	install -m 755 packaging/rc/rc.sekisho_scand $(prefix)/rc.sekisho$(suffix)_scand
+	install -m 644 databases/* $(prefix)/databases/
+	install -m 644 conf/template_* $(prefix)/conf/
+	for f in sekisho.ini hosts.allow; do \
+	    if [ -f $(prefix)/conf/$$f ]; then install -m 644 conf/$$f $(prefix)/conf/$$f.new; \
+	    else install -m 644 conf/$$f $(prefix)/conf/$$f; fi; done
+	cp -r docs/. $(prefix)/doc/ 2>/dev/null || true
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

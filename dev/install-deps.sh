@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# install-deps - install the Debian 12 packages Sekisho needs.
+#   dev/install-deps.sh build   compiler and libraries
+#   dev/install-deps.sh test    the above plus the servers, clients and tools of the test suite
+# Packages already installed are not fetched again; apt-get update runs only
+# when something is missing.
+set -eu
+what=${1:-build}
+build=(gcc make pkg-config libclamav-dev libc-ares-dev)
+test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
+      nginx-light postfix curl python3 zip procps iproute2 swaks arj)
+pkgs=("${build[@]}")
+[ "$what" = test ] && pkgs+=("${test[@]}")
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages ${missing[*]}; run as root to install them" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# postfix only provides smtp-sink for the tests: no mail system is configured.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
