@@ -16,6 +16,44 @@ static bool any_acl_enabled(const struct config *cfg)
            cfg->spam_rbl;
 }
 
+/* apply_ini_lists - CFG-7: a pattern list given in the ini file (v5 style,
+ * http_from= ...) takes the place of that field of hosts.allow, as the
+ * guide's reload script writes it there. */
+static bool apply_ini_lists(const struct config *cfg, struct access_table **acl, FILE *diag)
+{
+    const struct {
+        enum hosts_allow_field field;
+        const char *key;
+        const char *value;
+    } lists[] = {
+        {HOSTS_ALLOW_HTTP_FROM, "http_from", cfg->http_from},
+        {HOSTS_ALLOW_HTTP_TO, "http_to", cfg->http_to},
+        {HOSTS_ALLOW_HTTP_PASS_TO, "http_pass_to", cfg->http_pass_to},
+        {HOSTS_ALLOW_SMTP_FROM, "smtp_from", cfg->smtp_from},
+        {HOSTS_ALLOW_SMTP_TO, "smtp_to", cfg->smtp_to},
+        {HOSTS_ALLOW_SMTP_RCPT, "smtp_rcpt", cfg->smtp_rcpt},
+        {HOSTS_ALLOW_SMTP_LAN, "smtp_lan", cfg->smtp_lan},
+        {HOSTS_ALLOW_POP_FROM, "pop_from", cfg->pop_from},
+        {HOSTS_ALLOW_POP_TO, "pop_to", cfg->pop_to},
+        {HOSTS_ALLOW_FTP_FROM, "ftp_from", cfg->ftp_from},
+        {HOSTS_ALLOW_FTP_TO, "ftp_to", cfg->ftp_to},
+        {HOSTS_ALLOW_FTP_PASS_TO, "ftp_pass_to", cfg->ftp_pass_to},
+    };
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        if (!*lists[i].value)
+            continue;
+        if (!*acl && !(*acl = access_table_new()))
+            return false;
+        char origin[128];
+        snprintf(origin, sizeof(origin), "%s [%s] %s", cfg->ini_path, service_name(cfg->service),
+                 lists[i].key);
+        if (access_table_set_list(*acl, lists[i].field, lists[i].value, strlen(lists[i].value),
+                                  origin, diag) < 0)
+            return false;
+    }
+    return true;
+}
+
 struct proxy_resources *proxy_resources_load(const struct config *cfg, FILE *diag)
 {
     struct proxy_resources *res = calloc(1, sizeof(*res));
@@ -27,6 +65,7 @@ struct proxy_resources *proxy_resources_load(const struct config *cfg, FILE *dia
         res->acl = access_table_load(cfg->hosts_allow, diag);
         ok = res->acl != NULL;
     }
+    ok = ok && apply_ini_lists(cfg, &res->acl, diag);
     const char *files[3] = {"template_http.html", "template_http_error.html", "template_admin.txt"};
     struct template **slots[3] = {&res->tpl_detect, &res->tpl_error, &res->tpl_admin};
     for (int i = 0; i < 3; i++) {
