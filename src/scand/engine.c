@@ -139,7 +139,7 @@ static int set_num(struct cl_engine *cl, enum cl_engine_field f, long long v, co
     return 0;
 }
 
-struct engine *engine_load(const char *dir, char *err, size_t errcap)
+struct engine *engine_load(const char *dir, bool clean_cache, char *err, size_t errcap)
 {
     uint64_t t0 = now_ns();
     struct engine *e = calloc(1, sizeof(*e));
@@ -172,7 +172,9 @@ struct engine *engine_load(const char *dir, char *err, size_t errcap)
         set_num(e->cl, CL_ENGINE_MAX_SCANSIZE, (long long)ENGINE_MAX_SCANSIZE, "max_scansize", err,
                 errcap) < 0 ||
         set_num(e->cl, CL_ENGINE_MAX_SCANTIME, ENGINE_MAX_SCANTIME_MS, "max_scantime", err,
-                errcap) < 0)
+                errcap) < 0 ||
+        (!clean_cache &&
+         set_num(e->cl, CL_ENGINE_DISABLE_CACHE, 1, "disable_cache", err, errcap) < 0))
         goto fail;
     cl_engine_set_clcb_virus_found(e->cl, cb_virus_found);
     cl_engine_set_clcb_file_inspection(e->cl, cb_file_inspection);
@@ -189,6 +191,11 @@ fail:
     cl_engine_free(e->cl);
     free(e);
     return NULL;
+}
+
+int engine_set_clean_cache(struct engine *e, bool on)
+{
+    return cl_engine_set_num(e->cl, CL_ENGINE_DISABLE_CACHE, on ? 0 : 1) == CL_SUCCESS ? 0 : -1;
 }
 
 void engine_ref(struct engine *e)
@@ -435,7 +442,7 @@ static void *reload_main(void *arg)
     struct engine_reload_result res;
     memset(&res, 0, sizeof(res));
     scand_log("reloading definitions from %s", s->dir);
-    struct engine *fresh = engine_load(s->dir, res.error, sizeof(res.error));
+    struct engine *fresh = engine_load(s->dir, true, res.error, sizeof(res.error));
     struct engine *old = NULL;
     pthread_mutex_lock(&s->mu);
     if (fresh != NULL) {

@@ -52,8 +52,14 @@ struct engine;
 int engine_global_init(char *err, size_t errcap);
 
 /* engine_load - load and compile every database in dir into a new
- * engine with one reference. NULL with a reason in err on failure. */
-struct engine *engine_load(const char *dir, char *err, size_t errcap);
+ * engine with one reference. NULL with a reason in err on failure.
+ * clean_cache=false disables libclamav's cache of clean files (keyed by
+ * content hash): the benchmark needs that so repeated scans of one file
+ * measure scanning, not a cache hit. */
+struct engine *engine_load(const char *dir, bool clean_cache, char *err, size_t errcap);
+/* engine_set_clean_cache - switch the clean cache on a compiled engine;
+ * for the single-threaded benchmark only (libclamav: not thread-safe). */
+int engine_set_clean_cache(struct engine *e, bool on);
 void engine_ref(struct engine *e);
 /* engine_unref - drop a reference; frees at zero. NULL is a no-op. */
 void engine_unref(struct engine *e);

@@ -10,6 +10,9 @@ timestamps, our own ZipCrypto header). What is made, and why:
 
   clean_23k.bin, clean_1m.bin  deterministic pseudo-random bytes (clean)
   clean_100m.bin               the same, 100 MB (only with --big / big=True)
+  clean_text_1m.txt            1 MB of deterministic English-like text
+                               (random bytes are libclamav's slow case:
+                               they hold many false embedded-file magics)
   eicar.com                    the EICAR test string (68 bytes)
   eicar.zip                    EICAR in a zip (1 level)
   nested_N.zip (N = 5, 6, 7)   N zips nested, EICAR in the innermost one
@@ -58,6 +61,17 @@ MB = 1024 * 1024
 def clean_bytes(size, seed=SEED):
     """Deterministic pseudo-random bytes (Mersenne Twister, fixed seed)."""
     return random.Random(seed + size).randbytes(size)
+
+
+def clean_text(size, seed=SEED):
+    words = [b"gateway", b"proxy", b"scan", b"mail", b"the", b"of", b"and", b"checkpoint",
+             b"traveller", b"inspected", b"definitions", b"archive", b"server", b"client"]
+    rng = random.Random(seed)
+    out = bytearray()
+    while len(out) < size:
+        line = b" ".join(rng.choice(words) for _ in range(rng.randint(6, 14)))
+        out += line.capitalize() + b".\n"
+    return bytes(out[:size])
 
 
 def zip_bytes(members, compress=zipfile.ZIP_DEFLATED):
@@ -182,6 +196,7 @@ def generate(outdir, big=False):
     files = {
         "clean_23k.bin": lambda: clean_bytes(23 * 1024),
         "clean_1m.bin": lambda: clean_bytes(MB),
+        "clean_text_1m.txt": lambda: clean_text(MB),
         "eicar.com": lambda: EICAR,
         "eicar.zip": lambda: zip_bytes([("eicar.com", EICAR)]),
         "nested_5.zip": lambda: nested_zip(5),
