@@ -63,6 +63,17 @@ def chown_for_daemons(path):
         os.chown(path, pw.pw_uid, pw.pw_gid)
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def check_sanitizer_report(text, who):
+    """Fail loudly when a sanitizer build reported a problem in a child."""
+    for marker in SANITIZER_MARKERS:
+        if marker in text:
+            start = text.index(marker)
+            raise AssertionError("%s: sanitizer report:\n%s" % (who, text[max(0, start - 200):start + 3000]))
+
+
 class Process:
     """A child process with its output captured to a file."""
 
@@ -98,6 +109,7 @@ class Process:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
         self.log.close()
+        check_sanitizer_report(self.output(), " ".join(self.argv[:2]))
         return self.proc.returncode
 
 
