@@ -115,7 +115,8 @@ install: $(BINS)
 	install -m 755 $(B)/bin/sekisho $(prefix)/sekisho$(suffix)
 	install -m 755 $(B)/bin/sekisho-scand $(prefix)/sekisho-scand$(suffix)
 	install -m 755 $(B)/bin/sekisho-scan $(prefix)/sekisho-scan$(suffix)
-	install -m 755 $(B)/bin/logconv $(prefix)/misc/logconv
+	install -m 755 $(B)/bin/logconv $(prefix)/misc/logconv.bin
+	install -m 755 misc/logconv $(prefix)/misc/logconv
 	for s in http smtp pop ftp; do install -m 755 packaging/rc/rc.sekisho_http \
 	    $(prefix)/rc.sekisho$(suffix)_$$s; done
 	install -m 755 packaging/rc/rc.sekisho_scand $(prefix)/rc.sekisho$(suffix)_scand
