@@ -467,12 +467,11 @@ int master_run(const struct master_options *opt, struct config *cfg)
     if (resolve_user(cfg, &m.uid, &m.gid) < 0 || open_logs(cfg, m.uid, m.gid) < 0)
         return 1;
     svclog_set_listen_port(cfg->svcport.port);
+    log_set_stderr_mirror(opt->verbose);
     svclog_info(NULL, "main: ### START ### (argv=[%s],ver=[%s],pid=%d)", opt->argv_text,
                 SEKISHO_VERSION, (int)getpid());
-    if (opt->verbose) {
-        log_set_stderr_mirror(true);
+    if (opt->verbose)
         svclog_info(NULL, "main:entering debug mode...");
-    }
     m.res = proxy_resources_load(cfg, stderr);
     if (!m.res)
         return 1;
