@@ -401,6 +401,34 @@ class TestLifecycle(unittest.TestCase):
         finally:
             sd.cleanup()
 
+    @unittest.skipUnless(os.geteuid() == 0, "privilege drop needs root")
+    def test_user_drops_privileges(self):
+        import pwd
+        try:
+            nobody = pwd.getpwnam("nobody")
+        except KeyError:
+            self.skipTest("no user nobody")
+        db = tempfile.mkdtemp(prefix="sks-db-")
+        os.chmod(db, 0o755)
+        shutil.copy(os.path.join(DATABASES, "sekisho-test.ndb"), db)
+        os.chmod(os.path.join(db, "sekisho-test.ndb"), 0o644)
+        sd = Scand(BUILD, db, threads=1, extra_args=["--user", "nobody"])
+        try:
+            sd.start()
+            with open("/proc/%d/status" % sd.proc.pid) as f:
+                uids = [line.split()[1:] for line in f if line.startswith(("Uid:", "Gid:"))]
+            self.assertEqual(uids[0], [str(nobody.pw_uid)] * 4)
+            self.assertEqual(uids[1], [str(nobody.pw_gid)] * 4)
+            self.assertEqual(os.stat(sd.socket_path).st_mode & 0o777, 0o666)
+            with sd.client() as c:
+                self.assertEqual(c.scan_path(FILES["eicar.com"]).verdict, INFECTED)
+                # Reloads still work: the definitions are readable by the user.
+                self.assertTrue(c.reload().ok)
+            self.assertEqual(sd.stop(), 0)
+        finally:
+            sd.cleanup()
+            shutil.rmtree(db, ignore_errors=True)
+
     def test_bad_databases_refuse_to_start(self):
         empty = tempfile.mkdtemp(prefix="sks-empty-")
         sd = Scand(BUILD, empty, threads=1)
