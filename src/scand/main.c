@@ -347,8 +347,10 @@ int main(int argc, char **argv)
     scand_log("%u scanner threads, scan path %s, pid %ld", o.threads, engine_scan_mode_name(o.mode),
               (long)getpid());
     int rc = scand_server_run(srv);
-    scand_server_free(srv);
+    /* The slot first: it waits for a reload thread still running, whose
+     * completion callback writes to the server's eventfd. */
     engine_slot_fini(&slot);
+    scand_server_free(srv);
     scand_log("stopped");
     return rc < 0 ? 1 : 0;
 }

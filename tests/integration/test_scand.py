@@ -429,6 +429,16 @@ class TestLifecycle(unittest.TestCase):
             sd.cleanup()
             shutil.rmtree(db, ignore_errors=True)
 
+    def test_sigterm_during_reload(self):
+        # A reload thread still running at exit must not outlive the server.
+        sd = Scand(BUILD, DATABASES, threads=1).start()
+        try:
+            sd.sighup()
+            sd.proc.send_signal(15)
+            self.assertEqual(sd.proc.wait(60), 0, sd.log()[-2000:])
+        finally:
+            sd.cleanup()
+
     def test_bad_databases_refuse_to_start(self):
         empty = tempfile.mkdtemp(prefix="sks-empty-")
         sd = Scand(BUILD, empty, threads=1)
