@@ -208,21 +208,6 @@ struct scand_server *scand_server_new(const struct scand_server_config *cfg, cha
     atomic_init(&s->reload_done, false);
     if (bind_socket(s, err, errcap) < 0)
         goto fail;
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    s->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (s->epoll_fd < 0 || s->wake_fd < 0 || s->signal_fd < 0 ||
-        ep_add(s, s->listen_fd, EPOLLIN, &s->listen_tag) < 0 ||
-        ep_add(s, s->wake_fd, EPOLLIN, &s->wake_tag) < 0 ||
-        ep_add(s, s->signal_fd, EPOLLIN, &s->signal_tag) < 0) {
-        snprintf(err, errcap, "event setup: %s", strerror(errno));
-        goto fail;
-    }
     return s;
 fail:
     scand_server_free(s);
@@ -635,8 +620,34 @@ static bool tx_pending(struct scand_server *s)
     return false;
 }
 
+/* event_setup - the epoll set, the wake eventfd and the signalfd. Done in
+ * run(), not new(), because main() may fork (--daemon) in between: a
+ * signalfd registered in an epoll set before fork() never wakes the
+ * child's epoll for the child's signals. */
+static int event_setup(struct scand_server *s)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    s->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (s->epoll_fd < 0 || s->wake_fd < 0 || s->signal_fd < 0 ||
+        ep_add(s, s->listen_fd, EPOLLIN, &s->listen_tag) < 0 ||
+        ep_add(s, s->wake_fd, EPOLLIN, &s->wake_tag) < 0 ||
+        ep_add(s, s->signal_fd, EPOLLIN, &s->signal_tag) < 0) {
+        scand_log("event setup: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int scand_server_run(struct scand_server *s)
 {
+    if (event_setup(s) < 0)
+        return -1;
     s->pool = scan_pool_new(s->cfg.threads, SCAND_QUEUE_MAX, job_run, s);
     if (s->pool == NULL) {
         scand_log("cannot start %u scanner threads: %s", s->cfg.threads, strerror(errno));

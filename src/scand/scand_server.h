@@ -55,7 +55,8 @@ struct scand_server;
 int scand_server_block_signals(void);
 
 /* scand_server_new - bind and listen (mode SCAND_SOCKET_MODE). NULL with
- * a reason in err. No thread is started yet. */
+ * a reason in err. No thread, epoll set or signalfd exists yet, so the
+ * caller may still fork (daemonize) before scand_server_run. */
 struct scand_server *scand_server_new(const struct scand_server_config *cfg, char *err,
                                       size_t errcap);
 
@@ -63,8 +64,8 @@ struct scand_server *scand_server_new(const struct scand_server_config *cfg, cha
  * the server. Safe from any thread. */
 void scand_server_reload_done(void *arg);
 
-/* scand_server_run - start the pool and serve until SIGTERM/SIGINT and
- * drained. 0, or -1 on a setup failure (logged). */
+/* scand_server_run - set up the event loop, start the pool and serve
+ * until SIGTERM/SIGINT and drained. 0, or -1 on a setup failure (logged). */
 int scand_server_run(struct scand_server *s);
 
 /* scand_server_free - close everything, unlink the socket. NULL no-op. */

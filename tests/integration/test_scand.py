@@ -439,6 +439,35 @@ class TestLifecycle(unittest.TestCase):
         finally:
             sd.cleanup()
 
+    def test_daemon_mode(self):
+        d = tempfile.mkdtemp(prefix="sks-d-")
+        sock, log = os.path.join(d, "s.sock"), os.path.join(d, "log")
+        try:
+            with open(log, "wb") as f:
+                rc = subprocess.run([os.path.join(BUILD, "bin", "sekisho-scand"), "--daemon",
+                                     "--socket", sock, "--databases", DATABASES],
+                                    stdout=f, stderr=f, timeout=60).returncode
+            self.assertEqual(rc, 0)
+            pid = None
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and pid is None:
+                with open(log) as f:
+                    for line in f:
+                        if "scanner threads" in line:
+                            pid = int(line.rsplit("pid ", 1)[1])
+                time.sleep(0.05)
+            self.assertIsNotNone(pid, "no start line")
+            with ScandClient(sock) as c:
+                self.assertEqual(c.scan_path(FILES["eicar.com"]).verdict, INFECTED)
+            os.kill(pid, 15)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and os.path.exists("/proc/%d" % pid):
+                time.sleep(0.05)
+            self.assertFalse(os.path.exists("/proc/%d" % pid), "daemon ignored SIGTERM")
+            self.assertFalse(os.path.exists(sock))
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_bad_databases_refuse_to_start(self):
         empty = tempfile.mkdtemp(prefix="sks-empty-")
         sd = Scand(BUILD, empty, threads=1)
