@@ -163,6 +163,18 @@ wait_until() {
     done
 }
 
+# cpu_ticks PID - CPU time (clock ticks) of PID and its live children, plus
+# the children it already reaped (a worker replaced during a cell counts).
+cpu_ticks() {
+    local pid=$1 total=0 p
+    total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    for p in $(pgrep -P "$pid"); do
+        total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK)
+
 # ---- origin ----------------------------------------------------------------
 
 WWW=$RUN/www
@@ -211,6 +223,7 @@ URL=http://$ORIGIN/$OBJECT
 # returns 1 if scand did not report "listening" in time.
 SCAND_SOCK=
 SCAND_LOAD=
+SCAND_PID=
 start_scand() {
     local name=$1 db=$2 timeout=$3 t0=$SECONDS pid
     SCAND_SOCK=$RUN/$name.sock
@@ -225,10 +238,11 @@ start_scand() {
         return 1
     fi
     SCAND_LOAD=$((SECONDS - t0))
+    SCAND_PID=$pid
     return 0
 }
 
-declare -A GW_PORT GW_PID GW_PREFIX
+declare -A GW_PORT GW_PID GW_PREFIX GW_SCAND
 workers_of() { pgrep -P "$1" | sort | tr '\n' ' '; }
 
 # start_gateway NAME VIRUS_CHECK SCAND_SOCKET
@@ -265,6 +279,7 @@ EOF
     wait_until $GATEWAY_START_TIMEOUT gw_workers || die "gateway $name: workers did not start"
     GW_PORT[$name]=$port
     GW_PID[$name]=$pid
+    GW_SCAND[$name]=$SCAND_PID
     GW_PREFIX[$name]=$prefix
 }
 
@@ -290,7 +305,7 @@ byte_check() {
 
 # ---- wrk cells -------------------------------------------------------------
 
-declare -A RPS MBS P99 P50 ERR
+declare -A RPS MBS P99 P50 ERR CPU SCPU
 NOTES=()
 
 # cell SETUP CLIENTS TARGET_PORT MODE CONN [GATEWAY]
@@ -299,12 +314,24 @@ cell() {
     local threads=$WRK_THREADS
     [ "$threads" -gt "$c" ] && threads=$c
     out=$RUN/wrk-$setup-$c.txt
-    [ -n "$gw" ] && before=$(workers_of "${GW_PID[$gw]}")
+    # CPU of the server under test: nginx for direct cells, the proxy's
+    # master and workers for proxy cells (and scand separately).
+    local srv=$NGINX_PID scand=
+    if [ -n "$gw" ]; then
+        before=$(workers_of "${GW_PID[$gw]}")
+        srv=${GW_PID[$gw]}
+        [ "$gw" != off ] && scand=${GW_SCAND[$gw]}
+    fi
+    local cpu0 scpu0=0 cpu1 scpu1=0
+    cpu0=$(cpu_ticks "$srv")
+    [ -n "$scand" ] && scpu0=$(cpu_ticks "$scand")
     note "$setup, $c clients, ${CELL_SECONDS}s"
     timeout $((CELL_SECONDS + WRK_TIMEOUT + 60)) \
         wrk -t"$threads" -c"$c" -d"${CELL_SECONDS}s" --timeout "${WRK_TIMEOUT}s" --latency \
         -s "$REPO/bench/wrk-proxy.lua" "http://127.0.0.1:$port/" -- "$mode" "$ORIGIN" "/$OBJECT" "$conn" \
         >"$out" 2>&1
+    cpu1=$(cpu_ticks "$srv")
+    [ -n "$scand" ] && scpu1=$(cpu_ticks "$scand")
     line=$(grep '^BENCH ' "$out")
     if [ -z "$line" ]; then
         RPS[$setup:$c]=n/a
@@ -316,6 +343,12 @@ cell() {
         MBS[$setup:$c]=$(awk -v b="$bytes" -v d="$duration_us" 'BEGIN { printf "%.1f", b / d }')
         P50[$setup:$c]=$(awk -v v="$p50_us" 'BEGIN { printf "%.1f", v / 1000 }')
         P99[$setup:$c]=$(awk -v v="$p99_us" 'BEGIN { printf "%.1f", v / 1000 }')
+        CPU[$setup:$c]=$(awk -v t=$((cpu1 - cpu0)) -v hz="$CLK_TCK" -v r="$requests" \
+            'BEGIN { if (r > 0) printf "%.0f", t / hz * 1e6 / r; else printf "-" }')
+        if [ -n "$scand" ]; then
+            SCPU[$setup:$c]=$(awk -v t=$((scpu1 - scpu0)) -v hz="$CLK_TCK" -v r="$requests" \
+                'BEGIN { if (r > 0) printf "%.0f", t / hz * 1e6 / r; else printf "-" }')
+        fi
         local total=$((err_connect + err_read + err_write + err_status + err_timeout))
         if [ $total = 0 ]; then
             ERR[$setup:$c]=0
@@ -429,13 +462,16 @@ SETUPS="direct-ka direct-close off bundled full"
 echo
 echo "== $OBJECT_SIZE-byte object: wrk --latency, ${CELL_SECONDS}s per cell"
 echo "   (MB/s = 10^6 bytes/s of responses incl. headers; latency excludes connect;"
-echo "    errors = connect/read/write/timeout/non-2xx)"
-printf '%-33s %7s %9s %8s %9s %9s  %s\n' setup clients req/s MB/s "p50 ms" "p99 ms" errors
+echo "    cpu us/req = CPU time of nginx (direct) or of the proxy's master+workers per request,"
+echo "    scand us/req = sekisho-scand's; errors = connect/read/write/timeout/non-2xx)"
+printf '%-33s %7s %9s %8s %9s %9s %8s %8s  %s\n' setup clients req/s MB/s "p50 ms" "p99 ms" \
+    "cpu us" "scand us" errors
 for c in $CLIENTS; do
     for s in $SETUPS; do
         [ -n "${RPS[$s:$c]:-}" ] || continue
-        printf '%-33s %7s %9s %8s %9s %9s  %s\n' "${LABEL[$s]}" "$c" "${RPS[$s:$c]}" \
-            "${MBS[$s:$c]:--}" "${P50[$s:$c]:--}" "${P99[$s:$c]:--}" "${ERR[$s:$c]:--}"
+        printf '%-33s %7s %9s %8s %9s %9s %8s %8s  %s\n' "${LABEL[$s]}" "$c" "${RPS[$s:$c]}" \
+            "${MBS[$s:$c]:--}" "${P50[$s:$c]:--}" "${P99[$s:$c]:--}" "${CPU[$s:$c]:--}" \
+            "${SCPU[$s:$c]:--}" "${ERR[$s:$c]:--}"
     done
     echo
 done
@@ -454,6 +490,10 @@ for c in $CLIENTS; do
     printf 'scanning off: proxy delivers %s of direct requests/s at %s clients (target >= 70%%)' \
         "$(pct "${RPS[off:$c]:-}" "${RPS[direct-close:$c]:-}")" "$c"
     printf '  [vs direct keep-alive: %s]\n' "$(pct "${RPS[off:$c]:-}" "${RPS[direct-ka:$c]:-}")"
+done
+for c in $CLIENTS; do
+    printf 'CPU per request at %s clients: proxy (scanning off) %s us, nginx (Connection: close) %s us\n' \
+        "$c" "${CPU[off:$c]:--}" "${CPU[direct-close:$c]:--}"
 done
 for c in $CLIENTS; do
     printf 'scanning on:  bundled db %s, full-scale db %s of scanning-off requests/s at %s clients\n' \
