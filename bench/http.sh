@@ -361,7 +361,11 @@ cell() {
             NOTES+=("$setup at $c clients: the gateway master exited; error.log: $(gw_error_tail "$gw" 5 | tr '\n' '|')")
         else
             after=$(workers_of "${GW_PID[$gw]}")
-            [ "$before" = "$after" ] || NOTES+=("$setup at $c clients: worker(s) replaced during the cell (was $before, now $after): a worker died")
+            if [ "$before" != "$after" ]; then
+                NOTES+=("$setup at $c clients: worker(s) replaced during the cell (was $before, now $after): a worker died")
+                # A dead worker's CPU time is lost to the count: no figure.
+                [ -n "${CPU[$setup:$c]:-}" ] && CPU[$setup:$c]="n/a"
+            fi
         fi
     fi
     sleep $CELL_PAUSE
