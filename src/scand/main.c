@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "lib/buf.h"
 #include "lib/str.h"
 #include "proto/scanreq.h"
@@ -63,10 +64,12 @@ struct options {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: sekisho-scand [--socket PATH] [--databases DIR] [--threads N]\n"
+    fprintf(f, "usage: sekisho-scand [-f INI] [--socket PATH] [--databases DIR] [--threads N]\n"
                "                     [--mode fmap|desc] [--user NAME] [--daemon] [-v] [-h]\n"
                "       sekisho-scand --bench FILE... [--mode fmap|desc|fmap,desc]\n"
                "                     [--iterations N] [--databases DIR]\n"
+               "  -f INI            read scand_socket, database_dir, scand_threads and run_user\n"
+               "                    from [common] of sekisho.ini (later options override)\n"
                "  --socket PATH     UNIX socket to listen on (default " SCAND_DEFAULT_SOCKET ")\n"
                "  --databases DIR   definitions directory (default " SCAND_DEFAULT_DATABASES ")\n"
                "  --threads N       scanner threads (default: CPUs, at least 2)\n"
@@ -113,6 +116,21 @@ static int parse_options(int argc, char **argv, struct options *o)
         } else if (v == NULL) {
             fprintf(stderr, "sekisho-scand: %s needs a value\n", a);
             return -1;
+        } else if (strcmp(a, "-f") == 0) {
+            /* The [common] keys scand_socket, database_dir, scand_threads
+             * and run_user; options after -f override them. The snapshot
+             * lives as long as the process (its strings are used). */
+            struct config *cfg = config_load(v, SVC_COMMON, stderr);
+            if (!cfg) {
+                fprintf(stderr, "sekisho-scand: %s: configuration refused\n", v);
+                return -1;
+            }
+            o->socket_path = cfg->scand_socket;
+            o->databases = cfg->database_dir;
+            if (cfg->scand_threads)
+                o->threads = cfg->scand_threads;
+            if (geteuid() == 0 && *cfg->run_user)
+                o->user = cfg->run_user;
         } else if (strcmp(a, "--socket") == 0) {
             o->socket_path = v;
         } else if (strcmp(a, "--databases") == 0) {
