@@ -337,6 +337,7 @@ cell() {
         RPS[$setup:$c]=n/a
         NOTES+=("$setup at $c clients: wrk gave no result ($(tail -n 2 "$out" | tr '\n' ' '))")
     else
+        # shellcheck disable=SC2034 # all set by the eval of the BENCH line
         local requests duration_us bytes p50_us p99_us max_us err_connect err_read err_write err_status err_timeout
         eval "$(sed 's/^BENCH //' <<<"$line")"
         RPS[$setup:$c]=$(awk -v r="$requests" -v d="$duration_us" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
