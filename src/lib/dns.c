@@ -62,7 +62,13 @@ static void dns_schedule_timer(struct dns *dns)
         return;
     }
     uint64_t ms = (uint64_t)tvp->tv_sec * 1000u + (uint64_t)tvp->tv_usec / 1000u;
-    ev_timer_start(dns->loop, &dns->timer, ms ? ms : 1);
+    if (ms == 0)
+        ms = 1;
+    /* Never push a pending deadline later: under a steady stream of new
+     * lookups a restarted timer would never fire. */
+    if (ev_timer_active(&dns->timer) && dns->timer.when_ms <= ev_now_ms(dns->loop) + ms)
+        return;
+    ev_timer_start(dns->loop, &dns->timer, ms);
 }
 
 static void dns_on_timer(struct ev_loop *loop, struct ev_timer *t)
@@ -209,9 +215,36 @@ static void dns_on_addrinfo(void *arg, int status, int timeouts, struct ares_add
     finish(q);
 }
 
+/* literal - a numeric address needs no resolver: answer at once (c-ares
+ * would go through its query machinery and a timer for it). */
+static bool literal(const char *host, uint16_t port, bool ipv6, struct dns_result *res)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *)&res->addr[0];
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&res->addr[0];
+    memset(&res->addr[0], 0, sizeof(res->addr[0]));
+    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+        res->len[0] = sizeof(*sin);
+    } else if (ipv6 && inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        res->len[0] = sizeof(*sin6);
+    } else {
+        return false;
+    }
+    res->n = 1;
+    return true;
+}
+
 struct dns_query *dns_lookup(struct dns *dns, const char *host, uint16_t port, bool ipv6,
                              dns_lookup_fn *cb, void *arg)
 {
+    struct dns_result lit;
+    if (literal(host, port, ipv6, &lit)) {
+        cb(arg, 0, "", &lit);
+        return NULL;
+    }
     struct dns_query *q = calloc(1, sizeof(*q));
     if (!q) {
         cb(arg, ARES_ENOMEM, dns_errtext(ARES_ENOMEM), NULL);

@@ -241,7 +241,14 @@ int ev_run(struct ev_loop *loop)
         loop->now_ms = ev_clock_ms();
         for (int i = 0; i < n; i++) {
             struct ev_io *io = events[i].data.ptr;
-            io->cb(loop, io, events[i].events);
+            /* An earlier callback of this batch may have stopped this watcher
+             * (its owner is closing; the memory lives until the deferred
+             * free) or narrowed its interest: deliver only what is still
+             * wanted. */
+            uint32_t ev = events[i].events & (io->events | EV_ERROR | EV_HUP);
+            if (!io->active || ev == 0)
+                continue;
+            io->cb(loop, io, ev);
             if (loop->stop)
                 break;
         }

@@ -150,7 +150,9 @@ void proxy_scan_cancel(struct proxy_scan *ps)
         return;
     ev_io_stop(ps->loop, &ps->io);
     ev_timer_stop(ps->loop, &ps->timer);
-    close(ps->sock);
+    if (ps->sock >= 0)
+        close(ps->sock);
+    ps->sock = -1;
     if (ev_defer(ps->loop, free, ps) < 0)
         free(ps);
 }

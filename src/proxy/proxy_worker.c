@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -70,6 +72,11 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t events)
                 listen_pause(w, EMFILE_PAUSE_MS);
             return;
         }
+        /* Replies are written in few large writes (head, then sendfile);
+         * Nagle would hold the body behind the client's delayed ACK of the
+         * head for 40 ms. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         proxy_slots_set_owner(w->slots, slot, (int32_t)getpid());
         w->sessions++;
         w->accepted++;

@@ -129,6 +129,7 @@ struct http_session {
     unsigned checks;
     uint64_t scan_ms;
     bool log_anyway; /* log even without a request (acl_from denial) */
+    bool closed;     /* session_close ran; the memory waits for its deferred free */
 };
 
 static void session_close(struct http_session *s);
@@ -255,6 +256,9 @@ static void session_free(void *arg)
 static void session_close(struct http_session *s)
 {
     struct ev_loop *loop = s->w->loop;
+    if (s->closed)
+        return;
+    s->closed = true;
     if (s->have_req || s->status || s->log_anyway)
         write_access_log(s);
     if (s->dnsq)
@@ -265,9 +269,12 @@ static void session_close(struct http_session *s)
     if (s->cfd >= 0) {
         ev_io_stop(loop, &s->cio);
         close(s->cfd);
+        s->cfd = -1;
     }
     if (s->spool_fd >= 0)
         close(s->spool_fd);
+    s->spool_fd = -1;
+    s->scan = NULL;
     proxy_worker_session_end(s->w, s->slot);
     /* A pending event of this session may still be in the current batch. */
     if (ev_defer(loop, session_free, s) < 0)
@@ -411,7 +418,10 @@ static void start_reply(struct http_session *s)
 static bool flush_out(struct http_session *s, bool *failed)
 {
     while (buf_len(&s->out) > 0) {
-        ssize_t n = send(s->cfd, buf_rptr(&s->out), buf_len(&s->out), MSG_NOSIGNAL);
+        /* MSG_MORE: a spooled body follows at once; let the kernel put the
+         * head and the start of the body in the same segments. */
+        int more = s->send_spool && (uint64_t)s->spool_off < s->spool_len ? MSG_MORE : 0;
+        ssize_t n = send(s->cfd, buf_rptr(&s->out), buf_len(&s->out), MSG_NOSIGNAL | more);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
