@@ -1,7 +1,8 @@
-/* proxy_scan - asynchronous scan of a spool file by sekisho-scand. */
+/* proxy_scan - asynchronous scans of spool files by sekisho-scand. */
 #include "proxy/proxy_scan.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,40 +11,165 @@
 
 #define SCAN_REPLY_MARGIN_MS 5000 /* scand's own timeout fires first */
 
-struct proxy_scan {
+struct proxy_scan_pool {
     struct ev_loop *loop;
-    int sock;
+    char *socket_path;
+    int idle[PROXY_SCAN_CONNS_MAX]; /* connected, no request outstanding */
+    size_t nidle;
+    unsigned busy;                /* connections carrying a request */
+    struct proxy_scan *wait_head; /* scans waiting for a connection, FIFO */
+    struct proxy_scan *wait_tail;
+};
+
+struct proxy_scan {
+    struct proxy_scan_pool *pool;
+    struct proxy_scan *next_waiting;
+    bool waiting;
+    int sock;    /* -1 while waiting */
+    bool reused; /* sock came from the idle list (scand may have closed it) */
+    bool sent;
+    bool got_bytes;
     struct ev_io io;
     struct ev_timer timer;
     struct scan_client_tx tx;
     struct scan_client_rx rx;
+    struct svclog_ctx log;
     proxy_scan_fn *cb;
     void *arg;
-    bool sent;
 };
 
-static void finish(struct proxy_scan *ps, const struct scanreq_reply *rep)
+static void start_next_waiting(struct proxy_scan_pool *pool);
+
+struct proxy_scan_pool *proxy_scan_pool_new(struct ev_loop *loop, const char *socket_path)
 {
-    ev_io_stop(ps->loop, &ps->io);
-    ev_timer_stop(ps->loop, &ps->timer);
-    if (ps->sock >= 0)
-        close(ps->sock);
+    struct proxy_scan_pool *pool = calloc(1, sizeof(*pool));
+    if (!pool)
+        return NULL;
+    pool->loop = loop;
+    pool->socket_path = strdup(socket_path);
+    if (!pool->socket_path) {
+        free(pool);
+        return NULL;
+    }
+    return pool;
+}
+
+void proxy_scan_pool_free(struct proxy_scan_pool *pool)
+{
+    if (!pool)
+        return;
+    for (size_t i = 0; i < pool->nidle; i++)
+        close(pool->idle[i]);
+    free(pool->socket_path);
+    free(pool);
+}
+
+/* release_conn - a request finished: keep a clean connection for reuse. */
+static void release_conn(struct proxy_scan_pool *pool, int sock, bool reusable)
+{
+    if (sock >= 0) {
+        if (reusable && pool->nidle < PROXY_SCAN_CONNS_MAX)
+            pool->idle[pool->nidle++] = sock;
+        else
+            close(sock);
+        pool->busy--;
+    }
+    start_next_waiting(pool);
+}
+
+static void unlink_waiting(struct proxy_scan *ps)
+{
+    struct proxy_scan_pool *pool = ps->pool;
+    struct proxy_scan **pp = &pool->wait_head, *prev = NULL;
+    while (*pp && *pp != ps) {
+        prev = *pp;
+        pp = &(*pp)->next_waiting;
+    }
+    if (*pp) {
+        *pp = ps->next_waiting;
+        if (pool->wait_tail == ps)
+            pool->wait_tail = prev;
+    }
+    ps->waiting = false;
+}
+
+static void finish(struct proxy_scan *ps, const struct scanreq_reply *rep, bool reusable)
+{
+    struct proxy_scan_pool *pool = ps->pool;
+    ev_io_stop(pool->loop, &ps->io);
+    ev_timer_stop(pool->loop, &ps->timer);
+    if (ps->waiting)
+        unlink_waiting(ps);
+    int sock = ps->sock;
     ps->sock = -1;
     proxy_scan_fn *cb = ps->cb;
     void *arg = ps->arg;
     /* The watcher may still be pending in this batch: free after it. */
-    if (ev_defer(ps->loop, free, ps) < 0)
+    if (ev_defer(pool->loop, free, ps) < 0)
         free(ps);
     cb(arg, rep);
+    if (sock >= 0)
+        release_conn(pool, sock, reusable);
 }
 
-static void fail(struct proxy_scan *ps, const char *fmt, int err)
+static void fail(struct proxy_scan *ps, const char *what, int err)
 {
     struct scanreq_reply rep;
     memset(&rep, 0, sizeof(rep));
     rep.verdict = SCANREQ_ERROR;
-    snprintf(rep.error, sizeof(rep.error), fmt, err ? strerror(err) : "");
-    finish(ps, &rep);
+    snprintf(rep.error, sizeof(rep.error), "%s%s%s", what, err ? ": " : "",
+             err ? strerror(err) : "");
+    finish(ps, &rep, false);
+}
+
+static void unreachable(struct proxy_scan *ps, int err)
+{
+    svclog_error_errno(&ps->log, err,
+                       "fsav_open_session: Cannot connect to scand's socket(%s). "
+                       "sekisho-scand may be not running. Please run 'rc.sekisho_scand "
+                       "restart' to restart sekisho-scand.",
+                       ps->pool->socket_path);
+    fail(ps, "scanner unavailable", err);
+}
+
+/* attach - give ps a connection (idle or new) and send. False when it
+ * could not, after calling back with an error. */
+static bool attach(struct proxy_scan *ps)
+{
+    struct proxy_scan_pool *pool = ps->pool;
+    if (pool->nidle > 0) {
+        ps->sock = pool->idle[--pool->nidle];
+        ps->reused = true;
+    } else {
+        ps->sock = scan_client_connect(pool->socket_path, true);
+        ps->reused = false;
+        if (ps->sock < 0) {
+            unreachable(ps, errno);
+            return false;
+        }
+    }
+    pool->busy++;
+    ev_io_init(&ps->io, ps->sock, ps->io.cb, ps);
+    ev_io_set(pool->loop, &ps->io, EV_WRITE);
+    return true;
+}
+
+/* retry_fresh - a reused connection turned out dead (scand restarted):
+ * send the same request once more on a new connection. */
+static void retry_fresh(struct proxy_scan *ps)
+{
+    struct proxy_scan_pool *pool = ps->pool;
+    ev_io_stop(pool->loop, &ps->io);
+    close(ps->sock);
+    pool->busy--;
+    ps->sock = -1;
+    ps->sent = false;
+    ps->tx.off = 0;
+    scan_client_rx_init(&ps->rx);
+    /* Drain the idle list: its connections are as dead as this one. */
+    while (pool->nidle > 0)
+        close(pool->idle[--pool->nidle]);
+    attach(ps);
 }
 
 static void on_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
@@ -56,22 +182,32 @@ static void on_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
         if (st == SCAN_CLIENT_AGAIN)
             return;
         if (st == SCAN_CLIENT_ERROR) {
-            fail(ps, "scanner connection failed: %s", errno);
+            if (ps->reused) {
+                retry_fresh(ps);
+                return;
+            }
+            fail(ps, "scanner connection failed", errno);
             return;
         }
         ps->sent = true;
-        ev_io_set(ps->loop, &ps->io, EV_READ);
+        ev_io_set(ps->pool->loop, &ps->io, EV_READ);
         return;
     }
     struct scanreq_reply rep;
     enum scan_client_status st = scan_client_recv(ps->sock, &ps->rx, &rep);
-    if (st == SCAN_CLIENT_AGAIN)
-        return;
-    if (st == SCAN_CLIENT_ERROR) {
-        fail(ps, "scanner connection failed: %s", errno);
+    if (st == SCAN_CLIENT_AGAIN) {
+        ps->got_bytes = ps->got_bytes || buf_len(&ps->rx.buf) > 0;
         return;
     }
-    finish(ps, &rep);
+    if (st == SCAN_CLIENT_ERROR) {
+        if (ps->reused && !ps->got_bytes && errno == ECONNRESET) {
+            retry_fresh(ps); /* closed before reading our request */
+            return;
+        }
+        fail(ps, "scanner connection failed", errno);
+        return;
+    }
+    finish(ps, &rep, true);
 }
 
 static void on_timeout(struct ev_loop *loop, struct ev_timer *t)
@@ -81,41 +217,42 @@ static void on_timeout(struct ev_loop *loop, struct ev_timer *t)
     struct scanreq_reply rep;
     memset(&rep, 0, sizeof(rep));
     /* scand did not answer within its own limit plus a margin: report it
-     * as the documented scan timeout. */
+     * as the documented scan timeout. The connection is not reused (its
+     * reply may still come). */
     rep.verdict = SCANREQ_ERROR;
     rep.details = SCANREQ_VSD_SCANTIMEOUT;
     str_copy(rep.error, sizeof(rep.error), "scanner did not answer in time");
-    finish(ps, &rep);
+    finish(ps, &rep, false);
 }
 
-struct proxy_scan *proxy_scan_start(struct ev_loop *loop, const struct config *cfg,
+static void start_next_waiting(struct proxy_scan_pool *pool)
+{
+    while (pool->wait_head && pool->busy < PROXY_SCAN_CONNS_MAX) {
+        struct proxy_scan *ps = pool->wait_head;
+        unlink_waiting(ps);
+        attach(ps); /* on failure it has called back and freed itself */
+    }
+}
+
+struct proxy_scan *proxy_scan_start(struct proxy_scan_pool *pool, const struct config *cfg,
                                     enum scanreq_service svc, int spool_fd, const char *filename,
                                     const struct svclog_ctx *log, proxy_scan_fn *cb, void *arg)
 {
     struct proxy_scan *ps = calloc(1, sizeof(*ps));
-    struct scanreq_reply err;
-    memset(&err, 0, sizeof(err));
-    err.verdict = SCANREQ_ERROR;
     if (!ps) {
+        struct scanreq_reply err;
+        memset(&err, 0, sizeof(err));
+        err.verdict = SCANREQ_ERROR;
         str_copy(err.error, sizeof(err.error), "out of memory");
         cb(arg, &err);
         return NULL;
     }
-    ps->loop = loop;
+    ps->pool = pool;
+    ps->sock = -1;
     ps->cb = cb;
     ps->arg = arg;
-    ps->sock = scan_client_connect(cfg->scand_socket, true);
-    if (ps->sock < 0) {
-        int e = errno;
-        svclog_error_errno(log, e,
-                           "fsav_open_session: Cannot connect to scand's socket(%s). "
-                           "sekisho-scand may be not running. Please run 'rc.sekisho_scand "
-                           "restart' to restart sekisho-scand.",
-                           cfg->scand_socket);
-        snprintf(err.error, sizeof(err.error), "scanner unavailable: %s", strerror(e));
-        free(ps);
-        cb(arg, &err);
-        return NULL;
+    if (log) {
+        ps->log = *log; /* the strings are the session's, alive while ps is */
     }
     struct scanreq_request req;
     memset(&req, 0, sizeof(req));
@@ -128,31 +265,41 @@ struct proxy_scan *proxy_scan_start(struct ev_loop *loop, const struct config *c
     req.timeout_ms = cfg->vsd_scantimeout * 1000u;
     str_copy(req.patterns, sizeof(req.patterns), cfg->pass_riskware.text);
     str_copy(req.filename, sizeof(req.filename), filename ? filename : "");
+    ev_io_init(&ps->io, -1, on_io, ps);
+    ev_timer_init(&ps->timer, on_timeout, ps);
+    scan_client_rx_init(&ps->rx);
     if (scan_client_tx_init(&ps->tx, &req, spool_fd) < 0) {
-        close(ps->sock);
-        free(ps);
-        str_copy(err.error, sizeof(err.error), "scan request does not fit");
-        cb(arg, &err);
+        fail(ps, "scan request does not fit", 0);
         return NULL;
     }
-    scan_client_rx_init(&ps->rx);
-    ev_io_init(&ps->io, ps->sock, on_io, ps);
-    ev_timer_init(&ps->timer, on_timeout, ps);
-    ev_io_set(loop, &ps->io, EV_WRITE);
     if (cfg->vsd_scantimeout > 0)
-        ev_timer_start(loop, &ps->timer, cfg->vsd_scantimeout * 1000u + SCAN_REPLY_MARGIN_MS);
-    return ps;
+        ev_timer_start(pool->loop, &ps->timer, cfg->vsd_scantimeout * 1000u + SCAN_REPLY_MARGIN_MS);
+    if (pool->busy >= PROXY_SCAN_CONNS_MAX) {
+        ps->waiting = true;
+        if (pool->wait_tail)
+            pool->wait_tail->next_waiting = ps;
+        else
+            pool->wait_head = ps;
+        pool->wait_tail = ps;
+        return ps;
+    }
+    return attach(ps) ? ps : NULL;
 }
 
 void proxy_scan_cancel(struct proxy_scan *ps)
 {
     if (!ps)
         return;
-    ev_io_stop(ps->loop, &ps->io);
-    ev_timer_stop(ps->loop, &ps->timer);
-    if (ps->sock >= 0)
-        close(ps->sock);
+    struct proxy_scan_pool *pool = ps->pool;
+    ev_io_stop(pool->loop, &ps->io);
+    ev_timer_stop(pool->loop, &ps->timer);
+    if (ps->waiting)
+        unlink_waiting(ps);
+    int sock = ps->sock;
     ps->sock = -1;
-    if (ev_defer(ps->loop, free, ps) < 0)
+    if (ev_defer(pool->loop, free, ps) < 0)
         free(ps);
+    /* A request may be outstanding on it: never reuse that connection. */
+    if (sock >= 0)
+        release_conn(pool, sock, false);
 }

@@ -1,11 +1,14 @@
-/* proxy_scan - asynchronous scan of a spool file by sekisho-scand.
+/* proxy_scan - asynchronous scans of spool files by sekisho-scand.
  *
- * Drives core/scan_client from a worker's event loop: connect to the
- * scand socket, send the request with the spool fd, wait for the reply
- * (bounded by vsd_scantimeout plus a margin), then call back once. A
- * scanner that cannot be reached gives the documented LOG-E24 error line
- * and a SCANREQ_ERROR result, never a silent CLEAN. Owns its socket and
- * watchers; the spool fd stays the caller's.
+ * Each worker has one pool: a bounded number of connections to the scand
+ * socket that are reused for sequential requests, and a FIFO of scans
+ * waiting for one. This bounds what a worker asks of scand (which itself
+ * scans only with its thread pool) however many sessions are scanning. A
+ * scan sends the request with the spool fd, waits for the reply (bounded
+ * by vsd_scantimeout plus a margin, queueing included), then calls back
+ * once. A scanner that cannot be reached gives the documented LOG-E24
+ * line and an ERROR result, never a silent CLEAN. The pool owns its
+ * sockets and watchers; spool fds stay the caller's.
  */
 #ifndef SEKISHO_PROXY_SCAN_H
 #define SEKISHO_PROXY_SCAN_H
@@ -16,15 +19,21 @@
 #include "lib/ev.h"
 #include "proto/scanreq.h"
 
+#define PROXY_SCAN_CONNS_MAX 32 /* scand connections per worker */
+
 struct proxy_scan;
+struct proxy_scan_pool;
 
 typedef void proxy_scan_fn(void *arg, const struct scanreq_reply *rep);
 
+struct proxy_scan_pool *proxy_scan_pool_new(struct ev_loop *loop, const char *socket_path);
+void proxy_scan_pool_free(struct proxy_scan_pool *pool);
+
 /* proxy_scan_start - scan spool_fd for service svc with the options of
  * cfg; cb runs exactly once (possibly before this returns, with an ERROR
- * reply) unless proxy_scan_cancel is called. Returns the handle, or NULL
- * when cb has already run. */
-struct proxy_scan *proxy_scan_start(struct ev_loop *loop, const struct config *cfg,
+ * reply) unless proxy_scan_cancel is called first. Returns the handle, or
+ * NULL when cb has already run. */
+struct proxy_scan *proxy_scan_start(struct proxy_scan_pool *pool, const struct config *cfg,
                                     enum scanreq_service svc, int spool_fd, const char *filename,
                                     const struct svclog_ctx *log, proxy_scan_fn *cb, void *arg);
 void proxy_scan_cancel(struct proxy_scan *ps);

@@ -156,7 +156,8 @@ int proxy_worker_main(const struct proxy_worker_env *env)
     int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     w->loop = ev_loop_new();
     w->dns = w->loop ? dns_new(w->loop) : NULL;
-    if (sfd < 0 || !w->loop || !w->dns) {
+    w->scan_pool = w->loop ? proxy_scan_pool_new(w->loop, w->cfg->scand_socket) : NULL;
+    if (sfd < 0 || !w->loop || !w->dns || !w->scan_pool) {
         svclog_error_errno(NULL, errno, "worker %d: cannot initialise its event loop", w->index);
         return 1;
     }
@@ -168,6 +169,7 @@ int proxy_worker_main(const struct proxy_worker_env *env)
     ev_timer_init(&w->resume_timer, on_resume, w);
     int rc = ev_run(w->loop) < 0 ? 1 : 0;
     dns_free(w->dns);
+    proxy_scan_pool_free(w->scan_pool);
     ev_loop_free(w->loop);
     close(sfd);
     free(w);

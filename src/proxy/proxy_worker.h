@@ -18,6 +18,7 @@
 #include "lib/dns.h"
 #include "lib/ev.h"
 #include "proxy/proxy_resources.h"
+#include "proxy/proxy_scan.h"
 #include "proxy/proxy_slots.h"
 
 struct proxy_worker;
@@ -47,6 +48,7 @@ struct proxy_worker {
     struct proxy_slots *slots;
     struct ev_loop *loop;
     struct dns *dns;
+    struct proxy_scan_pool *scan_pool;
     int listen_fd;
     int index;
     uint16_t listen_port;

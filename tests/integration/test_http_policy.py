@@ -215,5 +215,30 @@ class TestTmpdirSpace(unittest.TestCase):
             subprocess.run(["umount", mnt], capture_output=True)
 
 
+
+class TestScandRestart(unittest.TestCase):
+    def test_pooled_scanner_connections_survive_a_scand_restart(self):
+        wd = os.path.join(ENV["wd"].path, "scand-restart")
+        os.makedirs(wd, exist_ok=True)
+        scand = harness.Scand(wd)
+        gw = harness.Gateway(wd, scand.socket, common={"workers": "1"})
+        try:
+            url = ENV["nginx"].url("eicar.com")
+            for _ in range(3):  # the worker keeps its scand connection for reuse
+                self.assertEqual(curl(gw.proxy, url)[0], 403)
+            scand.stop()
+            scand = harness.Scand(wd)
+            # The idle connection to the old scand is dead; the scan is retried once
+            # on a new connection instead of failing.
+            self.assertEqual(curl(gw.proxy, url)[0], 403)
+            self.assertEqual(curl(gw.proxy, ENV["nginx"].url("clean_23k.bin"))[0], 200)
+            self.assertNotIn("virus scan failed", gw.log_text("error"))
+            scand.stop()
+            self.assertEqual(curl(gw.proxy, url)[0], 503)  # scanner down: temporary failure
+        finally:
+            gw.stop()
+            scand.stop()
+
+
 if __name__ == "__main__":
     unittest.main()

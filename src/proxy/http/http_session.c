@@ -610,7 +610,7 @@ static void start_scan(struct http_session *s)
     char url[HTTP1_URL_MAX + 1];
     url_text(s, url, sizeof(url));
     const char *file = strrchr(url, '/');
-    s->scan = proxy_scan_start(s->w->loop, s->cfg, SCANREQ_SVC_HTTP, s->spool_fd,
+    s->scan = proxy_scan_start(s->w->scan_pool, s->cfg, SCANREQ_SVC_HTTP, s->spool_fd,
                                file ? file + 1 : url, &s->log, on_scanned, s);
 }
 
