@@ -129,7 +129,19 @@ struct http_session {
     unsigned checks;
     uint64_t scan_ms;
     bool log_anyway; /* log even without a request (acl_from denial) */
-    bool closed;     /* session_close ran; the memory waits for its deferred free */
+
+    /* Keep-alive (HTTP-20). */
+    unsigned requests;                  /* requests on this connection so far (PROXY-STAT files) */
+    size_t in_used;                     /* bytes of in that belong to the current request */
+    bool client_wants_ka;               /* the request asked for a persistent connection */
+    bool keep_client;                   /* the response was sent with Connection: Keep-Alive */
+    bool server_reusable;               /* the upstream connection may carry the next request */
+    bool upstream_reused;               /* this request went over a kept upstream connection */
+    bool no_reuse;                      /* a reused connection failed: use a new one */
+    char conn_host[HTTP1_HOST_MAX + 1]; /* what the open upstream connection is to */
+    uint16_t conn_port;
+    bool conn_via_parent;
+    bool closed; /* session_close ran; the memory waits for its deferred free */
 };
 
 static void session_close(struct http_session *s);
@@ -137,12 +149,39 @@ static void reply_error(struct http_session *s, int status, const char *message)
 static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 static void start_reply(struct http_session *s);
+static void request_done(struct http_session *s);
+static void start_upstream(struct http_session *s);
+static void parse_buffered(struct http_session *s);
 
 /* ---- small helpers ---------------------------------------------------- */
 
 static void touch(struct http_session *s)
 {
     ev_timer_start(s->w->loop, &s->idle, IDLE_TIMEOUT_MS);
+}
+
+/* server_supports_ka - HTTP-20 a: HTTP/1.1 without Connection: close, or
+ * HTTP/1.0 with Connection or Proxy-Connection keep-alive. */
+static bool server_supports_ka(const struct http_session *s)
+{
+    struct http1_fields f =
+        http1_response_fields(&s->rsp, s->head_copy ? s->head_copy : s->resp.data);
+    struct str v;
+    size_t iter = 0;
+    if (s->rsp.version == HTTP1_VERSION_1_1) {
+        while (http1_fields_find(f, "Connection", &iter, &v))
+            if (http1_header_has_token(v, "close"))
+                return false;
+        return true;
+    }
+    const char *names[] = {"Connection", "Proxy-Connection"};
+    for (int i = 0; i < 2; i++) {
+        iter = 0;
+        while (http1_fields_find(f, names[i], &iter, &v))
+            if (http1_header_has_token(v, "keep-alive"))
+                return true;
+    }
+    return false;
 }
 
 static uint64_t elapsed_ms(const struct http_session *s)
@@ -184,6 +223,12 @@ static void close_server(struct http_session *s)
     s->sfd = -1;
 }
 
+static void start_clock(struct http_session *s)
+{
+    s->start_ms = ev_now_ms(s->w->loop);
+    clock_gettime(CLOCK_REALTIME, &s->start_rt);
+}
+
 /* ---- the access log (LOG-2, HTTP-18) ---------------------------------- */
 
 static void write_access_log(struct http_session *s)
@@ -221,11 +266,11 @@ static void write_access_log(struct http_session *s)
         .internal_id = (unsigned)s->slot,
         .pid = (long)getpid(),
         .host_ip = str_from_cstr(s->client_ip),
-        .files = 1,
+        .files = s->requests ? s->requests : 1,
         .checks = s->checks,
         .scan_ms = s->scan_ms,
         .details = s->details,
-        .proto_flags = 0,
+        .proto_flags = s->keep_client ? ACCESSLOG_PROTO_KEEPALIVE : 0,
         .proto1 = STR_NULL,
         .proto2 = str_from_cstr(xff),
         .proxy_error = str_from_cstr(s->error),
@@ -398,6 +443,8 @@ static void queue_page(struct http_session *s, const struct template *tpl, int s
 /* reply_error - an error page (HTTP-15) with message, then close. */
 static void reply_error(struct http_session *s, int status, const char *message)
 {
+    s->keep_client = false; /* HTTP-20 e */
+    s->server_reusable = false;
     str_copy(s->error, sizeof(s->error), message);
     queue_page(s, s->w->res->tpl_error, status, message);
     s->send_spool = false;
@@ -409,7 +456,10 @@ static void reply_error(struct http_session *s, int status, const char *message)
 static void start_reply(struct http_session *s)
 {
     s->state = HTTP_ST_REPLY;
-    close_server(s);
+    if (s->server_reusable)
+        set_server_events(s, 0); /* idle until the next request; any event closes it */
+    else
+        close_server(s);
     touch(s);
     set_client_events(s, EV_WRITE);
 }
@@ -479,12 +529,64 @@ static void do_reply(struct http_session *s)
         s->bytes_out += (uint64_t)n;
         touch(s);
     }
-    /* Lingering close: a client whose request bytes we did not all read
-     * would get a reset that can destroy the response in flight. */
+    request_done(s);
+}
+
+/* linger_close - lingering close: a client whose request bytes we did not
+ * all read would get a reset that can destroy the response in flight. */
+static void linger_close(struct http_session *s)
+{
     shutdown(s->cfd, SHUT_WR);
     s->state = HTTP_ST_LINGER;
     set_client_events(s, EV_READ);
     ev_timer_start(s->w->loop, &s->idle, LINGER_MS);
+}
+
+/* request_done - the response is complete: log it, then either wait for
+ * the next request on this connection (HTTP-20) or close. */
+static void request_done(struct http_session *s)
+{
+    if (!s->keep_client || s->w->stopping) {
+        linger_close(s);
+        return;
+    }
+    write_access_log(s);
+    /* Forget the request; keep the connection, a reusable upstream
+     * connection, and bytes the client already sent (pipelining). */
+    size_t left = s->in.wpos - s->in_used;
+    if (left)
+        memmove(s->in.data, s->in.data + s->in_used, left);
+    s->in.rpos = 0;
+    s->in.wpos = left;
+    if (s->spool_fd >= 0)
+        close(s->spool_fd);
+    s->spool_fd = -1;
+    free(s->head_copy);
+    s->head_copy = NULL;
+    buf_fini(&s->up);
+    buf_fini(&s->resp);
+    buf_fini(&s->out);
+    http1_request_init(&s->req, REQ_BUF_MAX);
+    s->have_req = s->have_rsp = false;
+    s->req_body_left = s->body_left = 0;
+    s->spool_len = 0;
+    s->spool_off = 0;
+    s->send_spool = s->relay_done = false;
+    s->status = 0;
+    s->bytes_out = 0;
+    s->content_type[0] = s->error[0] = s->detect_name[0] = s->quarantine[0] = '\0';
+    s->result = ACCESSLOG_RESULT_CLEAN;
+    s->action = ACCESSLOG_ACTION_NONE;
+    s->details = s->checks = 0;
+    s->scan_ms = 0;
+    s->keep_client = s->client_wants_ka = false;
+    s->upstream_reused = false;
+    s->in_used = 0;
+    s->start_rt.tv_sec = 0;
+    s->state = HTTP_ST_REQUEST;
+    set_client_events(s, EV_READ);
+    ev_timer_start(s->w->loop, &s->idle, (uint64_t)s->cfg->keepalive_timeout * 1000u);
+    parse_buffered(s);
 }
 
 static void linger_step(struct http_session *s)
@@ -546,9 +648,12 @@ static void handle_detection(struct http_session *s, const struct scanreq_reply 
 
 static void deliver_spool(struct http_session *s)
 {
+    /* HTTP-20: the length is known (spooled), the verdict is not a
+     * detection page here, so it depends on client and server. */
+    s->keep_client = s->client_wants_ka && server_supports_ka(s);
     struct http1_rewrite_response_opts o = {
         .use_http11 = false,
-        .keep_alive = false,
+        .keep_alive = s->keep_client,
         .proxy_support = !s->via_parent && !s->cfg->transparent,
         .has_length = true,
         .length = s->spool_len,
@@ -591,7 +696,9 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
     if (rep->verdict == SCANREQ_INFECTED) {
         handle_detection(s, rep);
         if (s->cfg->action != CONFIG_ACTION_PASS) {
-            /* G-02: 403, the detection page, Connection: close. */
+            /* G-02: 403, the detection page, Connection: close (HTTP-20 d). */
+            s->keep_client = false;
+            s->server_reusable = false;
             queue_page(s, s->w->res->tpl_detect, 403, NULL);
             s->send_spool = false;
             start_reply(s);
@@ -604,7 +711,10 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
 static void start_scan(struct http_session *s)
 {
     s->state = HTTP_ST_SCAN;
-    close_server(s);
+    if (s->server_reusable)
+        set_server_events(s, 0);
+    else
+        close_server(s);
     /* While scanning, only a client hang-up is of interest. */
     set_client_events(s, EV_READ);
     char url[HTTP1_URL_MAX + 1];
@@ -737,6 +847,8 @@ static void spool_step(struct http_session *s)
             return;
         }
         if (done == 1) {
+            s->server_reusable =
+                s->client_wants_ka && buf_len(&s->resp) == 0 && server_supports_ka(s);
             start_scan(s);
             return;
         }
@@ -770,7 +882,7 @@ static void relay_step(struct http_session *s)
             return;
         }
         if (s->relay_done) {
-            session_close(s);
+            request_done(s);
             return;
         }
         int done = consume_body(s);
@@ -780,6 +892,9 @@ static void relay_step(struct http_session *s)
         }
         if (done == 1) {
             s->relay_done = true;
+            s->server_reusable = s->keep_client && buf_len(&s->resp) == 0;
+            if (!s->server_reusable)
+                close_server(s);
             continue;
         }
         if (buf_len(&s->out) > 0)
@@ -855,9 +970,12 @@ static void got_response_head(struct http_session *s)
         spool_step(s);
         return;
     }
-    /* Not scanned: the head now, the body as it arrives. */
+    /* Not scanned: the head now, the body as it arrives. Keep-alive only
+     * when the client can tell where the body ends (HTTP-20 b). */
+    s->keep_client = s->client_wants_ka && server_supports_ka(s) &&
+                     (s->body_kind == HTTP1_BODY_LENGTH || s->body_kind == HTTP1_BODY_NONE);
     struct http1_rewrite_response_opts o = {
-        .keep_alive = false,
+        .keep_alive = s->keep_client,
         .proxy_support = !s->via_parent && !s->cfg->transparent,
         .has_length = s->body_kind == HTTP1_BODY_LENGTH,
         .length = s->body_left,
@@ -875,7 +993,25 @@ static void got_response_head(struct http_session *s)
     s->state = HTTP_ST_RELAY;
     s->relay_done =
         s->body_kind == HTTP1_BODY_NONE || (s->body_kind == HTTP1_BODY_LENGTH && s->body_left == 0);
+    if (s->relay_done) {
+        s->server_reusable = s->keep_client && buf_len(&s->resp) == 0;
+        if (!s->server_reusable)
+            close_server(s);
+    }
     relay_step(s);
+}
+
+/* retry_fresh - a kept upstream connection was closed by the server before
+ * it answered (it may time idle connections out at any moment): send the
+ * request again on a new connection, once, if it had no body. */
+static bool retry_fresh(struct http_session *s)
+{
+    if (!s->upstream_reused || s->in_used != s->req.head_len || buf_len(&s->resp) > 0)
+        return false;
+    close_server(s);
+    s->no_reuse = true;
+    start_upstream(s);
+    return true;
 }
 
 static void response_step(struct http_session *s)
@@ -883,6 +1019,8 @@ static void response_step(struct http_session *s)
     for (;;) {
         ssize_t n = read_server(s);
         if (n == -1)
+            return;
+        if (n <= 0 && retry_fresh(s))
             return;
         if (n <= 0) {
             log_server_close(s);
@@ -932,6 +1070,8 @@ static void forward_step(struct http_session *s)
                     set_client_events(s, 0);
                     return;
                 }
+                if (retry_fresh(s))
+                    return;
                 char msg[512];
                 snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/send: %s", s->host, s->port,
                          strerror(errno));
@@ -989,7 +1129,7 @@ static void start_forward(struct http_session *s)
         .absolute_uri = s->via_parent,
         .anonymous = s->cfg->anonymous,
         .strip_proxy_auth = s->cfg->proxyauth_pam_auth,
-        .keep_alive = false,
+        .keep_alive = s->client_wants_ka, /* worth keeping only if the client returns */
         .via_host = str_from_cstr(via_host),
         .product_name = str_from_cstr(s->w->res->product_name),
         .client_ip = str_from_cstr(s->client_ip),
@@ -1008,6 +1148,7 @@ static void start_forward(struct http_session *s)
         return;
     }
     s->req_body_left -= extra;
+    s->in_used = s->req.head_len + extra;
     forward_step(s);
 }
 
@@ -1023,6 +1164,9 @@ static void on_connected(struct http_session *s)
         connect_next(s, err);
         return;
     }
+    str_copy(s->conn_host, sizeof(s->conn_host), s->host);
+    s->conn_port = s->port;
+    s->conn_via_parent = s->via_parent;
     start_forward(s);
 }
 
@@ -1101,6 +1245,19 @@ static void start_upstream(struct http_session *s)
     }
     s->log.server_host = s->host;
     s->log.server_port = s->port;
+    s->upstream_reused = false;
+    if (s->sfd >= 0) {
+        if (!s->no_reuse && s->conn_port == s->port && s->conn_via_parent == s->via_parent &&
+            strcmp(s->conn_host, s->host) == 0) {
+            /* The connection kept from the previous request goes there. */
+            s->upstream_reused = true;
+            set_server_events(s, 0);
+            start_forward(s);
+            return;
+        }
+        close_server(s);
+    }
+    s->no_reuse = false;
     s->state = HTTP_ST_RESOLVE;
     set_client_events(s, EV_READ);
     touch(s);
@@ -1109,9 +1266,36 @@ static void start_upstream(struct http_session *s)
 
 /* ---- reading the request ---------------------------------------------- */
 
+/* client_wants_keepalive - HTTP-20: keepalive=yes, and the client asks for
+ * it (HTTP/1.1 unless Connection: close; HTTP/1.0 with Connection or
+ * Proxy-Connection: keep-alive). Never for CONNECT (g). */
+static bool client_wants_keepalive(const struct http_session *s)
+{
+    if (!s->cfg->keepalive || s->req.method == HTTP1_METHOD_CONNECT ||
+        s->req.version == HTTP1_VERSION_0_9)
+        return false;
+    struct http1_fields f = http1_request_fields(&s->req, s->in.data);
+    const char *names[] = {"Connection", "Proxy-Connection"};
+    bool ka = s->req.version == HTTP1_VERSION_1_1;
+    for (int i = 0; i < 2; i++) {
+        struct str v;
+        size_t iter = 0;
+        while (http1_fields_find(f, names[i], &iter, &v)) {
+            if (http1_header_has_token(v, "close"))
+                return false;
+            if (http1_header_has_token(v, "keep-alive"))
+                ka = true;
+        }
+    }
+    return ka;
+}
+
 static void request_ready(struct http_session *s)
 {
     s->have_req = true;
+    s->requests++;
+    s->in_used = s->req.head_len;
+    s->client_wants_ka = client_wants_keepalive(s);
     if (!http1_request_url(&s->req, s->in.data, &s->url)) {
         reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
         return;
@@ -1136,6 +1320,17 @@ static void request_ready(struct http_session *s)
     }
     s->req_body_left = kind == HTTP1_BODY_LENGTH ? len : 0;
     start_upstream(s);
+}
+
+static void request_parsed(struct http_session *s, enum http1_result r)
+{
+    if (r == HTTP1_DONE) {
+        request_ready(s);
+        return;
+    }
+    /* INVALID or TOO_LONG: the documented error (HTTP-4). */
+    int status = http1_error_status(s->req.error);
+    reply_error(s, status ? status : 400, http1_error_message(s->req.error));
 }
 
 static void request_step(struct http_session *s)
@@ -1168,19 +1363,26 @@ static void request_step(struct http_session *s)
         }
         buf_produce(&s->in, (size_t)n);
         touch(s);
+        if (s->requests > 0 && s->start_rt.tv_sec == 0)
+            start_clock(s); /* a kept-alive connection: the new request starts now */
         enum http1_result r = http1_parse_request(&s->req, s->in.data, s->in.wpos);
         if (r == HTTP1_AGAIN)
             continue;
-        if (r == HTTP1_DONE) {
-            request_ready(s);
-            return;
-        }
-        /* INVALID or TOO_LONG: the documented error (HTTP-4). The request
-         * line may be unusable, so log the raw target only if parsed. */
-        int status = http1_error_status(s->req.error);
-        reply_error(s, status ? status : 400, http1_error_message(s->req.error));
+        request_parsed(s, r);
         return;
     }
+}
+
+/* parse_buffered - a kept-alive connection may already hold the next
+ * (pipelined) request. */
+static void parse_buffered(struct http_session *s)
+{
+    if (buf_len(&s->in) == 0)
+        return;
+    start_clock(s);
+    enum http1_result r = http1_parse_request(&s->req, s->in.data, s->in.wpos);
+    if (r != HTTP1_AGAIN)
+        request_parsed(s, r);
 }
 
 /* ---- event dispatch --------------------------------------------------- */
@@ -1250,7 +1452,11 @@ static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
         relay_step(s);
         break;
     default:
-        set_server_events(s, 0);
+        /* An idle kept connection (between requests, or while we scan or
+         * reply): the server closing it, or sending anything unasked,
+         * makes it unusable. */
+        s->server_reusable = false;
+        close_server(s);
         break;
     }
 }
@@ -1271,8 +1477,7 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     s->cfd = fd;
     s->sfd = -1;
     s->spool_fd = -1;
-    s->start_ms = ev_now_ms(w->loop);
-    clock_gettime(CLOCK_REALTIME, &s->start_rt);
+    start_clock(s);
     sock_addr_text((const struct sockaddr *)peer, s->client_ip, sizeof(s->client_ip),
                    &s->client_port);
     sock_local_text(fd, s->local_ip, sizeof(s->local_ip), &s->local_port);
