@@ -98,6 +98,24 @@ static void on_resume(struct ev_loop *loop, struct ev_timer *t)
     ev_io_set(w->loop, &w->listen_io, EV_READ);
 }
 
+void proxy_worker_link(struct proxy_worker *w, struct proxy_session_link *link)
+{
+    struct proxy_session_link *head = &w->sessions_head;
+    link->next = head->next;
+    link->prev = head;
+    head->next->prev = link;
+    head->next = link;
+}
+
+void proxy_worker_unlink(struct proxy_session_link *link)
+{
+    if (!link->next)
+        return;
+    link->prev->next = link->next;
+    link->next->prev = link->prev;
+    link->next = link->prev = NULL;
+}
+
 static void begin_stop(struct proxy_worker *w)
 {
     if (w->stopping)
@@ -107,6 +125,14 @@ static void begin_stop(struct proxy_worker *w)
     ev_timer_stop(w->loop, &w->resume_timer);
     close(w->listen_fd);
     w->listen_fd = -1;
+    /* Idle sessions close now; busy ones after their transaction. A
+     * session may unlink itself from inside on_stop: step first. */
+    struct proxy_session_link *head = &w->sessions_head;
+    for (struct proxy_session_link *l = head->next, *next; l != head; l = next) {
+        next = l->next;
+        if (l->on_stop)
+            l->on_stop(l);
+    }
     if (w->sessions == 0)
         ev_break(w->loop);
 }
@@ -143,6 +169,7 @@ int proxy_worker_main(const struct proxy_worker_env *env)
     w->slots = env->slots;
     w->listen_fd = env->listen_fd;
     w->index = env->index;
+    w->sessions_head.next = w->sessions_head.prev = &w->sessions_head;
     sock_local_text(w->listen_fd, w->listen_ip, sizeof(w->listen_ip), &w->listen_port);
     /* Ctrl-C in a terminal reaches the whole process group: only the master
      * acts on it, and tells the workers with SIGTERM. */

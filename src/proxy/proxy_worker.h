@@ -23,6 +23,16 @@
 
 struct proxy_worker;
 
+/* A session's entry in its worker's list, so that a stopping worker can
+ * close the sessions that are only waiting (idle keep-alive). */
+struct proxy_session_link {
+    struct proxy_session_link *prev;
+    struct proxy_session_link *next;
+    /* on_stop - the worker is stopping: close now if idle; otherwise finish
+     * the transaction in flight and close after it. */
+    void (*on_stop)(struct proxy_session_link *link);
+};
+
 /* The protocol table every service fills (cf. ngx_mail_protocol_t). */
 struct proxy_proto {
     const char *name;
@@ -57,8 +67,9 @@ struct proxy_worker {
     struct ev_io signal_io;
     struct ev_timer resume_timer;
     uint64_t last_cap_warning_ms;
-    uint32_t sessions; /* open sessions of this worker */
-    uint64_t accepted; /* sessions ever accepted, for ids */
+    uint32_t sessions;                       /* open sessions of this worker */
+    uint64_t accepted;                       /* sessions ever accepted, for ids */
+    struct proxy_session_link sessions_head; /* circular list of open sessions */
     bool stopping;
 };
 
@@ -67,5 +78,8 @@ struct proxy_worker {
 int proxy_worker_main(const struct proxy_worker_env *env);
 
 void proxy_worker_session_end(struct proxy_worker *w, int slot);
+/* proxy_worker_link / proxy_worker_unlink - enter and leave the list. */
+void proxy_worker_link(struct proxy_worker *w, struct proxy_session_link *link);
+void proxy_worker_unlink(struct proxy_session_link *link);
 
 #endif

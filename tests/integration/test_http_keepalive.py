@@ -1,6 +1,7 @@
 """Client keep-alive (HTTP-20, keepalive_timeout) and upstream connection
 reuse, with scanning on and off."""
 import os
+import signal
 import re
 import socket
 import socketserver
@@ -253,6 +254,26 @@ class TestUpstreamReuse(unittest.TestCase):
             self.assertEqual(len(set(ports)), 3)
         finally:
             origin.stop()
+
+
+
+class TestStopWithIdleConnections(unittest.TestCase):
+    def test_sigterm_closes_idle_keepalive_connections_at_once(self):
+        gw = gateway("ka-stop", keepalive_timeout="600")
+        url = ENV["nginx"].url("clean_23k.bin").encode()
+        s = socket.create_connection(("127.0.0.1", gw.port), timeout=20)
+        try:
+            s.sendall(b"GET %s HTTP/1.1\r\nHost: a\r\n\r\n" % url)
+            head, _, _ = read_response(s)
+            self.assertIn(b"Keep-Alive", head)
+            gw.proc.send(signal.SIGTERM)
+            # The idle connection is closed and the service exits without
+            # waiting for keepalive_timeout (600 s).
+            self.assertTrue(closed_by_peer(s, 30))
+            self.assertEqual(gw.proc.proc.wait(60), 0)
+        finally:
+            s.close()
+            gw.stop()
 
 
 if __name__ == "__main__":

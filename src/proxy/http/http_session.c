@@ -65,6 +65,7 @@ static const char *http_state_name(enum http_state st)
 }
 
 struct http_session {
+    struct proxy_session_link link; /* first: the worker's list points here */
     struct proxy_worker *w;
     const struct config *cfg;
     int slot;
@@ -151,6 +152,7 @@ static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 static void start_reply(struct http_session *s);
 static void request_done(struct http_session *s);
 static void start_upstream(struct http_session *s);
+static void on_worker_stop(struct proxy_session_link *link);
 static void parse_buffered(struct http_session *s);
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -304,6 +306,7 @@ static void session_close(struct http_session *s)
     if (s->closed)
         return;
     s->closed = true;
+    proxy_worker_unlink(&s->link);
     if (s->have_req || s->status || s->log_anyway)
         write_access_log(s);
     if (s->dnsq)
@@ -1489,6 +1492,8 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     http1_request_init(&s->req, REQ_BUF_MAX);
     ev_io_init(&s->cio, fd, client_io, s);
     ev_timer_init(&s->idle, on_idle, s);
+    s->link.on_stop = on_worker_stop;
+    proxy_worker_link(w, &s->link);
     s->state = HTTP_ST_REQUEST;
     if (w->cfg->acl_from) {
         const struct access_table *acl = w->res->acl;
@@ -1502,6 +1507,16 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     }
     set_client_events(s, EV_READ);
     touch(s);
+}
+
+/* on_worker_stop - SIGTERM: a connection waiting for its next request
+ * closes now; one in a transaction finishes it (request_done then closes
+ * instead of keeping the connection). */
+static void on_worker_stop(struct proxy_session_link *link)
+{
+    struct http_session *s = (struct http_session *)link;
+    if (s->state == HTTP_ST_REQUEST && !s->have_req && buf_len(&s->in) == 0)
+        session_close(s);
 }
 
 const struct proxy_proto http_proto = {
