@@ -16,6 +16,7 @@
 #include "proxy/http/http_session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,12 +56,14 @@ enum http_state {
     HTTP_ST_RELAY,
     HTTP_ST_REPLY,
     HTTP_ST_LINGER,
+    HTTP_ST_TUNNEL,
 };
 
 static const char *http_state_name(enum http_state st)
 {
-    static const char *const names[] = {"REQUEST", "RESOLVE", "CONNECT", "FORWARD", "RESPONSE",
-                                        "SPOOL",   "SCAN",    "RELAY",   "REPLY",   "LINGER"};
+    static const char *const names[] = {"REQUEST",  "RESOLVE", "CONNECT", "FORWARD",
+                                        "RESPONSE", "SPOOL",   "SCAN",    "RELAY",
+                                        "REPLY",    "LINGER",  "TUNNEL"};
     return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "STATE_???";
 }
 
@@ -142,6 +145,16 @@ struct http_session {
     char conn_host[HTTP1_HOST_MAX + 1]; /* what the open upstream connection is to */
     uint16_t conn_port;
     bool conn_via_parent;
+
+    /* CONNECT tunnel (HTTP-17): one pipe per direction for splice(2). */
+    struct tunnel_dir {
+        int pipe[2];
+        size_t in_pipe; /* bytes spliced into the pipe, not yet out */
+        bool eof;       /* the source has closed its side */
+        bool shut;      /* the destination's write side is shut down */
+        uint64_t bytes; /* bytes delivered to the destination */
+    } up_dir, down_dir; /* client->server, server->client */
+    bool tunnel;
     bool closed; /* session_close ran; the memory waits for its deferred free */
 };
 
@@ -153,6 +166,7 @@ static void start_reply(struct http_session *s);
 static void request_done(struct http_session *s);
 static void start_upstream(struct http_session *s);
 static void on_worker_stop(struct proxy_session_link *link);
+static void tunnel_free_buffers(struct http_session *s);
 static void parse_buffered(struct http_session *s);
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -323,6 +337,7 @@ static void session_close(struct http_session *s)
         close(s->spool_fd);
     s->spool_fd = -1;
     s->scan = NULL;
+    tunnel_free_buffers(s);
     proxy_worker_session_end(s->w, s->slot);
     /* A pending event of this session may still be in the current batch. */
     if (ev_defer(loop, session_free, s) < 0)
@@ -335,7 +350,7 @@ static void on_idle(struct ev_loop *loop, struct ev_timer *t)
     struct http_session *s = t->data;
     char url[HTTP1_URL_MAX + 1];
     url_text(s, url, sizeof(url));
-    if (s->state == HTTP_ST_LINGER) {
+    if (s->state == HTTP_ST_LINGER || s->state == HTTP_ST_TUNNEL) {
         session_close(s);
         return;
     }
@@ -1058,6 +1073,124 @@ static void response_step(struct http_session *s)
     }
 }
 
+/* ---- CONNECT tunnels (HTTP-17): not scanned, zero-copy, never kept alive
+ *
+ * Each direction moves bytes socket -> pipe -> socket with splice(2), so
+ * tunnelled data is never copied through user space. */
+
+#define TUNNEL_CHUNK (64 * 1024)
+
+static void tunnel_free_buffers(struct http_session *s)
+{
+    struct tunnel_dir *d[2] = {&s->up_dir, &s->down_dir};
+    for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < 2; j++) {
+            if (d[i]->pipe[j] >= 0)
+                close(d[i]->pipe[j]);
+            d[i]->pipe[j] = -1;
+        }
+    }
+}
+
+/* tunnel_move - move bytes from -> pipe -> to. Returns 1 on progress, 0
+ * when blocked, -1 when the tunnel must end (error). */
+static int tunnel_move(struct tunnel_dir *d, int from, int to)
+{
+    int progress = 0;
+    for (;;) {
+        if (d->in_pipe > 0) {
+            ssize_t n =
+                splice(d->pipe[0], NULL, to, NULL, d->in_pipe, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+            if (n < 0)
+                return (errno == EAGAIN || errno == EINTR) ? progress : -1;
+            d->in_pipe -= (size_t)n;
+            d->bytes += (uint64_t)n;
+            progress = 1;
+            continue;
+        }
+        if (d->eof) {
+            if (!d->shut) {
+                shutdown(to, SHUT_WR); /* pass the half-close on */
+                d->shut = true;
+            }
+            return progress;
+        }
+        ssize_t n =
+            splice(from, NULL, d->pipe[1], NULL, TUNNEL_CHUNK, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+        if (n == 0) {
+            d->eof = true;
+            continue;
+        }
+        if (n < 0)
+            return (errno == EAGAIN || errno == EINTR) ? progress : -1;
+        d->in_pipe = (size_t)n;
+        progress = 1;
+    }
+}
+
+static void tunnel_step(struct http_session *s)
+{
+    int a = tunnel_move(&s->up_dir, s->cfd, s->sfd);
+    int b = tunnel_move(&s->down_dir, s->sfd, s->cfd);
+    if (a > 0 || b > 0)
+        touch(s);
+    s->bytes_out = s->down_dir.bytes;
+    if (a < 0 || b < 0 || (s->up_dir.shut && s->down_dir.shut)) {
+        session_close(s); /* never kept alive (HTTP-17) */
+        return;
+    }
+    set_client_events(s, (s->up_dir.eof || s->up_dir.in_pipe ? 0 : EV_READ) |
+                             (s->down_dir.in_pipe ? EV_WRITE : 0));
+    set_server_events(s, (s->down_dir.eof || s->down_dir.in_pipe ? 0 : EV_READ) |
+                             (s->up_dir.in_pipe ? EV_WRITE : 0));
+}
+
+/* tunnel_begin - the connection to host:port is up: confirm to the client
+ * (unless a parent proxy answers itself) and start relaying. Bytes the
+ * client sent after its CONNECT head (a TLS hello) go first. */
+static void tunnel_begin(struct http_session *s)
+{
+    if (pipe2(s->up_dir.pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
+        pipe2(s->down_dir.pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+        reply_error(s, 503, "Temporary failure: cannot create a tunnel");
+        return;
+    }
+    size_t extra = s->in.wpos - s->req.head_len;
+    buf_fini(&s->out);
+    if (buf_alloc_storage(&s->out, extra + 4096) < 0 ||
+        (s->via_parent ? !http1_rewrite_request(&s->out, &s->req, s->in.data, &s->url,
+                                                &(struct http1_rewrite_request_opts){
+                                                    .absolute_uri = true,
+                                                    .anonymous = true,
+                                                    .strip_proxy_auth = s->cfg->proxyauth_pam_auth})
+                       : false)) {
+        reply_error(s, 503, "Temporary failure: cannot create a tunnel");
+        return;
+    }
+    s->status = 200;
+    s->state = HTTP_ST_TUNNEL;
+    /* Bytes for the server (parent's CONNECT, early client bytes), then
+     * the confirmation for the client. Both are small: written at once,
+     * blocking only in theory (fresh sockets have empty buffers). */
+    if (!buf_append(&s->out, s->in.data + s->req.head_len, extra) ||
+        (buf_len(&s->out) && send(s->sfd, buf_rptr(&s->out), buf_len(&s->out), MSG_NOSIGNAL) !=
+                                 (ssize_t)buf_len(&s->out))) {
+        session_close(s);
+        return;
+    }
+    buf_reset(&s->out);
+    if (!s->via_parent) {
+        static const char ok[] = "HTTP/1.0 200 Connection established\r\n\r\n";
+        if (send(s->cfd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(ok) - 1) {
+            session_close(s);
+            return;
+        }
+        s->down_dir.bytes += sizeof(ok) - 1;
+    }
+    touch(s);
+    tunnel_step(s);
+}
+
 /* ---- forwarding the request ------------------------------------------- */
 
 static void forward_step(struct http_session *s)
@@ -1170,7 +1303,10 @@ static void on_connected(struct http_session *s)
     str_copy(s->conn_host, sizeof(s->conn_host), s->host);
     s->conn_port = s->port;
     s->conn_via_parent = s->via_parent;
-    start_forward(s);
+    if (s->tunnel)
+        tunnel_begin(s);
+    else
+        start_forward(s);
 }
 
 static void connect_next(struct http_session *s, int last_err)
@@ -1250,8 +1386,8 @@ static void start_upstream(struct http_session *s)
     s->log.server_port = s->port;
     s->upstream_reused = false;
     if (s->sfd >= 0) {
-        if (!s->no_reuse && s->conn_port == s->port && s->conn_via_parent == s->via_parent &&
-            strcmp(s->conn_host, s->host) == 0) {
+        if (!s->no_reuse && !s->tunnel && s->conn_port == s->port &&
+            s->conn_via_parent == s->via_parent && strcmp(s->conn_host, s->host) == 0) {
             /* The connection kept from the previous request goes there. */
             s->upstream_reused = true;
             set_server_events(s, 0);
@@ -1303,8 +1439,18 @@ static void request_ready(struct http_session *s)
         reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
         return;
     }
-    if (s->req.method == HTTP1_METHOD_CONNECT || s->url.scheme == HTTP1_SCHEME_FTP) {
-        reply_error(s, 501, "Method or scheme not supported by this proxy yet");
+    if (s->req.method == HTTP1_METHOD_CONNECT) {
+        if (s->url.form != HTTP1_URL_AUTHORITY) {
+            reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
+            return;
+        }
+        s->tunnel = true;
+        s->client_wants_ka = false;
+        start_upstream(s);
+        return;
+    }
+    if (s->url.scheme == HTTP1_SCHEME_FTP) {
+        reply_error(s, 501, "FTP over HTTP is not supported by this proxy yet");
         return;
     }
     if (s->url.form != HTTP1_URL_ABSOLUTE || s->url.scheme != HTTP1_SCHEME_HTTP) {
@@ -1424,6 +1570,9 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     case HTTP_ST_LINGER:
         linger_step(s);
         break;
+    case HTTP_ST_TUNNEL:
+        tunnel_step(s);
+        break;
     default:
         if ((events & (EV_READ | EV_HUP | EV_ERROR)) && client_hung_up(s)) {
             log_client_cancel(s);
@@ -1454,6 +1603,9 @@ static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     case HTTP_ST_RELAY:
         relay_step(s);
         break;
+    case HTTP_ST_TUNNEL:
+        tunnel_step(s);
+        break;
     default:
         /* An idle kept connection (between requests, or while we scan or
          * reply): the server closing it, or sending anything unasked,
@@ -1480,6 +1632,7 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     s->cfd = fd;
     s->sfd = -1;
     s->spool_fd = -1;
+    s->up_dir.pipe[0] = s->up_dir.pipe[1] = s->down_dir.pipe[0] = s->down_dir.pipe[1] = -1;
     start_clock(s);
     sock_addr_text((const struct sockaddr *)peer, s->client_ip, sizeof(s->client_ip),
                    &s->client_port);
