@@ -34,6 +34,7 @@
 #include "proto/accesslog_format.h"
 #include "proto/http1_parse.h"
 #include "proto/http1_rewrite.h"
+#include "proto/pass_rules.h"
 #include "proxy/proxy_scan.h"
 
 #define REQ_BUF_INITIAL 16384
@@ -104,6 +105,8 @@ struct http_session {
     enum http1_body body_kind;
     uint64_t body_left;
     struct http1_chunked chunk;
+    struct http1_skip skip; /* C-01: dropping the rest of an over-long head */
+    bool skipping_head;
     char *head_copy; /* SPOOL: the response head, kept for delivery */
     int spool_errno; /* why the spool failed, 0 if it did not */
 
@@ -935,7 +938,29 @@ static void relay_step(struct http_session *s)
     }
 }
 
-static bool should_scan(const struct http_session *s)
+/* skip_reason - SCAN-4/SCAN-5: the PROXY-STAT detail of a skip rule that
+ * exempts this response from scanning, or 0. */
+static unsigned skip_reason(const struct http_session *s)
+{
+    const struct config *cfg = s->cfg;
+    struct str ua = STR_NULL;
+    size_t iter = 0;
+    http1_fields_find(http1_request_fields(&s->req, s->in.data), "User-Agent", &iter, &ua);
+    if (pass_rules_builtin_user_agent(ua) ||
+        (cfg->pass_user_agent && pass_rules_user_agent(ua, cfg->pass_user_agent_list.items,
+                                                       cfg->pass_user_agent_list.count)))
+        return ACCESSLOG_DETAIL_PASS_USER_AGENT;
+    if (cfg->acl_pass_to && s->w->res->acl &&
+        access_match(s->w->res->acl, "http_pass_to", s->server_ip,
+                     s->url.host.len ? s->host : NULL))
+        return ACCESSLOG_DETAIL_PASS_TO;
+    if (cfg->pass_ext && pass_rules_extension(pass_rules_url_filename(s->url.path),
+                                              cfg->pass_ext_list.items, cfg->pass_ext_list.count))
+        return ACCESSLOG_DETAIL_PASS_EXT;
+    return 0;
+}
+
+static bool should_scan(struct http_session *s)
 {
     if (!s->cfg->virus_check)
         return false;
@@ -943,8 +968,12 @@ static bool should_scan(const struct http_session *s)
     enum http1_method m = s->req.method;
     if (m != HTTP1_METHOD_GET && m != HTTP1_METHOD_POST && m != HTTP1_METHOD_PUT)
         return false;
-    return s->body_kind == HTTP1_BODY_LENGTH || s->body_kind == HTTP1_BODY_CHUNKED ||
-           s->body_kind == HTTP1_BODY_UNTIL_CLOSE;
+    if (s->body_kind != HTTP1_BODY_LENGTH && s->body_kind != HTTP1_BODY_CHUNKED &&
+        s->body_kind != HTTP1_BODY_UNTIL_CLOSE)
+        return false;
+    unsigned skip = skip_reason(s);
+    s->details |= skip;
+    return skip == 0;
 }
 
 static void got_response_head(struct http_session *s)
@@ -997,7 +1026,9 @@ static void got_response_head(struct http_session *s)
         .proxy_support = !s->via_parent && !s->cfg->transparent,
         .has_length = s->body_kind == HTTP1_BODY_LENGTH,
         .length = s->body_left,
-        .drop_length = s->body_kind != HTTP1_BODY_LENGTH,
+        /* De-chunked or close-delimited bodies lose their framing headers;
+         * bodiless responses (HEAD, 204, 304) keep the origin's. */
+        .drop_length = s->body_kind == HTTP1_BODY_CHUNKED || s->body_kind == HTTP1_BODY_UNTIL_CLOSE,
     };
     if (buf_alloc_storage(&s->out, RESP_BUF_SIZE) < 0 ||
         !http1_rewrite_response(&s->out, &s->rsp, s->resp.data, &o)) {
@@ -1032,31 +1063,63 @@ static bool retry_fresh(struct http_session *s)
     return true;
 }
 
+/* skip_oversized_head - C-01: keep the header lines that fit in the limit,
+ * drop the rest of the head. Bytes after parsed_len in resp are head bytes
+ * to discard until the blank line; the body then starts at parsed_len. */
+static enum http1_result skip_oversized_head(struct http_session *s)
+{
+    size_t keep = s->rsp.parsed_len, consumed;
+    enum http1_result r =
+        http1_skip_head(&s->skip, s->resp.data + keep, s->resp.wpos - keep, &consumed);
+    if (r == HTTP1_DONE) {
+        size_t body = s->resp.wpos - keep - consumed;
+        memmove(s->resp.data + keep, s->resp.data + keep + consumed, body);
+        s->resp.wpos = keep + body;
+        s->rsp.head_len = keep;
+        s->skipping_head = false;
+    } else {
+        s->resp.wpos = keep; /* all of it was head: make room for more */
+    }
+    return r;
+}
+
 static void response_step(struct http_session *s)
 {
     for (;;) {
-        ssize_t n = read_server(s);
-        if (n == -1)
-            return;
-        if (n <= 0 && retry_fresh(s))
-            return;
-        if (n <= 0) {
-            log_server_close(s);
-            reply_error(s, 502, "Server closed connection without a response");
-            return;
-        }
-        enum http1_result r = http1_parse_response(&s->rsp, s->resp.data, s->resp.wpos);
-        if (r == HTTP1_AGAIN)
+        /* Parse what is buffered first: an interim 1xx head may have come
+         * with the final head in the same read. */
+        enum http1_result r = HTTP1_AGAIN;
+        if (s->skipping_head)
+            r = skip_oversized_head(s);
+        else if (s->resp.wpos > 0)
+            r = http1_parse_response(&s->rsp, s->resp.data, s->resp.wpos);
+        if (r == HTTP1_AGAIN) {
+            ssize_t n = read_server(s);
+            if (n == -1)
+                return;
+            if (n <= 0 && retry_fresh(s))
+                return;
+            if (n <= 0) {
+                log_server_close(s);
+                reply_error(s, 502, "Server closed connection without a response");
+                return;
+            }
             continue;
-        if (r == HTTP1_TOO_LONG) {
+        }
+        if (r == HTTP1_TOO_LONG && !s->skipping_head) {
             char url[HTTP1_URL_MAX + 1];
             url_text(s, url, sizeof(url));
             svclog_error(&s->log, "Too large header (>%d) ignored. URL=[%s]",
                          HTTP1_RESPONSE_HEAD_MAX, url);
-            reply_error(s, 502, "get_response_header: Too Large Header");
-            return;
+            if (s->rsp.parsed_len == 0) {
+                reply_error(s, 502, "get_response_header: Too Large Header");
+                return;
+            }
+            s->skipping_head = true;
+            http1_skip_init(&s->skip);
+            continue;
         }
-        if (r == HTTP1_INVALID) {
+        if (r == HTTP1_INVALID || r == HTTP1_TOO_LONG) {
             reply_error(s, 502, http1_error_message(s->rsp.error));
             return;
         }
