@@ -58,13 +58,15 @@ enum http_state {
     HTTP_ST_REPLY,
     HTTP_ST_LINGER,
     HTTP_ST_TUNNEL,
+    HTTP_ST_UPLOAD,
+    HTTP_ST_UPLOAD_SCAN,
 };
 
 static const char *http_state_name(enum http_state st)
 {
-    static const char *const names[] = {"REQUEST",  "RESOLVE", "CONNECT", "FORWARD",
-                                        "RESPONSE", "SPOOL",   "SCAN",    "RELAY",
-                                        "REPLY",    "LINGER",  "TUNNEL"};
+    static const char *const names[] = {"REQUEST", "RESOLVE", "CONNECT",    "FORWARD", "RESPONSE",
+                                        "SPOOL",   "SCAN",    "RELAY",      "REPLY",   "LINGER",
+                                        "TUNNEL",  "UPLOAD",  "UPLOAD_SCAN"};
     return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "STATE_???";
 }
 
@@ -158,6 +160,16 @@ struct http_session {
         uint64_t bytes; /* bytes delivered to the destination */
     } up_dir, down_dir; /* client->server, server->client */
     bool tunnel;
+
+    /* Request bodies spooled before the server is contacted: chunked
+     * ones (G-35) and scanned uploads (HTTP-11). */
+    int upload_fd;
+    uint64_t upload_len;
+    off_t upload_off;     /* bytes of the spool already sent upstream */
+    uint64_t upload_left; /* Content-Length bytes still to read */
+    bool upload_chunked;
+    bool upload_scan;
+    struct http1_chunked req_chunk;
     bool closed; /* session_close ran; the memory waits for its deferred free */
 };
 
@@ -340,6 +352,9 @@ static void session_close(struct http_session *s)
         close(s->spool_fd);
     s->spool_fd = -1;
     s->scan = NULL;
+    if (s->upload_fd >= 0)
+        close(s->upload_fd);
+    s->upload_fd = -1;
     tunnel_free_buffers(s);
     proxy_worker_session_end(s->w, s->slot);
     /* A pending event of this session may still be in the current batch. */
@@ -582,6 +597,11 @@ static void request_done(struct http_session *s)
     if (s->spool_fd >= 0)
         close(s->spool_fd);
     s->spool_fd = -1;
+    if (s->upload_fd >= 0)
+        close(s->upload_fd);
+    s->upload_fd = -1;
+    s->upload_len = s->upload_left = 0;
+    s->upload_chunked = s->upload_scan = false;
     free(s->head_copy);
     s->head_copy = NULL;
     buf_fini(&s->up);
@@ -631,7 +651,7 @@ static void notify_done(void *arg)
     (void)arg;
 }
 
-static void handle_detection(struct http_session *s, const struct scanreq_reply *rep)
+static void handle_detection(struct http_session *s, const struct scanreq_reply *rep, int fd)
 {
     const struct config *cfg = s->cfg;
     struct proxy_worker *w = s->w;
@@ -645,7 +665,7 @@ static void handle_detection(struct http_session *s, const struct scanreq_reply 
         char name[128];
         snprintf(name, sizeof(name), "http-%lld.%d.%u", (long long)time(NULL), (int)getpid(),
                  ++seq);
-        if (spoolfile_keep(s->spool_fd, cfg->quarantine_dir, name) == 0)
+        if (spoolfile_keep(fd, cfg->quarantine_dir, name) == 0)
             str_copy(s->quarantine, sizeof(s->quarantine), name);
         else
             svclog_error_errno(&s->log, errno, "quarantine: cannot store [%s/%s] URL=[%s]",
@@ -695,8 +715,8 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
 {
     struct http_session *s = arg;
     s->scan = NULL;
-    s->checks = 1;
-    s->scan_ms = rep->scan_us / 1000u;
+    s->checks++; /* PROXY-STAT: checks and scan time of this request, upload included */
+    s->scan_ms += rep->scan_us / 1000u;
     s->details |=
         rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED | SCANREQ_VSD_SCANTIMEOUT);
     if (rep->verdict == SCANREQ_ERROR) {
@@ -715,7 +735,7 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
         return;
     }
     if (rep->verdict == SCANREQ_INFECTED) {
-        handle_detection(s, rep);
+        handle_detection(s, rep, s->spool_fd);
         if (s->cfg->action != CONFIG_ACTION_PASS) {
             /* G-02: 403, the detection page, Connection: close (HTTP-20 d). */
             s->keep_client = false;
@@ -1136,6 +1156,167 @@ static void response_step(struct http_session *s)
     }
 }
 
+/* ---- request bodies spooled before forwarding (G-35, HTTP-11) -------- */
+
+static void on_upload_scanned(void *arg, const struct scanreq_reply *rep);
+
+/* upload_take - move body bytes from p into the upload spool, decoding
+ * chunked framing. Returns bytes of p consumed, or -1 on a framing or
+ * spool error; sets *done when the body is complete. */
+static ssize_t upload_take(struct http_session *s, const char *p, size_t n, bool *done)
+{
+    size_t used = 0;
+    while (used < n && !*done) {
+        if (s->upload_chunked) {
+            size_t c;
+            struct str data = STR_NULL;
+            enum http1_result r =
+                http1_chunked_decode(&s->req_chunk, p + used, n - used, &c, &data);
+            if (r == HTTP1_INVALID || r == HTTP1_TOO_LONG)
+                return -1;
+            used += c;
+            if (data.len) {
+                if (write(s->upload_fd, data.ptr, data.len) != (ssize_t)data.len)
+                    return -1;
+                s->upload_len += data.len;
+            }
+            if (r == HTTP1_DONE)
+                *done = true;
+            continue;
+        }
+        size_t take = n - used;
+        if (take > s->upload_left)
+            take = (size_t)s->upload_left;
+        if (take && write(s->upload_fd, p + used, take) != (ssize_t)take)
+            return -1;
+        used += take;
+        s->upload_len += take;
+        s->upload_left -= take;
+        if (s->upload_left == 0)
+            *done = true;
+    }
+    return (ssize_t)used;
+}
+
+static void upload_complete(struct http_session *s)
+{
+    /* HTTP-12: Internet Explorer sends an extra CRLF after a POST body. */
+    if (s->req.method == HTTP1_METHOD_POST && s->in.wpos - s->in_used >= 2 &&
+        memcmp(s->in.data + s->in_used, "\r\n", 2) == 0) {
+        s->in_used += 2;
+        svclog_info(&s->log, "read extra CRLF for POST method");
+    }
+    if (!s->upload_scan) {
+        start_upstream(s);
+        return;
+    }
+    s->state = HTTP_ST_UPLOAD_SCAN;
+    set_client_events(s, EV_READ);
+    char url[HTTP1_URL_MAX + 1];
+    url_text(s, url, sizeof(url));
+    const char *file = strrchr(url, '/');
+    s->scan = proxy_scan_start(s->w->scan_pool, s->cfg, SCANREQ_SVC_HTTP, s->upload_fd,
+                               file ? file + 1 : url, &s->log, on_upload_scanned, s);
+}
+
+static void upload_step(struct http_session *s)
+{
+    char mem[65536];
+    for (;;) {
+        ssize_t n = recv(s->cfd, mem, sizeof(mem), 0);
+        if (n == 0) {
+            svclog_info(&s->log, "file uploading is interrupted by client.");
+            session_close(s);
+            return;
+        }
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return;
+            session_close(s);
+            return;
+        }
+        touch(s);
+        bool done = false;
+        ssize_t used = upload_take(s, mem, (size_t)n, &done);
+        if (used < 0) {
+            reply_error(s, 400, "Invalid request body");
+            return;
+        }
+        if (done) {
+            /* Bytes after the body (a pipelined request, IE's CRLF) are kept. */
+            size_t rest = (size_t)n - (size_t)used;
+            buf_compact(&s->in);
+            s->in.wpos = s->in_used; /* the head stays; the body was taken from mem */
+            if (rest && !buf_append(&s->in, mem + used, rest)) {
+                reply_error(s, 400, "Request too large");
+                return;
+            }
+            upload_complete(s);
+            return;
+        }
+    }
+}
+
+static void start_upload(struct http_session *s, uint64_t length)
+{
+    s->upload_fd = spoolfile_create(s->cfg->tmpdir);
+    if (s->upload_fd < 0) {
+        svclog_error_errno(&s->log, errno, "cannot create a spool file in [%s]", s->cfg->tmpdir);
+        reply_error(s, 503, "Temporary failure: cannot create a spool file");
+        return;
+    }
+    s->upload_left = length;
+    if (s->upload_chunked)
+        http1_chunked_init(&s->req_chunk);
+    s->state = HTTP_ST_UPLOAD;
+    touch(s);
+    /* Body bytes that came with the head. */
+    bool done = !s->upload_chunked && length == 0;
+    ssize_t used =
+        upload_take(s, s->in.data + s->req.head_len, s->in.wpos - s->req.head_len, &done);
+    if (used < 0) {
+        reply_error(s, 400, "Invalid request body");
+        return;
+    }
+    s->in_used = s->req.head_len + (size_t)used;
+    if (done) {
+        upload_complete(s);
+        return;
+    }
+    set_client_events(s, EV_READ);
+}
+
+static void on_upload_scanned(void *arg, const struct scanreq_reply *rep)
+{
+    struct http_session *s = arg;
+    s->scan = NULL;
+    s->checks++; /* PROXY-STAT: checks and scan time of this request, upload included */
+    s->scan_ms += rep->scan_us / 1000u;
+    s->details |=
+        rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED | SCANREQ_VSD_SCANTIMEOUT);
+    if (rep->verdict == SCANREQ_ERROR) {
+        char url[HTTP1_URL_MAX + 1];
+        url_text(s, url, sizeof(url));
+        svclog_error(&s->log, "virus scan failed: %s URL=[%s] scan_error_action=%s", rep->error,
+                     url, config_scan_error_action_name(s->cfg->scan_error_action));
+        if (s->cfg->scan_error_action == CONFIG_SCAN_ERROR_ACTION_TEMPFAIL) {
+            reply_error(s, 503, "Virus scan failed. Please try again later.");
+            return;
+        }
+    } else if (rep->verdict == SCANREQ_INFECTED) {
+        handle_detection(s, rep, s->upload_fd);
+        if (s->cfg->action != CONFIG_ACTION_PASS) {
+            /* HTTP-11 (PUT) and G-18 (POST): 403, the upload is not forwarded. */
+            s->keep_client = false;
+            queue_page(s, s->w->res->tpl_detect, 403, NULL);
+            s->send_spool = false;
+            start_reply(s);
+            return;
+        }
+    }
+    start_upstream(s);
+}
+
 /* ---- CONNECT tunnels (HTTP-17): not scanned, zero-copy, never kept alive
  *
  * Each direction moves bytes socket -> pipe -> socket with splice(2), so
@@ -1280,6 +1461,25 @@ static void forward_step(struct http_session *s)
             buf_consume(&s->up, (size_t)n);
             touch(s);
         }
+        if (s->upload_fd >= 0 && (uint64_t)s->upload_off < s->upload_len) {
+            uint64_t left = s->upload_len - (uint64_t)s->upload_off;
+            ssize_t n = sendfile(s->sfd, s->upload_fd, &s->upload_off,
+                                 left < SENDFILE_CHUNK ? (size_t)left : SENDFILE_CHUNK);
+            if (n > 0) {
+                touch(s);
+                continue;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+                set_server_events(s, EV_WRITE);
+                set_client_events(s, 0);
+                return;
+            }
+            char msg[512];
+            snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/send: %s", s->host, s->port,
+                     n < 0 ? strerror(errno) : "spool file shrank");
+            reply_error(s, 503, msg);
+            return;
+        }
         if (s->req_body_left == 0) {
             s->state = HTTP_ST_RESPONSE;
             if (buf_alloc_storage(&s->resp, RESP_BUF_SIZE) < 0) {
@@ -1333,9 +1533,19 @@ static void start_forward(struct http_session *s)
         .product_name = str_from_cstr(s->w->res->product_name),
         .client_ip = str_from_cstr(s->client_ip),
     };
+    if (s->upload_fd >= 0) {
+        /* G-35: a spooled body goes out with its Content-Length. */
+        o.has_length = true;
+        o.length = s->upload_len;
+        s->upload_off = 0;
+    }
     if (buf_alloc_storage(&s->up, s->in.cap + 4096) < 0 ||
         !http1_rewrite_request(&s->up, &s->req, s->in.data, &s->url, &o)) {
         reply_error(s, 400, "Request header too large");
+        return;
+    }
+    if (s->upload_fd >= 0) {
+        forward_step(s);
         return;
     }
     /* Body bytes that arrived with the head go first. */
@@ -1526,8 +1736,15 @@ static void request_ready(struct http_session *s)
         reply_error(s, 400, "Invalid request body framing");
         return;
     }
-    if (kind == HTTP1_BODY_CHUNKED) {
-        reply_error(s, 411, "Length Required");
+    const struct config *cfg = s->cfg;
+    bool has_body = kind == HTTP1_BODY_CHUNKED || (kind == HTTP1_BODY_LENGTH && len > 0);
+    s->upload_chunked = kind == HTTP1_BODY_CHUNKED;
+    /* HTTP-11: with virus_check_post the whole POST/PUT body is spooled and
+     * scanned before the server is contacted. */
+    s->upload_scan = has_body && cfg->virus_check && cfg->virus_check_post &&
+                     (s->req.method == HTTP1_METHOD_POST || s->req.method == HTTP1_METHOD_PUT);
+    if (s->upload_chunked || s->upload_scan) {
+        start_upload(s, kind == HTTP1_BODY_LENGTH ? len : 0);
         return;
     }
     s->req_body_left = kind == HTTP1_BODY_LENGTH ? len : 0;
@@ -1636,6 +1853,9 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     case HTTP_ST_TUNNEL:
         tunnel_step(s);
         break;
+    case HTTP_ST_UPLOAD:
+        upload_step(s);
+        break;
     default:
         if ((events & (EV_READ | EV_HUP | EV_ERROR)) && client_hung_up(s)) {
             log_client_cancel(s);
@@ -1695,6 +1915,7 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     s->cfd = fd;
     s->sfd = -1;
     s->spool_fd = -1;
+    s->upload_fd = -1;
     s->up_dir.pipe[0] = s->up_dir.pipe[1] = s->down_dir.pipe[0] = s->down_dir.pipe[1] = -1;
     start_clock(s);
     sock_addr_text((const struct sockaddr *)peer, s->client_ip, sizeof(s->client_ip),
