@@ -170,6 +170,13 @@ struct http_session {
     bool upload_chunked;
     bool upload_scan;
     struct http1_chunked req_chunk;
+
+    /* Large downloads: pass_filesize (SCAN-4) and trickle (HTTP-13). */
+    bool over_filesize; /* only the first pass_filesize_len bytes were scanned */
+    bool head_sent;     /* the response head went out before the verdict */
+    bool trickling;     /* body bytes go out slowly while spooling/scanning */
+    uint64_t trickle_start_ms;
+    struct ev_timer trickle_timer;
     bool closed; /* session_close ran; the memory waits for its deferred free */
 };
 
@@ -178,6 +185,7 @@ static void reply_error(struct http_session *s, int status, const char *message)
 static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 static void start_reply(struct http_session *s);
+static void relay_step(struct http_session *s);
 static void request_done(struct http_session *s);
 static void start_upstream(struct http_session *s);
 static void on_worker_stop(struct proxy_session_link *link);
@@ -301,7 +309,8 @@ static void write_access_log(struct http_session *s)
         .checks = s->checks,
         .scan_ms = s->scan_ms,
         .details = s->details,
-        .proto_flags = s->keep_client ? ACCESSLOG_PROTO_KEEPALIVE : 0,
+        .proto_flags = (s->keep_client ? ACCESSLOG_PROTO_KEEPALIVE : 0) |
+                       (s->trickling ? ACCESSLOG_PROTO_TRICKLE : 0),
         .proto1 = STR_NULL,
         .proto2 = str_from_cstr(xff),
         .proxy_error = str_from_cstr(s->error),
@@ -342,6 +351,7 @@ static void session_close(struct http_session *s)
         dns_cancel(s->dnsq);
     proxy_scan_cancel(s->scan);
     ev_timer_stop(loop, &s->idle);
+    ev_timer_stop(loop, &s->trickle_timer);
     close_server(s);
     if (s->cfd >= 0) {
         ev_io_stop(loop, &s->cio);
@@ -492,7 +502,9 @@ static void reply_error(struct http_session *s, int status, const char *message)
 static void start_reply(struct http_session *s)
 {
     s->state = HTTP_ST_REPLY;
-    if (s->server_reusable)
+    if (s->over_filesize)
+        set_server_events(s, 0); /* the rest of the body comes after the spool */
+    else if (s->server_reusable)
         set_server_events(s, 0); /* idle until the next request; any event closes it */
     else
         close_server(s);
@@ -565,6 +577,14 @@ static void do_reply(struct http_session *s)
         s->bytes_out += (uint64_t)n;
         touch(s);
     }
+    if (s->over_filesize) {
+        /* SCAN-4: the part beyond pass_filesize_len is relayed as it comes. */
+        s->over_filesize = false;
+        s->state = HTTP_ST_RELAY;
+        s->relay_done = false;
+        relay_step(s);
+        return;
+    }
     request_done(s);
 }
 
@@ -602,6 +622,8 @@ static void request_done(struct http_session *s)
     s->upload_fd = -1;
     s->upload_len = s->upload_left = 0;
     s->upload_chunked = s->upload_scan = false;
+    s->over_filesize = s->head_sent = s->trickling = false;
+    ev_timer_stop(s->w->loop, &s->trickle_timer);
     free(s->head_copy);
     s->head_copy = NULL;
     buf_fini(&s->up);
@@ -687,8 +709,113 @@ static void handle_detection(struct http_session *s, const struct scanreq_reply 
     }
 }
 
+/* original_length_opts - the framing of a response whose body is not all
+ * spooled yet: the server's Content-Length when it gave one, else close-
+ * delimited (then the connection cannot be kept). */
+static void original_length_opts(struct http_session *s, struct http1_rewrite_response_opts *o)
+{
+    if (s->body_kind == HTTP1_BODY_LENGTH) {
+        o->has_length = true;
+        o->length = s->spool_len + s->body_left;
+    } else {
+        o->drop_length = true;
+        s->keep_client = false;
+    }
+    o->keep_alive = s->keep_client;
+}
+
+/* send_early_head - the client gets the response head before the verdict
+ * (trickle, or an over-filesize body). */
+static bool send_early_head(struct http_session *s)
+{
+    s->keep_client = s->client_wants_ka && server_supports_ka(s);
+    struct http1_rewrite_response_opts o = {
+        .proxy_support = !s->via_parent && !s->cfg->transparent,
+    };
+    original_length_opts(s, &o);
+    buf_fini(&s->out);
+    if (buf_alloc_storage(&s->out, RESP_BUF_SIZE) < 0 ||
+        !http1_rewrite_response(&s->out, &s->rsp, s->head_copy, &o))
+        return false;
+    s->head_sent = true;
+    s->status = s->rsp.status;
+    s->spool_off = 0;
+    return true;
+}
+
+/* trickle_send - HTTP-13 trickle: while the body is spooled and scanned,
+ * pass it on at trickle_rate, always holding back the last trickle_tail
+ * bytes, so the client's download does not time out and yet never gets a
+ * complete infected file. */
+static void trickle_send(struct http_session *s)
+{
+    bool failed = false;
+    if (!flush_out(s, &failed)) {
+        if (failed) {
+            log_client_cancel(s);
+            session_close(s);
+        } else {
+            set_client_events(s, EV_READ | EV_WRITE);
+        }
+        return;
+    }
+    uint64_t tail = s->cfg->trickle_tail;
+    uint64_t limit = s->spool_len > tail ? s->spool_len - tail : 0;
+    uint64_t elapsed = ev_now_ms(s->w->loop) - s->trickle_start_ms;
+    uint64_t by_rate = s->cfg->trickle_rate * (elapsed + 1000) / 1000;
+    if (limit > by_rate)
+        limit = by_rate;
+    while ((uint64_t)s->spool_off < limit) {
+        ssize_t n =
+            sendfile(s->cfd, s->spool_fd, &s->spool_off, (size_t)(limit - (uint64_t)s->spool_off));
+        if (n <= 0) {
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+                set_client_events(s, EV_READ | EV_WRITE);
+                return;
+            }
+            if (n < 0) {
+                log_client_cancel(s);
+                session_close(s);
+            }
+            return;
+        }
+        s->bytes_out += (uint64_t)n;
+    }
+    set_client_events(s, EV_READ);
+}
+
+static void on_trickle_timer(struct ev_loop *loop, struct ev_timer *t)
+{
+    (void)loop;
+    struct http_session *s = t->data;
+    if (s->state != HTTP_ST_SPOOL && s->state != HTTP_ST_SCAN)
+        return;
+    if (!s->trickling) {
+        if (!send_early_head(s)) {
+            reply_error(s, 502, "Response header too large to forward");
+            return;
+        }
+        s->trickling = true;
+        s->trickle_start_ms = ev_now_ms(s->w->loop);
+    }
+    trickle_send(s);
+    if (!s->closed && (s->state == HTTP_ST_SPOOL || s->state == HTTP_ST_SCAN))
+        ev_timer_start(s->w->loop, &s->trickle_timer, 200);
+}
+
 static void deliver_spool(struct http_session *s)
 {
+    ev_timer_stop(s->w->loop, &s->trickle_timer);
+    if (s->over_filesize && !s->head_sent && !send_early_head(s)) {
+        reply_error(s, 502, "Response header too large to forward");
+        return;
+    }
+    if (s->head_sent) {
+        /* Trickled or over-filesize: the head is out; the rest follows. */
+        s->send_spool = s->req.method != HTTP1_METHOD_HEAD;
+        start_reply(s);
+        return;
+    }
     /* HTTP-20: the length is known (spooled), the verdict is not a
      * detection page here, so it depends on client and server. */
     s->keep_client = s->client_wants_ka && server_supports_ka(s);
@@ -736,6 +863,17 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
     }
     if (rep->verdict == SCANREQ_INFECTED) {
         handle_detection(s, rep, s->spool_fd);
+        if (s->cfg->action != CONFIG_ACTION_PASS && s->head_sent) {
+            /* G-02: the head is out (trickle): cut the connection, so the
+             * client never gets a complete infected file. */
+            svclog_info(&s->log,
+                        "trickle: connection cut after %" PRIu64 " of %" PRIu64
+                        " bytes, the download is infected",
+                        (uint64_t)s->spool_off, s->spool_len);
+            s->over_filesize = false;
+            session_close(s);
+            return;
+        }
         if (s->cfg->action != CONFIG_ACTION_PASS) {
             /* G-02: 403, the detection page, Connection: close (HTTP-20 d). */
             s->keep_client = false;
@@ -752,7 +890,9 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
 static void start_scan(struct http_session *s)
 {
     s->state = HTTP_ST_SCAN;
-    if (s->server_reusable)
+    if (s->over_filesize)
+        set_server_events(s, 0); /* read the rest after the verdict */
+    else if (s->server_reusable)
         set_server_events(s, 0);
     else
         close_server(s);
@@ -893,6 +1033,15 @@ static void spool_step(struct http_session *s)
             start_scan(s);
             return;
         }
+        if (s->cfg->pass_filesize && s->spool_len >= s->cfg->pass_filesize_len && !s->trickling) {
+            /* SCAN-4: scan what is spooled; the rest will not be scanned. */
+            s->over_filesize = true;
+            s->details |= ACCESSLOG_DETAIL_OVER_FILESIZE;
+            start_scan(s);
+            return;
+        }
+        if (s->trickling)
+            trickle_send(s);
         ssize_t n = read_server(s);
         if (n == -1)
             return;
@@ -1032,6 +1181,8 @@ static void got_response_head(struct http_session *s)
         memcpy(s->head_copy, s->resp.data, s->rsp.head_len);
         s->resp.rpos = s->rsp.head_len;
         s->state = HTTP_ST_SPOOL;
+        if (s->cfg->trickle > 0 && s->req.method != HTTP1_METHOD_HEAD)
+            ev_timer_start(s->w->loop, &s->trickle_timer, (uint64_t)s->cfg->trickle * 1000u);
         set_server_events(s, EV_READ);
         set_client_events(s, EV_READ);
         spool_step(s);
@@ -1857,6 +2008,11 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
         upload_step(s);
         break;
     default:
+        if ((events & EV_WRITE) && s->trickling) {
+            trickle_send(s);
+            if (s->closed)
+                break;
+        }
         if ((events & (EV_READ | EV_HUP | EV_ERROR)) && client_hung_up(s)) {
             log_client_cancel(s);
             session_close(s);
@@ -1929,6 +2085,7 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     http1_request_init(&s->req, REQ_BUF_MAX);
     ev_io_init(&s->cio, fd, client_io, s);
     ev_timer_init(&s->idle, on_idle, s);
+    ev_timer_init(&s->trickle_timer, on_trickle_timer, s);
     s->link.on_stop = on_worker_stop;
     proxy_worker_link(w, &s->link);
     s->state = HTTP_ST_REQUEST;
