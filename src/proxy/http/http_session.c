@@ -83,6 +83,10 @@ struct http_session {
     struct ev_timer idle;
     struct svclog_ctx log;
     char client_ip[SOCK_ADDRSTRLEN];
+    char client_host[256]; /* reverselookup result, else the address */
+    struct sockaddr_storage peer;
+    bool http09; /* HTTP/0.9 request: the answer is the body alone */
+    bool head_stripped;
     char local_ip[SOCK_ADDRSTRLEN];
     char server_ip[SOCK_ADDRSTRLEN];
     uint16_t client_port;
@@ -189,6 +193,7 @@ static void relay_step(struct http_session *s);
 static void request_done(struct http_session *s);
 static void start_upstream(struct http_session *s);
 static void on_worker_stop(struct proxy_session_link *link);
+static void on_client_name(void *arg, const char *name);
 static void tunnel_free_buffers(struct http_session *s);
 static void parse_buffered(struct http_session *s);
 
@@ -288,7 +293,7 @@ static void write_access_log(struct http_session *s)
         .time_sec = s->start_rt.tv_sec,
         .time_msec = (unsigned)(s->start_rt.tv_nsec / 1000000),
         .elapsed_ms = (long)elapsed_ms(s),
-        .client = str_from_cstr(s->client_ip),
+        .client = str_from_cstr(s->client_host),
         .status = (unsigned)s->status,
         .size = s->bytes_out,
         .method = str_from_cstr(method),
@@ -433,7 +438,7 @@ static void fill_vars(struct http_session *s, struct template_parse_var *v, size
     v[i++] = (struct template_parse_var){"SERVICE_TYPE", STR_LIT("http")};
     v[i++] = (struct template_parse_var){"DETECTION_NAME", str_from_cstr(s->detect_name)};
     v[i++] = (struct template_parse_var){"VIRUS_INFO_URL", str_from_cstr(info)};
-    v[i++] = (struct template_parse_var){"CLIENT_HOST", str_from_cstr(s->client_ip)};
+    v[i++] = (struct template_parse_var){"CLIENT_HOST", str_from_cstr(s->client_host)};
     v[i++] = (struct template_parse_var){"CLIENT_ADDR", str_from_cstr(s->client_ip)};
     v[i++] = (struct template_parse_var){"SERVER_HOST", str_from_cstr(s->host)};
     v[i++] = (struct template_parse_var){"SERVER_ADDR", str_from_cstr(s->server_ip)};
@@ -515,6 +520,18 @@ static void start_reply(struct http_session *s)
 /* flush_out - write queued bytes; true when out is empty. */
 static bool flush_out(struct http_session *s, bool *failed)
 {
+    if (s->http09 && !s->head_stripped && buf_len(&s->out) > 0) {
+        /* HTTP-3: an HTTP/0.9 client gets the body without status line or
+         * headers; every response we queue starts with its head. */
+        struct str v = buf_view(&s->out);
+        for (size_t i = 0; i + 3 < v.len; i++) {
+            if (memcmp(v.ptr + i, "\r\n\r\n", 4) == 0) {
+                buf_consume(&s->out, i + 4);
+                s->head_stripped = true;
+                break;
+            }
+        }
+    }
     while (buf_len(&s->out) > 0) {
         /* MSG_MORE: a spooled body follows at once; let the kernel put the
          * head and the start of the body in the same segments. */
@@ -1856,6 +1873,7 @@ static bool client_wants_keepalive(const struct http_session *s)
 static void request_ready(struct http_session *s)
 {
     s->have_req = true;
+    s->http09 = s->req.version == HTTP1_VERSION_0_9;
     s->requests++;
     s->in_used = s->req.head_len;
     s->client_wants_ka = client_wants_keepalive(s);
@@ -2055,6 +2073,35 @@ static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     }
 }
 
+/* admit - acl_from (G-15: refused clients are closed at once, no banner,
+ * status 000), then start reading the request. */
+static void admit(struct http_session *s)
+{
+    if (s->cfg->acl_from) {
+        const struct access_table *acl = s->w->res->acl;
+        const char *name = strcmp(s->client_host, s->client_ip) ? s->client_host : NULL;
+        if (!acl || !access_match(acl, "http_from", s->client_ip, name)) {
+            svclog_info(&s->log, "Access Denied from [%s:%s]", s->client_ip, s->client_host);
+            s->log_anyway = true;
+            session_close(s);
+            return;
+        }
+    }
+    set_client_events(s, EV_READ);
+}
+
+static void on_client_name(void *arg, const char *name)
+{
+    struct http_session *s = arg;
+    s->dnsq = NULL;
+    if (name && *name)
+        str_copy(s->client_host, sizeof(s->client_host), name);
+    else
+        svclog_info(&s->log, "reverselookup: gethostbyaddr(%s) failed. herror=Unknown host(1).",
+                    s->client_ip);
+    admit(s);
+}
+
 static void http_session_start(struct proxy_worker *w, int fd, const struct sockaddr_storage *peer,
                                int slot)
 {
@@ -2089,18 +2136,17 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     s->link.on_stop = on_worker_stop;
     proxy_worker_link(w, &s->link);
     s->state = HTTP_ST_REQUEST;
-    if (w->cfg->acl_from) {
-        const struct access_table *acl = w->res->acl;
-        if (!acl || !access_match(acl, "http_from", s->client_ip, NULL)) {
-            /* G-15: close at once, no banner; status 000. */
-            svclog_info(&s->log, "Access Denied from [%s:%s]", s->client_ip, s->client_ip);
-            s->log_anyway = true;
-            session_close(s);
-            return;
-        }
-    }
-    set_client_events(s, EV_READ);
+    s->peer = *peer;
+    str_copy(s->client_host, sizeof(s->client_host), s->client_ip);
+    s->log.client_host = s->client_host;
     touch(s);
+    if (w->cfg->reverselookup) {
+        /* ACL-4 / LOG-2: host names need the client's PTR record; the
+         * request waits in the socket until the answer (or failure). */
+        s->dnsq = dns_reverse(w->dns, (const struct sockaddr *)&s->peer, on_client_name, s);
+        return;
+    }
+    admit(s);
 }
 
 /* on_worker_stop - SIGTERM: a connection waiting for its next request
