@@ -144,6 +144,7 @@ http {
     listen 127.0.0.1:%(port)d;
     root %(root)s;
     location /slow/ { limit_rate 25m; }
+    location /medium/ { limit_rate 200m; }
   }
 }
 """ % {"w": workdir, "port": self.port, "root": root, "user": user})
