@@ -37,6 +37,7 @@ PROMPT = 3.0 * harness.SLOW         # a normal request beside slow clients
 ERROR_PAGE_TEXT = b"The server refuse to browse the page."
 REFUSED = (400, 414, 431, 505)       # statuses a malformed request may get
 NORMAL_BODY_SIZE = 7000
+SPLIT_GAP = 0.001                    # seconds between the segments of a split request
 
 
 def setUpModule():
@@ -206,18 +207,24 @@ def case(what):
         raise AssertionError("%s: %s" % (what, e)) from None
 
 
-def hostile(port, data, timeout=IO_TIMEOUT, pieces=None, shut_wr=False):
+def hostile(port, data, timeout=IO_TIMEOUT, split=False, shut_wr=False):
     """Send data (in a thread, so a proxy that stops reading cannot block
-    us) and read until the proxy closes or timeout passes. shut_wr: then
-    half-close, as a client that has nothing more to say."""
+    us) and read until the proxy closes or timeout passes. split: one byte
+    per segment; shut_wr: then half-close, as a client with nothing more
+    to say."""
     start = time.monotonic()
     deadline = start + timeout
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def sender():
         try:
-            for piece in pieces or [data]:
-                sock.sendall(piece)
+            if split:
+                for i in range(len(data)):
+                    sock.sendall(data[i:i + 1])
+                    time.sleep(SPLIT_GAP)
+            else:
+                sock.sendall(data)
             if shut_wr:
                 sock.shutdown(socket.SHUT_WR)
         except OSError:
@@ -336,10 +343,11 @@ class HostileCase(unittest.TestCase):
     def assert_not_forwarded(self, path):
         self.assertEqual(ENV["origin"].requests(path), [], "a refused request reached the origin")
 
-    def refused_case(self, name, make, statuses=REFUSED, message=None, may_close=False):
+    def refused_case(self, name, make, statuses=REFUSED, message=None, may_close=False,
+                     split=False):
         """Send make(path, url) for a fresh origin path; check (a)-(d)."""
         path, url = serve(name, og.echo())
-        out = hostile(self.gw.port, make(path.encode(), url.encode()))
+        out = hostile(self.gw.port, make(path.encode(), url.encode()), split=split)
         self.assert_refused(out, statuses, message, may_close)
         self.assert_survived()
         self.assert_not_forwarded(path)
@@ -473,6 +481,68 @@ class TestMalformedHeads(HostileCase):
         self.refused_case("two-hosts", lambda p, u: b"GET %s HTTP/1.1\r\nHost: a.example\r\n"
                           b"Host: b.example\r\n\r\n" % u, (400,))
 
+    def test_head_size_limit(self):
+        base = b"GET %s HTTP/1.0\r\n"
+        for total, ok in ((65536, True), (65537, False)):
+            with case("head of %d bytes" % total):
+                path, url = serve("head%d" % total, og.echo())
+                line = base % url.encode()
+                pad = total - len(line) - len(b"X-Pad: \r\n\r\n")
+                head = line + b"X-Pad: " + b"p" * pad + b"\r\n\r\n"
+                self.assertEqual(len(head), total)
+                out = hostile(self.gw.port, head)
+                if ok:
+                    self.assertEqual(out.status_line, "HTTP/1.0 200 OK", out)
+                    got = ENV["origin"].requests(path)
+                    self.assertEqual(len(got), 1)
+                    self.assertEqual(got[0].header("X-Pad"), "p" * pad)
+                else:
+                    self.assert_refused(out, (431, 400))
+                    self.assert_not_forwarded(path)
+                self.assert_survived()
+
+    def test_header_count_limit(self):
+        for count, ok in ((128, True), (129, False)):
+            with case("%d header lines" % count):
+                path, url = serve("hdrs%d" % count, og.echo())
+                out = hostile(self.gw.port, b"GET %s HTTP/1.0\r\n%s\r\n" % (
+                    url.encode(), b"".join(b"X-H%d: v\r\n" % i for i in range(count))))
+                if ok:
+                    self.assertEqual(out.status_line, "HTTP/1.0 200 OK", out)
+                    got = ENV["origin"].requests(path)
+                    self.assertEqual(len(got), 1)
+                    self.assertEqual(got[0].header("X-H127"), "v")
+                else:
+                    self.assert_refused(out, (431, 400))
+                    self.assert_not_forwarded(path)
+                self.assert_survived()
+
+    def test_leading_empty_lines(self):
+        # RFC 9112 2.2: a few are skipped; a flood of them is not waited through.
+        path, url = serve("lead-ok", og.echo())
+        out = hostile(self.gw.port, b"\r\n" * 4 + b"GET %s HTTP/1.0\r\n\r\n" % url.encode())
+        self.assertEqual(out.status_line, "HTTP/1.0 200 OK", out)
+        self.assertEqual(len(ENV["origin"].requests(path)), 1)
+        self.refused_case("lead-flood", lambda p, u: b"\r\n" * 100000 + b"GET %s HTTP/1.0\r\n\r\n"
+                          % u, (400,))
+
+    def test_cr_without_lf_in_request_line(self):
+        self.refused_case("cr-url", lambda p, u: b"GET %s\rx HTTP/1.0\r\n\r\n" % u, (400,),
+                          "Illegal URL character.")
+        self.refused_case("cr-version", lambda p, u: b"GET %s HTTP/1.0\r\r\n\r\n" % u, (505, 400))
+
+    def test_obfuscated_hosts_refused(self):
+        # Hosts a resolver would read as 127.0.0.1 and userinfo tricks (HTTP-4:
+        # "Invalid URL format"); they must not slip past acl_to to the origin.
+        port = ENV["origin"].port
+        for form in (b"http://127.1:%d%s", b"http://0x7f.0.0.1:%d%s", b"http://2130706433:%d%s",
+                     b"http://0177.0.0.1:%d%s", b"http://user@127.0.0.1:%d%s",
+                     b"http://127.0.0.1%%2e:%d%s", b"http://127.0.0.1:%d@evil.example%s",
+                     b"http://127.0.0.1:%d%s#frag"):
+            with case(form.decode()):
+                self.refused_case("host-trick", lambda p, u: b"GET %s HTTP/1.0\r\n\r\n"
+                                  % (form % (port, p)), (400,), "Invalid URL format")
+
 
 # ---- request smuggling ----------------------------------------------------------
 
@@ -528,6 +598,37 @@ class TestSmugglingRefused(HostileCase):
                       b"+5", b"0x10", b"5 5", b"", b"1e3"):
             with case("Content-Length: %r" % value):
                 self.check("cl-bad", [b"Content-Length: " + value], b"hello")
+
+    def test_transfer_encoding_chunked_twice(self):
+        self.check("te-twice", [b"Transfer-Encoding: chunked, chunked"])
+        self.check("te-twice-lines", [b"Transfer-Encoding: chunked", b"Transfer-Encoding: chunked"])
+
+    def test_bad_trailers_and_extensions(self):
+        for body in (b"5\r\nhello\r\n0\r\nX-T: y\n\r\n",
+                     b"5\r\nhello\r\n0\r\nX-T: " + b"t" * 20000 + b"\r\n\r\n",
+                     b"5;" + b"e" * 5000 + b"\r\nhello\r\n0\r\n\r\n"):
+            with case("chunked body %r" % body[:30]):
+                self.check("chunk-trailer", [b"Transfer-Encoding: chunked"], body)
+
+    def test_cl_te_one_byte_per_segment(self):
+        # The outcome must not depend on how the bytes arrive.
+        self.refused_case("cl-te-split", lambda p, u: post(u, [
+            b"Content-Length: 6", b"Transfer-Encoding: chunked"], b"0\r\n\r\nG"), (400,),
+            split=True)
+
+    def test_valid_chunked_post_one_byte_per_segment(self):
+        path, url = serve("chunked-split", og.echo())
+        out = hostile(self.gw.port, post(url.encode(), [b"Transfer-Encoding: chunked",
+                                                        b"Connection: close"],
+                                         b"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n"),
+                      split=True)
+        self.assertEqual(out.status_line, "HTTP/1.0 200 OK", out)
+        got = ENV["origin"].requests(path)
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0].body, b"hello, world")
+        self.assertEqual(got[0].header("Content-Length"), "12")  # re-framed (G-35)
+        self.assertEqual(got[0].header_values("Transfer-Encoding"), [])
+        self.assert_survived()
 
     def test_bad_chunk_sizes(self):
         for body in (b"zz\r\nhello\r\n0\r\n\r\n", b"-5\r\nhello\r\n0\r\n\r\n",
@@ -609,6 +710,27 @@ class TestDesync(HostileCase):
                                     b"%s\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
                                     % (self.url("/te-te"), self.host(), te, len(inner), inner))
 
+    def test_cl_te_after_a_good_request_on_a_kept_connection(self):
+        with socket.create_connection(("127.0.0.1", self.gw.port), timeout=IO_TIMEOUT) as s:
+            s.sendall(b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n"
+                      b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 6\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nG"
+                      b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n"
+                      % (self.url("/kept-1"), self.host(), self.url("/kept-2"), self.host(),
+                         self.url(SMUGGLED.decode()), self.host()))
+            first = read_response(s)
+            self.assertIsNotNone(first)
+            second = read_response(s, first[2])
+            self.assertIsNotNone(second)
+            s.settimeout(IO_TIMEOUT)
+            self.assertEqual(s.recv(1), b"", "closed after the 400")
+        self.assertTrue(first[0].startswith(b"HTTP/1.0 200"), first[0])
+        self.assertEqual(first[1], b"GET /kept-1 HTTP/1.1 body=0\n")
+        self.assertTrue(second[0].startswith(b"HTTP/1.0 400"), second[0])
+        self.follow_up()
+        self.check_origin([b"/kept-1", b"/follow"])
+        self.assert_survived()
+
     def test_request_inside_chunked_body_stays_body(self):
         inner = b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (SMUGGLED, self.host())
         with socket.create_connection(("127.0.0.1", self.gw.port), timeout=IO_TIMEOUT) as s:
@@ -685,6 +807,35 @@ class TestPipelining(HostileCase):
             self.assertEqual(len(ENV["origin"].requests(path)), 1, path)
         self.assert_survived()
         return len(answered)
+
+    def test_malformed_request_in_the_middle_of_a_pipeline(self):
+        before = [serve("pipe-before", og.echo())[0] for _ in range(20)]
+        bad_path = serve("pipe-bad", og.echo())[0]
+        after = [serve("pipe-after", og.echo())[0] for _ in range(20)]
+
+        def get(p, extra=b""):
+            return b"GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (
+                ENV["origin"].url(p).encode(), origin_host(), extra)
+        reqs = (b"".join(get(p) for p in before) + get(bad_path, b"X-Bad: a\x00b\r\n") +
+                b"".join(get(p) for p in after))
+        answers = []
+        with socket.create_connection(("127.0.0.1", self.gw.port), timeout=IO_TIMEOUT) as s:
+            s.sendall(reqs)
+            rest = b""
+            for _ in range(len(before) + 2):
+                r = read_response(s, rest)
+                if r is None:
+                    break
+                answers.append(r[:2])
+                rest = r[2]
+        self.assertEqual(len(answers), len(before) + 1, "answers, then a close")
+        for (head, body), path in zip(answers, before):
+            self.assertTrue(head.startswith(b"HTTP/1.0 200"), head[:60])
+            self.assertTrue(body.startswith(b"GET %s HTTP/1.0\r\n" % path.encode()), body[:80])
+        self.assertTrue(answers[-1][0].startswith(b"HTTP/1.0 400"), answers[-1][0][:60])
+        self.assert_survived()
+        for path in [bad_path] + after:
+            self.assert_not_forwarded(path)
 
     def test_100_pipelined_requests_in_one_write(self):
         n = self.pipeline(100, 10)
