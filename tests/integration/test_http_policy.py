@@ -6,6 +6,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 import unittest
 
 import harness
@@ -238,6 +239,58 @@ class TestScandRestart(unittest.TestCase):
         finally:
             gw.stop()
             scand.stop()
+
+
+
+def blackhole_listener():
+    """A listener whose accept queue is full: connects to it hang (SYN dropped)."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(0)
+    port = lsock.getsockname()[1]
+    fillers = []
+    for _ in range(5):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+    return lsock, fillers, port
+
+
+class TestConnectTimeouts(unittest.TestCase):
+    def test_connect_timeout_message(self):
+        lsock, fillers, port = blackhole_listener()
+        gw = gateway("ctimeout", section={"connect_timeout": "1"})
+        try:
+            status, body = curl(gw.proxy, "http://127.0.0.1:%d/x" % port)
+            self.assertEqual(status, 503)
+            self.assertIn("CONNECT(127.0.0.1:%d)/connect timeout(&gt;1 sec)" % port, body)
+            line = gw.wait_log("access", r"127\.0\.0\.1:%d/x " % port)[-1]
+            self.assertIn("PROXY-ERROR:CONNECT(127.0.0.1%%3a%d)/connect+timeout(>1+sec):" % port,
+                          line)
+        finally:
+            gw.stop()
+            for c in fillers:
+                c.close()
+            lsock.close()
+
+    def test_client_cancel_while_connecting(self):
+        lsock, fillers, port = blackhole_listener()
+        gw = gateway("ccancel")
+        try:
+            with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as s:
+                s.sendall(b"GET http://127.0.0.1:%d/y HTTP/1.0\r\n\r\n" % port)
+                time.sleep(0.5)
+            line = gw.wait_log("access", r"127\.0\.0\.1:%d/y " % port)[-1]
+            self.assertIn("PROXY-ERROR:CONNECT(127.0.0.1%%3a%d)/connect+cancelled:" % port, line)
+        finally:
+            gw.stop()
+            for c in fillers:
+                c.close()
+            lsock.close()
 
 
 if __name__ == "__main__":

@@ -181,7 +181,8 @@ struct http_session {
     bool trickling;     /* body bytes go out slowly while spooling/scanning */
     uint64_t trickle_start_ms;
     struct ev_timer trickle_timer;
-    bool closed; /* session_close ran; the memory waits for its deferred free */
+    struct ev_timer connect_timer; /* G-12: connect_timeout */
+    bool closed;                   /* session_close ran; the memory waits for its deferred free */
 };
 
 static void session_close(struct http_session *s);
@@ -357,6 +358,7 @@ static void session_close(struct http_session *s)
     proxy_scan_cancel(s->scan);
     ev_timer_stop(loop, &s->idle);
     ev_timer_stop(loop, &s->trickle_timer);
+    ev_timer_stop(loop, &s->connect_timer);
     close_server(s);
     if (s->cfd >= 0) {
         ev_io_stop(loop, &s->cio);
@@ -1733,8 +1735,22 @@ static void start_forward(struct http_session *s)
 
 static void connect_next(struct http_session *s, int last_err);
 
+static void on_connect_timeout(struct ev_loop *loop, struct ev_timer *t)
+{
+    (void)loop;
+    struct http_session *s = t->data;
+    if (s->state != HTTP_ST_CONNECT)
+        return;
+    close_server(s);
+    char msg[512];
+    snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/connect timeout(>%u sec)", s->host, s->port,
+             s->cfg->connect_timeout);
+    reply_error(s, 503, msg);
+}
+
 static void on_connected(struct http_session *s)
 {
+    ev_timer_stop(s->w->loop, &s->connect_timer);
     int err = sock_connect_result(s->sfd);
     if (err != 0) {
         close_server(s);
@@ -1765,9 +1781,13 @@ static void connect_next(struct http_session *s, int last_err)
         s->sfd = fd;
         ev_io_init(&s->sio, fd, server_io, s);
         s->state = HTTP_ST_CONNECT;
-        set_client_events(s, 0);
+        /* Watch the client too: a cancel while connecting is CONN-3. */
+        set_client_events(s, EV_READ);
         set_server_events(s, EV_WRITE);
         touch(s);
+        if (s->cfg->connect_timeout > 0)
+            ev_timer_start(s->w->loop, &s->connect_timer,
+                           (uint64_t)s->cfg->connect_timeout * 1000u);
         return;
     }
     char msg[512];
@@ -2032,6 +2052,9 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
                 break;
         }
         if ((events & (EV_READ | EV_HUP | EV_ERROR)) && client_hung_up(s)) {
+            if (s->state == HTTP_ST_CONNECT || s->state == HTTP_ST_RESOLVE)
+                snprintf(s->error, sizeof(s->error), "CONNECT(%s:%u)/connect cancelled", s->host,
+                         s->port);
             log_client_cancel(s);
             session_close(s);
         }
@@ -2133,6 +2156,7 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     ev_io_init(&s->cio, fd, client_io, s);
     ev_timer_init(&s->idle, on_idle, s);
     ev_timer_init(&s->trickle_timer, on_trickle_timer, s);
+    ev_timer_init(&s->connect_timer, on_connect_timeout, s);
     s->link.on_stop = on_worker_stop;
     proxy_worker_link(w, &s->link);
     s->state = HTTP_ST_REQUEST;
