@@ -31,6 +31,14 @@ class LineResult(unittest.TestResult):
         super().addError(test, err)
         self._fail(test, err, "error")
 
+    def addSubTest(self, test, subtest, err):
+        # A failing subTest fails its test, which then never reaches
+        # addSuccess: report it here or it would vanish from the count.
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self._fail(subtest, err,
+                       "failure" if issubclass(err[0], test.failureException) else "error")
+
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
         print("skip %s: %s" % (test.id(), reason), flush=True)
