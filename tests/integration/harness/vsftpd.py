@@ -1,0 +1,215 @@
+"""A real vsftpd (Debian package vsftpd) on loopback, for FTP tests.
+
+What it does: writes a vsftpd.conf into the test's work directory and
+starts /usr/sbin/vsftpd in the foreground (listen=YES, background=NO) on
+127.0.0.1 (or ::1) with a free port, anonymous read-only access to a
+directory the test provides (anon_root) with or without a password step
+(anon_password), passive mode only, with ports
+from a free range, and the FTP protocol log (every command and reply) in
+the work directory, so tests can assert what the client sent. An optional
+banner_file makes the greeting a multi-line 220 reply.
+
+What it owns: the config file, an empty secure_chroot_dir, the log files
+and the vsftpd process group (the listener and one child per session);
+stop() ends them all. Every wait is bounded.
+
+What it does not do: no local (PAM) users, no TLS, no uploads. A login
+with any name but anonymous/ftp is refused with "530 This FTP server is
+anonymous only.", which is what bad-credential tests need.
+
+Notes on this environment (gVisor sandbox, running as root):
+- anonymous sessions run as ftp_username, whose home must exist: the
+  package's "ftp" user (/srv/ftp) works, "nobody" (/nonexistent) does not;
+- nopriv_user=nobody and secure_chroot_dir pointing at an empty,
+  root-owned directory are needed when running as root;
+- seccomp_sandbox=NO: vsftpd's seccomp filter is not needed here and
+  depends on the kernel's (gVisor's) syscall support;
+- as a non-root user vsftpd runs with run_as_launching_user=YES.
+"""
+import os
+import pwd
+import random
+import signal
+import socket
+import subprocess
+import time
+
+from . import SLOW, Process, free_port, wait_for
+
+VSFTPD = "/usr/sbin/vsftpd"
+PASV_PORTS = 20            # size of the passive port range
+PASV_TRIES = 50            # attempts to find a free range
+PASV_LOW, PASV_HIGH = 30000, 60000
+
+
+def available():
+    """None when vsftpd can run here, else the reason it cannot."""
+    if not os.path.exists(VSFTPD):
+        return "vsftpd is not installed (Debian package vsftpd)"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("ftp")
+        except KeyError:
+            return "no 'ftp' user (created by the vsftpd package)"
+    return None
+
+
+def ipv6_loopback():
+    """True when ::1 can be bound here."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def _range_free(family, host, low, count):
+    socks = []
+    try:
+        for port in range(low, low + count):
+            s = socket.socket(family)
+            socks.append(s)
+            s.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        for s in socks:
+            s.close()
+
+
+def free_port_range(family, host, count=PASV_PORTS):
+    rnd = random.Random(os.getpid() ^ int(time.time()))
+    for _ in range(PASV_TRIES):
+        low = rnd.randrange(PASV_LOW, PASV_HIGH - count)
+        if _range_free(family, host, low, count):
+            return low, low + count - 1
+    raise RuntimeError("no free range of %d ports for passive mode" % count)
+
+
+def _free_port6():
+    with socket.socket(socket.AF_INET6) as s:
+        s.bind(("::1", 0))
+        return s.getsockname()[1]
+
+
+def _port_open(family, host, port):
+    try:
+        with socket.socket(family) as s:
+            s.settimeout(0.5)
+            s.connect((host, port))
+            return True
+    except OSError:
+        return False
+
+
+class Vsftpd:
+    """vsftpd serving anon_root read-only on a loopback port."""
+
+    def __init__(self, workdir, anon_root, ipv6=False, banner_lines=None, anon_password=True,
+                 name="vsftpd"):
+        reason = available()
+        if reason:
+            raise RuntimeError(reason)
+        self.workdir = workdir
+        self.anon_root = anon_root
+        self.ipv6 = ipv6
+        self.host = "::1" if ipv6 else "127.0.0.1"
+        family = socket.AF_INET6 if ipv6 else socket.AF_INET
+        self.port = _free_port6() if ipv6 else free_port()
+        self.pasv_min, self.pasv_max = free_port_range(family, self.host)
+        self.conf = os.path.join(workdir, name + ".conf")
+        self.log_path = os.path.join(workdir, name + ".log")
+        empty = os.path.join(workdir, name + "-empty")
+        os.makedirs(empty, exist_ok=True)
+        os.chmod(empty, 0o755)
+        lines = [
+            "listen=%s" % ("NO" if ipv6 else "YES"),
+            "listen_ipv6=%s" % ("YES" if ipv6 else "NO"),
+            ("listen_address6=::1" if ipv6 else "listen_address=127.0.0.1"),
+            "listen_port=%d" % self.port,
+            "background=NO",
+            "anonymous_enable=YES",
+            # NO: anonymous logins go USER (331), PASS (230); YES: USER (230).
+            "no_anon_password=%s" % ("NO" if anon_password else "YES"),
+            "anon_root=%s" % anon_root,
+            "local_enable=NO",
+            "write_enable=NO",
+            "anon_upload_enable=NO",
+            "anon_mkdir_write_enable=NO",
+            "pasv_enable=YES",
+            "port_enable=NO",
+            "pasv_min_port=%d" % self.pasv_min,
+            "pasv_max_port=%d" % self.pasv_max,
+            "seccomp_sandbox=NO",
+            "secure_chroot_dir=%s" % empty,
+            "xferlog_enable=YES",
+            "xferlog_std_format=NO",
+            "log_ftp_protocol=YES",
+            "dual_log_enable=NO",
+            "syslog_enable=NO",
+            "vsftpd_log_file=%s" % self.log_path,
+            "idle_session_timeout=120",
+            "data_connection_timeout=120",
+        ]
+        if not ipv6:
+            lines.append("pasv_address=127.0.0.1")
+        if os.geteuid() == 0:
+            lines += ["nopriv_user=nobody", "ftp_username=ftp"]
+        else:
+            lines.append("run_as_launching_user=YES")
+        if banner_lines:
+            banner = os.path.join(workdir, name + ".banner")
+            with open(banner, "w") as f:
+                f.write("\n".join(banner_lines) + "\n")
+            lines.append("banner_file=%s" % banner)
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.proc = Process([VSFTPD, self.conf], os.path.join(workdir, name + ".out"))
+        try:
+            wait_for(lambda: _port_open(family, self.host, self.port) or not self.proc.alive(),
+                     10, what="vsftpd on port %d" % self.port)
+        except TimeoutError:
+            self.stop()
+            raise
+        if not self.proc.alive():
+            out = self.proc.output()
+            self.stop()
+            raise RuntimeError("vsftpd exited: " + out)
+
+    def log_text(self):
+        """The protocol log so far ("" before the first session)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def commands(self):
+        """Commands received, in order, as vsftpd logged them ("USER anonymous", "PASV"...)."""
+        out = []
+        for line in self.log_text().splitlines():
+            # ... [pid 123] [ftp] FTP command: Client "127.0.0.1", "RETR big.bin"
+            if "FTP command:" in line and line.endswith('"'):
+                out.append(line.rsplit(', "', 1)[-1][:-1])
+        return out
+
+    def stop(self):
+        """SIGTERM to the whole process group (sessions included), bounded."""
+        proc = self.proc.proc
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(10 * SLOW)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # session children left behind
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.stop()
