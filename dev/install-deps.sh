@@ -8,7 +8,7 @@ set -eu
 what=${1:-build}
 build=(gcc make pkg-config libclamav-dev libc-ares-dev)
 test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
-      nginx-light postfix curl python3 zip procps iproute2 swaks arj)
+      nginx-light postfix vsftpd curl python3 zip procps iproute2 swaks arj)
 pkgs=("${build[@]}")
 [ "$what" = test ] && pkgs+=("${test[@]}")
 missing=()
