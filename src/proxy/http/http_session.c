@@ -26,12 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/ftp_client.h"
 #include "core/notify.h"
 #include "core/svclog.h"
 #include "lib/log.h"
 #include "lib/sock.h"
 #include "lib/spoolfile.h"
 #include "proto/accesslog_format.h"
+#include "proto/ftp_listing_format.h"
 #include "proto/http1_parse.h"
 #include "proto/http1_rewrite.h"
 #include "proto/pass_rules.h"
@@ -60,13 +62,14 @@ enum http_state {
     HTTP_ST_TUNNEL,
     HTTP_ST_UPLOAD,
     HTTP_ST_UPLOAD_SCAN,
+    HTTP_ST_FTP,
 };
 
 static const char *http_state_name(enum http_state st)
 {
-    static const char *const names[] = {"REQUEST", "RESOLVE", "CONNECT",    "FORWARD", "RESPONSE",
-                                        "SPOOL",   "SCAN",    "RELAY",      "REPLY",   "LINGER",
-                                        "TUNNEL",  "UPLOAD",  "UPLOAD_SCAN"};
+    static const char *const names[] = {"REQUEST", "RESOLVE", "CONNECT",     "FORWARD", "RESPONSE",
+                                        "SPOOL",   "SCAN",    "RELAY",       "REPLY",   "LINGER",
+                                        "TUNNEL",  "UPLOAD",  "UPLOAD_SCAN", "FTP"};
     return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "STATE_???";
 }
 
@@ -182,7 +185,11 @@ struct http_session {
     uint64_t trickle_start_ms;
     struct ev_timer trickle_timer;
     struct ev_timer connect_timer; /* G-12: connect_timeout */
-    bool closed;                   /* session_close ran; the memory waits for its deferred free */
+
+    /* FTP over HTTP (HTTP-16): the retrieval fills the spool. */
+    bool ftp;
+    struct ftp_client *ftpc;
+    bool closed; /* session_close ran; the memory waits for its deferred free */
 };
 
 static void session_close(struct http_session *s);
@@ -195,6 +202,8 @@ static void request_done(struct http_session *s);
 static void start_upstream(struct http_session *s);
 static void on_worker_stop(struct proxy_session_link *link);
 static void on_client_name(void *arg, const char *name);
+static void start_scan(struct http_session *s);
+static void deliver_spool(struct http_session *s);
 static void tunnel_free_buffers(struct http_session *s);
 static void parse_buffered(struct http_session *s);
 
@@ -355,6 +364,9 @@ static void session_close(struct http_session *s)
         write_access_log(s);
     if (s->dnsq)
         dns_cancel(s->dnsq);
+    if (s->ftpc)
+        ftp_client_cancel(s->ftpc);
+    s->ftpc = NULL;
     proxy_scan_cancel(s->scan);
     ev_timer_stop(loop, &s->idle);
     ev_timer_stop(loop, &s->trickle_timer);
@@ -822,9 +834,34 @@ static void on_trickle_timer(struct ev_loop *loop, struct ev_timer *t)
         ev_timer_start(s->w->loop, &s->trickle_timer, 200);
 }
 
+/* ftp_answer_head - the HTTP head of an FTP-over-HTTP answer (HTTP-16:
+ * Server: <product_name>; never kept alive, HTTP-20 f). */
+static bool ftp_answer_head(struct http_session *s, struct str content_type, uint64_t length,
+                            size_t body_room)
+{
+    char extra[400];
+    snprintf(extra, sizeof(extra), "Server: %s\r\n", s->w->res->product_name);
+    buf_fini(&s->out);
+    s->keep_client = false;
+    s->status = 200;
+    return buf_alloc_storage(&s->out, 1024 + body_room) == 0 &&
+           http1_rewrite_simple_response(&s->out, false, 200, content_type, length,
+                                         str_from_cstr(extra));
+}
+
 static void deliver_spool(struct http_session *s)
 {
     ev_timer_stop(s->w->loop, &s->trickle_timer);
+    if (s->ftp) {
+        if (!ftp_answer_head(s, STR_LIT("application/octet-stream"), s->spool_len, 0)) {
+            reply_error(s, 500, "Temporary failure: out of memory");
+            return;
+        }
+        s->send_spool = s->req.method != HTTP1_METHOD_HEAD;
+        s->spool_off = 0;
+        start_reply(s);
+        return;
+    }
     if (s->over_filesize && !s->head_sent && !send_early_head(s)) {
         reply_error(s, 502, "Response header too large to forward");
         return;
@@ -1487,6 +1524,131 @@ static void on_upload_scanned(void *arg, const struct scanreq_reply *rep)
     start_upstream(s);
 }
 
+/* ---- FTP over HTTP (HTTP-16) ----------------------------------------- */
+
+#define FTP_LISTING_MAX (1u << 20) /* LIST output rendered, at most */
+
+static void ftp_render_listing(struct http_session *s, uint64_t bytes)
+{
+    size_t n = bytes < FTP_LISTING_MAX ? (size_t)bytes : FTP_LISTING_MAX;
+    char *listing = malloc(n ? n : 1);
+    char *page = malloc(4 * FTP_LISTING_MAX);
+    char path[HTTP1_URL_MAX + 1];
+    size_t plen = ftp_listing_path_decode(s->url.path, path, sizeof(path));
+    struct buf pb;
+    buf_init(&pb, page, page ? 4 * FTP_LISTING_MAX : 0);
+    bool ok = listing && page && plen != (size_t)-1 &&
+              pread(s->spool_fd, listing, n, 0) == (ssize_t)n &&
+              ftp_listing_format(&pb, s->url.host, s->url.port, str_make(path, plen),
+                                 str_make(listing, n));
+    free(listing);
+    if (!ok) {
+        free(page);
+        reply_error(s, 500, "Cannot render the FTP directory listing");
+        return;
+    }
+    str_copy(s->content_type, sizeof(s->content_type), "text/html");
+    bool head_only = s->req.method == HTTP1_METHOD_HEAD;
+    ok = ftp_answer_head(s, STR_LIT("text/html; charset=UTF-8"), buf_len(&pb),
+                         head_only ? 0 : buf_len(&pb)) &&
+         (head_only || buf_append(&s->out, buf_rptr(&pb), buf_len(&pb)));
+    free(page);
+    if (!ok) {
+        reply_error(s, 500, "Temporary failure: out of memory");
+        return;
+    }
+    s->send_spool = false;
+    start_reply(s);
+}
+
+static void on_ftp_done(void *arg, const struct ftp_client_outcome *o)
+{
+    struct http_session *s = arg;
+    s->ftpc = NULL;
+    str_copy(s->server_ip, sizeof(s->server_ip), o->server_ip);
+    s->log.server_ip = s->server_ip;
+    if (o->result == FTP_CLIENT_ERROR) {
+        reply_error(s, o->status ? o->status : 503, o->error);
+        return;
+    }
+    s->spool_len = o->bytes;
+    if (o->result == FTP_CLIENT_LISTING) {
+        ftp_render_listing(s, o->bytes);
+        return;
+    }
+    str_copy(s->content_type, sizeof(s->content_type), "application/octet-stream");
+    s->status = 200;
+    unsigned skip = 0;
+    if (s->cfg->pass_ext &&
+        pass_rules_extension(pass_rules_url_filename(s->url.path), s->cfg->pass_ext_list.items,
+                             s->cfg->pass_ext_list.count))
+        skip = ACCESSLOG_DETAIL_PASS_EXT;
+    s->details |= skip;
+    if (!s->cfg->virus_check || skip || o->bytes == 0) {
+        deliver_spool(s);
+        return;
+    }
+    start_scan(s);
+}
+
+/* start_ftp - an ftp:// URL: fetch it into the spool, then scan and answer
+ * like an HTTP download; directories become an HTML listing (G-29). */
+static void start_ftp(struct http_session *s)
+{
+    if (s->req.method != HTTP1_METHOD_GET && s->req.method != HTTP1_METHOD_HEAD) {
+        reply_error(s, 501, "Only GET and HEAD are supported for ftp:// URLs");
+        return;
+    }
+    s->ftp = true;
+    s->client_wants_ka = false; /* HTTP-20 f */
+    str_copy_view(s->host, sizeof(s->host), s->url.host);
+    s->port = s->url.port;
+    s->log.server_host = s->host;
+    s->log.server_port = s->port;
+    if (s->cfg->acl_to) {
+        const struct access_table *acl = s->w->res->acl;
+        const char *ip = s->url.host_kind == HTTP1_HOST_NAME ? NULL : s->host;
+        const char *name = s->url.host_kind == HTTP1_HOST_NAME ? s->host : NULL;
+        if (!acl || !access_match(acl, "http_to", ip, name)) {
+            svclog_info(&s->log, "Access Denied to [%s:%s]", ip ? ip : "", s->host);
+            char msg[512];
+            snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/Access Inhibited by Proxy(SEKISHO)", s->host,
+                     s->port);
+            reply_error(s, 503, msg);
+            return;
+        }
+    }
+    s->spool_fd = spoolfile_create(s->cfg->tmpdir);
+    if (s->spool_fd < 0) {
+        svclog_error_errno(&s->log, errno, "cannot create a spool file in [%s]", s->cfg->tmpdir);
+        reply_error(s, 503, "Temporary failure: cannot create a spool file");
+        return;
+    }
+    char user[FTP_CLIENT_CRED_MAX], pass[FTP_CLIENT_CRED_MAX];
+    size_t ul = ftp_listing_path_decode(s->url.user, user, sizeof(user));
+    size_t pl = ftp_listing_path_decode(s->url.password, pass, sizeof(pass));
+    if (ul == (size_t)-1 || pl == (size_t)-1) {
+        reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
+        return;
+    }
+    char path[FTP_CLIENT_PATH_MAX];
+    str_copy_view(path, sizeof(path), s->url.path);
+    struct ftp_client_request fr = {
+        .host = s->host,
+        .port = s->port,
+        .user = ul ? user : NULL,
+        .password = s->url.has_password ? pass : NULL,
+        .path = path,
+        .ipv6 = s->cfg->ipv6,
+        .data_fd = s->spool_fd,
+        .log = &s->log,
+    };
+    s->state = HTTP_ST_FTP;
+    set_client_events(s, EV_READ);
+    touch(s);
+    s->ftpc = ftp_client_start(s->w->loop, s->w->dns, &fr, on_ftp_done, s);
+}
+
 /* ---- CONNECT tunnels (HTTP-17): not scanned, zero-copy, never kept alive
  *
  * Each direction moves bytes socket -> pipe -> socket with splice(2), so
@@ -1911,8 +2073,8 @@ static void request_ready(struct http_session *s)
         start_upstream(s);
         return;
     }
-    if (s->url.scheme == HTTP1_SCHEME_FTP) {
-        reply_error(s, 501, "FTP over HTTP is not supported by this proxy yet");
+    if (s->url.scheme == HTTP1_SCHEME_FTP && s->url.form == HTTP1_URL_ABSOLUTE) {
+        start_ftp(s);
         return;
     }
     if (s->url.form != HTTP1_URL_ABSOLUTE || s->url.scheme != HTTP1_SCHEME_HTTP) {
