@@ -152,7 +152,8 @@ bool ftp_listing_begin(struct buf *out, struct str host, uint16_t port, struct s
              buf_append_cstr(out, v6 ? "ftp://[" : "ftp://") && html(out, host) &&
              buf_append_cstr(out, v6 ? "]" : "") &&
              (port == FTP_LISTING_DEFAULT_PORT || buf_printf(out, ":%u", (unsigned)port)) &&
-             (shown.ptr[0] == '/' || buf_append_cstr(out, "/")) && html(out, shown);
+             (shown.ptr[0] == '/' || buf_append_cstr(out, "/")) && html(out, shown) &&
+             (shown.ptr[shown.len - 1] == '/' || buf_append_cstr(out, "/"));
     }
     ok = ok && buf_append_cstr(out, "</h1>\n<ul>\n");
     struct str parent;

@@ -45,7 +45,7 @@ size_t ftp_listing_path_decode(struct str raw, char *out, size_t cap);
 /* ftp_listing_begin - the page head: doctype, title, heading, "<ul>" and
  * the parent-directory item. host is shown as given (an IPv6 literal is
  * bracketed), port only when not 21; path is the decoded directory path
- * ("/pub/dir" or "/pub/dir/"; "" means "/"). */
+ * ("/pub/dir" or "/pub/dir/"; "" means "/"), shown with a trailing '/'. */
 bool ftp_listing_begin(struct buf *out, struct str host, uint16_t port, struct str path);
 
 /* ftp_listing_entry - one "<li>" for one line of LIST output (its line end

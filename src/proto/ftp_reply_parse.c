@@ -59,17 +59,22 @@ void ftp_reply_init(struct ftp_reply *r)
     r->final = FTP_REPLY_AGAIN;
 }
 
-static void text_add(struct ftp_reply *r, char c)
+static void text_put(struct ftp_reply *r, char c)
 {
-    /* The text ends up in log lines and error pages: no control bytes. */
-    if ((unsigned char)c < 0x20 || c == 0x7f)
-        c = ' ';
     if (r->text_len < FTP_REPLY_TEXT_MAX) {
         r->text[r->text_len++] = c;
         r->text[r->text_len] = '\0';
     } else {
         r->truncated = true;
     }
+}
+
+/* text_add - a byte of a line: the text ends up in log lines and error
+ * pages, so control bytes become spaces (the line separator '\n' is
+ * put by text_put alone). */
+static void text_add(struct ftp_reply *r, char c)
+{
+    text_put(r, (unsigned char)c < 0x20 || c == 0x7f ? ' ' : c);
 }
 
 /* classify - decide what the current line is from its first n prefix
@@ -89,7 +94,7 @@ static enum ftp_reply_result classify(struct ftp_reply *r, size_t n)
         r->last_line = !r->multi;
         return FTP_REPLY_AGAIN;
     }
-    text_add(r, '\n');
+    text_put(r, '\n');
     bool same = n >= 3 && pf[0] - '0' == r->code / 100 && pf[1] - '0' == r->code / 10 % 10 &&
                 pf[2] - '0' == r->code % 10;
     if (same && (n == 3 || pf[3] == ' ')) {
@@ -212,7 +217,10 @@ static bool pasv_at(struct str s, size_t i, uint8_t addr[4], uint16_t *port)
 enum ftp_reply_result ftp_reply_parse_pasv(struct str text, uint8_t addr[4], uint16_t *port)
 {
     for (size_t i = 0; i < text.len; i++) {
-        if (!is_digit(text.ptr[i]) || (i > 0 && is_digit(text.ptr[i - 1])))
+        /* Start only at a number that does not continue a list: the
+         * address is the first six numbers of a run, never its tail. */
+        if (!is_digit(text.ptr[i]) ||
+            (i > 0 && (is_digit(text.ptr[i - 1]) || text.ptr[i - 1] == ',')))
             continue;
         if (pasv_at(text, i, addr, port))
             return FTP_REPLY_DONE;

@@ -6,14 +6,19 @@ when it can be bound) serving a directory made here, and checks what
 arrives in the output file, the printed outcome (HTTP status, reply code,
 CONN-* error text) and, from vsftpd's protocol log, what the client sent.
 A silent TCP listener checks the step timeout; a refused port and an
-unresolvable name check the connection errors. Every subprocess and wait
-is bounded.
+unresolvable name check the connection errors. A scripted FTP server
+(FakeFtp, one connection, replies written by each test) produces what
+vsftpd will not: a 227 naming another address, a short transfer, 426
+after data, a refused PASV, replies split or merged across segments, a
+226 before the data ends, a server that hangs up or answers nonsense.
+Every subprocess and wait is bounded.
 """
 import hashlib
 import os
 import socket
 import subprocess
 import threading
+import time
 import unittest
 
 from harness import BIN, SLOW, Workdir, check_sanitizer_report, free_port
@@ -309,6 +314,244 @@ class FtpClientIpv6Test(unittest.TestCase):
         self.assertEqual((rc, fields(line)[0]), (0, "LISTING"), line)
         with open(out, "rb") as fh:
             self.assertIn(b"f.bin", fh.read())
+
+
+FAKE_IO_TIMEOUT = 10.0  # seconds a scripted server waits for the client
+
+
+class FakeFtp:
+    """A scripted FTP server on 127.0.0.1 for one control connection.
+
+    script(srv) runs in a thread with srv.send(), srv.cmd(), srv.expect()
+    and srv.data_listener(); commands received are kept in srv.commands and
+    an exception in the script is kept in srv.error (checked by join())."""
+
+    def __init__(self, script):
+        self.script = script
+        self.commands = []
+        self.error = None
+        self.socks = []
+        self.lsock = self._listener()
+        self.port = self.lsock.getsockname()[1]
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _listener(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(4)
+        s.settimeout(FAKE_IO_TIMEOUT * SLOW)
+        self.socks.append(s)
+        return s
+
+    def _run(self):
+        try:
+            conn, _ = self.lsock.accept()
+            conn.settimeout(FAKE_IO_TIMEOUT * SLOW)
+            self.socks.append(conn)
+            self.conn = conn
+            self.rfile = conn.makefile("rb")
+            self.script(self)
+        except Exception as e:  # reported by join()
+            self.error = e
+        finally:
+            # the makefile() keeps the connection open until it is closed too
+            if getattr(self, "rfile", None):
+                self.rfile.close()
+            for s in self.socks:
+                s.close()
+
+    def send(self, data):
+        self.conn.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def cmd(self):
+        line = self.rfile.readline(4096).decode("latin-1").rstrip("\r\n")
+        self.commands.append(line)
+        return line
+
+    def expect(self, word, reply=None):
+        line = self.cmd()
+        if line.split(" ")[0] != word:
+            raise AssertionError("expected %s, got %r" % (word, line))
+        if reply:
+            self.send(reply)
+        return line
+
+    def data_listener(self):
+        """A passive-mode listener: (socket, port)."""
+        s = self._listener()
+        return s, s.getsockname()[1]
+
+    def login(self, size=None):
+        self.send("220 fake\r\n")
+        self.expect("USER", "331 pw\r\n")
+        self.expect("PASS", "230 ok\r\n")
+        self.expect("TYPE", "200 ok\r\n")
+        self.expect("SIZE", "213 %d\r\n" % size if size is not None else "550 no size\r\n")
+
+    def passive(self, announce="127,0,0,1"):
+        """PASV -> 227 announcing `announce`; returns the accepted data connection."""
+        ls, port = self.data_listener()
+        self.expect("PASV", "227 Entering Passive Mode (%s,%d,%d).\r\n"
+                    % (announce, port >> 8, port & 255))
+        data, _ = ls.accept()
+        self.socks.append(data)
+        return data
+
+    def join(self):
+        self.thread.join(FAKE_IO_TIMEOUT * SLOW + 5)
+        if self.error:
+            raise self.error
+
+
+class FtpClientScriptedTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.wd = Workdir("ftp-scripted")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.wd.cleanup()
+
+    def run_fake(self, script, path="/f.bin"):
+        srv = FakeFtp(script)
+        out = os.path.join(self.wd.path, "out")
+        rc, line, err = ftpget("127.0.0.1", srv.port, path, out, "--timeout", "5")
+        srv.join()
+        with open(out, "rb") as f:
+            body = f.read()
+        kind, f = fields(line)
+        return rc, kind, f, line + err, body, srv
+
+    def test_pasv_address_is_ignored(self):
+        # The 227 names 127.0.0.2, where nothing listens: the client must
+        # connect to the control connection's address (RFC 2577 bounce).
+        peers = []
+
+        def script(srv):
+            srv.login(size=5)
+            data = srv.passive(announce="127,0,0,2")
+            peers.append(data.getpeername()[0])
+            srv.expect("RETR", "150 here\r\n")
+            data.sendall(b"hello")
+            data.close()
+            srv.send("226 done\r\n")
+            srv.cmd()  # QUIT
+
+        rc, kind, f, line, body, srv = self.run_fake(script)
+        self.assertEqual((rc, kind, f.get("bytes")), (0, "FILE", "5"), line)
+        self.assertEqual(body, b"hello")
+        self.assertEqual(peers, ["127.0.0.1"])
+        self.assertEqual(srv.commands, ["USER anonymous", "PASS sekisho@", "TYPE I", "SIZE f.bin",
+                                        "PASV", "RETR f.bin", "QUIT"])
+
+    def test_short_transfer_is_an_error(self):
+        def script(srv):
+            srv.login(size=100)
+            data = srv.passive()
+            srv.expect("RETR", "150 here\r\n")
+            data.sendall(b"x" * 50)
+            data.close()
+            srv.send("226 done\r\n")
+
+        rc, kind, f, line, _, srv = self.run_fake(script)
+        self.assertEqual((rc, kind, f.get("status")), (1, "ERROR", "503"), line)
+        self.assertEqual(f["error"], "CONNECT(127.0.0.1:%d)/transfer incomplete: 50 of 100 bytes"
+                         % srv.port)
+
+    def test_426_after_data(self):
+        def script(srv):
+            srv.login()
+            data = srv.passive()
+            srv.expect("RETR", "150 here\r\n")
+            data.sendall(b"partial")
+            data.close()
+            srv.send("426 Connection closed; transfer aborted.\r\n")
+
+        rc, kind, f, line, body, _ = self.run_fake(script)
+        self.assertEqual((rc, kind, f.get("status"), f.get("code")), (1, "ERROR", "503", "426"),
+                         line)
+        self.assertEqual(f["error"], "426 Connection closed; transfer aborted.")
+
+    def test_refused_pasv_falls_back_to_epsv(self):
+        def script(srv):
+            srv.login(size=3)
+            srv.expect("PASV", "502 PASV not implemented\r\n")
+            ls, port = srv.data_listener()
+            srv.expect("EPSV", "229 Entering Extended Passive Mode (|||%d|)\r\n" % port)
+            data, _ = ls.accept()
+            srv.expect("RETR", "150 here\r\n")
+            data.sendall(b"abc")
+            data.close()
+            srv.send("226 done\r\n")
+
+        rc, kind, _, line, body, _ = self.run_fake(script)
+        self.assertEqual((rc, kind, body), (0, "FILE", b"abc"), line)
+
+    def test_replies_split_and_merged(self):
+        # 120 before 220, a multi-line reply sent byte by byte, 150 and 226
+        # in one segment before the data arrives.
+        def script(srv):
+            srv.send("120 wait a moment\r\n")
+            for b in b"220-first\r\n 220 not the end\r\n220 ready\r\n":
+                srv.send(bytes([b]))
+            srv.expect("USER", "230 ok\r\n")
+            srv.expect("TYPE", "200 ok\r\n")
+            srv.expect("SIZE", "213 4\r\n")
+            data = srv.passive()
+            srv.expect("RETR", "150 here\r\n226 done\r\n")
+            time.sleep(0.2)
+            data.sendall(b"late")
+            data.close()
+
+        rc, kind, _, line, body, _ = self.run_fake(script)
+        self.assertEqual((rc, kind, body), (0, "FILE", b"late"), line)
+
+    def test_server_hangs_up(self):
+        def script(srv):
+            srv.send("220 fake\r\n")
+            srv.expect("USER")
+
+        rc, kind, f, line, _, srv = self.run_fake(script)
+        self.assertEqual((rc, kind, f.get("status")), (1, "ERROR", "503"), line)
+        self.assertEqual(f["error"], "CONNECT(127.0.0.1:%d)/recv: Connection closed by server"
+                         % srv.port)
+
+    def test_nonsense_reply(self):
+        def script(srv):
+            srv.send("220 fake\r\n")
+            srv.expect("USER", "HTTP/1.1 400 Bad Request\r\n\r\n")
+
+        rc, kind, f, line, _, srv = self.run_fake(script)
+        self.assertEqual((rc, kind, f.get("status")), (1, "ERROR", "503"), line)
+        self.assertEqual(f["error"], "CONNECT(127.0.0.1:%d)/invalid reply to USER" % srv.port)
+
+    def test_service_not_available(self):
+        def script(srv):
+            srv.send("421-Too many users\r\n421 try later\r\n")
+
+        rc, kind, f, line, _, _ = self.run_fake(script)
+        self.assertEqual((rc, kind, f.get("status"), f.get("code")), (1, "ERROR", "503", "421"),
+                         line)
+        self.assertEqual(f["error"], "421 Too many users try later")
+
+    def test_typecode_d_lists(self):
+        # ";type=d" (RFC 1738) lists the path even without a trailing '/'.
+        def script(srv):
+            srv.send("220 fake\r\n")
+            srv.expect("USER", "230 ok\r\n")
+            srv.expect("TYPE", "200 ok\r\n")
+            srv.expect("CWD", "250 ok\r\n")
+            data = srv.passive()
+            srv.expect("LIST", "150 here\r\n")
+            data.sendall(b"-rw-r--r-- 1 0 0 1 Nov 23 20:06 x\r\n")
+            data.close()
+            srv.send("226 done\r\n")
+
+        rc, kind, _, line, body, srv = self.run_fake(script, path="/%2Fabs/dir;type=d")
+        self.assertEqual((rc, kind), (0, "LISTING"), line)
+        self.assertIn("CWD /abs/dir", srv.commands)
+        self.assertIn(b" x\r\n", body)
 
 
 if __name__ == "__main__":
