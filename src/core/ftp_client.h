@@ -22,9 +22,12 @@
  * private address still works.
  *
  * What it owns: its control and data sockets, their watchers, a timer, a
- * pending DNS query and bounded buffers (about 70 KB per retrieval). The
- * request's strings are copied; req->log's strings are the caller's and
- * must live until done runs or the retrieval is cancelled. data_fd stays
+ * pending DNS query and bounded buffers (one allocation of about 78 KB per
+ * retrieval, 64 KB of it the data buffer). The request's strings are
+ * copied; req->log's strings are the caller's and must live until done
+ * runs or the retrieval is cancelled. Failures with status 500 (local)
+ * are written to the error log; the others are the caller's to log (the
+ * access log's PROXY-ERROR). data_fd stays
  * the caller's: bytes are appended at its current offset with write(2),
  * so it must be a regular file or a blocking descriptor (a spool file).
  *
