@@ -248,10 +248,13 @@ static struct str req_str(const struct http_session *s, struct http1_span sp)
     return http1_span_str(s->in.data, sp);
 }
 
+/* url_text - the request's URL as sent; a request refused by the parser
+ * still shows its target when the request line got that far (HTTP-15). */
 static void url_text(const struct http_session *s, char *out, size_t cap)
 {
-    if (s->have_req)
-        str_copy_view(out, cap, req_str(s, s->req.target));
+    struct http1_span t = s->req.target;
+    if ((s->have_req || t.len > 0) && t.off + t.len <= s->in.wpos)
+        str_copy_view(out, cap, req_str(s, t));
     else
         str_copy(out, cap, "-");
 }
@@ -289,16 +292,16 @@ static void write_access_log(struct http_session *s)
 {
     char url[HTTP1_URL_MAX + 1], xff[ACCESSLOG_PROTO_MAX] = "", method[HTTP1_METHOD_MAX + 1];
     url_text(s, url, sizeof(url));
-    if (s->have_req) {
-        str_copy_view(method, sizeof(method), req_str(s, s->req.method_str));
-        struct str v;
-        size_t iter = 0;
-        if (http1_fields_find(http1_request_fields(&s->req, s->in.data), "X-Forwarded-For", &iter,
-                              &v))
-            str_copy_view(xff, sizeof(xff), v);
-    } else {
+    struct http1_span m = s->req.method_str;
+    if (s->have_req || (m.len > 0 && m.off + m.len <= s->in.wpos))
+        str_copy_view(method, sizeof(method), req_str(s, m));
+    else
         str_copy(method, sizeof(method), "-");
-    }
+    struct str v;
+    size_t iter = 0;
+    if (s->have_req &&
+        http1_fields_find(http1_request_fields(&s->req, s->in.data), "X-Forwarded-For", &iter, &v))
+        str_copy_view(xff, sizeof(xff), v);
     struct access_record r = {
         .time_sec = s->start_rt.tv_sec,
         .time_msec = (unsigned)(s->start_rt.tv_nsec / 1000000),
