@@ -897,29 +897,48 @@ static void deliver_spool(struct http_session *s)
     start_reply(s);
 }
 
-static void on_scanned(void *arg, const struct scanreq_reply *rep)
+/* scan_accounted - the part of a verdict common to downloads and uploads:
+ * PROXY-STAT bookkeeping (checks and scan time of the request, upload
+ * included) and, on a scanner failure, the error line and with
+ * scan_error_action=tempfail the 503. Returns false when the session has
+ * been answered. */
+static bool scan_accounted(struct http_session *s, const struct scanreq_reply *rep)
 {
-    struct http_session *s = arg;
     s->scan = NULL;
-    s->checks++; /* PROXY-STAT: checks and scan time of this request, upload included */
+    s->checks++;
     s->scan_ms += rep->scan_us / 1000u;
     s->details |=
         rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED | SCANREQ_VSD_SCANTIMEOUT);
-    if (rep->verdict == SCANREQ_ERROR) {
-        char url[HTTP1_URL_MAX + 1];
-        url_text(s, url, sizeof(url));
-        svclog_error(&s->log, "virus scan failed: %s URL=[%s] scan_error_action=%s", rep->error,
-                     url, config_scan_error_action_name(s->cfg->scan_error_action));
-        if (s->cfg->scan_error_action == CONFIG_SCAN_ERROR_ACTION_TEMPFAIL) {
-            char msg[SCANREQ_ERROR_MAX + 64];
-            snprintf(msg, sizeof(msg), "Virus scan failed (%s). Please try again later.",
-                     rep->error);
-            reply_error(s, 503, msg);
-            return;
-        }
-        deliver_spool(s);
+    if (rep->verdict != SCANREQ_ERROR)
+        return true;
+    char url[HTTP1_URL_MAX + 1];
+    url_text(s, url, sizeof(url));
+    svclog_error(&s->log, "virus scan failed: %s URL=[%s] scan_error_action=%s", rep->error, url,
+                 config_scan_error_action_name(s->cfg->scan_error_action));
+    if (s->cfg->scan_error_action != CONFIG_SCAN_ERROR_ACTION_TEMPFAIL)
+        return true;
+    char msg[SCANREQ_ERROR_MAX + 64];
+    snprintf(msg, sizeof(msg), "Virus scan failed (%s). Please try again later.", rep->error);
+    reply_error(s, 503, msg);
+    return false;
+}
+
+/* reply_detection_page - G-02 / HTTP-11: 403 with the detection page,
+ * Connection: close (HTTP-20 d); nothing of the scanned body goes out. */
+static void reply_detection_page(struct http_session *s)
+{
+    s->keep_client = false;
+    s->server_reusable = false;
+    queue_page(s, s->w->res->tpl_detect, 403, NULL);
+    s->send_spool = false;
+    start_reply(s);
+}
+
+static void on_scanned(void *arg, const struct scanreq_reply *rep)
+{
+    struct http_session *s = arg;
+    if (!scan_accounted(s, rep))
         return;
-    }
     if (rep->verdict == SCANREQ_INFECTED) {
         handle_detection(s, rep, s->spool_fd);
         if (s->cfg->action != CONFIG_ACTION_PASS && s->head_sent) {
@@ -934,12 +953,7 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
             return;
         }
         if (s->cfg->action != CONFIG_ACTION_PASS) {
-            /* G-02: 403, the detection page, Connection: close (HTTP-20 d). */
-            s->keep_client = false;
-            s->server_reusable = false;
-            queue_page(s, s->w->res->tpl_detect, 403, NULL);
-            s->send_spool = false;
-            start_reply(s);
+            reply_detection_page(s);
             return;
         }
     }
@@ -1499,28 +1513,13 @@ static void start_upload(struct http_session *s, uint64_t length)
 static void on_upload_scanned(void *arg, const struct scanreq_reply *rep)
 {
     struct http_session *s = arg;
-    s->scan = NULL;
-    s->checks++; /* PROXY-STAT: checks and scan time of this request, upload included */
-    s->scan_ms += rep->scan_us / 1000u;
-    s->details |=
-        rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED | SCANREQ_VSD_SCANTIMEOUT);
-    if (rep->verdict == SCANREQ_ERROR) {
-        char url[HTTP1_URL_MAX + 1];
-        url_text(s, url, sizeof(url));
-        svclog_error(&s->log, "virus scan failed: %s URL=[%s] scan_error_action=%s", rep->error,
-                     url, config_scan_error_action_name(s->cfg->scan_error_action));
-        if (s->cfg->scan_error_action == CONFIG_SCAN_ERROR_ACTION_TEMPFAIL) {
-            reply_error(s, 503, "Virus scan failed. Please try again later.");
-            return;
-        }
-    } else if (rep->verdict == SCANREQ_INFECTED) {
+    if (!scan_accounted(s, rep))
+        return;
+    if (rep->verdict == SCANREQ_INFECTED) {
         handle_detection(s, rep, s->upload_fd);
         if (s->cfg->action != CONFIG_ACTION_PASS) {
-            /* HTTP-11 (PUT) and G-18 (POST): 403, the upload is not forwarded. */
-            s->keep_client = false;
-            queue_page(s, s->w->res->tpl_detect, 403, NULL);
-            s->send_spool = false;
-            start_reply(s);
+            /* HTTP-11 (PUT) and G-18 (POST): the upload is not forwarded. */
+            reply_detection_page(s);
             return;
         }
     }
