@@ -14,18 +14,11 @@ ENV = {}
 
 
 def setUpModule():
-    wd = harness.Workdir("connect")
-    ENV["wd"] = wd
-    www = os.path.join(wd.path, "www")
-    ENV["files"] = testfiles.generate(www)
-    ENV["nginx"] = harness.Nginx(www, wd.path)
-    ENV["scand"] = harness.Scand(wd.path)
+    harness.serve_test_files(ENV, "connect")
 
 
 def tearDownModule():
-    ENV["scand"].stop()
-    ENV["nginx"].stop()
-    ENV["wd"].cleanup()
+    harness.stop_all(ENV)
 
 
 def gateway(name, hosts_allow="", **section):

@@ -12,18 +12,11 @@ ENV = {}
 
 
 def setUpModule():
-    wd = harness.Workdir("skip")
-    ENV["wd"] = wd
-    www = os.path.join(wd.path, "www")
-    ENV["files"] = testfiles.generate(www)
-    ENV["nginx"] = harness.Nginx(www, wd.path)
-    ENV["scand"] = harness.Scand(wd.path)
+    harness.serve_test_files(ENV, "skip")
 
 
 def tearDownModule():
-    ENV["scand"].stop()
-    ENV["nginx"].stop()
-    ENV["wd"].cleanup()
+    harness.stop_all(ENV)
 
 
 def fetch(gw, path, agent="Mozilla/5.0 (X11; Linux x86_64)"):

@@ -293,6 +293,28 @@ class Gateway:
         return None
 
 
+def serve_test_files(env, name):
+    """The usual module fixture: a work directory (env["wd"]), the test files
+    of testfiles.generate (env["files"]) served by nginx (env["nginx"]), and
+    sekisho-scand with the bundled definitions (env["scand"])."""
+    from . import testfiles
+    wd = Workdir(name)
+    env["wd"] = wd
+    www = os.path.join(wd.path, "www")
+    env["files"] = testfiles.generate(www)
+    env["nginx"] = Nginx(www, wd.path)
+    env["scand"] = Scand(wd.path)
+
+
+def stop_all(env):
+    """Undo serve_test_files (whatever of it was started)."""
+    for key in ("scand", "nginx"):
+        if key in env:
+            env[key].stop()
+    if "wd" in env:
+        env["wd"].cleanup()
+
+
 class Workdir:
     """A temporary directory that the unprivileged daemons can traverse."""
 
