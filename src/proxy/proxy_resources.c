@@ -72,6 +72,12 @@ struct proxy_resources *proxy_resources_load(const struct config *cfg, FILE *dia
         *slots[i] = template_load(cfg->template_dir, files[i], diag);
         ok = ok && *slots[i] != NULL;
     }
+    /* Loaded only when used, so a template_dir of an older version still
+     * starts as long as progress is off. */
+    if (cfg->service == SVC_HTTP && cfg->progress) {
+        res->tpl_progress = template_load(cfg->template_dir, "template_http_progress.html", diag);
+        ok = ok && res->tpl_progress != NULL;
+    }
     if (*cfg->hostname)
         str_copy(res->hostname, sizeof(res->hostname), cfg->hostname);
     else if (gethostname(res->hostname, sizeof(res->hostname) - 1) < 0)
@@ -96,5 +102,6 @@ void proxy_resources_free(struct proxy_resources *res)
     template_free(res->tpl_detect);
     template_free(res->tpl_error);
     template_free(res->tpl_admin);
+    template_free(res->tpl_progress);
     free(res);
 }

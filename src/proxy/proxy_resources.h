@@ -20,6 +20,7 @@ struct proxy_resources {
     struct template *tpl_detect;
     struct template *tpl_error;
     struct template *tpl_admin;
+    struct template *tpl_progress; /* HTTP with progress=yes only */
     char hostname[256];
     char product_name[320];
 };

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@
 #include "proto/http1_rewrite.h"
 #include "proto/pass_rules.h"
 #include "proxy/proxy_scan.h"
+#include "proxy/http/http_progress.h"
 
 #define REQ_BUF_INITIAL 16384
 #define REQ_BUF_MAX     HTTP1_REQUEST_HEAD_MAX
@@ -186,6 +188,16 @@ struct http_session {
     struct ev_timer trickle_timer;
     struct ev_timer connect_timer; /* G-12: connect_timeout */
 
+    /* Download-progress page (HTTP-13): after progress_delay the browser
+     * gets a page and the session goes on without a client, publishing
+     * its state under progress_token (http_progress). */
+    bool progress_ok;            /* this download may get the page */
+    bool progress;               /* the page went out; the client is gone */
+    bool progress_published_end; /* the final state is published */
+    char progress_token[HTTP_PROGRESS_TOKEN_LEN + 1];
+    struct ev_timer progress_timer;
+    bool progress_serving; /* this request fetches a published body */
+
     /* FTP over HTTP (HTTP-16): the retrieval fills the spool. */
     bool ftp;
     struct ftp_client *ftpc;
@@ -194,6 +206,11 @@ struct http_session {
 
 static void session_close(struct http_session *s);
 static void reply_error(struct http_session *s, int status, const char *message);
+static void progress_end(struct http_session *s, enum progress_state st, const char *detect,
+                         const char *error, struct str head);
+static void on_progress_timer(struct ev_loop *loop, struct ev_timer *t);
+static bool progress_wanted(const struct http_session *s);
+static void progress_serve(struct http_session *s, const char *token, bool file);
 static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 static void start_reply(struct http_session *s);
@@ -328,7 +345,8 @@ static void write_access_log(struct http_session *s)
         .scan_ms = s->scan_ms,
         .details = s->details,
         .proto_flags = (s->keep_client ? ACCESSLOG_PROTO_KEEPALIVE : 0) |
-                       (s->trickling ? ACCESSLOG_PROTO_TRICKLE : 0),
+                       (s->trickling ? ACCESSLOG_PROTO_TRICKLE : 0) |
+                       (s->progress ? ACCESSLOG_PROTO_PROGRESS : 0),
         .proto1 = STR_NULL,
         .proto2 = str_from_cstr(xff),
         .proxy_error = str_from_cstr(s->error),
@@ -362,6 +380,14 @@ static void session_close(struct http_session *s)
     if (s->closed)
         return;
     s->closed = true;
+    if (s->progress && !s->progress_published_end)
+        progress_end(s, PROGRESS_ERROR, "", "The download was interrupted", STR_NULL);
+    if (s->progress) {
+        /* Anything but a clean verdict leaves a partial body to remove. */
+        char dir[4096];
+        if (http_progress_dir(s->cfg->tmpdir, dir, sizeof(dir)))
+            http_progress_drop_body(dir, s->progress_token);
+    }
     proxy_worker_unlink(&s->link);
     if (s->have_req || s->status || s->log_anyway)
         write_access_log(s);
@@ -373,6 +399,7 @@ static void session_close(struct http_session *s)
     proxy_scan_cancel(s->scan);
     ev_timer_stop(loop, &s->idle);
     ev_timer_stop(loop, &s->trickle_timer);
+    ev_timer_stop(loop, &s->progress_timer);
     ev_timer_stop(loop, &s->connect_timer);
     close_server(s);
     if (s->cfd >= 0) {
@@ -419,7 +446,7 @@ static void on_idle(struct ev_loop *loop, struct ev_timer *t)
     char msg[256];
     snprintf(msg, sizeof(msg), "Timeout (no progress for %d sec in %s)", IDLE_TIMEOUT_MS / 1000,
              http_state_name(s->state));
-    if (s->status == 0 && s->bytes_out == 0)
+    if ((s->status == 0 && s->bytes_out == 0) || s->progress)
         reply_error(s, 504, msg);
     else
         session_close(s);
@@ -477,16 +504,18 @@ static void fill_vars(struct http_session *s, struct template_parse_var *v, size
 
 /* queue_page - replace whatever was queued for the client by a complete
  * generated response: status line, headers, rendered template. */
-static void queue_page(struct http_session *s, const struct template *tpl, int status,
-                       const char *message)
+static void queue_page_vars(struct http_session *s, const struct template *tpl, int status,
+                            const char *message, const char *url,
+                            const struct template_parse_var *extra, size_t n_extra,
+                            struct str extra_headers)
 {
-    char url[HTTP1_URL_MAX + 1];
-    url_text(s, url, sizeof(url));
     s->status = status;
-    struct template_parse_var vars[32];
+    struct template_parse_var vars[40];
     char scratch[5][64];
     size_t n;
     fill_vars(s, vars, &n, scratch, message, url);
+    for (size_t i = 0; i < n_extra && n < sizeof(vars) / sizeof(vars[0]); i++)
+        vars[n++] = extra[i];
     buf_fini(&s->out);
     char *page = malloc(PAGE_BUF_SIZE);
     if (buf_alloc_storage(&s->out, PAGE_BUF_SIZE + 512) < 0 || !page) {
@@ -500,7 +529,7 @@ static void queue_page(struct http_session *s, const struct template *tpl, int s
         buf_printf(&body, "<html><body>ERROR: %d</body></html>\n", status);
     }
     http1_rewrite_simple_response(&s->out, false, status, STR_LIT("text/html; charset=UTF-8"),
-                                  buf_len(&body), STR_NULL);
+                                  buf_len(&body), extra_headers);
     bool head_only = s->have_req && s->req.method == HTTP1_METHOD_HEAD;
     if (!head_only)
         buf_append(&s->out, buf_rptr(&body), buf_len(&body));
@@ -508,9 +537,24 @@ static void queue_page(struct http_session *s, const struct template *tpl, int s
     str_copy(s->content_type, sizeof(s->content_type), "text/html");
 }
 
+static void queue_page(struct http_session *s, const struct template *tpl, int status,
+                       const char *message)
+{
+    char url[HTTP1_URL_MAX + 1];
+    url_text(s, url, sizeof(url));
+    queue_page_vars(s, tpl, status, message, url, NULL, 0, STR_NULL);
+}
+
 /* reply_error - an error page (HTTP-15) with message, then close. */
 static void reply_error(struct http_session *s, int status, const char *message)
 {
+    if (s->progress) {
+        /* The client has the progress page: the error is for its next look. */
+        str_copy(s->error, sizeof(s->error), message);
+        progress_end(s, PROGRESS_ERROR, "", message, STR_NULL);
+        session_close(s);
+        return;
+    }
     s->keep_client = false; /* HTTP-20 e */
     s->server_reusable = false;
     str_copy(s->error, sizeof(s->error), message);
@@ -658,6 +702,8 @@ static void request_done(struct http_session *s)
     s->upload_chunked = s->upload_scan = false;
     s->over_filesize = s->head_sent = s->trickling = false;
     ev_timer_stop(s->w->loop, &s->trickle_timer);
+    ev_timer_stop(s->w->loop, &s->progress_timer);
+    s->progress_ok = false;
     free(s->head_copy);
     s->head_copy = NULL;
     buf_fini(&s->up);
@@ -934,13 +980,287 @@ static void reply_detection_page(struct http_session *s)
     start_reply(s);
 }
 
+/* ---- the download-progress page (HTTP-13 `progress`) ------------------ */
+
+#define PROGRESS_UPDATE_MS 1000 /* how often a running download publishes */
+#define PROGRESS_REFRESH_S "2"  /* how often the page asks again */
+
+/* Content a page shows inline (or embeds) rather than saves: replacing it
+ * by a progress page would break the page, so it never gets one. */
+static const char *const progress_inline_types[] = {
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "image/",
+    "application/javascript",
+    "application/json",
+    "application/xhtml",
+    "application/xml",
+    "text/xml",
+};
+
+/* progress_wanted - HTTP-13: a browser's GET of a document to save. */
+static bool progress_wanted(const struct http_session *s)
+{
+    if (!s->cfg->progress || !s->w->res->tpl_progress || s->req.method != HTTP1_METHOD_GET ||
+        s->http09 || s->rsp.status != 200)
+        return false;
+    struct http1_fields f = http1_request_fields(&s->req, s->in.data);
+    struct str v;
+    size_t iter = 0;
+    if (!http1_fields_find(f, "User-Agent", &iter, &v) || !str_has_prefix(v, STR_LIT("Mozilla/")))
+        return false;
+    iter = 0;
+    if (http1_fields_find(f, "Sec-Fetch-Dest", &iter, &v) &&
+        !str_caseeq_cstr(str_trim(v), "document"))
+        return false; /* an image, script, frame... of a page */
+    struct str ct = str_from_cstr(s->content_type);
+    for (size_t i = 0; i < sizeof(progress_inline_types) / sizeof(progress_inline_types[0]); i++)
+        if (str_has_caseprefix(ct, str_from_cstr(progress_inline_types[i])))
+            return false;
+    return true;
+}
+
+static void progress_record_of(struct http_session *s, enum progress_state st,
+                               struct progress_record *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->state = st;
+    r->received = s->spool_len;
+    r->expected = s->body_kind == HTTP1_BODY_LENGTH ? s->spool_len + s->body_left : 0;
+    r->started = (int64_t)s->start_rt.tv_sec;
+    url_text(s, r->url, sizeof(r->url));
+    str_copy(r->content_type, sizeof(r->content_type), s->content_type);
+}
+
+static void progress_publish(struct http_session *s, const struct progress_record *r)
+{
+    char dir[4096];
+    if (!http_progress_dir(s->cfg->tmpdir, dir, sizeof(dir)) ||
+        http_progress_write(dir, s->progress_token, r) < 0)
+        svclog_error_errno(&s->log, errno, "progress: cannot publish the state of URL=[%s] in [%s]",
+                           r->url, dir);
+}
+
+/* progress_end - the final state; the session closes after it. */
+static void progress_end(struct http_session *s, enum progress_state st, const char *detect,
+                         const char *error, struct str head)
+{
+    struct progress_record r;
+    progress_record_of(s, st, &r);
+    str_copy(r.detect, sizeof(r.detect), detect);
+    str_copy(r.error, sizeof(r.error), error);
+    r.head = head;
+    progress_publish(s, &r);
+    s->progress_published_end = true;
+}
+
+/* progress_page - queue the page for record r of token: refreshing while
+ * the download runs, sending the browser to the file once it is clean. */
+static void progress_page(struct http_session *s, const struct progress_record *r,
+                          const char *token)
+{
+    char page_url[HTTP1_HOST_MAX + 128], file_url[HTTP1_URL_MAX + 256];
+    char refresh[sizeof(file_url) + 16], received[24], expected[24], percent[16] = "";
+    snprintf(page_url, sizeof(page_url), "http://%.*s" HTTP_PROGRESS_PREFIX "%s",
+             (int)s->url.authority.len, s->url.authority.ptr, token);
+    struct str file = pass_rules_url_filename(str_from_cstr(r->url));
+    if (file.len == 0 || memchr(r->url, '/', strlen(r->url)) == NULL)
+        file = STR_LIT("download");
+    snprintf(file_url, sizeof(file_url), "%s/%.*s", page_url, (int)file.len, file.ptr);
+    if (r->state == PROGRESS_CLEAN)
+        snprintf(refresh, sizeof(refresh), "0; url=%s", file_url);
+    else
+        str_copy(refresh, sizeof(refresh), PROGRESS_REFRESH_S);
+    snprintf(received, sizeof(received), "%" PRIu64, r->received);
+    if (r->expected) {
+        snprintf(expected, sizeof(expected), "%" PRIu64, r->expected);
+        snprintf(percent, sizeof(percent), "(%u%%)",
+                 (unsigned)(r->received >= r->expected ? 100 : r->received * 100 / r->expected));
+    } else {
+        str_copy(expected, sizeof(expected), "unknown");
+    }
+    const struct template_parse_var vars[] = {
+        {"PROGRESS_STATE", str_from_cstr(progress_state_name(r->state))},
+        {"PROGRESS_RECEIVED", str_from_cstr(received)},
+        {"PROGRESS_EXPECTED", str_from_cstr(expected)},
+        {"PROGRESS_PERCENT", str_from_cstr(percent)},
+        {"PROGRESS_URL", str_from_cstr(page_url)},
+        {"DOWNLOAD_URL", str_from_cstr(file_url)},
+        {"REFRESH", str_from_cstr(refresh)},
+    };
+    queue_page_vars(s, s->w->res->tpl_progress, 200, NULL, r->url, vars,
+                    sizeof(vars) / sizeof(vars[0]), STR_LIT("Cache-Control: no-store\r\n"));
+}
+
+/* progress_start - the download is slow: publish it, give the browser the
+ * page, and go on without the client. */
+static void progress_start(struct http_session *s)
+{
+    char dir[4096];
+    if (http_progress_new_token(s->progress_token) < 0 ||
+        !http_progress_dir(s->cfg->tmpdir, dir, sizeof(dir))) {
+        s->progress_ok = false;
+        return;
+    }
+    http_progress_sweep(dir);
+    int fd = http_progress_take_spool(dir, s->progress_token, s->spool_fd);
+    if (fd < 0) {
+        svclog_error_errno(&s->log, errno, "progress: cannot move the download to [%s]", dir);
+        s->progress_ok = false;
+        return;
+    }
+    close(s->spool_fd);
+    s->spool_fd = fd;
+    struct progress_record r;
+    progress_record_of(s, s->state == HTTP_ST_SPOOL ? PROGRESS_DOWNLOADING : PROGRESS_SCANNING, &r);
+    progress_publish(s, &r);
+    progress_page(s, &r, s->progress_token);
+    /* The page is a few KiB on a connection that has sent nothing yet: it
+     * fits the socket buffer, so it goes out now and the client is let go. */
+    bool failed = false;
+    if (!flush_out(s, &failed))
+        svclog_info(&s->log, "progress: the page for URL=[%s] did not fit the socket", r.url);
+    buf_fini(&s->out);
+    ev_io_stop(s->w->loop, &s->cio);
+    close(s->cfd);
+    s->cfd = -1;
+    s->progress = true;
+    s->keep_client = s->client_wants_ka = false;
+    s->server_reusable = false;
+    svclog_info(&s->log, "progress: page sent, URL=[%s] continues in the background as %s", r.url,
+                s->progress_token);
+}
+
+static void on_progress_timer(struct ev_loop *loop, struct ev_timer *t)
+{
+    struct http_session *s = t->data;
+    bool busy = s->state == HTTP_ST_SPOOL || (s->state == HTTP_ST_SCAN && !s->over_filesize);
+    if (s->closed || !busy || s->head_sent)
+        return;
+    if (!s->progress) {
+        progress_start(s);
+        if (!s->progress)
+            return;
+    } else {
+        struct progress_record r;
+        progress_record_of(s, s->state == HTTP_ST_SPOOL ? PROGRESS_DOWNLOADING : PROGRESS_SCANNING,
+                           &r);
+        progress_publish(s, &r);
+    }
+    ev_timer_start(loop, &s->progress_timer, PROGRESS_UPDATE_MS);
+}
+
+/* progress_verdict - on_scanned for a download whose client got the page:
+ * publish the outcome (and the clean body), then end. */
+static void progress_verdict(struct http_session *s, const struct scanreq_reply *rep)
+{
+    char url[HTTP1_URL_MAX + 1];
+    url_text(s, url, sizeof(url));
+    char dir[4096];
+    if (!http_progress_dir(s->cfg->tmpdir, dir, sizeof(dir))) {
+        progress_end(s, PROGRESS_ERROR, "", "Temporary failure: cannot keep the download",
+                     STR_NULL);
+        session_close(s);
+        return;
+    }
+    if (rep->verdict == SCANREQ_INFECTED && s->cfg->action != CONFIG_ACTION_PASS) {
+        http_progress_drop_body(dir, s->progress_token);
+        progress_end(s, PROGRESS_INFECTED, rep->name, "", STR_NULL);
+        session_close(s);
+        return;
+    }
+    struct http1_rewrite_response_opts o = {
+        .proxy_support = !s->via_parent && !s->cfg->transparent,
+        .has_length = true,
+        .length = s->spool_len,
+    };
+    char mem[RESP_BUF_SIZE];
+    struct buf head;
+    buf_init(&head, mem, sizeof(mem));
+    if (!http1_rewrite_response(&head, &s->rsp, s->head_copy, &o)) {
+        progress_end(s, PROGRESS_ERROR, "", "Response header too large to forward", STR_NULL);
+    } else if (http_progress_keep_body(dir, s->progress_token) < 0) {
+        svclog_error_errno(&s->log, errno, "progress: cannot keep the body of URL=[%s] in [%s]",
+                           url, dir);
+        progress_end(s, PROGRESS_ERROR, "", "Temporary failure: cannot keep the download",
+                     STR_NULL);
+    } else {
+        progress_end(s, PROGRESS_CLEAN, "", "", buf_view(&head));
+    }
+    session_close(s);
+}
+
+/* progress_serve - a request for /.sekisho-progress/<token>[/<file>],
+ * from any worker: the page, the verdict, or the scanned file. */
+static void progress_serve(struct http_session *s, const char *token, bool file)
+{
+    static char mem[PROGRESS_RECORD_SIZE_MAX]; /* one worker thread; used before returning */
+    char dir[4096];
+    struct progress_record r;
+    s->keep_client = false;
+    s->send_spool = false;
+    if (!http_progress_dir(s->cfg->tmpdir, dir, sizeof(dir)) ||
+        http_progress_read(dir, token, &r, mem, sizeof(mem)) < 0) {
+        str_copy(s->error, sizeof(s->error), "progress: no such download");
+        queue_page(s, s->w->res->tpl_error, 404,
+                   "This download is no longer available: it was fetched more than 10 minutes "
+                   "ago or never existed. Please download the file again.");
+        start_reply(s);
+        return;
+    }
+    http_progress_sweep(dir);
+    if (r.state == PROGRESS_INFECTED) {
+        /* G-02: the detection page, as the download itself would have had. */
+        str_copy(s->detect_name, sizeof(s->detect_name), r.detect);
+        queue_page_vars(s, s->w->res->tpl_detect, 403, NULL, r.url, NULL, 0, STR_NULL);
+        s->detect_name[0] = '\0';
+        start_reply(s);
+        return;
+    }
+    if (r.state == PROGRESS_ERROR) {
+        str_copy(s->error, sizeof(s->error), r.error);
+        queue_page_vars(s, s->w->res->tpl_error, 503, r.error, r.url, NULL, 0, STR_NULL);
+        start_reply(s);
+        return;
+    }
+    int fd = r.state == PROGRESS_CLEAN && file ? http_progress_open_body(dir, token) : -1;
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        buf_fini(&s->out);
+        if (buf_alloc_storage(&s->out, r.head.len + 1) < 0) {
+            close(fd);
+            reply_error(s, 503, "Temporary failure: out of memory");
+            return;
+        }
+        buf_append_str(&s->out, r.head);
+        s->spool_fd = fd;
+        s->spool_len = (uint64_t)st.st_size;
+        s->spool_off = 0;
+        s->send_spool = s->req.method != HTTP1_METHOD_HEAD;
+        s->status = 200;
+        str_copy(s->content_type, sizeof(s->content_type), r.content_type);
+        start_reply(s);
+        return;
+    }
+    if (fd >= 0)
+        close(fd);
+    progress_page(s, &r, token);
+    start_reply(s);
+}
+
 static void on_scanned(void *arg, const struct scanreq_reply *rep)
 {
     struct http_session *s = arg;
     if (!scan_accounted(s, rep))
         return;
-    if (rep->verdict == SCANREQ_INFECTED) {
+    if (rep->verdict == SCANREQ_INFECTED)
         handle_detection(s, rep, s->spool_fd);
+    if (s->progress) {
+        progress_verdict(s, rep);
+        return;
+    }
+    if (rep->verdict == SCANREQ_INFECTED) {
         if (s->cfg->action != CONFIG_ACTION_PASS && s->head_sent) {
             /* G-02: the head is out (trickle): cut the connection, so the
              * client never gets a complete infected file. */
@@ -1106,7 +1426,10 @@ static void spool_step(struct http_session *s)
             start_scan(s);
             return;
         }
-        if (s->cfg->pass_filesize && s->spool_len >= s->cfg->pass_filesize_len && !s->trickling) {
+        if (s->cfg->pass_filesize && s->spool_len >= s->cfg->pass_filesize_len && !s->trickling &&
+            !s->progress) {
+            /* (With the progress page the client takes the file from the
+             * spool, so all of it is spooled, and then all of it scanned.) */
             /* SCAN-4: scan what is spooled; the rest will not be scanned. */
             s->over_filesize = true;
             s->details |= ACCESSLOG_DETAIL_OVER_FILESIZE;
@@ -1254,7 +1577,11 @@ static void got_response_head(struct http_session *s)
         memcpy(s->head_copy, s->resp.data, s->rsp.head_len);
         s->resp.rpos = s->rsp.head_len;
         s->state = HTTP_ST_SPOOL;
-        if (s->cfg->trickle > 0 && s->req.method != HTTP1_METHOD_HEAD)
+        s->progress_ok = progress_wanted(s);
+        if (s->progress_ok)
+            ev_timer_start(s->w->loop, &s->progress_timer,
+                           (uint64_t)s->cfg->progress_delay * 1000u);
+        else if (s->cfg->trickle > 0 && s->req.method != HTTP1_METHOD_HEAD)
             ev_timer_start(s->w->loop, &s->trickle_timer, (uint64_t)s->cfg->trickle * 1000u);
         set_server_events(s, EV_READ);
         set_client_events(s, EV_READ);
@@ -2083,6 +2410,12 @@ static void request_ready(struct http_session *s)
         reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
         return;
     }
+    char token[HTTP_PROGRESS_TOKEN_LEN + 1];
+    bool file;
+    if (s->cfg->progress && http_progress_parse_path(s->url.path, token, &file)) {
+        progress_serve(s, token, file);
+        return;
+    }
     uint64_t len = 0;
     enum http1_body kind = http1_request_body_kind(&s->req, s->in.data, &len);
     if (kind == HTTP1_BODY_INVALID) {
@@ -2320,6 +2653,7 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     ev_io_init(&s->cio, fd, client_io, s);
     ev_timer_init(&s->idle, on_idle, s);
     ev_timer_init(&s->trickle_timer, on_trickle_timer, s);
+    ev_timer_init(&s->progress_timer, on_progress_timer, s);
     ev_timer_init(&s->connect_timer, on_connect_timeout, s);
     s->link.on_stop = on_worker_stop;
     proxy_worker_link(w, &s->link);
