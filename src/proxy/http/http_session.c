@@ -270,7 +270,10 @@ static struct str req_str(const struct http_session *s, struct http1_span sp)
 static void url_text(const struct http_session *s, char *out, size_t cap)
 {
     struct http1_span t = s->req.target;
-    if ((s->have_req || t.len > 0) && t.off + t.len <= s->in.wpos)
+    if (s->have_req && s->url.form == HTTP1_URL_ORIGIN && s->url.authority.len)
+        snprintf(out, cap, "http://%.*s%.*s", (int)s->url.authority.len, s->url.authority.ptr,
+                 (int)t.len, s->in.data + t.off); /* reverse proxy */
+    else if ((s->have_req || t.len > 0) && t.off + t.len <= s->in.wpos)
         str_copy_view(out, cap, req_str(s, t));
     else
         str_copy(out, cap, "-");
@@ -921,9 +924,13 @@ static void deliver_spool(struct http_session *s)
         start_reply(s);
         return;
     }
-    /* HTTP-20: the length is known (spooled), the verdict is not a
-     * detection page here, so it depends on client and server. */
-    s->keep_client = s->client_wants_ka && server_supports_ka(s);
+    /* HTTP-20: the verdict is not a detection page here, so it depends on
+     * client and server, and (b, C-33) on the server having said how long
+     * the body is: we know the length of the spool, but the documented
+     * condition is the server's Content-Length, and a server that frames
+     * by closing is not one to stay connected through. */
+    s->keep_client =
+        s->client_wants_ka && server_supports_ka(s) && s->body_kind == HTTP1_BODY_LENGTH;
     struct http1_rewrite_response_opts o = {
         .use_http11 = false,
         .keep_alive = s->keep_client,
@@ -2186,7 +2193,7 @@ static void start_forward(struct http_session *s)
     snprintf(via_host, sizeof(via_host), "%s:%u", s->w->res->hostname, s->w->listen_port);
     struct http1_rewrite_request_opts o = {
         .use_http11 = s->cfg->use_http11,
-        .absolute_uri = s->via_parent,
+        .absolute_uri = s->via_parent && s->url.form == HTTP1_URL_ABSOLUTE,
         .anonymous = s->cfg->anonymous,
         .strip_proxy_auth = s->cfg->proxyauth_pam_auth,
         .keep_alive = s->client_wants_ka, /* worth keeping only if the client returns */
@@ -2381,6 +2388,31 @@ static bool client_wants_keepalive(const struct http_session *s)
     return ka;
 }
 
+/* reverse_proxy_target - HTTP-1 reverse proxy (003:5589-5615): clients
+ * take the gateway for the web server (the parent) and send origin-form
+ * requests; the site is the one their Host header names (the parent's
+ * name without one). It goes upstream as it came, origin-form with that
+ * Host, and is logged as http://<host><path>. */
+static void reverse_proxy_target(struct http_session *s)
+{
+    struct str host = STR_NULL;
+    size_t iter = 0;
+    http1_fields_find(http1_request_fields(&s->req, s->in.data), "Host", &iter, &host);
+    host = str_trim(host);
+    if (host.len == 0)
+        host = str_from_cstr(s->cfg->parent_server_host);
+    s->url.scheme = HTTP1_SCHEME_HTTP;
+    s->url.authority = host;
+    struct str name = host, port = STR_NULL;
+    if (host.len && host.ptr[0] != '[')
+        str_cut(host, ':', &name, &port);
+    uint64_t n = 80;
+    if (port.len)
+        str_to_u64(port, 65535, &n);
+    s->url.host = name;
+    s->url.port = (uint16_t)n;
+}
+
 static void request_ready(struct http_session *s)
 {
     s->have_req = true;
@@ -2406,7 +2438,10 @@ static void request_ready(struct http_session *s)
         start_ftp(s);
         return;
     }
-    if (s->url.form != HTTP1_URL_ABSOLUTE || s->url.scheme != HTTP1_SCHEME_HTTP) {
+    if (s->url.form == HTTP1_URL_ORIGIN && *s->cfg->parent_server_host && !s->cfg->self_proxy &&
+        !s->cfg->transparent) {
+        reverse_proxy_target(s);
+    } else if (s->url.form != HTTP1_URL_ABSOLUTE || s->url.scheme != HTTP1_SCHEME_HTTP) {
         reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
         return;
     }
