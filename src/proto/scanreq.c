@@ -157,6 +157,7 @@ bool scanreq_encode_reply(struct buf *out, const struct scanreq_reply *rep)
         put_uint(&w, 0, 1);
         put_uint(&w, rep->details, 2);
         put_uint(&w, rep->scan_us, 8);
+        put_uint(&w, rep->engine_id, 8);
         put_string(&w, rep->name, SCANREQ_NAME_MAX);
         put_string(&w, rep->error, SCANREQ_ERROR_MAX);
         break;
@@ -296,6 +297,7 @@ enum scanreq_parse scanreq_decode_reply(const char *p, size_t len, struct scanre
         uint64_t reserved = get_uint(&r, 1);
         uint64_t details = get_uint(&r, 2);
         rep->scan_us = get_uint(&r, 8);
+        rep->engine_id = get_uint(&r, 8);
         get_string(&r, rep->name, SCANREQ_NAME_MAX);
         get_string(&r, rep->error, SCANREQ_ERROR_MAX);
         if (verdict > SCANREQ_ERROR || reserved != 0 || (details & ~(uint64_t)SCANREQ_VSD_ALL) != 0)

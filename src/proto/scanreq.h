@@ -23,7 +23,9 @@
  *   timeout_ms u32, patterns_len u16, patterns, name_len u16, name
  * RELOAD request body: id u64
  * SCAN reply body: id u64, verdict u8, reserved u8 = 0, details u16,
- *   scan_us u64, name_len u16, name, error_len u16, error
+ *   scan_us u64, engine_id u64, name_len u16, name, error_len u16, error
+ *   (engine_id: drawn at random each time scand compiles definitions, so a
+ *   proxy can tell that verdicts it remembers predate the current ones)
  * RELOAD reply body: id u64, ok u8, reserved u8 = 0, reserved u16 = 0,
  *   signatures u64, error_len u16, error
  * Unknown versions, types, flag bits, non-zero reserved fields, strings
@@ -39,7 +41,7 @@
 #include "lib/buf.h"
 #include "lib/str.h"
 
-#define SCANREQ_VERSION           1
+#define SCANREQ_VERSION           2    /* 2: engine_id in SCAN replies */
 #define SCANREQ_HEADER_LEN        12   /* magic + version + type + reserved + body_len */
 #define SCANREQ_PATTERNS_MAX      1999 /* pass_riskware, options.tsv: max 1999 bytes */
 #define SCANREQ_FILENAME_MAX      255  /* file name hint */
@@ -51,9 +53,10 @@
  * before waiting for the bytes, so a peer cannot make us buffer more. */
 #define SCANREQ_SCAN_BODY_MAX                                                                      \
     (8 + 1 + 1 + 2 + 4 + 2 + SCANREQ_PATTERNS_MAX + 2 + SCANREQ_FILENAME_MAX)
-#define SCANREQ_REQUEST_MAX    (SCANREQ_HEADER_LEN + SCANREQ_SCAN_BODY_MAX)
-#define SCANREQ_REPLY_BODY_MAX (8 + 1 + 1 + 2 + 8 + 2 + SCANREQ_NAME_MAX + 2 + SCANREQ_ERROR_MAX)
-#define SCANREQ_REPLY_MAX      (SCANREQ_HEADER_LEN + SCANREQ_REPLY_BODY_MAX)
+#define SCANREQ_REQUEST_MAX (SCANREQ_HEADER_LEN + SCANREQ_SCAN_BODY_MAX)
+#define SCANREQ_REPLY_BODY_MAX                                                                     \
+    (8 + 1 + 1 + 2 + 8 + 8 + 2 + SCANREQ_NAME_MAX + 2 + SCANREQ_ERROR_MAX)
+#define SCANREQ_REPLY_MAX (SCANREQ_HEADER_LEN + SCANREQ_REPLY_BODY_MAX)
 
 enum scanreq_type {
     SCANREQ_T_SCAN = 0,
@@ -110,6 +113,7 @@ struct scanreq_reply {
     enum scanreq_verdict verdict;
     uint32_t details; /* SCANREQ_VSD_* */
     uint64_t scan_us;
+    uint64_t engine_id;              /* the definitions that gave the verdict */
     char name[SCANREQ_NAME_MAX + 1]; /* detection name when INFECTED */
     /* RELOAD: */
     bool reload_ok;

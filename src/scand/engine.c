@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ struct engine {
     unsigned refs; /* guarded by the owning slot's mutex, or single-threaded */
     uint64_t signatures;
     double load_ms;
+    uint64_t id; /* random per compiled engine: SCAN replies carry it */
 };
 
 struct scan_ctx {
@@ -185,6 +187,9 @@ struct engine *engine_load(const char *dir, bool clean_cache, char *err, size_t 
     }
     e->refs = 1;
     e->signatures = sigs;
+    if (getrandom(&e->id, sizeof(e->id), GRND_NONBLOCK) != (ssize_t)sizeof(e->id))
+        e->id = now_ns() ^ ((uint64_t)getpid() << 32);
+    e->id |= 1; /* never 0, which a proxy reads as "unknown" */
     e->load_ms = (double)(now_ns() - t0) / 1e6;
     return e;
 fail:
@@ -314,6 +319,7 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
     memset(rep, 0, sizeof(*rep));
     rep->type = SCANREQ_T_SCAN;
     rep->id = req->id;
+    rep->engine_id = e->id;
 
     /* A descriptor we cannot read must never come back CLEAN: libclamav
      * would see an empty file. Check access mode and type first. */

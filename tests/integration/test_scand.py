@@ -343,6 +343,24 @@ class TestReload(unittest.TestCase):
             r = c.scan_path(extra)
         self.assertEqual((r.verdict, r.name), (INFECTED, "Sekisho.Test.Extra-1"))
 
+    def test_engine_id_changes_only_with_the_definitions(self):
+        with self.scand.client() as c:
+            a = c.scan_path(FILES["eicar.com"])
+            b = c.scan_path(FILES["eicar.com"])
+            self.assertNotEqual(a.engine_id, 0)
+            self.assertEqual(a.engine_id, b.engine_id)
+            self.assertTrue(c.reload().ok)
+            after = c.scan_path(FILES["eicar.com"])
+            self.assertNotEqual(after.engine_id, a.engine_id)
+            with open(os.path.join(self.db, "broken.ndb"), "w") as f:
+                f.write("this is not a signature\n")
+            try:
+                self.assertFalse(c.reload().ok)
+                kept = c.scan_path(FILES["eicar.com"])
+            finally:
+                os.unlink(os.path.join(self.db, "broken.ndb"))
+            self.assertEqual(kept.engine_id, after.engine_id)  # the old engine serves on
+
     def test_broken_database_keeps_old_engine(self):
         with self.scand.client() as c:
             good = c.reload()

@@ -27,7 +27,7 @@ import time
 # Wire constants (src/proto/scanreq.h).
 MAGIC_REQ = b"SKQ1"
 MAGIC_REP = b"SKR1"
-VERSION = 1
+VERSION = 2
 T_SCAN, T_RELOAD = 0, 1
 SVC_HTTP, SVC_SMTP, SVC_POP, SVC_FTP = 0, 1, 2, 3
 CLEAN, INFECTED, ERROR = 0, 1, 2
@@ -82,15 +82,15 @@ def decode_reply(data):
     body = data[HEADER_LEN:]
     req_id = struct.unpack_from(">Q", body, 0)[0]
     if typ == T_SCAN:
-        verdict, _, details, scan_us = struct.unpack_from(">BBHQ", body, 8)
-        off = 20
+        verdict, _, details, scan_us, engine_id = struct.unpack_from(">BBHQQ", body, 8)
+        off = 28
         n = struct.unpack_from(">H", body, off)[0]
         name = body[off + 2:off + 2 + n].decode()
         off += 2 + n
         n = struct.unpack_from(">H", body, off)[0]
         error = body[off + 2:off + 2 + n].decode()
         return Reply(type=typ, id=req_id, verdict=verdict, details=details, scan_us=scan_us,
-                     name=name, error=error)
+                     engine_id=engine_id, name=name, error=error)
     ok, _, _, sigs = struct.unpack_from(">BBHQ", body, 8)
     n = struct.unpack_from(">H", body, 20)[0]
     error = body[22:22 + n].decode()

@@ -34,6 +34,7 @@ static struct scanreq_reply sample_reply(void)
     r.verdict = SCANREQ_INFECTED;
     r.details = SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_SCANTIMEOUT;
     r.scan_us = 123456789ull;
+    r.engine_id = 0x0123456789abcdefull;
     str_copy(r.name, sizeof(r.name), "Eicar-Test-Signature");
     return r;
 }
@@ -119,6 +120,7 @@ static void test_reply_round_trip(void **state)
     assert_int_equal(out.verdict, SCANREQ_INFECTED);
     assert_int_equal(out.details, in.details);
     assert_true(out.scan_us == 123456789ull);
+    assert_true(out.engine_id == 0x0123456789abcdefull);
     assert_string_equal(out.name, "Eicar-Test-Signature");
     assert_string_equal(out.error, "");
 
