@@ -323,6 +323,7 @@ declare -A LABEL=(
     [off]="Sekisho, scanning off"
     [bundled]="Sekisho, scan, bundled db"
     [full]="Sekisho, scan, full-scale db"
+    [fullnc]="Sekisho, scan, full db, no vcache"
     [squidb]="Squid+c-icap, bundled db"
     [squidf]="Squid+c-icap, full-scale db"
 )
@@ -358,9 +359,10 @@ start_scand() {
 declare -A GW_PID GW_PREFIX
 workers_of() { pgrep -P "$1" | sort | tr '\n' ' '; }
 
-# start_gateway NAME VIRUS_CHECK SCAND_SOCKET - also defines target NAME.
+# start_gateway NAME VIRUS_CHECK SCAND_SOCKET [INI_LINE] - also defines
+# target NAME; INI_LINE is added to [http].
 start_gateway() {
-    local name=$1 vc=$2 sock=$3 port prefix pid
+    local name=$1 vc=$2 sock=$3 extra=${4:-} port prefix pid
     port=$(free_port)
     prefix=$RUN/gw-$name
     mkdir -p "$prefix/conf"
@@ -382,6 +384,7 @@ virus_check=$vc
 pre_spawn=$PRE_SPAWN
 ipv6=no
 keepalive=yes
+$extra
 EOF
     chmod -R a+rX "$prefix"
     start "gw-$name" TERM "$BIN/sekisho" --http -f "$prefix/conf/sekisho.ini" -q
@@ -884,6 +887,8 @@ if [ "$SKIP_FULLDB" != 1 ]; then
             note "$FULL_STATE"
             start_gateway full yes "$SCAND_SOCK"
             check full
+            start_gateway fullnc yes "$SCAND_SOCK" verdict_cache=no
+            check fullnc
             if [ -z "$SQUID_STATE" ]; then
                 note "starting clamd with the full-scale database (bounded ${FULL_LOAD_TIMEOUT}s)"
                 if start_squid_stack squidf "$FULLDB" "$FULL_LOAD_TIMEOUT"; then
@@ -893,8 +898,9 @@ if [ "$SKIP_FULLDB" != 1 ]; then
                     NOTES+=("Squid + c-icap with the full-scale database left out: $SQUID_FAIL")
                 fi
             fi
-            run_cells "full squidf"
+            run_cells "full fullnc squidf"
             stop_gateway full
+            stop_gateway fullnc
             [ -n "${T_PORT[squidf]:-}" ] && stop_squid_stack squidf
         else
             FULL_STATE="scand did not load it within ${FULL_LOAD_TIMEOUT}s"
@@ -906,8 +912,8 @@ fi
 # ---- report ----------------------------------------------------------------
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-ORDER="direct off bundled full squidb squidf"
-fmt='%-48s %7s %8s %8s %8s %8s %7s %7s %7s %7s  %s\n'
+ORDER="direct off bundled full fullnc squidb squidf"
+fmt='%-52s %7s %8s %8s %8s %8s %7s %7s %7s %7s  %s\n'
 
 table() {
     local obj=$1 clients=$2 c t conn key
@@ -938,7 +944,7 @@ table $SMALL "$CLIENTS"
 [ -n "$BIG_CLIENTS" ] && table $BIG "$BIG_CLIENTS"
 
 echo "== Checks before measuring (one GET of each object through each proxy, compared with the file)"
-for t in off bundled full squidb squidf; do
+for t in off bundled full fullnc squidb squidf; do
     [ -n "${CHECK[$t]:-}" ] && printf '%-30s %s\n' "${LABEL[$t]}:" "${CHECK[$t]}"
 done
 echo "full-scale database: $FULL_STATE"
@@ -976,6 +982,12 @@ for conn in close ka; do
 done
 for conn in close ka; do
     cl=$([ $conn = ka ] && echo keep-alive || echo "Connection: close")
+    printf '  (without the verdict cache, full-scale db, 100 clients, %s: Sekisho %s, Squid+c-icap %s = %s)\n' "$cl" \
+        "${RPS[$(k fullnc $conn 100)]:-n/a}" "${RPS[$(k squidf $conn 100)]:-n/a}" \
+        "$(times "${RPS[$(k fullnc $conn 100)]:-}" "${RPS[$(k squidf $conn 100)]:-}")"
+done
+for conn in close ka; do
+    cl=$([ $conn = ka ] && echo keep-alive || echo "Connection: close")
     printf '  (bundled db, 100 clients, %s: Sekisho %s, Squid+c-icap %s = %s)\n' "$cl" \
         "${RPS[$(k bundled $conn 100)]:-n/a}" "${RPS[$(k squidb $conn 100)]:-n/a}" \
         "$(times "${RPS[$(k bundled $conn 100)]:-}" "${RPS[$(k squidb $conn 100)]:-}")"
@@ -997,10 +1009,12 @@ for c in $BIG_CLIENTS; do
 done
 for c in $CLIENTS; do
     for conn in close ka; do
-        printf 'proxy CPU vs scan CPU per request, full-scale db, %4s clients, %-10s Sekisho %s/%s us = %s' \
+        # Without the verdict cache: every request is scanned, so this is
+        # the proxy's cost against the scan's.
+        printf 'proxy CPU vs scan CPU per request, full-scale db, no verdict cache, %4s clients, %-10s Sekisho %s/%s us = %s' \
             "$c" "$([ $conn = ka ] && echo keep-alive: || echo close:)" \
-            "${CPU[$(k full $conn "$c")]:--}" "${SCPU[$(k full $conn "$c")]:--}" \
-            "$(pct "${CPU[$(k full $conn "$c")]:-}" "${SCPU[$(k full $conn "$c")]:-}")"
+            "${CPU[$(k fullnc $conn "$c")]:--}" "${SCPU[$(k fullnc $conn "$c")]:--}" \
+            "$(pct "${CPU[$(k fullnc $conn "$c")]:-}" "${SCPU[$(k fullnc $conn "$c")]:-}")"
         printf ' (target <= 10%%)  [Squid+c-icap: %s+%s/%s us]\n' "${CPU[$(k squidf $conn "$c")]:--}" \
             "${ICPU[$(k squidf $conn "$c")]:--}" "${SCPU[$(k squidf $conn "$c")]:--}"
     done

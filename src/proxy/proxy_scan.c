@@ -19,6 +19,7 @@ struct proxy_scan_pool {
     unsigned busy;                /* connections carrying a request */
     struct proxy_scan *wait_head; /* scans waiting for a connection, FIFO */
     struct proxy_scan *wait_tail;
+    struct verdict_cache *cache;
 };
 
 struct proxy_scan {
@@ -36,6 +37,8 @@ struct proxy_scan {
     struct svclog_ctx log;
     proxy_scan_fn *cb;
     void *arg;
+    bool has_digest;
+    uint8_t digest[SHA256_DIGEST_LEN];
 };
 
 static void start_next_waiting(struct proxy_scan_pool *pool);
@@ -47,7 +50,10 @@ struct proxy_scan_pool *proxy_scan_pool_new(struct ev_loop *loop, const char *so
         return NULL;
     pool->loop = loop;
     pool->socket_path = strdup(socket_path);
-    if (!pool->socket_path) {
+    pool->cache = verdict_cache_new();
+    if (!pool->socket_path || !pool->cache) {
+        free(pool->socket_path);
+        verdict_cache_free(pool->cache);
         free(pool);
         return NULL;
     }
@@ -61,7 +67,13 @@ void proxy_scan_pool_free(struct proxy_scan_pool *pool)
     for (size_t i = 0; i < pool->nidle; i++)
         close(pool->idle[i]);
     free(pool->socket_path);
+    verdict_cache_free(pool->cache);
     free(pool);
+}
+
+struct verdict_cache_stats proxy_scan_cache_stats(const struct proxy_scan_pool *pool)
+{
+    return verdict_cache_stats(pool->cache);
 }
 
 /* release_conn - a request finished: keep a clean connection for reuse. */
@@ -104,6 +116,8 @@ static void finish(struct proxy_scan *ps, const struct scanreq_reply *rep, bool 
     ps->sock = -1;
     proxy_scan_fn *cb = ps->cb;
     void *arg = ps->arg;
+    verdict_cache_learn(pool->cache, ps->has_digest ? ps->digest : NULL, rep,
+                        ev_now_ms(pool->loop));
     /* The watcher may still be pending in this batch: free after it. */
     if (ev_defer(pool->loop, free, ps) < 0)
         free(ps);
@@ -236,8 +250,17 @@ static void start_next_waiting(struct proxy_scan_pool *pool)
 
 struct proxy_scan *proxy_scan_start(struct proxy_scan_pool *pool, const struct config *cfg,
                                     enum scanreq_service svc, int spool_fd, const char *filename,
-                                    const struct svclog_ctx *log, proxy_scan_fn *cb, void *arg)
+                                    const uint8_t *digest, const struct svclog_ctx *log,
+                                    proxy_scan_fn *cb, void *arg)
 {
+    if (digest && verdict_cache_is_clean(pool->cache, digest, ev_now_ms(pool->loop))) {
+        struct scanreq_reply clean;
+        memset(&clean, 0, sizeof(clean));
+        clean.type = SCANREQ_T_SCAN;
+        clean.verdict = SCANREQ_CLEAN;
+        cb(arg, &clean);
+        return NULL;
+    }
     struct proxy_scan *ps = calloc(1, sizeof(*ps));
     if (!ps) {
         struct scanreq_reply err;
@@ -251,6 +274,10 @@ struct proxy_scan *proxy_scan_start(struct proxy_scan_pool *pool, const struct c
     ps->sock = -1;
     ps->cb = cb;
     ps->arg = arg;
+    if (digest) {
+        ps->has_digest = true;
+        memcpy(ps->digest, digest, SHA256_DIGEST_LEN);
+    }
     if (log) {
         ps->log = *log; /* the strings are the session's, alive while ps is */
     }

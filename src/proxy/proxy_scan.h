@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/scan_client.h"
 #include "core/svclog.h"
+#include "core/verdict_cache.h"
 #include "lib/ev.h"
 #include "proto/scanreq.h"
 
@@ -30,12 +31,18 @@ struct proxy_scan_pool *proxy_scan_pool_new(struct ev_loop *loop, const char *so
 void proxy_scan_pool_free(struct proxy_scan_pool *pool);
 
 /* proxy_scan_start - scan spool_fd for service svc with the options of
- * cfg; cb runs exactly once (possibly before this returns, with an ERROR
- * reply) unless proxy_scan_cancel is called first. Returns the handle, or
- * NULL when cb has already run. */
+ * cfg; cb runs exactly once (possibly before this returns: an ERROR
+ * reply, or CLEAN from the verdict cache) unless proxy_scan_cancel is
+ * called first. digest is the SHA-256 of the whole spool when the caller
+ * computed it (cfg->verdict_cache, body up to VERDICT_CACHE_OBJECT_MAX),
+ * else NULL. Returns the handle, or NULL when cb has already run. */
 struct proxy_scan *proxy_scan_start(struct proxy_scan_pool *pool, const struct config *cfg,
                                     enum scanreq_service svc, int spool_fd, const char *filename,
-                                    const struct svclog_ctx *log, proxy_scan_fn *cb, void *arg);
+                                    const uint8_t *digest, const struct svclog_ctx *log,
+                                    proxy_scan_fn *cb, void *arg);
+
+/* proxy_scan_cache_stats - the worker's verdict cache figures. */
+struct verdict_cache_stats proxy_scan_cache_stats(const struct proxy_scan_pool *pool);
 void proxy_scan_cancel(struct proxy_scan *ps);
 
 #endif

@@ -32,6 +32,7 @@
 #include "core/svclog.h"
 #include "lib/log.h"
 #include "lib/sock.h"
+#include "lib/sha256.h"
 #include "lib/spoolfile.h"
 #include "proto/accesslog_format.h"
 #include "proto/ftp_listing_format.h"
@@ -123,6 +124,8 @@ struct http_session {
 
     int spool_fd;
     uint64_t spool_len;
+    bool hashing; /* body_hash covers the whole spool (verdict_cache) */
+    struct sha256 body_hash;
     struct proxy_scan *scan;
 
     struct buf out;  /* bytes queued for the client */
@@ -1301,8 +1304,14 @@ static void start_scan(struct http_session *s)
     char url[HTTP1_URL_MAX + 1];
     url_text(s, url, sizeof(url));
     const char *file = strrchr(url, '/');
-    s->scan = proxy_scan_start(s->w->scan_pool, s->cfg, SCANREQ_SVC_HTTP, s->spool_fd,
-                               file ? file + 1 : url, &s->log, on_scanned, s);
+    uint8_t digest[SHA256_DIGEST_LEN];
+    bool whole = s->hashing && !s->over_filesize && !s->ftp;
+    if (whole)
+        sha256_final(&s->body_hash, digest);
+    s->hashing = false;
+    s->scan =
+        proxy_scan_start(s->w->scan_pool, s->cfg, SCANREQ_SVC_HTTP, s->spool_fd,
+                         file ? file + 1 : url, whole ? digest : NULL, &s->log, on_scanned, s);
 }
 
 /* ---- response body ---------------------------------------------------- */
@@ -1318,6 +1327,10 @@ static bool spool_write(struct http_session *s, const char *p, size_t n)
             svclog_error_errno(&s->log, errno, "spool write failed in [%s]", s->cfg->tmpdir);
             return false;
         }
+        if (s->hashing && s->spool_len + (uint64_t)w > VERDICT_CACHE_OBJECT_MAX)
+            s->hashing = false;
+        if (s->hashing)
+            sha256_update(&s->body_hash, p, (size_t)w);
         p += w;
         n -= (size_t)w;
         s->spool_len += (uint64_t)w;
@@ -1584,6 +1597,10 @@ static void got_response_head(struct http_session *s)
         memcpy(s->head_copy, s->resp.data, s->rsp.head_len);
         s->resp.rpos = s->rsp.head_len;
         s->state = HTTP_ST_SPOOL;
+        s->hashing = s->cfg->verdict_cache && (s->body_kind != HTTP1_BODY_LENGTH ||
+                                               s->body_left <= VERDICT_CACHE_OBJECT_MAX);
+        if (s->hashing)
+            sha256_init(&s->body_hash);
         s->progress_ok = progress_wanted(s);
         if (s->progress_ok)
             ev_timer_start(s->w->loop, &s->progress_timer,
@@ -1774,7 +1791,7 @@ static void upload_complete(struct http_session *s)
     url_text(s, url, sizeof(url));
     const char *file = strrchr(url, '/');
     s->scan = proxy_scan_start(s->w->scan_pool, s->cfg, SCANREQ_SVC_HTTP, s->upload_fd,
-                               file ? file + 1 : url, &s->log, on_upload_scanned, s);
+                               file ? file + 1 : url, NULL, &s->log, on_upload_scanned, s);
 }
 
 static void upload_step(struct http_session *s)
