@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/version.h"
 #include "lib/buf.h"
+#include "lib/memtune.h"
 #include "lib/str.h"
 #include "master/master.h"
 
@@ -48,6 +49,7 @@ static enum service service_from_progname(const char *argv0)
 
 int main(int argc, char **argv)
 {
+    memtune_keep_freed_memory(); /* inherited by the workers */
     struct master_options opt = {.svc = service_from_progname(argv[0])};
     static char argv_text[1024];
     struct buf at;

@@ -29,6 +29,7 @@
 
 #include "core/config.h"
 #include "lib/buf.h"
+#include "lib/memtune.h"
 #include "lib/str.h"
 #include "proto/scanreq.h"
 #include "scand/engine.h"
@@ -315,6 +316,7 @@ static int daemonize(void)
 int main(int argc, char **argv)
 {
     struct options o;
+    memtune_keep_freed_memory(); /* libclamav's per-scan buffers, in every thread */
     if (parse_options(argc, argv, &o) < 0)
         return 2;
     scand_log_set_verbose(o.verbose);
