@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -73,12 +74,47 @@ static int copy_all(int from, int to)
         ssize_t n = copy_file_range(from, &in_off, to, NULL, 1 << 20, 0);
         if (n == 0)
             return 0;
+        if (n > 0)
+            continue;
+        if (errno == EINTR)
+            continue;
+        if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+            return -1;
+        break; /* e.g. an in-memory spool to a disk file: plain copy */
+    }
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = pread(from, chunk, sizeof(chunk), in_off);
+        if (n == 0)
+            return 0;
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
         }
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(to, chunk + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0)
+                return -1;
+            off += w;
+        }
+        in_off += n;
     }
+}
+
+int spoolfile_create_mem(void)
+{
+    int fd = memfd_create("sekisho-spool", MFD_CLOEXEC);
+    /* A memfd starts 0777; like every spool it is the owner's alone. */
+    if (fd >= 0 && fchmod(fd, 0600) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
 }
 
 int spoolfile_keep(int fd, const char *dir, const char *name)

@@ -68,6 +68,7 @@ struct proxy_worker {
     struct ev_timer resume_timer;
     uint64_t last_cap_warning_ms;
     uint32_t sessions;                       /* open sessions of this worker */
+    uint64_t spool_mem_used;                 /* bytes promised to in-memory spools */
     uint64_t accepted;                       /* sessions ever accepted, for ids */
     struct proxy_session_link sessions_head; /* circular list of open sessions */
     bool stopping;
