@@ -23,6 +23,7 @@
 #include "lib/sock.h"
 #include "lib/spoolfile.h"
 #include "proxy/http/http_session.h"
+#include "proxy/smtp/smtp_session.h"
 #include "proxy/proxy_resources.h"
 #include "proxy/proxy_slots.h"
 #include "proxy/proxy_worker.h"
@@ -68,6 +69,8 @@ static const struct proxy_proto *proto_for(enum service svc)
     switch (svc) {
     case SVC_HTTP:
         return &http_proto;
+    case SVC_SMTP:
+        return &smtp_proto;
     default:
         return NULL;
     }

@@ -1,0 +1,1217 @@
+/* smtp_session - see smtp_session.h.
+ *
+ * One session is one client connection and one upstream connection. The
+ * client's commands are taken one at a time: a command that needs the
+ * server sends one line upstream and the session waits for that reply
+ * (on_reply) before it looks at the next buffered client line, so a
+ * pipelining client is served in order without the proxy ever having two
+ * upstream commands in flight. Generated replies carry (<product_name>)
+ * (SMTP-2). Timeouts: 300 s without progress on the command channel
+ * (G-22).
+ */
+#include "proxy/smtp/smtp_session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/access.h"
+#include "core/svclog.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/sock.h"
+#include "lib/spoolfile.h"
+#include "lib/str.h"
+#include "proto/accesslog_format.h"
+#include "proto/smtp_addr.h"
+#include "proto/smtp_dot.h"
+#include "proto/smtp_parse.h"
+#include "proxy/proxy_connect.h"
+#include "proxy/proxy_scan.h"
+
+#define SMTP_IDLE_MS     300000      /* G-22: command channel without progress */
+#define SMTP_IN_CAP      65536       /* client bytes: command lines, DATA chunks */
+#define SMTP_SIN_CAP     (64 * 1024) /* server replies (EHLO can be long) */
+#define SMTP_OUT_CAP     (64 * 1024)
+#define SMTP_UP_CAP      (128 * 1024)  /* commands; message chunks after stuffing */
+#define SMTP_SPOOL_CHUNK (32 * 1024)   /* read from the spool per upstream write */
+#define SMTP_MESSAGE_MAX 2000000000ull /* SMTP-1 */
+#define SMTP_PATH_MAX    512
+#define SMTP_RCPTS_MAX   4096 /* bytes of the comma-joined recipients kept for logs */
+
+enum smtp_state {
+    SMTP_ST_CONNECT = 0, /* connecting upstream */
+    SMTP_ST_GREETING,    /* waiting for the server's 220 */
+    SMTP_ST_COMMAND,     /* taking client commands */
+    SMTP_ST_AUTH_RELAY,  /* relayed AUTH: client lines go upstream as they are */
+    SMTP_ST_DATA,        /* receiving the message */
+    SMTP_ST_SCAN,        /* the message is being scanned */
+    SMTP_ST_SEND,        /* the message goes upstream */
+    SMTP_ST_CLOSING,     /* flushing the last reply, then close */
+};
+
+struct smtp_session;
+typedef void smtp_reply_fn(struct smtp_session *s, const struct smtp_reply *r);
+
+struct smtp_session {
+    struct proxy_session_link link; /* first: the worker's list points here */
+    struct proxy_worker *w;
+    const struct config *cfg;
+    int slot;
+    enum smtp_state state;
+    int cfd;
+    int sfd;
+    struct ev_io cio;
+    struct ev_io sio;
+    struct ev_timer idle;
+    struct svclog_ctx log;
+    char client_ip[SOCK_ADDRSTRLEN];
+    char client_host[256];
+    uint16_t client_port;
+    struct sockaddr_storage peer;
+    char server_host[256];
+    char server_ip[SOCK_ADDRSTRLEN];
+    uint16_t server_port;
+    bool lan; /* smtp_lan client with lan=yes (SMTP-7, relay control) */
+    struct proxy_connect *pc;
+    struct dns_query *dnsq;
+    bool closed;
+
+    struct buf in;           /* from the client */
+    struct buf out;          /* to the client */
+    struct buf up;           /* to the server */
+    struct buf sin;          /* from the server */
+    smtp_reply_fn *on_reply; /* waiting for a server reply */
+    bool busy;               /* a client command is being carried out */
+    bool server_gone;
+    bool close_after_out;                 /* close once out is flushed */
+    char verb[16];                        /* of the command in progress, for messages */
+    char rcpt_pending[SMTP_PATH_MAX + 1]; /* the RCPT waiting for its reply */
+    unsigned cancel_code;                 /* the reply once RSET cancelled a mail */
+    char cancel_text[SCANREQ_NAME_MAX + 64];
+
+    /* The envelope of the mail in progress. */
+    bool have_mail;
+    char mail_from[SMTP_PATH_MAX + 1];
+    char rcpts[SMTP_RCPTS_MAX]; /* comma-joined, for mail:<...> and #{RCPTTO} */
+    unsigned nrcpt;
+
+    /* The message: spooled, then scanned, then sent. */
+    int spool_fd;
+    uint64_t msg_len;
+    bool too_long;
+    bool spool_failed;
+    struct smtp_dot_decoder dot;
+    struct smtp_dot_encoder enc;
+    off_t send_off;
+    bool send_done;
+    struct proxy_scan *scan;
+    struct timespec start_rt;
+    uint64_t start_ms;
+
+    /* For the access log record of the mail (SMTP-14). */
+    unsigned mails;
+    enum accesslog_result result;
+    enum accesslog_action action;
+    char detect_name[SCANREQ_NAME_MAX + 1];
+    char error[ACCESSLOG_ERROR_MAX];
+    char content_type[ACCESSLOG_CONTENT_TYPE_MAX];
+    char message_id[256];
+    unsigned details;
+    unsigned checks;
+    uint64_t scan_ms;
+};
+
+static void session_close(struct smtp_session *s);
+static void next_command(struct smtp_session *s);
+static void process_input(struct smtp_session *s);
+static void data_step(struct smtp_session *s);
+static void end_session(struct smtp_session *s);
+static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void touch(struct smtp_session *s)
+{
+    ev_timer_start(s->w->loop, &s->idle, SMTP_IDLE_MS);
+}
+
+static uint64_t max_message_size(const struct config *cfg)
+{
+    return cfg->block_messagesize ? cfg->block_messagesize_len : SMTP_MESSAGE_MAX;
+}
+
+static void set_client_events(struct smtp_session *s, uint32_t ev)
+{
+    if (s->cfd >= 0)
+        ev_io_set(s->w->loop, &s->cio, ev);
+}
+
+static void set_server_events(struct smtp_session *s, uint32_t ev)
+{
+    if (s->sfd >= 0)
+        ev_io_set(s->w->loop, &s->sio, ev);
+}
+
+static void close_server(struct smtp_session *s)
+{
+    if (s->sfd >= 0) {
+        ev_io_stop(s->w->loop, &s->sio);
+        close(s->sfd);
+    }
+    s->sfd = -1;
+}
+
+/* flush_client - write what is queued; false on a dead client. */
+static bool flush_client(struct smtp_session *s)
+{
+    while (buf_len(&s->out) > 0) {
+        ssize_t n = send(s->cfd, buf_rptr(&s->out), buf_len(&s->out), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                break;
+            return false;
+        }
+        buf_consume(&s->out, (size_t)n);
+        touch(s);
+    }
+    buf_compact(&s->out);
+    return true;
+}
+
+static void client_events(struct smtp_session *s)
+{
+    uint32_t ev = buf_len(&s->out) ? EV_WRITE : 0;
+    if (!s->close_after_out &&
+        (s->state == SMTP_ST_COMMAND || s->state == SMTP_ST_DATA ||
+         s->state == SMTP_ST_AUTH_RELAY || s->state == SMTP_ST_SCAN || s->state == SMTP_ST_SEND ||
+         s->state == SMTP_ST_GREETING || s->state == SMTP_ST_CONNECT))
+        ev |= EV_READ;
+    set_client_events(s, ev);
+}
+
+/* reply - queue a generated reply "<code> <text> (<product_name>)". */
+static void reply(struct smtp_session *s, unsigned code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void reply(struct smtp_session *s, unsigned code, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (!smtp_reply_format(&s->out, code, text, s->w->res->product_name))
+        s->close_after_out = true; /* cannot happen with SMTP_OUT_CAP; be safe */
+    if (!flush_client(s)) {
+        session_close(s);
+        return;
+    }
+    client_events(s);
+}
+
+/* relay_reply - the server's reply, as it came. */
+static void relay_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (!buf_append(&s->out, buf_rptr(&s->sin), r->len))
+        s->close_after_out = true;
+}
+
+/* finish_command - the command is done: flush, then the next one. */
+static void finish_command(struct smtp_session *s)
+{
+    s->busy = false;
+    if (!flush_client(s)) {
+        session_close(s);
+        return;
+    }
+    if (s->close_after_out && buf_len(&s->out) == 0) {
+        session_close(s);
+        return;
+    }
+    if (s->w->stopping && s->state == SMTP_ST_COMMAND && !s->have_mail && !s->close_after_out) {
+        /* SIGTERM: the mail in flight is done; the client comes back later. */
+        reply(s, 421, "Service shutting down, please try again later");
+        if (!s->closed)
+            end_session(s);
+        return;
+    }
+    client_events(s);
+    if (!s->close_after_out)
+        process_input(s);
+}
+
+/* end_session - say something final and close after it is out. */
+static void end_session(struct smtp_session *s)
+{
+    s->close_after_out = true;
+    s->state = SMTP_ST_CLOSING;
+    close_server(s);
+    if (!flush_client(s) || buf_len(&s->out) == 0) {
+        session_close(s);
+        return;
+    }
+    client_events(s);
+}
+
+/* ---- talking to the server ---------------------------------------------- */
+
+static bool flush_server(struct smtp_session *s)
+{
+    while (buf_len(&s->up) > 0) {
+        ssize_t n = send(s->sfd, buf_rptr(&s->up), buf_len(&s->up), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                break;
+            return false;
+        }
+        buf_consume(&s->up, (size_t)n);
+        touch(s);
+    }
+    buf_compact(&s->up);
+    return true;
+}
+
+static void server_events(struct smtp_session *s)
+{
+    uint32_t ev = EV_READ;
+    if (buf_len(&s->up) > 0 || (s->state == SMTP_ST_SEND && !s->send_done && !s->on_reply))
+        ev |= EV_WRITE;
+    set_server_events(s, ev);
+}
+
+static void server_lost(struct smtp_session *s);
+
+/* up_command - send one command line upstream; cb gets the reply (NULL
+ * when the server closed the connection instead). */
+static void up_command(struct smtp_session *s, smtp_reply_fn *cb, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void up_command(struct smtp_session *s, smtp_reply_fn *cb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool ok = buf_vprintf(&s->up, fmt, ap) && buf_append(&s->up, "\r\n", 2);
+    va_end(ap);
+    s->on_reply = cb;
+    if (!ok || s->sfd < 0 || !flush_server(s)) {
+        server_lost(s);
+        return;
+    }
+    server_events(s);
+}
+
+/* up_raw - send a client line upstream unchanged (AUTH exchange, and the
+ * relayed commands that the proxy does not edit). */
+static void up_raw(struct smtp_session *s, struct str line, smtp_reply_fn *cb)
+{
+    up_command(s, cb, "%.*s", (int)line.len, line.ptr);
+}
+
+/* ---- the access log (LOG-2, SMTP-14) ------------------------------------ */
+
+/* access_status - C-41: 200 when the mail went through and the client had
+ * a positive final reply, 500 on an error, 000 when nothing was relayed
+ * (a detection whose action keeps the mail back). */
+static unsigned access_status(const struct smtp_session *s)
+{
+    if (*s->error)
+        return 500;
+    if (s->result != ACCESSLOG_RESULT_CLEAN && s->action != ACCESSLOG_ACTION_PASS)
+        return 0;
+    return 200;
+}
+
+static void write_access_log(struct smtp_session *s)
+{
+    char url[SMTP_RCPTS_MAX + 8];
+    snprintf(url, sizeof(url), "mail:%s", s->rcpts);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct access_record r = {
+        .time_sec = s->start_rt.tv_sec,
+        .time_msec = (unsigned)(s->start_rt.tv_nsec / 1000000),
+        .elapsed_ms = (long)(ev_now_ms(s->w->loop) - s->start_ms),
+        .client = str_from_cstr(s->client_host),
+        .status = access_status(s),
+        .size = s->msg_len,
+        .method = STR_LIT("GET"),
+        .url = str_from_cstr(url),
+        .user = STR_NULL,
+        .server_ip = str_from_cstr(s->server_ip),
+        .content_type = str_from_cstr(s->content_type),
+        .result = s->result,
+        .detect_name = str_from_cstr(s->detect_name),
+        .detect_file = STR_NULL,
+        .quarantine_file = STR_NULL,
+        .action = s->action,
+        .service = STR_LIT("smtp"),
+        .internal_id = (unsigned)s->slot,
+        .pid = (long)getpid(),
+        .host_ip = str_from_cstr(s->client_ip),
+        .files = s->mails ? s->mails : 1,
+        .checks = s->checks,
+        .scan_ms = s->scan_ms,
+        .details = s->details,
+        .proto_flags = 0,
+        .proto1 = str_from_cstr(s->mail_from),
+        .proto2 = str_from_cstr(s->message_id),
+        .proxy_error = str_from_cstr(s->error),
+    };
+    char line[ACCESSLOG_LINE_MAX];
+    struct buf b;
+    buf_init(&b, line, sizeof(line));
+    if (!accesslog_format_line(&b, &r))
+        return;
+    log_sink_write(LOG_SINK_ACCESS, buf_rptr(&b), buf_len(&b));
+    if (s->result != ACCESSLOG_RESULT_CLEAN)
+        log_sink_write(LOG_SINK_DETECT, buf_rptr(&b), buf_len(&b));
+}
+
+/* ---- the envelope --------------------------------------------------------- */
+
+static void reset_mail(struct smtp_session *s)
+{
+    s->have_mail = false;
+    s->mail_from[0] = '\0';
+    s->rcpts[0] = '\0';
+    s->nrcpt = 0;
+    if (s->spool_fd >= 0)
+        close(s->spool_fd);
+    s->spool_fd = -1;
+    s->msg_len = 0;
+    s->too_long = false;
+    s->spool_failed = false;
+    s->send_off = 0;
+    s->send_done = false;
+    s->result = ACCESSLOG_RESULT_CLEAN;
+    s->action = ACCESSLOG_ACTION_NONE;
+    s->detect_name[0] = s->error[0] = s->content_type[0] = s->message_id[0] = '\0';
+    s->details = s->checks = 0;
+    s->scan_ms = 0;
+}
+
+/* ---- session lifetime ----------------------------------------------------- */
+
+static void session_free(void *arg)
+{
+    struct smtp_session *s = arg;
+    buf_fini(&s->in);
+    buf_fini(&s->out);
+    buf_fini(&s->up);
+    buf_fini(&s->sin);
+    free(s);
+}
+
+static void session_close(struct smtp_session *s)
+{
+    struct ev_loop *loop = s->w->loop;
+    if (s->closed)
+        return;
+    s->closed = true;
+    proxy_worker_unlink(&s->link);
+    if (s->pc)
+        proxy_connect_cancel(s->pc);
+    s->pc = NULL;
+    if (s->dnsq)
+        dns_cancel(s->dnsq);
+    s->dnsq = NULL;
+    proxy_scan_cancel(s->scan);
+    s->scan = NULL;
+    ev_timer_stop(loop, &s->idle);
+    close_server(s);
+    if (s->cfd >= 0) {
+        ev_io_stop(loop, &s->cio);
+        close(s->cfd);
+        s->cfd = -1;
+    }
+    if (s->spool_fd >= 0)
+        close(s->spool_fd);
+    s->spool_fd = -1;
+    proxy_worker_session_end(s->w, s->slot);
+    if (ev_defer(loop, session_free, s) < 0)
+        session_free(s);
+}
+
+/* server_lost - the server closed (or failed) while we needed it: a
+ * temporary failure for the client, never a silent success. */
+static void server_lost(struct smtp_session *s)
+{
+    s->server_gone = true;
+    s->on_reply = NULL;
+    close_server(s);
+    if (s->state == SMTP_ST_SEND || s->state == SMTP_ST_SCAN) {
+        str_copy(s->error, sizeof(s->error), "SERVER/connection lost during DATA");
+        write_access_log(s);
+        reset_mail(s);
+    }
+    reply(s, 421, "%s disconnected from (%s:%u)", s->verb[0] ? s->verb : "Server", s->server_host,
+          s->server_port);
+    if (!s->closed)
+        end_session(s);
+}
+
+static void on_idle(struct ev_loop *loop, struct ev_timer *t)
+{
+    (void)loop;
+    struct smtp_session *s = t->data;
+    svclog_info(&s->log, "smtp: no traffic for %d sec in state %d: closing", SMTP_IDLE_MS / 1000,
+                (int)s->state);
+    if (s->state == SMTP_ST_COMMAND || s->state == SMTP_ST_DATA) {
+        reply(s, 421, "Timeout");
+        if (!s->closed)
+            end_session(s);
+        return;
+    }
+    session_close(s);
+}
+
+/* ---- commands ------------------------------------------------------------- */
+
+static void on_relayed_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    relay_reply(s, r);
+    if (r->code == 421)
+        s->close_after_out = true; /* C-42: the server ends the session */
+    finish_command(s);
+}
+
+static void on_helo_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    bool ehlo = strcmp(s->verb, "EHLO") == 0;
+    if (ehlo && r->code == 250) {
+        size_t mark = s->out.wpos;
+        if (!smtp_ehlo_rewrite(&s->out, r, max_message_size(s->cfg), s->cfg->proxymail_auth)) {
+            s->out.wpos = mark;
+            relay_reply(s, r);
+        }
+    } else {
+        relay_reply(s, r);
+    }
+    finish_command(s);
+}
+
+static void on_mail_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code / 100 == 2) {
+        s->have_mail = true;
+    } else {
+        char text[256];
+        snprintf(text, sizeof(text), "SERVER/ERROR Reply(MAIL): buf=[%u %.*s]", r->code,
+                 r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
+        str_copy(s->error, sizeof(s->error), text);
+    }
+    on_relayed_reply(s, r);
+}
+
+static void add_rcpt(struct smtp_session *s, const char *addr)
+{
+    size_t used = strlen(s->rcpts);
+    snprintf(s->rcpts + used, sizeof(s->rcpts) - used, "%s%s", used ? "," : "", addr);
+    s->nrcpt++;
+}
+
+static void on_rcpt_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code / 100 == 2)
+        add_rcpt(s, s->rcpt_pending);
+    on_relayed_reply(s, r);
+}
+
+/* rcpt_allowed - SMTP-7 relay control. */
+static bool rcpt_allowed(struct smtp_session *s, struct str addr)
+{
+    if (!s->cfg->acl_rcpt || s->lan)
+        return true;
+    char domain[256];
+    switch (smtp_rcpt_classify(addr, domain, sizeof(domain))) {
+    case SMTP_RCPT_NO_DOMAIN:
+        return true;
+    case SMTP_RCPT_DOMAIN:
+        return s->w->res->acl && access_match(s->w->res->acl, "smtp_rcpt", NULL, domain);
+    case SMTP_RCPT_REFUSE:
+    default:
+        return false;
+    }
+}
+
+static void start_data(struct smtp_session *s);
+
+/* auth_required - SMTP-4 b: authentication is a later issue; the gate
+ * itself is here so that turning pbs or proxymail_auth on never opens a
+ * relay: without a way to authenticate yet, such a client only gets the
+ * commands the gate lets through. */
+static bool auth_required(const struct smtp_session *s, enum smtp_verb v)
+{
+    const struct config *cfg = s->cfg;
+    if (!(cfg->pbs || cfg->proxymail_auth) || s->lan || cfg->acl_rcpt)
+        return false;
+    return v != SMTP_V_HELO && v != SMTP_V_EHLO && v != SMTP_V_AUTH && v != SMTP_V_QUIT &&
+           v != SMTP_V_RSET;
+}
+
+static void on_auth_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code != 334 && r->code != 235 && r->code / 100 != 5)
+        svclog_error(&s->log, "smtp_data_cmd_itr:AUTH buf=[%u %.*s]", r->code,
+                     r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
+    relay_reply(s, r);
+    s->state = r->code == 334 ? SMTP_ST_AUTH_RELAY : SMTP_ST_COMMAND;
+    finish_command(s);
+}
+
+/* do_command - one complete client line (without its line end). */
+static void do_command(struct smtp_session *s, struct str line)
+{
+    if (s->state == SMTP_ST_AUTH_RELAY) {
+        s->busy = true;
+        up_raw(s, line, on_auth_reply);
+        return;
+    }
+    struct smtp_command c;
+    smtp_command_parse(line, &c);
+    str_copy_view(s->verb, sizeof(s->verb), c.verb_text);
+    for (char *p = s->verb; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    if (auth_required(s, c.verb)) {
+        reply(s, 500, "Authentication Required");
+        return;
+    }
+    struct str addr, params;
+    switch (c.verb) {
+    case SMTP_V_HELO:
+    case SMTP_V_EHLO:
+        /* SMTP-5: our host name, not the client's argument. */
+        s->busy = true;
+        up_command(s, on_helo_reply, "%s %s", c.verb == SMTP_V_EHLO ? "EHLO" : "HELO",
+                   s->w->res->hostname);
+        return;
+    case SMTP_V_MAIL:
+        if (smtp_path_parse(c.arg, "FROM:", &addr, &params) == SMTP_PATH_NO_PREFIX) {
+            reply(s, 501, "Syntax error (MAIL FROM:)");
+            return;
+        }
+        reset_mail(s);
+        str_copy_view(s->mail_from, sizeof(s->mail_from), addr);
+        s->busy = true;
+        up_raw(s, line, on_mail_reply);
+        return;
+    case SMTP_V_RCPT:
+        if (smtp_path_parse(c.arg, "TO:", &addr, &params) == SMTP_PATH_NO_PREFIX) {
+            reply(s, 500, "RCPT command must begin with \"RCPT TO:\"");
+            return;
+        }
+        if (!rcpt_allowed(s, addr)) {
+            svclog_info(&s->log, "Relaying denied: client=[%s] rcpt=[%.*s]", s->client_ip,
+                        (int)addr.len, addr.ptr);
+            str_copy(s->error, sizeof(s->error), "PROXY/550 Relaying denied.");
+            reply(s, 550, "Relaying denied.");
+            return;
+        }
+        str_copy_view(s->rcpt_pending, sizeof(s->rcpt_pending), addr);
+        s->busy = true;
+        up_raw(s, line, on_rcpt_reply);
+        return;
+    case SMTP_V_DATA:
+        start_data(s);
+        return;
+    case SMTP_V_RSET:
+        reset_mail(s);
+        s->busy = true;
+        up_raw(s, line, on_relayed_reply);
+        return;
+    case SMTP_V_AUTH:
+        if (s->cfg->proxymail_auth) {
+            /* Proxy authentication (PAM) is a later issue. */
+            reply(s, 504, "this mechanism not available");
+            return;
+        }
+        s->busy = true;
+        up_raw(s, line, on_auth_reply);
+        return;
+    case SMTP_V_QUIT:
+        s->close_after_out = true;
+        s->busy = true;
+        up_raw(s, line, on_relayed_reply);
+        return;
+    case SMTP_V_NOOP:
+    case SMTP_V_VRFY:
+    case SMTP_V_EXPN:
+    case SMTP_V_HELP:
+    case SMTP_V_XFORWARD:
+        /* SMTP-10, C-31: relayed as they are. */
+        s->busy = true;
+        up_raw(s, line, on_relayed_reply);
+        return;
+    case SMTP_V_STARTTLS:
+    case SMTP_V_BDAT:
+    case SMTP_V_UNKNOWN:
+    default:
+        /* C-06: answered here, nothing goes upstream. */
+        reply(s, 500, "Unknown Command: \"%.*s\"", (int)c.verb_text.len, c.verb_text.ptr);
+        return;
+    }
+}
+
+/* next_command - take the next complete line of in, if any. */
+static void next_command(struct smtp_session *s)
+{
+    while (!s->busy && !s->closed && !s->close_after_out &&
+           (s->state == SMTP_ST_COMMAND || s->state == SMTP_ST_AUTH_RELAY)) {
+        size_t line_len, consumed;
+        enum smtp_result r =
+            smtp_line_find(buf_rptr(&s->in), buf_len(&s->in), &line_len, &consumed);
+        if (r == SMTP_TOO_LONG) {
+            reply(s, 500, "Too long line");
+            if (!s->closed)
+                end_session(s);
+            return;
+        }
+        if (r != SMTP_DONE)
+            return;
+        struct str line = str_make(buf_rptr(&s->in), line_len);
+        do_command(s, line);
+        if (s->closed)
+            return;
+        buf_consume(&s->in, consumed);
+        if (s->state == SMTP_ST_DATA)
+            return; /* what follows DATA is message */
+    }
+}
+
+/* process_input - whatever the client sent that can be handled now:
+ * commands, and after DATA the message (which may already be buffered). */
+static void process_input(struct smtp_session *s)
+{
+    for (int round = 0; round < 4 && !s->closed; round++) {
+        enum smtp_state before = s->state;
+        if (s->state == SMTP_ST_DATA)
+            data_step(s);
+        else
+            next_command(s);
+        if (s->closed || s->state == before || buf_len(&s->in) == 0)
+            return;
+    }
+}
+
+/* ---- cancelling a mail upstream (SMTP-9 4 and 5) ------------------------- */
+
+static void on_cancel_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code != 250) {
+        /* SMTP-9 5: the server would not forget the envelope: end. */
+        reply(s, 421, "Cannot reset the mail transaction at the server (%s:%u)", s->server_host,
+              s->server_port);
+        if (!s->closed)
+            end_session(s);
+        return;
+    }
+    reply(s, s->cancel_code, "%s", s->cancel_text);
+    if (!s->closed)
+        finish_command(s);
+}
+
+/* cancel_mail - log the mail, RSET the envelope given upstream, then
+ * answer the client with code/text. */
+static void cancel_mail(struct smtp_session *s, unsigned code, const char *text)
+{
+    write_access_log(s);
+    reset_mail(s);
+    s->cancel_code = code;
+    str_copy(s->cancel_text, sizeof(s->cancel_text), text);
+    s->state = SMTP_ST_COMMAND;
+    s->busy = true;
+    up_command(s, on_cancel_reply, "RSET");
+}
+
+/* ---- DATA ------------------------------------------------------------------ */
+
+static void start_scan(struct smtp_session *s);
+
+static void start_data(struct smtp_session *s)
+{
+    if (!s->have_mail || s->nrcpt == 0) {
+        reply(s, 503, "Need MAIL FROM and RCPT TO before DATA");
+        return;
+    }
+    s->spool_fd = spoolfile_create(s->cfg->tmpdir);
+    if (s->spool_fd < 0) {
+        svclog_error_errno(&s->log, errno, "cannot create a spool file in [%s]", s->cfg->tmpdir);
+        reply(s, 451, "Temporary failure: cannot spool the message");
+        return;
+    }
+    s->mails++;
+    clock_gettime(CLOCK_REALTIME, &s->start_rt);
+    s->start_ms = ev_now_ms(s->w->loop);
+    s->msg_len = 0;
+    s->too_long = false;
+    smtp_dot_decoder_init(&s->dot);
+    s->state = SMTP_ST_DATA;
+    reply(s, 354, "Enter mail");
+}
+
+/* data_step - move message bytes from in to the spool. */
+static void data_step(struct smtp_session *s)
+{
+    char chunk[SMTP_IN_CAP];
+    while (buf_len(&s->in) > 0 && !s->dot.done) {
+        size_t used, n = smtp_dot_decode(&s->dot, buf_rptr(&s->in), buf_len(&s->in), chunk, &used);
+        buf_consume(&s->in, used);
+        if (s->too_long)
+            continue; /* read to the end, keep nothing */
+        if (s->msg_len + n > max_message_size(s->cfg)) {
+            s->too_long = true;
+            continue;
+        }
+        for (size_t off = 0; off < n;) {
+            ssize_t w = write(s->spool_fd, chunk + off, n - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                /* A full disk is a temporary failure (never a drop). */
+                svclog_error_errno(&s->log, errno, "spool write failed in [%s]", s->cfg->tmpdir);
+                str_copy(s->error, sizeof(s->error), "PROXY/spool write failed");
+                /* The rest of the message is still coming: read it to its
+                 * end (keeping nothing), then answer 451. */
+                s->too_long = true;
+                s->spool_failed = true;
+                break;
+            }
+            off += (size_t)w;
+        }
+        s->msg_len += n;
+    }
+    buf_compact(&s->in);
+    if (!s->dot.done)
+        return;
+    if (s->spool_failed) {
+        cancel_mail(s, 451, "Temporary failure: cannot spool the message");
+        return;
+    }
+    if (s->too_long) {
+        /* SMTP-9 4: refused; the envelope given upstream is cancelled. */
+        s->result = ACCESSLOG_RESULT_INFECTED;
+        str_copy(s->detect_name, sizeof(s->detect_name), "SEKISHO/POLICY_BLOCK_MESSAGESIZE");
+        s->action = ACCESSLOG_ACTION_DENY;
+        cancel_mail(s, 554, "Too long message");
+        return;
+    }
+    start_scan(s);
+}
+
+/* ---- after the scan: forward, or the action ------------------------------- */
+
+static void send_message(struct smtp_session *s);
+
+static void on_final_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    /* SMTP-9 / no mail lost: the client hears what the server said about
+     * the mail, so it gets 250 only when the server accepted it. */
+    if (r->code / 100 != 2) {
+        snprintf(s->error, sizeof(s->error), "SERVER/ERROR Reply(DATA END): buf=[%u %.*s]", r->code,
+                 r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
+    }
+    svclog_info(&s->log, "From: %s:%u(%s) To: %s:%u(%s) Message-Id: %s Infected: %d VirusName: %s",
+                s->client_ip, s->client_port, s->mail_from, s->server_ip, s->server_port, s->rcpts,
+                s->message_id[0] ? s->message_id : "-", s->result == ACCESSLOG_RESULT_INFECTED,
+                s->detect_name[0] ? s->detect_name : "-");
+    write_access_log(s);
+    reset_mail(s);
+    s->state = SMTP_ST_COMMAND;
+    s->on_reply = NULL;
+    relay_reply(s, r);
+    if (r->code == 421)
+        s->close_after_out = true;
+    finish_command(s);
+}
+
+static void on_data_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code != 354) {
+        /* SMTP-9 6: not accepted: the client hears why. */
+        on_final_reply(s, r);
+        return;
+    }
+    send_message(s);
+}
+
+/* received_header - SMTP-9 6: three folded lines. */
+static bool added_headers(struct smtp_session *s)
+{
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+    const char *product = s->w->res->product_name;
+    bool ok = true;
+    if (!s->cfg->anonymous)
+        ok = buf_printf(&s->up, "Received: from %s (%s)\r\n\tby %s (%s) ;\r\n\t%s\r\n",
+                        s->client_host, s->client_ip, s->w->res->hostname, product, date);
+    /* C-48: the status header is added even with anonymous. */
+    if (ok && s->result == ACCESSLOG_RESULT_INFECTED)
+        ok =
+            buf_printf(&s->up, "X-Virus-Status: infected(%s) with %s\r\n", product, s->detect_name);
+    else if (ok)
+        ok = buf_printf(&s->up, "X-Virus-Status: clean(%s)\r\n", product);
+    return ok;
+}
+
+/* send_step - the spool through the dot encoder into up, as the server
+ * takes it; then the end line and the final reply. */
+static void send_step(struct smtp_session *s)
+{
+    for (;;) {
+        if (!flush_server(s)) {
+            server_lost(s);
+            return;
+        }
+        if (buf_len(&s->up) > 0) {
+            server_events(s);
+            return; /* the server is slower */
+        }
+        if (s->send_done)
+            return;
+        if ((uint64_t)s->send_off >= s->msg_len) {
+            char end[5];
+            size_t n = smtp_dot_end(&s->enc, end);
+            buf_append(&s->up, end, n);
+            s->send_done = true;
+            s->on_reply = on_final_reply;
+            continue;
+        }
+        char chunk[SMTP_SPOOL_CHUNK];
+        ssize_t n = pread(s->spool_fd, chunk, sizeof(chunk), s->send_off);
+        if (n <= 0) {
+            svclog_error_errno(&s->log, n < 0 ? errno : EIO, "spool read failed");
+            server_lost(s); /* a 421: the client will retry */
+            return;
+        }
+        buf_compact(&s->up);
+        size_t used, w = smtp_dot_encode(&s->enc, chunk, (size_t)n, buf_wptr(&s->up),
+                                         buf_space(&s->up), &used);
+        buf_produce(&s->up, w);
+        s->send_off += (off_t)used;
+    }
+}
+
+static void send_message(struct smtp_session *s)
+{
+    s->state = SMTP_ST_SEND;
+    s->on_reply = NULL;
+    s->send_off = 0;
+    s->send_done = false;
+    smtp_dot_encoder_init(&s->enc);
+    if (!added_headers(s)) {
+        server_lost(s);
+        return;
+    }
+    send_step(s);
+}
+
+static void on_scanned(void *arg, const struct scanreq_reply *rep)
+{
+    struct smtp_session *s = arg;
+    s->scan = NULL;
+    s->checks++;
+    s->scan_ms += rep->scan_us / 1000u;
+    s->details |=
+        rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED | SCANREQ_VSD_SCANTIMEOUT);
+    if (rep->verdict == SCANREQ_ERROR) {
+        /* A dead scanner is a temporary failure, never a pass. */
+        svclog_error(&s->log, "virus scan failed: %s mail from [%s]", rep->error, s->mail_from);
+        snprintf(s->error, sizeof(s->error), "PROXY/virus scan failed: %s", rep->error);
+        cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
+        return;
+    }
+    if (rep->verdict == SCANREQ_INFECTED) {
+        s->result = ACCESSLOG_RESULT_INFECTED;
+        str_copy(s->detect_name, sizeof(s->detect_name), rep->name);
+        enum config_action a = s->cfg->action;
+        s->action = a == CONFIG_ACTION_PASS        ? ACCESSLOG_ACTION_PASS
+                    : a == CONFIG_ACTION_BLACKHOLE ? ACCESSLOG_ACTION_BLACKHOLE
+                    : a == CONFIG_ACTION_SENDBACK  ? ACCESSLOG_ACTION_SENDBACK
+                    : a == CONFIG_ACTION_DELETE    ? ACCESSLOG_ACTION_DELETE
+                                                   : ACCESSLOG_ACTION_DENY;
+        svclog_info(&s->log, "Infected: mail from [%s] to [%s] VirusName: %s action=%s",
+                    s->mail_from, s->rcpts, rep->name, accesslog_action_name(s->action));
+        if (s->action != ACCESSLOG_ACTION_PASS) {
+            /* deny and blackhole; sendback and delete notify (not yet:
+             * until then they cancel like deny, never forward). */
+            if (s->action == ACCESSLOG_ACTION_SENDBACK || s->action == ACCESSLOG_ACTION_DELETE)
+                s->action = ACCESSLOG_ACTION_DENY;
+            if (s->action == ACCESSLOG_ACTION_BLACKHOLE) {
+                cancel_mail(s, 250, "Message accepted for delivery");
+                return;
+            }
+            char text[SCANREQ_NAME_MAX + 64];
+            snprintf(text, sizeof(text), "Infected by %s", rep->name);
+            cancel_mail(s, 554, text);
+            return;
+        }
+    }
+    s->state = SMTP_ST_SEND;
+    up_command(s, on_data_reply, "DATA");
+}
+
+static void start_scan(struct smtp_session *s)
+{
+    s->state = SMTP_ST_SCAN;
+    s->busy = true;
+    client_events(s);
+    if (!s->cfg->virus_check) {
+        s->state = SMTP_ST_SEND;
+        up_command(s, on_data_reply, "DATA");
+        return;
+    }
+    s->scan = proxy_scan_start(s->w->scan_pool, s->cfg, SCANREQ_SVC_SMTP, s->spool_fd, "message",
+                               NULL, &s->log, on_scanned, s);
+}
+
+/* ---- events ----------------------------------------------------------------- */
+
+static void on_greeting(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code != 220) {
+        reply(s, 421,
+              "Cannot get correct greeting message from mail server (%s:%u). return code=%u",
+              s->server_host, s->server_port, r->code);
+        if (!s->closed)
+            end_session(s);
+        return;
+    }
+    /* SMTP-3 4 (C-02): our own greeting; the server's text is not relayed. */
+    buf_printf(&s->out, "220 %s %s\r\n", s->w->res->hostname, s->w->res->product_name);
+    s->state = SMTP_ST_COMMAND;
+    finish_command(s);
+}
+
+static void read_replies(struct smtp_session *s)
+{
+    for (;;) {
+        if (buf_space(&s->sin) == 0)
+            buf_compact(&s->sin);
+        ssize_t n = recv(s->sfd, buf_wptr(&s->sin), buf_space(&s->sin), 0);
+        if (n > 0) {
+            buf_produce(&s->sin, (size_t)n);
+            touch(s);
+        }
+        while (buf_len(&s->sin) > 0) {
+            struct smtp_reply r;
+            enum smtp_result st = smtp_reply_parse(buf_rptr(&s->sin), buf_len(&s->sin), &r);
+            if (st == SMTP_AGAIN)
+                break;
+            if (st != SMTP_DONE) {
+                svclog_error(&s->log, "smtp: invalid reply from the server (%s:%u)", s->server_host,
+                             s->server_port);
+                server_lost(s);
+                return;
+            }
+            smtp_reply_fn *cb = s->on_reply;
+            s->on_reply = NULL;
+            if (cb)
+                cb(s, &r);
+            else if (r.code == 421 && s->state == SMTP_ST_COMMAND && !s->busy)
+                s->close_after_out = true, relay_reply(s, &r), finish_command(s);
+            /* (an unasked reply otherwise, e.g. to our RSET: dropped) */
+            if (s->closed)
+                return;
+            buf_consume(&s->sin, r.len);
+        }
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            if (s->on_reply || s->state == SMTP_ST_SEND || s->state == SMTP_ST_SCAN ||
+                s->state == SMTP_ST_GREETING) {
+                server_lost(s);
+                return;
+            }
+            close_server(s);
+            s->server_gone = true;
+            return;
+        }
+        if (n < 0)
+            return;
+    }
+}
+
+static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+{
+    (void)loop;
+    struct smtp_session *s = io->data;
+    if (events & EV_WRITE) {
+        if (s->state == SMTP_ST_SEND && !s->send_done) {
+            send_step(s);
+            if (s->closed)
+                return;
+        } else if (!flush_server(s)) {
+            server_lost(s);
+            return;
+        }
+    }
+    if (events & (EV_READ | EV_HUP | EV_ERROR))
+        read_replies(s);
+    if (!s->closed && s->sfd >= 0)
+        server_events(s);
+}
+
+static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+{
+    (void)loop;
+    struct smtp_session *s = io->data;
+    if ((events & EV_WRITE) && !flush_client(s)) {
+        session_close(s);
+        return;
+    }
+    if (s->close_after_out && buf_len(&s->out) == 0) {
+        session_close(s);
+        return;
+    }
+    if (events & (EV_READ | EV_HUP | EV_ERROR)) {
+        if (buf_space(&s->in) == 0)
+            buf_compact(&s->in);
+        ssize_t n = buf_space(&s->in) ? recv(s->cfd, buf_wptr(&s->in), buf_space(&s->in), 0) : -1;
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR && buf_space(&s->in))) {
+            /* The client left. A mail not yet accepted upstream is not
+             * accepted: we never send it on our own. */
+            if (s->state == SMTP_ST_DATA || s->state == SMTP_ST_SCAN) {
+                str_copy(s->error, sizeof(s->error), "CLIENT/connection closed during DATA");
+                write_access_log(s);
+            }
+            session_close(s);
+            return;
+        }
+        if (n > 0) {
+            buf_produce(&s->in, (size_t)n);
+            touch(s);
+        }
+    }
+    process_input(s);
+    if (!s->closed)
+        client_events(s);
+}
+
+static void on_connected(void *arg, const struct proxy_connect_result *r)
+{
+    struct smtp_session *s = arg;
+    s->pc = NULL;
+    if (r->fd < 0) {
+        /* SMTP-3 2 */
+        svclog_error(&s->log, "%s", r->error);
+        reply(s, 421, "server open error(%s:%u) errmsg=[%s]", s->server_host, s->server_port,
+              r->error);
+        if (!s->closed)
+            end_session(s);
+        return;
+    }
+    s->sfd = r->fd;
+    str_copy(s->server_ip, sizeof(s->server_ip), r->ip);
+    s->log.server_ip = s->server_ip;
+    ev_io_init(&s->sio, s->sfd, server_io, s);
+    s->state = SMTP_ST_GREETING;
+    s->on_reply = on_greeting;
+    set_server_events(s, EV_READ);
+}
+
+/* admit - smtp_from (G-15), the LAN test, then the upstream connection
+ * (SMTP-3 1). */
+static void admit(struct smtp_session *s)
+{
+    const struct config *cfg = s->cfg;
+    const struct access_table *acl = s->w->res->acl;
+    const char *name = strcmp(s->client_host, s->client_ip) ? s->client_host : NULL;
+    if (cfg->acl_from && (!acl || !access_match(acl, "smtp_from", s->client_ip, name))) {
+        svclog_info(&s->log, "Access Denied from [%s:%s]", s->client_ip, s->client_host);
+        session_close(s);
+        return;
+    }
+    s->lan = cfg->lan && acl && access_match(acl, "smtp_lan", s->client_ip, name);
+    bool lan_parent = s->lan && cfg->lan_parent_server && *cfg->lan_parent_server_host;
+    str_copy(s->server_host, sizeof(s->server_host),
+             lan_parent ? cfg->lan_parent_server_host : cfg->parent_server_host);
+    s->server_port = (uint16_t)(lan_parent ? cfg->lan_parent_server_port : cfg->parent_server_port);
+    if (!*s->server_host)
+        str_copy(s->server_host, sizeof(s->server_host), "127.0.0.1");
+    s->log.server_host = s->server_host;
+    s->log.server_port = s->server_port;
+    s->state = SMTP_ST_CONNECT;
+    set_client_events(s, EV_READ);
+    s->pc = proxy_connect_start(s->w->loop, s->w->dns, s->server_host, s->server_port, cfg->ipv6,
+                                cfg->connect_timeout, on_connected, s);
+}
+
+static void on_client_name(void *arg, const char *name)
+{
+    struct smtp_session *s = arg;
+    s->dnsq = NULL;
+    if (name && *name)
+        str_copy(s->client_host, sizeof(s->client_host), name);
+    admit(s);
+}
+
+/* on_worker_stop - SIGTERM: a session between mails closes now; one with
+ * a mail in flight finishes it first (GEN-9: nothing is lost). */
+static void on_worker_stop(struct proxy_session_link *link)
+{
+    struct smtp_session *s = (struct smtp_session *)link;
+    if (s->state == SMTP_ST_COMMAND && !s->busy && !s->have_mail) {
+        reply(s, 421, "Service shutting down, please try again later");
+        if (!s->closed)
+            end_session(s);
+    }
+}
+
+static void smtp_session_start(struct proxy_worker *w, int fd, const struct sockaddr_storage *peer,
+                               int slot)
+{
+    struct smtp_session *s = calloc(1, sizeof(*s));
+    if (!s || buf_alloc_storage(&s->in, SMTP_IN_CAP) < 0 ||
+        buf_alloc_storage(&s->out, SMTP_OUT_CAP) < 0 ||
+        buf_alloc_storage(&s->up, SMTP_UP_CAP) < 0 ||
+        buf_alloc_storage(&s->sin, SMTP_SIN_CAP) < 0) {
+        if (s)
+            session_free(s);
+        close(fd);
+        proxy_worker_session_end(w, slot);
+        return;
+    }
+    s->w = w;
+    s->cfg = w->cfg;
+    s->slot = slot;
+    s->cfd = fd;
+    s->sfd = -1;
+    s->spool_fd = -1;
+    s->peer = *peer;
+    clock_gettime(CLOCK_REALTIME, &s->start_rt);
+    s->start_ms = ev_now_ms(w->loop);
+    sock_addr_text((const struct sockaddr *)peer, s->client_ip, sizeof(s->client_ip),
+                   &s->client_port);
+    str_copy(s->client_host, sizeof(s->client_host), s->client_ip);
+    s->log = (struct svclog_ctx){.listen_port = w->listen_port,
+                                 .internal_id = slot,
+                                 .client_ip = s->client_ip,
+                                 .client_host = s->client_host,
+                                 .client_port = s->client_port};
+    ev_io_init(&s->cio, fd, client_io, s);
+    ev_timer_init(&s->idle, on_idle, s);
+    s->link.on_stop = on_worker_stop;
+    proxy_worker_link(w, &s->link);
+    touch(s);
+    if (w->cfg->reverselookup) {
+        s->dnsq = dns_reverse(w->dns, (const struct sockaddr *)&s->peer, on_client_name, s);
+        return;
+    }
+    admit(s);
+}
+
+const struct proxy_proto smtp_proto = {
+    .name = "smtp",
+    .session_start = smtp_session_start,
+};

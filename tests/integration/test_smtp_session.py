@@ -1,0 +1,517 @@
+"""The SMTP proxy against postfix's smtp-sink as the parent server, driven by
+Python's smtplib and raw sockets (SMTP-1 ... SMTP-11, SMTP-14, C-02 ...
+C-06). What the parent received is read from the files smtp-sink writes."""
+import os
+import re
+import smtplib
+import socket
+import time
+import unittest
+
+import harness
+from harness import testfiles
+
+ENV = {}
+RCPT = "user@local.example"
+
+
+def setUpModule():
+    wd = harness.Workdir("smtp")
+    ENV["wd"] = wd
+    ENV["scand"] = harness.Scand(wd.path)
+
+
+def tearDownModule():
+    ENV["scand"].stop()
+    ENV["wd"].cleanup()
+
+
+def mail(subject="hello", body="Hello there.\r\n", extra_headers=""):
+    return ("From: sender@outside.example\r\nTo: %s\r\nSubject: %s\r\n"
+            "Message-ID: <m1@outside.example>\r\n%s\r\n%s" % (RCPT, subject, extra_headers, body))
+
+
+def eicar_mail():
+    return ("From: sender@outside.example\r\nTo: %s\r\nSubject: eicar\r\n"
+            "Message-ID: <eicar@outside.example>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n"
+            "Content-Type: text/plain\r\n\r\nsee attachment\r\n--b1\r\n"
+            "Content-Type: application/octet-stream; name=\"eicar.com\"\r\n"
+            "Content-Disposition: attachment; filename=\"eicar.com\"\r\n\r\n%s\r\n--b1--\r\n"
+            % (RCPT, testfiles.EICAR.decode()))
+
+
+class SmtpCase(unittest.TestCase):
+    SECTION = {}
+    HOSTS_ALLOW = ""
+    SINK = True
+
+    @classmethod
+    def setUpClass(cls):
+        name = cls.__name__
+        cls.dir = os.path.join(ENV["wd"].path, name)
+        os.makedirs(cls.dir, exist_ok=True)
+        cls.sink = harness.SmtpSink(cls.dir) if cls.SINK else None
+        section = {"parent_server_host": "127.0.0.1",
+                   "parent_server_port": str(cls.sink.port if cls.sink else harness.free_port()),
+                   "virus_check": "yes", "action": "deny"}
+        section.update(cls.SECTION)
+        cls.gw = harness.Gateway(cls.dir, ENV["scand"].socket, service="smtp", section=section,
+                                 hosts_allow=cls.HOSTS_ALLOW, common={"hostname": "gw.test"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.stop()
+        if cls.sink:
+            cls.sink.stop()
+
+    def product(self):
+        return "Sekisho/sekisho_smtp/"
+
+    def client(self):
+        return smtplib.SMTP("127.0.0.1", self.gw.port, local_hostname="client.test", timeout=30)
+
+    def sink_count(self):
+        return len(self.sink.messages())
+
+    def wait_sink(self, n):
+        return harness.wait_for(lambda: self.sink_count() >= n and self.sink.messages(), 10,
+                                what="%d mail(s) at the sink" % n)
+
+
+class TestDialogue(SmtpCase):
+    def raw(self):
+        s = socket.create_connection(("127.0.0.1", self.gw.port), timeout=30)
+        f = s.makefile("rb")
+        return s, f
+
+    def test_c02_own_greeting(self):
+        s, f = self.raw()
+        with s:
+            line = f.readline().decode()
+        self.assertRegex(line, r"^220 gw\.test Sekisho/sekisho_smtp/\d+/gw\.test\r\n$")
+
+    def test_smtp5_ehlo_edited_and_helo_replaced(self):
+        with self.client() as c:
+            code, text = c.ehlo("client.test")
+            self.assertEqual(code, 250)
+            features = text.decode().upper()
+            for gone in ("PIPELINING", "CHUNKING", "BINARYMIME", "STARTTLS"):
+                self.assertNotIn(gone, features)
+            m = re.search(r"SIZE (\d+)", features)
+            self.assertIsNotNone(m, features)
+            self.assertLessEqual(int(m.group(1)), 2000000000)
+            c.sendmail("sender@outside.example", [RCPT], mail())
+        dump = self.wait_sink(1)[-1]
+        # The parent heard our host name, not the client's.
+        self.assertIn("gw.test", dump)
+        self.assertNotIn("client.test", dump.split("\n\n", 1)[0].split("X-Helo", 1)[-1][:40])
+
+    def test_smtp11_unknown_command(self):
+        with self.client() as c:
+            code, text = c.docmd("FOO", "bar")
+        self.assertEqual(code, 500)
+        self.assertRegex(text.decode(), r'^Unknown Command: "FOO" \(Sekisho/sekisho_smtp/')
+
+    def test_smtp6_mail_without_from(self):
+        with self.client() as c:
+            c.ehlo()
+            code, text = c.docmd("MAIL", "<a@b>")
+        self.assertEqual(code, 501)
+        self.assertRegex(text.decode(), r"^Syntax error \(MAIL FROM:\) \(Sekisho/")
+
+    def test_smtp7_rcpt_without_to(self):
+        with self.client() as c:
+            c.ehlo()
+            self.assertEqual(c.docmd("MAIL", "FROM:<a@outside.example>")[0], 250)
+            code, text = c.docmd("RCPT", "<user@local.example>")
+        self.assertEqual(code, 500)
+        self.assertRegex(text.decode(), r'^RCPT command must begin with "RCPT TO:" \(Sekisho/')
+
+    def test_c04_too_long_line_closes(self):
+        s, f = self.raw()
+        with s:
+            f.readline()
+            s.sendall(b"NOOP " + b"x" * 12000 + b"\r\n")
+            line = f.readline().decode()
+            self.assertRegex(line, r"^500 Too long line \(Sekisho/")
+            self.assertEqual(f.readline(), b"")  # closed
+
+    def test_smtp10_relayed_commands(self):
+        with self.client() as c:
+            c.ehlo()
+            self.assertEqual(c.noop()[0], 250)
+            self.assertEqual(c.rset()[0], 250)
+            self.assertIn(c.verify("user")[0], (250, 252, 502))
+
+
+class TestDelivery(SmtpCase):
+    def test_clean_mail_delivered_once_with_headers(self):
+        before = self.sink_count()
+        body = "line one\r\n.leading dot\r\n..two dots\r\nlast\r\n"
+        with self.client() as c:
+            refused = c.sendmail("sender@outside.example", [RCPT], mail(body=body))
+        self.assertEqual(refused, {})
+        dump = self.wait_sink(before + 1)[-1]
+        self.assertEqual(self.sink_count(), before + 1)
+        self.assertIn("X-Virus-Status: clean(Sekisho/sekisho_smtp/", dump)
+        self.assertRegex(dump, r"Received: from 127\.0\.0\.1 \(127\.0\.0\.1\)\r?\n\tby gw\.test ")
+        # Dot transparency: the parent got the lines as the client meant them.
+        self.assertIn(".leading dot", dump)
+        self.assertIn("..two dots", dump)
+        self.assertNotIn("\n...two", dump)
+        line = self.gw.wait_log("access", r"mail:user@local\.example")[-1]
+        self.assertIn(" TCP_MISS/200 ", line)  # C-41
+        self.assertIn(" GET mail:user@local.example ", line)
+        # G-20: '@' and '<>' stay as they are.
+        self.assertIn("PROTOCOL-STAT:sender@outside.example:", line)
+
+    def test_several_mails_per_session(self):
+        before = self.sink_count()
+        with self.client() as c:
+            for i in range(3):
+                c.sendmail("sender@outside.example", [RCPT], mail(subject="n%d" % i))
+        self.wait_sink(before + 3)
+        self.assertEqual(self.sink_count(), before + 3)
+
+    def test_eicar_denied_nothing_delivered(self):
+        before = self.sink_count()
+        with self.client() as c:
+            with self.assertRaises(smtplib.SMTPDataError) as cm:
+                c.sendmail("sender@outside.example", [RCPT], eicar_mail())
+        self.assertEqual(cm.exception.smtp_code, 554)
+        self.assertRegex(cm.exception.smtp_error.decode(), r"^Infected by Eicar")
+        time.sleep(0.5)
+        self.assertEqual(self.sink_count(), before)
+        line = self.gw.wait_log("detect", r"DETECT-STAT:INFECTED:")[-1]
+        self.assertIn("ACTION:DENY:", line)
+        self.assertIn(" TCP_MISS/000 ", line)  # C-41: nothing relayed
+
+    def test_data_before_rcpt_is_refused_here(self):
+        with self.client() as c:
+            c.ehlo()
+            code, _ = c.docmd("DATA")
+        self.assertEqual(code, 503)
+
+
+class TestBlackhole(SmtpCase):
+    SECTION = {"action": "blackhole"}
+
+    def test_eicar_accepted_and_dropped(self):
+        before = self.sink_count()
+        with self.client() as c:
+            self.assertEqual(c.sendmail("sender@outside.example", [RCPT], eicar_mail()), {})
+        time.sleep(0.5)
+        self.assertEqual(self.sink_count(), before)
+        self.assertIn("ACTION:BLACKHOLE:", self.gw.wait_log("detect", r"INFECTED")[-1])
+
+
+class TestPass(SmtpCase):
+    SECTION = {"action": "pass"}
+
+    def test_eicar_forwarded_with_status_header(self):
+        before = self.sink_count()
+        with self.client() as c:
+            c.sendmail("sender@outside.example", [RCPT], eicar_mail())
+        dump = self.wait_sink(before + 1)[-1]
+        self.assertRegex(dump, r"X-Virus-Status: infected\(Sekisho/sekisho_smtp/[^)]*\) with Eicar")
+
+
+class TestUpstreamDown(SmtpCase):
+    SINK = False
+
+    def test_smtp3_server_open_error(self):
+        s = socket.create_connection(("127.0.0.1", self.gw.port), timeout=30)
+        with s:
+            line = s.makefile("rb").readline().decode()
+        port = self.gw.section["parent_server_port"]
+        self.assertEqual(
+            line.split(" (Sekisho/")[0],
+            "421 server open error(127.0.0.1:%s) errmsg=[CONNECT(127.0.0.1:%s)/connect: "
+            "Connection refused]" % (port, port))
+
+
+class TestMessageSize(SmtpCase):
+    SECTION = {"block_messagesize": "yes", "block_messagesize_len": "2000"}
+
+    def test_too_long_message(self):
+        before = self.sink_count()
+        with self.client() as c:
+            with self.assertRaises(smtplib.SMTPDataError) as cm:
+                c.sendmail("sender@outside.example", [RCPT], mail(body="x" * 5000 + "\r\n"))
+            self.assertEqual(cm.exception.smtp_code, 554)
+            self.assertRegex(cm.exception.smtp_error.decode(), r"^Too long message \(Sekisho/")
+            # The session goes on.
+            self.assertEqual(c.sendmail("sender@outside.example", [RCPT], mail()), {})
+        self.wait_sink(before + 1)
+        self.assertEqual(self.sink_count(), before + 1)
+
+
+RELAY_TRICKS = [
+    "user@outside.example",
+    "user%outside.example@local.example",
+    "user%outside.example",
+    "outside.example!user",
+    "outside.example!user@local.example",
+    "@local.example:user@outside.example",
+    "@local.example,@x.example:user@outside.example",
+    "\"user@outside.example\"@local.example",
+    "\"user%outside.example\"@local.example",
+    "user@outside.example@local.example",
+    "user@local.example@outside.example",
+    "user@local.example.",
+    "user@local.example..",
+    "user@.local.example",
+    "user@local..example",
+    "user@",
+    "@local.example",
+    "user@[127.0.0.1]",
+    "user@[IPv6:::1]",
+    "user%40outside.example@local.example",
+    "user\\@outside.example@local.example",
+    "user@local.example.outside.example",
+    "user@LOCAL.EXAMPLE.OUTSIDE.EXAMPLE",
+    "user@outside.example\"@local.example",
+    "user@loc al.example",
+    "u" * 300 + "@local.example",
+    "user@" + "a" * 300 + ".example",
+    "user@local.example%outside.example",
+    "user@local-example",
+]
+
+
+class TestRelayControl(SmtpCase):
+    SECTION = {"acl_rcpt": "yes", "lan": "no"}
+    HOSTS_ALLOW = "smtp_rcpt: local.example\n"
+
+    def rcpt(self, addr):
+        with self.client() as c:
+            c.ehlo()
+            self.assertEqual(c.mail("sender@outside.example")[0], 250)
+            return c.docmd("RCPT", "TO:<%s>" % addr)
+
+    def test_relay_tricks_refused(self):
+        for addr in RELAY_TRICKS:
+            with self.subTest(addr=addr[:60]):
+                code, text = self.rcpt(addr)
+                self.assertEqual(code, 550, text)
+                self.assertRegex(text.decode(), r"^Relaying denied\. \(Sekisho/")
+
+    def test_local_domain_accepted(self):
+        self.assertEqual(self.rcpt("user@local.example")[0], 250)
+        self.assertEqual(self.rcpt("USER@LOCAL.EXAMPLE")[0], 250)
+        self.assertEqual(self.rcpt("postmaster")[0], 250)  # no @: not refused (SMTP-7)
+
+
+class TestRelayControlLan(SmtpCase):
+    SECTION = {"acl_rcpt": "yes", "lan": "yes"}
+    HOSTS_ALLOW = "smtp_rcpt: local.example\nsmtp_lan: 127.0.0.1\n"
+
+    def test_lan_client_may_relay(self):
+        accepted = 0
+        for addr in RELAY_TRICKS:
+            if len(addr) > 250 or " " in addr:
+                continue  # the sink itself refuses these as syntax errors
+            with self.client() as c:
+                c.ehlo()
+                c.mail("sender@outside.example")
+                code, text = c.docmd("RCPT", "TO:<%s>" % addr)
+            self.assertNotEqual(code, 550, (addr, text))
+            accepted += code == 250
+        self.assertGreater(accepted, 20)
+
+
+class TestScannerDown(SmtpCase):
+    SECTION = {"scand_socket": "/nonexistent/scand.sock"}
+
+    @classmethod
+    def setUpClass(cls):
+        name = cls.__name__
+        cls.dir = os.path.join(ENV["wd"].path, name)
+        os.makedirs(cls.dir, exist_ok=True)
+        cls.sink = harness.SmtpSink(cls.dir)
+        cls.gw = harness.Gateway(
+            cls.dir, os.path.join(cls.dir, "no-scand.sock"), service="smtp",
+            section={"parent_server_host": "127.0.0.1", "parent_server_port": str(cls.sink.port)},
+            common={"hostname": "gw.test"})
+
+    def test_dead_scanner_is_a_temporary_failure(self):
+        with self.client() as c:
+            with self.assertRaises(smtplib.SMTPDataError) as cm:
+                c.sendmail("sender@outside.example", [RCPT], mail())
+        self.assertEqual(cm.exception.smtp_code // 100, 4)
+        time.sleep(0.5)
+        self.assertEqual(self.sink_count(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class _FlakyParent:
+    """A parent server that behaves until DATA, then closes the connection
+    after reading some of the message: nothing is ever delivered."""
+
+    def __init__(self):
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.delivered = 0
+        self.data_started = 0
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        self.sock.settimeout(0.2)
+        while not self.stop_flag:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(10)
+                f = conn.makefile("rb")
+                conn.sendall(b"220 flaky ESMTP\r\n")
+                try:
+                    for _ in range(100):
+                        line = f.readline()
+                        if not line:
+                            break
+                        verb = line[:4].upper()
+                        if verb == b"DATA":
+                            self.data_started += 1
+                            conn.sendall(b"354 go ahead\r\n")
+                            f.read(1000)  # some of the message, then gone
+                            break
+                        if verb == b"QUIT":
+                            conn.sendall(b"221 bye\r\n")
+                            break
+                        conn.sendall(b"250 ok\r\n")
+                except OSError:
+                    pass
+                # (makefile keeps the socket open: shut it down for real)
+                f.close()
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.stop_flag = True
+        self.sock.close()
+        self.thread.join(5)
+
+
+class TestParentClosesMidData(unittest.TestCase):
+    def test_client_gets_a_temporary_failure(self):
+        d = os.path.join(ENV["wd"].path, "flaky")
+        os.makedirs(d, exist_ok=True)
+        parent = _FlakyParent()
+        gw = harness.Gateway(d, ENV["scand"].socket, service="smtp",
+                             section={"parent_server_host": "127.0.0.1",
+                                      "parent_server_port": str(parent.port)},
+                             common={"hostname": "gw.test"})
+        try:
+            c = self_client = smtplib.SMTP("127.0.0.1", gw.port, timeout=30)
+            with self.assertRaises((smtplib.SMTPDataError, smtplib.SMTPServerDisconnected,
+                                    smtplib.SMTPResponseException)) as cm:
+                c.sendmail("sender@outside.example", [RCPT], mail(body="y" * 20000 + "\r\n"))
+            code = getattr(cm.exception, "smtp_code", 421)
+            self.assertEqual(code // 100, 4, cm.exception)
+            self.assertEqual(parent.data_started, 1)
+            line = gw.wait_log("access", r"mail:user@local\.example")[-1]
+            self.assertIn(" TCP_MISS/500 ", line)
+            try:
+                self_client.close()
+            except OSError:
+                pass
+        finally:
+            gw.stop()
+            parent.stop()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "mounting a small tmpfs needs root")
+class TestSpoolFull(unittest.TestCase):
+    def test_full_tmpdir_is_a_temporary_failure_and_nothing_is_sent(self):
+        import subprocess
+        d = os.path.join(ENV["wd"].path, "full")
+        mnt = os.path.join(d, "spool")
+        os.makedirs(mnt, exist_ok=True)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m,mode=0700", "tmpfs", mnt],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount tmpfs: " + r.stderr.strip())
+        sink = harness.SmtpSink(d)
+        gw = None
+        try:
+            harness.chown_for_daemons(mnt)
+            gw = harness.Gateway(d, ENV["scand"].socket, service="smtp",
+                                 section={"parent_server_host": "127.0.0.1",
+                                          "parent_server_port": str(sink.port)},
+                                 common={"hostname": "gw.test", "tmpdir": mnt})
+            with smtplib.SMTP("127.0.0.1", gw.port, timeout=60) as c:
+                with self.assertRaises(smtplib.SMTPDataError) as cm:
+                    c.sendmail("sender@outside.example", [RCPT],
+                               mail(body=("z" * 998 + "\r\n") * 8000))
+                self.assertEqual(cm.exception.smtp_code, 451)
+                # The session goes on, and a small mail gets through.
+                self.assertEqual(c.sendmail("sender@outside.example", [RCPT], mail()), {})
+            harness.wait_for(lambda: len(sink.messages()) >= 1, 10, what="small mail")
+            time.sleep(0.5)
+            self.assertEqual(len(sink.messages()), 1)
+            self.assertIn("Hello there.", sink.messages()[0])
+        finally:
+            if gw:
+                gw.stop()
+            sink.stop()
+            subprocess.run(["umount", mnt], capture_output=True)
+
+
+class TestSigtermDuringData(unittest.TestCase):
+    def test_mail_in_flight_is_delivered_exactly_once(self):
+        import threading
+        d = os.path.join(ENV["wd"].path, "sigterm")
+        os.makedirs(d, exist_ok=True)
+        sink = harness.SmtpSink(d)
+        gw = harness.Gateway(d, ENV["scand"].socket, service="smtp",
+                             section={"parent_server_host": "127.0.0.1",
+                                      "parent_server_port": str(sink.port)},
+                             common={"hostname": "gw.test", "workers": "1"})
+        result = {}
+        try:
+            s = socket.create_connection(("127.0.0.1", gw.port), timeout=60)
+            f = s.makefile("rb")
+            f.readline()
+            for cmd in (b"EHLO client.test", b"MAIL FROM:<sender@outside.example>",
+                        b"RCPT TO:<%s>" % RCPT.encode(), b"DATA"):
+                s.sendall(cmd + b"\r\n")
+                while True:
+                    line = f.readline()
+                    if line[3:4] != b"-":
+                        break
+            self.assertTrue(line.startswith(b"354"), line)
+            body = mail(body=("w" * 998 + "\r\n") * 50000).encode()  # ~50 MB
+            half = len(body) // 2
+            s.sendall(body[:half])
+            # SIGTERM with half the message sent: the transaction must finish.
+            threading.Timer(0, lambda: result.setdefault("rc", gw.stop())).start()
+            time.sleep(0.5)
+            s.sendall(body[half:] + b"\r\n.\r\n")
+            reply = f.readline()
+            self.assertTrue(reply.startswith(b"250"), reply)
+            s.close()
+            harness.wait_for(lambda: "rc" in result, 30, what="gateway exit")
+            harness.wait_for(lambda: len(sink.messages()) >= 1, 30, what="the mail at the sink")
+            time.sleep(0.5)
+            msgs = sink.messages()
+            self.assertEqual(len(msgs), 1)
+            self.assertGreater(len(msgs[0]), 49 * 1000 * 1000)
+            self.assertEqual(msgs[0].count("w" * 998), 50000)
+        finally:
+            gw.stop()
+            sink.stop()
