@@ -217,6 +217,73 @@ class TestPass(SmtpCase):
         self.assertRegex(dump, r"X-Virus-Status: infected\(Sekisho/sekisho_smtp/[^)]*\) with Eicar")
 
 
+class TestQuarantineNotify(SmtpCase):
+    SECTION = {"action": "deny", "quarantine": "yes", "notify_admin": "yes"}
+
+    @classmethod
+    def setUpClass(cls):
+        d = os.path.join(ENV["wd"].path, cls.__name__ + "-admin")
+        os.makedirs(d, exist_ok=True)
+        cls.admin_sink = harness.SmtpSink(d)
+        cls.SECTION = dict(cls.SECTION)
+        super().setUpClass()
+        # [common] keys: restart with the admin mail settings
+        cls.gw.stop()
+        cls.gw.common.update({"admin_mailaddr": "admin@gw.test", "admin_mx_host": "127.0.0.1",
+                              "admin_mx_port": str(cls.admin_sink.port),
+                              "admin_notification_id": "4242"})
+        cls.gw.write_ini()
+        cls.gw.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.admin_sink.stop()
+
+    def test_detection_quarantined_as_mbox_and_admin_notified(self):
+        with self.client() as c:
+            with self.assertRaises(smtplib.SMTPDataError):
+                c.sendmail("sender@outside.example", [RCPT], eicar_mail())
+        line = self.gw.wait_log("detect", r"INFECTED")[-1]
+        m = re.search(r"DETECT-STAT:INFECTED:[^:]*:[^:]*:([^:]*):", line)
+        self.assertTrue(m and m.group(1), line)
+        path = os.path.join(self.gw.prefix, "tmp", "quarantine", m.group(1))
+        with open(path, "rb") as f:
+            box = f.read()
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        self.assertTrue(box.startswith(b"From sender@outside.example "), box[:80])
+        self.assertIn(testfiles.EICAR, box)
+        self.assertNotIn(b"\r\n", box)  # mailbox lines end in LF
+        admin = harness.wait_for(lambda: [m for m in self.admin_sink.messages()
+                                          if "X-Admin-Notification-Id: 4242" in m], 10,
+                                 what="admin mail")
+        self.assertIn("Eicar", admin[-1])
+
+    def test_own_notification_is_not_detected(self):
+        before = self.sink_count()
+        with self.client() as c:
+            self.assertEqual(c.sendmail("admin@gw.test", [RCPT], mail(
+                subject="notification", body=testfiles.EICAR.decode() + "\r\n",
+                extra_headers="X-Admin-Notification-Id: 4242\r\n")), {})
+        self.wait_sink(before + 1)
+        # With another id it is an ordinary infected mail.
+        with self.client() as c:
+            with self.assertRaises(smtplib.SMTPDataError):
+                c.sendmail("admin@gw.test", [RCPT], mail(
+                    body=testfiles.EICAR.decode() + "\r\n",
+                    extra_headers="X-Admin-Notification-Id: 4243\r\n"))
+
+
+class TestLanAction(SmtpCase):
+    SECTION = {"action": "deny", "lan": "yes", "lan_action": "blackhole"}
+    HOSTS_ALLOW = "smtp_lan: 127.0.0.1\n"
+
+    def test_lan_client_gets_lan_action(self):
+        with self.client() as c:
+            self.assertEqual(c.sendmail("sender@outside.example", [RCPT], eicar_mail()), {})
+        self.assertIn("ACTION:BLACKHOLE:", self.gw.wait_log("detect", r"INFECTED")[-1])
+
+
 class TestUpstreamDown(SmtpCase):
     SINK = False
 

@@ -12,23 +12,28 @@
 #include "proxy/smtp/smtp_session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/access.h"
+#include "core/notify.h"
 #include "core/svclog.h"
+#include "core/template.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/sock.h"
 #include "lib/spoolfile.h"
 #include "lib/str.h"
 #include "proto/accesslog_format.h"
+#include "proto/mbox_format.h"
 #include "proto/smtp_addr.h"
 #include "proto/smtp_dot.h"
 #include "proto/smtp_parse.h"
@@ -123,6 +128,7 @@ struct smtp_session {
     char error[ACCESSLOG_ERROR_MAX];
     char content_type[ACCESSLOG_CONTENT_TYPE_MAX];
     char message_id[256];
+    char quarantine[128];
     unsigned details;
     unsigned checks;
     uint64_t scan_ms;
@@ -351,7 +357,7 @@ static void write_access_log(struct smtp_session *s)
         .result = s->result,
         .detect_name = str_from_cstr(s->detect_name),
         .detect_file = STR_NULL,
-        .quarantine_file = STR_NULL,
+        .quarantine_file = str_from_cstr(s->quarantine),
         .action = s->action,
         .service = STR_LIT("smtp"),
         .internal_id = (unsigned)s->slot,
@@ -395,6 +401,7 @@ static void reset_mail(struct smtp_session *s)
     s->result = ACCESSLOG_RESULT_CLEAN;
     s->action = ACCESSLOG_ACTION_NONE;
     s->detect_name[0] = s->error[0] = s->content_type[0] = s->message_id[0] = '\0';
+    s->quarantine[0] = '\0';
     s->details = s->checks = 0;
     s->scan_ms = 0;
 }
@@ -918,6 +925,129 @@ static void send_message(struct smtp_session *s)
     send_step(s);
 }
 
+/* ---- what every detection gets (SCAN-12) ----------------------------- */
+
+#define MBOX_CHUNK 16384
+
+/* quarantine_mail - the message as a mailbox file in quarantine_dir.
+ * A detection is rare, so the copy is made here, in one go. */
+static void quarantine_mail(struct smtp_session *s)
+{
+    static unsigned seq;
+    char name[128], path[4096];
+    snprintf(name, sizeof(name), "smtp-%lld.%d.%u", (long long)time(NULL), (int)getpid(), ++seq);
+    snprintf(path, sizeof(path), "%s/%s", s->cfg->quarantine_dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        svclog_error_errno(&s->log, errno, "quarantine: cannot create [%s]", path);
+        return;
+    }
+    static char in[MBOX_CHUNK], mem[2 * MBOX_CHUNK + 512];
+    struct buf out;
+    buf_init(&out, mem, sizeof(mem));
+    struct mbox_writer mw;
+    mbox_writer_init(&mw);
+    bool ok = mbox_separator(&out, s->mail_from, (int64_t)time(NULL));
+    for (off_t off = 0; ok;) {
+        ssize_t n = pread(s->spool_fd, in, sizeof(in), off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ok = n == 0 && mbox_finish(&mw, &out);
+            n = 0;
+        } else {
+            ok = mbox_write(&mw, in, (size_t)n, &out);
+            off += n;
+        }
+        for (size_t done = 0; ok && done < buf_len(&out);) {
+            ssize_t w = write(fd, buf_rptr(&out) + done, buf_len(&out) - done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            ok = w > 0;
+            done += w > 0 ? (size_t)w : 0;
+        }
+        buf_reset(&out);
+        if (n == 0)
+            break;
+    }
+    if (close(fd) < 0)
+        ok = false;
+    if (!ok) {
+        svclog_error_errno(&s->log, errno, "quarantine: cannot write [%s]", path);
+        unlink(path);
+        return;
+    }
+    str_copy(s->quarantine, sizeof(s->quarantine), name);
+}
+
+static void notify_done(void *arg)
+{
+    (void)arg;
+}
+
+/* notify_admin - template_admin.txt to admin_mailaddr (SCAN-13). */
+static void notify_admin(struct smtp_session *s)
+{
+    const struct config *cfg = s->cfg;
+    char time_str[64], tnum[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(time_str, sizeof(time_str), "%a %b %e %H:%M:%S %Y", &tm);
+    snprintf(tnum, sizeof(tnum), "%lld", (long long)now);
+    char port[8];
+    snprintf(port, sizeof(port), "%u", s->server_port);
+    const struct template_parse_var vars[] = {
+        {"SERVICE_TYPE", STR_LIT("smtp")},
+        {"DETECTION_NAME", str_from_cstr(s->detect_name)},
+        {"CLIENT_HOST", str_from_cstr(s->client_host)},
+        {"CLIENT_ADDR", str_from_cstr(s->client_ip)},
+        {"SERVER_HOST", str_from_cstr(s->server_host)},
+        {"SERVER_ADDR", str_from_cstr(s->server_ip)},
+        {"MAILFROM", str_from_cstr(s->mail_from)},
+        {"RCPTTO", str_from_cstr(s->rcpts)},
+        {"MESSAGE_ID", str_from_cstr(s->message_id)},
+        {"QUARANTINE_FILE", str_from_cstr(s->quarantine)},
+        {"TIME", str_from_cstr(tnum)},
+        {"TIME_STR", str_from_cstr(time_str)},
+        {"ACTION", str_from_cstr(accesslog_action_name(s->action))},
+        {"URL", STR_LIT("")},
+        {"FILENAME", STR_LIT("")},
+    };
+    static char mem[16384];
+    struct buf body;
+    buf_init(&body, mem, sizeof(mem));
+    if (template_render(s->w->res->tpl_admin, vars, sizeof(vars) / sizeof(vars[0]), &body) ==
+        TEMPLATE_PARSE_DONE)
+        notify_admin_send(s->w->loop, s->w->dns, cfg, s->w->res->hostname, buf_view(&body), &s->log,
+                          notify_done, NULL);
+}
+
+/* admin_notification - SCAN-13: our own notification mails (they carry
+ * X-Admin-Notification-Id with the configured id) are not treated as
+ * infected: they quote detection names, and would loop. */
+static bool admin_notification(struct smtp_session *s)
+{
+    if (s->cfg->admin_notification_id == 0)
+        return false;
+    static char head[16384];
+    ssize_t n = pread(s->spool_fd, head, sizeof(head) - 1, 0);
+    if (n <= 0)
+        return false;
+    head[n] = '\0';
+    static const char name[] = "x-admin-notification-id:";
+    for (char *line = head; line && *line && *line != '\r' && *line != '\n';) {
+        if (strncasecmp(line, name, sizeof(name) - 1) == 0) {
+            char *end;
+            unsigned long long id = strtoull(line + sizeof(name) - 1, &end, 10);
+            return id == s->cfg->admin_notification_id && end != line + sizeof(name) - 1;
+        }
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    return false;
+}
+
 static void on_scanned(void *arg, const struct scanreq_reply *rep)
 {
     struct smtp_session *s = arg;
@@ -936,7 +1066,7 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
     if (rep->verdict == SCANREQ_INFECTED) {
         s->result = ACCESSLOG_RESULT_INFECTED;
         str_copy(s->detect_name, sizeof(s->detect_name), rep->name);
-        enum config_action a = s->cfg->action;
+        enum config_action a = s->lan ? s->cfg->lan_action : s->cfg->action;
         s->action = a == CONFIG_ACTION_PASS        ? ACCESSLOG_ACTION_PASS
                     : a == CONFIG_ACTION_BLACKHOLE ? ACCESSLOG_ACTION_BLACKHOLE
                     : a == CONFIG_ACTION_SENDBACK  ? ACCESSLOG_ACTION_SENDBACK
@@ -944,6 +1074,11 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
                                                    : ACCESSLOG_ACTION_DENY;
         svclog_info(&s->log, "Infected: mail from [%s] to [%s] VirusName: %s action=%s",
                     s->mail_from, s->rcpts, rep->name, accesslog_action_name(s->action));
+        if (s->lan ? s->cfg->lan_quarantine : s->cfg->quarantine)
+            quarantine_mail(s);
+        if ((s->lan ? s->cfg->lan_notify_admin : s->cfg->notify_admin) &&
+            s->cfg->admin_mailaddr.count > 0)
+            notify_admin(s);
         if (s->action != ACCESSLOG_ACTION_PASS) {
             /* deny and blackhole; sendback and delete notify (not yet:
              * until then they cancel like deny, never forward). */
@@ -968,7 +1103,7 @@ static void start_scan(struct smtp_session *s)
     s->state = SMTP_ST_SCAN;
     s->busy = true;
     client_events(s);
-    if (!s->cfg->virus_check) {
+    if (!s->cfg->virus_check || admin_notification(s)) {
         s->state = SMTP_ST_SEND;
         up_command(s, on_data_reply, "DATA");
         return;
