@@ -284,6 +284,56 @@ class TestLanAction(SmtpCase):
         self.assertIn("ACTION:BLACKHOLE:", self.gw.wait_log("detect", r"INFECTED")[-1])
 
 
+def attachment_mail(filename, content="hello", ctype="application/octet-stream", boundary="b1"):
+    return ("From: sender@outside.example\r\nTo: %s\r\nSubject: files\r\n"
+            "Message-ID: <att@outside.example>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n--%s\r\n"
+            "Content-Type: text/plain\r\n\r\nsee attachment\r\n--%s\r\n"
+            "Content-Type: %s; name=\"%s\"\r\n"
+            "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n%s\r\n--%s--\r\n"
+            % (RCPT, boundary, boundary, boundary, ctype, filename, filename, content, boundary))
+
+
+class TestPolicies(SmtpCase):
+    SECTION = {"action": "deny", "block_ext": "yes", "block_ext_list": ".EXE,.pif",
+               "block_partial_message": "yes"}
+
+    def refused(self, msg):
+        with self.client() as c:
+            with self.assertRaises(smtplib.SMTPDataError) as cm:
+                c.sendmail("sender@outside.example", [RCPT], msg)
+        self.assertEqual(cm.exception.smtp_code, 554)
+        return cm.exception.smtp_error.decode()
+
+    def test_block_ext(self):
+        text = self.refused(attachment_mail("setup.exe"))
+        self.assertRegex(text, r"^Infected by SEKISHO/POLICY_BLOCK_EXT \(Sekisho/")
+        line = self.gw.wait_log("detect", r"POLICY_BLOCK_EXT")[-1]
+        self.assertIn(":SEKISHO/POLICY_BLOCK_EXT:setup.exe:", line)  # the file is named
+        before = self.sink_count()
+        with self.client() as c:  # another extension passes
+            self.assertEqual(c.sendmail("sender@outside.example", [RCPT],
+                                        attachment_mail("notes.txt")), {})
+        self.wait_sink(before + 1)
+
+    def test_block_partial_message(self):
+        msg = ("From: a@outside.example\r\nTo: %s\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: message/partial; id=\"x@y\"; number=1; total=2\r\n\r\n"
+               "part one\r\n" % RCPT)
+        self.assertIn("POLICY_BLOCK_PARTIAL_MESSAGE", self.refused(msg))
+
+    def test_bad_boundary(self):
+        msg = attachment_mail("a.txt", boundary="bad\x01boundary")
+        self.assertIn("POLICY_FORMAT_MIME_BOUNDARY", self.refused(msg))
+
+    def test_log_names_content_type_and_message_id(self):
+        with self.client() as c:
+            c.sendmail("sender@outside.example", [RCPT], attachment_mail("readme.txt"))
+        line = self.gw.wait_log("access", r"att%40outside|att@outside")[-1]
+        self.assertIn(" multipart/mixed ", line)
+        self.assertIn(":<att@outside.example>: PROXY-ERROR", line)
+
+
 class TestUpstreamDown(SmtpCase):
     SINK = False
 

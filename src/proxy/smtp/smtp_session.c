@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,8 @@
 #include "lib/str.h"
 #include "proto/accesslog_format.h"
 #include "proto/mbox_format.h"
+#include "proto/mime_walk.h"
+#include "proto/pass_rules.h"
 #include "proto/smtp_addr.h"
 #include "proto/smtp_dot.h"
 #include "proto/smtp_parse.h"
@@ -129,6 +132,7 @@ struct smtp_session {
     char content_type[ACCESSLOG_CONTENT_TYPE_MAX];
     char message_id[256];
     char quarantine[128];
+    char detect_file[256];
     unsigned details;
     unsigned checks;
     uint64_t scan_ms;
@@ -356,7 +360,7 @@ static void write_access_log(struct smtp_session *s)
         .content_type = str_from_cstr(s->content_type),
         .result = s->result,
         .detect_name = str_from_cstr(s->detect_name),
-        .detect_file = STR_NULL,
+        .detect_file = str_from_cstr(s->detect_file),
         .quarantine_file = str_from_cstr(s->quarantine),
         .action = s->action,
         .service = STR_LIT("smtp"),
@@ -401,7 +405,7 @@ static void reset_mail(struct smtp_session *s)
     s->result = ACCESSLOG_RESULT_CLEAN;
     s->action = ACCESSLOG_ACTION_NONE;
     s->detect_name[0] = s->error[0] = s->content_type[0] = s->message_id[0] = '\0';
-    s->quarantine[0] = '\0';
+    s->quarantine[0] = s->detect_file[0] = '\0';
     s->details = s->checks = 0;
     s->scan_ms = 0;
 }
@@ -1048,6 +1052,72 @@ static bool admin_notification(struct smtp_session *s)
     return false;
 }
 
+/* ---- the MIME structure: logs and policies (SMTP-14, SCAN-6, SCAN-7) -- */
+
+#define POLICY_BLOCK_EXT       "SEKISHO/POLICY_BLOCK_EXT"
+#define POLICY_BLOCK_PARTIAL   "SEKISHO/POLICY_BLOCK_PARTIAL_MESSAGE"
+#define POLICY_FORMAT_BOUNDARY "SEKISHO/POLICY_FORMAT_MIME_BOUNDARY"
+#define POLICY_FORMAT_FILENAME "SEKISHO/POLICY_FORMAT_MIME_FILENAME"
+
+struct inspection {
+    struct smtp_session *s;
+    const char *policy; /* the first policy detection, or NULL */
+    char file[MIME_FILENAME_MAX + 1];
+};
+
+/* block_ext_matches - block_ext_list: suffixes, or ALL for any attachment. */
+static bool block_ext_matches(const struct config *cfg, const char *filename)
+{
+    for (size_t i = 0; i < cfg->block_ext_list.count; i++)
+        if (str_caseeq_cstr(cfg->block_ext_list.items[i], "ALL"))
+            return true;
+    return pass_rules_extension(str_from_cstr(filename), cfg->block_ext_list.items,
+                                cfg->block_ext_list.count);
+}
+
+static bool inspect_part(void *arg, const struct mime_part *p)
+{
+    struct inspection *in = arg;
+    const struct config *cfg = in->s->cfg;
+    const char *hit = NULL;
+    if (p->flags & MIME_F_BAD_BOUNDARY)
+        hit = POLICY_FORMAT_BOUNDARY;
+    else if (p->flags & MIME_F_BAD_FILENAME)
+        hit = POLICY_FORMAT_FILENAME;
+    else if (cfg->block_partial_message && p->is_partial)
+        hit = POLICY_BLOCK_PARTIAL;
+    else if (cfg->block_ext && p->filename[0] && block_ext_matches(cfg, p->filename))
+        hit = POLICY_BLOCK_EXT;
+    if (!hit)
+        return true;
+    in->policy = hit;
+    str_copy(in->file, sizeof(in->file), p->filename);
+    return false; /* the first one decides */
+}
+
+/* inspect_message - walk the spooled message: the top-level Content-Type
+ * and Message-ID for the log, and the MIME policies. Returns a policy
+ * detection name, or NULL. */
+static const char *inspect_message(struct smtp_session *s, char *file, size_t file_cap)
+{
+    if (s->msg_len == 0)
+        return NULL;
+    void *map = mmap(NULL, (size_t)s->msg_len, PROT_READ, MAP_PRIVATE, s->spool_fd, 0);
+    if (map == MAP_FAILED) {
+        svclog_error_errno(&s->log, errno, "cannot map the spooled message");
+        return NULL;
+    }
+    struct inspection in = {.s = s};
+    static struct mime_summary sum;
+    mime_walk(map, (size_t)s->msg_len, inspect_part, &in, &sum);
+    str_copy(s->content_type, sizeof(s->content_type), sum.content_type);
+    str_copy_view(s->message_id, sizeof(s->message_id), str_trim(sum.message_id));
+    munmap(map, (size_t)s->msg_len);
+    if (in.policy)
+        str_copy(file, file_cap, in.file);
+    return in.policy;
+}
+
 static void on_scanned(void *arg, const struct scanreq_reply *rep)
 {
     struct smtp_session *s = arg;
@@ -1103,7 +1173,17 @@ static void start_scan(struct smtp_session *s)
     s->state = SMTP_ST_SCAN;
     s->busy = true;
     client_events(s);
-    if (!s->cfg->virus_check || admin_notification(s)) {
+    bool ours = admin_notification(s);
+    const char *policy = inspect_message(s, s->detect_file, sizeof(s->detect_file));
+    if (policy && !ours) {
+        /* SCAN-6/7: a policy detection is handled exactly like a virus. */
+        struct scanreq_reply rep = {.type = SCANREQ_T_SCAN, .verdict = SCANREQ_INFECTED};
+        str_copy(rep.name, sizeof(rep.name), policy);
+        on_scanned(s, &rep);
+        return;
+    }
+    s->detect_file[0] = '\0';
+    if (!s->cfg->virus_check || ours) {
         s->state = SMTP_ST_SEND;
         up_command(s, on_data_reply, "DATA");
         return;
