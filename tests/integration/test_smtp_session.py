@@ -128,6 +128,16 @@ class TestDialogue(SmtpCase):
         self.assertEqual(code, 500)
         self.assertRegex(text.decode(), r'^RCPT command must begin with "RCPT TO:" \(Sekisho/')
 
+    def test_unparsable_paths_are_refused_not_relayed(self):
+        with self.client() as c:
+            c.ehlo()
+            self.assertEqual(c.docmd("MAIL", "FROM:<a@outside.example")[0], 501)
+            self.assertEqual(c.docmd("MAIL", "FROM:<a@outside.example>")[0], 250)
+            for bad in ("TO:<user@local.example", "TO:<user@local.example>x"):
+                code, text = c.docmd("RCPT", bad)
+                self.assertEqual(code, 501, text)
+                self.assertRegex(text.decode(), r"^Syntax error \(RCPT TO:\) \(Sekisho/")
+
     def test_c04_too_long_line_closes(self):
         s, f = self.raw()
         with s:
@@ -411,8 +421,13 @@ class TestRelayControl(SmtpCase):
         for addr in RELAY_TRICKS:
             with self.subTest(addr=addr[:60]):
                 code, text = self.rcpt(addr)
-                self.assertEqual(code, 550, text)
-                self.assertRegex(text.decode(), r"^Relaying denied\. \(Sekisho/")
+                # Refused: as a relay attempt, or (an unparsable path) as a
+                # syntax error; either way never relayed.
+                self.assertIn(code, (550, 501), (addr, text))
+                if code == 550:
+                    self.assertRegex(text.decode(), r"^Relaying denied\. \(Sekisho/")
+        # Nothing of it reached the parent.
+        self.assertEqual(self.sink_count(), 0)
 
     def test_local_domain_accepted(self):
         self.assertEqual(self.rcpt("user@local.example")[0], 250)

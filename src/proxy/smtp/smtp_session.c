@@ -607,7 +607,9 @@ static void do_command(struct smtp_session *s, struct str line)
                    s->w->res->hostname);
         return;
     case SMTP_V_MAIL:
-        if (smtp_path_parse(c.arg, "FROM:", &addr, &params) == SMTP_PATH_NO_PREFIX) {
+        /* SMTP-6; a path that does not parse is refused the same way
+         * (never relayed: the address is needed for the log and later). */
+        if (smtp_path_parse(c.arg, "FROM:", &addr, &params) != SMTP_PATH_OK) {
             reply(s, 501, "Syntax error (MAIL FROM:)");
             return;
         }
@@ -617,8 +619,14 @@ static void do_command(struct smtp_session *s, struct str line)
         up_raw(s, line, on_mail_reply);
         return;
     case SMTP_V_RCPT:
-        if (smtp_path_parse(c.arg, "TO:", &addr, &params) == SMTP_PATH_NO_PREFIX) {
+        enum smtp_path_status ps = smtp_path_parse(c.arg, "TO:", &addr, &params);
+        if (ps == SMTP_PATH_NO_PREFIX) {
             reply(s, 500, "RCPT command must begin with \"RCPT TO:\"");
+            return;
+        }
+        if (ps != SMTP_PATH_OK) {
+            /* Not relayed: relay control needs an address it can read. */
+            reply(s, 501, "Syntax error (RCPT TO:)");
             return;
         }
         if (!rcpt_allowed(s, addr)) {
