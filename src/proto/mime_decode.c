@@ -427,7 +427,10 @@ static size_t sink_tail_finish(struct sink *s)
     reverse(s->p + s->len, s->cap - s->len);
     reverse(s->p, s->cap);
     size_t skip = 0;
-    while (skip < 3 && skip < s->cap && ((unsigned char)s->p[skip] & 0xc0) == 0x80)
+    /* Only a real cut can split a character (a value of exactly cap
+     * bytes also fills the ring once). */
+    while (s->total > s->cap && skip < 3 && skip < s->cap &&
+           ((unsigned char)s->p[skip] & 0xc0) == 0x80)
         skip++;
     memmove(s->p, s->p + skip, s->cap - skip);
     return s->cap - skip;

@@ -19,7 +19,7 @@
  * is iconv_open(3) for a non-UTF-8 charset (glibc mallocs the descriptor
  * and loads its gconv module once per process; both are released before
  * the call returns). Every function is linear in its input; the stack use
- * is below 12 KiB. What to do with decoded bytes (scanning, policies) is
+ * is below 16 KiB. What to do with decoded bytes (scanning, policies) is
  * the caller's business.
  */
 #ifndef SEKISHO_PROTO_MIME_DECODE_H

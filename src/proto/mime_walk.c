@@ -117,6 +117,8 @@ static char lower(char c)
  * encoding): up to ';', whitespace or a comment. */
 static struct str first_token(struct str v)
 {
+    if (!v.ptr)
+        return STR_LIT("");
     size_t i = 0;
     while (i < v.len && is_lws((unsigned char)v.ptr[i]))
         i++;
@@ -163,7 +165,7 @@ static bool type_parse(struct str v, char *dst, size_t cap)
 static enum mime_cte cte_parse(struct str v)
 {
     struct str t = first_token(v);
-    if (!v.ptr || t.len == 0)
+    if (t.len == 0)
         return MIME_CTE_7BIT;
     if (str_caseeq_cstr(t, "7bit"))
         return MIME_CTE_7BIT;
@@ -360,7 +362,17 @@ static void frame_close(struct walk *w, size_t ls, size_t e)
         if (f->state == WALK_ST_HEADERS)
             headers_end(w, ls, ls, false);
         struct walk_rec *r = &w->recs[f->rec];
-        r->body_end = (uint32_t)(e > r->body_off ? e : r->body_off);
+        /* The line break before a boundary is not part of what it ends,
+         * so nothing may reach past e: an entity that began on the
+         * boundary line itself, or whose body would start there, is
+         * empty and is placed at e, inside its parent's span. */
+        if (r->hdr_off > e)
+            r->hdr_off = (uint32_t)e;
+        if (r->hdr_end > e)
+            r->hdr_end = (uint32_t)e;
+        if (r->body_off > e)
+            r->body_off = (uint32_t)e;
+        r->body_end = (uint32_t)e;
         if (f->kind == WALK_MULTIPART && f->state != WALK_ST_EPILOGUE)
             r->flags |= MIME_F_UNTERMINATED;
     }
@@ -449,10 +461,13 @@ static bool walk_line(struct walk *w, size_t ls, size_t ce, size_t next)
     return true;
 }
 
-static void walk_structure(struct walk *w)
+/* walk_structure - pass 1. Sets up *w itself: the part table is filled as
+ * entities are found, never cleared as a whole (it is 24 KiB). */
+static void walk_structure(struct walk *w, const char *m, size_t len)
 {
-    const char *m = w->msg;
     size_t pos = 0;
+    w->msg = m;
+    w->len = len;
     w->nrec = w->nframes = 0;
     entity_start(w, 0, 0, false);
     while (pos < w->len) {
@@ -521,9 +536,7 @@ enum mime_result mime_walk(const char *msg, size_t len, mime_part_fn *fn, void *
     if (!msg || len == 0 || len > WALK_LEN_MAX)
         return MIME_INVALID;
     struct walk w;
-    w.msg = msg;
-    w.len = len;
-    walk_structure(&w);
+    walk_structure(&w, msg, len);
     if (out)
         summary_fill(&w, out);
     if (!fn)

@@ -467,6 +467,13 @@ static void test_param_tail(void **state)
                                          dst, sizeof(dst), NULL),
                      MIME_PARAM_FOUND);
     assert_string_equal(dst, "123456789012345");
+    /* ... also when it starts with a multi-byte character (nothing is
+     * cut, so nothing is dropped). */
+    assert_int_equal(mime_param_get_tail(STR_LIT("a; filename*=UTF-8''%C3%A9234567890123"),
+                                         "filename", dst, sizeof(dst), NULL),
+                     MIME_PARAM_FOUND);
+    assert_string_equal(dst, "\xc3\xa9"
+                             "234567890123");
     /* The cut falls on a UTF-8 character boundary. */
     assert_int_equal(mime_param_get_tail(STR_LIT("a; filename*=UTF-8''%E3%83%86%E3%82%B9"
                                                  "%E3%83%88%E3%83%86%E3%82%B9%E3%83%88.exe"),
