@@ -68,26 +68,26 @@ enum mime_cte {
 };
 const char *mime_cte_name(enum mime_cte cte);
 
-/* Part flags. */
-#define MIME_F_BAD_BOUNDARY                                                                        \
-    (1u << 0) /* boundary holds '"' (after unquoting) or a byte                                    \
-                 < 0x20 or > 0x7e: spec SCAN-7,                                                    \
-                 FSIGK/POLICY_FORMAT_MIME_BOUNDARY */
-#define MIME_F_BAD_FILENAME                                                                        \
-    (1u << 1)                         /* a file name (filename= or name=, decoded) holds           \
-                                         a byte < 0x20 other than ESC: SCAN-7,                     \
-                                         FSIGK/POLICY_FORMAT_MIME_FILENAME */
-#define MIME_F_UNTERMINATED (1u << 2) /* multipart whose closing boundary is missing */
-#define MIME_F_TOO_DEEP     (1u << 3) /* container at MIME_DEPTH_MAX: not descended */
-#define MIME_F_TOO_MANY                                                                            \
-    (1u << 4) /* (on the entity holding it) a part beyond                                          \
-                 MIME_PARTS_MAX was not reported */
-#define MIME_F_LONG_FILENAME                                                                       \
-    (1u << 5) /* file name longer than MIME_FILENAME_MAX:                                          \
-                 its end was kept */
-#define MIME_F_NO_BOUNDARY                                                                         \
-    (1u << 6) /* multipart type without a usable boundary                                          \
-                 (absent, empty, too long): a leaf */
+/* Part flags.
+ * BAD_BOUNDARY: the boundary holds '"' (after unquoting) or a byte < 0x20
+ *   or > 0x7e: spec SCAN-7, FSIGK/POLICY_FORMAT_MIME_BOUNDARY.
+ * BAD_FILENAME: a file name (filename= or name=, decoded) holds a byte
+ *   < 0x20 other than ESC: SCAN-7, FSIGK/POLICY_FORMAT_MIME_FILENAME.
+ * UNTERMINATED: a multipart whose closing boundary is missing.
+ * TOO_DEEP: a container at MIME_DEPTH_MAX, not descended into.
+ * TOO_MANY: (on the entity holding it) a part beyond MIME_PARTS_MAX was
+ *   not reported.
+ * LONG_FILENAME: a file name longer than MIME_FILENAME_MAX; its end was
+ *   kept.
+ * NO_BOUNDARY: a multipart type without a usable boundary (absent,
+ *   empty, longer than MIME_BOUNDARY_MAX): reported as a leaf. */
+#define MIME_F_BAD_BOUNDARY  (1u << 0)
+#define MIME_F_BAD_FILENAME  (1u << 1)
+#define MIME_F_UNTERMINATED  (1u << 2)
+#define MIME_F_TOO_DEEP      (1u << 3)
+#define MIME_F_TOO_MANY      (1u << 4)
+#define MIME_F_LONG_FILENAME (1u << 5)
+#define MIME_F_NO_BOUNDARY   (1u << 6)
 
 struct mime_part {
     unsigned index;     /* 0 for the top-level message, then document order */
