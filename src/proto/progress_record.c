@@ -68,7 +68,9 @@ static bool field(struct str *rest, const char *key, struct str *value)
 static bool field_u64(struct str *rest, const char *key, uint64_t max, uint64_t *out)
 {
     struct str v;
-    return field(rest, key, &v) && str_to_u64(v, max, out);
+    /* No leading zeros: the format is canonical (what parses re-encodes
+     * to the same bytes), as the writer never produces them. */
+    return field(rest, key, &v) && !(v.len > 1 && v.ptr[0] == '0') && str_to_u64(v, max, out);
 }
 
 static bool field_text(struct str *rest, const char *key, char *dst, size_t cap)

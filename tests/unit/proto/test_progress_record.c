@@ -80,6 +80,9 @@ static void test_rejects(void **state)
         "SEKISHO-PROGRESS 2\n",
         "SEKISHO-PROGRESS 1\nstate=done\n",
         "SEKISHO-PROGRESS 1\nstate=clean\nreceived=x\n",
+        /* a leading zero would not re-encode to the same bytes */
+        "SEKISHO-PROGRESS 1\nstate=clean\nreceived=01\nexpected=1\nstarted=0\nurl=\ntype=\n"
+        "detect=\nerror=\nhead=0\n",
         "SEKISHO-PROGRESS 1\nstate=clean\nexpected=1\nreceived=1\nstarted=0\nurl=\ntype=\n"
         "detect=\nerror=\nhead=0\n",
         "SEKISHO-PROGRESS 1\nstate=clean\nreceived=1\nexpected=1\nstarted=0\nurl=\ntype=\n"
