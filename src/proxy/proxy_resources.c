@@ -74,6 +74,11 @@ struct proxy_resources *proxy_resources_load(const struct config *cfg, FILE *dia
     }
     /* Loaded only when used, so a template_dir of an older version still
      * starts as long as progress is off. */
+    if (cfg->service == SVC_SMTP) {
+        res->tpl_smtp = template_load(cfg->template_dir, "template_smtp.txt", diag);
+        res->tpl_smtp_lan = template_load(cfg->template_dir, "template_smtp_lan.txt", diag);
+        ok = ok && res->tpl_smtp && res->tpl_smtp_lan;
+    }
     if (cfg->service == SVC_HTTP && cfg->progress) {
         res->tpl_progress = template_load(cfg->template_dir, "template_http_progress.html", diag);
         ok = ok && res->tpl_progress != NULL;
@@ -103,5 +108,7 @@ void proxy_resources_free(struct proxy_resources *res)
     template_free(res->tpl_error);
     template_free(res->tpl_admin);
     template_free(res->tpl_progress);
+    template_free(res->tpl_smtp);
+    template_free(res->tpl_smtp_lan);
     free(res);
 }

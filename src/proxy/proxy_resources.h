@@ -21,6 +21,8 @@ struct proxy_resources {
     struct template *tpl_error;
     struct template *tpl_admin;
     struct template *tpl_progress; /* HTTP with progress=yes only */
+    struct template *tpl_smtp;     /* SMTP: sendback/delete notifications */
+    struct template *tpl_smtp_lan; /* SMTP: the same for smtp_lan clients */
     char hostname[256];
     char product_name[320];
 };

@@ -344,6 +344,47 @@ class TestPolicies(SmtpCase):
         self.assertIn(":<att@outside.example>: PROXY-ERROR", line)
 
 
+class TestSendback(SmtpCase):
+    SECTION = {"action": "sendback"}
+
+    def test_sender_gets_the_notification_instead_of_the_mail(self):
+        before = self.sink_count()
+        with self.client() as c:
+            self.assertEqual(c.sendmail("sender@outside.example", [RCPT], eicar_mail()), {})
+        msgs = self.wait_sink(before + 1)
+        time.sleep(0.5)
+        self.assertEqual(self.sink_count(), before + 1)  # the notification only
+        note = msgs[-1]
+        self.assertNotIn(testfiles.EICAR.decode(), note)
+        self.assertIn("To: sender@outside.example", note)
+        self.assertRegex(note, r"X-Virus-Status: infected\(Sekisho/sekisho_smtp/[^)]*\) with Eicar")
+        self.assertIn("Subject: Virus notification: Eicar", note)
+        self.assertIn("Content-Transfer-Encoding: 7bit", note)
+        self.assertIn("Message-ID: <eicar@outside.example>", note)  # #{HEADER}
+        self.assertIn("ACTION:SENDBACK:", self.gw.wait_log("detect", r"INFECTED")[-1])
+
+    def test_empty_sender_gets_nothing(self):
+        before = self.sink_count()
+        with self.client() as c:
+            self.assertEqual(c.sendmail("<>", [RCPT], eicar_mail()), {})
+        time.sleep(0.5)
+        self.assertEqual(self.sink_count(), before)
+
+
+class TestDeleteNotify(SmtpCase):
+    SECTION = {"action": "delete"}
+
+    def test_recipients_get_the_notification_instead_of_the_mail(self):
+        before = self.sink_count()
+        with self.client() as c:
+            self.assertEqual(c.sendmail("sender@outside.example", [RCPT], eicar_mail()), {})
+        note = self.wait_sink(before + 1)[-1]
+        self.assertNotIn(testfiles.EICAR.decode(), note)
+        self.assertIn("To: %s" % RCPT, note)
+        self.assertIn("X-Virus-Status: infected(", note)
+        self.assertIn("ACTION:DELETE:", self.gw.wait_log("detect", r"INFECTED")[-1])
+
+
 class TestUpstreamDown(SmtpCase):
     SINK = False
 
