@@ -688,3 +688,99 @@ class TestSigtermDuringData(unittest.TestCase):
         finally:
             gw.stop()
             sink.stop()
+
+
+class _DyingScanner:
+    """A scanner socket that takes the request and then dies without an
+    answer, as sekisho-scand killed in the middle of a scan would."""
+
+    def __init__(self, path):
+        import threading
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o777)
+        self.sock.listen(8)
+        self.requests = 0
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                try:
+                    if conn.recv(4096):
+                        self.requests += 1
+                except OSError:
+                    pass
+                time.sleep(0.3)  # "scanning" ... then gone
+
+    def stop(self):
+        self.sock.close()
+
+
+class TestScannerDiesMidScan(unittest.TestCase):
+    def test_temporary_failure_and_nothing_delivered(self):
+        d = os.path.join(ENV["wd"].path, "dying")
+        os.makedirs(d, exist_ok=True)
+        harness.chown_for_daemons(d)
+        scanner = _DyingScanner(os.path.join(d, "dying.sock"))
+        sink = harness.SmtpSink(d)
+        gw = harness.Gateway(d, scanner.path, service="smtp",
+                             section={"parent_server_host": "127.0.0.1",
+                                      "parent_server_port": str(sink.port)},
+                             common={"hostname": "gw.test"})
+        try:
+            with smtplib.SMTP("127.0.0.1", gw.port, timeout=30) as c:
+                with self.assertRaises(smtplib.SMTPDataError) as cm:
+                    c.sendmail("sender@outside.example", [RCPT], mail())
+                self.assertEqual(cm.exception.smtp_code, 451)
+            self.assertGreaterEqual(scanner.requests, 1)  # the scan had started
+            time.sleep(0.5)
+            self.assertEqual(len(sink.messages()), 0)
+        finally:
+            gw.stop()
+            sink.stop()
+            scanner.stop()
+
+
+class TestBadGreeting(unittest.TestCase):
+    def test_smtp3_non_220_greeting(self):
+        import threading
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(4)
+        port = srv.getsockname()[1]
+
+        def serve():
+            # (the harness's own readiness probe is a session too)
+            for _ in range(20):
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                with conn:
+                    conn.sendall(b"554 not today\r\n")
+                    time.sleep(0.2)
+        threading.Thread(target=serve, daemon=True).start()
+        d = os.path.join(ENV["wd"].path, "badgreet")
+        os.makedirs(d, exist_ok=True)
+        gw = harness.Gateway(d, ENV["scand"].socket, service="smtp",
+                             section={"parent_server_host": "127.0.0.1",
+                                      "parent_server_port": str(port)},
+                             common={"hostname": "gw.test"})
+        try:
+            s = socket.create_connection(("127.0.0.1", gw.port), timeout=30)
+            with s:
+                line = s.makefile("rb").readline().decode()
+            self.assertEqual(line.split(" (Sekisho/")[0],
+                             "421 Cannot get correct greeting message from mail server "
+                             "(127.0.0.1:%d). return code=554" % port)
+        finally:
+            gw.stop()
+            srv.close()
