@@ -182,11 +182,12 @@ static void close_server(struct smtp_session *s)
     s->sfd = -1;
 }
 
-/* flush_client - write what is queued; false on a dead client. */
-static bool flush_client(struct smtp_session *s)
+/* send_queued - write what b holds to fd until it would block; false on
+ * a dead peer. Both directions use it. */
+static bool send_queued(struct smtp_session *s, int fd, struct buf *b)
 {
-    while (buf_len(&s->out) > 0) {
-        ssize_t n = send(s->cfd, buf_rptr(&s->out), buf_len(&s->out), MSG_NOSIGNAL);
+    while (buf_len(b) > 0) {
+        ssize_t n = send(fd, buf_rptr(b), buf_len(b), MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -194,11 +195,17 @@ static bool flush_client(struct smtp_session *s)
                 break;
             return false;
         }
-        buf_consume(&s->out, (size_t)n);
+        buf_consume(b, (size_t)n);
         touch(s);
     }
-    buf_compact(&s->out);
+    buf_compact(b);
     return true;
+}
+
+/* flush_client - write what is queued; false on a dead client. */
+static bool flush_client(struct smtp_session *s)
+{
+    return send_queued(s, s->cfd, &s->out);
 }
 
 static void client_events(struct smtp_session *s)
@@ -279,20 +286,7 @@ static void end_session(struct smtp_session *s)
 
 static bool flush_server(struct smtp_session *s)
 {
-    while (buf_len(&s->up) > 0) {
-        ssize_t n = send(s->sfd, buf_rptr(&s->up), buf_len(&s->up), MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                break;
-            return false;
-        }
-        buf_consume(&s->up, (size_t)n);
-        touch(s);
-    }
-    buf_compact(&s->up);
-    return true;
+    return send_queued(s, s->sfd, &s->up);
 }
 
 static void server_events(struct smtp_session *s)
