@@ -298,6 +298,7 @@ static void server_events(struct smtp_session *s)
 }
 
 static void server_lost(struct smtp_session *s);
+static void on_auth_reply(struct smtp_session *s, const struct smtp_reply *r);
 
 /* up_command - send one command line upstream; cb gets the reply (NULL
  * when the server closed the connection instead). */
@@ -456,6 +457,7 @@ static void session_close(struct smtp_session *s)
  * temporary failure for the client, never a silent success. */
 static void server_lost(struct smtp_session *s)
 {
+    bool in_auth = s->on_reply == on_auth_reply || s->state == SMTP_ST_AUTH_RELAY;
     s->server_gone = true;
     s->on_reply = NULL;
     close_server(s);
@@ -464,8 +466,11 @@ static void server_lost(struct smtp_session *s)
         write_access_log(s);
         reset_mail(s);
     }
-    reply(s, 421, "%s disconnected from (%s:%u)", s->verb[0] ? s->verb : "Server", s->server_host,
-          s->server_port);
+    if (in_auth) /* SMTP-8: the relayed AUTH exchange has its own text */
+        reply(s, 500, "disconnected from server(AUTH).");
+    else
+        reply(s, 421, "%s disconnected from (%s:%u)", s->verb[0] ? s->verb : "Server",
+              s->server_host, s->server_port);
     if (!s->closed)
         end_session(s);
 }
@@ -1557,6 +1562,27 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
         client_events(s);
 }
 
+/* server_denied - acl_to (ACL-6, CONN-5): the upstream must match
+ * hosts.allow smtp_to by its configured name or the address connected.
+ * The check comes before a single byte of SMTP is exchanged; the client
+ * gets the connection-error reply of SMTP-3 2 with the CONN-5 text. */
+static bool server_denied(struct smtp_session *s, const char *ip)
+{
+    if (!s->cfg->acl_to)
+        return false;
+    const struct access_table *acl = s->w->res->acl;
+    const char *name = strcmp(s->server_host, ip) ? s->server_host : NULL;
+    if (acl && access_match(acl, "smtp_to", ip, name))
+        return false;
+    svclog_info(&s->log, "Access Denied to [%s:%s]", ip, s->server_host);
+    snprintf(s->error, sizeof(s->error), "CONNECT(%s:%u)/Access Inhibited by Proxy(SEKISHO)",
+             s->server_host, s->server_port);
+    reply(s, 421, "server open error(%s:%u) errmsg=[%s]", s->server_host, s->server_port, s->error);
+    if (!s->closed)
+        end_session(s);
+    return true;
+}
+
 static void on_connected(void *arg, const struct proxy_connect_result *r)
 {
     struct smtp_session *s = arg;
@@ -1568,6 +1594,10 @@ static void on_connected(void *arg, const struct proxy_connect_result *r)
               r->error);
         if (!s->closed)
             end_session(s);
+        return;
+    }
+    if (server_denied(s, r->ip)) {
+        close(r->fd);
         return;
     }
     s->sfd = r->fd;
