@@ -31,14 +31,24 @@ def mail(subject="hello", body="Hello there.\r\n", extra_headers=""):
             "Message-ID: <m1@outside.example>\r\n%s\r\n%s" % (RCPT, subject, extra_headers, body))
 
 
-def eicar_mail():
+def one_attachment_mail(content, filename="eicar.com", extra_headers=""):
     return ("From: sender@outside.example\r\nTo: %s\r\nSubject: eicar\r\n"
-            "Message-ID: <eicar@outside.example>\r\nMIME-Version: 1.0\r\n"
+            "Message-ID: <eicar@outside.example>\r\nMIME-Version: 1.0\r\n%s"
             "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n"
             "Content-Type: text/plain\r\n\r\nsee attachment\r\n--b1\r\n"
-            "Content-Type: application/octet-stream; name=\"eicar.com\"\r\n"
-            "Content-Disposition: attachment; filename=\"eicar.com\"\r\n\r\n%s\r\n--b1--\r\n"
-            % (RCPT, testfiles.EICAR.decode()))
+            "Content-Type: application/octet-stream; name=\"%s\"\r\n"
+            "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n%s\r\n--b1--\r\n"
+            % (RCPT, extra_headers, filename, filename, content))
+
+
+def eicar_mail(extra_headers=""):
+    return one_attachment_mail(testfiles.EICAR.decode(), extra_headers=extra_headers)
+
+
+def clean_attachment_mail():
+    """A mail that needs a scan (an attachment): plain-text bodies are
+    scanned only with virus_check_text=yes (SCAN-8)."""
+    return one_attachment_mail("just some harmless bytes", filename="notes.bin")
 
 
 class SmtpCase(unittest.TestCase):
@@ -272,15 +282,13 @@ class TestQuarantineNotify(SmtpCase):
     def test_own_notification_is_not_detected(self):
         before = self.sink_count()
         with self.client() as c:
-            self.assertEqual(c.sendmail("admin@gw.test", [RCPT], mail(
-                subject="notification", body=testfiles.EICAR.decode() + "\r\n",
+            self.assertEqual(c.sendmail("admin@gw.test", [RCPT], eicar_mail(
                 extra_headers="X-Admin-Notification-Id: 4242\r\n")), {})
         self.wait_sink(before + 1)
         # With another id it is an ordinary infected mail.
         with self.client() as c:
             with self.assertRaises(smtplib.SMTPDataError):
-                c.sendmail("admin@gw.test", [RCPT], mail(
-                    body=testfiles.EICAR.decode() + "\r\n",
+                c.sendmail("admin@gw.test", [RCPT], eicar_mail(
                     extra_headers="X-Admin-Notification-Id: 4243\r\n"))
 
 
@@ -511,7 +519,7 @@ class TestScannerDown(SmtpCase):
     def test_dead_scanner_is_a_temporary_failure(self):
         with self.client() as c:
             with self.assertRaises(smtplib.SMTPDataError) as cm:
-                c.sendmail("sender@outside.example", [RCPT], mail())
+                c.sendmail("sender@outside.example", [RCPT], clean_attachment_mail())
         self.assertEqual(cm.exception.smtp_code // 100, 4)
         time.sleep(0.5)
         self.assertEqual(self.sink_count(), 0)
@@ -738,7 +746,7 @@ class TestScannerDiesMidScan(unittest.TestCase):
         try:
             with smtplib.SMTP("127.0.0.1", gw.port, timeout=30) as c:
                 with self.assertRaises(smtplib.SMTPDataError) as cm:
-                    c.sendmail("sender@outside.example", [RCPT], mail())
+                    c.sendmail("sender@outside.example", [RCPT], clean_attachment_mail())
                 self.assertEqual(cm.exception.smtp_code, 451)
             self.assertGreaterEqual(scanner.requests, 1)  # the scan had started
             time.sleep(0.5)

@@ -41,6 +41,7 @@
 #include "proto/smtp_dot.h"
 #include "proto/smtp_parse.h"
 #include "proxy/proxy_connect.h"
+#include "proxy/mail_scan.h"
 #include "proxy/proxy_scan.h"
 
 #define SMTP_IDLE_MS     300000      /* G-22: command channel without progress */
@@ -119,7 +120,7 @@ struct smtp_session {
     struct smtp_dot_encoder enc;
     off_t send_off;
     bool send_done;
-    struct proxy_scan *scan;
+    struct mail_scan *mscan; /* the message's scan, while it runs */
     struct timespec start_rt;
     uint64_t start_ms;
 
@@ -132,7 +133,7 @@ struct smtp_session {
     char content_type[ACCESSLOG_CONTENT_TYPE_MAX];
     char message_id[256];
     char quarantine[128];
-    char detect_file[256];
+    char detect_file[MIME_FILENAME_MAX + 1];
     char orig_date[128];
     char orig_to[1024];
     char orig_cc[1024];
@@ -393,6 +394,8 @@ static void reset_mail(struct smtp_session *s)
     s->mail_from[0] = '\0';
     s->rcpts[0] = '\0';
     s->nrcpt = 0;
+    mail_scan_free(s->mscan);
+    s->mscan = NULL;
     if (s->spool_fd >= 0)
         close(s->spool_fd);
     s->spool_fd = -1;
@@ -436,8 +439,8 @@ static void session_close(struct smtp_session *s)
     if (s->dnsq)
         dns_cancel(s->dnsq);
     s->dnsq = NULL;
-    proxy_scan_cancel(s->scan);
-    s->scan = NULL;
+    mail_scan_free(s->mscan);
+    s->mscan = NULL;
     ev_timer_stop(loop, &s->idle);
     close_server(s);
     if (s->cfd >= 0) {
@@ -1043,96 +1046,12 @@ static void notify_admin(struct smtp_session *s)
 /* admin_notification - SCAN-13: our own notification mails (they carry
  * X-Admin-Notification-Id with the configured id) are not treated as
  * infected: they quote detection names, and would loop. */
-static bool admin_notification(struct smtp_session *s)
+static bool admin_notification(const struct smtp_session *s, const struct mime_summary *sum)
 {
-    if (s->cfg->admin_notification_id == 0)
-        return false;
-    static char head[16384];
-    ssize_t n = pread(s->spool_fd, head, sizeof(head) - 1, 0);
-    if (n <= 0)
-        return false;
-    head[n] = '\0';
-    static const char name[] = "x-admin-notification-id:";
-    for (char *line = head; line && *line && *line != '\r' && *line != '\n';) {
-        if (strncasecmp(line, name, sizeof(name) - 1) == 0) {
-            char *end;
-            unsigned long long id = strtoull(line + sizeof(name) - 1, &end, 10);
-            return id == s->cfg->admin_notification_id && end != line + sizeof(name) - 1;
-        }
-        line = strchr(line, '\n');
-        line = line ? line + 1 : NULL;
-    }
-    return false;
-}
-
-/* ---- the MIME structure: logs and policies (SMTP-14, SCAN-6, SCAN-7) -- */
-
-#define POLICY_BLOCK_EXT       "SEKISHO/POLICY_BLOCK_EXT"
-#define POLICY_BLOCK_PARTIAL   "SEKISHO/POLICY_BLOCK_PARTIAL_MESSAGE"
-#define POLICY_FORMAT_BOUNDARY "SEKISHO/POLICY_FORMAT_MIME_BOUNDARY"
-#define POLICY_FORMAT_FILENAME "SEKISHO/POLICY_FORMAT_MIME_FILENAME"
-
-struct inspection {
-    struct smtp_session *s;
-    const char *policy; /* the first policy detection, or NULL */
-    char file[MIME_FILENAME_MAX + 1];
-};
-
-/* block_ext_matches - block_ext_list: suffixes, or ALL for any attachment. */
-static bool block_ext_matches(const struct config *cfg, const char *filename)
-{
-    for (size_t i = 0; i < cfg->block_ext_list.count; i++)
-        if (str_caseeq_cstr(cfg->block_ext_list.items[i], "ALL"))
-            return true;
-    return pass_rules_extension(str_from_cstr(filename), cfg->block_ext_list.items,
-                                cfg->block_ext_list.count);
-}
-
-static bool inspect_part(void *arg, const struct mime_part *p)
-{
-    struct inspection *in = arg;
-    const struct config *cfg = in->s->cfg;
-    const char *hit = NULL;
-    if (p->flags & MIME_F_BAD_BOUNDARY)
-        hit = POLICY_FORMAT_BOUNDARY;
-    else if (p->flags & MIME_F_BAD_FILENAME)
-        hit = POLICY_FORMAT_FILENAME;
-    else if (cfg->block_partial_message && p->is_partial)
-        hit = POLICY_BLOCK_PARTIAL;
-    else if (cfg->block_ext && p->filename[0] && block_ext_matches(cfg, p->filename))
-        hit = POLICY_BLOCK_EXT;
-    if (!hit)
-        return true;
-    in->policy = hit;
-    str_copy(in->file, sizeof(in->file), p->filename);
-    return false; /* the first one decides */
-}
-
-/* inspect_message - walk the spooled message: the top-level Content-Type
- * and Message-ID for the log, and the MIME policies. Returns a policy
- * detection name, or NULL. */
-static const char *inspect_message(struct smtp_session *s, char *file, size_t file_cap)
-{
-    if (s->msg_len == 0)
-        return NULL;
-    void *map = mmap(NULL, (size_t)s->msg_len, PROT_READ, MAP_PRIVATE, s->spool_fd, 0);
-    if (map == MAP_FAILED) {
-        svclog_error_errno(&s->log, errno, "cannot map the spooled message");
-        return NULL;
-    }
-    struct inspection in = {.s = s};
-    static struct mime_summary sum;
-    mime_walk(map, (size_t)s->msg_len, inspect_part, &in, &sum);
-    str_copy(s->content_type, sizeof(s->content_type), sum.content_type);
-    str_copy_view(s->message_id, sizeof(s->message_id), str_trim(sum.message_id));
-    str_copy_view(s->orig_date, sizeof(s->orig_date), str_trim(sum.date));
-    str_copy_view(s->orig_to, sizeof(s->orig_to), str_trim(sum.to));
-    str_copy_view(s->orig_cc, sizeof(s->orig_cc), str_trim(sum.cc));
-    s->header_len = sum.header_len;
-    munmap(map, (size_t)s->msg_len);
-    if (in.policy)
-        str_copy(file, file_cap, in.file);
-    return in.policy;
+    uint64_t id;
+    return s->cfg->admin_notification_id != 0 && sum->admin_notification_id.ptr &&
+           str_to_u64(str_trim(sum->admin_notification_id), UINT64_MAX, &id) &&
+           id == s->cfg->admin_notification_id;
 }
 
 /* ---- sendback and delete: the notification mail (SMTP-9 5) ----------- */
@@ -1367,32 +1286,30 @@ static void notify(struct smtp_session *s)
     up_command(s, on_sendback_rset, "RSET");
 }
 
-static void on_scanned(void *arg, const struct scanreq_reply *rep)
+static void on_scanned(struct smtp_session *s, const struct mail_scan_result *res)
 {
-    struct smtp_session *s = arg;
-    s->scan = NULL;
-    s->checks++;
-    s->scan_ms += rep->scan_us / 1000u;
-    s->details |=
-        rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED | SCANREQ_VSD_SCANTIMEOUT);
-    if (rep->verdict == SCANREQ_ERROR) {
-        /* A dead scanner is a temporary failure, never a pass. */
-        svclog_error(&s->log, "virus scan failed: %s mail from [%s]", rep->error, s->mail_from);
-        snprintf(s->error, sizeof(s->error), "PROXY/virus scan failed: %s", rep->error);
+    s->checks += res->checks;
+    s->scan_ms += res->scan_ms;
+    s->details |= res->details;
+    if (res->verdict == SCANREQ_ERROR) {
+        /* A dead scanner or a full disk is a temporary failure, never a pass. */
+        svclog_error(&s->log, "virus scan failed: %s mail from [%s]", res->error, s->mail_from);
+        snprintf(s->error, sizeof(s->error), "PROXY/virus scan failed: %s", res->error);
         cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
         return;
     }
-    if (rep->verdict == SCANREQ_INFECTED) {
+    if (res->verdict == SCANREQ_INFECTED) {
         s->result = ACCESSLOG_RESULT_INFECTED;
-        str_copy(s->detect_name, sizeof(s->detect_name), rep->name);
+        str_copy(s->detect_name, sizeof(s->detect_name), res->name);
+        str_copy(s->detect_file, sizeof(s->detect_file), res->file);
         enum config_action a = s->lan ? s->cfg->lan_action : s->cfg->action;
         s->action = a == CONFIG_ACTION_PASS        ? ACCESSLOG_ACTION_PASS
                     : a == CONFIG_ACTION_BLACKHOLE ? ACCESSLOG_ACTION_BLACKHOLE
                     : a == CONFIG_ACTION_SENDBACK  ? ACCESSLOG_ACTION_SENDBACK
                     : a == CONFIG_ACTION_DELETE    ? ACCESSLOG_ACTION_DELETE
                                                    : ACCESSLOG_ACTION_DENY;
-        svclog_info(&s->log, "Infected: mail from [%s] to [%s] VirusName: %s action=%s",
-                    s->mail_from, s->rcpts, rep->name, accesslog_action_name(s->action));
+        svclog_info(&s->log, "Infected: mail from [%s] to [%s] VirusName: %s File: [%s] action=%s",
+                    s->mail_from, s->rcpts, res->name, res->file, accesslog_action_name(s->action));
         if (s->lan ? s->cfg->lan_quarantine : s->cfg->quarantine)
             quarantine_mail(s);
         if ((s->lan ? s->cfg->lan_notify_admin : s->cfg->notify_admin) &&
@@ -1408,7 +1325,7 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
                 return;
             }
             char text[SCANREQ_NAME_MAX + 64];
-            snprintf(text, sizeof(text), "Infected by %s", rep->name);
+            snprintf(text, sizeof(text), "Infected by %s", res->name);
             cancel_mail(s, 554, text);
             return;
         }
@@ -1417,28 +1334,53 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
     up_command(s, on_data_reply, "DATA");
 }
 
+/* on_mail_scanned - the scan is over: the session goes on with a copy of
+ * the result (mail_scan touches nothing after its callback, so it can be
+ * freed here, also when it answers before mail_scan_run returns). */
+static void on_mail_scanned(void *arg, const struct mail_scan_result *r)
+{
+    struct smtp_session *s = arg;
+    struct mail_scan_result res = *r;
+    mail_scan_free(s->mscan);
+    s->mscan = NULL;
+    on_scanned(s, &res);
+}
+
+/* copy_summary - what the logs and templates need from the header; the
+ * summary's views die with the scan's mapping. */
+static void copy_summary(struct smtp_session *s, const struct mime_summary *sum)
+{
+    str_copy(s->content_type, sizeof(s->content_type), sum->content_type);
+    str_copy_view(s->message_id, sizeof(s->message_id), str_trim(sum->message_id));
+    str_copy_view(s->orig_date, sizeof(s->orig_date), str_trim(sum->date));
+    str_copy_view(s->orig_to, sizeof(s->orig_to), str_trim(sum->to));
+    str_copy_view(s->orig_cc, sizeof(s->orig_cc), str_trim(sum->cc));
+    s->header_len = sum->header_len;
+}
+
 static void start_scan(struct smtp_session *s)
 {
     s->state = SMTP_ST_SCAN;
     s->busy = true;
     client_events(s);
-    bool ours = admin_notification(s);
-    const char *policy = inspect_message(s, s->detect_file, sizeof(s->detect_file));
-    if (policy && !ours) {
-        /* SCAN-6/7: a policy detection is handled exactly like a virus. */
-        struct scanreq_reply rep = {.type = SCANREQ_T_SCAN, .verdict = SCANREQ_INFECTED};
-        str_copy(rep.name, sizeof(rep.name), policy);
-        on_scanned(s, &rep);
+    static struct mime_summary sum; /* 16 KiB: a worker is one thread */
+    s->mscan = mail_scan_open(s->w, SCANREQ_SVC_SMTP, s->spool_fd, s->msg_len, &s->log, &sum);
+    if (!s->mscan) {
+        svclog_error_errno(&s->log, errno, "cannot map the spooled message");
+        snprintf(s->error, sizeof(s->error), "PROXY/cannot map the spooled message");
+        cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
         return;
     }
-    s->detect_file[0] = '\0';
-    if (!s->cfg->virus_check || ours) {
+    copy_summary(s, &sum);
+    if (admin_notification(s, &sum)) {
+        /* SCAN-13: our own notification is not scanned again. */
+        mail_scan_free(s->mscan);
+        s->mscan = NULL;
         s->state = SMTP_ST_SEND;
         up_command(s, on_data_reply, "DATA");
         return;
     }
-    s->scan = proxy_scan_start(s->w->scan_pool, s->cfg, SCANREQ_SVC_SMTP, s->spool_fd, "message",
-                               NULL, &s->log, on_scanned, s);
+    mail_scan_run(s->mscan, on_mail_scanned, s);
 }
 
 /* ---- events ----------------------------------------------------------------- */

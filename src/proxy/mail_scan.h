@@ -1,0 +1,97 @@
+/* mail_scan - virus and policy scanning of a spooled mail, part by part.
+ *
+ * The SMTP proxy (and later the POP proxy) hands over the spool file of a
+ * complete message. mail_scan_open() maps it and walks its MIME structure
+ * once (mime_walk), which gives the caller the top-level header summary
+ * for logs and templates, and gives this module the list of parts to
+ * check. mail_scan_run() then decides, in document order:
+ *
+ *   1. the structural policies of spec SCAN-6/SCAN-7, on the MIME
+ *      structure alone: FSIGK/POLICY_FORMAT_MIME_BOUNDARY and
+ *      _FILENAME, block_partial_message, block_ext / block_ext_list
+ *      (ALL = any attachment). They apply even with virus_check=no.
+ *   2. with virus_check=yes, each leaf part is decoded (base64, quoted-
+ *      printable) into its own spool (memfd for small parts, within the
+ *      worker's in-memory spool budget; else an unnamed file in tmpdir)
+ *      and scanned by sekisho-scand, one part at a time, under its
+ *      decoded RFC 2231 / 2047 file name, so a detection names the file
+ *      (DETECT-STAT file field, #{FILE}...). Which parts (SCAN-8):
+ *        - attachments (a file name, or Content-Disposition: attachment)
+ *          always, unless pass_ext / pass_ext_list matches the name;
+ *        - text/plain body parts only with virus_check_text=yes, except
+ *          a body holding a uuencoded file ("begin <mode> <name>");
+ *        - text/html body parts always; block_script / block_activex
+ *          are checked on them (html_scan), and with
+ *          virus_check_wholehtml=no only their executable parts (scripts,
+ *          event handlers, script URLs, object/embed/applet tags) are
+ *          scanned, with =yes the whole decoded part;
+ *        - every other leaf (images, application/..., an unparsable
+ *          multipart) whole.
+ *      A message with more parts than mime_walk reports
+ *      (MIME_F_TOO_MANY), or containers nested deeper than it descends,
+ *      is scanned whole as well, so libclamav's own mail parser sees what
+ *      the walk could not: a part is never skipped silently.
+ * The first detection decides (a policy before the virus scan of the
+ * same part). A scan error, a spool that cannot be created or written
+ * (full disk) end the run with MAIL_SCAN verdict ERROR: the caller must
+ * then refuse the mail temporarily, never pass it.
+ *
+ * It owns the mapping of the message, the part list and the part spools;
+ * the message's spool fd stays the caller's (and must stay open until
+ * mail_scan_free). Scans go through the worker's proxy_scan pool (and its
+ * verdict cache, keyed by the decoded part's SHA-256).
+ */
+#ifndef SEKISHO_PROXY_MAIL_SCAN_H
+#define SEKISHO_PROXY_MAIL_SCAN_H
+
+#include <stdint.h>
+
+#include "core/svclog.h"
+#include "proto/mime_walk.h"
+#include "proto/scanreq.h"
+#include "proxy/proxy_worker.h"
+
+/* Parts decoded into memory (memfd) up to this size; larger ones go to
+ * tmpdir. Counted against the worker's spool_mem_used budget. */
+#define MAIL_SCAN_MEM_PART_MAX (256u * 1024u)
+#define MAIL_SCAN_MEM_BUDGET   (64u * 1024u * 1024u)
+
+/* Detection names this module gives (DET-2 with the SEKISHO/ prefix). */
+#define MAIL_SCAN_POLICY_EXT      "SEKISHO/POLICY_BLOCK_EXT"
+#define MAIL_SCAN_POLICY_PARTIAL  "SEKISHO/POLICY_BLOCK_PARTIAL_MESSAGE"
+#define MAIL_SCAN_POLICY_BOUNDARY "SEKISHO/POLICY_FORMAT_MIME_BOUNDARY"
+#define MAIL_SCAN_POLICY_FILENAME "SEKISHO/POLICY_FORMAT_MIME_FILENAME"
+#define MAIL_SCAN_POLICY_SCRIPT   "SEKISHO/POLICY_BLOCK_SCRIPT"
+#define MAIL_SCAN_POLICY_ACTIVEX  "SEKISHO/POLICY_BLOCK_ACTIVEX"
+
+struct mail_scan_result {
+    enum scanreq_verdict verdict;      /* CLEAN, INFECTED (virus or policy), ERROR */
+    char name[SCANREQ_NAME_MAX + 1];   /* detection name when INFECTED */
+    char file[MIME_FILENAME_MAX + 1];  /* the detected part's file name, or "" */
+    char error[SCANREQ_ERROR_MAX + 1]; /* why, for ERROR */
+    uint32_t details;                  /* SCANREQ_VSD_* of all scans */
+    unsigned files;                    /* leaf parts of the message */
+    unsigned checks;                   /* scans done by scand */
+    uint64_t scan_ms;                  /* their scanning time */
+};
+
+typedef void mail_scan_fn(void *arg, const struct mail_scan_result *res);
+
+struct mail_scan;
+
+/* mail_scan_open - map spool_fd[0..len) and walk it; fills *sum, whose
+ * views stay valid until mail_scan_free. NULL with errno when the
+ * message cannot be mapped or memory is short. */
+struct mail_scan *mail_scan_open(struct proxy_worker *w, enum scanreq_service svc, int spool_fd,
+                                 uint64_t len, const struct svclog_ctx *log,
+                                 struct mime_summary *sum);
+
+/* mail_scan_run - decide the message (policies, then with virus_check
+ * the scans); cb runs exactly once, possibly before this returns, unless
+ * mail_scan_free comes first. Call once per mail_scan. */
+void mail_scan_run(struct mail_scan *ms, mail_scan_fn *cb, void *arg);
+
+/* mail_scan_free - cancel what is in flight and release everything. */
+void mail_scan_free(struct mail_scan *ms);
+
+#endif
