@@ -65,17 +65,18 @@ static bool block_ext_matches(const struct config *cfg, const char *filename)
                                 cfg->block_ext_list.count);
 }
 
-/* holds_uuencode - a text body with a uuencoded file in it ("begin 644
- * name" at the start of a line) is an attachment, whatever
- * virus_check_text says. */
-static bool holds_uuencode(struct str body)
+/* uuencoded_file - where a uuencoded file starts in a text body ("begin
+ * <mode> <name>" at the start of a line), or -1; its name into name.
+ * libclamav decodes such a file only when the "begin" line is at the
+ * start of what it scans, so that is where the part's scan starts. */
+static long uuencoded_file(struct str body, char *name, size_t cap)
 {
     static const char tag[] = "begin ";
     size_t tl = sizeof(tag) - 1;
     for (size_t i = 0; i + tl + 4 <= body.len;) {
         const char *hit = memmem(body.ptr + i, body.len - i, tag, tl);
         if (!hit)
-            return false;
+            return -1;
         size_t at = (size_t)(hit - body.ptr);
         if (at == 0 || body.ptr[at - 1] == '\n') {
             size_t k = at + tl, digits = 0;
@@ -83,12 +84,18 @@ static bool holds_uuencode(struct str body)
                 k++;
                 digits++;
             }
-            if (digits >= 3 && k < body.len && body.ptr[k] == ' ')
-                return true;
+            if (digits >= 3 && k < body.len && body.ptr[k] == ' ') {
+                struct str rest = str_make(body.ptr + k + 1, body.len - k - 1);
+                long eol = str_find_char(rest, '\n');
+                if (eol >= 0)
+                    rest.len = (size_t)eol;
+                str_copy_view(name, cap, str_trim(rest));
+                return (long)at;
+            }
         }
         i = at + 1;
     }
-    return false;
+    return -1;
 }
 
 static bool add_part(struct mail_scan *ms, struct str body, enum mime_cte cte, const char *filename)
@@ -139,9 +146,20 @@ static bool collect(void *arg, const struct mime_part *p)
                              cfg->pass_ext_list.count))
         return true; /* SCAN-4: exempt from scanning */
     bool html = strcmp(p->type, "text/html") == 0;
-    if (!named && strcmp(p->type, "text/plain") == 0 && !cfg->virus_check_text &&
-        !holds_uuencode(p->body))
-        return true; /* SCAN-8 */
+    if (!named && strcmp(p->type, "text/plain") == 0) {
+        /* SCAN-8: a text body only with virus_check_text; a uuencoded file
+         * in it is an attachment all the same. */
+        if (cfg->virus_check_text && !add_part(ms, p->body, p->cte, ""))
+            return false;
+        char uuname[MIME_FILENAME_MAX + 1];
+        long uu = p->cte == MIME_CTE_7BIT || p->cte == MIME_CTE_8BIT
+                      ? uuencoded_file(p->body, uuname, sizeof(uuname))
+                      : -1;
+        if (uu >= 0 &&
+            !add_part(ms, str_make(p->body.ptr + uu, p->body.len - (size_t)uu), p->cte, uuname))
+            return false;
+        return true;
+    }
     if (!add_part(ms, p->body, p->cte, p->filename))
         return false;
     ms->parts[ms->nparts - 1].html = html;
