@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -340,8 +341,14 @@ static unsigned access_status(const struct smtp_session *s)
     return 200;
 }
 
+/* write_access_log - the records of one mail (SMTP-14): the access (and
+ * detect) log line and the info line, whatever became of the mail. */
 static void write_access_log(struct smtp_session *s)
 {
+    svclog_info(&s->log, "From: %s:%u(%s) To: %s:%u(%s) Message-Id: %s Infected: %d VirusName: %s",
+                s->client_ip, s->client_port, s->mail_from, s->server_ip, s->server_port, s->rcpts,
+                s->message_id[0] ? s->message_id : "-", s->result == ACCESSLOG_RESULT_INFECTED,
+                s->detect_name[0] ? s->detect_name : "-");
     char url[SMTP_RCPTS_MAX + 8];
     snprintf(url, sizeof(url), "mail:%s", s->rcpts);
     struct timespec now;
@@ -527,6 +534,9 @@ static void on_mail_reply(struct smtp_session *s, const struct smtp_reply *r)
         snprintf(text, sizeof(text), "SERVER/ERROR Reply(MAIL): buf=[%u %.*s]", r->code,
                  r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
         str_copy(s->error, sizeof(s->error), text);
+        /* SMTP-6: the refusal is logged with this mail's record. */
+        write_access_log(s);
+        s->error[0] = '\0';
     }
     on_relayed_reply(s, r);
 }
@@ -622,6 +632,8 @@ static void do_command(struct smtp_session *s, struct str line)
             return;
         }
         reset_mail(s);
+        clock_gettime(CLOCK_REALTIME, &s->start_rt);
+        s->start_ms = ev_now_ms(s->w->loop);
         str_copy_view(s->mail_from, sizeof(s->mail_from), addr);
         s->busy = true;
         up_raw(s, line, on_mail_reply);
@@ -843,14 +855,10 @@ static void on_final_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
     /* SMTP-9 / no mail lost: the client hears what the server said about
      * the mail, so it gets 250 only when the server accepted it. */
-    if (r->code / 100 != 2) {
+    if (r->code / 100 != 2 && !s->error[0]) {
         snprintf(s->error, sizeof(s->error), "SERVER/ERROR Reply(DATA END): buf=[%u %.*s]", r->code,
                  r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
     }
-    svclog_info(&s->log, "From: %s:%u(%s) To: %s:%u(%s) Message-Id: %s Infected: %d VirusName: %s",
-                s->client_ip, s->client_port, s->mail_from, s->server_ip, s->server_port, s->rcpts,
-                s->message_id[0] ? s->message_id : "-", s->result == ACCESSLOG_RESULT_INFECTED,
-                s->detect_name[0] ? s->detect_name : "-");
     write_access_log(s);
     reset_mail(s);
     s->state = SMTP_ST_COMMAND;
@@ -865,6 +873,8 @@ static void on_data_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
     if (r->code != 354) {
         /* SMTP-9 6: not accepted: the client hears why. */
+        snprintf(s->error, sizeof(s->error), "SERVER/ERROR Reply(DATA): buf=[%u %.*s]", r->code,
+                 r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
         on_final_reply(s, r);
         return;
     }
@@ -1071,6 +1081,17 @@ static void notify_fail(struct smtp_session *s, const char *step, const struct s
         char text[400];
         snprintf(text, sizeof(text), "SENDBACK:smtp error[%s] (Server Reply: %s)", step,
                  reply_text);
+        if (strcmp(step, "RSET") == 0) {
+            /* The server refused RSET itself: another one would fare no
+             * better; the client gets the documented 554 now. */
+            write_access_log(s);
+            reset_mail(s);
+            s->state = SMTP_ST_COMMAND;
+            reply(s, 554, "%s", text);
+            if (!s->closed)
+                finish_command(s);
+            return;
+        }
         cancel_mail(s, 554, text);
         return;
     }
@@ -1572,6 +1593,11 @@ static void admit(struct smtp_session *s)
         str_copy(s->server_host, sizeof(s->server_host), "127.0.0.1");
     s->log.server_host = s->server_host;
     s->log.server_port = s->server_port;
+    unsigned char addr[sizeof(struct in6_addr)];
+    if ((inet_pton(AF_INET, s->server_host, addr) == 1 ||
+         inet_pton(AF_INET6, s->server_host, addr) == 1) &&
+        server_denied(s, s->server_host))
+        return; /* ACL-6: an address is checked before it is contacted */
     s->state = SMTP_ST_CONNECT;
     set_client_events(s, EV_READ);
     s->pc = proxy_connect_start(s->w->loop, s->w->dns, s->server_host, s->server_port, cfg->ipv6,
