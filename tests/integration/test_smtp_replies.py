@@ -516,8 +516,10 @@ class TestDeleteNotificationRefused(ParentCase):
         reply = c.message(eicar_mail(rcpt="del@local.example"))
         self.error_line("smtp_data_cmd_senddata:DELETE:smtp error:DATA: "
                         "buf=[554 5.7.1 no notifications]")
-        # What the code does: a temporary failure, and the session ends.
-        self.assertGenerated(reply, "451 Temporary failure: the notification was refused")
+        # A permanent refusal of the notification: the infected mail is
+        # refused for good (a retry would meet the same fate), session ends.
+        self.assertRegex(reply, r"^554 Infected by \S+ \(the notification was refused\) "
+                                r"\(Sekisho/sekisho_smtp/")
         c.wait_closed()
         self.assertEqual(self.parent.all_messages(), [])
         # The envelope given upstream is the original one (delete reuses it).
@@ -528,6 +530,18 @@ class TestDeleteNotificationRefused(ParentCase):
         self.assertIn("ACTION:DELETE:", line)
         self.assertEqual(self.proxy_error(line),
                          "SERVER/ERROR Reply(DATA): buf=[554 5.7.1 no notifications]")
+
+
+    def test_delete_notification_data_deferred(self):
+        # A temporary refusal: the client gets a temporary failure and may
+        # try again; nothing is delivered.
+        self.parent.reset(DATA="451 4.3.0 try later")
+        c = self.client()
+        c.envelope(self, rcpts=("del2@local.example",))
+        reply = c.message(eicar_mail(rcpt="del2@local.example"))
+        self.assertGenerated(reply, "451 Temporary failure: the notification was refused")
+        c.wait_closed()
+        self.assertEqual(self.parent.all_messages(), [])
 
 
 # ---- SMTP-9 5: deny and blackhole, the RSET refused ---------------------------

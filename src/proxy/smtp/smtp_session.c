@@ -1097,9 +1097,17 @@ static void notify_fail(struct smtp_session *s, const char *step, const struct s
     }
     /* delete, or a refused notification: the server ends it (C-42 aside,
      * the documented rule for a failed notification is to end). */
+    char name[sizeof(s->detect_name)];
+    str_copy(name, sizeof(name), s->detect_name);
     write_access_log(s);
     reset_mail(s);
-    reply(s, 451, "Temporary failure: the notification was refused");
+    if (r->code / 100 == 5) {
+        /* A permanent refusal: a retry of the infected mail would meet the
+         * same fate, so the client is told it is refused for good. */
+        reply(s, 554, "Infected by %s (the notification was refused)", name);
+    } else {
+        reply(s, 451, "Temporary failure: the notification was refused");
+    }
     if (!s->closed)
         end_session(s);
 }
