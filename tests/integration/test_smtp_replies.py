@@ -646,6 +646,7 @@ class TestDialogueReplies(ParentCase):
         self.assertTrue(c.cmd("EHLO client.test").startswith("250"))
         self.assertEqual(c.cmd("MAIL FROM:<%s>" % SENDER), "250 2.1.0 sender ok")
         self.assertEqual(c.cmd("RCPT TO:<busy@local.example>"), "450 4.2.0 busy")
+        self.gw.wait_log("info", r"\] ERROR Reply\(RCPT\): buf=\[450 4\.2\.0 busy\]$")
         self.assertEqual(c.cmd("RCPT TO:<ok@local.example>"), "250 2.1.5 recipient ok")
         self.assertRegex(c.cmd("DATA"), r"^354 Enter mail " + PRODUCT_RX + "$")
         self.assertEqual(c.message(clean_mail(rcpt="ok@local.example", msgid="c42@x.example")),
@@ -696,6 +697,8 @@ class TestDialogueReplies(ParentCase):
             lambda: [l for l in self.gw.log_lines("access") if self.proxy_error(l) == want],
             3, what="an access.log record with PROXY-ERROR %r (access.log: %r)"
             % (want, self.gw.log_lines("access")[-3:]))
+        # LOG-4: and the info line of the server's error reply.
+        self.gw.wait_log("info", r"\] ERROR Reply\(MAIL\): buf=\[550 5\.7\.1 sender refused\]$")
 
     # SMTP-9 6: the parent refuses the DATA, or the message.
     def test_smtp9_data_refused_relayed(self):
@@ -705,6 +708,8 @@ class TestDialogueReplies(ParentCase):
         self.assertEqual(c.message(clean_mail(rcpt="datano@local.example")), "451 4.3.0 no")
         self.assertEqual(self.parent.all_messages(), [])
         self.assertEqual(self.parent.all_commands()[-1], "DATA")
+        self.gw.wait_log("info", r"\] ERROR Reply\(DATA\) url=\[mail:datano@local\.example\] "
+                                 r"buf=\[451 4\.3\.0 no\]$")
         line = self.access_line("datano@local.example")
         self.assertTrue(self.proxy_error(line), line)
         self.assertIn("451 4.3.0 no", self.proxy_error(line))
@@ -720,6 +725,8 @@ class TestDialogueReplies(ParentCase):
         msgs = self.parent.all_messages()
         self.assertEqual(len(msgs), 1)  # received, and refused by the parent
         self.assertEqual(msgs[0][1], "554 5.7.1 rejected")
+        self.gw.wait_log("info", r"\] ERROR Reply\(DATAEND\): url=\[mail:dotno@local\.example\] "
+                                 r"buf=\[554 5\.7\.1 rejected\]$")
         line = self.access_line("dotno@local.example")
         self.assertTrue(self.proxy_error(line), line)
         self.assertIn("554 5.7.1 rejected", self.proxy_error(line))

@@ -248,6 +248,20 @@ static void relay_reply(struct smtp_session *s, const struct smtp_reply *r)
 }
 
 /* finish_command - the command is done: flush, then the next one. */
+/* log_server_error - LOG-4: an error reply of the server, as the info
+ * line of the command it answered ("MAIL", "RCPT", "AUTH", "QUIT"; the
+ * DATA ones carry the mail's URL). */
+static void log_server_error(struct smtp_session *s, const char *cmd, const struct smtp_reply *r)
+{
+    int len = r->nlines ? (int)r->lines[0].len : 0;
+    const char *text = r->nlines ? r->lines[0].ptr : "";
+    if (strcmp(cmd, "DATA") == 0 || strcmp(cmd, "DATAEND") == 0)
+        svclog_info(&s->log, "ERROR Reply(%s)%s url=[mail:%s] buf=[%u %.*s]", cmd,
+                    strcmp(cmd, "DATA") ? ":" : "", s->rcpts, r->code, len, text);
+    else
+        svclog_info(&s->log, "ERROR Reply(%s): buf=[%u %.*s]", cmd, r->code, len, text);
+}
+
 static void finish_command(struct smtp_session *s)
 {
     s->busy = false;
@@ -534,6 +548,7 @@ static void on_mail_reply(struct smtp_session *s, const struct smtp_reply *r)
         snprintf(text, sizeof(text), "SERVER/ERROR Reply(MAIL): buf=[%u %.*s]", r->code,
                  r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
         str_copy(s->error, sizeof(s->error), text);
+        log_server_error(s, "MAIL", r);
         /* SMTP-6: the refusal is logged with this mail's record. */
         write_access_log(s);
         s->error[0] = '\0';
@@ -552,6 +567,8 @@ static void on_rcpt_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
     if (r->code / 100 == 2)
         add_rcpt(s, s->rcpt_pending);
+    else
+        log_server_error(s, "RCPT", r);
     on_relayed_reply(s, r);
 }
 
@@ -587,8 +604,17 @@ static bool auth_required(const struct smtp_session *s, enum smtp_verb v)
            v != SMTP_V_RSET;
 }
 
+static void on_quit_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code != 221)
+        log_server_error(s, "QUIT", r);
+    on_relayed_reply(s, r);
+}
+
 static void on_auth_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
+    if (r->code / 100 == 5)
+        log_server_error(s, "AUTH", r);
     if (r->code != 334 && r->code != 235 && r->code / 100 != 5)
         svclog_error(&s->log, "smtp_data_cmd_itr:AUTH buf=[%u %.*s]", r->code,
                      r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
@@ -680,7 +706,7 @@ static void do_command(struct smtp_session *s, struct str line)
     case SMTP_V_QUIT:
         s->close_after_out = true;
         s->busy = true;
-        up_raw(s, line, on_relayed_reply);
+        up_raw(s, line, on_quit_reply);
         return;
     case SMTP_V_NOOP:
     case SMTP_V_VRFY:
@@ -856,6 +882,7 @@ static void on_final_reply(struct smtp_session *s, const struct smtp_reply *r)
     /* SMTP-9 / no mail lost: the client hears what the server said about
      * the mail, so it gets 250 only when the server accepted it. */
     if (r->code / 100 != 2 && !s->error[0]) {
+        log_server_error(s, "DATAEND", r);
         snprintf(s->error, sizeof(s->error), "SERVER/ERROR Reply(DATA END): buf=[%u %.*s]", r->code,
                  r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
     }
@@ -873,6 +900,7 @@ static void on_data_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
     if (r->code != 354) {
         /* SMTP-9 6: not accepted: the client hears why. */
+        log_server_error(s, "DATA", r);
         snprintf(s->error, sizeof(s->error), "SERVER/ERROR Reply(DATA): buf=[%u %.*s]", r->code,
                  r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
         on_final_reply(s, r);
