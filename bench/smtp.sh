@@ -237,6 +237,10 @@ us_per() {
     awk -v t="$1" -v hz="$CLK_TCK" -v r="$2" 'BEGIN { if (r > 0) printf "%.0f", t / hz * 1e6 / r; else printf "-" }'
 }
 
+# busy_ticks - CPU time (clock ticks) the whole machine spent busy (user,
+# nice, system, irq, softirq, steal), all CPUs.
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+
 # field KEY LINE - the value of KEY=value in a SMTPLOAD line.
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
@@ -489,7 +493,7 @@ check() {
 
 # ---- cells -----------------------------------------------------------------
 
-declare -A MPS MBS P50 P99 FAILED CPU SCPU TCPU SINKCPU GENCPU
+declare -A MPS MBS P50 P99 FAILED CPU SCPU TCPU SINKCPU GENCPU OTHERS
 NOTES=()
 
 # cell TARGET SENDERS MODE - one smtpload run.
@@ -498,12 +502,14 @@ cell() {
     local gw=${T_GW[$t]:-} srv=${T_SRV[$t]} scan=${T_SCAN[$t]:-}
     key="$t|$mode|$c"
     out=$RUN/load-$t-$mode-$c.txt
-    local c0 s0=0 k0 c1 s1=0 k1 err0=0 n0 n1
+    local c0 s0=0 k0 c1 s1=0 k1 err0=0 n0 n1 b0 b1 w0 w1
     [ -n "$gw" ] && before=$(workers_of "${GW_PID[$gw]}") && err0=$(gw_error_lines "$gw")
     n0=$(sink_count)
     c0=$(cpu_ticks "$srv")
     [ -n "$scan" ] && s0=$(cpu_ticks "$scan")
     k0=$(cpu_ticks "$SINK_PID")
+    b0=$(busy_ticks)
+    w0=$(date +%s.%N)
     note "$t, $mode, $c senders, ${CELL_SECONDS}s"
     timeout $((CELL_SECONDS + 3 * IO_TIMEOUT + 30)) \
         "$LOAD" -p "${T_PORT[$t]}" -c "$c" -m "$mode" -t "$CELL_SECONDS" -T "$IO_TIMEOUT" \
@@ -511,6 +517,8 @@ cell() {
     c1=$(cpu_ticks "$srv")
     [ -n "$scan" ] && s1=$(cpu_ticks "$scan")
     k1=$(cpu_ticks "$SINK_PID")
+    b1=$(busy_ticks)
+    w1=$(date +%s.%N)
     sleep 0.2 # the sink's counter after the last QUIT
     n1=$(sink_count)
     line=$(grep '^SMTPLOAD ' "$out")
@@ -529,6 +537,14 @@ cell() {
         P99[$key]=$(field p99_ms "$line")
         FAILED[$key]=$failed
         GENCPU[$key]=$(field gen_cpu_us "$line")
+        # CPUs (0..nproc) kept busy during the cell by anything but the
+        # processes measured (proxy, scanner, sink, load generator): other
+        # work on the machine, or steal.
+        local ours=$((c1 - c0 + s1 - s0))
+        [ "$t" != direct ] && ours=$((ours + k1 - k0))
+        OTHERS[$key]=$(awk -v b=$((b1 - b0)) -v o="$ours" -v g="$(field gen_cpu_s "$line")" \
+            -v hz="$CLK_TCK" -v a="$w0" -v z="$w1" \
+            'BEGIN { v = ((b - o) / hz - g) / (z - a); printf "%.2f", v < 0 ? 0 : v }')
         if [ "$t" = direct ]; then
             CPU[$key]=$(us_per $((c1 - c0)) "$delivered")
             TCPU[$key]=${CPU[$key]}
@@ -673,17 +689,18 @@ fi
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 ORDER="direct bundled full csb csf"
-fmt='%-32s %-12s %7s %8s %7s %8s %8s %7s %7s %7s %7s %7s  %s\n'
+fmt='%-32s %-12s %7s %8s %7s %8s %8s %7s %7s %7s %7s %7s %7s  %s\n'
 
 echo
 echo "Columns: mails/s and MB/s (10^6 bytes of message data/s) count the mails acknowledged with 250 within"
 echo "the cell; latency: connect to 250 after the dot (1 mail/conn) or MAIL to that 250 (many/conn);"
 echo "CPU per mail (us): proxy = smtp-sink (direct), Sekisho master+workers, or clamsmtpd; scan = sekisho-scand"
 echo "or clamd; sum = proxy+scan; sink = smtp-sink behind a proxy; client = bench/smtpload (it shares the CPUs)."
+echo "others = CPUs (of $(nproc)) kept busy by other work on the machine (or steal) during the cell."
 echo
 echo "== ${MSG_SIZE:-?}-byte mails, ${CELL_SECONDS}s per cell"
 # shellcheck disable=SC2059 # the format is ours
-printf "$fmt" setup mode senders mails/s MB/s "p50 ms" "p99 ms" "proxy" "scan" "sum" "sink" "client" failed
+printf "$fmt" setup mode senders mails/s MB/s "p50 ms" "p99 ms" "proxy" "scan" "sum" "sink" "client" "others" failed
 for c in $SENDERS; do
     for t in $ORDER; do
         for mode in $MODES; do
@@ -692,7 +709,8 @@ for c in $SENDERS; do
             # shellcheck disable=SC2059
             printf "$fmt" "${LABEL[$t]}" "${MODE_LABEL[$mode]}" "$c" "${MPS[$key]}" "${MBS[$key]:--}" \
                 "${P50[$key]:--}" "${P99[$key]:--}" "${CPU[$key]:--}" "${SCPU[$key]:--}" \
-                "${TCPU[$key]:--}" "${SINKCPU[$key]:--}" "${GENCPU[$key]:--}" "${FAILED[$key]:--}"
+                "${TCPU[$key]:--}" "${SINKCPU[$key]:--}" "${GENCPU[$key]:--}" "${OTHERS[$key]:--}" \
+                "${FAILED[$key]:--}"
         done
     done
     echo

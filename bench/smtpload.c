@@ -31,7 +31,7 @@
  *       envelope and dot-stuffing not included); late = delivered after it
  *       (those started before the deadline are finished, not counted);
  *       p50_ms/p99_ms over all delivered mails; ok, failed; gen_cpu_us = this
- *       program's CPU time per mail (user + system).
+ *       program's CPU time per mail (user + system), gen_cpu_s in all.
  *   SMTPFAIL stage=... what=... count=N sample=...   per kind of failure
  *   SMTPREPLY ...   with -v: the reply to the dot of the first mail
  *       (or the failing reply).
@@ -716,11 +716,11 @@ int main(int argc, char **argv)
     unsigned long delivered = ok_window + ok_late;
     printf("SMTPLOAD senders=%u mode=%s window_s=%.3f run_s=%.3f msgs_per_s=%.1f mb_per_s=%.2f "
            "p50_ms=%.1f p99_ms=%.1f ok=%lu late=%lu failed=%lu avg_msg_bytes=%.0f "
-           "gen_cpu_us=%.0f\n",
+           "gen_cpu_us=%.0f gen_cpu_s=%.3f\n",
            o->senders, o->mode == LOAD_MODE_ONE ? "one" : "many", window, t_end - sh.t0,
            (double)ok_window / window, (double)bytes / window / 1e6, p50, p99, ok_window, ok_late,
            failed, ok_window ? (double)bytes / (double)ok_window : 0.0,
-           delivered ? cpu * 1e6 / (double)delivered : -1.0);
+           delivered ? cpu * 1e6 / (double)delivered : -1.0, cpu);
     for (unsigned i = 0; i < sh.nfails; i++) {
         /* The sample is a reply line: keep it on one line, printable. */
         for (char *p = sh.fails[i].sample; *p; p++)
