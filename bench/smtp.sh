@@ -31,6 +31,7 @@
 #
 # Environment (all optional):
 #   BENCH_SECONDS=10            duration of one cell
+#   BENCH_WARMUP=2              s at the start of a cell whose mails are not counted
 #   BENCH_SENDERS="1 10 50"     concurrent senders
 #   BENCH_MODES="one many"      one mail per connection / many per connection
 #   BENCH_ATTACH_BYTES=58800    random bytes of each attachment (before base64)
@@ -50,6 +51,7 @@ BUILD=${BUILD:-build}
 BIN=$REPO/$BUILD/bin
 
 CELL_SECONDS=${BENCH_SECONDS:-10}
+WARMUP=${BENCH_WARMUP:-2}
 SENDERS=${BENCH_SENDERS:-"1 10 50"}
 MODES=${BENCH_MODES:-"one many"}
 ATTACH_BYTES=${BENCH_ATTACH_BYTES:-58800}
@@ -512,7 +514,7 @@ cell() {
     w0=$(date +%s.%N)
     note "$t, $mode, $c senders, ${CELL_SECONDS}s"
     timeout $((CELL_SECONDS + 3 * IO_TIMEOUT + 30)) \
-        "$LOAD" -p "${T_PORT[$t]}" -c "$c" -m "$mode" -t "$CELL_SECONDS" -T "$IO_TIMEOUT" \
+        "$LOAD" -p "${T_PORT[$t]}" -c "$c" -m "$mode" -t "$CELL_SECONDS" -w "$WARMUP" -T "$IO_TIMEOUT" \
         -s "$ATTACH_BYTES" >"$out" 2>&1
     c1=$(cpu_ticks "$srv")
     [ -n "$scan" ] && s1=$(cpu_ticks "$scan")
@@ -526,11 +528,12 @@ cell() {
         MPS[$key]=n/a
         NOTES+=("${LABEL[$t]}, ${MODE_LABEL[$mode]}, $c senders: smtpload gave no result ($(tail -n 2 "$out" | tr '\n' ' '))")
     else
-        local ok late failed delivered
+        local warm ok late failed delivered
+        warm=$(field warm "$line")
         ok=$(field ok "$line")
         late=$(field late "$line")
         failed=$(field failed "$line")
-        delivered=$((ok + late))
+        delivered=$((warm + ok + late))
         MPS[$key]=$(field msgs_per_s "$line")
         MBS[$key]=$(field mb_per_s "$line")
         P50[$key]=$(field p50_ms "$line")
@@ -610,7 +613,7 @@ echo "build:       $BUILD/ at $GIT; smtp-sink from postfix $(dpkg-query -W -f '$
 if [ -z "$CLAMSMTP_STATE" ]; then
     echo "compared:    clamsmtp $(dpkg-query -W -f '${Version}' clamsmtp 2>/dev/null), clamd $(clamd -V 2>&1 | head -n 1 | awk '{print $2}' | cut -d/ -f1)"
 fi
-echo "setup:       unique mails of ${MSG_SIZE:-?} bytes (text/plain + ${ATTACH_BYTES}-byte random attachment, base64); ${CELL_SECONDS}s per cell;"
+echo "setup:       unique mails of ${MSG_SIZE:-?} bytes (text/plain + ${ATTACH_BYTES}-byte random attachment, base64); ${CELL_SECONDS}s per cell (${WARMUP}s warm-up);"
 echo "             bench/smtpload: one thread per sender, reply timeout ${IO_TIMEOUT}s; smtp-sink -c, backlog $SINK_BACKLOG, nothing written;"
 echo "             Sekisho $WORKERS workers, pre_spawn=$PRE_SPAWN, virus_check=yes, action=deny, ipv6=no; scand 2 threads;"
 echo "             clamsmtpd defaults (MaxConnections 64, listen backlog 5, Action drop); clamd MaxThreads 12"
@@ -692,8 +695,9 @@ ORDER="direct bundled full csb csf"
 fmt='%-32s %-12s %7s %8s %7s %8s %8s %7s %7s %7s %7s %7s %7s  %s\n'
 
 echo
-echo "Columns: mails/s and MB/s (10^6 bytes of message data/s) count the mails acknowledged with 250 within"
-echo "the cell; latency: connect to 250 after the dot (1 mail/conn) or MAIL to that 250 (many/conn);"
+echo "Columns: mails/s and MB/s (10^6 bytes of message data/s) count the mails acknowledged with 250 in the"
+echo "cell's last $((CELL_SECONDS - WARMUP))s (the first ${WARMUP}s are warm-up), latency (p50/p99) too: from connect to the 250"
+echo "after the dot (1 mail/conn) or from MAIL to that 250 (many/conn); CPU counts every mail of the cell;"
 echo "CPU per mail (us): proxy = smtp-sink (direct), Sekisho master+workers, or clamsmtpd; scan = sekisho-scand"
 echo "or clamd; sum = proxy+scan; sink = smtp-sink behind a proxy; client = bench/smtpload (it shares the CPUs)."
 echo "others = CPUs (of $(nproc)) kept busy by other work on the machine (or steal) during the cell."

@@ -2,7 +2,7 @@
  *
  *   cc -O2 -Wall -Wextra -o smtpload bench/smtpload.c -lpthread
  *   smtpload -p PORT [-H 127.0.0.1] [-c SENDERS] [-m one|many] [-t SECONDS]
- *            [-n MESSAGES] [-s ATTACHMENT_BYTES] [-T IO_TIMEOUT] [-E] [-v]
+ *            [-w WARMUP] [-n MESSAGES] [-s ATTACHMENT_BYTES] [-T IO_TIMEOUT] [-E] [-v]
  *
  * SENDERS threads (default 1) each send mails to 127.0.0.1:PORT until
  * SECONDS (default 10) have passed or MESSAGES mails (in all) were started:
@@ -26,11 +26,13 @@
  *
  * Latency of a delivered mail: from MAIL to the 250 after the dot (-m many),
  * from connect() to that 250 (-m one). Output, one line each:
- *   SMTPLOAD key=value ...   msgs_per_s and mb_per_s count the mails
- *       delivered before the deadline (10^6 bytes of message data per second,
- *       envelope and dot-stuffing not included); late = delivered after it
- *       (those started before the deadline are finished, not counted);
- *       p50_ms/p99_ms over all delivered mails; ok, failed; gen_cpu_us = this
+ *   SMTPLOAD key=value ...   msgs_per_s and mb_per_s count the mails (ok)
+ *       delivered in the measured window, from WARMUP seconds (default 0)
+ *       after the start to the deadline (10^6 bytes of message data per
+ *       second, envelope and dot-stuffing not included); warm = delivered
+ *       before the window, late = after it (those started before the
+ *       deadline are finished, not counted); p50_ms/p99_ms over the mails of
+ *       the window; failed = mails not delivered; gen_cpu_us = this
  *       program's CPU time per mail (user + system), gen_cpu_s in all.
  *   SMTPFAIL stage=... what=... count=N sample=...   per kind of failure
  *   SMTPREPLY ...   with -v: the reply to the dot of the first mail
@@ -77,6 +79,7 @@ struct load_opts {
     unsigned senders;
     enum load_mode mode;
     double seconds;
+    double warmup;
     long max_msgs; /* 0 = no limit */
     size_t attach_len;
     int io_timeout;
@@ -94,8 +97,9 @@ struct load_fail {
 
 struct load_shared {
     struct load_opts o;
-    double t0;       /* start, monotonic seconds */
-    double deadline; /* t0 + seconds */
+    double t0;           /* start, monotonic seconds */
+    double deadline;     /* t0 + seconds */
+    double measure_from; /* t0 + warmup: start of the measured window */
     atomic_long started;
     atomic_int stop;
     pthread_mutex_t lock;
@@ -116,7 +120,7 @@ struct load_sender {
     size_t data_len; /* message bytes without the terminator */
     unsigned long seq;
     /* results */
-    unsigned long ok_window, ok_late, failed;
+    unsigned long ok_warm, ok_window, ok_late, failed;
     uint64_t bytes_window;
     uint32_t *lat_us;
     size_t lat_len, lat_cap;
@@ -542,13 +546,15 @@ static void *load_sender_main(void *arg)
         double t_done = load_now();
         if (o->verbose)
             load_first_reply(sh, line);
-        if (t_done <= sh->deadline) {
+        if (t_done < sh->measure_from) {
+            s->ok_warm++;
+        } else if (t_done <= sh->deadline) {
             s->ok_window++;
             s->bytes_window += s->data_len;
+            load_lat_add(s, t_done - (o->mode == LOAD_MODE_ONE ? t_conn : t_mail));
         } else {
             s->ok_late++;
         }
-        load_lat_add(s, t_done - (o->mode == LOAD_MODE_ONE ? t_conn : t_mail));
         if (o->mode == LOAD_MODE_ONE) {
             /* The mail is delivered; a bad QUIT is recorded, not a failed mail. */
             if (load_step(s, "QUIT", "QUIT\r\n", 6, 221, line, sizeof line))
@@ -571,9 +577,9 @@ static int load_cmp_u32(const void *a, const void *b)
 
 static void load_usage(void)
 {
-    fprintf(stderr,
-            "usage: smtpload -p PORT [-H ADDR] [-c SENDERS] [-m one|many] [-t SECONDS]\n"
-            "                [-n MESSAGES] [-s ATTACHMENT_BYTES] [-T IO_TIMEOUT] [-E] [-v]\n");
+    fprintf(stderr, "usage: smtpload -p PORT [-H ADDR] [-c SENDERS] [-m one|many] [-t SECONDS]\n"
+                    "                [-w WARMUP] [-n MESSAGES] [-s ATTACHMENT_BYTES] [-T "
+                    "IO_TIMEOUT] [-E] [-v]\n");
     exit(2);
 }
 
@@ -599,7 +605,7 @@ int main(int argc, char **argv)
     o->attach_len = 58800;
     o->io_timeout = 30;
     int c;
-    while ((c = getopt(argc, argv, "H:p:c:m:t:n:s:T:Ev")) != -1) {
+    while ((c = getopt(argc, argv, "H:p:c:m:t:w:n:s:T:Ev")) != -1) {
         switch (c) {
         case 'H':
             host = optarg;
@@ -621,6 +627,9 @@ int main(int argc, char **argv)
         case 't':
             o->seconds = (double)load_num(optarg, 1, 86400);
             break;
+        case 'w':
+            o->warmup = (double)load_num(optarg, 0, 86400);
+            break;
         case 'n':
             o->max_msgs = load_num(optarg, 1, 100000000);
             break;
@@ -640,7 +649,7 @@ int main(int argc, char **argv)
             load_usage();
         }
     }
-    if (port == 0 || optind != argc)
+    if (port == 0 || optind != argc || o->warmup >= o->seconds)
         load_usage();
     o->addr.sin_family = AF_INET;
     o->addr.sin_port = htons((uint16_t)port);
@@ -677,16 +686,18 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru0);
     sh.t0 = load_now();
     sh.deadline = sh.t0 + o->seconds;
+    sh.measure_from = sh.t0 + o->warmup;
     pthread_barrier_wait(&sh.barrier);
     for (unsigned i = 0; i < o->senders; i++)
         pthread_join(tid[i], NULL);
     double t_end = load_now();
     getrusage(RUSAGE_SELF, &ru1);
 
-    unsigned long ok_window = 0, ok_late = 0, failed = 0;
+    unsigned long ok_warm = 0, ok_window = 0, ok_late = 0, failed = 0;
     uint64_t bytes = 0;
     size_t nlat = 0;
     for (unsigned i = 0; i < o->senders; i++) {
+        ok_warm += snd[i].ok_warm;
         ok_window += snd[i].ok_window;
         ok_late += snd[i].ok_late;
         failed += snd[i].failed;
@@ -705,21 +716,22 @@ int main(int argc, char **argv)
         p50 = lat[(nlat - 1) * 50 / 100] / 1000.0;
         p99 = lat[(nlat - 1) * 99 / 100] / 1000.0;
     }
-    /* The window: the run's duration, or less when -n ended it earlier. */
-    double window = (t_end < sh.deadline ? t_end : sh.deadline) - sh.t0;
+    /* The window: after the warm-up, to the deadline, or to the end when -n
+     * ended the run earlier. */
+    double window = (t_end < sh.deadline ? t_end : sh.deadline) - sh.measure_from;
     if (window <= 0)
         window = 1e-9;
     double cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
                  (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
                  (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
                  (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
-    unsigned long delivered = ok_window + ok_late;
+    unsigned long delivered = ok_warm + ok_window + ok_late;
     printf("SMTPLOAD senders=%u mode=%s window_s=%.3f run_s=%.3f msgs_per_s=%.1f mb_per_s=%.2f "
-           "p50_ms=%.1f p99_ms=%.1f ok=%lu late=%lu failed=%lu avg_msg_bytes=%.0f "
+           "p50_ms=%.1f p99_ms=%.1f warm=%lu ok=%lu late=%lu failed=%lu avg_msg_bytes=%.0f "
            "gen_cpu_us=%.0f gen_cpu_s=%.3f\n",
            o->senders, o->mode == LOAD_MODE_ONE ? "one" : "many", window, t_end - sh.t0,
-           (double)ok_window / window, (double)bytes / window / 1e6, p50, p99, ok_window, ok_late,
-           failed, ok_window ? (double)bytes / (double)ok_window : 0.0,
+           (double)ok_window / window, (double)bytes / window / 1e6, p50, p99, ok_warm, ok_window,
+           ok_late, failed, ok_window ? (double)bytes / (double)ok_window : 0.0,
            delivered ? cpu * 1e6 / (double)delivered : -1.0, cpu);
     for (unsigned i = 0; i < sh.nfails; i++) {
         /* The sample is a reply line: keep it on one line, printable. */
