@@ -206,6 +206,9 @@ static void test_script_escaped_body(void **state)
     /* "-->" closes the escape: the next </script> ends the script. */
     assert_int_equal(scan("<script><!-- a() --></script>b<script>c()</script>"), HTML_F_SCRIPT);
     parts_are(2, "<!-- a() -->", "c()");
+    /* After "-->" a "<script" no longer nests. */
+    assert_int_equal(scan("<script><!-- --><script></script>x()</script>"), HTML_F_SCRIPT);
+    parts_are(1, "<!-- --><script>");
     /* Escaped, but no nested <script>: </script> ends it. */
     assert_int_equal(scan("<script><!-- d()</script>e"), HTML_F_SCRIPT);
     parts_are(1, "<!-- d()");
@@ -271,6 +274,10 @@ static void test_tag_read_past_comment_end(void **state)
     assert_int_equal(scan("<!--[if IE]><img src=x onerror=\"--><![endif]-->alert(1)\">"),
                      HTML_F_SCRIPT);
     parts_are(1, "--><![endif]-->alert(1)");
+    /* A tag starting inside a tag read so is not read in full again: to
+     * anyone the <img> here is inside a comment or an attribute value. */
+    assert_int_equal(scan("<!-- <a x=\"--> <!-- <img onerror=\"--> y() \"> -->"), 0);
+    parts_are(0);
 }
 
 static void test_raw_text_end_closes_quotes(void **state)
@@ -316,6 +323,10 @@ static void test_cdata_section(void **state)
     /* In HTML it is a bogus comment ending at the first '>'. */
     assert_int_equal(scan("<![CDATA[ x > <img src=1 onerror=\"]]>e()\">"), HTML_F_SCRIPT);
     parts_are(1, "]]>e()");
+    /* A "]]>" after the end of the comment holding the section does not
+     * end it: the script is read once, after the comment. */
+    assert_int_equal(scan("<!-- <![CDATA[ > --> <script>x()</script> ]]>"), HTML_F_SCRIPT);
+    parts_are(1, "x()");
 }
 
 /* ---- event handlers ---- */
@@ -685,6 +696,14 @@ static void test_callback_stops(void **state)
     col.stop_after = 2;
     assert_int_equal(html_scan(html, col.len, collect_fn, &col), HTML_F_SCRIPT);
     parts_are(2, "a()", "b()");
+    /* Stopping on a handler: the tag holding it is not handed over. */
+    html = "<object onerror=\"x()\" classid=y>";
+    memset(&col, 0, sizeof(col));
+    col.in = html;
+    col.len = strlen(html);
+    col.stop_after = 1;
+    assert_int_equal(html_scan(html, col.len, collect_fn, &col), HTML_F_SCRIPT);
+    parts_are(1, "x()");
 }
 
 /* ---- hostile sizes: linear time ---- */
@@ -708,10 +727,33 @@ static void test_hostile_repetitions(void **state)
     (void)state;
     /* Each of these would take minutes if any step were quadratic. */
     static const char *const units[] = {
-        "<",         "<a a a a ",    "<a",  "<!--",           "<style>",      "<![CDATA[>",
-        "<!",        "<?",           "</",  "<script>",       "<script><!--", "<a x=\"",
-        "--><a x='", "<!--<a x=\"",  "&#0", "<a href=&#0000", "<p onclick=",  "<object ",
-        "</style",   "<title><!-- ",
+        "<",
+        "<a a a a ",
+        "<a",
+        "<!--",
+        "<style>",
+        "<![CDATA[>",
+        "<!",
+        "<?",
+        "</",
+        "<script>",
+        "<script><!--",
+        "<a x=\"",
+        "--><a x='",
+        "<!--<a x=\"",
+        "&#0",
+        "<a href=&#0000",
+        "<p onclick=",
+        "<object ",
+        "</style",
+        "<title><!-- ",
+        "<!--<a x=\"-->",
+        "<style><a x='</style>",
+        "<![CDATA[ > <a x=\"]]>",
+        "<!-- <script>a -->",
+        "<script><!--<script>",
+        "<noscript><!-- <a x=\"-->\">",
+        "<!-- -",
     };
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         size_t len;
