@@ -8,7 +8,9 @@
  * all three in one linear pass over the decoded HTML.
  *
  * Executable parts handed to the callback, each as a view into the input:
- *   - the content of <script> elements (up to </script>, or the end);
+ *   - the content of <script> elements (up to the </script> that ends it
+ *     in HTML5, whitespace, '/' or '>' after the name, not one nested in
+ *     "<!-- <script> ... -->"; or the end);
  *   - the values of event-handler attributes (on<letters>=...);
  *   - attribute values that hold a script URL (javascript:, vbscript:,
  *     jscript:, livescript:, also after a meta refresh "0;url=");
@@ -22,15 +24,23 @@
  * script: tag and attribute names are case-insensitive; a script URL is
  * recognised after numeric and named character references (&#58;
  * &#x3a; &colon; &Tab; &NewLine;) are decoded and ASCII whitespace and
- * control bytes are skipped, and anywhere in the value; comments and
- * markup declarations are not skipped (IE's conditional comments run the
- * scripts inside them), so a tag inside a comment counts. Malformed HTML
- * never stops the pass: an unterminated tag or attribute value ends at
- * the end of the input.
+ * control bytes are skipped, and anywhere in the value. Comments, bogus
+ * comments (<!x>, <?x>, </ x>), CDATA sections and the text of raw-text
+ * elements (<style>, <title>, <textarea>, <noscript>...) end where HTML5
+ * ends them, so a quote opened inside one cannot hide the markup after
+ * it; their content is read as markup too (IE's conditional comments run
+ * the scripts inside them; a mail reader may not know <noscript>), so a
+ * tag inside a comment counts, and such a tag running past the end of
+ * its comment is also read in full. End tags are read (their quoted
+ * values hide what is inside them) but their attributes do nothing.
+ * Malformed HTML never stops the pass: an unterminated tag or attribute
+ * value ends at the end of the input. Parts come in the order they are
+ * found; they may overlap (a tag read past a comment's end).
  *
  * It owns nothing, allocates nothing, does no I/O; it reads only
  * [html, html + len). Time is linear in len (each byte is looked at a
- * bounded number of times: a script URL is searched for in the first
+ * bounded number of times: region contents are read again as markup at
+ * most 3 levels deep, and a script URL is searched for in the first
  * HTML_URL_SCAN_MAX normalised bytes of a value only).
  */
 #ifndef SEKISHO_PROTO_HTML_SCAN_H
