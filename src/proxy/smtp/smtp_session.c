@@ -42,7 +42,7 @@
 #include "proto/smtp_dot.h"
 #include "proto/smtp_parse.h"
 #include "proxy/proxy_connect.h"
-#include "proxy/mail_scan.h"
+#include "proxy/proxy_mail_scan.h"
 #include "proxy/proxy_scan.h"
 
 #define SMTP_IDLE_MS     300000      /* G-22: command channel without progress */
@@ -121,7 +121,7 @@ struct smtp_session {
     struct smtp_dot_encoder enc;
     off_t send_off;
     bool send_done;
-    struct mail_scan *mscan; /* the message's scan, while it runs */
+    struct proxy_mail_scan *mscan; /* the message's scan, while it runs */
     struct timespec start_rt;
     uint64_t start_ms;
 
@@ -415,7 +415,7 @@ static void reset_mail(struct smtp_session *s)
     s->mail_from[0] = '\0';
     s->rcpts[0] = '\0';
     s->nrcpt = 0;
-    mail_scan_free(s->mscan);
+    proxy_mail_scan_free(s->mscan);
     s->mscan = NULL;
     if (s->spool_fd >= 0)
         close(s->spool_fd);
@@ -460,7 +460,7 @@ static void session_close(struct smtp_session *s)
     if (s->dnsq)
         dns_cancel(s->dnsq);
     s->dnsq = NULL;
-    mail_scan_free(s->mscan);
+    proxy_mail_scan_free(s->mscan);
     s->mscan = NULL;
     ev_timer_stop(loop, &s->idle);
     close_server(s);
@@ -1343,7 +1343,7 @@ static void notify(struct smtp_session *s)
     up_command(s, on_sendback_rset, "RSET");
 }
 
-static void on_scanned(struct smtp_session *s, const struct mail_scan_result *res)
+static void on_scanned(struct smtp_session *s, const struct proxy_mail_scan_result *res)
 {
     s->checks += res->checks;
     s->scan_ms += res->scan_ms;
@@ -1393,12 +1393,12 @@ static void on_scanned(struct smtp_session *s, const struct mail_scan_result *re
 
 /* on_mail_scanned - the scan is over: the session goes on with a copy of
  * the result (mail_scan touches nothing after its callback, so it can be
- * freed here, also when it answers before mail_scan_run returns). */
-static void on_mail_scanned(void *arg, const struct mail_scan_result *r)
+ * freed here, also when it answers before proxy_mail_scan_run returns). */
+static void on_mail_scanned(void *arg, const struct proxy_mail_scan_result *r)
 {
     struct smtp_session *s = arg;
-    struct mail_scan_result res = *r;
-    mail_scan_free(s->mscan);
+    struct proxy_mail_scan_result res = *r;
+    proxy_mail_scan_free(s->mscan);
     s->mscan = NULL;
     on_scanned(s, &res);
 }
@@ -1421,7 +1421,7 @@ static void start_scan(struct smtp_session *s)
     s->busy = true;
     client_events(s);
     static struct mime_summary sum; /* 16 KiB: a worker is one thread */
-    s->mscan = mail_scan_open(s->w, SCANREQ_SVC_SMTP, s->spool_fd, s->msg_len, &s->log, &sum);
+    s->mscan = proxy_mail_scan_open(s->w, SCANREQ_SVC_SMTP, s->spool_fd, s->msg_len, &s->log, &sum);
     if (!s->mscan) {
         svclog_error_errno(&s->log, errno, "cannot map the spooled message");
         snprintf(s->error, sizeof(s->error), "PROXY/cannot map the spooled message");
@@ -1431,13 +1431,13 @@ static void start_scan(struct smtp_session *s)
     copy_summary(s, &sum);
     if (admin_notification(s, &sum)) {
         /* SCAN-13: our own notification is not scanned again. */
-        mail_scan_free(s->mscan);
+        proxy_mail_scan_free(s->mscan);
         s->mscan = NULL;
         s->state = SMTP_ST_SEND;
         up_command(s, on_data_reply, "DATA");
         return;
     }
-    mail_scan_run(s->mscan, on_mail_scanned, s);
+    proxy_mail_scan_run(s->mscan, on_mail_scanned, s);
 }
 
 /* ---- events ----------------------------------------------------------------- */

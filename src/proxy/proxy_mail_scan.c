@@ -1,6 +1,6 @@
-/* mail_scan - virus and policy scanning of a spooled mail, part by part
+/* proxy_mail_scan - virus and policy scanning of a spooled mail, part by part
  * (see mail_scan.h for what is scanned and why). */
-#include "proxy/mail_scan.h"
+#include "proxy/proxy_mail_scan.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -29,7 +29,7 @@ struct mail_part {
     char filename[MIME_FILENAME_MAX + 1];
 };
 
-struct mail_scan {
+struct proxy_mail_scan {
     struct proxy_worker *w;
     const struct config *cfg;
     enum scanreq_service svc;
@@ -48,8 +48,8 @@ struct mail_scan {
     struct proxy_scan *scan;
     bool in_step;  /* advance() is on the stack: a synchronous callback only records */
     bool returned; /* a scan callback ran during proxy_scan_start */
-    struct mail_scan_result res;
-    mail_scan_fn *cb;
+    struct proxy_mail_scan_result res;
+    proxy_mail_scan_fn *cb;
     void *cb_arg;
     bool finished;
 };
@@ -98,7 +98,8 @@ static long uuencoded_file(struct str body, char *name, size_t cap)
     return -1;
 }
 
-static bool add_part(struct mail_scan *ms, struct str body, enum mime_cte cte, const char *filename)
+static bool add_part(struct proxy_mail_scan *ms, struct str body, enum mime_cte cte,
+                     const char *filename)
 {
     if (ms->nparts == ms->cap) {
         size_t cap = ms->cap ? ms->cap * 2 : 8;
@@ -121,17 +122,17 @@ static bool add_part(struct mail_scan *ms, struct str body, enum mime_cte cte, c
 
 static bool collect(void *arg, const struct mime_part *p)
 {
-    struct mail_scan *ms = arg;
+    struct proxy_mail_scan *ms = arg;
     const struct config *cfg = ms->cfg;
     const char *hit = NULL;
     if (p->flags & MIME_F_BAD_BOUNDARY)
-        hit = MAIL_SCAN_POLICY_BOUNDARY;
+        hit = PROXY_MAIL_SCAN_POLICY_BOUNDARY;
     else if (p->flags & MIME_F_BAD_FILENAME)
-        hit = MAIL_SCAN_POLICY_FILENAME;
+        hit = PROXY_MAIL_SCAN_POLICY_FILENAME;
     else if (cfg->block_partial_message && p->is_partial)
-        hit = MAIL_SCAN_POLICY_PARTIAL;
+        hit = PROXY_MAIL_SCAN_POLICY_PARTIAL;
     else if (cfg->block_ext && p->filename[0] && block_ext_matches(cfg, p->filename))
-        hit = MAIL_SCAN_POLICY_EXT;
+        hit = PROXY_MAIL_SCAN_POLICY_EXT;
     if (hit) {
         ms->policy = hit;
         str_copy(ms->policy_file, sizeof(ms->policy_file), p->filename);
@@ -167,15 +168,15 @@ static bool collect(void *arg, const struct mime_part *p)
     return true;
 }
 
-struct mail_scan *mail_scan_open(struct proxy_worker *w, enum scanreq_service svc, int spool_fd,
-                                 uint64_t len, const struct svclog_ctx *log,
-                                 struct mime_summary *sum)
+struct proxy_mail_scan *proxy_mail_scan_open(struct proxy_worker *w, enum scanreq_service svc,
+                                             int spool_fd, uint64_t len,
+                                             const struct svclog_ctx *log, struct mime_summary *sum)
 {
     if (len > SIZE_MAX) {
         errno = EFBIG;
         return NULL;
     }
-    struct mail_scan *ms = calloc(1, sizeof(*ms));
+    struct proxy_mail_scan *ms = calloc(1, sizeof(*ms));
     if (!ms)
         return NULL;
     ms->w = w;
@@ -203,7 +204,7 @@ struct mail_scan *mail_scan_open(struct proxy_worker *w, enum scanreq_service sv
         add_part(ms, str_make(ms->map, ms->len), MIME_CTE_BINARY, "");
     }
     if (ms->oom) {
-        mail_scan_free(ms);
+        proxy_mail_scan_free(ms);
         errno = ENOMEM;
         return NULL;
     }
@@ -212,7 +213,7 @@ struct mail_scan *mail_scan_open(struct proxy_worker *w, enum scanreq_service sv
 
 /* ---- scanning the parts ----------------------------------------------- */
 
-static void release_part(struct mail_scan *ms)
+static void release_part(struct proxy_mail_scan *ms)
 {
     if (ms->part_fd >= 0)
         close(ms->part_fd);
@@ -223,21 +224,21 @@ static void release_part(struct mail_scan *ms)
     ms->mem_held = 0;
 }
 
-static void finish(struct mail_scan *ms)
+static void finish(struct proxy_mail_scan *ms)
 {
     release_part(ms);
     ms->finished = true;
     ms->cb(ms->cb_arg, &ms->res);
 }
 
-static void fail(struct mail_scan *ms, int err, const char *what)
+static void fail(struct proxy_mail_scan *ms, int err, const char *what)
 {
     ms->res.verdict = SCANREQ_ERROR;
     snprintf(ms->res.error, sizeof(ms->res.error), "%s: %s", what, strerror(err));
     svclog_error_errno(ms->log, err, "mail scan: %s in [%s]", what, ms->cfg->tmpdir);
 }
 
-static void detected(struct mail_scan *ms, const char *name, const char *file)
+static void detected(struct proxy_mail_scan *ms, const char *name, const char *file)
 {
     ms->res.verdict = SCANREQ_INFECTED;
     str_copy(ms->res.name, sizeof(ms->res.name), name);
@@ -246,10 +247,11 @@ static void detected(struct mail_scan *ms, const char *name, const char *file)
 
 /* new_spool - memfd when bound bytes fit the worker's budget, else an
  * unnamed file in tmpdir. */
-static int new_spool(struct mail_scan *ms, uint64_t bound)
+static int new_spool(struct proxy_mail_scan *ms, uint64_t bound)
 {
     struct proxy_worker *w = ms->w;
-    if (bound <= MAIL_SCAN_MEM_PART_MAX && w->spool_mem_used + bound <= MAIL_SCAN_MEM_BUDGET) {
+    if (bound <= PROXY_MAIL_SCAN_MEM_PART_MAX &&
+        w->spool_mem_used + bound <= PROXY_MAIL_SCAN_MEM_BUDGET) {
         int fd = spoolfile_create_mem();
         if (fd >= 0) {
             w->spool_mem_used += bound;
@@ -284,7 +286,7 @@ struct decoded {
 };
 
 /* decode_part - the decoded body of p into fd. false with errno. */
-static bool decode_part(struct mail_scan *ms, const struct mail_part *p, int fd,
+static bool decode_part(struct proxy_mail_scan *ms, const struct mail_part *p, int fd,
                         struct decoded *out)
 {
     static char chunk[DECODE_CHUNK]; /* a worker is one thread */
@@ -367,7 +369,7 @@ static void on_part_scanned(void *arg, const struct scanreq_reply *rep);
 /* start_part - decode part i and start its scan. Returns true when a scan
  * is in flight (or its callback already ran); false when the part needed
  * no scan, or the run is decided (ms->res set). */
-static bool start_part(struct mail_scan *ms, const struct mail_part *p)
+static bool start_part(struct proxy_mail_scan *ms, const struct mail_part *p)
 {
     uint64_t bound = p->cte == MIME_CTE_BASE64 ? (uint64_t)p->len / 4u * 3u + 3u : p->len;
     ms->part_fd = new_spool(ms, bound);
@@ -405,11 +407,11 @@ static bool start_part(struct mail_scan *ms, const struct mail_part *p)
             return false;
         }
         if (ms->cfg->block_script && (flags & HTML_F_SCRIPT)) {
-            detected(ms, MAIL_SCAN_POLICY_SCRIPT, p->filename);
+            detected(ms, PROXY_MAIL_SCAN_POLICY_SCRIPT, p->filename);
             return false;
         }
         if (ms->cfg->block_activex && (flags & HTML_F_ACTIVEX)) {
-            detected(ms, MAIL_SCAN_POLICY_ACTIVEX, p->filename);
+            detected(ms, PROXY_MAIL_SCAN_POLICY_ACTIVEX, p->filename);
             return false;
         }
         if (p->exec_only) {
@@ -429,7 +431,7 @@ static bool start_part(struct mail_scan *ms, const struct mail_part *p)
 /* advance - scan the parts from ms->next on until one is in flight or
  * the run is decided; then call back. Iterative, so that scans answered
  * synchronously (verdict cache) do not recurse. */
-static void advance(struct mail_scan *ms)
+static void advance(struct proxy_mail_scan *ms)
 {
     ms->in_step = true;
     while (ms->res.verdict == SCANREQ_CLEAN && ms->next < ms->nparts) {
@@ -447,7 +449,7 @@ static void advance(struct mail_scan *ms)
 
 static void on_part_scanned(void *arg, const struct scanreq_reply *rep)
 {
-    struct mail_scan *ms = arg;
+    struct proxy_mail_scan *ms = arg;
     ms->scan = NULL;
     ms->res.checks++;
     ms->res.scan_ms += rep->scan_us / 1000u;
@@ -467,7 +469,7 @@ static void on_part_scanned(void *arg, const struct scanreq_reply *rep)
     advance(ms);
 }
 
-void mail_scan_run(struct mail_scan *ms, mail_scan_fn *cb, void *arg)
+void proxy_mail_scan_run(struct proxy_mail_scan *ms, proxy_mail_scan_fn *cb, void *arg)
 {
     ms->cb = cb;
     ms->cb_arg = arg;
@@ -485,7 +487,7 @@ void mail_scan_run(struct mail_scan *ms, mail_scan_fn *cb, void *arg)
     advance(ms);
 }
 
-void mail_scan_free(struct mail_scan *ms)
+void proxy_mail_scan_free(struct proxy_mail_scan *ms)
 {
     if (!ms)
         return;

@@ -1,10 +1,10 @@
-/* mail_scan - virus and policy scanning of a spooled mail, part by part.
+/* proxy_mail_scan - virus and policy scanning of a spooled mail, part by part.
  *
  * The SMTP proxy (and later the POP proxy) hands over the spool file of a
- * complete message. mail_scan_open() maps it and walks its MIME structure
+ * complete message. proxy_mail_scan_open() maps it and walks its MIME structure
  * once (mime_walk), which gives the caller the top-level header summary
  * for logs and templates, and gives this module the list of parts to
- * check. mail_scan_run() then decides, in document order:
+ * check. proxy_mail_scan_run() then decides, in document order:
  *
  *   1. the structural policies of spec SCAN-6/SCAN-7, on the MIME
  *      structure alone: FSIGK/POLICY_FORMAT_MIME_BOUNDARY and
@@ -38,11 +38,11 @@
  *
  * It owns the mapping of the message, the part list and the part spools;
  * the message's spool fd stays the caller's (and must stay open until
- * mail_scan_free). Scans go through the worker's proxy_scan pool (and its
+ * proxy_mail_scan_free). Scans go through the worker's proxy_scan pool (and its
  * verdict cache, keyed by the decoded part's SHA-256).
  */
-#ifndef SEKISHO_PROXY_MAIL_SCAN_H
-#define SEKISHO_PROXY_MAIL_SCAN_H
+#ifndef SEKISHO_PROXY_PROXY_MAIL_SCAN_H
+#define SEKISHO_PROXY_PROXY_MAIL_SCAN_H
 
 #include <stdint.h>
 
@@ -53,18 +53,18 @@
 
 /* Parts decoded into memory (memfd) up to this size; larger ones go to
  * tmpdir. Counted against the worker's spool_mem_used budget. */
-#define MAIL_SCAN_MEM_PART_MAX (256u * 1024u)
-#define MAIL_SCAN_MEM_BUDGET   (64u * 1024u * 1024u)
+#define PROXY_MAIL_SCAN_MEM_PART_MAX (256u * 1024u)
+#define PROXY_MAIL_SCAN_MEM_BUDGET   (64u * 1024u * 1024u)
 
 /* Detection names this module gives (DET-2 with the SEKISHO/ prefix). */
-#define MAIL_SCAN_POLICY_EXT      "SEKISHO/POLICY_BLOCK_EXT"
-#define MAIL_SCAN_POLICY_PARTIAL  "SEKISHO/POLICY_BLOCK_PARTIAL_MESSAGE"
-#define MAIL_SCAN_POLICY_BOUNDARY "SEKISHO/POLICY_FORMAT_MIME_BOUNDARY"
-#define MAIL_SCAN_POLICY_FILENAME "SEKISHO/POLICY_FORMAT_MIME_FILENAME"
-#define MAIL_SCAN_POLICY_SCRIPT   "SEKISHO/POLICY_BLOCK_SCRIPT"
-#define MAIL_SCAN_POLICY_ACTIVEX  "SEKISHO/POLICY_BLOCK_ACTIVEX"
+#define PROXY_MAIL_SCAN_POLICY_EXT      "SEKISHO/POLICY_BLOCK_EXT"
+#define PROXY_MAIL_SCAN_POLICY_PARTIAL  "SEKISHO/POLICY_BLOCK_PARTIAL_MESSAGE"
+#define PROXY_MAIL_SCAN_POLICY_BOUNDARY "SEKISHO/POLICY_FORMAT_MIME_BOUNDARY"
+#define PROXY_MAIL_SCAN_POLICY_FILENAME "SEKISHO/POLICY_FORMAT_MIME_FILENAME"
+#define PROXY_MAIL_SCAN_POLICY_SCRIPT   "SEKISHO/POLICY_BLOCK_SCRIPT"
+#define PROXY_MAIL_SCAN_POLICY_ACTIVEX  "SEKISHO/POLICY_BLOCK_ACTIVEX"
 
-struct mail_scan_result {
+struct proxy_mail_scan_result {
     enum scanreq_verdict verdict;      /* CLEAN, INFECTED (virus or policy), ERROR */
     char name[SCANREQ_NAME_MAX + 1];   /* detection name when INFECTED */
     char file[MIME_FILENAME_MAX + 1];  /* the detected part's file name, or "" */
@@ -75,23 +75,24 @@ struct mail_scan_result {
     uint64_t scan_ms;                  /* their scanning time */
 };
 
-typedef void mail_scan_fn(void *arg, const struct mail_scan_result *res);
+typedef void proxy_mail_scan_fn(void *arg, const struct proxy_mail_scan_result *res);
 
-struct mail_scan;
+struct proxy_mail_scan;
 
-/* mail_scan_open - map spool_fd[0..len) and walk it; fills *sum, whose
- * views stay valid until mail_scan_free. NULL with errno when the
+/* proxy_mail_scan_open - map spool_fd[0..len) and walk it; fills *sum, whose
+ * views stay valid until proxy_mail_scan_free. NULL with errno when the
  * message cannot be mapped or memory is short. */
-struct mail_scan *mail_scan_open(struct proxy_worker *w, enum scanreq_service svc, int spool_fd,
-                                 uint64_t len, const struct svclog_ctx *log,
-                                 struct mime_summary *sum);
+struct proxy_mail_scan *proxy_mail_scan_open(struct proxy_worker *w, enum scanreq_service svc,
+                                             int spool_fd, uint64_t len,
+                                             const struct svclog_ctx *log,
+                                             struct mime_summary *sum);
 
-/* mail_scan_run - decide the message (policies, then with virus_check
+/* proxy_mail_scan_run - decide the message (policies, then with virus_check
  * the scans); cb runs exactly once, possibly before this returns, unless
- * mail_scan_free comes first. Call once per mail_scan. */
-void mail_scan_run(struct mail_scan *ms, mail_scan_fn *cb, void *arg);
+ * proxy_mail_scan_free comes first. Call once per mail_scan. */
+void proxy_mail_scan_run(struct proxy_mail_scan *ms, proxy_mail_scan_fn *cb, void *arg);
 
-/* mail_scan_free - cancel what is in flight and release everything. */
-void mail_scan_free(struct mail_scan *ms);
+/* proxy_mail_scan_free - cancel what is in flight and release everything. */
+void proxy_mail_scan_free(struct proxy_mail_scan *ms);
 
 #endif
