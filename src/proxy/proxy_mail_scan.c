@@ -1,5 +1,5 @@
 /* proxy_mail_scan - virus and policy scanning of a spooled mail, part by part
- * (see mail_scan.h for what is scanned and why). */
+ * (see proxy_mail_scan.h for what is scanned and why). */
 #include "proxy/proxy_mail_scan.h"
 
 #include <errno.h>
