@@ -149,6 +149,12 @@ RUN=$(mktemp -d "$BENCH_DIR/run.XXXXXX") || die "mktemp failed"
 # The daemons drop to nobody and must traverse the run directory.
 chmod 755 "$RUN"
 
+# A copy of the binaries: a `make` running beside the bench (other people's
+# work on the same tree) must not change them between phases.
+BUILT=$(date -u -r "$BIN/sekisho" +%Y-%m-%dT%H:%M:%SZ)
+mkdir -p "$RUN/bin" && cp "$BIN/sekisho" "$BIN/sekisho-scand" "$RUN/bin/" || die "cannot copy the binaries"
+BIN=$RUN/bin
+
 LOAD=$RUN/smtpload
 cc -O2 -Wall -Wextra -o "$LOAD" "$REPO/bench/smtpload.c" -lpthread 2>"$RUN/smtpload-cc.out" ||
     die "cannot compile bench/smtpload.c: $(cat "$RUN/smtpload-cc.out")"
@@ -609,7 +615,7 @@ MSG_SIZE=$("$LOAD" -p "$SINK_PORT" -n 1 -s "$ATTACH_BYTES" | sed -n 's/.* avg_ms
 echo "== Sekisho SMTP proxy benchmark"
 echo "date:        $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "machine:     $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), Linux $(uname -r)"
-echo "build:       $BUILD/ at $GIT; smtp-sink from postfix $(dpkg-query -W -f '${Version}' postfix 2>/dev/null)"
+echo "build:       $BUILD/ at $GIT (sekisho built $BUILT); smtp-sink from postfix $(dpkg-query -W -f '${Version}' postfix 2>/dev/null)"
 if [ -z "$CLAMSMTP_STATE" ]; then
     echo "compared:    clamsmtp $(dpkg-query -W -f '${Version}' clamsmtp 2>/dev/null), clamd $(clamd -V 2>&1 | head -n 1 | awk '{print $2}' | cut -d/ -f1)"
 fi
