@@ -104,6 +104,20 @@ static int copy_all(int from, int to)
     }
 }
 
+int spoolfile_to_disk(int fd, const char *dir)
+{
+    int out = spoolfile_create(dir);
+    if (out < 0)
+        return -1;
+    if (copy_all(fd, out) < 0) {
+        int saved = errno;
+        close(out);
+        errno = saved;
+        return -1;
+    }
+    return out;
+}
+
 int spoolfile_create_mem(void)
 {
     int fd = memfd_create("sekisho-spool", MFD_CLOEXEC);

@@ -27,6 +27,11 @@ int spoolfile_create(const char *dir);
  * caller bounds how much memory such files hold. -1 with errno. */
 int spoolfile_create_mem(void);
 
+/* spoolfile_to_disk - a new spool file in dir holding the content of fd
+ * (an in-memory spool that grew too big), its offset at the end, so that
+ * writing goes on where it was. fd stays open. -1 with errno. */
+int spoolfile_to_disk(int fd, const char *dir);
+
 /* spoolfile_keep - give the spool file a name in dir (quarantine):
  * links it when dir is on the same file system, copies it otherwise.
  * The new file is 0600. Returns 0, or -1 with errno. */

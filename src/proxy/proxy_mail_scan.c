@@ -36,6 +36,7 @@ struct proxy_mail_scan {
     const struct svclog_ctx *log;
     const char *map; /* the message, or NULL when it is empty */
     size_t len;
+    bool map_heap; /* map is a malloc'ed copy, not a mapping */
     struct mail_part *parts;
     size_t nparts, cap;
     bool oom;
@@ -168,6 +169,26 @@ static bool collect(void *arg, const struct mime_part *p)
     return true;
 }
 
+/* read_whole - a small message is read into the heap: unmapping a
+ * mapping costs a TLB flush, more than copying a few hundred KiB. */
+static void *read_whole(int fd, size_t len)
+{
+    char *p = malloc(len);
+    if (!p)
+        return NULL;
+    for (size_t got = 0; got < len;) {
+        ssize_t n = pread(fd, p + got, len - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(p);
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    return p;
+}
+
 struct proxy_mail_scan *proxy_mail_scan_open(struct proxy_worker *w, enum scanreq_service svc,
                                              int spool_fd, uint64_t len,
                                              const struct svclog_ctx *log, struct mime_summary *sum)
@@ -189,12 +210,16 @@ struct proxy_mail_scan *proxy_mail_scan_open(struct proxy_worker *w, enum scanre
     memset(sum, 0, sizeof(*sum));
     if (len == 0)
         return ms;
-    void *map = mmap(NULL, ms->len, PROT_READ, MAP_PRIVATE, spool_fd, 0);
-    if (map == MAP_FAILED) {
-        int e = errno;
-        free(ms);
-        errno = e;
-        return NULL;
+    void *map = ms->len <= PROXY_MAIL_SCAN_COPY_MAX ? read_whole(spool_fd, ms->len) : NULL;
+    ms->map_heap = map != NULL;
+    if (!map) {
+        map = mmap(NULL, ms->len, PROT_READ, MAP_PRIVATE, spool_fd, 0);
+        if (map == MAP_FAILED) {
+            int e = errno;
+            free(ms);
+            errno = e;
+            return NULL;
+        }
     }
     ms->map = map;
     mime_walk(ms->map, ms->len, collect, ms, sum);
@@ -251,7 +276,7 @@ static int new_spool(struct proxy_mail_scan *ms, uint64_t bound)
 {
     struct proxy_worker *w = ms->w;
     if (bound <= PROXY_MAIL_SCAN_MEM_PART_MAX &&
-        w->spool_mem_used + bound <= PROXY_MAIL_SCAN_MEM_BUDGET) {
+        w->spool_mem_used + bound <= PROXY_SPOOL_MEM_BUDGET) {
         int fd = spoolfile_create_mem();
         if (fd >= 0) {
             w->spool_mem_used += bound;
@@ -495,7 +520,9 @@ void proxy_mail_scan_free(struct proxy_mail_scan *ms)
         proxy_scan_cancel(ms->scan);
     ms->scan = NULL;
     release_part(ms);
-    if (ms->map)
+    if (ms->map_heap)
+        free((void *)ms->map);
+    else if (ms->map)
         munmap((void *)ms->map, ms->len);
     free(ms->parts);
     free(ms);

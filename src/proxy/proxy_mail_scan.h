@@ -52,9 +52,11 @@
 #include "proxy/proxy_worker.h"
 
 /* Parts decoded into memory (memfd) up to this size; larger ones go to
- * tmpdir. Counted against the worker's spool_mem_used budget. */
+ * tmpdir. Counted against the worker's spool_mem_used budget
+ * (PROXY_SPOOL_MEM_BUDGET). */
 #define PROXY_MAIL_SCAN_MEM_PART_MAX (256u * 1024u)
-#define PROXY_MAIL_SCAN_MEM_BUDGET   (64u * 1024u * 1024u)
+/* Messages up to this size are read into the heap rather than mapped. */
+#define PROXY_MAIL_SCAN_COPY_MAX (1024u * 1024u)
 
 /* Detection names this module gives (DET-2 with the SEKISHO/ prefix). */
 #define PROXY_MAIL_SCAN_POLICY_EXT      "SEKISHO/POLICY_BLOCK_EXT"

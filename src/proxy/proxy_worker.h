@@ -21,6 +21,10 @@
 #include "proxy/proxy_scan.h"
 #include "proxy/proxy_slots.h"
 
+/* In-memory spools (memfd) of one worker hold at most this much; past
+ * it, spools go to tmpdir. */
+#define PROXY_SPOOL_MEM_BUDGET (64u * 1024u * 1024u)
+
 struct proxy_worker;
 
 /* A session's entry in its worker's list, so that a stopping worker can

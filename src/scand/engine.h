@@ -39,6 +39,10 @@
 #define ENGINE_MAX_SCANTIME_MS (10u * 60 * 1000)
 #define ENGINE_ERROR_MAX       256
 
+/* Files up to this size are read into a per-thread buffer instead of
+ * being mapped (ENGINE_SCAN_FMAP). */
+#define ENGINE_COPY_MAX (1024u * 1024u)
+
 enum engine_scan_mode {
     ENGINE_SCAN_FMAP = 0, /* mmap the file, cl_fmap_open_memory + cl_scanmap_callback */
     ENGINE_SCAN_DESC,     /* cl_scandesc_callback on the descriptor */

@@ -45,15 +45,16 @@
 #include "proxy/proxy_mail_scan.h"
 #include "proxy/proxy_scan.h"
 
-#define SMTP_IDLE_MS     300000      /* G-22: command channel without progress */
-#define SMTP_IN_CAP      65536       /* client bytes: command lines, DATA chunks */
-#define SMTP_SIN_CAP     (64 * 1024) /* server replies (EHLO can be long) */
-#define SMTP_OUT_CAP     (64 * 1024)
-#define SMTP_UP_CAP      (128 * 1024)  /* commands; message chunks after stuffing */
-#define SMTP_SPOOL_CHUNK (32 * 1024)   /* read from the spool per upstream write */
-#define SMTP_MESSAGE_MAX 2000000000ull /* SMTP-1 */
-#define SMTP_PATH_MAX    512
-#define SMTP_RCPTS_MAX   4096 /* bytes of the comma-joined recipients kept for logs */
+#define SMTP_IDLE_MS       300000         /* G-22: command channel without progress */
+#define SMTP_IN_CAP        65536          /* client bytes: command lines, DATA chunks */
+#define SMTP_SPOOL_MEM_MAX (256u * 1024u) /* messages spooled in memory up to this size */
+#define SMTP_SIN_CAP       (64 * 1024)    /* server replies (EHLO can be long) */
+#define SMTP_OUT_CAP       (64 * 1024)
+#define SMTP_UP_CAP        (128 * 1024)  /* commands; message chunks after stuffing */
+#define SMTP_SPOOL_CHUNK   (32 * 1024)   /* read from the spool per upstream write */
+#define SMTP_MESSAGE_MAX   2000000000ull /* SMTP-1 */
+#define SMTP_PATH_MAX      512
+#define SMTP_RCPTS_MAX     4096 /* bytes of the comma-joined recipients kept for logs */
 
 enum smtp_state {
     SMTP_ST_CONNECT = 0, /* connecting upstream */
@@ -114,6 +115,7 @@ struct smtp_session {
 
     /* The message: spooled, then scanned, then sent. */
     int spool_fd;
+    uint64_t spool_mem; /* bytes of the worker's memory budget the spool (a memfd) holds */
     uint64_t msg_len;
     bool too_long;
     bool spool_failed;
@@ -409,6 +411,16 @@ static void write_access_log(struct smtp_session *s)
 
 /* ---- the envelope --------------------------------------------------------- */
 
+/* close_spool - the message spool and its share of the memory budget. */
+static void close_spool(struct smtp_session *s)
+{
+    if (s->spool_fd >= 0)
+        close(s->spool_fd);
+    s->spool_fd = -1;
+    s->w->spool_mem_used -= s->spool_mem;
+    s->spool_mem = 0;
+}
+
 static void reset_mail(struct smtp_session *s)
 {
     s->have_mail = false;
@@ -417,9 +429,7 @@ static void reset_mail(struct smtp_session *s)
     s->nrcpt = 0;
     proxy_mail_scan_free(s->mscan);
     s->mscan = NULL;
-    if (s->spool_fd >= 0)
-        close(s->spool_fd);
-    s->spool_fd = -1;
+    close_spool(s);
     s->msg_len = 0;
     s->too_long = false;
     s->spool_failed = false;
@@ -469,9 +479,7 @@ static void session_close(struct smtp_session *s)
         close(s->cfd);
         s->cfd = -1;
     }
-    if (s->spool_fd >= 0)
-        close(s->spool_fd);
-    s->spool_fd = -1;
+    close_spool(s);
     proxy_worker_session_end(s->w, s->slot);
     if (ev_defer(loop, session_free, s) < 0)
         session_free(s);
@@ -808,7 +816,18 @@ static void start_data(struct smtp_session *s)
         reply(s, 503, "Need MAIL FROM and RCPT TO before DATA");
         return;
     }
-    s->spool_fd = spoolfile_create(s->cfg->tmpdir);
+    /* A message starts in memory (no file-system inode per mail, no disk
+     * write for the common small mail) and moves to tmpdir when it
+     * outgrows SMTP_SPOOL_MEM_MAX, or when the worker's budget is used up. */
+    if (s->w->spool_mem_used + SMTP_SPOOL_MEM_MAX <= PROXY_SPOOL_MEM_BUDGET) {
+        s->spool_fd = spoolfile_create_mem();
+        if (s->spool_fd >= 0) {
+            s->spool_mem = SMTP_SPOOL_MEM_MAX;
+            s->w->spool_mem_used += s->spool_mem;
+        }
+    }
+    if (s->spool_fd < 0)
+        s->spool_fd = spoolfile_create(s->cfg->tmpdir);
     if (s->spool_fd < 0) {
         svclog_error_errno(&s->log, errno, "cannot create a spool file in [%s]", s->cfg->tmpdir);
         reply(s, 451, "Temporary failure: cannot spool the message");
@@ -824,6 +843,22 @@ static void start_data(struct smtp_session *s)
     reply(s, 354, "Enter mail");
 }
 
+/* spool_to_disk - the message outgrew memory: go on in tmpdir. */
+static bool spool_to_disk(struct smtp_session *s)
+{
+    int fd = spoolfile_to_disk(s->spool_fd, s->cfg->tmpdir);
+    if (fd < 0) {
+        svclog_error_errno(&s->log, errno, "spool write failed in [%s]", s->cfg->tmpdir);
+        str_copy(s->error, sizeof(s->error), "PROXY/spool write failed");
+        s->too_long = true;
+        s->spool_failed = true;
+        return false;
+    }
+    close_spool(s);
+    s->spool_fd = fd;
+    return true;
+}
+
 /* data_step - move message bytes from in to the spool. */
 static void data_step(struct smtp_session *s)
 {
@@ -837,6 +872,8 @@ static void data_step(struct smtp_session *s)
             s->too_long = true;
             continue;
         }
+        if (s->spool_mem && s->msg_len + n > SMTP_SPOOL_MEM_MAX && !spool_to_disk(s))
+            continue; /* spool_failed: read on to the end, then 451 */
         for (size_t off = 0; off < n;) {
             ssize_t w = write(s->spool_fd, chunk + off, n - off);
             if (w < 0 && errno == EINTR)

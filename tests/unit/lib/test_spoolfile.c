@@ -66,6 +66,35 @@ static void test_disk_spool_kept(void **state)
     close(fd);
 }
 
+static void test_mem_spool_moved_to_disk(void **state)
+{
+    (void)state;
+    int mem = spoolfile_create_mem();
+    assert_true(mem >= 0);
+    assert_true(filled(mem, 100000) >= 0);
+    int disk = spoolfile_to_disk(mem, dir);
+    assert_true(disk >= 0);
+    close(mem);
+    struct stat st;
+    assert_int_equal(fstat(disk, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(st.st_nlink, 0); /* unnamed, like every spool */
+    /* Writing goes on at the end. */
+    unsigned char c = (unsigned char)(100000u * 31 % 251);
+    assert_int_equal(write(disk, &c, 1), 1);
+    keep_and_compare(disk, "moved", 100001);
+    close(disk);
+}
+
+static void test_to_disk_in_missing_dir_fails(void **state)
+{
+    (void)state;
+    int mem = spoolfile_create_mem();
+    assert_true(mem >= 0);
+    assert_int_equal(spoolfile_to_disk(mem, "/nonexistent/sekisho-spool"), -1);
+    close(mem);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -83,6 +112,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mem_spool_kept_by_copy),
         cmocka_unit_test(test_disk_spool_kept),
+        cmocka_unit_test(test_mem_spool_moved_to_disk),
+        cmocka_unit_test(test_to_disk_in_missing_dir_fails),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
