@@ -6,7 +6,7 @@
 # when something is missing.
 set -eu
 what=${1:-build}
-build=(gcc make pkg-config libclamav-dev libc-ares-dev)
+build=(gcc make pkg-config libclamav-dev libc-ares-dev libssl-dev)
 test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
       nginx-light postfix vsftpd curl python3 zip procps iproute2 swaks arj)
 pkgs=("${build[@]}")

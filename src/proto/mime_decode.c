@@ -140,6 +140,22 @@ size_t mime_b64_decode(struct mime_b64 *d, const char *in, size_t len, char *out
 {
     size_t w = b64_drain(d, out, cap, 0), i = 0;
     while (i < len && d->npend == 0) {
+        /* Fast path: a whole quantum of alphabet characters at a quantum
+         * boundary (nearly all of a base64 body) goes straight to out. */
+        while (d->nsext == 0 && len - i >= 4 && cap - w >= 3) {
+            const unsigned char *q = (const unsigned char *)in + i;
+            unsigned a = b64_classify(q[0]), b = b64_classify(q[1]);
+            unsigned c = b64_classify(q[2]), e = b64_classify(q[3]);
+            if ((a | b | c | e) >= 64)
+                break;
+            uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | e;
+            out[w++] = (char)(v >> 16);
+            out[w++] = (char)(v >> 8);
+            out[w++] = (char)v;
+            i += 4;
+        }
+        if (i >= len)
+            break;
         unsigned v = b64_classify((unsigned char)in[i++]);
         if (v < 64) {
             d->acc = (d->acc << 6) | v;

@@ -1,6 +1,8 @@
 /* smtp_dot - see smtp_dot.h. */
 #include "proto/smtp_dot.h"
 
+#include <string.h>
+
 enum {
     DEC_LINE_START = 0, /* at the beginning of a line */
     DEC_IN_LINE,        /* inside a line */
@@ -29,11 +31,18 @@ size_t smtp_dot_decode(struct smtp_dot_decoder *d, const char *in, size_t len, c
             out[o++] = c;
             d->state = c == '\n' ? DEC_LINE_START : DEC_IN_LINE;
             break;
-        case DEC_IN_LINE:
-            out[o++] = c;
-            if (c == '\n')
+        case DEC_IN_LINE: {
+            /* The rest of the line in one copy. */
+            const char *from = in + i - 1;
+            const char *nl = memchr(from, '\n', len - (i - 1));
+            size_t n = nl ? (size_t)(nl - from) + 1 : len - (i - 1);
+            memcpy(out + o, from, n);
+            o += n;
+            i += n - 1;
+            if (nl)
                 d->state = DEC_LINE_START;
             break;
+        }
         case DEC_DOT:
             if (c == '\n') { /* ".\n": the end (bare LF) */
                 d->done = true;
@@ -74,6 +83,20 @@ size_t smtp_dot_encode(struct smtp_dot_encoder *e, const char *in, size_t len, c
 {
     size_t o = 0, i = 0;
     while (i < len) {
+        if (!e->line_start) {
+            /* Inside a line: copy up to and including its LF at once. */
+            size_t room = cap - o < len - i ? cap - o : len - i;
+            if (room == 0)
+                break;
+            const char *nl = memchr(in + i, '\n', room);
+            size_t n = nl ? (size_t)(nl - (in + i)) + 1 : room;
+            memcpy(out + o, in + i, n);
+            o += n;
+            i += n;
+            e->line_start = in[i - 1] == '\n';
+            e->last_cr = in[i - 1] == '\r';
+            continue;
+        }
         char c = in[i];
         size_t need = (e->line_start && c == '.') ? 2 : 1;
         if (cap - o < need)

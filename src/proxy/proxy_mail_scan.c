@@ -315,10 +315,10 @@ static bool decode_part(struct proxy_mail_scan *ms, const struct mail_part *p, i
                         struct decoded *out)
 {
     static char chunk[DECODE_CHUNK]; /* a worker is one thread */
-    struct sha256 hash;
+    /* A part small enough for the verdict cache is also kept here, to be
+     * hashed in one call (libcrypto's SHA extensions) once decoded. */
+    static char whole[VERDICT_CACHE_OBJECT_MAX];
     bool hashing = ms->cfg->verdict_cache;
-    if (hashing)
-        sha256_init(&hash);
     out->len = 0;
     const char *in = ms->map + p->off;
     size_t left = p->len;
@@ -358,13 +358,15 @@ static bool decode_part(struct proxy_mail_scan *ms, const struct mail_part *p, i
             continue;
         if (!write_all(fd, data, n))
             return false;
+        if (hashing && out->len + n <= sizeof(whole))
+            memcpy(whole + out->len, data, n);
+        else
+            hashing = false;
         out->len += n;
-        if (hashing && out->len <= VERDICT_CACHE_OBJECT_MAX)
-            sha256_update(&hash, data, n);
     }
-    out->has_digest = hashing && out->len <= VERDICT_CACHE_OBJECT_MAX;
-    if (out->has_digest)
-        sha256_final(&hash, out->digest);
+    out->has_digest = hashing;
+    if (hashing)
+        sha256_digest(whole, (size_t)out->len, out->digest);
     return true;
 }
 
