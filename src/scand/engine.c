@@ -22,6 +22,7 @@
 #include <clamav.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -312,31 +313,70 @@ static void scan_error(struct scanreq_reply *rep, const char *what, int err)
         str_copy(rep->error, sizeof(rep->error), what);
 }
 
+/* The copy buffer of a scanning thread: created on its first small
+ * scan, freed when the thread ends (the key's destructor) or by
+ * engine_thread_done. */
+struct copy_buf {
+    char *p;
+    size_t cap;
+};
+
+static pthread_key_t copy_key;
+static pthread_once_t copy_once = PTHREAD_ONCE_INIT;
+
+static void copy_buf_free(void *arg)
+{
+    struct copy_buf *b = arg;
+    if (b) {
+        free(b->p);
+        free(b);
+    }
+}
+
+static void copy_key_create(void)
+{
+    (void)pthread_key_create(&copy_key, copy_buf_free);
+}
+
+void engine_thread_done(void)
+{
+    pthread_once(&copy_once, copy_key_create);
+    copy_buf_free(pthread_getspecific(copy_key));
+    pthread_setspecific(copy_key, NULL);
+}
+
 /* read_small - the whole file into the calling thread's copy buffer
  * (kept for the thread's life, grown up to ENGINE_COPY_MAX); MAP_FAILED
  * when it cannot be read whole. */
 static void *read_small(int fd, size_t size)
 {
-    static _Thread_local char *buf;
-    static _Thread_local size_t cap;
-    if (size > cap) {
+    pthread_once(&copy_once, copy_key_create);
+    struct copy_buf *b = pthread_getspecific(copy_key);
+    if (!b) {
+        b = calloc(1, sizeof(*b));
+        if (!b || pthread_setspecific(copy_key, b) != 0) {
+            free(b);
+            return MAP_FAILED;
+        }
+    }
+    if (size > b->cap) {
         size_t want = size < 65536 ? 65536 : size;
-        char *p = realloc(buf, want);
+        char *p = realloc(b->p, want);
         if (!p)
             return MAP_FAILED;
-        buf = p;
-        cap = want;
+        b->p = p;
+        b->cap = want;
     }
     size_t got = 0;
     while (got < size) {
-        ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
+        ssize_t n = pread(fd, b->p + got, size - got, (off_t)got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return MAP_FAILED;
         got += (size_t)n;
     }
-    return buf;
+    return b->p;
 }
 
 void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,

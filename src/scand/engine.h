@@ -79,6 +79,10 @@ double engine_load_ms(const struct engine *e);
 void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
                  enum engine_scan_mode mode, struct scanreq_reply *rep);
 
+/* engine_thread_done - free the calling thread's copy buffer now (other
+ * threads' buffers go when they end). */
+void engine_thread_done(void);
+
 /* ---- the engine in service and its reloads ---- */
 
 struct engine_reload_result {

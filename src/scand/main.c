@@ -247,6 +247,7 @@ static int bench_one(const struct options *o, struct engine *e, const char *path
            iterations, scanreq_verdict_name(rep.verdict), rep.name[0] ? " name=" : "", rep.name, ms,
            ms / iterations, ms > 0 ? mb / (ms / 1e3) : 0.0);
     fflush(stdout);
+    engine_thread_done();
     close(fd);
     return rep.verdict == SCANREQ_ERROR ? 2 : 0;
 }
