@@ -763,6 +763,65 @@ class TestScannerDiesMidScan(unittest.TestCase):
             scanner.stop()
 
 
+class _HungScanner(_DyingScanner):
+    """A scanner that takes the request and never answers (a wedged
+    sekisho-scand): only the proxy's own bound on the reply can end it."""
+
+    def serve(self):
+        import threading
+        self.held = []
+        self.stopping = threading.Event()
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+            conn.settimeout(5)
+            try:
+                if conn.recv(4096):
+                    self.requests += 1
+            except OSError:
+                pass
+
+    def stop(self):
+        self.sock.close()
+        for conn in getattr(self, "held", []):
+            conn.close()
+
+
+class TestScannerHangs(unittest.TestCase):
+    def test_temporary_failure_after_the_scan_time_limit(self):
+        # vsd_scantimeout=1: the proxy waits at most that plus its 5 s margin
+        # for an answer, then gives the mail a temporary failure (SCAN-3, no
+        # mail lost: never a silent pass).
+        d = os.path.join(ENV["wd"].path, "hung")
+        os.makedirs(d, exist_ok=True)
+        harness.chown_for_daemons(d)
+        scanner = _HungScanner(os.path.join(d, "hung.sock"))
+        sink = harness.SmtpSink(d)
+        gw = harness.Gateway(d, scanner.path, service="smtp",
+                             section={"parent_server_host": "127.0.0.1",
+                                      "parent_server_port": str(sink.port),
+                                      "vsd_scantimeout": "1"},
+                             common={"hostname": "gw.test"})
+        try:
+            with smtplib.SMTP("127.0.0.1", gw.port, timeout=30) as c:
+                with self.assertRaises(smtplib.SMTPDataError) as cm:
+                    c.sendmail("sender@outside.example", [RCPT], clean_attachment_mail())
+                self.assertEqual(cm.exception.smtp_code, 451)
+                self.assertEqual(c.noop()[0], 250)  # the session goes on
+            self.assertGreaterEqual(scanner.requests, 1)
+            line = gw.wait_log("access", r"PROXY-ERROR:PROXY/virus")[-1]
+            self.assertIn(" TCP_MISS/500 ", line)
+            time.sleep(0.5)
+            self.assertEqual(len(sink.messages()), 0)
+        finally:
+            gw.stop()
+            sink.stop()
+            scanner.stop()
+
+
 class TestBadGreeting(unittest.TestCase):
     def test_smtp3_non_220_greeting(self):
         import threading
