@@ -67,6 +67,43 @@ int spoolfile_create(const char *dir)
     return fd;
 }
 
+int spoolfile_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int spoolfile_read_at(int fd, void *buf, size_t n, off_t off)
+{
+    char *c = buf;
+    while (n > 0) {
+        ssize_t r = pread(fd, c, n, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = EIO;
+            return -1;
+        }
+        c += r;
+        n -= (size_t)r;
+        off += r;
+    }
+    return 0;
+}
+
 static int copy_all(int from, int to)
 {
     off_t in_off = 0;
@@ -92,14 +129,8 @@ static int copy_all(int from, int to)
                 continue;
             return -1;
         }
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(to, chunk + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                return -1;
-            off += w;
-        }
+        if (spoolfile_write_all(to, chunk, (size_t)n) < 0)
+            return -1;
         in_off += n;
     }
 }

@@ -27,6 +27,15 @@ int spoolfile_create(const char *dir);
  * caller bounds how much memory such files hold. -1 with errno. */
 int spoolfile_create_mem(void);
 
+/* spoolfile_write_all - write p[0..n) at fd's offset, retrying short
+ * writes and EINTR. 0, or -1 with errno (ENOSPC when a write makes no
+ * progress). */
+int spoolfile_write_all(int fd, const void *p, size_t n);
+
+/* spoolfile_read_at - read exactly n bytes at offset off. 0, or -1 with
+ * errno (EIO when the file ends first). */
+int spoolfile_read_at(int fd, void *buf, size_t n, off_t off);
+
 /* spoolfile_to_disk - a new spool file in dir holding the content of fd
  * (an in-memory spool that grew too big), its offset at the end, so that
  * writing goes on where it was. fd stays open. -1 with errno. */

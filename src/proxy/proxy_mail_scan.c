@@ -174,17 +174,9 @@ static bool collect(void *arg, const struct mime_part *p)
 static void *read_whole(int fd, size_t len)
 {
     char *p = malloc(len);
-    if (!p)
-        return NULL;
-    for (size_t got = 0; got < len;) {
-        ssize_t n = pread(fd, p + got, len - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            free(p);
-            return NULL;
-        }
-        got += (size_t)n;
+    if (p && spoolfile_read_at(fd, p, len, 0) < 0) {
+        free(p);
+        p = NULL;
     }
     return p;
 }
@@ -287,23 +279,6 @@ static int new_spool(struct proxy_mail_scan *ms, uint64_t bound)
     return spoolfile_create(ms->cfg->tmpdir);
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (k == 0)
-                errno = ENOSPC;
-            return false;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return true;
-}
-
 struct decoded {
     uint64_t len;
     bool has_digest;
@@ -356,7 +331,7 @@ static bool decode_part(struct proxy_mail_scan *ms, const struct mail_part *p, i
         }
         if (n == 0)
             continue;
-        if (!write_all(fd, data, n))
+        if (spoolfile_write_all(fd, data, n) < 0)
             return false;
         if (hashing && out->len + n <= sizeof(whole))
             memcpy(whole + out->len, data, n);
@@ -382,7 +357,8 @@ static bool write_exec_part(void *arg, struct str part)
     struct exec_sink *x = arg;
     if (x->fd < 0)
         return true; /* flags only */
-    if (!write_all(x->fd, part.ptr, part.len) || !write_all(x->fd, "\n", 1)) {
+    if (spoolfile_write_all(x->fd, part.ptr, part.len) < 0 ||
+        spoolfile_write_all(x->fd, "\n", 1) < 0) {
         x->failed = true;
         x->err = errno;
         return false;

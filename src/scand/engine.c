@@ -33,6 +33,7 @@
 
 #include "lib/buf.h"
 #include "lib/str.h"
+#include "lib/spoolfile.h"
 #include "scand/scand_log.h"
 
 #define ENGINE_NAMES_MAX 32 /* detection names kept per scan (all-match) */
@@ -367,16 +368,7 @@ static void *read_small(int fd, size_t size)
         b->p = p;
         b->cap = want;
     }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = pread(fd, b->p + got, size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return MAP_FAILED;
-        got += (size_t)n;
-    }
-    return b->p;
+    return spoolfile_read_at(fd, b->p, size, 0) == 0 ? b->p : MAP_FAILED;
 }
 
 void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/spoolfile.h"
 
 #define SWEEP_MAX_ENTRIES 4096 /* bounded work per sweep */
 
@@ -68,21 +69,6 @@ static int entry_path(char *out, size_t cap, const char *dir, const char *token,
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int http_progress_write(const char *dir, const char *token, const struct progress_record *r)
 {
     static char mem[PROGRESS_RECORD_SIZE_MAX];
@@ -101,7 +87,7 @@ int http_progress_write(const char *dir, const char *token, const struct progres
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return -1;
-    int rc = write_all(fd, buf_rptr(&b), buf_len(&b));
+    int rc = spoolfile_write_all(fd, buf_rptr(&b), buf_len(&b));
     int saved = errno;
     if (close(fd) < 0 && rc == 0)
         rc = -1, saved = errno;
@@ -158,7 +144,7 @@ int http_progress_take_spool(const char *dir, const char *token, int spool_fd)
             /* No copy_file_range across these files: plain reads. */
             char chunk[65536];
             n = pread(spool_fd, chunk, sizeof(chunk), in_off);
-            if (n <= 0 || write_all(fd, chunk, (size_t)n) < 0) {
+            if (n <= 0 || spoolfile_write_all(fd, chunk, (size_t)n) < 0) {
                 rc = -1;
                 break;
             }

@@ -1348,23 +1348,16 @@ static void start_scan(struct http_session *s)
 
 static bool spool_write(struct http_session *s, const char *p, size_t n)
 {
-    while (n > 0) {
-        ssize_t w = write(s->spool_fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            s->spool_errno = errno;
-            svclog_error_errno(&s->log, errno, "spool write failed in [%s]", s->cfg->tmpdir);
-            return false;
-        }
-        if (s->hashing && s->spool_len + (uint64_t)w > VERDICT_CACHE_OBJECT_MAX)
-            s->hashing = false;
-        if (s->hashing)
-            sha256_update(&s->body_hash, p, (size_t)w);
-        p += w;
-        n -= (size_t)w;
-        s->spool_len += (uint64_t)w;
+    if (spoolfile_write_all(s->spool_fd, p, n) < 0) {
+        s->spool_errno = errno;
+        svclog_error_errno(&s->log, errno, "spool write failed in [%s]", s->cfg->tmpdir);
+        return false;
     }
+    if (s->hashing && s->spool_len + n > VERDICT_CACHE_OBJECT_MAX)
+        s->hashing = false;
+    if (s->hashing)
+        sha256_update(&s->body_hash, p, n);
+    s->spool_len += n;
     return true;
 }
 

@@ -874,21 +874,14 @@ static void data_step(struct smtp_session *s)
         }
         if (s->spool_mem && s->msg_len + n > SMTP_SPOOL_MEM_MAX && !spool_to_disk(s))
             continue; /* spool_failed: read on to the end, then 451 */
-        for (size_t off = 0; off < n;) {
-            ssize_t w = write(s->spool_fd, chunk + off, n - off);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
-                /* A full disk is a temporary failure (never a drop). */
-                svclog_error_errno(&s->log, errno, "spool write failed in [%s]", s->cfg->tmpdir);
-                str_copy(s->error, sizeof(s->error), "PROXY/spool write failed");
-                /* The rest of the message is still coming: read it to its
-                 * end (keeping nothing), then answer 451. */
-                s->too_long = true;
-                s->spool_failed = true;
-                break;
-            }
-            off += (size_t)w;
+        if (spoolfile_write_all(s->spool_fd, chunk, n) < 0) {
+            /* A full disk is a temporary failure (never a drop). */
+            svclog_error_errno(&s->log, errno, "spool write failed in [%s]", s->cfg->tmpdir);
+            str_copy(s->error, sizeof(s->error), "PROXY/spool write failed");
+            /* The rest of the message is still coming: read it to its end
+             * (keeping nothing), then answer 451. */
+            s->too_long = true;
+            s->spool_failed = true;
         }
         s->msg_len += n;
     }
@@ -1054,13 +1047,7 @@ static void quarantine_mail(struct smtp_session *s)
             ok = mbox_write(&mw, in, (size_t)n, &out);
             off += n;
         }
-        for (size_t done = 0; ok && done < buf_len(&out);) {
-            ssize_t w = write(fd, buf_rptr(&out) + done, buf_len(&out) - done);
-            if (w < 0 && errno == EINTR)
-                continue;
-            ok = w > 0;
-            done += w > 0 ? (size_t)w : 0;
-        }
+        ok = ok && spoolfile_write_all(fd, buf_rptr(&out), buf_len(&out)) == 0;
         buf_reset(&out);
         if (n == 0)
             break;

@@ -95,6 +95,25 @@ static void test_to_disk_in_missing_dir_fails(void **state)
     close(mem);
 }
 
+static void test_write_all_and_read_at(void **state)
+{
+    (void)state;
+    int fd = spoolfile_create_mem();
+    assert_true(fd >= 0);
+    static char data[300000], back[300000];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (char)(i * 7 % 253);
+    assert_int_equal(spoolfile_write_all(fd, data, sizeof(data)), 0);
+    assert_int_equal(spoolfile_read_at(fd, back, sizeof(back), 0), 0);
+    assert_memory_equal(data, back, sizeof(data));
+    assert_int_equal(spoolfile_read_at(fd, back, 10, 1000), 0);
+    assert_memory_equal(data + 1000, back, 10);
+    /* Past the end: an error, never a short success. */
+    assert_int_equal(spoolfile_read_at(fd, back, 10, (off_t)sizeof(data) - 5), -1);
+    close(fd);
+    assert_int_equal(spoolfile_write_all(fd, data, 1), -1); /* closed: EBADF */
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -114,6 +133,7 @@ int main(void)
         cmocka_unit_test(test_disk_spool_kept),
         cmocka_unit_test(test_mem_spool_moved_to_disk),
         cmocka_unit_test(test_to_disk_in_missing_dir_fails),
+        cmocka_unit_test(test_write_all_and_read_at),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
