@@ -738,17 +738,24 @@ class _DyingScanner:
         self.sock.close()
 
 
+def _with_fake_scanner(name, scanner_cls, section=None):
+    """A gateway whose scanner socket is served by scanner_cls, with its own
+    smtp-sink: (gw, sink, scanner); the caller stops all three."""
+    d = os.path.join(ENV["wd"].path, name)
+    os.makedirs(d, exist_ok=True)
+    harness.chown_for_daemons(d)
+    scanner = scanner_cls(os.path.join(d, name + ".sock"))
+    sink = harness.SmtpSink(d)
+    sec = {"parent_server_host": "127.0.0.1", "parent_server_port": str(sink.port)}
+    sec.update(section or {})
+    gw = harness.Gateway(d, scanner.path, service="smtp", section=sec,
+                         common={"hostname": "gw.test"})
+    return gw, sink, scanner
+
+
 class TestScannerDiesMidScan(unittest.TestCase):
     def test_temporary_failure_and_nothing_delivered(self):
-        d = os.path.join(ENV["wd"].path, "dying")
-        os.makedirs(d, exist_ok=True)
-        harness.chown_for_daemons(d)
-        scanner = _DyingScanner(os.path.join(d, "dying.sock"))
-        sink = harness.SmtpSink(d)
-        gw = harness.Gateway(d, scanner.path, service="smtp",
-                             section={"parent_server_host": "127.0.0.1",
-                                      "parent_server_port": str(sink.port)},
-                             common={"hostname": "gw.test"})
+        gw, sink, scanner = _with_fake_scanner("dying", _DyingScanner)
         try:
             with smtplib.SMTP("127.0.0.1", gw.port, timeout=30) as c:
                 with self.assertRaises(smtplib.SMTPDataError) as cm:
@@ -795,16 +802,7 @@ class TestScannerHangs(unittest.TestCase):
         # vsd_scantimeout=1: the proxy waits at most that plus its 5 s margin
         # for an answer, then gives the mail a temporary failure (SCAN-3, no
         # mail lost: never a silent pass).
-        d = os.path.join(ENV["wd"].path, "hung")
-        os.makedirs(d, exist_ok=True)
-        harness.chown_for_daemons(d)
-        scanner = _HungScanner(os.path.join(d, "hung.sock"))
-        sink = harness.SmtpSink(d)
-        gw = harness.Gateway(d, scanner.path, service="smtp",
-                             section={"parent_server_host": "127.0.0.1",
-                                      "parent_server_port": str(sink.port),
-                                      "vsd_scantimeout": "1"},
-                             common={"hostname": "gw.test"})
+        gw, sink, scanner = _with_fake_scanner("hung", _HungScanner, {"vsd_scantimeout": "1"})
         try:
             with smtplib.SMTP("127.0.0.1", gw.port, timeout=30) as c:
                 with self.assertRaises(smtplib.SMTPDataError) as cm:
