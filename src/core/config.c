@@ -36,9 +36,10 @@
     {                                                                                              \
         h, s, p, f                                                                                 \
     }
-#define CONFIG_KEY(name_, sections_, type_, arg_, def_, doc_)                                      \
+#define CONFIG_KEY(name_, sections_, built_, type_, arg_, def_, doc_)                              \
     {.name = #name_,                                                                               \
      .sections = (sections_),                                                                      \
+     .built = (built_) & (sections_),                                                              \
      .type = CONFIG_TYPE_##type_,                                                                  \
      .offset = offsetof(struct config, name_),                                                     \
      arg_,                                                                                         \
@@ -191,6 +192,11 @@ const struct config_key *config_key_find(struct str name)
 bool config_key_valid_in(const struct config_key *key, enum service svc)
 {
     return (unsigned)svc <= SVC_COMMON && (key->sections & sec_bit(svc)) != 0;
+}
+
+bool config_key_built_in(const struct config_key *key, enum service svc)
+{
+    return (unsigned)svc <= SVC_COMMON && (key->built & sec_bit(svc)) != 0;
 }
 
 /* ---- field access ------------------------------------------------------ */
@@ -875,6 +881,7 @@ struct entry {
 struct load {
     const char *name;
     FILE *diag;
+    unsigned flags; /* CONFIG_LOAD_* */
     unsigned errors;
     unsigned warnings;
     char *prefix;
@@ -929,20 +936,61 @@ static bool entry_add(struct load *ld, struct entry e)
     return true;
 }
 
-static void valid_sections(const struct config_key *k, char *out, size_t cap)
+/* section_list - "[common] [http] ..." for the groups in mask, in file order. */
+static void section_list(unsigned mask, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = '\0';
     /* list [common] first, the way the file is laid out */
     static const enum service order[] = {SVC_COMMON, SVC_HTTP, SVC_SMTP, SVC_POP, SVC_FTP};
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        if (!config_key_valid_in(k, order[i]))
+        if (!(mask & sec_bit(order[i])))
             continue;
         int w = snprintf(out + n, cap - n, "%s[%s]", n ? " " : "", service_name(order[i]));
         if (w < 0 || (size_t)w >= cap - n)
             break;
         n += (size_t)w;
     }
+}
+
+static void valid_sections(const struct config_key *k, char *out, size_t cap)
+{
+    section_list(k->sections, out, cap);
+}
+
+static void built_sections(const struct config_key *k, char *out, size_t cap)
+{
+    section_list(k->built, out, cap);
+}
+
+/* is_default - the value of k just stored in cfg equals k's default in
+ * group sec, compared in ini syntax after parsing (so "Yes" equals "yes"
+ * and a relative path its resolved form). dflt is scratch space. */
+static bool is_default(const struct config *cfg, struct config *dflt, const struct config_key *k,
+                       enum service sec)
+{
+    /* keys valid in [common] have one default for every service */
+    enum service dsvc = sec == SVC_COMMON ? SVC_HTTP : sec;
+    char why[WHY_MAX];
+    if (!set_value(dflt, k, dsvc, str_from_cstr(k->def[dsvc]), false, why, sizeof(why)))
+        return false;
+    char have[CONFIG_FORMAT_MAX], want[CONFIG_FORMAT_MAX];
+    return config_format_value(cfg, k, have, sizeof(have)) &&
+           config_format_value(dflt, k, want, sizeof(want)) && strcmp(have, want) == 0;
+}
+
+/* not_built - a setting the code would not act on is refused: a setting
+ * is a promise (config_keys.def, the built column). */
+static void not_built(struct load *ld, unsigned line, const struct config_key *k, enum service sec)
+{
+    if (!k->built) {
+        diag(ld, line, true, "%s: not supported by this version", k->name);
+        return;
+    }
+    char where[64];
+    built_sections(k, where, sizeof(where));
+    diag(ld, line, true, "%s: not supported by this version in [%s] (only in %s)", k->name,
+         service_name(sec), where);
 }
 
 /* check_entries - pass 1: report every problem, keep the valid entries. */
@@ -955,13 +1003,16 @@ static void check_entries(struct load *ld, const char *text, size_t len)
     bool in_section = false, known_section = false;
     unsigned *seen = calloc((SVC_COMMON + 1) * KEY_COUNT, sizeof(unsigned));
     struct config *scratch = calloc(1, sizeof(*scratch));
-    if (!seen || !scratch) {
+    struct config *dflt = calloc(1, sizeof(*dflt));
+    if (!seen || !scratch || !dflt) {
         diag(ld, 0, true, "out of memory");
         free(seen);
         free(scratch);
+        free(dflt);
         return;
     }
     scratch->prefix = ld->prefix; /* borrowed for path checks */
+    dflt->prefix = ld->prefix;
     ini_parse_init(&ps, text, len);
     while ((r = ini_parse_next(&ps, &it)) != INI_PARSE_DONE) {
         if (r == INI_PARSE_INVALID || r == INI_PARSE_TOO_LONG) {
@@ -1015,12 +1066,20 @@ static void check_entries(struct load *ld, const char *text, size_t len)
                  it.key.ptr, service_name(sec), why);
             continue;
         }
+        if (!config_key_built_in(k, sec) && !(ld->flags & CONFIG_LOAD_ACCEPT_NOT_BUILT) &&
+            !is_default(scratch, dflt, k, sec)) {
+            not_built(ld, it.line, k, sec);
+            continue;
+        }
         if (!entry_add(ld, (struct entry){sec, k, it.line, it.value}))
             diag(ld, it.line, true, "out of memory");
     }
     scratch->prefix = NULL;
+    dflt->prefix = NULL;
     free_fields(scratch);
+    free_fields(dflt);
     free(scratch);
+    free(dflt);
     free(seen);
 }
 
@@ -1125,7 +1184,13 @@ static char *derive_prefix(const char *name)
 struct config *config_load_text(const char *text, size_t len, const char *name, enum service svc,
                                 FILE *diagf)
 {
-    struct load ld = {.name = name ? name : "(config)", .diag = diagf};
+    return config_load_text_flags(text, len, name, svc, diagf, 0);
+}
+
+struct config *config_load_text_flags(const char *text, size_t len, const char *name,
+                                      enum service svc, FILE *diagf, unsigned flags)
+{
+    struct load ld = {.name = name ? name : "(config)", .diag = diagf, .flags = flags};
     if ((unsigned)svc > SVC_COMMON) {
         diag(&ld, 0, true, "internal error: bad service %d", (int)svc);
         return NULL;
@@ -1172,6 +1237,38 @@ struct config *config_load(const char *ini_path, enum service svc, FILE *diagf)
     return cfg;
 }
 
+/* ---- the test suite's key-coverage trace --------------------------------- */
+
+void config_trace_keys(const struct config *cfg)
+{
+    const char *path = getenv("SEKISHO_KEY_TRACE");
+    if (!path || !path[0])
+        return;
+    const char *test = getenv("SEKISHO_TEST_ID");
+    /* The defaults as this service sees them: an empty file at the same
+     * place (same prefix for paths, same computed host name). */
+    struct config *base = config_load_text("", 0, cfg->ini_path, cfg->service, NULL);
+    FILE *f = base ? fopen(path, "ae") : NULL;
+    char *have = malloc(CONFIG_FORMAT_MAX), *want = malloc(CONFIG_FORMAT_MAX);
+    if (f && have && want) {
+        for (size_t i = 0; i < KEY_COUNT; i++) {
+            const struct config_key *k = &keys[i];
+            if (!config_key_valid_in(k, cfg->service) && !config_key_valid_in(k, SVC_COMMON))
+                continue;
+            if (cfg->service == SVC_COMMON && !config_key_valid_in(k, SVC_COMMON))
+                continue;
+            if (!config_format_value(cfg, k, have, CONFIG_FORMAT_MAX) ||
+                !config_format_value(base, k, want, CONFIG_FORMAT_MAX) || strcmp(have, want) != 0)
+                fprintf(f, "%s\t%s\t%s\n", k->name, service_name(cfg->service), test ? test : "-");
+        }
+    }
+    if (f)
+        fclose(f);
+    free(have);
+    free(want);
+    config_free(base);
+}
+
 /* ---- formatting and documentation -------------------------------------- */
 
 bool config_format_value(const struct config *cfg, const struct config_key *k, char *out,
@@ -1215,7 +1312,7 @@ bool config_format_value(const struct config *cfg, const struct config_key *k, c
 
 void config_dump(const struct config *cfg, FILE *out)
 {
-    char buf[4608];
+    char buf[CONFIG_FORMAT_MAX];
     unsigned mask = sec_bit(cfg->service) | CONFIG_SEC_COMMON;
     for (size_t i = 0; i < KEY_COUNT; i++) {
         if (!(keys[i].sections & mask))
@@ -1344,6 +1441,25 @@ static void doc_default(FILE *out, const struct config_key *k)
     }
 }
 
+/* doc_built - where the key acts; a setting elsewhere is refused. */
+static void doc_built(FILE *out, const struct config_key *k)
+{
+    if (!k->built) {
+        fprintf(out, "- **not supported by this version**: any value but the default stops the "
+                     "start (\"\\<key\\>: not supported by this version\")\n");
+        return;
+    }
+    char where[64];
+    built_sections(k, where, sizeof(where));
+    if (k->built == k->sections)
+        fprintf(out, "- acted on in: %s\n", where);
+    else
+        fprintf(out,
+                "- acted on in: %s; **not supported by this version** elsewhere (any value but "
+                "the default stops the start)\n",
+                where);
+}
+
 void config_doc_write(FILE *out)
 {
     for (size_t i = 0; i < KEY_COUNT; i++) {
@@ -1357,6 +1473,7 @@ void config_doc_write(FILE *out)
         fprintf(out, "\n- default: ");
         doc_default(out, k);
         fprintf(out, "\n");
+        doc_built(out, k);
         for (size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]); a++) {
             if (strcmp(aliases[a].name, k->name) == 0)
                 fprintf(out, "- also accepted as: %s\n", aliases[a].alias);

@@ -63,6 +63,7 @@ const char *service_name(enum service svc);
 #define CONFIG_FILE_MAX      (1024 * 1024) /* a real ini is a few KB */
 #define CONFIG_SVCPORT_MAX   96            /* longest svcport value */
 #define CONFIG_VALUE_LOG_MAX 64            /* value bytes quoted in messages */
+#define CONFIG_FORMAT_MAX    4608          /* a value in ini syntax, NUL included */
 
 /* Enums of ENUM keys; the ini spelling of each value is in config_keys.def. */
 enum config_action {
@@ -128,7 +129,7 @@ struct config {
     char *ini_path;       /* as given to config_load (or the text's name) */
     char *prefix;         /* absolute; base of relative paths */
 #define ENUMV(type)                                     enum config_##type
-#define CONFIG_KEY(name, sections, type, arg, def, doc) CONFIG_FIELD_##type(name, arg)
+#define CONFIG_KEY(name, sections, built, type, arg, def, doc) CONFIG_FIELD_##type(name, arg)
 #include "core/config_keys.def"
 #undef ENUMV
 };
@@ -145,6 +146,13 @@ struct config *config_load(const char *ini_path, enum service svc, FILE *diag);
  * messages and, as if it were the file's path, to derive the prefix. */
 struct config *config_load_text(const char *text, size_t len, const char *name, enum service svc,
                                 FILE *diag);
+
+/* CONFIG_LOAD_ACCEPT_NOT_BUILT - accept non-default values of keys the
+ * code does not act on (the unit tests of the value parsers); a service
+ * never loads with it. */
+#define CONFIG_LOAD_ACCEPT_NOT_BUILT 1u
+struct config *config_load_text_flags(const char *text, size_t len, const char *name,
+                                      enum service svc, FILE *diag, unsigned flags);
 
 void config_free(struct config *cfg);
 
@@ -171,7 +179,8 @@ const char *config_type_name(enum config_type t); /* "bool", "uint", ... */
 
 struct config_key {
     const char *name;
-    unsigned sections; /* CONFIG_SEC_* */
+    unsigned sections; /* CONFIG_SEC_*: where the key may appear */
+    unsigned built;    /* CONFIG_SEC_*: where the code acts on it (config_keys.def) */
     enum config_type type;
     size_t offset;         /* of the field in struct config */
     uint64_t min, max;     /* UINT/U64: range; strings, lists, paths: max length */
@@ -187,6 +196,9 @@ const struct config_key *config_key_at(size_t i);
 const struct config_key *config_key_find(struct str name);
 /* config_key_valid_in - the key may appear in ini group svc. */
 bool config_key_valid_in(const struct config_key *key, enum service svc);
+/* config_key_built_in - the code acts on the key in ini group svc; set
+ * elsewhere to a non-default value, the loader refuses the file. */
+bool config_key_built_in(const struct config_key *key, enum service svc);
 
 /* config_format_value - write the key's value in cfg in ini syntax into
  * out[0..cap) (NUL-terminated). Returns false when it does not fit. */
@@ -196,6 +208,13 @@ bool config_format_value(const struct config *cfg, const struct config_key *key,
 /* config_dump - "key=value" for every key that is valid in the view's
  * section (for -v and for tests). */
 void config_dump(const struct config *cfg, FILE *out);
+
+/* config_trace_keys - when the environment names a file in
+ * SEKISHO_KEY_TRACE, append "key<TAB>service<TAB>$SEKISHO_TEST_ID" for each
+ * key whose value in cfg differs from its default: the test suite's record
+ * of which tests set which keys (tests/check-key-coverage.py). Nothing
+ * otherwise. */
+void config_trace_keys(const struct config *cfg);
 
 /* config_doc_write - the key reference of docs/man/sekisho.ini.5.md in
  * Markdown, generated from config_keys.def (dev/gen-config-doc.sh). */

@@ -111,6 +111,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sekisho: %s: configuration refused, not starting\n", opt.ini_path);
         return 1;
     }
+    config_trace_keys(cfg);
     if (opt.svc != SVC_HTTP && opt.svc != SVC_SMTP) {
         fprintf(stderr, "sekisho: the %s service is not implemented yet\n", service_name(opt.svc));
         config_free(cfg);

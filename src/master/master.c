@@ -347,6 +347,7 @@ static void reload(struct master *m)
         config_free(cfg);
         return;
     }
+    config_trace_keys(cfg);
     if (m->opt->port_override)
         cfg->svcport.port = (uint16_t)m->opt->port_override;
     if (cfg->svcport.port != m->cfg->svcport.port ||

@@ -126,6 +126,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                 fprintf(stderr, "sekisho-scand: %s: configuration refused\n", v);
                 return -1;
             }
+            config_trace_keys(cfg);
             o->socket_path = cfg->scand_socket;
             o->databases = cfg->database_dir;
             if (cfg->scand_threads)

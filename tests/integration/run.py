@@ -14,6 +14,10 @@ sys.path.insert(0, HERE)
 
 
 class LineResult(unittest.TestResult):
+    def startTest(self, test):
+        os.environ["SEKISHO_TEST_ID"] = test.id()
+        super().startTest(test)
+
     def addSuccess(self, test):
         super().addSuccess(test)
         print("PASS %s" % test.id(), flush=True)
@@ -44,6 +48,21 @@ class LineResult(unittest.TestResult):
         print("skip %s: %s" % (test.id(), reason), flush=True)
 
 
+class TracedSuite(unittest.TestSuite):
+    """Names the running test in SEKISHO_TEST_ID, for the gateways it starts
+    (their key trace, see config_trace_keys): the module or class while its
+    fixtures run, then each test."""
+
+    def _handleModuleFixture(self, test, result):
+        os.environ["SEKISHO_TEST_ID"] = test.__class__.__module__
+        super()._handleModuleFixture(test, result)
+
+    def _handleClassSetUp(self, test, result):
+        os.environ["SEKISHO_TEST_ID"] = "%s.%s" % (test.__class__.__module__,
+                                                   test.__class__.__qualname__)
+        super()._handleClassSetUp(test, result)
+
+
 def flatten(suite):
     for t in suite:
         if isinstance(t, unittest.TestSuite):
@@ -58,7 +77,7 @@ def main():
     word = os.environ.get("SEKISHO_TEST_FILTER", "")
     tests = [t for t in flatten(suite) if word in t.id()]
     result = LineResult()
-    unittest.TestSuite(tests).run(result)
+    TracedSuite(tests).run(result)
     return 0 if result.wasSuccessful() else 1
 
 
