@@ -128,7 +128,7 @@ struct config {
     enum service service; /* the view: SVC_HTTP..SVC_FTP or SVC_COMMON */
     char *ini_path;       /* as given to config_load (or the text's name) */
     char *prefix;         /* absolute; base of relative paths */
-#define ENUMV(type)                                     enum config_##type
+#define ENUMV(type)                                            enum config_##type
 #define CONFIG_KEY(name, sections, built, type, arg, def, doc) CONFIG_FIELD_##type(name, arg)
 #include "core/config_keys.def"
 #undef ENUMV

@@ -1217,8 +1217,8 @@ static void test_not_built_keys_refused(void **state)
     expect_strict("[pop]\nvirus_check=no\n", SVC_SMTP,
                   NAME ":2: virus_check: not supported by this version in [pop] (only in [http] "
                        "[smtp])\n");
-    expect_strict("[pop]\nvirus_check=yes\nsvcport=9110\n[ftp]\nparent_server_port=21\n",
-                  SVC_HTTP, "");
+    expect_strict("[pop]\nvirus_check=yes\nsvcport=9110\n[ftp]\nparent_server_port=21\n", SVC_HTTP,
+                  "");
     expect_strict("[common]\nscan_error_action=pass\n", SVC_HTTP,
                   NAME ":2: scan_error_action: not supported by this version in [common] (only "
                        "in [http])\n");
@@ -1234,13 +1234,33 @@ static void test_not_built_keys_refused(void **state)
 static void test_built_column(void **state)
 {
     (void)state;
-    static const char *const not_built[] = {
-        "proxyauth_pam_auth", "proxyauth_pam_account", "proxymail_auth", "pbs", "pbs_lifetime",
-        "transparent", "transparent_tproxy", "transparent_tproxy_version", "UPDATEURL",
-        "orspservice_http_proxy", "spam_check", "spam_action", "spam_change_subject_prefix",
-        "spam_notify_admin", "spam_quarantine", "spam_commtouch", "spam_rbl", "spam_rbl_list",
-        "spam_surbl", "spam_surbl_list", "pop_service", "ftp_service", "pop_from", "pop_to",
-        "ftp_from", "ftp_to", "ftp_pass_to"};
+    static const char *const not_built[] = {"proxyauth_pam_auth",
+                                            "proxyauth_pam_account",
+                                            "proxymail_auth",
+                                            "pbs",
+                                            "pbs_lifetime",
+                                            "transparent",
+                                            "transparent_tproxy",
+                                            "transparent_tproxy_version",
+                                            "UPDATEURL",
+                                            "orspservice_http_proxy",
+                                            "spam_check",
+                                            "spam_action",
+                                            "spam_change_subject_prefix",
+                                            "spam_notify_admin",
+                                            "spam_quarantine",
+                                            "spam_commtouch",
+                                            "spam_rbl",
+                                            "spam_rbl_list",
+                                            "spam_surbl",
+                                            "spam_surbl_list",
+                                            "pop_service",
+                                            "ftp_service",
+                                            "pop_from",
+                                            "pop_to",
+                                            "ftp_from",
+                                            "ftp_to",
+                                            "ftp_pass_to"};
     for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++) {
         const struct config_key *k = config_key_find(str_from_cstr(not_built[i]));
         assert_non_null(k);
