@@ -45,16 +45,16 @@ run_unit() {
     done
 }
 
-# run_integration BUILD_DIR LABEL
+# run_integration BUILD_DIR LABEL [KEY_TRACE_FILE]
 run_integration() {
-    local b=$1 label=$2 line
+    local b=$1 label=$2 trace=${3:-} line
     while IFS= read -r line; do
         case "$line" in
         "PASS "*) ok "$label ${line#PASS }" ;;
         "FAIL "*) not_ok "$label ${line#FAIL }" ;;
         *) echo "    $line" ;;
         esac
-    done < <(SEKISHO_BUILD="$PWD/$b" timeout 1800 python3 tests/integration/run.py 2>&1)
+    done < <(SEKISHO_BUILD="$PWD/$b" SEKISHO_KEY_TRACE="$trace" timeout 1800 python3 tests/integration/run.py 2>&1)
 }
 
 if want lint; then
@@ -108,7 +108,23 @@ if want fuzz; then
     rm -f /tmp/sekisho-fuzzbuild.$$
 fi
 
-want integration && run_integration build integration
+if want integration; then
+    # Every daemon the tests start appends the keys it was given away from
+    # their defaults (config_trace_keys); the daemons run as nobody, so the
+    # file is writable by all in a directory of its own.
+    tracedir=$(mktemp -d)
+    chmod 755 "$tracedir"
+    install -m 666 /dev/null "$tracedir/keys.trace"
+    run_integration build integration "$tracedir/keys.trace"
+    if [ -z "${SEKISHO_TEST_FILTER:-}" ]; then
+        if out=$(python3 tests/check-key-coverage.py "$tracedir/keys.trace" 2>&1); then
+            ok "key coverage: $(tail -1 <<<"$out")"
+        else
+            not_ok "key coverage"; sed 's/^/    /' <<<"$out"
+        fi
+    fi
+    rm -rf "$tracedir"
+fi
 
 if [ $SAN -eq 1 ] && [ -z "$ONLY" ]; then
     if make -s -j"$JOBS" SAN=1 >/tmp/sekisho-sanbuild.$$ 2>&1; then
