@@ -150,7 +150,7 @@ class TestScanErrorAction(unittest.TestCase):
         wd = os.path.join(ENV["wd"].path, "scanerr-pass")
         os.makedirs(wd, exist_ok=True)
         gw = harness.Gateway(wd, os.path.join(wd, "absent.sock"),
-                             common={"scan_error_action": "pass"})
+                             section={"scan_error_action": "pass"})
         try:
             status, _ = curl(gw.proxy, ENV["nginx"].url("clean_23k.bin"))
             self.assertEqual(status, 200)
