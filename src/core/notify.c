@@ -12,6 +12,8 @@
 
 #include "lib/buf.h"
 #include "lib/sock.h"
+#include "proto/notify_mail_format.h"
+#include "proto/smtp_dot.h"
 #include "proto/template_parse.h"
 
 #define NOTIFY_MESSAGE_MAX 65536
@@ -277,24 +279,20 @@ static void on_resolved(void *arg, int status, const char *errtext, const struct
     ev_timer_start(m->loop, &m->timer, NOTIFY_STEP_MS);
 }
 
-/* append_crlf_lines - copy text with every line ending made CRLF and
- * lines starting with '.' dot-stuffed (RFC 5321 4.5.2). */
-static bool append_crlf_lines(struct buf *out, struct str text)
+/* dot_stuff - append text dot-stuffed (RFC 5321 4.5.2) and the final
+ * "." line; all or nothing. */
+static bool dot_stuff(struct buf *out, struct str text)
 {
-    size_t i = 0;
-    while (i < text.len) {
-        const char *nl = memchr(text.ptr + i, '\n', text.len - i);
-        size_t end = nl ? (size_t)(nl - text.ptr) : text.len;
-        size_t len = end - i;
-        if (len > 0 && text.ptr[i + len - 1] == '\r')
-            len--;
-        if (len > 0 && text.ptr[i] == '.' && !buf_append(out, ".", 1))
-            return false;
-        if (!buf_append(out, text.ptr + i, len) || !buf_append(out, "\r\n", 2))
-            return false;
-        i = nl ? end + 1 : text.len;
-    }
-    return true;
+    struct smtp_dot_encoder enc;
+    smtp_dot_encoder_init(&enc);
+    size_t used,
+        w = smtp_dot_encode(&enc, text.ptr, text.len, buf_wptr(out), buf_space(out), &used);
+    char end[5];
+    size_t k = smtp_dot_end(&enc, end);
+    if (used != text.len || buf_space(out) - w < k)
+        return false;
+    buf_produce(out, w);
+    return buf_append(out, end, k);
 }
 
 bool notify_build_message(struct buf *out, const struct config *cfg, struct str rendered,
@@ -308,39 +306,43 @@ bool notify_build_message(struct buf *out, const struct config *cfg, struct str 
     if (addr.len == 0 || addr.len >= from_cap)
         return false;
     str_copy_view(from, from_cap, addr);
-    char hmem[16384];
-    struct buf h;
-    buf_init(&h, hmem, sizeof(hmem));
-    if (template_parse_encode_header(header, &h) != TEMPLATE_PARSE_DONE)
-        return false;
-    struct str enc = buf_view(&h), v;
-    bool ok = append_crlf_lines(out, enc);
-    if (ok && !template_parse_header_find(enc, "From", &v))
-        ok = buf_printf(out, "From: %s\r\n", from);
-    if (ok && !template_parse_header_find(enc, "To", &v)) {
-        ok = buf_append_cstr(out, "To: ");
-        for (size_t i = 0; ok && i < cfg->admin_mailaddr.count; i++)
-            ok = (i == 0 || buf_append(out, ", ", 2)) &&
-                 buf_append_str(out, cfg->admin_mailaddr.items[i]);
-        ok = ok && buf_append(out, "\r\n", 2);
+
+    /* To, Date (each unless the template has it) and the id of SCAN-13. */
+    char tmem[8192];
+    struct buf trail;
+    buf_init(&trail, tmem, sizeof(tmem));
+    struct str v;
+    bool ok = true;
+    if (!template_parse_header_find(header, "To", &v)) {
+        /* One line while it stays short (RFC 5322 2.1.1: 78), folded after
+         * a comma beyond that, so a long list never makes a long line. */
+        ok = buf_append_cstr(&trail, "To: ");
+        size_t line = 4;
+        for (size_t i = 0; ok && i < cfg->admin_mailaddr.count; i++) {
+            struct str a = cfg->admin_mailaddr.items[i];
+            bool fold = i > 0 && line + 2 + a.len > 78;
+            if (i > 0)
+                ok = buf_append_cstr(&trail, fold ? ",\r\n " : ", ");
+            line = (fold ? 1 : line + (i > 0 ? 2 : 0)) + a.len;
+            ok = ok && buf_append_str(&trail, a);
+        }
+        ok = ok && buf_append(&trail, "\r\n", 2);
     }
-    if (ok && !template_parse_header_find(enc, "Date", &v)) {
+    if (ok && !template_parse_header_find(header, "Date", &v)) {
         char date[64];
         time_t t = (time_t)now;
         struct tm tm;
         localtime_r(&t, &tm);
         strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-        ok = buf_printf(out, "Date: %s\r\n", date);
+        ok = buf_printf(&trail, "Date: %s\r\n", date);
     }
-    if (ok && !template_parse_header_find(enc, "MIME-Version", &v))
-        ok = buf_append_cstr(out, "MIME-Version: 1.0\r\n");
-    if (ok && !template_parse_header_find(enc, "Content-Type", &v))
-        ok = buf_append_cstr(out, "Content-Type: text/plain; charset=UTF-8\r\n"
-                                  "Content-Transfer-Encoding: 8bit\r\n");
-    ok = ok && buf_printf(out, "X-Admin-Notification-Id: %" PRIu64 "\r\n\r\n",
+    ok = ok && buf_printf(&trail, "X-Admin-Notification-Id: %" PRIu64 "\r\n",
                           (uint64_t)cfg->admin_notification_id);
-    ok = ok && append_crlf_lines(out, body) && buf_append_cstr(out, ".\r\n");
-    return ok;
+    static char mmem[NOTIFY_MESSAGE_MAX]; /* a worker is one thread */
+    struct buf msg;
+    buf_init(&msg, mmem, sizeof(mmem));
+    struct notify_mail_parts parts = {STR_NULL, str_from_cstr(from), buf_view(&trail)};
+    return ok && notify_mail_format(rendered, &parts, &msg) && dot_stuff(out, buf_view(&msg));
 }
 
 void notify_admin_send(struct ev_loop *loop, struct dns *dns, const struct config *cfg,

@@ -666,16 +666,85 @@ static bool has_8bit(struct str s)
     return false;
 }
 
-/* fold_for - line ending of the field followed by a space; LF when the
- * field has none (the last line of a header without its ending). */
-static struct str fold_for(const struct field *f)
+/* The line ending written: CRLF on the wire, else the field's own (LF
+ * when it has none, for folds inside the last line of a header). */
+static struct str eol_for(const struct field *f, bool wire)
 {
-    return f->eol.len == 2 ? STR_LIT("\r\n ") : STR_LIT("\n ");
+    if (wire || f->eol.len == 2)
+        return STR_LIT("\r\n");
+    return STR_LIT("\n");
+}
+
+/* fold_for - the line ending followed by a space: a fold between
+ * encoded-words. */
+static struct str fold_for(const struct field *f, bool wire)
+{
+    return eol_for(f, wire).len == 2 ? STR_LIT("\r\n ") : STR_LIT("\n ");
+}
+
+/* end_of_field - what ends the field's last line: CRLF on the wire (one is
+ * added to a last line that had none), else the field's own ending. */
+static struct str end_of_field(const struct field *f, bool wire)
+{
+    return wire ? STR_LIT("\r\n") : f->eol;
+}
+
+/* append_line_folded - one physical header line (without its ending)
+ * followed by end, folded with fold_eol + WSP so that no line exceeds
+ * TEMPLATE_PARSE_LINE_MAX bytes (RFC 5322 2.1.1). A fold goes before the
+ * last blank that fits; a line with no blank to fold at is cut at a
+ * UTF-8 character boundary and continued after an added space (its
+ * unfolded value then holds one more space: better than a line that
+ * servers refuse or cut). */
+static bool append_line_folded(struct buf *out, struct str line, struct str fold_eol,
+                               struct str end)
+{
+    bool lead_space = false;
+    for (;;) {
+        size_t room = TEMPLATE_PARSE_LINE_MAX - (lead_space ? 1 : 0);
+        if (lead_space && !buf_append(out, " ", 1))
+            return false;
+        if (line.len <= room)
+            return buf_append_str(out, line) && buf_append_str(out, end);
+        size_t k = room; /* line.ptr[room] exists: line.len > room */
+        while (k > 0 && !is_wsp(line.ptr[k]))
+            k--;
+        bool hard = k == 0;
+        if (hard) {
+            k = room;
+            while (k > 1 && is_cont((unsigned char)line.ptr[k]))
+                k--;
+        }
+        if (!buf_append(out, line.ptr, k) || !buf_append_str(out, fold_eol))
+            return false;
+        line = str_make(line.ptr + k, line.len - k);
+        lead_space = hard;
+    }
+}
+
+/* append_field_raw - the field as it is, each physical line folded when
+ * too long and ended as end_of_field says. */
+static bool append_field_raw(struct buf *out, const struct field *f, bool wire)
+{
+    struct str fold = eol_for(f, wire);
+    size_t i = 0, next;
+    while (i < f->raw.len) {
+        size_t end = line_end(f->raw, i, &next);
+        bool last = next >= f->raw.len;
+        struct str own = str_make(f->raw.ptr + end, next - end);
+        struct str ending = wire ? STR_LIT("\r\n") : own;
+        if (last)
+            ending = end_of_field(f, wire);
+        if (!append_line_folded(out, str_make(f->raw.ptr + i, end - i), fold, ending))
+            return false;
+        i = next;
+    }
+    return true;
 }
 
 /* encode_from - the encoded form of a non-ASCII From: field, or false when
  * its shape is not one we rewrite (it is then copied as it is). */
-static bool encode_from(const struct field *f, struct buf *out, bool *fits)
+static bool encode_from(const struct field *f, bool wire, struct buf *out, bool *fits)
 {
     struct str v = f->value, display, addr;
     long lt = find_angle(v);
@@ -702,12 +771,13 @@ static bool encode_from(const struct field *f, struct buf *out, bool *fits)
     if (!has_8bit(display) || has_8bit(addr))
         return false;
     *fits = buf_append_str(out, f->name) && buf_append(out, ": ", 2) &&
-            template_parse_rfc2047(display, fold_for(f), out) && buf_append(out, " <", 2) &&
-            buf_append_str(out, addr) && buf_append(out, ">", 1) && buf_append_str(out, f->eol);
+            template_parse_rfc2047(display, fold_for(f, wire), out) && buf_append(out, " <", 2) &&
+            buf_append_str(out, addr) && buf_append(out, ">", 1) &&
+            buf_append_str(out, end_of_field(f, wire));
     return true;
 }
 
-enum template_parse_result template_parse_encode_header(struct str header, struct buf *out)
+static enum template_parse_result encode_header(struct str header, bool wire, struct buf *out)
 {
     size_t start = out->wpos, pos = 0;
     struct field f;
@@ -715,15 +785,16 @@ enum template_parse_result template_parse_encode_header(struct str header, struc
         bool ok;
         if (f.name.len && str_caseeq_cstr(f.name, "Subject") && has_8bit(f.value)) {
             ok = buf_append_str(out, f.name) && buf_append(out, ": ", 2) &&
-                 template_parse_rfc2047(f.value, fold_for(&f), out) && buf_append_str(out, f.eol);
+                 template_parse_rfc2047(f.value, fold_for(&f, wire), out) &&
+                 buf_append_str(out, end_of_field(&f, wire));
         } else if (f.name.len && str_caseeq_cstr(f.name, "From") && has_8bit(f.value)) {
             size_t mark = out->wpos;
-            if (!encode_from(&f, out, &ok)) {
+            if (!encode_from(&f, wire, out, &ok)) {
                 out->wpos = mark;
-                ok = buf_append_str(out, f.raw);
+                ok = append_field_raw(out, &f, wire);
             }
         } else {
-            ok = buf_append_str(out, f.raw);
+            ok = append_field_raw(out, &f, wire);
         }
         if (!ok)
             goto too_long;
@@ -736,4 +807,14 @@ enum template_parse_result template_parse_encode_header(struct str header, struc
 too_long:
     out->wpos = start;
     return TEMPLATE_PARSE_TOO_LONG;
+}
+
+enum template_parse_result template_parse_encode_header(struct str header, struct buf *out)
+{
+    return encode_header(header, false, out);
+}
+
+enum template_parse_result template_parse_encode_header_wire(struct str header, struct buf *out)
+{
+    return encode_header(header, true, out);
 }

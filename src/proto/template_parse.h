@@ -34,6 +34,8 @@
  * a 60-character word, so "Subject: " + word stays within the 76
  * characters RFC 2047 section 2 allows on a line holding encoded-words. */
 #define TEMPLATE_PARSE_RFC2047_CHUNK 36
+/* Longest header line written, without its CRLF (RFC 5322 2.1.1). */
+#define TEMPLATE_PARSE_LINE_MAX 998
 
 /* The variables of guide chapter 7.3 (spec TPL-3), in the guide's order.
  * template_parse_var_name() gives the name used inside `${}` / `#{}`. */
@@ -201,7 +203,19 @@ bool template_parse_rfc2047(struct str text, struct str fold, struct buf *out);
  * `a@b (Name)` become `=?UTF-8?B?...?= <a@b>`). Encoded words are folded
  * with the field's own line ending (LF or CRLF) followed by a space. Other
  * fields, ASCII-only fields and From: fields of another shape are copied
- * unchanged. Returns DONE, or TOO_LONG with out unchanged. */
+ * unchanged, except that a line longer than TEMPLATE_PARSE_LINE_MAX bytes
+ * is folded as template_parse_encode_header_wire says. Returns DONE, or TOO_LONG with out
+ * unchanged. */
 enum template_parse_result template_parse_encode_header(struct str header, struct buf *out);
+
+/* template_parse_encode_header_wire - template_parse_encode_header for a
+ * mail on its way out: every line ends in CRLF (one is added to a last
+ * line without an ending), and any header line longer than
+ * TEMPLATE_PARSE_LINE_MAX bytes is folded (before its last blank that
+ * fits; without one, cut between UTF-8 characters and continued after an
+ * added space). Encoded-words are at most 60 characters (RFC 2047 2: 75).
+ * Both functions fold long lines; this one also fixes the line ends.
+ * Returns DONE, or TOO_LONG with out unchanged. */
+enum template_parse_result template_parse_encode_header_wire(struct str header, struct buf *out);
 
 #endif

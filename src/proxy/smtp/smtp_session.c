@@ -29,6 +29,7 @@
 #include "core/notify.h"
 #include "core/svclog.h"
 #include "core/template.h"
+#include "core/template_vars.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/sock.h"
@@ -37,6 +38,7 @@
 #include "proto/accesslog_format.h"
 #include "proto/mbox_format.h"
 #include "proto/mime_walk.h"
+#include "proto/notify_mail_format.h"
 #include "proto/pass_rules.h"
 #include "proto/smtp_addr.h"
 #include "proto/smtp_dot.h"
@@ -1067,42 +1069,67 @@ static void notify_done(void *arg)
     (void)arg;
 }
 
+/* fill_vars - every TPL-3 variable for a mail about the session's message
+ * (core/template_vars: what SMTP has no value for renders empty). */
+static void fill_vars(struct smtp_session *s, struct template_var_table *t, struct str header)
+{
+    static char url[SMTP_RCPTS_MAX + 8];
+    snprintf(url, sizeof(url), "mail:%s", s->rcpts);
+    struct template_vars v = {
+        .service_type = STR_LIT("smtp"),
+        .detection_name = str_from_cstr(s->detect_name),
+        .client_host = str_from_cstr(s->client_host),
+        .client_addr = str_from_cstr(s->client_ip),
+        .server_host = str_from_cstr(s->server_host),
+        .server_addr = str_from_cstr(s->server_ip),
+        .status = access_status(s),
+        .method = STR_LIT("GET"),
+        .url = str_from_cstr(url),
+        .content_type = str_from_cstr(s->content_type),
+        .content_length = s->msg_len,
+        .filename = str_from_cstr(s->detect_file),
+        .quarantine_file = str_from_cstr(s->quarantine),
+        .time = time(NULL),
+        .header = header,
+        .mail_from = str_from_cstr(s->mail_from),
+        .rcpt_to = str_from_cstr(s->rcpts),
+        .message_id = str_from_cstr(s->message_id),
+        .error_str = str_from_cstr(s->error),
+        .action = str_from_cstr(accesslog_action_name(s->action)),
+    };
+    template_vars_table(&v, t);
+}
+
+#define NOTIFY_MAX     65536 /* the notification before dot-stuffing */
+#define NOTIFY_HEADERS 16384 /* #{HEADER}: the original header block, at most */
+
+/* original_header - the original message's header block for #{HEADER}
+ * (at most NOTIFY_HEADERS bytes). */
+static struct str original_header(struct smtp_session *s)
+{
+    static char headers[NOTIFY_HEADERS];
+    size_t hl = s->header_len < NOTIFY_HEADERS ? s->header_len : NOTIFY_HEADERS;
+    ssize_t n = hl ? pread(s->spool_fd, headers, hl, 0) : 0;
+    return str_make(headers, n > 0 ? (size_t)n : 0);
+}
+
 /* notify_admin - template_admin.txt to admin_mailaddr (SCAN-13). */
 static void notify_admin(struct smtp_session *s)
 {
-    const struct config *cfg = s->cfg;
-    char time_str[64], tnum[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(time_str, sizeof(time_str), "%a %b %e %H:%M:%S %Y", &tm);
-    snprintf(tnum, sizeof(tnum), "%lld", (long long)now);
-    char port[8];
-    snprintf(port, sizeof(port), "%u", s->server_port);
-    const struct template_parse_var vars[] = {
-        {"SERVICE_TYPE", STR_LIT("smtp")},
-        {"DETECTION_NAME", str_from_cstr(s->detect_name)},
-        {"CLIENT_HOST", str_from_cstr(s->client_host)},
-        {"CLIENT_ADDR", str_from_cstr(s->client_ip)},
-        {"SERVER_HOST", str_from_cstr(s->server_host)},
-        {"SERVER_ADDR", str_from_cstr(s->server_ip)},
-        {"MAILFROM", str_from_cstr(s->mail_from)},
-        {"RCPTTO", str_from_cstr(s->rcpts)},
-        {"MESSAGE_ID", str_from_cstr(s->message_id)},
-        {"QUARANTINE_FILE", str_from_cstr(s->quarantine)},
-        {"TIME", str_from_cstr(tnum)},
-        {"TIME_STR", str_from_cstr(time_str)},
-        {"ACTION", str_from_cstr(accesslog_action_name(s->action))},
-        {"URL", STR_LIT("")},
-        {"FILENAME", STR_LIT("")},
-    };
-    static char mem[16384];
+    static struct template_var_table table; /* a worker is one thread */
+    static char mem[NOTIFY_MAX];
+    fill_vars(s, &table, original_header(s));
     struct buf body;
     buf_init(&body, mem, sizeof(mem));
-    if (template_render(s->w->res->tpl_admin, vars, sizeof(vars) / sizeof(vars[0]), &body) ==
+    if (template_render(s->w->res->tpl_admin, table.vars, TEMPLATE_VAR_COUNT, &body) ==
         TEMPLATE_PARSE_DONE)
-        notify_admin_send(s->w->loop, s->w->dns, cfg, s->w->res->hostname, buf_view(&body), &s->log,
-                          notify_done, NULL);
+        notify_admin_send(s->w->loop, s->w->dns, s->cfg, s->w->res->hostname, buf_view(&body),
+                          &s->log, notify_done, NULL);
+    else
+        svclog_error(&s->log,
+                     "notify_admin: template_admin.txt does not fit in %u bytes once "
+                     "rendered: no notification",
+                     (unsigned)sizeof(mem));
 }
 
 /* admin_notification - SCAN-13: our own notification mails (they carry
@@ -1117,9 +1144,6 @@ static bool admin_notification(const struct smtp_session *s, const struct mime_s
 }
 
 /* ---- sendback and delete: the notification mail (SMTP-9 5) ----------- */
-
-#define NOTIFY_MAX     65536 /* the notification before dot-stuffing */
-#define NOTIFY_HEADERS 16384 /* #{HEADER}: the original header block, at most */
 
 static void notify_fail(struct smtp_session *s, const char *step, const struct smtp_reply *r)
 {
@@ -1164,68 +1188,22 @@ static void notify_fail(struct smtp_session *s, const char *step, const struct s
         end_session(s);
 }
 
-/* template_from - the address of a From: line in the header part of the
- * rendered template (TPL-2), or "". */
+/* template_from - the address of the From: line of the rendered
+ * template's header part (TPL-2), or "" when it has none or an unsafe one. */
 static void template_from(struct str rendered, char *out, size_t cap)
 {
-    out[0] = '\0';
-    struct str rest = rendered, line;
-    while (rest.len > 0) {
-        long lf = str_find_char(rest, '\n');
-        line = lf < 0 ? rest : str_make(rest.ptr, (size_t)lf);
-        rest = lf < 0 ? STR_NULL : str_make(rest.ptr + lf + 1, rest.len - (size_t)lf - 1);
-        line = str_trim(line);
-        if (line.len == 0)
-            return; /* the end of the header part */
-        if (!str_has_caseprefix(line, STR_LIT("From:")))
-            continue;
-        struct str v = str_trim(str_make(line.ptr + 5, line.len - 5));
-        long lt = str_find_char(v, '<');
-        if (lt >= 0) {
-            v = str_make(v.ptr + lt + 1, v.len - (size_t)lt - 1);
-            long gt = str_find_char(v, '>');
-            if (gt >= 0)
-                v.len = (size_t)gt;
-        }
-        str_copy_view(out, cap, str_trim(v));
-        return;
-    }
+    struct str header, body;
+    template_parse_split_mail(rendered, &header, &body);
+    str_copy_view(out, cap, template_parse_mail_from(header));
 }
 
 /* render_notification - the rendered template of the session's mail. */
 static bool render_notification(struct smtp_session *s, struct buf *out)
 {
-    static char headers[NOTIFY_HEADERS + 1];
-    size_t hl = s->header_len < NOTIFY_HEADERS ? s->header_len : NOTIFY_HEADERS;
-    ssize_t n = hl ? pread(s->spool_fd, headers, hl, 0) : 0;
-    if (n < 0)
-        n = 0;
-    char time_str[64], info[128];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(time_str, sizeof(time_str), "%a %b %e %H:%M:%S %Y", &tm);
-    snprintf(info, sizeof(info), "https://www.virustotal.com/gui/search/%.60s", s->detect_name);
-    const struct template_parse_var vars[] = {
-        {"SERVICE_TYPE", STR_LIT("smtp")},
-        {"DETECTION_NAME", str_from_cstr(s->detect_name)},
-        {"VIRUS_INFO_URL", str_from_cstr(info)},
-        {"CLIENT_HOST", str_from_cstr(s->client_host)},
-        {"CLIENT_ADDR", str_from_cstr(s->client_ip)},
-        {"SERVER_HOST", str_from_cstr(s->server_host)},
-        {"SERVER_ADDR", str_from_cstr(s->server_ip)},
-        {"FILENAME", str_from_cstr(s->detect_file)},
-        {"QUARANTINE_FILE", str_from_cstr(s->quarantine)},
-        {"TIME_STR", str_from_cstr(time_str)},
-        {"MAILFROM", str_from_cstr(s->mail_from)},
-        {"RCPTTO", str_from_cstr(s->rcpts)},
-        {"MESSAGE_ID", str_from_cstr(s->message_id)},
-        {"ACTION", str_from_cstr(accesslog_action_name(s->action))},
-        {"HEADER", str_make(headers, (size_t)n)},
-    };
+    static struct template_var_table table; /* a worker is one thread */
+    fill_vars(s, &table, original_header(s));
     const struct template *tpl = s->lan ? s->w->res->tpl_smtp_lan : s->w->res->tpl_smtp;
-    return tpl &&
-           template_render(tpl, vars, sizeof(vars) / sizeof(vars[0]), out) == TEMPLATE_PARSE_DONE;
+    return tpl && template_render(tpl, table.vars, TEMPLATE_VAR_COUNT, out) == TEMPLATE_PARSE_DONE;
 }
 
 static void on_notify_final(struct smtp_session *s, const struct smtp_reply *r)
@@ -1254,43 +1232,30 @@ static void on_notify_data(struct smtp_session *s, const struct smtp_reply *r)
         buf_printf(&rendered, "Subject: Virus notification: %s\r\n\r\n%s\r\n", s->detect_name,
                    s->detect_name);
     }
-    char date[64], from[SMTP_PATH_MAX + 1];
+    char date[64];
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-    template_from(buf_view(&rendered), from, sizeof(from));
     const char *product = s->w->res->product_name;
+    /* TPL-5: our lines first, then the template (core of G-31 there). */
+    static char lead_mem[8192];
+    struct buf lead;
+    buf_init(&lead, lead_mem, sizeof(lead_mem));
     bool ok =
-        buf_printf(&msg, "Received: from %s (%s)\r\n\tby %s (%s) ;\r\n\t%s\r\n", s->client_host,
+        buf_printf(&lead, "Received: from %s (%s)\r\n\tby %s (%s) ;\r\n\t%s\r\n", s->client_host,
                    s->client_ip, s->w->res->hostname, product, date) &&
-        buf_printf(&msg, "X-Virus-Status: infected(%s) with %s\r\n", product, s->detect_name) &&
-        buf_printf(&msg, "Date: %s\r\n", s->orig_date[0] ? s->orig_date : date);
+        buf_printf(&lead, "X-Virus-Status: infected(%s) with %s\r\n", product, s->detect_name) &&
+        buf_printf(&lead, "Date: %s\r\n", s->orig_date[0] ? s->orig_date : date);
     if (ok && s->action == ACCESSLOG_ACTION_SENDBACK)
-        ok = buf_printf(&msg, "To: %s\r\n", s->mail_from);
+        ok = buf_printf(&lead, "To: %s\r\n", s->mail_from);
     else if (ok)
-        ok = buf_printf(&msg, "To: %s\r\n", s->orig_to[0] ? s->orig_to : s->rcpts) &&
-             (!s->orig_cc[0] || buf_printf(&msg, "CC: %s\r\n", s->orig_cc));
-    if (ok && !from[0] && s->cfg->admin_mailaddr.count > 0)
-        ok = buf_printf(&msg, "From: %.*s\r\n", (int)s->cfg->admin_mailaddr.items[0].len,
-                        s->cfg->admin_mailaddr.items[0].ptr);
-    ok = ok && buf_printf(&msg, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-                                "Content-Transfer-Encoding: 7bit\r\n");
-    /* The template: its header part, the blank line, its body; CRLF. */
-    struct str t = buf_view(&rendered);
-    bool in_head = true;
-    while (ok && t.len > 0) {
-        long lf = str_find_char(t, '\n');
-        struct str line = lf < 0 ? t : str_make(t.ptr, (size_t)lf);
-        t = lf < 0 ? STR_NULL : str_make(t.ptr + lf + 1, t.len - (size_t)lf - 1);
-        if (line.len && line.ptr[line.len - 1] == '\r')
-            line.len--;
-        if (in_head && line.len == 0)
-            in_head = false;
-        ok = buf_append_str(&msg, line) && buf_append(&msg, "\r\n", 2);
-    }
-    if (in_head && ok)
-        ok = buf_append(&msg, "\r\n", 2); /* a template without a body */
+        ok = buf_printf(&lead, "To: %s\r\n", s->orig_to[0] ? s->orig_to : s->rcpts) &&
+             (!s->orig_cc[0] || buf_printf(&lead, "CC: %s\r\n", s->orig_cc));
+    struct notify_mail_parts parts = {buf_view(&lead), STR_NULL, STR_NULL};
+    if (s->cfg->admin_mailaddr.count > 0)
+        parts.from = s->cfg->admin_mailaddr.items[0];
+    ok = ok && notify_mail_format(buf_view(&rendered), &parts, &msg);
     struct smtp_dot_encoder enc;
     smtp_dot_encoder_init(&enc);
     buf_compact(&s->up);
