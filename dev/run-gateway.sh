@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.."
 PREFIX=${PREFIX:-/opt/sekisho}
 STOP_TENTHS=600 # each service finishes its transfers in flight first
 
-dev/install-deps.sh build
+dev/install-deps.sh run
 make -s -j"$(nproc)" all-bins
 make -s install prefix="$PREFIX"
 cd "$PREFIX"
@@ -96,7 +96,7 @@ stop_all() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do
         i=0
-        while [ $i -lt $STOP_TENTHS ] && kill -0 "$p" 2>/dev/null; do
+        while [ "$i" -lt "$STOP_TENTHS" ] && kill -0 "$p" 2>/dev/null; do
             sleep 0.1
             i=$((i + 1))
         done

@@ -41,24 +41,6 @@ def ini_set(path, section, key, value):
         f.write("\n".join(lines))
 
 
-def cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def processes_under(prefix):
-    """Live processes whose command line names something in prefix (a
-    zombie has an empty command line)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit() and prefix + "/" in cmdline(int(name)):
-            found.append(int(name))
-    return found
-
-
 class Installation:
     """One `make install` into its own prefix, with its own ports; the SMTP
     proxy hands mail to parent_port."""
@@ -197,7 +179,7 @@ class TestInstall(unittest.TestCase):
         self.assertNotIn("[ OK ]", r.stdout)
         self.assertFalse(harness.port_open(inst.smtp_port))
         self.assertEqual(inst.rc("smtp", "status").returncode, 3)
-        self.assertEqual(processes_under(self.prefix), [])
+        self.assertEqual(harness.processes_under(self.prefix), [])
 
         ini_set(inst.ini, "smtp", "smtp_service", "maybe")
         q = subprocess.run([sekisho, "--smtp", "-f", inst.ini, "--service-enabled"],
@@ -241,8 +223,9 @@ class TestInstall(unittest.TestCase):
 
         for inst, prog in ((one, "./sekisho "), (two, "./sekisho2 ")):
             for svc in ("http", "smtp"):
-                self.assertTrue(cmdline(inst.running_pid(svc)).startswith(prog))
-            self.assertIn("sekisho-scand%s " % inst.suffix, cmdline(inst.running_pid("scand")))
+                self.assertTrue(harness.process_cmdline(inst.running_pid(svc)).startswith(prog))
+            self.assertIn("sekisho-scand%s " % inst.suffix,
+                          harness.process_cmdline(inst.running_pid("scand")))
         url = self.nginx.url("clean_23k.bin")
         self.assertEqual(one.get(url), "200")
         self.assertEqual(two.get(url), "200")
@@ -253,12 +236,12 @@ class TestInstall(unittest.TestCase):
         self.assertIn("Subject: via-one", got)
         self.assertIn("Subject: via-two", got)
 
-        one_pids = processes_under(one.prefix)
+        one_pids = harness.processes_under(one.prefix)
         self.assertTrue(one_pids)
         one.stop()
         for svc in ("scand", "http", "smtp"):
             self.assertEqual(one.rc(svc, "status").returncode, 3)
-        harness.wait_for(lambda: not processes_under(one.prefix), 20, what="one stopped")
+        harness.wait_for(lambda: not harness.processes_under(one.prefix), 20, what="one stopped")
         self.assertFalse(harness.port_open(one.http_port))
         self.assertFalse(harness.port_open(one.smtp_port))
 
@@ -273,7 +256,7 @@ class TestInstall(unittest.TestCase):
         two.stop()
         for svc in ("scand", "http", "smtp"):
             self.assertEqual(two.rc(svc, "status").returncode, 3)
-        harness.wait_for(lambda: not processes_under(two.prefix), 20, what="two stopped")
+        harness.wait_for(lambda: not harness.processes_under(two.prefix), 20, what="two stopped")
 
 
 if __name__ == "__main__":
