@@ -180,6 +180,18 @@ class TestInstall(unittest.TestCase):
         self.assertFalse(harness.port_open(inst.smtp_port))
         self.assertEqual(inst.rc("smtp", "status").returncode, 3)
         self.assertEqual(harness.processes_under(self.prefix), [])
+        # By hand the command line is an explicit request: it starts, and says
+        # in info.log that the switch is off.
+        by_hand = harness.Process([sekisho, "--smtp", "-f", inst.ini],
+                                  os.path.join(self.wd.path, "by-hand.out"))
+        try:
+            harness.wait_for(lambda: harness.port_open(inst.smtp_port) or not by_hand.alive(),
+                             20, what="SMTP proxy started by hand")
+            self.assertTrue(by_hand.alive(), by_hand.output())
+        finally:
+            by_hand.stop()
+        info = open(os.path.join(self.prefix, "log", "smtp", "info.log")).read()
+        self.assertIn("smtp_service=no in %s; started anyway" % inst.ini, info)
 
         ini_set(inst.ini, "smtp", "smtp_service", "maybe")
         q = subprocess.run([sekisho, "--smtp", "-f", inst.ini, "--service-enabled"],
