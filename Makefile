@@ -107,9 +107,17 @@ clean:
 # make install prefix=/opt/sekisho [suffix=X]: the layout of DESIGN.md. An
 # existing conf/sekisho.ini or hosts.allow is kept (the new one is written
 # next to it as .new), so an update never loses an administrator's edits.
+# suffix (fewer than two characters, INST-2) goes into every program and rc
+# script name (sekisho2, sekisho-scand2, rc.sekisho2_http ...), so two
+# installations on one host are told apart in ps and in /etc/init.d; the rc
+# scripts are written from packaging/rc/*.in with the service and the
+# suffix filled in.
 prefix ?= /opt/sekisho
 suffix ?=
 install: $(BINS)
+	@case "$(suffix)" in "" | [A-Za-z0-9]) ;; *) \
+	    echo "make install: suffix='$(suffix)': one letter or digit at most (INST-2)" >&2; \
+	    exit 1 ;; esac
 	install -d -m 755 $(prefix) $(prefix)/conf $(prefix)/databases $(prefix)/misc \
 	    $(prefix)/run $(prefix)/log $(prefix)/doc
 	install -m 755 $(B)/bin/sekisho $(prefix)/sekisho$(suffix)
@@ -117,9 +125,13 @@ install: $(BINS)
 	install -m 755 $(B)/bin/sekisho-scan $(prefix)/sekisho-scan$(suffix)
 	install -m 755 $(B)/bin/logconv $(prefix)/misc/logconv.bin
 	install -m 755 misc/logconv $(prefix)/misc/logconv
-	for s in http smtp pop ftp; do install -m 755 packaging/rc/rc.sekisho_http \
-	    $(prefix)/rc.sekisho$(suffix)_$$s; done
-	install -m 755 packaging/rc/rc.sekisho_scand $(prefix)/rc.sekisho$(suffix)_scand
+	for s in http smtp pop ftp; do \
+	    sed -e "s/@SVC@/$$s/g" -e "s/@SUFFIX@/$(suffix)/g" packaging/rc/rc.sekisho_service.in \
+	        >$(prefix)/rc.sekisho$(suffix)_$$s && chmod 755 $(prefix)/rc.sekisho$(suffix)_$$s \
+	        || exit 1; done
+	sed -e "s/@SUFFIX@/$(suffix)/g" packaging/rc/rc.sekisho_scand.in \
+	    >$(prefix)/rc.sekisho$(suffix)_scand
+	chmod 755 $(prefix)/rc.sekisho$(suffix)_scand
 	install -m 644 databases/* $(prefix)/databases/
 	install -m 644 conf/template_* $(prefix)/conf/
 	for f in sekisho.ini hosts.allow; do \

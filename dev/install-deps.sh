@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
 # install-deps - install the Debian 12 packages Sekisho needs.
 #   dev/install-deps.sh build   compiler and libraries
+#   dev/install-deps.sh run     the above plus the clients of the README's examples
+#                               (curl, swaks), for dev/run-gateway.sh
 #   dev/install-deps.sh test    the above plus the servers, clients and tools of the test suite
 # Packages already installed are not fetched again; apt-get update runs only
 # when something is missing.
 set -eu
 what=${1:-build}
 build=(gcc make pkg-config libclamav-dev libc-ares-dev libssl-dev)
+run=(curl swaks)
 test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
       nginx-light postfix vsftpd curl python3 zip procps iproute2 swaks arj)
 pkgs=("${build[@]}")
-[ "$what" = test ] && pkgs+=("${test[@]}")
+case "$what" in
+build) ;;
+run) pkgs+=("${run[@]}") ;;
+test) pkgs+=("${run[@]}" "${test[@]}") ;;
+*)
+    echo "usage: $0 build|run|test" >&2
+    exit 2
+    ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,18 +1,128 @@
 #!/usr/bin/env bash
 # run-gateway - the README's run command: install packages, build, install
-# into a prefix (default /opt/sekisho) with the repository's default
-# configuration, start sekisho-scand with the bundled definitions and the
-# HTTP proxy in the foreground. Ctrl-C stops both.
-#   PREFIX=/opt/sekisho dev/run-gateway.sh
+# into a prefix with the repository's default configuration, then run the
+# whole gateway in the foreground: sekisho-scand with the bundled
+# definitions and every service whose <svc>_service=yes in the installed
+# conf/sekisho.ini (the shipped file turns on HTTP and SMTP). Each prints
+# where it listens. Ctrl-C (SIGINT) or SIGTERM stops everything it started.
+#
+#   bash dev/run-gateway.sh
+#
+# Environment (all optional):
+#   PREFIX=/opt/sekisho          where to install and run
+#   SMTP_PARENT=host:port        the mail server the SMTP proxy hands mail to
+#                                (parent_server_host/port of [smtp])
+#   HTTP_SVCPORT=127.0.0.1:9080  where the HTTP proxy listens (svcport of [http])
+#   SMTP_SVCPORT=127.0.0.1:9025  where the SMTP proxy listens (svcport of [smtp])
+# A variable that is set is written into $PREFIX/conf/sekisho.ini (so it
+# stays set for the next run and for the rc scripts); an existing
+# sekisho.ini is otherwise kept as the administrator left it.
+#
+# Needs root for the package check (it installs nothing when every package
+# is there) and to drop the services to run_user.
 set -eu
 cd "$(dirname "$0")/.."
 PREFIX=${PREFIX:-/opt/sekisho}
-dev/install-deps.sh build
+STOP_TENTHS=600 # each service finishes its transfers in flight first
+
+dev/install-deps.sh run
 make -s -j"$(nproc)" all-bins
 make -s install prefix="$PREFIX"
 cd "$PREFIX"
+PREFIX=$(pwd -P) # as the rc scripts see it (they match the ini path)
+INI=$PREFIX/conf/sekisho.ini
+
+# ini_set SECTION KEY VALUE - set KEY in [SECTION] of the installed ini: the
+# key's line if it has one, else its commented-out line ("# key=..."),
+# else a new line at the end of the section.
+ini_set() {
+    awk -v sec="$1" -v key="$2" -v val="$3" '
+        function header(line) { line = tolower(line); gsub(/[][ \t\r]/, "", line); return line }
+        /^[ \t]*\[/ { insec = header($0) == sec }
+        NR == FNR { if (insec && $0 ~ "^[ \t]*" key "[ \t]*=") has = 1; next }
+        /^[ \t]*\[/ {
+            if (was && !done) { print key "=" val; print ""; done = 1 }
+            was = insec
+            print
+            next
+        }
+        insec && !done && $0 ~ "^[ \t]*" (has ? "" : "#[ \t]*") key "[ \t]*=" {
+            print key "=" val
+            done = 1
+            next
+        }
+        { print }
+        END {
+            if (!done) {
+                if (!was) print "[" sec "]"
+                print key "=" val
+            }
+        }' "$INI" "$INI" >"$INI.tmp"
+    cat "$INI.tmp" >"$INI"
+    rm -f "$INI.tmp"
+}
+
+if [ -n "${SMTP_PARENT:-}" ]; then
+    ini_set smtp parent_server_host "${SMTP_PARENT%:*}"
+    ini_set smtp parent_server_port "${SMTP_PARENT##*:}"
+fi
+if [ -n "${HTTP_SVCPORT:-}" ]; then ini_set http svcport "$HTTP_SVCPORT"; fi
+if [ -n "${SMTP_SVCPORT:-}" ]; then ini_set smtp svcport "$SMTP_SVCPORT"; fi
+
+# Which services to run: the binary reads the switch with the real loader
+# (exit 0 yes, 1 no, 2 invalid file, 3 not implemented in this version).
+services=()
+for svc in http smtp pop ftp; do
+    on=0
+    ./sekisho --"$svc" -f "$INI" --service-enabled >/dev/null || on=$?
+    case $on in
+    0) services+=("$svc") ;;
+    1) echo "sekisho_$svc: ${svc}_service=no in $INI; not started" ;;
+    3) echo "sekisho_$svc: ${svc}_service=yes in $INI, but not implemented in this version; not started" ;;
+    *)
+        echo "run-gateway: $INI refused (see above)" >&2
+        exit 1
+        ;;
+    esac
+done
+if [ ${#services[@]} -eq 0 ]; then
+    echo "run-gateway: no service is switched on (<svc>_service=yes) in $INI" >&2
+    exit 1
+fi
+
+pids=()
+stop_all() {
+    trap - INT TERM EXIT
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do
+        i=0
+        while [ "$i" -lt "$STOP_TENTHS" ] && kill -0 "$p" 2>/dev/null; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill -KILL "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    for svc in "${services[@]}"; do rm -f "$PREFIX/run/sekisho_$svc.pid"; done
+    ./rc.sekisho_scand stop
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
+
 ./rc.sekisho_scand start
-trap './rc.sekisho_scand stop' EXIT
-echo "sekisho-scand: $(./sekisho-scan --version 2>/dev/null || true)listening on $PREFIX/run/sekisho-scand.sock"
-echo "logs: $PREFIX/log/http/{access,detect,info,error}.log"
-./sekisho --http -f conf/sekisho.ini -v
+echo "sekisho-scand: log $PREFIX/log/scand.log"
+for svc in "${services[@]}"; do
+    # The pid file lets rc.sekisho_<svc> status see this run too.
+    ./sekisho --"$svc" -f "$INI" --pidfile "$PREFIX/run/sekisho_$svc.pid" &
+    pids+=($!)
+    echo "sekisho_$svc: logs in $PREFIX/log/$svc/{access,detect,info,error}.log"
+done
+echo "run-gateway: running ${services[*]}; Ctrl-C stops everything"
+# Until Ctrl-C, or until a service ends by itself (then stop the others).
+set +e
+wait -n "${pids[@]}"
+rc=$?
+set -e
+echo "run-gateway: a service stopped (exit $rc); stopping the others" >&2
+exit 1

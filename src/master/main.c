@@ -1,6 +1,12 @@
 /* sekisho - command line of the proxy (CLI-2).
  *
  *   sekisho --http|--smtp|--pop|--ftp -f conf/sekisho.ini [--daemon] [-q] [-v] [-P port] [-h]
+ *           [--pidfile path]
+ *   sekisho --http|--smtp|--pop|--ftp -f conf/sekisho.ini --service-enabled
+ *
+ * The second form only answers whether the rc script should start the
+ * service (<svc>_service, exit 0 yes / 1 no / 2 invalid configuration /
+ * 3 switched on but not implemented here; service_switch.h).
  *
  * The protocol defaults from the program name (sekisho_http, ...); when
  * options conflict the last one wins. The configuration is loaded and
@@ -16,6 +22,7 @@
 #include "lib/memtune.h"
 #include "lib/str.h"
 #include "master/master.h"
+#include "master/service_switch.h"
 
 static void usage(FILE *out)
 {
@@ -27,6 +34,9 @@ static void usage(FILE *out)
             "  -q                         quiet: no detailed output\n"
             "  -v                         verbose: stay in the foreground, copy logs to stderr\n"
             "  -P <port>                  listen on this port (overrides svcport)\n"
+            "  --pidfile <path>           write the master's pid there (rc scripts)\n"
+            "  --service-enabled          only tell whether <svc>_service=yes: exit 0 yes,\n"
+            "                             1 no, 2 invalid configuration, 3 not implemented\n"
             "  -h                         this help\n"
             "sekisho %s\n",
             SEKISHO_VERSION);
@@ -51,6 +61,7 @@ int main(int argc, char **argv)
 {
     memtune_keep_freed_memory(); /* inherited by the workers */
     struct master_options opt = {.svc = service_from_progname(argv[0])};
+    bool query_switch = false;
     static char argv_text[1024];
     struct buf at;
     buf_init(&at, argv_text, sizeof(argv_text));
@@ -73,6 +84,10 @@ int main(int argc, char **argv)
             opt.svc = SVC_FTP;
         else if (!strcmp(a, "--daemon"))
             opt.daemon = true;
+        else if (!strcmp(a, "--service-enabled"))
+            query_switch = true;
+        else if (!strcmp(a, "--pidfile") && i + 1 < argc)
+            opt.pidfile = argv[++i];
         else if (!strcmp(a, "-q"))
             opt.quiet = true, opt.verbose = false;
         else if (!strcmp(a, "-v"))
@@ -108,11 +123,17 @@ int main(int argc, char **argv)
     }
     struct config *cfg = config_load(opt.ini_path, opt.svc, stderr);
     if (!cfg) {
-        fprintf(stderr, "sekisho: %s: configuration refused, not starting\n", opt.ini_path);
-        return 1;
+        fprintf(stderr, "sekisho: %s: configuration refused%s\n", opt.ini_path,
+                query_switch ? "" : ", not starting");
+        return query_switch ? SERVICE_SWITCH_INVALID : 1;
+    }
+    if (query_switch) {
+        int status = service_switch_report(cfg, master_service_built(opt.svc), stdout);
+        config_free(cfg);
+        return status;
     }
     config_trace_keys(cfg);
-    if (opt.svc != SVC_HTTP && opt.svc != SVC_SMTP) {
+    if (!master_service_built(opt.svc)) {
         fprintf(stderr, "sekisho: the %s service is not implemented yet\n", service_name(opt.svc));
         config_free(cfg);
         return 2;

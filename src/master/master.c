@@ -22,6 +22,9 @@
 #include "lib/log.h"
 #include "lib/sock.h"
 #include "lib/spoolfile.h"
+#include "master/pidfile.h"
+#include "master/relay_warning.h"
+#include "master/service_switch.h"
 #include "proxy/http/http_session.h"
 #include "proxy/smtp/smtp_session.h"
 #include "proxy/proxy_resources.h"
@@ -74,6 +77,11 @@ static const struct proxy_proto *proto_for(enum service svc)
     default:
         return NULL;
     }
+}
+
+bool master_service_built(enum service svc)
+{
+    return proto_for(svc) != NULL;
 }
 
 static const char *signal_name(int sig)
@@ -357,6 +365,7 @@ static void reload(struct master *m)
                            "the old address");
         cfg->svcport = m->cfg->svcport;
     }
+    relay_warning_check(m->cfg, cfg, !m->opt->verbose);
     proxy_resources_free(m->res);
     config_free(m->cfg);
     m->cfg = cfg;
@@ -438,13 +447,30 @@ static int supervise(struct master *m)
     return 0;
 }
 
-static int become_daemon(void)
+/* become_daemon - detach from the terminal. The parent exits only once
+ * the child has written the pid file (0) or failed to (1), so an rc script
+ * that runs `sekisho --daemon --pidfile F` finds F as soon as it returns. */
+static int become_daemon(const char *pidfile)
 {
-    pid_t pid = fork();
-    if (pid < 0)
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0)
         return -1;
-    if (pid > 0)
-        _exit(0);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(ready[0]);
+        close(ready[1]);
+        return -1;
+    }
+    if (pid > 0) {
+        close(ready[1]);
+        char c;
+        ssize_t n;
+        do
+            n = read(ready[0], &c, 1);
+        while (n < 0 && errno == EINTR);
+        _exit(n == 1 ? 0 : 1);
+    }
+    close(ready[0]);
     setsid();
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
@@ -453,6 +479,16 @@ static int become_daemon(void)
         dup2(null, STDERR_FILENO);
         close(null);
     }
+    if (pidfile && pidfile_write(pidfile, getpid()) < 0) {
+        svclog_error_errno(NULL, errno, "main: cannot write pid file %s", pidfile);
+        close(ready[1]);
+        return -1;
+    }
+    if (write(ready[1], "", 1) != 1) {
+        close(ready[1]);
+        return -1;
+    }
+    close(ready[1]);
     return 0;
 }
 
@@ -476,6 +512,12 @@ int master_run(const struct master_options *opt, struct config *cfg)
                 SEKISHO_VERSION, (int)getpid());
     if (opt->verbose)
         svclog_info(NULL, "main:entering debug mode...");
+    if (!service_switch_on(cfg))
+        svclog_info(NULL,
+                    "main: %s_service=no in %s; started anyway because the command line asked "
+                    "for it (the rc script and dev/run-gateway.sh do not start it)",
+                    service_name(opt->svc), cfg->ini_path);
+    relay_warning_check(NULL, cfg, !opt->verbose);
     m.res = proxy_resources_load(cfg, stderr);
     if (!m.res)
         return 1;
@@ -518,11 +560,16 @@ int master_run(const struct master_options *opt, struct config *cfg)
         fflush(stdout);
     }
     if (opt->daemon) {
-        if (become_daemon() < 0) {
+        if (become_daemon(opt->pidfile) < 0) {
             svclog_error_errno(NULL, errno, "main: cannot enter daemon mode");
             return 1;
         }
         svclog_info(NULL, "main: entering daemon mode. (daemon pid=%d)", (int)getpid());
+    } else if (opt->pidfile && pidfile_write(opt->pidfile, getpid()) < 0) {
+        int err = errno;
+        svclog_error_errno(NULL, err, "main: cannot write pid file %s", opt->pidfile);
+        fprintf(stderr, "sekisho: cannot write pid file %s: %s\n", opt->pidfile, strerror(err));
+        return 1;
     }
     if (drop_privileges(m.uid, m.gid) < 0) {
         svclog_error_errno(NULL, errno, "main: cannot drop privileges to %s", cfg->run_user);

@@ -22,7 +22,11 @@ struct master_options {
     bool quiet;
     bool verbose;
     const char *argv_text; /* for the START line */
+    const char *pidfile;   /* --pidfile, NULL = none */
 };
+
+/* master_service_built - this binary implements svc (HTTP and SMTP today). */
+bool master_service_built(enum service svc);
 
 /* master_run - run the service until stopped; returns the exit status. */
 int master_run(const struct master_options *opt, struct config *cfg);

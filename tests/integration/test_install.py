@@ -1,12 +1,96 @@
 """make install and the rc scripts (INST-2, CLI-1, G-26): an installed prefix
-runs scand and the HTTP proxy from the shipped configuration."""
+runs scand and the proxies from the shipped configuration; <svc>_service
+decides what an rc script starts; two installations (one with suffix=2) run
+side by side without touching each other's processes."""
 import os
 import re
+import smtplib
 import subprocess
 import unittest
 
 import harness
 from harness import testfiles
+
+
+def make_install(prefix, suffix=""):
+    argv = ["make", "-s", "-C", harness.REPO, "install", "prefix=" + prefix]
+    if suffix:
+        argv.append("suffix=" + suffix)
+    if harness.SANITIZED:
+        argv.append("SAN=1")
+    return subprocess.run(argv, capture_output=True, text=True, timeout=600)
+
+
+def ini_set(path, section, key, value):
+    """Set key in [section] of an ini file: its line if it has one, else a
+    new line right after the section header."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    current = None
+    for i, line in enumerate(lines):
+        m = re.match(r"\s*\[(\w+)\]", line)
+        if m:
+            current = m.group(1).lower()
+        elif current == section and re.match(r"\s*%s\s*=" % re.escape(key), line):
+            lines[i] = "%s=%s" % (key, value)
+            break
+    else:
+        at = [l.strip().lower() for l in lines].index("[%s]" % section)
+        lines.insert(at + 1, "%s=%s" % (key, value))
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+class Installation:
+    """One `make install` into its own prefix, with its own ports; the SMTP
+    proxy hands mail to parent_port."""
+
+    def __init__(self, test, prefix, parent_port, suffix=""):
+        self.test = test
+        self.prefix = prefix
+        self.suffix = suffix
+        r = make_install(prefix, suffix)
+        test.assertEqual(r.returncode, 0, r.stderr)
+        self.ini = os.path.join(prefix, "conf", "sekisho.ini")
+        self.http_port = harness.free_port()
+        self.smtp_port = harness.free_port()
+        ini_set(self.ini, "http", "svcport", "127.0.0.1:%d" % self.http_port)
+        ini_set(self.ini, "smtp", "svcport", "127.0.0.1:%d" % self.smtp_port)
+        ini_set(self.ini, "smtp", "parent_server_port", str(parent_port))
+
+    def rc(self, svc, action):
+        path = os.path.join(self.prefix, "rc.sekisho%s_%s" % (self.suffix, svc))
+        return subprocess.run([path, action], capture_output=True, text=True, timeout=400)
+
+    def start(self):
+        for svc in ("scand", "http", "smtp"):
+            r = self.rc(svc, "start")
+            self.test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.test.assertIn("[ OK ]", r.stdout)
+        for port in (self.http_port, self.smtp_port):
+            harness.wait_for(lambda: harness.port_open(port), 20, what="port %d" % port)
+
+    def stop(self):
+        for svc in ("smtp", "http", "scand"):
+            if os.path.exists(os.path.join(self.prefix, "rc.sekisho%s_%s" % (self.suffix, svc))):
+                self.rc(svc, "stop")
+
+    def running_pid(self, svc):
+        r = self.rc(svc, "status")
+        self.test.assertEqual(r.returncode, 0, r.stdout)
+        return int(re.search(r"is running \(pid (\d+)\)", r.stdout).group(1))
+
+    def get(self, url):
+        return subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-x",
+                               "http://127.0.0.1:%d" % self.http_port, url],
+                              capture_output=True, text=True, timeout=60).stdout
+
+    def mail(self, marker):
+        with smtplib.SMTP("127.0.0.1", self.smtp_port, local_hostname="client.test",
+                          timeout=60) as c:
+            c.sendmail("sender@example.org", ["user@example.com"],
+                       "From: sender@example.org\r\nTo: user@example.com\r\n"
+                       "Subject: %s\r\n\r\nbody of %s\r\n" % (marker, marker))
 
 
 class TestInstall(unittest.TestCase):
@@ -16,23 +100,27 @@ class TestInstall(unittest.TestCase):
         www = os.path.join(self.wd.path, "www")
         testfiles.generate(www)
         self.nginx = harness.Nginx(www, self.wd.path)
+        self.sink = None
+        self.installs = []
 
     def tearDown(self):
-        for rc in ("rc.sekisho_http", "rc.sekisho_scand"):
+        for inst in self.installs:
+            inst.stop()
+        for rc in ("rc.sekisho_smtp", "rc.sekisho_http", "rc.sekisho_scand"):
             path = os.path.join(self.prefix, rc)
             if os.path.exists(path):
-                subprocess.run([path, "stop"], capture_output=True, timeout=120)
+                subprocess.run([path, "stop"], capture_output=True, timeout=400)
+        if self.sink:
+            self.sink.stop()
         self.nginx.stop()
         self.wd.cleanup()
 
     def rc(self, name, action):
         return subprocess.run([os.path.join(self.prefix, name), action], capture_output=True,
-                              text=True, timeout=120)
+                              text=True, timeout=400)
 
     def test_installed_prefix_runs(self):
-        san = ["SAN=1"] if harness.SANITIZED else []
-        r = subprocess.run(["make", "-s", "-C", harness.REPO, "install", "prefix=" + self.prefix]
-                           + san, capture_output=True, text=True, timeout=600)
+        r = make_install(self.prefix)
         self.assertEqual(r.returncode, 0, r.stderr)
         # Point the shipped configuration at a free port; everything else as shipped.
         ini = os.path.join(self.prefix, "conf", "sekisho.ini")
@@ -72,6 +160,115 @@ class TestInstall(unittest.TestCase):
         self.assertEqual(self.rc("rc.sekisho_http", "status").returncode, 3)
         self.assertEqual(self.rc("rc.sekisho_scand", "stop").returncode, 0)
         self.assertEqual(self.rc("rc.sekisho_scand", "status").returncode, 3)
+
+    def test_rc_start_follows_the_service_switch(self):
+        """smtp_service=no: rc start says so, starts nothing, exits 0; yes:
+        it starts. The switch is read by the binary's own loader, so an
+        invalid file is refused with file:line."""
+        self.sink = harness.SmtpSink(self.wd.path)
+        inst = Installation(self, self.prefix, self.sink.port)
+        self.installs.append(inst)
+        sekisho = os.path.join(self.prefix, "sekisho")
+        ini_set(inst.ini, "smtp", "smtp_service", "no")
+        q = subprocess.run([sekisho, "--smtp", "-f", inst.ini, "--service-enabled"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(q.returncode, 1, q.stdout + q.stderr)
+        r = inst.rc("smtp", "start")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("smtp_service=no in %s" % inst.ini, r.stdout)
+        self.assertNotIn("[ OK ]", r.stdout)
+        self.assertFalse(harness.port_open(inst.smtp_port))
+        self.assertEqual(inst.rc("smtp", "status").returncode, 3)
+        self.assertEqual(harness.processes_under(self.prefix), [])
+        # By hand the command line is an explicit request: it starts, and says
+        # in info.log that the switch is off.
+        by_hand = harness.Process([sekisho, "--smtp", "-f", inst.ini],
+                                  os.path.join(self.wd.path, "by-hand.out"))
+        try:
+            harness.wait_for(lambda: harness.port_open(inst.smtp_port) or not by_hand.alive(),
+                             20, what="SMTP proxy started by hand")
+            self.assertTrue(by_hand.alive(), by_hand.output())
+        finally:
+            by_hand.stop()
+        info = open(os.path.join(self.prefix, "log", "smtp", "info.log")).read()
+        self.assertIn("smtp_service=no in %s; started anyway" % inst.ini, info)
+
+        ini_set(inst.ini, "smtp", "smtp_service", "maybe")
+        q = subprocess.run([sekisho, "--smtp", "-f", inst.ini, "--service-enabled"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(q.returncode, 2)
+        self.assertRegex(q.stderr, r"%s:\d+: invalid value 'maybe' for key 'smtp_service'"
+                         % re.escape(inst.ini))
+        r = inst.rc("smtp", "start")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("[FAILED]", r.stdout)
+        self.assertIn("smtp_service", r.stderr)
+
+        ini_set(inst.ini, "smtp", "smtp_service", "yes")
+        r = inst.rc("scand", "start")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = inst.rc("smtp", "start")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("[ OK ]", r.stdout)
+        harness.wait_for(lambda: harness.port_open(inst.smtp_port), 20, what="SMTP proxy")
+        inst.running_pid("smtp")
+        # POP is not built: switched on, its rc script says so (LSB 5).
+        ini_set(inst.ini, "pop", "pop_service", "yes")
+        r = inst.rc("pop", "start")
+        self.assertEqual(r.returncode, 5, r.stdout + r.stderr)
+        self.assertIn("not started", r.stdout)
+
+    def test_two_installations_side_by_side(self):
+        """Two prefixes, one with suffix=2: each runs scand, HTTP and SMTP
+        from its rc scripts and serves; stopping one leaves the other up."""
+        self.sink = harness.SmtpSink(self.wd.path)
+        one = Installation(self, os.path.join(self.wd.path, "one"), self.sink.port)
+        self.installs.append(one)
+        two = Installation(self, os.path.join(self.wd.path, "two"), self.sink.port, suffix="2")
+        self.installs.append(two)
+        for name in ("sekisho2", "sekisho-scand2", "rc.sekisho2_http", "rc.sekisho2_smtp",
+                     "rc.sekisho2_scand"):
+            self.assertTrue(os.path.exists(os.path.join(two.prefix, name)), name)
+        self.assertFalse(os.path.exists(os.path.join(two.prefix, "rc.sekisho_http")))
+        one.start()
+        two.start()
+
+        for inst, prog in ((one, "./sekisho "), (two, "./sekisho2 ")):
+            for svc in ("http", "smtp"):
+                self.assertTrue(harness.process_cmdline(inst.running_pid(svc)).startswith(prog))
+            self.assertIn("sekisho-scand%s " % inst.suffix,
+                          harness.process_cmdline(inst.running_pid("scand")))
+        url = self.nginx.url("clean_23k.bin")
+        self.assertEqual(one.get(url), "200")
+        self.assertEqual(two.get(url), "200")
+        one.mail("via-one")
+        two.mail("via-two")
+        harness.wait_for(lambda: len(self.sink.messages()) >= 2, 20, what="two mails")
+        got = "\n".join(self.sink.messages())
+        self.assertIn("Subject: via-one", got)
+        self.assertIn("Subject: via-two", got)
+
+        one_pids = harness.processes_under(one.prefix)
+        self.assertTrue(one_pids)
+        one.stop()
+        for svc in ("scand", "http", "smtp"):
+            self.assertEqual(one.rc(svc, "status").returncode, 3)
+        harness.wait_for(lambda: not harness.processes_under(one.prefix), 20, what="one stopped")
+        self.assertFalse(harness.port_open(one.http_port))
+        self.assertFalse(harness.port_open(one.smtp_port))
+
+        for svc in ("scand", "http", "smtp"):
+            two.running_pid(svc)
+        self.assertEqual(two.get(url), "200")
+        self.assertEqual(two.get(self.nginx.url("eicar.com")), "403")
+        two.mail("via-two-after")
+        harness.wait_for(lambda: "Subject: via-two-after" in "\n".join(self.sink.messages()),
+                         20, what="mail through two after one stopped")
+
+        two.stop()
+        for svc in ("scand", "http", "smtp"):
+            self.assertEqual(two.rc(svc, "status").returncode, 3)
+        harness.wait_for(lambda: not harness.processes_under(two.prefix), 20, what="two stopped")
 
 
 if __name__ == "__main__":

@@ -327,3 +327,21 @@ class Workdir:
             print("keeping", self.path)
             return
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def process_cmdline(pid):
+    """The command line of pid, arguments joined by blanks ("" once it is
+    gone or a zombie)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def processes_under(directory):
+    """Pids of the live processes whose command line names something inside
+    directory (an installation prefix)."""
+    needle = directory.rstrip("/") + "/"
+    return [int(n) for n in os.listdir("/proc")
+            if n.isdigit() and needle in process_cmdline(int(n))]

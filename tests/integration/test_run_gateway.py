@@ -1,0 +1,107 @@
+"""The README's run command (dev/run-gateway.sh), driven as the README's
+examples drive it: it installs into PREFIX, runs sekisho-scand and every
+service switched on in the installed sekisho.ini (HTTP and SMTP as
+shipped), each printing where it listens; curl fetches a page through the
+HTTP proxy, swaks sends a mail through the SMTP proxy to its parent
+(smtp-sink, set with SMTP_PARENT); SIGINT (Ctrl-C) stops everything."""
+import os
+import re
+import signal
+import subprocess
+import unittest
+
+import harness
+from harness import testfiles
+
+
+class TestRunGateway(unittest.TestCase):
+    def setUp(self):
+        self.wd = harness.Workdir("run-gateway")
+        www = os.path.join(self.wd.path, "www")
+        testfiles.generate(www)
+        self.nginx = harness.Nginx(www, self.wd.path)
+        self.sink = harness.SmtpSink(self.wd.path)
+        self.prefix = os.path.join(self.wd.path, "sekisho")
+        self.script = None
+
+    def tearDown(self):
+        if self.script and self.script.poll() is None:
+            self.script.send_signal(signal.SIGTERM)
+            try:
+                self.script.wait(120 * harness.SLOW)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.script.pid, signal.SIGKILL)
+                self.script.wait(10)
+        for pid in harness.processes_under(self.prefix):
+            os.kill(pid, signal.SIGKILL)
+        self.sink.stop()
+        self.nginx.stop()
+        self.wd.cleanup()
+
+    def output(self):
+        with open(self.out_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def test_readme_run_command(self):
+        http_port, smtp_port = harness.free_port(), harness.free_port()
+        run_env = dict(os.environ, PREFIX=self.prefix,
+                       HTTP_SVCPORT="127.0.0.1:%d" % http_port,
+                       SMTP_SVCPORT="127.0.0.1:%d" % smtp_port,
+                       SMTP_PARENT="127.0.0.1:%d" % self.sink.port)
+        if harness.SANITIZED:
+            run_env["SAN"] = "1"
+        self.out_path = os.path.join(self.wd.path, "run-gateway.out")
+        with open(self.out_path, "wb") as out:
+            self.script = subprocess.Popen(
+                ["bash", os.path.join(harness.REPO, "dev", "run-gateway.sh")], env=run_env,
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+        for svc, port in (("http", http_port), ("smtp", smtp_port)):
+            harness.wait_for(
+                lambda: "sekisho_%s: listening on 127.0.0.1:%d" % (svc, port) in self.output()
+                or self.script.poll() is not None, 600, 0.2, what="sekisho_%s listening" % svc)
+            self.assertIsNone(self.script.poll(), self.output())
+            harness.wait_for(lambda: harness.port_open(port), 20, what="port %d" % port)
+        self.assertIn("listening on %s/run/sekisho-scand.sock" % self.prefix, self.output())
+        # The switch of the services not built is reported, not ignored.
+        self.assertIn("pop_service=no", self.output())
+        # The rc scripts see the services of this run.
+        r = subprocess.run([os.path.join(self.prefix, "rc.sekisho_smtp"), "status"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout)
+
+        # README: curl -x http://127.0.0.1:9080 http://example.test/
+        page = subprocess.run(["curl", "-s", "-x", "http://127.0.0.1:%d" % http_port,
+                               self.nginx.url("clean_23k.bin")], capture_output=True,
+                              timeout=60)
+        with open(os.path.join(self.wd.path, "www", "clean_23k.bin"), "rb") as f:
+            self.assertEqual(page.stdout, f.read())
+
+        # README: swaks --server 127.0.0.1:9025 --to user@example.com --from you@example.org
+        sw = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % smtp_port,
+                             "--to", "user@example.com", "--from", "you@example.org",
+                             "--header", "Subject: through run-gateway"],
+                            capture_output=True, text=True, timeout=120)
+        self.assertEqual(sw.returncode, 0, sw.stdout + sw.stderr)
+        harness.wait_for(lambda: any("Subject: through run-gateway" in m
+                                     for m in self.sink.messages()), 20, what="mail at the parent")
+        # The shipped configuration is no open relay: another domain is refused.
+        sw = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % smtp_port,
+                             "--to", "someone@elsewhere.test", "--from", "you@example.org"],
+                            capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(sw.returncode, 0)
+        self.assertRegex(sw.stdout, r"<\*\* +5\d\d")
+
+        self.assertTrue(harness.processes_under(self.prefix))
+        self.script.send_signal(signal.SIGINT)
+        self.script.wait(120 * harness.SLOW)
+        self.assertEqual(self.script.returncode, 130, self.output())
+        self.assertEqual(harness.processes_under(self.prefix), [])
+        self.assertFalse(harness.port_open(http_port))
+        self.assertFalse(harness.port_open(smtp_port))
+        self.assertRegex(self.output(), re.compile(r"Stopping Sekisho scanning daemon.*\[ OK \]"))
+        harness.check_sanitizer_report(self.output(), "run-gateway")
+
+
+if __name__ == "__main__":
+    unittest.main()
