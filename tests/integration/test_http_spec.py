@@ -469,7 +469,7 @@ class TestParentServer(GatewayCase):
         # HTTP-1 (003:5589-5615, 003:880): as a reverse proxy the gateway
         # "appears as a web server on the Internet", so clients send it
         # origin-form requests; the parent server is the web server.
-        # Fails at the time of writing: 400 "Invalid URL format".
+        # (Failed when written, with 400 "Invalid URL format"; fixed in b60438a.)
         ENV["seq"] += 1
         path = "/rev-%d" % ENV["seq"]
         ENV["origin"].route(path, og.echo())
@@ -576,8 +576,8 @@ class KeepAliveConditions:
         # 003:1148 / C-33: kept alive only with a Content-Length in the
         # response header (or 1xx/204/304). A close-delimited response ends
         # the client connection even when the proxy spooled it and knows
-        # the length. Fails at the time of writing with scanning on: the
-        # spooled response is sent with Connection: Keep-Alive.
+        # the length. (Failed when written, with scanning on: the spooled
+        # response was sent with Connection: Keep-Alive; fixed in b60438a.)
         s, reply, _ = self.fetch_on_kept_connection(
             og.close_delimited(b"until close\n", version="HTTP/1.1"), "h20b")
         self.assertEqual(reply.status_line, "HTTP/1.0 200 OK", reply)
