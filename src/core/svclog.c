@@ -63,6 +63,14 @@ void svclog_error(const struct svclog_ctx *ctx, const char *fmt, ...)
     va_end(ap);
 }
 
+void svclog_warning(const struct svclog_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit(LOG_SINK_ERROR, ctx, "WARNING ", 0, fmt, ap);
+    va_end(ap);
+}
+
 void svclog_error_errno(const struct svclog_ctx *ctx, int errnum, const char *fmt, ...)
 {
     va_list ap;

@@ -29,6 +29,11 @@ void svclog_info(const struct svclog_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void svclog_error(const struct svclog_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* svclog_warning - an error-log line marked "WARNING " instead of the
+ * error marker: something was cut or ignored, and the session went on
+ * (the KB v5 form of LOG-E9). */
+void svclog_warning(const struct svclog_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void svclog_error_errno(const struct svclog_ctx *ctx, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

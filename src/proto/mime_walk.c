@@ -51,8 +51,10 @@ struct walk_rec {
 struct walk_frame {
     uint32_t rec; /* index in recs, or WALK_NO_REC past MIME_PARTS_MAX */
     uint8_t kind, state;
-    bool digest;      /* multipart/digest */
-    bool header_seen; /* a header field line was seen (continuations allowed) */
+    bool digest;        /* multipart/digest */
+    bool header_seen;   /* a header field line was seen (continuations allowed) */
+    uint32_t hdr_lines; /* lines of the header block so far */
+    uint32_t hdr_cut;   /* where line MIME_HEADER_LINES_MAX + 1 starts, or 0 */
     size_t blen;
     char boundary[MIME_BOUNDARY_MAX];
 };
@@ -61,6 +63,7 @@ struct walk {
     const char *msg;
     size_t len;
     unsigned nrec, nframes;
+    unsigned long_header_lines; /* the most lines of a header block cut (G-32) */
     struct walk_rec recs[MIME_PARTS_MAX];
     /* frames[i] is the open entity at depth i. */
     struct walk_frame frames[MIME_DEPTH_MAX + 1];
@@ -286,6 +289,8 @@ static void entity_start(struct walk *w, size_t off, unsigned depth, bool in_dig
     f->state = WALK_ST_HEADERS;
     f->digest = false;
     f->header_seen = false;
+    f->hdr_lines = 0;
+    f->hdr_cut = 0;
     f->blen = 0;
     if (w->nrec == MIME_PARTS_MAX) {
         /* Not reported; still tracked as a leaf so the spans around it
@@ -321,6 +326,14 @@ static void headers_end(struct walk *w, size_t hdr_end, size_t body_off, bool de
     struct walk_rec *r = &w->recs[f->rec];
     r->hdr_end = (uint32_t)hdr_end;
     r->body_off = r->body_end = (uint32_t)body_off;
+    if (f->hdr_cut && f->hdr_cut < hdr_end) {
+        /* G-32: the lines past the limit are not read for fields. */
+        r->hdr_end = f->hdr_cut;
+        r->flags |= MIME_F_LONG_HEADER;
+        if (f->hdr_lines > w->long_header_lines)
+            w->long_header_lines = f->hdr_lines;
+        hdr_end = f->hdr_cut;
+    }
     struct str headers = str_make(w->msg + r->hdr_off, hdr_end - r->hdr_off);
     struct mime_part p;
     unsigned flags = part_fill(headers, r->in_digest, &p);
@@ -455,6 +468,8 @@ static bool walk_line(struct walk *w, size_t ls, size_t ce, size_t next)
     }
     if (header_line(m, ls, ce, f->header_seen)) {
         f->header_seen = true;
+        if (++f->hdr_lines == MIME_HEADER_LINES_MAX + 1)
+            f->hdr_cut = (uint32_t)ls;
         return false;
     }
     headers_end(w, ls, ls, true);
@@ -469,6 +484,7 @@ static void walk_structure(struct walk *w, const char *m, size_t len)
     w->msg = m;
     w->len = len;
     w->nrec = w->nframes = 0;
+    w->long_header_lines = 0;
     entity_start(w, 0, 0, false);
     while (pos < w->len) {
         const char *nl = memchr(m + pos, '\n', w->len - pos);
@@ -507,6 +523,7 @@ static void summary_fill(const struct walk *w, struct mime_summary *out)
     str_copy(out->content_type, sizeof(out->content_type), p.type);
     out->header_len = r0->body_off;
     out->parts = w->nrec;
+    out->header_lines_max = (unsigned)w->long_header_lines;
     out->flags = 0;
     for (unsigned k = 0; k < w->nrec; k++)
         out->flags |= w->recs[k].flags;
@@ -531,6 +548,7 @@ enum mime_result mime_walk(const char *msg, size_t len, mime_part_fn *fn, void *
         out->admin_notification_id = STR_NULL;
         out->header_len = 0;
         out->parts = out->flags = 0;
+        out->header_lines_max = 0;
         out->store_len = 0;
     }
     if (!msg || len == 0 || len > WALK_LEN_MAX)

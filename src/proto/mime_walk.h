@@ -55,6 +55,11 @@
 /* Longest boundary used (RFC 2046 allows 70); a multipart with a longer
  * one is not descended into (MIME_F_NO_BOUNDARY). */
 #define MIME_BOUNDARY_MAX 256
+/* Most header lines (field lines and their continuations) read in one
+ * entity's header block (G-32); the lines after it are not looked at for
+ * fields, and the entity is flagged MIME_F_LONG_HEADER. Its body still
+ * starts where the header block really ends. */
+#define MIME_HEADER_LINES_MAX 5500
 /* Room in struct mime_summary for unfolded copies of folded fields. */
 #define MIME_SUMMARY_STORE 16384
 
@@ -80,7 +85,10 @@ const char *mime_cte_name(enum mime_cte cte);
  * LONG_FILENAME: a file name longer than MIME_FILENAME_MAX; its end was
  *   kept.
  * NO_BOUNDARY: a multipart type without a usable boundary (absent,
- *   empty, longer than MIME_BOUNDARY_MAX): reported as a leaf. */
+ *   empty, longer than MIME_BOUNDARY_MAX): reported as a leaf.
+ * LONG_HEADER: the header block has more than MIME_HEADER_LINES_MAX
+ *   lines; headers (and type, file name, encoding) come from the first
+ *   MIME_HEADER_LINES_MAX only. */
 #define MIME_F_BAD_BOUNDARY  (1u << 0)
 #define MIME_F_BAD_FILENAME  (1u << 1)
 #define MIME_F_UNTERMINATED  (1u << 2)
@@ -88,6 +96,7 @@ const char *mime_cte_name(enum mime_cte cte);
 #define MIME_F_TOO_MANY      (1u << 4)
 #define MIME_F_LONG_FILENAME (1u << 5)
 #define MIME_F_NO_BOUNDARY   (1u << 6)
+#define MIME_F_LONG_HEADER   (1u << 7)
 
 struct mime_part {
     unsigned index;     /* 0 for the top-level message, then document order */
@@ -130,6 +139,8 @@ struct mime_summary {
                                          line (the whole message when it has no body) */
     unsigned parts;                   /* entities reported (or that would be, after MIME_STOPPED) */
     unsigned flags;                   /* OR of all part flags */
+    unsigned header_lines_max;        /* lines of the longest header block over
+                                         MIME_HEADER_LINES_MAX (LONG_HEADER), else 0 */
     size_t store_len;
     char store[MIME_SUMMARY_STORE];
 };

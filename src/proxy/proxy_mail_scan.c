@@ -121,6 +121,39 @@ static bool add_part(struct proxy_mail_scan *ms, struct str body, enum mime_cte 
     return true;
 }
 
+/* decoded_size_over - is the decoded body of p longer than limit? Decoding
+ * never makes a body longer, so only a body longer than limit is decoded
+ * (into a scratch buffer, counting). */
+static bool decoded_size_over(const struct mime_part *p, uint64_t limit)
+{
+    if ((uint64_t)p->body.len <= limit)
+        return false;
+    if (p->cte != MIME_CTE_BASE64 && p->cte != MIME_CTE_QP)
+        return true;
+    static char scratch[DECODE_CHUNK]; /* a worker is one thread */
+    struct mime_b64 b64;
+    struct mime_qp qp;
+    mime_b64_init(&b64);
+    mime_qp_init(&qp);
+    bool b = p->cte == MIME_CTE_BASE64;
+    uint64_t total = 0;
+    const char *in = p->body.ptr;
+    size_t left = p->body.len;
+    while (left > 0 && total <= limit) {
+        size_t used = 0;
+        total += b ? mime_b64_decode(&b64, in, left, scratch, sizeof(scratch), &used)
+                   : mime_qp_decode(&qp, in, left, scratch, sizeof(scratch), &used);
+        if (used == 0)
+            break; /* cannot happen: the decoders take input while out has room */
+        in += used;
+        left -= used;
+    }
+    for (size_t n = 1; n > 0 && total <= limit; total += n)
+        n = b ? mime_b64_finish(&b64, scratch, sizeof(scratch))
+              : mime_qp_finish(&qp, scratch, sizeof(scratch));
+    return total > limit;
+}
+
 static bool collect(void *arg, const struct mime_part *p)
 {
     struct proxy_mail_scan *ms = arg;
@@ -141,6 +174,11 @@ static bool collect(void *arg, const struct mime_part *p)
     }
     if (p->is_multipart || p->is_message)
         return true; /* a container: its parts follow */
+    if (cfg->block_filesize && decoded_size_over(p, cfg->block_filesize_len)) {
+        ms->policy = PROXY_MAIL_SCAN_POLICY_FILESIZE;
+        str_copy(ms->policy_file, sizeof(ms->policy_file), p->filename);
+        return false;
+    }
     ms->res.files++;
     bool named = p->filename[0] || p->attachment;
     if (named && cfg->pass_ext &&
@@ -215,9 +253,12 @@ struct proxy_mail_scan *proxy_mail_scan_open(struct proxy_worker *w, enum scanre
     }
     ms->map = map;
     mime_walk(ms->map, ms->len, collect, ms, sum);
-    if (!ms->policy && (sum->flags & MIME_F_TOO_MANY) && !ms->oom) {
-        /* Parts the walk did not report: libclamav's mail parser gets the
-         * whole message. */
+    if (sum->flags & MIME_F_LONG_HEADER)
+        svclog_warning(log, "parse_header: Too long header lines (len=%u,limit=%u). ignored",
+                       sum->header_lines_max, MIME_HEADER_LINES_MAX);
+    if (!ms->policy && (sum->flags & (MIME_F_TOO_MANY | MIME_F_LONG_HEADER)) && !ms->oom) {
+        /* Parts the walk did not report, or headers it did not read:
+         * libclamav's mail parser gets the whole message. */
         add_part(ms, str_make(ms->map, ms->len), MIME_CTE_BINARY, "");
     }
     if (ms->oom) {

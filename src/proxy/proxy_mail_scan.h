@@ -9,7 +9,11 @@
  *   1. the structural policies of spec SCAN-6/SCAN-7, on the MIME
  *      structure alone: FSIGK/POLICY_FORMAT_MIME_BOUNDARY and
  *      _FILENAME, block_partial_message, block_ext / block_ext_list
- *      (ALL = any attachment). They apply even with virus_check=no.
+ *      (ALL = any attachment), and with block_filesize=yes
+ *      SEKISHO/POLICY_BLOCK_FILESIZE for a leaf part (an attachment or a
+ *      body) whose decoded size is above block_filesize_len: the "file"
+ *      of G-13 is what the recipient saves, the whole mail has
+ *      block_messagesize. They apply even with virus_check=no.
  *   2. with virus_check=yes, each leaf part is decoded (base64, quoted-
  *      printable) into its own spool (memfd for small parts, within the
  *      worker's in-memory spool budget; else an unnamed file in tmpdir)
@@ -30,7 +34,11 @@
  *      A message with more parts than mime_walk reports
  *      (MIME_F_TOO_MANY), or containers nested deeper than it descends,
  *      is scanned whole as well, so libclamav's own mail parser sees what
- *      the walk could not: a part is never skipped silently.
+ *      the walk could not: a part is never skipped silently. So is a
+ *      message with a header block of more than MIME_HEADER_LINES_MAX
+ *      lines (G-32: the lines after the limit are not read, with the
+ *      LOG-E9 warning): a Content-Type hidden behind them cannot make an
+ *      attachment look like an unscanned text body.
  * The first detection decides (a policy before the virus scan of the
  * same part). A scan error, a spool that cannot be created or written
  * (full disk) end the run with MAIL_SCAN verdict ERROR: the caller must
@@ -65,6 +73,7 @@
 #define PROXY_MAIL_SCAN_POLICY_FILENAME "SEKISHO/POLICY_FORMAT_MIME_FILENAME"
 #define PROXY_MAIL_SCAN_POLICY_SCRIPT   "SEKISHO/POLICY_BLOCK_SCRIPT"
 #define PROXY_MAIL_SCAN_POLICY_ACTIVEX  "SEKISHO/POLICY_BLOCK_ACTIVEX"
+#define PROXY_MAIL_SCAN_POLICY_FILESIZE "SEKISHO/POLICY_BLOCK_FILESIZE"
 
 struct proxy_mail_scan_result {
     enum scanreq_verdict verdict;      /* CLEAN, INFECTED (virus or policy), ERROR */

@@ -1,6 +1,6 @@
 """The SMTP proxy's remaining documented replies (responses.tsv smtp rows,
 spec SMTP-3 ... SMTP-14, ACL-6, CONN-5, C-10, C-42, C-49, LOG-E12/E13),
-against a scripted parent server written here: every reply of the parent is
+against a scripted parent server (harness/smtp_parent.py): every reply of the parent is
 chosen per test, and every command line and message the parent receives is
 recorded, so the tests can assert what the client was told, what the parent
 got, and what was logged.
@@ -18,13 +18,12 @@ import urllib.parse
 
 import harness
 from harness import testfiles
+from harness import smtp_parent
+from harness.smtp_parent import (CLOSE, PRODUCT_RX, RCPT, SENDER, Client,  # noqa: F401
+                                  ScriptedParent)
 
 ENV = {}
-SENDER = "sender@outside.example"
-RCPT = "user@local.example"
 AUTH_PLAIN = "AUTH PLAIN AGFsaWNlAHNlY3JldA=="  # \0alice\0secret
-# Every reply the proxy generates ends with this (SMTP-2).
-PRODUCT_RX = r"\(Sekisho/sekisho_smtp/[^/()\s]+/gw\.test\)"
 
 
 def setUpModule():
@@ -53,368 +52,10 @@ def eicar_mail(rcpt=RCPT, msgid="eicar@outside.example"):
             % (SENDER, rcpt, msgid, testfiles.EICAR.decode()))
 
 
-# ---- the scripted parent ---------------------------------------------------
+# The scripted parent and the raw client: harness/smtp_parent.py.
 
-CLOSE = "<close the connection without a reply>"
-
-DEFAULT_REPLIES = {
-    "GREETING": "220 parent.test ESMTP scripted",
-    "EHLO": "250-parent.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME",
-    "HELO": "250 parent.test",
-    "MAIL": "250 2.1.0 sender ok",
-    "RCPT": "250 2.1.5 recipient ok",
-    "DATA": "354 send it",
-    "DOT": "250 2.0.0 queued",
-    "RSET": "250 2.0.0 reset",
-    "NOOP": "250 2.0.0 noop",
-    "VRFY": "252 2.0.0 maybe",
-    "AUTH": "504 5.5.4 unrecognized mechanism",
-    "AUTH_DATA": "535 5.7.8 bad credentials",
-    "QUIT": ("221 2.0.0 bye", CLOSE),
-    "*": "500 5.5.2 unknown command",
-}
-LINE_MAX = 100000
-MESSAGE_MAX = 10 * 1000 * 1000
-
-
-class ParentSession:
-    """What the parent saw on one connection."""
-
-    def __init__(self):
-        self.commands = []  # command lines (no CRLF), message content excluded
-        self.messages = []  # (message bytes after dot-unstuffing, the reply to its dot)
-        self.counts = {}
-
-
-class ScriptedParent:
-    """A threaded SMTP server on 127.0.0.1. script maps a key (a verb such
-    as "RSET", "GREETING", "AUTH_DATA" for a line that follows a 334, "DOT"
-    for the end of a message) to a reply: a string (lines joined by CRLF),
-    CLOSE, a tuple (reply, CLOSE) to answer and then close, or a callable
-    (line, n) -> one of these or None (the default), where n counts that key
-    on the connection from 1. Everything is recorded before it is answered,
-    so once the client holds a reply the record of what caused it is there."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.lock = threading.Lock()
-        self.script = {}
-        self.sessions = []
-        self.accepted = 0
-        self.conns = set()
-        self.workers = []
-        self.stopping = False
-        self.thread = threading.Thread(target=self.accept_loop, daemon=True)
-        self.thread.start()
-
-    def reset(self, **script):
-        with self.lock:
-            self.script = script
-            self.sessions = []
-            self.accepted = 0
-
-    def active(self):
-        """The sessions that carried at least one command."""
-        with self.lock:
-            return [s for s in self.sessions if s.commands]
-
-    def all_commands(self):
-        with self.lock:
-            return [c for s in self.sessions for c in s.commands]
-
-    def all_messages(self):
-        with self.lock:
-            return [m for s in self.sessions for m in s.messages]
-
-    def accept_loop(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            sess = ParentSession()
-            with self.lock:
-                self.accepted += 1
-                self.sessions.append(sess)
-                self.conns.add(conn)
-            t = threading.Thread(target=self.serve, args=(conn, sess), daemon=True)
-            self.workers.append(t)
-            t.start()
-
-    def answer(self, sess, key, line):
-        n = sess.counts[key] = sess.counts.get(key, 0) + 1
-        with self.lock:
-            r = self.script.get(key)
-        if callable(r):
-            r = r(line, n)
-        if r is None:
-            r = DEFAULT_REPLIES.get(key, DEFAULT_REPLIES["*"])
-        return r
-
-    @staticmethod
-    def send(conn, r):
-        """Send reply r; False when the connection is to end."""
-        close = False
-        if isinstance(r, tuple):
-            r, close = r[0], r[1] is CLOSE
-        if r is CLOSE:
-            return False
-        conn.sendall(r.encode() + b"\r\n")
-        return not close
-
-    def serve(self, conn, sess):
-        conn.settimeout(10)
-        buf = bytearray()
-        deadline = time.monotonic() + 120
-
-        def readline():
-            while True:
-                i = buf.find(b"\n")
-                if i >= 0:
-                    line = bytes(buf[:i + 1])
-                    del buf[:i + 1]
-                    return line
-                if len(buf) > LINE_MAX or time.monotonic() > deadline:
-                    return b""
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return b""
-                buf.extend(chunk)
-
-        try:
-            if not self.send(conn, self.answer(sess, "GREETING", "")):
-                return
-            after_334 = False
-            for _ in range(1000):
-                raw = readline()
-                if not raw:
-                    return
-                line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
-                sess.commands.append(line)
-                if after_334:
-                    key = "AUTH_DATA"
-                else:
-                    key = line.split(" ", 1)[0].upper()
-                    if key not in DEFAULT_REPLIES or key in ("GREETING", "DOT", "AUTH_DATA"):
-                        key = "*"
-                r = self.answer(sess, key, line)
-                text = r[0] if isinstance(r, tuple) else r
-                after_334 = (key in ("AUTH", "AUTH_DATA") and isinstance(text, str)
-                             and text.startswith("334"))
-                ok = self.send(conn, r)
-                if ok and key == "DATA" and isinstance(text, str) and text.startswith("354"):
-                    msg = bytearray()
-                    while True:
-                        ml = readline()
-                        if not ml or len(msg) > MESSAGE_MAX:
-                            return
-                        if ml in (b".\r\n", b".\n"):
-                            break
-                        msg.extend(ml[1:] if ml.startswith(b".") else ml)
-                    r = self.answer(sess, "DOT", ".")
-                    sess.messages.append((bytes(msg), r[0] if isinstance(r, tuple) else r))
-                    ok = self.send(conn, r)
-                if not ok:
-                    return
-        except OSError:
-            pass
-        finally:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
-            with self.lock:
-                self.conns.discard(conn)
-
-    def stop(self):
-        self.stopping = True
-        self.sock.close()
-        self.thread.join(5)
-        with self.lock:
-            conns = list(self.conns)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        for t in self.workers:
-            t.join(5)
-
-
-# ---- the client --------------------------------------------------------------
-
-class Client:
-    """A raw SMTP client: replies come back as text, one line per reply line."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=15 * harness.SLOW)
-        self.buf = b""
-        self.greeting = self.reply()
-
-    @property
-    def local_port(self):
-        return self.sock.getsockname()[1]
-
-    def readline(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                line, self.buf = self.buf, b""
-                return line
-            self.buf += chunk
-        i = self.buf.index(b"\n") + 1
-        line, self.buf = self.buf[:i], self.buf[i:]
-        return line
-
-    def reply(self):
-        """One (possibly multi-line) reply, lines joined by "\\n", no CRLF;
-        "" when the connection closed first."""
-        lines = []
-        for _ in range(200):
-            line = self.readline()
-            if not line:
-                break
-            lines.append(line.rstrip(b"\r\n").decode("utf-8", "replace"))
-            if line[3:4] != b"-":
-                break
-        return "\n".join(lines)
-
-    def send(self, data):
-        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
-
-    def cmd(self, line):
-        self.send(line + "\r\n")
-        return self.reply()
-
-    def message(self, msg):
-        """The message, dot-stuffed, and its end; the final reply."""
-        data = msg.encode()
-        data = re.sub(rb"(?m)^\.", b"..", data)
-        if not data.endswith(b"\r\n"):
-            data += b"\r\n"
-        self.send(data + b".\r\n")
-        return self.reply()
-
-    def envelope(self, test, sender=SENDER, rcpts=(RCPT,)):
-        test.assertTrue(self.cmd("EHLO client.test").startswith("250"))
-        test.assertTrue(self.cmd("MAIL FROM:<%s>" % sender).startswith("250"))
-        for r in rcpts:
-            test.assertTrue(self.cmd("RCPT TO:<%s>" % r).startswith("250"))
-        reply = self.cmd("DATA")
-        test.assertRegex(reply, r"^354 Enter mail " + PRODUCT_RX + "$")
-
-    def wait_closed(self, timeout=5.0):
-        """What still came before the gateway closed the connection; raises
-        AssertionError if it stays open."""
-        self.sock.settimeout(0.2)
-        got = self.buf
-        self.buf = b""
-        deadline = time.monotonic() + timeout * harness.SLOW
-        while time.monotonic() < deadline:
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except ConnectionResetError:
-                return got
-            if not chunk:
-                return got
-            got += chunk
-        raise AssertionError("the gateway kept the connection open (got %r)" % got)
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-# ---- the test base ------------------------------------------------------------
-
-class ParentCase(unittest.TestCase):
-    """One gateway per class in front of one scripted parent; each test
-    sets the parent's script in its own first line (reset)."""
-    SECTION = {}
-    COMMON = {}
-    HOSTS_ALLOW = ""
-    TEMPLATE_FROM = None  # a From: line to put at the top of template_smtp.txt
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = os.path.join(ENV["wd"].path, cls.__name__)
-        os.makedirs(cls.dir, exist_ok=True)
-        cls.parent = ScriptedParent()
-        section = {"parent_server_host": "127.0.0.1", "parent_server_port": str(cls.parent.port),
-                   "virus_check": "yes", "action": "deny"}
-        section.update(cls.SECTION)
-        common = {"hostname": "gw.test"}
-        common.update(cls.COMMON)
-        templates = None
-        if cls.TEMPLATE_FROM:
-            templates = os.path.join(cls.dir, "templates")
-            os.makedirs(templates, exist_ok=True)
-            src = os.path.join(harness.REPO, "conf")
-            for name in os.listdir(src):
-                if name.startswith("template_"):
-                    shutil.copy(os.path.join(src, name), templates)
-            path = os.path.join(templates, "template_smtp.txt")
-            with open(path) as f:
-                text = f.read()
-            with open(path, "w") as f:
-                f.write(cls.TEMPLATE_FROM + "\n" + text)
-        try:
-            cls.gw = harness.Gateway(cls.dir, ENV["scand"].socket, service="smtp",
-                                     section=section, common=common,
-                                     hosts_allow=cls.HOSTS_ALLOW, templates_from=templates)
-        except Exception:
-            cls.parent.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.gw.stop()
-        finally:
-            cls.parent.stop()
-
-    def setUp(self):
-        self.parent.reset()
-
-    def client(self):
-        c = Client(self.gw.port)
-        self.addCleanup(c.close)
-        self.assertRegex(c.greeting, r"^220 gw\.test ")
-        return c
-
-    def assertGenerated(self, reply, text):
-        """reply is exactly "<text> (<product_name>)"."""
-        self.assertRegex(reply, "^" + re.escape(text) + " " + PRODUCT_RX + "$")
-
-    def access_line(self, rcpt, timeout=10.0):
-        return self.gw.wait_log("access", r" GET mail:%s " % re.escape(rcpt), timeout)[-1]
-
-    @staticmethod
-    def proxy_error(line):
-        m = re.search(r" PROXY-ERROR:(.*):$", line)
-        return urllib.parse.unquote_plus(m.group(1)) if m else None
-
-    def error_line(self, message, timeout=10.0):
-        """The error.log line whose message is exactly message (LOG-3)."""
-        return self.gw.wait_log("error", r"\] ###ERROR### %s$" % re.escape(message), timeout)[-1]
+class ParentCase(smtp_parent.ParentCase):
+    ENV = ENV
 
 
 # ---- SMTP-9 5: sendback, and its error replies (responses.tsv, C-10) --------
@@ -504,44 +145,79 @@ class TestSendbackTemplateFrom(ParentCase):
         self.assertNotIn("From: postmaster@gw.test", note)
 
 
-# ---- SMTP-9 5: delete, the notification refused -------------------------------
+# ---- C-42: a refused notification (sendback and delete) ----------------------
+# The server's reply to the notification is relayed as it came and the
+# session goes on; it ends only on 421 or when the server closes. The
+# infected mail itself is never delivered either way.
 
-class TestDeleteNotificationRefused(ParentCase):
+class NotificationRefusedMixin:
+    RCPT_ADDR = None
+
+    def next_mail_goes_through(self, c, msgid):
+        """The session is usable: a clean mail is delivered after the refusal."""
+        self.assertTrue(c.cmd("MAIL FROM:<%s>" % SENDER).startswith("250"))
+        self.assertTrue(c.cmd("RCPT TO:<%s>" % RCPT).startswith("250"))
+        self.assertRegex(c.cmd("DATA"), r"^354 ")
+        self.assertEqual(c.message(clean_mail(msgid=msgid)), "250 2.0.0 queued")
+        msgs = self.parent.all_messages()
+        self.assertIn(("Message-ID: <%s>" % msgid).encode(), msgs[-1][0])
+
+    def data_refused(self, reply_text, msgid):
+        self.parent.reset(DATA=lambda line, n: reply_text if n == 1 else None)
+        c = self.client()
+        c.envelope(self, rcpts=(self.RCPT_ADDR,))
+        reply = c.message(eicar_mail(rcpt=self.RCPT_ADDR))
+        self.assertEqual(reply, reply_text)
+        self.error_line("smtp_data_cmd_senddata:%s:smtp error:DATA: buf=[%s]"
+                        % (self.ACTION, reply_text))
+        # The transaction left open upstream is reset before the reply.
+        cmds = self.parent.all_commands()
+        self.assertEqual(cmds[cmds.index("DATA") + 1], "RSET")
+        line = self.access_line(self.RCPT_ADDR)
+        self.assertIn("ACTION:%s:" % self.ACTION, line)
+        self.assertEqual(self.proxy_error(line), "SERVER/ERROR Reply(DATA): buf=[%s]" % reply_text)
+        self.assertEqual(self.parent.all_messages(), [])
+        self.next_mail_goes_through(c, msgid)
+
+    def test_c42_notification_data_refused_relayed(self):
+        self.data_refused("554 5.7.1 no notifications", "c42-after-554@outside.example")
+
+    def test_c42_notification_data_deferred_relayed(self):
+        self.data_refused("451 4.3.0 try later", "c42-after-451@outside.example")
+
+    def test_c42_notification_end_refused_relayed(self):
+        self.parent.reset(DOT=lambda line, n: "550 5.6.0 notification refused" if n == 1
+                          else None)
+        c = self.client()
+        c.envelope(self, rcpts=(self.RCPT_ADDR,))
+        self.assertEqual(c.message(eicar_mail(rcpt=self.RCPT_ADDR)),
+                         "550 5.6.0 notification refused")
+        self.error_line("smtp_data_cmd_senddata:%s:smtp error:DATA END: "
+                        "buf=[550 5.6.0 notification refused]" % self.ACTION)
+        msgs = self.parent.all_messages()
+        self.assertEqual(len(msgs), 1)  # the notification, refused
+        self.assertNotIn(testfiles.EICAR, msgs[0][0])
+        self.next_mail_goes_through(c, "c42-after-dot@outside.example")
+
+    def test_c42_notification_421_ends_the_session(self):
+        self.parent.reset(DOT=("421 4.3.2 shutting down", CLOSE))
+        c = self.client()
+        c.envelope(self, rcpts=(self.RCPT_ADDR,))
+        self.assertEqual(c.message(eicar_mail(rcpt=self.RCPT_ADDR)), "421 4.3.2 shutting down")
+        self.assertEqual(c.wait_closed(), b"")
+
+
+class TestDeleteNotificationRefused(NotificationRefusedMixin, ParentCase):
     SECTION = {"action": "delete"}
-
-    def test_delete_notification_data_refused(self):
-        self.parent.reset(DATA="554 5.7.1 no notifications")
-        c = self.client()
-        c.envelope(self, rcpts=("del@local.example",))
-        reply = c.message(eicar_mail(rcpt="del@local.example"))
-        self.error_line("smtp_data_cmd_senddata:DELETE:smtp error:DATA: "
-                        "buf=[554 5.7.1 no notifications]")
-        # A permanent refusal of the notification: the infected mail is
-        # refused for good (a retry would meet the same fate), session ends.
-        self.assertRegex(reply, r"^554 Infected by \S+ \(the notification was refused\) "
-                                r"\(Sekisho/sekisho_smtp/")
-        c.wait_closed()
-        self.assertEqual(self.parent.all_messages(), [])
-        # The envelope given upstream is the original one (delete reuses it).
-        self.assertEqual(self.parent.all_commands(),
-                         ["EHLO gw.test", "MAIL FROM:<%s>" % SENDER,
-                          "RCPT TO:<del@local.example>", "DATA"])
-        line = self.access_line("del@local.example")
-        self.assertIn("ACTION:DELETE:", line)
-        self.assertEqual(self.proxy_error(line),
-                         "SERVER/ERROR Reply(DATA): buf=[554 5.7.1 no notifications]")
+    ACTION = "DELETE"
+    RCPT_ADDR = "del@local.example"
 
 
-    def test_delete_notification_data_deferred(self):
-        # A temporary refusal: the client gets a temporary failure and may
-        # try again; nothing is delivered.
-        self.parent.reset(DATA="451 4.3.0 try later")
-        c = self.client()
-        c.envelope(self, rcpts=("del2@local.example",))
-        reply = c.message(eicar_mail(rcpt="del2@local.example"))
-        self.assertGenerated(reply, "451 Temporary failure: the notification was refused")
-        c.wait_closed()
-        self.assertEqual(self.parent.all_messages(), [])
+class TestSendbackNotificationRefused(NotificationRefusedMixin, ParentCase):
+    SECTION = {"action": "sendback"}
+    COMMON = {"admin_mailaddr": "postmaster@gw.test"}
+    ACTION = "SENDBACK"
+    RCPT_ADDR = "sb@local.example"
 
 
 # ---- SMTP-9 5: deny and blackhole, the RSET refused ---------------------------

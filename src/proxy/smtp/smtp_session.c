@@ -6,8 +6,7 @@
  * (on_reply) before it looks at the next buffered client line, so a
  * pipelining client is served in order without the proxy ever having two
  * upstream commands in flight. Generated replies carry (<product_name>)
- * (SMTP-2). Timeouts: 300 s without progress on the command channel
- * (G-22).
+ * (SMTP-2). Timeouts: smtp_timeout.c (G-22, timeout_inactive).
  */
 #include "proxy/smtp/smtp_session.h"
 
@@ -29,7 +28,6 @@
 #include "core/notify.h"
 #include "core/svclog.h"
 #include "core/template.h"
-#include "core/template_vars.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/sock.h"
@@ -38,7 +36,6 @@
 #include "proto/accesslog_format.h"
 #include "proto/mbox_format.h"
 #include "proto/mime_walk.h"
-#include "proto/notify_mail_format.h"
 #include "proto/pass_rules.h"
 #include "proto/smtp_addr.h"
 #include "proto/smtp_dot.h"
@@ -47,119 +44,18 @@
 #include "proxy/proxy_mail_scan.h"
 #include "proxy/proxy_scan.h"
 
-#define SMTP_IDLE_MS       300000         /* G-22: command channel without progress */
-#define SMTP_IN_CAP        65536          /* client bytes: command lines, DATA chunks */
-#define SMTP_SPOOL_MEM_MAX (256u * 1024u) /* messages spooled in memory up to this size */
-#define SMTP_SIN_CAP       (64 * 1024)    /* server replies (EHLO can be long) */
-#define SMTP_OUT_CAP       (64 * 1024)
-#define SMTP_UP_CAP        (128 * 1024)  /* commands; message chunks after stuffing */
-#define SMTP_SPOOL_CHUNK   (32 * 1024)   /* read from the spool per upstream write */
-#define SMTP_MESSAGE_MAX   2000000000ull /* SMTP-1 */
-#define SMTP_PATH_MAX      512
-#define SMTP_RCPTS_MAX     4096 /* bytes of the comma-joined recipients kept for logs */
+#include "proxy/smtp/smtp_internal.h"
 
-enum smtp_state {
-    SMTP_ST_CONNECT = 0, /* connecting upstream */
-    SMTP_ST_GREETING,    /* waiting for the server's 220 */
-    SMTP_ST_COMMAND,     /* taking client commands */
-    SMTP_ST_AUTH_RELAY,  /* relayed AUTH: client lines go upstream as they are */
-    SMTP_ST_DATA,        /* receiving the message */
-    SMTP_ST_SCAN,        /* the message is being scanned */
-    SMTP_ST_SEND,        /* the message goes upstream */
-    SMTP_ST_CLOSING,     /* flushing the last reply, then close */
-};
-
-struct smtp_session;
-typedef void smtp_reply_fn(struct smtp_session *s, const struct smtp_reply *r);
-
-struct smtp_session {
-    struct proxy_session_link link; /* first: the worker's list points here */
-    struct proxy_worker *w;
-    const struct config *cfg;
-    int slot;
-    enum smtp_state state;
-    int cfd;
-    int sfd;
-    struct ev_io cio;
-    struct ev_io sio;
-    struct ev_timer idle;
-    struct svclog_ctx log;
-    char client_ip[SOCK_ADDRSTRLEN];
-    char client_host[256];
-    uint16_t client_port;
-    struct sockaddr_storage peer;
-    char server_host[256];
-    char server_ip[SOCK_ADDRSTRLEN];
-    uint16_t server_port;
-    bool lan; /* smtp_lan client with lan=yes (SMTP-7, relay control) */
-    struct proxy_connect *pc;
-    struct dns_query *dnsq;
-    bool closed;
-
-    struct buf in;           /* from the client */
-    struct buf out;          /* to the client */
-    struct buf up;           /* to the server */
-    struct buf sin;          /* from the server */
-    smtp_reply_fn *on_reply; /* waiting for a server reply */
-    bool busy;               /* a client command is being carried out */
-    bool server_gone;
-    bool close_after_out;                 /* close once out is flushed */
-    char verb[16];                        /* of the command in progress, for messages */
-    char rcpt_pending[SMTP_PATH_MAX + 1]; /* the RCPT waiting for its reply */
-    unsigned cancel_code;                 /* the reply once RSET cancelled a mail */
-    char cancel_text[SCANREQ_NAME_MAX + 64];
-
-    /* The envelope of the mail in progress. */
-    bool have_mail;
-    char mail_from[SMTP_PATH_MAX + 1];
-    char rcpts[SMTP_RCPTS_MAX]; /* comma-joined, for mail:<...> and #{RCPTTO} */
-    unsigned nrcpt;
-
-    /* The message: spooled, then scanned, then sent. */
-    int spool_fd;
-    uint64_t spool_mem; /* bytes of the worker's memory budget the spool (a memfd) holds */
-    uint64_t msg_len;
-    bool too_long;
-    bool spool_failed;
-    struct smtp_dot_decoder dot;
-    struct smtp_dot_encoder enc;
-    off_t send_off;
-    bool send_done;
-    struct proxy_mail_scan *mscan; /* the message's scan, while it runs */
-    struct timespec start_rt;
-    uint64_t start_ms;
-
-    /* For the access log record of the mail (SMTP-14). */
-    unsigned mails;
-    enum accesslog_result result;
-    enum accesslog_action action;
-    char detect_name[SCANREQ_NAME_MAX + 1];
-    char error[ACCESSLOG_ERROR_MAX];
-    char content_type[ACCESSLOG_CONTENT_TYPE_MAX];
-    char message_id[256];
-    char quarantine[128];
-    char detect_file[MIME_FILENAME_MAX + 1];
-    char orig_date[128];
-    char orig_to[1024];
-    char orig_cc[1024];
-    size_t header_len; /* of the original message, for #{HEADER} */
-    unsigned details;
-    unsigned checks;
-    uint64_t scan_ms;
-};
-
-static void session_close(struct smtp_session *s);
 static void next_command(struct smtp_session *s);
 static void process_input(struct smtp_session *s);
 static void data_step(struct smtp_session *s);
-static void end_session(struct smtp_session *s);
 static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 
 /* ---- small helpers ------------------------------------------------------ */
 
 static void touch(struct smtp_session *s)
 {
-    ev_timer_start(s->w->loop, &s->idle, SMTP_IDLE_MS);
+    ev_timer_start(s->w->loop, &s->idle, smtp_idle_ms(s->cfg));
 }
 
 static uint64_t max_message_size(const struct config *cfg)
@@ -225,10 +121,8 @@ static void client_events(struct smtp_session *s)
     set_client_events(s, ev);
 }
 
-/* reply - queue a generated reply "<code> <text> (<product_name>)". */
-static void reply(struct smtp_session *s, unsigned code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void reply(struct smtp_session *s, unsigned code, const char *fmt, ...)
+/* smtp_session_reply - queue a generated reply "<code> <text> (<product_name>)". */
+void smtp_session_reply(struct smtp_session *s, unsigned code, const char *fmt, ...)
 {
     char text[1024];
     va_list ap;
@@ -238,50 +132,37 @@ static void reply(struct smtp_session *s, unsigned code, const char *fmt, ...)
     if (!smtp_reply_format(&s->out, code, text, s->w->res->product_name))
         s->close_after_out = true; /* cannot happen with SMTP_OUT_CAP; be safe */
     if (!flush_client(s)) {
-        session_close(s);
+        smtp_session_close(s);
         return;
     }
     client_events(s);
 }
 
 /* relay_reply - the server's reply, as it came. */
-static void relay_reply(struct smtp_session *s, const struct smtp_reply *r)
+void smtp_session_relay(struct smtp_session *s, const struct smtp_reply *r)
 {
     if (!buf_append(&s->out, buf_rptr(&s->sin), r->len))
         s->close_after_out = true;
 }
 
 /* finish_command - the command is done: flush, then the next one. */
-/* log_server_error - LOG-4: an error reply of the server, as the info
- * line of the command it answered ("MAIL", "RCPT", "AUTH", "QUIT"; the
- * DATA ones carry the mail's URL). */
-static void log_server_error(struct smtp_session *s, const char *cmd, const struct smtp_reply *r)
-{
-    int len = r->nlines ? (int)r->lines[0].len : 0;
-    const char *text = r->nlines ? r->lines[0].ptr : "";
-    if (strcmp(cmd, "DATA") == 0 || strcmp(cmd, "DATAEND") == 0)
-        svclog_info(&s->log, "ERROR Reply(%s)%s url=[mail:%s] buf=[%u %.*s]", cmd,
-                    strcmp(cmd, "DATA") ? ":" : "", s->rcpts, r->code, len, text);
-    else
-        svclog_info(&s->log, "ERROR Reply(%s): buf=[%u %.*s]", cmd, r->code, len, text);
-}
 
-static void finish_command(struct smtp_session *s)
+void smtp_finish_command(struct smtp_session *s)
 {
     s->busy = false;
     if (!flush_client(s)) {
-        session_close(s);
+        smtp_session_close(s);
         return;
     }
     if (s->close_after_out && buf_len(&s->out) == 0) {
-        session_close(s);
+        smtp_session_close(s);
         return;
     }
     if (s->w->stopping && s->state == SMTP_ST_COMMAND && !s->have_mail && !s->close_after_out) {
         /* SIGTERM: the mail in flight is done; the client comes back later. */
-        reply(s, 421, "Service shutting down, please try again later");
+        smtp_session_reply(s, 421, "Service shutting down, please try again later");
         if (!s->closed)
-            end_session(s);
+            smtp_end_session(s);
         return;
     }
     client_events(s);
@@ -290,13 +171,13 @@ static void finish_command(struct smtp_session *s)
 }
 
 /* end_session - say something final and close after it is out. */
-static void end_session(struct smtp_session *s)
+void smtp_end_session(struct smtp_session *s)
 {
     s->close_after_out = true;
     s->state = SMTP_ST_CLOSING;
     close_server(s);
     if (!flush_client(s) || buf_len(&s->out) == 0) {
-        session_close(s);
+        smtp_session_close(s);
         return;
     }
     client_events(s);
@@ -304,12 +185,12 @@ static void end_session(struct smtp_session *s)
 
 /* ---- talking to the server ---------------------------------------------- */
 
-static bool flush_server(struct smtp_session *s)
+bool smtp_flush_server(struct smtp_session *s)
 {
     return send_queued(s, s->sfd, &s->up);
 }
 
-static void server_events(struct smtp_session *s)
+void smtp_server_events(struct smtp_session *s)
 {
     uint32_t ev = EV_READ;
     if (buf_len(&s->up) > 0 || (s->state == SMTP_ST_SEND && !s->send_done && !s->on_reply))
@@ -317,98 +198,29 @@ static void server_events(struct smtp_session *s)
     set_server_events(s, ev);
 }
 
-static void server_lost(struct smtp_session *s);
 static void on_auth_reply(struct smtp_session *s, const struct smtp_reply *r);
 
 /* up_command - send one command line upstream; cb gets the reply (NULL
  * when the server closed the connection instead). */
-static void up_command(struct smtp_session *s, smtp_reply_fn *cb, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void up_command(struct smtp_session *s, smtp_reply_fn *cb, const char *fmt, ...)
+void smtp_up_command(struct smtp_session *s, smtp_reply_fn *cb, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     bool ok = buf_vprintf(&s->up, fmt, ap) && buf_append(&s->up, "\r\n", 2);
     va_end(ap);
     s->on_reply = cb;
-    if (!ok || s->sfd < 0 || !flush_server(s)) {
-        server_lost(s);
+    if (!ok || s->sfd < 0 || !smtp_flush_server(s)) {
+        smtp_server_lost(s);
         return;
     }
-    server_events(s);
+    smtp_server_events(s);
 }
 
 /* up_raw - send a client line upstream unchanged (AUTH exchange, and the
  * relayed commands that the proxy does not edit). */
 static void up_raw(struct smtp_session *s, struct str line, smtp_reply_fn *cb)
 {
-    up_command(s, cb, "%.*s", (int)line.len, line.ptr);
-}
-
-/* ---- the access log (LOG-2, SMTP-14) ------------------------------------ */
-
-/* access_status - C-41: 200 when the mail went through and the client had
- * a positive final reply, 500 on an error, 000 when nothing was relayed
- * (a detection whose action keeps the mail back). */
-static unsigned access_status(const struct smtp_session *s)
-{
-    if (*s->error)
-        return 500;
-    if (s->result != ACCESSLOG_RESULT_CLEAN && s->action != ACCESSLOG_ACTION_PASS)
-        return 0;
-    return 200;
-}
-
-/* write_access_log - the records of one mail (SMTP-14): the access (and
- * detect) log line and the info line, whatever became of the mail. */
-static void write_access_log(struct smtp_session *s)
-{
-    svclog_info(&s->log, "From: %s:%u(%s) To: %s:%u(%s) Message-Id: %s Infected: %d VirusName: %s",
-                s->client_ip, s->client_port, s->mail_from, s->server_ip, s->server_port, s->rcpts,
-                s->message_id[0] ? s->message_id : "-", s->result == ACCESSLOG_RESULT_INFECTED,
-                s->detect_name[0] ? s->detect_name : "-");
-    char url[SMTP_RCPTS_MAX + 8];
-    snprintf(url, sizeof(url), "mail:%s", s->rcpts);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    struct access_record r = {
-        .time_sec = s->start_rt.tv_sec,
-        .time_msec = (unsigned)(s->start_rt.tv_nsec / 1000000),
-        .elapsed_ms = (long)(ev_now_ms(s->w->loop) - s->start_ms),
-        .client = str_from_cstr(s->client_host),
-        .status = access_status(s),
-        .size = s->msg_len,
-        .method = STR_LIT("GET"),
-        .url = str_from_cstr(url),
-        .user = STR_NULL,
-        .server_ip = str_from_cstr(s->server_ip),
-        .content_type = str_from_cstr(s->content_type),
-        .result = s->result,
-        .detect_name = str_from_cstr(s->detect_name),
-        .detect_file = str_from_cstr(s->detect_file),
-        .quarantine_file = str_from_cstr(s->quarantine),
-        .action = s->action,
-        .service = STR_LIT("smtp"),
-        .internal_id = (unsigned)s->slot,
-        .pid = (long)getpid(),
-        .host_ip = str_from_cstr(s->client_ip),
-        .files = s->mails ? s->mails : 1,
-        .checks = s->checks,
-        .scan_ms = s->scan_ms,
-        .details = s->details,
-        .proto_flags = 0,
-        .proto1 = str_from_cstr(s->mail_from),
-        .proto2 = str_from_cstr(s->message_id),
-        .proxy_error = str_from_cstr(s->error),
-    };
-    char line[ACCESSLOG_LINE_MAX];
-    struct buf b;
-    buf_init(&b, line, sizeof(line));
-    if (!accesslog_format_line(&b, &r))
-        return;
-    log_sink_write(LOG_SINK_ACCESS, buf_rptr(&b), buf_len(&b));
-    if (s->result != ACCESSLOG_RESULT_CLEAN)
-        log_sink_write(LOG_SINK_DETECT, buf_rptr(&b), buf_len(&b));
+    smtp_up_command(s, cb, "%.*s", (int)line.len, line.ptr);
 }
 
 /* ---- the envelope --------------------------------------------------------- */
@@ -423,9 +235,12 @@ static void close_spool(struct smtp_session *s)
     s->spool_mem = 0;
 }
 
-static void reset_mail(struct smtp_session *s)
+void smtp_reset_mail(struct smtp_session *s)
 {
     s->have_mail = false;
+    s->mail_received = false;
+    s->record_due = false;
+    s->txn_error[0] = s->refused_rcpt[0] = '\0';
     s->mail_from[0] = '\0';
     s->rcpts[0] = '\0';
     s->nrcpt = 0;
@@ -459,12 +274,14 @@ static void session_free(void *arg)
     free(s);
 }
 
-static void session_close(struct smtp_session *s)
+void smtp_session_close(struct smtp_session *s)
 {
     struct ev_loop *loop = s->w->loop;
     if (s->closed)
         return;
     s->closed = true;
+    if (s->record_due)
+        smtp_write_record(s); /* the client left, or the session ended, mid-transaction */
     proxy_worker_unlink(&s->link);
     if (s->pc)
         proxy_connect_cancel(s->pc);
@@ -489,7 +306,7 @@ static void session_close(struct smtp_session *s)
 
 /* server_lost - the server closed (or failed) while we needed it: a
  * temporary failure for the client, never a silent success. */
-static void server_lost(struct smtp_session *s)
+void smtp_server_lost(struct smtp_session *s)
 {
     bool in_auth = s->on_reply == on_auth_reply || s->state == SMTP_ST_AUTH_RELAY;
     s->server_gone = true;
@@ -497,41 +314,26 @@ static void server_lost(struct smtp_session *s)
     close_server(s);
     if (s->state == SMTP_ST_SEND || s->state == SMTP_ST_SCAN) {
         str_copy(s->error, sizeof(s->error), "SERVER/connection lost during DATA");
-        write_access_log(s);
-        reset_mail(s);
+        smtp_write_record(s);
+        smtp_reset_mail(s);
     }
     if (in_auth) /* SMTP-8: the relayed AUTH exchange has its own text */
-        reply(s, 500, "disconnected from server(AUTH).");
+        smtp_session_reply(s, 500, "disconnected from server(AUTH).");
     else
-        reply(s, 421, "%s disconnected from (%s:%u)", s->verb[0] ? s->verb : "Server",
-              s->server_host, s->server_port);
+        smtp_session_reply(s, 421, "%s disconnected from (%s:%u)", s->verb[0] ? s->verb : "Server",
+                           s->server_host, s->server_port);
     if (!s->closed)
-        end_session(s);
-}
-
-static void on_idle(struct ev_loop *loop, struct ev_timer *t)
-{
-    (void)loop;
-    struct smtp_session *s = t->data;
-    svclog_info(&s->log, "smtp: no traffic for %d sec in state %d: closing", SMTP_IDLE_MS / 1000,
-                (int)s->state);
-    if (s->state == SMTP_ST_COMMAND || s->state == SMTP_ST_DATA) {
-        reply(s, 421, "Timeout");
-        if (!s->closed)
-            end_session(s);
-        return;
-    }
-    session_close(s);
+        smtp_end_session(s);
 }
 
 /* ---- commands ------------------------------------------------------------- */
 
 static void on_relayed_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
-    relay_reply(s, r);
+    smtp_session_relay(s, r);
     if (r->code == 421)
         s->close_after_out = true; /* C-42: the server ends the session */
-    finish_command(s);
+    smtp_finish_command(s);
 }
 
 static void on_helo_reply(struct smtp_session *s, const struct smtp_reply *r)
@@ -541,12 +343,12 @@ static void on_helo_reply(struct smtp_session *s, const struct smtp_reply *r)
         size_t mark = s->out.wpos;
         if (!smtp_ehlo_rewrite(&s->out, r, max_message_size(s->cfg), s->cfg->proxymail_auth)) {
             s->out.wpos = mark;
-            relay_reply(s, r);
+            smtp_session_relay(s, r);
         }
     } else {
-        relay_reply(s, r);
+        smtp_session_relay(s, r);
     }
-    finish_command(s);
+    smtp_finish_command(s);
 }
 
 static void on_mail_reply(struct smtp_session *s, const struct smtp_reply *r)
@@ -558,9 +360,9 @@ static void on_mail_reply(struct smtp_session *s, const struct smtp_reply *r)
         snprintf(text, sizeof(text), "SERVER/ERROR Reply(MAIL): buf=[%u %.*s]", r->code,
                  r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
         str_copy(s->error, sizeof(s->error), text);
-        log_server_error(s, "MAIL", r);
+        smtp_log_server_error(s, "MAIL", r);
         /* SMTP-6: the refusal is logged with this mail's record. */
-        write_access_log(s);
+        smtp_write_record(s);
         s->error[0] = '\0';
     }
     on_relayed_reply(s, r);
@@ -573,12 +375,23 @@ static void add_rcpt(struct smtp_session *s, const char *addr)
     s->nrcpt++;
 }
 
+/* note_refused_rcpt - the first refused recipient names the record of a
+ * transaction that has no accepted one. */
+static void note_refused_rcpt(struct smtp_session *s, const char *addr)
+{
+    if (!s->refused_rcpt[0])
+        str_copy(s->refused_rcpt, sizeof(s->refused_rcpt), addr);
+}
+
 static void on_rcpt_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
-    if (r->code / 100 == 2)
+    if (r->code / 100 == 2) {
         add_rcpt(s, s->rcpt_pending);
-    else
-        log_server_error(s, "RCPT", r);
+    } else {
+        smtp_log_server_error(s, "RCPT", r);
+        note_refused_rcpt(s, s->rcpt_pending);
+        smtp_note_server_refusal(s, "RCPT", r); /* LOG-2: in the record's PROXY-ERROR */
+    }
     on_relayed_reply(s, r);
 }
 
@@ -617,20 +430,22 @@ static bool auth_required(const struct smtp_session *s, enum smtp_verb v)
 static void on_quit_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
     if (r->code != 221)
-        log_server_error(s, "QUIT", r);
+        smtp_log_server_error(s, "QUIT", r);
     on_relayed_reply(s, r);
 }
 
 static void on_auth_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
     if (r->code / 100 == 5)
-        log_server_error(s, "AUTH", r);
+        smtp_log_server_error(s, "AUTH", r);
+    if (r->code / 100 == 4 || r->code / 100 == 5)
+        smtp_note_server_refusal(s, "AUTH", r); /* SMTP-8: PROXY-ERROR */
     if (r->code != 334 && r->code != 235 && r->code / 100 != 5)
         svclog_error(&s->log, "smtp_data_cmd_itr:AUTH buf=[%u %.*s]", r->code,
                      r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
-    relay_reply(s, r);
+    smtp_session_relay(s, r);
     s->state = r->code == 334 ? SMTP_ST_AUTH_RELAY : SMTP_ST_COMMAND;
-    finish_command(s);
+    smtp_finish_command(s);
 }
 
 /* do_command - one complete client line (without its line end). */
@@ -648,7 +463,7 @@ static void do_command(struct smtp_session *s, struct str line)
         if (*p >= 'a' && *p <= 'z')
             *p = (char)(*p - 'a' + 'A');
     if (auth_required(s, c.verb)) {
-        reply(s, 500, "Authentication Required");
+        smtp_session_reply(s, 500, "Authentication Required");
         return;
     }
     struct str addr, params;
@@ -657,17 +472,17 @@ static void do_command(struct smtp_session *s, struct str line)
     case SMTP_V_EHLO:
         /* SMTP-5: our host name, not the client's argument. */
         s->busy = true;
-        up_command(s, on_helo_reply, "%s %s", c.verb == SMTP_V_EHLO ? "EHLO" : "HELO",
-                   s->w->res->hostname);
+        smtp_up_command(s, on_helo_reply, "%s %s", c.verb == SMTP_V_EHLO ? "EHLO" : "HELO",
+                        s->w->res->hostname);
         return;
     case SMTP_V_MAIL:
         /* SMTP-6; a path that does not parse is refused the same way
          * (never relayed: the address is needed for the log and later). */
         if (smtp_path_parse(c.arg, "FROM:", &addr, &params) != SMTP_PATH_OK) {
-            reply(s, 501, "Syntax error (MAIL FROM:)");
+            smtp_session_reply(s, 501, "Syntax error (MAIL FROM:)");
             return;
         }
-        reset_mail(s);
+        smtp_end_transaction(s); /* the previous one, if a record is due */
         clock_gettime(CLOCK_REALTIME, &s->start_rt);
         s->start_ms = ev_now_ms(s->w->loop);
         str_copy_view(s->mail_from, sizeof(s->mail_from), addr);
@@ -677,19 +492,22 @@ static void do_command(struct smtp_session *s, struct str line)
     case SMTP_V_RCPT:
         enum smtp_path_status ps = smtp_path_parse(c.arg, "TO:", &addr, &params);
         if (ps == SMTP_PATH_NO_PREFIX) {
-            reply(s, 500, "RCPT command must begin with \"RCPT TO:\"");
+            smtp_session_reply(s, 500, "RCPT command must begin with \"RCPT TO:\"");
             return;
         }
         if (ps != SMTP_PATH_OK) {
             /* Not relayed: relay control needs an address it can read. */
-            reply(s, 501, "Syntax error (RCPT TO:)");
+            smtp_session_reply(s, 501, "Syntax error (RCPT TO:)");
             return;
         }
         if (!rcpt_allowed(s, addr)) {
             svclog_info(&s->log, "Relaying denied: client=[%s] rcpt=[%.*s]", s->client_ip,
                         (int)addr.len, addr.ptr);
-            str_copy(s->error, sizeof(s->error), "PROXY/550 Relaying denied.");
-            reply(s, 550, "Relaying denied.");
+            char refused[SMTP_PATH_MAX + 1];
+            str_copy_view(refused, sizeof(refused), addr);
+            note_refused_rcpt(s, refused);
+            smtp_note_refusal(s, "PROXY/550 Relaying denied."); /* SMTP-7 2, LOG-2 */
+            smtp_session_reply(s, 550, "Relaying denied.");
             return;
         }
         str_copy_view(s->rcpt_pending, sizeof(s->rcpt_pending), addr);
@@ -700,14 +518,14 @@ static void do_command(struct smtp_session *s, struct str line)
         start_data(s);
         return;
     case SMTP_V_RSET:
-        reset_mail(s);
+        smtp_end_transaction(s);
         s->busy = true;
         up_raw(s, line, on_relayed_reply);
         return;
     case SMTP_V_AUTH:
         if (s->cfg->proxymail_auth) {
             /* Proxy authentication (PAM) is a later issue. */
-            reply(s, 504, "this mechanism not available");
+            smtp_session_reply(s, 504, "this mechanism not available");
             return;
         }
         s->busy = true;
@@ -732,7 +550,8 @@ static void do_command(struct smtp_session *s, struct str line)
     case SMTP_V_UNKNOWN:
     default:
         /* C-06: answered here, nothing goes upstream. */
-        reply(s, 500, "Unknown Command: \"%.*s\"", (int)c.verb_text.len, c.verb_text.ptr);
+        smtp_session_reply(s, 500, "Unknown Command: \"%.*s\"", (int)c.verb_text.len,
+                           c.verb_text.ptr);
         return;
     }
 }
@@ -746,9 +565,9 @@ static void next_command(struct smtp_session *s)
         enum smtp_result r =
             smtp_line_find(buf_rptr(&s->in), buf_len(&s->in), &line_len, &consumed);
         if (r == SMTP_TOO_LONG) {
-            reply(s, 500, "Too long line");
+            smtp_session_reply(s, 500, "Too long line");
             if (!s->closed)
-                end_session(s);
+                smtp_end_session(s);
             return;
         }
         if (r != SMTP_DONE)
@@ -784,28 +603,69 @@ static void on_cancel_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
     if (r->code != 250) {
         /* SMTP-9 5: the server would not forget the envelope: end. */
-        reply(s, 421, "Cannot reset the mail transaction at the server (%s:%u)", s->server_host,
-              s->server_port);
+        smtp_session_reply(s, 421, "Cannot reset the mail transaction at the server (%s:%u)",
+                           s->server_host, s->server_port);
         if (!s->closed)
-            end_session(s);
+            smtp_end_session(s);
         return;
     }
-    reply(s, s->cancel_code, "%s", s->cancel_text);
+    smtp_session_reply(s, s->cancel_code, "%s", s->cancel_text);
     if (!s->closed)
-        finish_command(s);
+        smtp_finish_command(s);
+}
+
+/* on_held_rset_reply - the RSET before a held reply: then the reply. */
+static void on_held_rset_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code != 250) {
+        smtp_session_reply(s, 421, "Cannot reset the mail transaction at the server (%s:%u)",
+                           s->server_host, s->server_port);
+        if (!s->closed)
+            smtp_end_session(s);
+        return;
+    }
+    if (!buf_append(&s->out, s->held_reply, s->held_len))
+        s->close_after_out = true;
+    s->held_len = 0;
+    smtp_finish_command(s);
+}
+
+void smtp_relay_after_rset(struct smtp_session *s, const struct smtp_reply *r)
+{
+    s->state = SMTP_ST_COMMAND;
+    if (r->code == 421) {
+        /* C-42: the server ends the session; nothing to reset. */
+        smtp_session_relay(s, r);
+        s->close_after_out = true;
+        smtp_finish_command(s);
+        return;
+    }
+    if (r->len <= sizeof(s->held_reply)) {
+        memcpy(s->held_reply, buf_rptr(&s->sin), r->len);
+        s->held_len = r->len;
+    } else {
+        /* A reply longer than we keep: its first line says what matters. */
+        int n = snprintf(s->held_reply, sizeof(s->held_reply), "%u %.*s\r\n", r->code,
+                         r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
+        s->held_len = n < 0                               ? 0
+                      : (size_t)n < sizeof(s->held_reply) ? (size_t)n
+                                                          : sizeof(s->held_reply);
+    }
+    s->busy = true;
+    smtp_up_command(s, on_held_rset_reply, "RSET");
 }
 
 /* cancel_mail - log the mail, RSET the envelope given upstream, then
  * answer the client with code/text. */
-static void cancel_mail(struct smtp_session *s, unsigned code, const char *text)
+void smtp_cancel_mail(struct smtp_session *s, unsigned code, const char *text)
 {
-    write_access_log(s);
-    reset_mail(s);
+    smtp_write_record(s);
+    smtp_reset_mail(s);
     s->cancel_code = code;
     str_copy(s->cancel_text, sizeof(s->cancel_text), text);
     s->state = SMTP_ST_COMMAND;
     s->busy = true;
-    up_command(s, on_cancel_reply, "RSET");
+    smtp_up_command(s, on_cancel_reply, "RSET");
 }
 
 /* ---- DATA ------------------------------------------------------------------ */
@@ -815,7 +675,7 @@ static void start_scan(struct smtp_session *s);
 static void start_data(struct smtp_session *s)
 {
     if (!s->have_mail || s->nrcpt == 0) {
-        reply(s, 503, "Need MAIL FROM and RCPT TO before DATA");
+        smtp_session_reply(s, 503, "Need MAIL FROM and RCPT TO before DATA");
         return;
     }
     /* A message starts in memory (no file-system inode per mail, no disk
@@ -832,17 +692,18 @@ static void start_data(struct smtp_session *s)
         s->spool_fd = spoolfile_create(s->cfg->tmpdir);
     if (s->spool_fd < 0) {
         svclog_error_errno(&s->log, errno, "cannot create a spool file in [%s]", s->cfg->tmpdir);
-        reply(s, 451, "Temporary failure: cannot spool the message");
+        smtp_session_reply(s, 451, "Temporary failure: cannot spool the message");
         return;
     }
     s->mails++;
+    s->mail_received = true;
     clock_gettime(CLOCK_REALTIME, &s->start_rt);
     s->start_ms = ev_now_ms(s->w->loop);
     s->msg_len = 0;
     s->too_long = false;
     smtp_dot_decoder_init(&s->dot);
     s->state = SMTP_ST_DATA;
-    reply(s, 354, "Enter mail");
+    smtp_session_reply(s, 354, "Enter mail");
 }
 
 /* spool_to_disk - the message outgrew memory: go on in tmpdir. */
@@ -891,7 +752,7 @@ static void data_step(struct smtp_session *s)
     if (!s->dot.done)
         return;
     if (s->spool_failed) {
-        cancel_mail(s, 451, "Temporary failure: cannot spool the message");
+        smtp_cancel_mail(s, 451, "Temporary failure: cannot spool the message");
         return;
     }
     if (s->too_long) {
@@ -899,7 +760,7 @@ static void data_step(struct smtp_session *s)
         s->result = ACCESSLOG_RESULT_INFECTED;
         str_copy(s->detect_name, sizeof(s->detect_name), "SEKISHO/POLICY_BLOCK_MESSAGESIZE");
         s->action = ACCESSLOG_ACTION_DENY;
-        cancel_mail(s, 554, "Too long message");
+        smtp_cancel_mail(s, 554, "Too long message");
         return;
     }
     start_scan(s);
@@ -909,33 +770,33 @@ static void data_step(struct smtp_session *s)
 
 static void send_message(struct smtp_session *s);
 
-static void on_final_reply(struct smtp_session *s, const struct smtp_reply *r)
+void smtp_on_final_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
     /* SMTP-9 / no mail lost: the client hears what the server said about
      * the mail, so it gets 250 only when the server accepted it. */
     if (r->code / 100 != 2 && !s->error[0]) {
-        log_server_error(s, "DATAEND", r);
+        smtp_log_server_error(s, "DATAEND", r);
         snprintf(s->error, sizeof(s->error), "SERVER/ERROR Reply(DATA END): buf=[%u %.*s]", r->code,
                  r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
     }
-    write_access_log(s);
-    reset_mail(s);
+    smtp_write_record(s);
+    smtp_reset_mail(s);
     s->state = SMTP_ST_COMMAND;
     s->on_reply = NULL;
-    relay_reply(s, r);
+    smtp_session_relay(s, r);
     if (r->code == 421)
         s->close_after_out = true;
-    finish_command(s);
+    smtp_finish_command(s);
 }
 
 static void on_data_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
     if (r->code != 354) {
         /* SMTP-9 6: not accepted: the client hears why. */
-        log_server_error(s, "DATA", r);
+        smtp_log_server_error(s, "DATA", r);
         snprintf(s->error, sizeof(s->error), "SERVER/ERROR Reply(DATA): buf=[%u %.*s]", r->code,
                  r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
-        on_final_reply(s, r);
+        smtp_on_final_reply(s, r);
         return;
     }
     send_message(s);
@@ -968,12 +829,12 @@ static bool added_headers(struct smtp_session *s)
 static void send_step(struct smtp_session *s)
 {
     for (;;) {
-        if (!flush_server(s)) {
-            server_lost(s);
+        if (!smtp_flush_server(s)) {
+            smtp_server_lost(s);
             return;
         }
         if (buf_len(&s->up) > 0) {
-            server_events(s);
+            smtp_server_events(s);
             return; /* the server is slower */
         }
         if (s->send_done)
@@ -983,14 +844,14 @@ static void send_step(struct smtp_session *s)
             size_t n = smtp_dot_end(&s->enc, end);
             buf_append(&s->up, end, n);
             s->send_done = true;
-            s->on_reply = on_final_reply;
+            s->on_reply = smtp_on_final_reply;
             continue;
         }
         char chunk[SMTP_SPOOL_CHUNK];
         ssize_t n = pread(s->spool_fd, chunk, sizeof(chunk), s->send_off);
         if (n <= 0) {
             svclog_error_errno(&s->log, n < 0 ? errno : EIO, "spool read failed");
-            server_lost(s); /* a 421: the client will retry */
+            smtp_server_lost(s); /* a 421: the client will retry */
             return;
         }
         buf_compact(&s->up);
@@ -1009,127 +870,10 @@ static void send_message(struct smtp_session *s)
     s->send_done = false;
     smtp_dot_encoder_init(&s->enc);
     if (!added_headers(s)) {
-        server_lost(s);
+        smtp_server_lost(s);
         return;
     }
     send_step(s);
-}
-
-/* ---- what every detection gets (SCAN-12) ----------------------------- */
-
-#define MBOX_CHUNK 16384
-
-/* quarantine_mail - the message as a mailbox file in quarantine_dir.
- * A detection is rare, so the copy is made here, in one go. */
-static void quarantine_mail(struct smtp_session *s)
-{
-    static unsigned seq;
-    char name[128], path[4096];
-    snprintf(name, sizeof(name), "smtp-%lld.%d.%u", (long long)time(NULL), (int)getpid(), ++seq);
-    snprintf(path, sizeof(path), "%s/%s", s->cfg->quarantine_dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        svclog_error_errno(&s->log, errno, "quarantine: cannot create [%s]", path);
-        return;
-    }
-    static char in[MBOX_CHUNK], mem[2 * MBOX_CHUNK + 512];
-    struct buf out;
-    buf_init(&out, mem, sizeof(mem));
-    struct mbox_writer mw;
-    mbox_writer_init(&mw);
-    bool ok = mbox_separator(&out, s->mail_from, (int64_t)time(NULL));
-    for (off_t off = 0; ok;) {
-        ssize_t n = pread(s->spool_fd, in, sizeof(in), off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            ok = n == 0 && mbox_finish(&mw, &out);
-            n = 0;
-        } else {
-            ok = mbox_write(&mw, in, (size_t)n, &out);
-            off += n;
-        }
-        ok = ok && spoolfile_write_all(fd, buf_rptr(&out), buf_len(&out)) == 0;
-        buf_reset(&out);
-        if (n == 0)
-            break;
-    }
-    if (close(fd) < 0)
-        ok = false;
-    if (!ok) {
-        svclog_error_errno(&s->log, errno, "quarantine: cannot write [%s]", path);
-        unlink(path);
-        return;
-    }
-    str_copy(s->quarantine, sizeof(s->quarantine), name);
-}
-
-static void notify_done(void *arg)
-{
-    (void)arg;
-}
-
-/* fill_vars - every TPL-3 variable for a mail about the session's message
- * (core/template_vars: what SMTP has no value for renders empty). */
-static void fill_vars(struct smtp_session *s, struct template_var_table *t, struct str header)
-{
-    static char url[SMTP_RCPTS_MAX + 8];
-    snprintf(url, sizeof(url), "mail:%s", s->rcpts);
-    struct template_vars v = {
-        .service_type = STR_LIT("smtp"),
-        .detection_name = str_from_cstr(s->detect_name),
-        .client_host = str_from_cstr(s->client_host),
-        .client_addr = str_from_cstr(s->client_ip),
-        .server_host = str_from_cstr(s->server_host),
-        .server_addr = str_from_cstr(s->server_ip),
-        .status = access_status(s),
-        .method = STR_LIT("GET"),
-        .url = str_from_cstr(url),
-        .content_type = str_from_cstr(s->content_type),
-        .content_length = s->msg_len,
-        .filename = str_from_cstr(s->detect_file),
-        .quarantine_file = str_from_cstr(s->quarantine),
-        .time = time(NULL),
-        .header = header,
-        .mail_from = str_from_cstr(s->mail_from),
-        .rcpt_to = str_from_cstr(s->rcpts),
-        .message_id = str_from_cstr(s->message_id),
-        .error_str = str_from_cstr(s->error),
-        .action = str_from_cstr(accesslog_action_name(s->action)),
-    };
-    template_vars_table(&v, t);
-}
-
-#define NOTIFY_MAX     65536 /* the notification before dot-stuffing */
-#define NOTIFY_HEADERS 16384 /* #{HEADER}: the original header block, at most */
-
-/* original_header - the original message's header block for #{HEADER}
- * (at most NOTIFY_HEADERS bytes). */
-static struct str original_header(struct smtp_session *s)
-{
-    static char headers[NOTIFY_HEADERS];
-    size_t hl = s->header_len < NOTIFY_HEADERS ? s->header_len : NOTIFY_HEADERS;
-    ssize_t n = hl ? pread(s->spool_fd, headers, hl, 0) : 0;
-    return str_make(headers, n > 0 ? (size_t)n : 0);
-}
-
-/* notify_admin - template_admin.txt to admin_mailaddr (SCAN-13). */
-static void notify_admin(struct smtp_session *s)
-{
-    static struct template_var_table table; /* a worker is one thread */
-    static char mem[NOTIFY_MAX];
-    fill_vars(s, &table, original_header(s));
-    struct buf body;
-    buf_init(&body, mem, sizeof(mem));
-    if (template_render(s->w->res->tpl_admin, table.vars, TEMPLATE_VAR_COUNT, &body) ==
-        TEMPLATE_PARSE_DONE)
-        notify_admin_send(s->w->loop, s->w->dns, s->cfg, s->w->res->hostname, buf_view(&body),
-                          &s->log, notify_done, NULL);
-    else
-        svclog_error(&s->log,
-                     "notify_admin: template_admin.txt does not fit in %u bytes once "
-                     "rendered: no notification",
-                     (unsigned)sizeof(mem));
 }
 
 /* admin_notification - SCAN-13: our own notification mails (they carry
@@ -1143,195 +887,6 @@ static bool admin_notification(const struct smtp_session *s, const struct mime_s
            id == s->cfg->admin_notification_id;
 }
 
-/* ---- sendback and delete: the notification mail (SMTP-9 5) ----------- */
-
-static void notify_fail(struct smtp_session *s, const char *step, const struct smtp_reply *r)
-{
-    char reply_text[256];
-    snprintf(reply_text, sizeof(reply_text), "%u %.*s", r->code,
-             r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
-    svclog_error(&s->log, "smtp_data_cmd_senddata:%s:smtp error:%s: buf=[%s]",
-                 accesslog_action_name(s->action), step, reply_text);
-    snprintf(s->error, sizeof(s->error), "SERVER/ERROR Reply(%s): buf=[%s]", step, reply_text);
-    if (s->action == ACCESSLOG_ACTION_SENDBACK && strcmp(step, "DATA END") != 0) {
-        char text[400];
-        snprintf(text, sizeof(text), "SENDBACK:smtp error[%s] (Server Reply: %s)", step,
-                 reply_text);
-        if (strcmp(step, "RSET") == 0) {
-            /* The server refused RSET itself: another one would fare no
-             * better; the client gets the documented 554 now. */
-            write_access_log(s);
-            reset_mail(s);
-            s->state = SMTP_ST_COMMAND;
-            reply(s, 554, "%s", text);
-            if (!s->closed)
-                finish_command(s);
-            return;
-        }
-        cancel_mail(s, 554, text);
-        return;
-    }
-    /* delete, or a refused notification: the server ends it (C-42 aside,
-     * the documented rule for a failed notification is to end). */
-    char name[sizeof(s->detect_name)];
-    str_copy(name, sizeof(name), s->detect_name);
-    write_access_log(s);
-    reset_mail(s);
-    if (r->code / 100 == 5) {
-        /* A permanent refusal: a retry of the infected mail would meet the
-         * same fate, so the client is told it is refused for good. */
-        reply(s, 554, "Infected by %s (the notification was refused)", name);
-    } else {
-        reply(s, 451, "Temporary failure: the notification was refused");
-    }
-    if (!s->closed)
-        end_session(s);
-}
-
-/* template_from - the address of the From: line of the rendered
- * template's header part (TPL-2), or "" when it has none or an unsafe one. */
-static void template_from(struct str rendered, char *out, size_t cap)
-{
-    struct str header, body;
-    template_parse_split_mail(rendered, &header, &body);
-    str_copy_view(out, cap, template_parse_mail_from(header));
-}
-
-/* render_notification - the rendered template of the session's mail. */
-static bool render_notification(struct smtp_session *s, struct buf *out)
-{
-    static struct template_var_table table; /* a worker is one thread */
-    fill_vars(s, &table, original_header(s));
-    const struct template *tpl = s->lan ? s->w->res->tpl_smtp_lan : s->w->res->tpl_smtp;
-    return tpl && template_render(tpl, table.vars, TEMPLATE_VAR_COUNT, out) == TEMPLATE_PARSE_DONE;
-}
-
-static void on_notify_final(struct smtp_session *s, const struct smtp_reply *r)
-{
-    if (r->code != 250) {
-        notify_fail(s, "DATA END", r);
-        return;
-    }
-    on_final_reply(s, r); /* logs the mail, relays 250 to the client */
-}
-
-/* on_notify_data - 354: the notification, dot-stuffed, then the end. */
-static void on_notify_data(struct smtp_session *s, const struct smtp_reply *r)
-{
-    if (r->code != 354) {
-        notify_fail(s, "DATA", r);
-        return;
-    }
-    static char rendered_mem[TEMPLATE_PARSE_MAX_BYTES * 4], msg_mem[NOTIFY_MAX];
-    struct buf rendered, msg;
-    buf_init(&rendered, rendered_mem, sizeof(rendered_mem));
-    buf_init(&msg, msg_mem, sizeof(msg_mem));
-    if (!render_notification(s, &rendered)) {
-        svclog_error(&s->log, "smtp: cannot render the notification template");
-        buf_reset(&rendered);
-        buf_printf(&rendered, "Subject: Virus notification: %s\r\n\r\n%s\r\n", s->detect_name,
-                   s->detect_name);
-    }
-    char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-    const char *product = s->w->res->product_name;
-    /* TPL-5: our lines first, then the template (core of G-31 there). */
-    static char lead_mem[8192];
-    struct buf lead;
-    buf_init(&lead, lead_mem, sizeof(lead_mem));
-    bool ok =
-        buf_printf(&lead, "Received: from %s (%s)\r\n\tby %s (%s) ;\r\n\t%s\r\n", s->client_host,
-                   s->client_ip, s->w->res->hostname, product, date) &&
-        buf_printf(&lead, "X-Virus-Status: infected(%s) with %s\r\n", product, s->detect_name) &&
-        buf_printf(&lead, "Date: %s\r\n", s->orig_date[0] ? s->orig_date : date);
-    if (ok && s->action == ACCESSLOG_ACTION_SENDBACK)
-        ok = buf_printf(&lead, "To: %s\r\n", s->mail_from);
-    else if (ok)
-        ok = buf_printf(&lead, "To: %s\r\n", s->orig_to[0] ? s->orig_to : s->rcpts) &&
-             (!s->orig_cc[0] || buf_printf(&lead, "CC: %s\r\n", s->orig_cc));
-    struct notify_mail_parts parts = {buf_view(&lead), STR_NULL, STR_NULL};
-    if (s->cfg->admin_mailaddr.count > 0)
-        parts.from = s->cfg->admin_mailaddr.items[0];
-    ok = ok && notify_mail_format(buf_view(&rendered), &parts, &msg);
-    struct smtp_dot_encoder enc;
-    smtp_dot_encoder_init(&enc);
-    buf_compact(&s->up);
-    size_t used, w = smtp_dot_encode(&enc, buf_rptr(&msg), buf_len(&msg), buf_wptr(&s->up),
-                                     buf_space(&s->up), &used);
-    buf_produce(&s->up, w);
-    char end[5];
-    size_t k = smtp_dot_end(&enc, end);
-    if (!ok || used != buf_len(&msg) || !buf_append(&s->up, end, k)) {
-        svclog_error(&s->log, "smtp: the notification does not fit");
-        server_lost(s); /* the server waits for data we cannot send: 421, retry */
-        return;
-    }
-    s->on_reply = on_notify_final;
-    if (!flush_server(s)) {
-        server_lost(s);
-        return;
-    }
-    server_events(s);
-}
-
-static void on_sendback_rcpt(struct smtp_session *s, const struct smtp_reply *r)
-{
-    if (r->code / 100 != 2) {
-        notify_fail(s, "RCPT TO", r);
-        return;
-    }
-    up_command(s, on_notify_data, "DATA");
-}
-
-static void on_sendback_mail(struct smtp_session *s, const struct smtp_reply *r)
-{
-    if (r->code / 100 != 2) {
-        notify_fail(s, "MAIL FROM", r);
-        return;
-    }
-    up_command(s, on_sendback_rcpt, "RCPT TO:<%s>", s->mail_from);
-}
-
-static void on_sendback_rset(struct smtp_session *s, const struct smtp_reply *r)
-{
-    if (r->code != 250) {
-        notify_fail(s, "RSET", r);
-        return;
-    }
-    static char rendered_mem[TEMPLATE_PARSE_MAX_BYTES * 4];
-    struct buf rendered;
-    buf_init(&rendered, rendered_mem, sizeof(rendered_mem));
-    char from[SMTP_PATH_MAX + 1] = "";
-    if (render_notification(s, &rendered))
-        template_from(buf_view(&rendered), from, sizeof(from));
-    if (!from[0] && s->cfg->admin_mailaddr.count > 0)
-        str_copy_view(from, sizeof(from), s->cfg->admin_mailaddr.items[0]);
-    up_command(s, on_sendback_mail, "MAIL FROM:<%s>", from);
-}
-
-/* notify - SMTP-9 5: sendback (to the sender, a new envelope) and delete
- * (to the recipients, over the envelope the server already has). */
-static void notify(struct smtp_session *s)
-{
-    s->state = SMTP_ST_SEND;
-    s->busy = true;
-    s->send_done = true; /* no spool streaming: the notification is one buffer */
-    if (s->action == ACCESSLOG_ACTION_DELETE) {
-        up_command(s, on_notify_data, "DATA");
-        return;
-    }
-    if (!s->mail_from[0]) {
-        /* G-14: never a notification to an empty reverse-path. */
-        svclog_info(&s->log, "sendback: empty sender, the mail is dropped without notice");
-        cancel_mail(s, 250, "Message accepted for delivery");
-        return;
-    }
-    up_command(s, on_sendback_rset, "RSET");
-}
-
 static void on_scanned(struct smtp_session *s, const struct proxy_mail_scan_result *res)
 {
     s->checks += res->checks;
@@ -1341,7 +896,7 @@ static void on_scanned(struct smtp_session *s, const struct proxy_mail_scan_resu
         /* A dead scanner or a full disk is a temporary failure, never a pass. */
         svclog_error(&s->log, "virus scan failed: %s mail from [%s]", res->error, s->mail_from);
         snprintf(s->error, sizeof(s->error), "PROXY/virus scan failed: %s", res->error);
-        cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
+        smtp_cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
         return;
     }
     if (res->verdict == SCANREQ_INFECTED) {
@@ -1357,27 +912,27 @@ static void on_scanned(struct smtp_session *s, const struct proxy_mail_scan_resu
         svclog_info(&s->log, "Infected: mail from [%s] to [%s] VirusName: %s File: [%s] action=%s",
                     s->mail_from, s->rcpts, res->name, res->file, accesslog_action_name(s->action));
         if (s->lan ? s->cfg->lan_quarantine : s->cfg->quarantine)
-            quarantine_mail(s);
+            smtp_quarantine_mail(s);
         if ((s->lan ? s->cfg->lan_notify_admin : s->cfg->notify_admin) &&
             s->cfg->admin_mailaddr.count > 0)
-            notify_admin(s);
+            smtp_notify_admin(s);
         if (s->action != ACCESSLOG_ACTION_PASS) {
             if (s->action == ACCESSLOG_ACTION_SENDBACK || s->action == ACCESSLOG_ACTION_DELETE) {
-                notify(s);
+                smtp_notify(s);
                 return;
             }
             if (s->action == ACCESSLOG_ACTION_BLACKHOLE) {
-                cancel_mail(s, 250, "Message accepted for delivery");
+                smtp_cancel_mail(s, 250, "Message accepted for delivery");
                 return;
             }
             char text[SCANREQ_NAME_MAX + 64];
             snprintf(text, sizeof(text), "Infected by %s", res->name);
-            cancel_mail(s, 554, text);
+            smtp_cancel_mail(s, 554, text);
             return;
         }
     }
     s->state = SMTP_ST_SEND;
-    up_command(s, on_data_reply, "DATA");
+    smtp_up_command(s, on_data_reply, "DATA");
 }
 
 /* on_mail_scanned - the scan is over: the session goes on with a copy of
@@ -1414,7 +969,7 @@ static void start_scan(struct smtp_session *s)
     if (!s->mscan) {
         svclog_error_errno(&s->log, errno, "cannot map the spooled message");
         snprintf(s->error, sizeof(s->error), "PROXY/cannot map the spooled message");
-        cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
+        smtp_cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
         return;
     }
     copy_summary(s, &sum);
@@ -1423,7 +978,7 @@ static void start_scan(struct smtp_session *s)
         proxy_mail_scan_free(s->mscan);
         s->mscan = NULL;
         s->state = SMTP_ST_SEND;
-        up_command(s, on_data_reply, "DATA");
+        smtp_up_command(s, on_data_reply, "DATA");
         return;
     }
     proxy_mail_scan_run(s->mscan, on_mail_scanned, s);
@@ -1434,17 +989,17 @@ static void start_scan(struct smtp_session *s)
 static void on_greeting(struct smtp_session *s, const struct smtp_reply *r)
 {
     if (r->code != 220) {
-        reply(s, 421,
-              "Cannot get correct greeting message from mail server (%s:%u). return code=%u",
-              s->server_host, s->server_port, r->code);
+        smtp_session_reply(
+            s, 421, "Cannot get correct greeting message from mail server (%s:%u). return code=%u",
+            s->server_host, s->server_port, r->code);
         if (!s->closed)
-            end_session(s);
+            smtp_end_session(s);
         return;
     }
     /* SMTP-3 4 (C-02): our own greeting; the server's text is not relayed. */
     buf_printf(&s->out, "220 %s %s\r\n", s->w->res->hostname, s->w->res->product_name);
     s->state = SMTP_ST_COMMAND;
-    finish_command(s);
+    smtp_finish_command(s);
 }
 
 static void read_replies(struct smtp_session *s)
@@ -1465,7 +1020,7 @@ static void read_replies(struct smtp_session *s)
             if (st != SMTP_DONE) {
                 svclog_error(&s->log, "smtp: invalid reply from the server (%s:%u)", s->server_host,
                              s->server_port);
-                server_lost(s);
+                smtp_server_lost(s);
                 return;
             }
             smtp_reply_fn *cb = s->on_reply;
@@ -1473,7 +1028,7 @@ static void read_replies(struct smtp_session *s)
             if (cb)
                 cb(s, &r);
             else if (r.code == 421 && s->state == SMTP_ST_COMMAND && !s->busy)
-                s->close_after_out = true, relay_reply(s, &r), finish_command(s);
+                s->close_after_out = true, smtp_session_relay(s, &r), smtp_finish_command(s);
             /* (an unasked reply otherwise, e.g. to our RSET: dropped) */
             if (s->closed)
                 return;
@@ -1482,7 +1037,7 @@ static void read_replies(struct smtp_session *s)
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
             if (s->on_reply || s->state == SMTP_ST_SEND || s->state == SMTP_ST_SCAN ||
                 s->state == SMTP_ST_GREETING) {
-                server_lost(s);
+                smtp_server_lost(s);
                 return;
             }
             close_server(s);
@@ -1503,15 +1058,15 @@ static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
             send_step(s);
             if (s->closed)
                 return;
-        } else if (!flush_server(s)) {
-            server_lost(s);
+        } else if (!smtp_flush_server(s)) {
+            smtp_server_lost(s);
             return;
         }
     }
     if (events & (EV_READ | EV_HUP | EV_ERROR))
         read_replies(s);
     if (!s->closed && s->sfd >= 0)
-        server_events(s);
+        smtp_server_events(s);
 }
 
 static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
@@ -1519,11 +1074,11 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     (void)loop;
     struct smtp_session *s = io->data;
     if ((events & EV_WRITE) && !flush_client(s)) {
-        session_close(s);
+        smtp_session_close(s);
         return;
     }
     if (s->close_after_out && buf_len(&s->out) == 0) {
-        session_close(s);
+        smtp_session_close(s);
         return;
     }
     if (events & (EV_READ | EV_HUP | EV_ERROR)) {
@@ -1535,9 +1090,9 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
              * accepted: we never send it on our own. */
             if (s->state == SMTP_ST_DATA || s->state == SMTP_ST_SCAN) {
                 str_copy(s->error, sizeof(s->error), "CLIENT/connection closed during DATA");
-                write_access_log(s);
+                smtp_write_record(s);
             }
-            session_close(s);
+            smtp_session_close(s);
             return;
         }
         if (n > 0) {
@@ -1565,9 +1120,10 @@ static bool server_denied(struct smtp_session *s, const char *ip)
     svclog_info(&s->log, "Access Denied to [%s:%s]", ip, s->server_host);
     snprintf(s->error, sizeof(s->error), "CONNECT(%s:%u)/Access Inhibited by Proxy(SEKISHO)",
              s->server_host, s->server_port);
-    reply(s, 421, "server open error(%s:%u) errmsg=[%s]", s->server_host, s->server_port, s->error);
+    smtp_session_reply(s, 421, "server open error(%s:%u) errmsg=[%s]", s->server_host,
+                       s->server_port, s->error);
     if (!s->closed)
-        end_session(s);
+        smtp_end_session(s);
     return true;
 }
 
@@ -1578,10 +1134,10 @@ static void on_connected(void *arg, const struct proxy_connect_result *r)
     if (r->fd < 0) {
         /* SMTP-3 2 */
         svclog_error(&s->log, "%s", r->error);
-        reply(s, 421, "server open error(%s:%u) errmsg=[%s]", s->server_host, s->server_port,
-              r->error);
+        smtp_session_reply(s, 421, "server open error(%s:%u) errmsg=[%s]", s->server_host,
+                           s->server_port, r->error);
         if (!s->closed)
-            end_session(s);
+            smtp_end_session(s);
         return;
     }
     if (server_denied(s, r->ip)) {
@@ -1606,7 +1162,7 @@ static void admit(struct smtp_session *s)
     const char *name = strcmp(s->client_host, s->client_ip) ? s->client_host : NULL;
     if (cfg->acl_from && (!acl || !access_match(acl, "smtp_from", s->client_ip, name))) {
         svclog_info(&s->log, "Access Denied from [%s:%s]", s->client_ip, s->client_host);
-        session_close(s);
+        smtp_session_close(s);
         return;
     }
     s->lan = cfg->lan && acl && access_match(acl, "smtp_lan", s->client_ip, name);
@@ -1644,9 +1200,9 @@ static void on_worker_stop(struct proxy_session_link *link)
 {
     struct smtp_session *s = (struct smtp_session *)link;
     if (s->state == SMTP_ST_COMMAND && !s->busy && !s->have_mail) {
-        reply(s, 421, "Service shutting down, please try again later");
+        smtp_session_reply(s, 421, "Service shutting down, please try again later");
         if (!s->closed)
-            end_session(s);
+            smtp_end_session(s);
     }
 }
 
@@ -1682,7 +1238,7 @@ static void smtp_session_start(struct proxy_worker *w, int fd, const struct sock
                                  .client_host = s->client_host,
                                  .client_port = s->client_port};
     ev_io_init(&s->cio, fd, client_io, s);
-    ev_timer_init(&s->idle, on_idle, s);
+    ev_timer_init(&s->idle, smtp_on_idle, s);
     s->link.on_stop = on_worker_stop;
     proxy_worker_link(w, &s->link);
     touch(s);

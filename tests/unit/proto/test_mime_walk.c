@@ -714,6 +714,41 @@ static void test_linear_on_hostile_input(void **state)
     free(m);
 }
 
+/* G-32: at most MIME_HEADER_LINES_MAX header lines are read; a field after
+ * them is not seen, the part is flagged, and its body still starts after
+ * the real end of the header block. */
+static void test_header_lines_limit(void **state)
+{
+    (void)state;
+    size_t cap = 1u << 20;
+    char *m = malloc(cap);
+    assert_non_null(m);
+    size_t len = 0;
+    for (unsigned i = 0; i < MIME_HEADER_LINES_MAX; i++)
+        len += (size_t)snprintf(m + len, cap - len, "X-Pad: %u\r\n", i);
+    len += (size_t)snprintf(m + len, cap - len,
+                            "Content-Type: application/zip\r\n\tname=\"a.zip\"\r\n\r\nbody");
+    m[len] = '\0';
+    assert_int_equal(walk(m), MIME_DONE);
+    assert_int_equal(col.n, 1);
+    assert_string_equal(col.p[0].type, "text/plain"); /* the field was past the limit */
+    assert_true(col.p[0].flags & MIME_F_LONG_HEADER);
+    assert_true(sum.flags & MIME_F_LONG_HEADER);
+    assert_int_equal(sum.header_lines_max, MIME_HEADER_LINES_MAX + 2);
+    body_is(0, "body");
+    /* Exactly at the limit: everything is read. */
+    len = 0;
+    for (unsigned i = 0; i + 1 < MIME_HEADER_LINES_MAX; i++)
+        len += (size_t)snprintf(m + len, cap - len, "X-Pad: %u\r\n", i);
+    len += (size_t)snprintf(m + len, cap - len, "Content-Type: application/zip\r\n\r\nbody");
+    m[len] = '\0';
+    assert_int_equal(walk(m), MIME_DONE);
+    assert_string_equal(col.p[0].type, "application/zip");
+    assert_false(col.p[0].flags & MIME_F_LONG_HEADER);
+    assert_int_equal(sum.header_lines_max, 0);
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -733,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_stop_and_summary_only),
         cmocka_unit_test(test_never_reads_outside),
         cmocka_unit_test(test_linear_on_hostile_input),
+        cmocka_unit_test(test_header_lines_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

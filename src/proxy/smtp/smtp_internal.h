@@ -1,0 +1,205 @@
+/* smtp_internal - what the SMTP session's modules share.
+ *
+ * The session (smtp_session.c: the dialogue, DATA, the events) is one
+ * struct; the access-log records (smtp_record.c) and the actions that
+ * answer a detection (smtp_notify.c: quarantine, administrator mail,
+ * sendback and delete notifications) work on the same struct and call
+ * back into the dialogue through the functions declared here. Nothing
+ * outside src/proxy/smtp/ includes this.
+ */
+#ifndef SEKISHO_PROXY_SMTP_INTERNAL_H
+#define SEKISHO_PROXY_SMTP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "core/svclog.h"
+#include "lib/buf.h"
+#include "lib/sock.h"
+#include "proto/accesslog_format.h"
+#include "proto/mime_walk.h"
+#include "proto/scanreq.h"
+#include "proto/smtp_dot.h"
+#include "proto/smtp_parse.h"
+#include "proxy/proxy_connect.h"
+#include "proxy/proxy_mail_scan.h"
+#include "proxy/proxy_worker.h"
+
+#define SMTP_IDLE_MS        300000         /* G-22: command channel without progress */
+#define SMTP_IN_CAP         65536          /* client bytes: command lines, DATA chunks */
+#define SMTP_SPOOL_MEM_MAX  (256u * 1024u) /* messages spooled in memory up to this size */
+#define SMTP_SIN_CAP        (64 * 1024)    /* server replies (EHLO can be long) */
+#define SMTP_OUT_CAP        (64 * 1024)
+#define SMTP_UP_CAP         (128 * 1024)  /* commands; message chunks after stuffing */
+#define SMTP_SPOOL_CHUNK    (32 * 1024)   /* read from the spool per upstream write */
+#define SMTP_MESSAGE_MAX    2000000000ull /* SMTP-1 */
+#define SMTP_PATH_MAX       512
+#define SMTP_RCPTS_MAX      4096 /* bytes of the comma-joined recipients kept for logs */
+#define SMTP_HELD_REPLY_MAX 1024 /* a server reply kept while RSET goes first */
+
+enum smtp_state {
+    SMTP_ST_CONNECT = 0, /* connecting upstream */
+    SMTP_ST_GREETING,    /* waiting for the server's 220 */
+    SMTP_ST_COMMAND,     /* taking client commands */
+    SMTP_ST_AUTH_RELAY,  /* relayed AUTH: client lines go upstream as they are */
+    SMTP_ST_DATA,        /* receiving the message */
+    SMTP_ST_SCAN,        /* the message is being scanned */
+    SMTP_ST_SEND,        /* the message goes upstream */
+    SMTP_ST_CLOSING,     /* flushing the last reply, then close */
+};
+
+struct smtp_session;
+typedef void smtp_reply_fn(struct smtp_session *s, const struct smtp_reply *r);
+
+struct smtp_session {
+    struct proxy_session_link link; /* first: the worker's list points here */
+    struct proxy_worker *w;
+    const struct config *cfg;
+    int slot;
+    enum smtp_state state;
+    int cfd;
+    int sfd;
+    struct ev_io cio;
+    struct ev_io sio;
+    struct ev_timer idle;
+    struct svclog_ctx log;
+    char client_ip[SOCK_ADDRSTRLEN];
+    char client_host[256];
+    uint16_t client_port;
+    struct sockaddr_storage peer;
+    char server_host[256];
+    char server_ip[SOCK_ADDRSTRLEN];
+    uint16_t server_port;
+    bool lan; /* smtp_lan client with lan=yes (SMTP-7, relay control) */
+    struct proxy_connect *pc;
+    struct dns_query *dnsq;
+    bool closed;
+
+    struct buf in;           /* from the client */
+    struct buf out;          /* to the client */
+    struct buf up;           /* to the server */
+    struct buf sin;          /* from the server */
+    smtp_reply_fn *on_reply; /* waiting for a server reply */
+    bool busy;               /* a client command is being carried out */
+    bool server_gone;
+    bool close_after_out;                 /* close once out is flushed */
+    char verb[16];                        /* of the command in progress, for messages */
+    char rcpt_pending[SMTP_PATH_MAX + 1]; /* the RCPT waiting for its reply */
+    char held_reply[SMTP_HELD_REPLY_MAX]; /* a server reply relayed once RSET is through */
+    size_t held_len;
+    unsigned cancel_code; /* the reply once RSET cancelled a mail */
+    char cancel_text[SCANREQ_NAME_MAX + 64];
+
+    /* The envelope of the mail in progress. */
+    bool have_mail;
+    bool mail_received; /* DATA went as far as the message (the record is the mail's) */
+    bool record_due;    /* the transaction has a refusal its record must show */
+    char txn_error[ACCESSLOG_ERROR_MAX];  /* the first refusal in it (PROXY-ERROR) */
+    char refused_rcpt[SMTP_PATH_MAX + 1]; /* its first refused recipient (the URL of a
+                                             record without accepted ones) */
+    char mail_from[SMTP_PATH_MAX + 1];
+    char rcpts[SMTP_RCPTS_MAX]; /* comma-joined, for mail:<...> and #{RCPTTO} */
+    unsigned nrcpt;
+
+    /* The message: spooled, then scanned, then sent. */
+    int spool_fd;
+    uint64_t spool_mem; /* bytes of the worker's memory budget the spool (a memfd) holds */
+    uint64_t msg_len;
+    bool too_long;
+    bool spool_failed;
+    struct smtp_dot_decoder dot;
+    struct smtp_dot_encoder enc;
+    off_t send_off;
+    bool send_done;
+    struct proxy_mail_scan *mscan; /* the message's scan, while it runs */
+    struct timespec start_rt;
+    uint64_t start_ms;
+
+    /* For the access log record of the mail (SMTP-14). */
+    unsigned mails;
+    enum accesslog_result result;
+    enum accesslog_action action;
+    char detect_name[SCANREQ_NAME_MAX + 1];
+    char error[ACCESSLOG_ERROR_MAX];
+    char content_type[ACCESSLOG_CONTENT_TYPE_MAX];
+    char message_id[256];
+    char quarantine[128];
+    char detect_file[MIME_FILENAME_MAX + 1];
+    char orig_date[128];
+    char orig_to[1024];
+    char orig_cc[1024];
+    size_t header_len; /* of the original message, for #{HEADER} */
+    unsigned details;
+    unsigned checks;
+    uint64_t scan_ms;
+};
+
+/* ---- the dialogue (smtp_session.c) ---------------------------------- */
+
+/* smtp_session_reply - queue a generated reply "<code> <text> (<product_name>)". */
+void smtp_session_reply(struct smtp_session *s, unsigned code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* smtp_session_relay - queue the server's reply r as it came. */
+void smtp_session_relay(struct smtp_session *s, const struct smtp_reply *r);
+/* smtp_finish_command - the command is done: flush, then the next one. */
+void smtp_finish_command(struct smtp_session *s);
+/* smtp_end_session - close upstream, flush what is queued, then close. */
+void smtp_end_session(struct smtp_session *s);
+/* smtp_up_command - one command line upstream; cb gets the reply. */
+void smtp_up_command(struct smtp_session *s, smtp_reply_fn *cb, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+bool smtp_flush_server(struct smtp_session *s);
+void smtp_server_events(struct smtp_session *s);
+/* smtp_server_lost - the server is gone while needed: 421, end. */
+void smtp_server_lost(struct smtp_session *s);
+/* smtp_reset_mail - forget the envelope and the message. */
+void smtp_reset_mail(struct smtp_session *s);
+/* smtp_cancel_mail - log the mail, RSET upstream, then answer code/text. */
+void smtp_cancel_mail(struct smtp_session *s, unsigned code, const char *text);
+/* smtp_on_final_reply - the server's final reply about the mail: log it,
+ * relay it, go on (or end after a 421). */
+void smtp_on_final_reply(struct smtp_session *s, const struct smtp_reply *r);
+/* smtp_relay_after_rset - keep r, RSET the server's transaction, then
+ * relay r (C-42: the session goes on; a refused RSET ends it). */
+void smtp_relay_after_rset(struct smtp_session *s, const struct smtp_reply *r);
+
+/* smtp_session_close - close both sides now and free the session. */
+void smtp_session_close(struct smtp_session *s);
+
+/* ---- timeouts (smtp_timeout.c) -------------------------------------- */
+
+/* smtp_idle_ms - how long the session may go without traffic. */
+uint64_t smtp_idle_ms(const struct config *cfg);
+/* smtp_on_idle - the timer of touch() ran out. */
+void smtp_on_idle(struct ev_loop *loop, struct ev_timer *t);
+
+/* ---- the records (smtp_record.c) ------------------------------------ */
+
+/* smtp_log_server_error - LOG-4 info line of a server's error reply. */
+void smtp_log_server_error(struct smtp_session *s, const char *cmd, const struct smtp_reply *r);
+/* smtp_write_record - the access (and detect) record and the info line
+ * of the transaction (SMTP-14); clears record_due. */
+/* smtp_access_status - the access-log status of the current transaction
+ * (C-41: 200, 500 or 000). */
+unsigned smtp_access_status(const struct smtp_session *s);
+void smtp_write_record(struct smtp_session *s);
+/* smtp_note_refusal - a refusal inside the transaction (relay control,
+ * the server refusing RCPT or AUTH): its record will show the first. */
+void smtp_note_refusal(struct smtp_session *s, const char *error);
+/* smtp_note_server_refusal - the same for the server's reply r to cmd. */
+void smtp_note_server_refusal(struct smtp_session *s, const char *cmd, const struct smtp_reply *r);
+/* smtp_end_transaction - write the record still due, then reset. */
+void smtp_end_transaction(struct smtp_session *s);
+
+/* ---- detections (smtp_notify.c) ------------------------------------- */
+
+void smtp_quarantine_mail(struct smtp_session *s);
+void smtp_notify_admin(struct smtp_session *s);
+/* smtp_notify - SMTP-9 5: the sendback or delete notification. */
+void smtp_notify(struct smtp_session *s);
+
+#endif

@@ -1,0 +1,337 @@
+/* smtp_notify - what a detection gets besides the log records (SCAN-12,
+ * SMTP-9 5): the quarantine copy, the administrator's notification, and
+ * the notification mails of action=sendback (to the sender, over a new
+ * envelope) and action=delete (to the recipients, over the envelope the
+ * server already has).
+ *
+ * A refused notification (C-42): the documented 554 SENDBACK:smtp error
+ * replies stay for the envelope steps of sendback (RSET, MAIL FROM, RCPT
+ * TO; responses.tsv); when the server refuses the notification itself
+ * (its DATA or its end), the client hears the server's reply as it came
+ * and the session goes on, unless that reply is 421 or the server closed
+ * the connection. Nothing is acknowledged that was not delivered: the
+ * client's mail was kept back by the detection either way, and the reply
+ * it gets is the server's verdict on what replaced it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/notify.h"
+#include "core/template.h"
+#include "core/template_vars.h"
+#include "lib/spoolfile.h"
+#include "lib/str.h"
+#include "proto/mbox_format.h"
+#include "proto/notify_mail_format.h"
+#include "proxy/smtp/smtp_internal.h"
+
+/* ---- what every detection gets (SCAN-12) ----------------------------- */
+
+#define MBOX_CHUNK 16384
+
+/* quarantine_mail - the message as a mailbox file in quarantine_dir.
+ * A detection is rare, so the copy is made here, in one go. */
+void smtp_quarantine_mail(struct smtp_session *s)
+{
+    static unsigned seq;
+    char name[128], path[4096];
+    snprintf(name, sizeof(name), "smtp-%lld.%d.%u", (long long)time(NULL), (int)getpid(), ++seq);
+    snprintf(path, sizeof(path), "%s/%s", s->cfg->quarantine_dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        svclog_error_errno(&s->log, errno, "quarantine: cannot create [%s]", path);
+        return;
+    }
+    static char in[MBOX_CHUNK], mem[2 * MBOX_CHUNK + 512];
+    struct buf out;
+    buf_init(&out, mem, sizeof(mem));
+    struct mbox_writer mw;
+    mbox_writer_init(&mw);
+    bool ok = mbox_separator(&out, s->mail_from, (int64_t)time(NULL));
+    for (off_t off = 0; ok;) {
+        ssize_t n = pread(s->spool_fd, in, sizeof(in), off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ok = n == 0 && mbox_finish(&mw, &out);
+            n = 0;
+        } else {
+            ok = mbox_write(&mw, in, (size_t)n, &out);
+            off += n;
+        }
+        ok = ok && spoolfile_write_all(fd, buf_rptr(&out), buf_len(&out)) == 0;
+        buf_reset(&out);
+        if (n == 0)
+            break;
+    }
+    if (close(fd) < 0)
+        ok = false;
+    if (!ok) {
+        svclog_error_errno(&s->log, errno, "quarantine: cannot write [%s]", path);
+        unlink(path);
+        return;
+    }
+    str_copy(s->quarantine, sizeof(s->quarantine), name);
+}
+
+static void notify_done(void *arg)
+{
+    (void)arg;
+}
+
+/* fill_vars - every TPL-3 variable for a mail about the session's message
+ * (core/template_vars: what SMTP has no value for renders empty). */
+static void fill_vars(struct smtp_session *s, struct template_var_table *t, struct str header)
+{
+    static char url[SMTP_RCPTS_MAX + 8];
+    snprintf(url, sizeof(url), "mail:%s", s->rcpts);
+    struct template_vars v = {
+        .service_type = STR_LIT("smtp"),
+        .detection_name = str_from_cstr(s->detect_name),
+        .client_host = str_from_cstr(s->client_host),
+        .client_addr = str_from_cstr(s->client_ip),
+        .server_host = str_from_cstr(s->server_host),
+        .server_addr = str_from_cstr(s->server_ip),
+        .status = smtp_access_status(s),
+        .method = STR_LIT("GET"),
+        .url = str_from_cstr(url),
+        .content_type = str_from_cstr(s->content_type),
+        .content_length = s->msg_len,
+        .filename = str_from_cstr(s->detect_file),
+        .quarantine_file = str_from_cstr(s->quarantine),
+        .time = time(NULL),
+        .header = header,
+        .mail_from = str_from_cstr(s->mail_from),
+        .rcpt_to = str_from_cstr(s->rcpts),
+        .message_id = str_from_cstr(s->message_id),
+        .error_str = str_from_cstr(s->error),
+        .action = str_from_cstr(accesslog_action_name(s->action)),
+    };
+    template_vars_table(&v, t);
+}
+
+#define NOTIFY_MAX     65536 /* the notification before dot-stuffing */
+#define NOTIFY_HEADERS 16384 /* #{HEADER}: the original header block, at most */
+
+/* original_header - the original message's header block for #{HEADER}
+ * (at most NOTIFY_HEADERS bytes). */
+static struct str original_header(struct smtp_session *s)
+{
+    static char headers[NOTIFY_HEADERS];
+    size_t hl = s->header_len < NOTIFY_HEADERS ? s->header_len : NOTIFY_HEADERS;
+    ssize_t n = hl ? pread(s->spool_fd, headers, hl, 0) : 0;
+    return str_make(headers, n > 0 ? (size_t)n : 0);
+}
+
+/* notify_admin - template_admin.txt to admin_mailaddr (SCAN-13). */
+void smtp_notify_admin(struct smtp_session *s)
+{
+    static struct template_var_table table; /* a worker is one thread */
+    static char mem[NOTIFY_MAX];
+    fill_vars(s, &table, original_header(s));
+    struct buf body;
+    buf_init(&body, mem, sizeof(mem));
+    if (template_render(s->w->res->tpl_admin, table.vars, TEMPLATE_VAR_COUNT, &body) ==
+        TEMPLATE_PARSE_DONE)
+        notify_admin_send(s->w->loop, s->w->dns, s->cfg, s->w->res->hostname, buf_view(&body),
+                          &s->log, notify_done, NULL);
+    else
+        svclog_error(&s->log,
+                     "notify_admin: template_admin.txt does not fit in %u bytes once "
+                     "rendered: no notification",
+                     (unsigned)sizeof(mem));
+}
+
+/* ---- sendback and delete: the notification mail (SMTP-9 5) ----------- */
+
+static void notify_fail(struct smtp_session *s, const char *step, const struct smtp_reply *r)
+{
+    char reply_text[256];
+    snprintf(reply_text, sizeof(reply_text), "%u %.*s", r->code,
+             r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
+    svclog_error(&s->log, "smtp_data_cmd_senddata:%s:smtp error:%s: buf=[%s]",
+                 accesslog_action_name(s->action), step, reply_text);
+    snprintf(s->error, sizeof(s->error), "SERVER/ERROR Reply(%s): buf=[%s]", step, reply_text);
+    if (s->action == ACCESSLOG_ACTION_SENDBACK && strcmp(step, "DATA END") != 0 &&
+        strcmp(step, "DATA") != 0) {
+        char text[400];
+        snprintf(text, sizeof(text), "SENDBACK:smtp error[%s] (Server Reply: %s)", step,
+                 reply_text);
+        if (strcmp(step, "RSET") == 0) {
+            /* The server refused RSET itself: another one would fare no
+             * better; the client gets the documented 554 now. */
+            smtp_write_record(s);
+            smtp_reset_mail(s);
+            s->state = SMTP_ST_COMMAND;
+            smtp_session_reply(s, 554, "%s", text);
+            if (!s->closed)
+                smtp_finish_command(s);
+            return;
+        }
+        smtp_cancel_mail(s, 554, text);
+        return;
+    }
+    /* C-42: the notification itself was refused. Its record is written
+     * now; the client hears the server. */
+    smtp_write_record(s);
+    smtp_reset_mail(s);
+    s->state = SMTP_ST_COMMAND;
+    if (strcmp(step, "DATA END") == 0) {
+        /* The server's transaction ended with this reply. */
+        smtp_session_relay(s, r);
+        if (r->code == 421)
+            s->close_after_out = true;
+        smtp_finish_command(s);
+        return;
+    }
+    /* DATA refused: the envelope is still open upstream; RSET it first. */
+    smtp_relay_after_rset(s, r);
+}
+
+/* template_from - the address of the From: line of the rendered
+ * template's header part (TPL-2), or "" when it has none or an unsafe one. */
+static void template_from(struct str rendered, char *out, size_t cap)
+{
+    struct str header, body;
+    template_parse_split_mail(rendered, &header, &body);
+    str_copy_view(out, cap, template_parse_mail_from(header));
+}
+
+/* render_notification - the rendered template of the session's mail. */
+static bool render_notification(struct smtp_session *s, struct buf *out)
+{
+    static struct template_var_table table; /* a worker is one thread */
+    fill_vars(s, &table, original_header(s));
+    const struct template *tpl = s->lan ? s->w->res->tpl_smtp_lan : s->w->res->tpl_smtp;
+    return tpl && template_render(tpl, table.vars, TEMPLATE_VAR_COUNT, out) == TEMPLATE_PARSE_DONE;
+}
+
+static void on_notify_final(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code != 250) {
+        notify_fail(s, "DATA END", r);
+        return;
+    }
+    smtp_on_final_reply(s, r); /* logs the mail, relays 250 to the client */
+}
+
+/* on_notify_data - 354: the notification, dot-stuffed, then the end. */
+static void on_notify_data(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code != 354) {
+        notify_fail(s, "DATA", r);
+        return;
+    }
+    static char rendered_mem[TEMPLATE_PARSE_MAX_BYTES * 4], msg_mem[NOTIFY_MAX];
+    struct buf rendered, msg;
+    buf_init(&rendered, rendered_mem, sizeof(rendered_mem));
+    buf_init(&msg, msg_mem, sizeof(msg_mem));
+    if (!render_notification(s, &rendered)) {
+        svclog_error(&s->log, "smtp: cannot render the notification template");
+        buf_reset(&rendered);
+        buf_printf(&rendered, "Subject: Virus notification: %s\r\n\r\n%s\r\n", s->detect_name,
+                   s->detect_name);
+    }
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+    const char *product = s->w->res->product_name;
+    /* TPL-5: our lines first, then the template (core of G-31 there). */
+    static char lead_mem[8192];
+    struct buf lead;
+    buf_init(&lead, lead_mem, sizeof(lead_mem));
+    bool ok =
+        buf_printf(&lead, "Received: from %s (%s)\r\n\tby %s (%s) ;\r\n\t%s\r\n", s->client_host,
+                   s->client_ip, s->w->res->hostname, product, date) &&
+        buf_printf(&lead, "X-Virus-Status: infected(%s) with %s\r\n", product, s->detect_name) &&
+        buf_printf(&lead, "Date: %s\r\n", s->orig_date[0] ? s->orig_date : date);
+    if (ok && s->action == ACCESSLOG_ACTION_SENDBACK)
+        ok = buf_printf(&lead, "To: %s\r\n", s->mail_from);
+    else if (ok)
+        ok = buf_printf(&lead, "To: %s\r\n", s->orig_to[0] ? s->orig_to : s->rcpts) &&
+             (!s->orig_cc[0] || buf_printf(&lead, "CC: %s\r\n", s->orig_cc));
+    struct notify_mail_parts parts = {buf_view(&lead), STR_NULL, STR_NULL};
+    if (s->cfg->admin_mailaddr.count > 0)
+        parts.from = s->cfg->admin_mailaddr.items[0];
+    ok = ok && notify_mail_format(buf_view(&rendered), &parts, &msg);
+    struct smtp_dot_encoder enc;
+    smtp_dot_encoder_init(&enc);
+    buf_compact(&s->up);
+    size_t used, w = smtp_dot_encode(&enc, buf_rptr(&msg), buf_len(&msg), buf_wptr(&s->up),
+                                     buf_space(&s->up), &used);
+    buf_produce(&s->up, w);
+    char end[5];
+    size_t k = smtp_dot_end(&enc, end);
+    if (!ok || used != buf_len(&msg) || !buf_append(&s->up, end, k)) {
+        svclog_error(&s->log, "smtp: the notification does not fit");
+        smtp_server_lost(s); /* the server waits for data we cannot send: 421, retry */
+        return;
+    }
+    s->on_reply = on_notify_final;
+    if (!smtp_flush_server(s)) {
+        smtp_server_lost(s);
+        return;
+    }
+    smtp_server_events(s);
+}
+
+static void on_sendback_rcpt(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code / 100 != 2) {
+        notify_fail(s, "RCPT TO", r);
+        return;
+    }
+    smtp_up_command(s, on_notify_data, "DATA");
+}
+
+static void on_sendback_mail(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code / 100 != 2) {
+        notify_fail(s, "MAIL FROM", r);
+        return;
+    }
+    smtp_up_command(s, on_sendback_rcpt, "RCPT TO:<%s>", s->mail_from);
+}
+
+static void on_sendback_rset(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code != 250) {
+        notify_fail(s, "RSET", r);
+        return;
+    }
+    static char rendered_mem[TEMPLATE_PARSE_MAX_BYTES * 4];
+    struct buf rendered;
+    buf_init(&rendered, rendered_mem, sizeof(rendered_mem));
+    char from[SMTP_PATH_MAX + 1] = "";
+    if (render_notification(s, &rendered))
+        template_from(buf_view(&rendered), from, sizeof(from));
+    if (!from[0] && s->cfg->admin_mailaddr.count > 0)
+        str_copy_view(from, sizeof(from), s->cfg->admin_mailaddr.items[0]);
+    smtp_up_command(s, on_sendback_mail, "MAIL FROM:<%s>", from);
+}
+
+/* notify - SMTP-9 5: sendback (to the sender, a new envelope) and delete
+ * (to the recipients, over the envelope the server already has). */
+void smtp_notify(struct smtp_session *s)
+{
+    s->state = SMTP_ST_SEND;
+    s->busy = true;
+    s->send_done = true; /* no spool streaming: the notification is one buffer */
+    if (s->action == ACCESSLOG_ACTION_DELETE) {
+        smtp_up_command(s, on_notify_data, "DATA");
+        return;
+    }
+    if (!s->mail_from[0]) {
+        /* G-14: never a notification to an empty reverse-path. */
+        svclog_info(&s->log, "sendback: empty sender, the mail is dropped without notice");
+        smtp_cancel_mail(s, 250, "Message accepted for delivery");
+        return;
+    }
+    smtp_up_command(s, on_sendback_rset, "RSET");
+}

@@ -1,0 +1,128 @@
+/* smtp_record - the access-log record of each SMTP transaction and the
+ * info lines of server error replies (LOG-2, LOG-4, SMTP-14, C-41).
+ *
+ * One record per transaction: a transaction runs from MAIL (or from the
+ * start of the session, or the end of the previous one) to the end of
+ * its DATA, an RSET, the next MAIL, QUIT, or the end of the session. A
+ * mail that reached DATA always gets its record when it is decided; a
+ * transaction that never got there gets one only when something in it
+ * was refused (relay control's 550, the server refusing MAIL, RCPT or
+ * AUTH), so that a refused relay attempt is in the access log even when
+ * the client gives up without DATA. Its PROXY-ERROR is the mail's own
+ * error when it has one (DATA refused, scan failed...), else the first
+ * refusal of the transaction.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/str.h"
+#include "proxy/smtp/smtp_internal.h"
+
+/* smtp_log_server_error - LOG-4: an error reply of the server, as the info
+ * line of the command it answered ("MAIL", "RCPT", "AUTH", "QUIT"; the
+ * DATA ones carry the mail's URL). */
+void smtp_log_server_error(struct smtp_session *s, const char *cmd, const struct smtp_reply *r)
+{
+    int len = r->nlines ? (int)r->lines[0].len : 0;
+    const char *text = r->nlines ? r->lines[0].ptr : "";
+    if (strcmp(cmd, "DATA") == 0 || strcmp(cmd, "DATAEND") == 0)
+        svclog_info(&s->log, "ERROR Reply(%s)%s url=[mail:%s] buf=[%u %.*s]", cmd,
+                    strcmp(cmd, "DATA") ? ":" : "", s->rcpts, r->code, len, text);
+    else
+        svclog_info(&s->log, "ERROR Reply(%s): buf=[%u %.*s]", cmd, r->code, len, text);
+}
+
+/* ---- the access log (LOG-2, SMTP-14) ------------------------------------ */
+
+/* access_status - C-41: 200 when the mail went through and the client had
+ * a positive final reply (also when some of its recipients were refused:
+ * it went to the others), 500 on an error or a transaction that ended
+ * refused, 000 when nothing was relayed (a detection whose action keeps
+ * the mail back). */
+unsigned smtp_access_status(const struct smtp_session *s)
+{
+    if (*s->error)
+        return 500;
+    if (s->result != ACCESSLOG_RESULT_CLEAN && s->action != ACCESSLOG_ACTION_PASS)
+        return 0;
+    if (!s->mail_received)
+        return *s->txn_error ? 500 : 0;
+    return 200;
+}
+
+void smtp_write_record(struct smtp_session *s)
+{
+    s->record_due = false;
+    const char *rcpts = s->rcpts[0] || s->mail_received ? s->rcpts : s->refused_rcpt;
+    svclog_info(&s->log, "From: %s:%u(%s) To: %s:%u(%s) Message-Id: %s Infected: %d VirusName: %s",
+                s->client_ip, s->client_port, s->mail_from, s->server_ip, s->server_port, rcpts,
+                s->message_id[0] ? s->message_id : "-", s->result == ACCESSLOG_RESULT_INFECTED,
+                s->detect_name[0] ? s->detect_name : "-");
+    char url[SMTP_RCPTS_MAX + 8];
+    snprintf(url, sizeof(url), "mail:%s", rcpts);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct access_record r = {
+        .time_sec = s->start_rt.tv_sec,
+        .time_msec = (unsigned)(s->start_rt.tv_nsec / 1000000),
+        .elapsed_ms = (long)(ev_now_ms(s->w->loop) - s->start_ms),
+        .client = str_from_cstr(s->client_host),
+        .status = smtp_access_status(s),
+        .size = s->msg_len,
+        .method = STR_LIT("GET"),
+        .url = str_from_cstr(url),
+        .user = STR_NULL,
+        .server_ip = str_from_cstr(s->server_ip),
+        .content_type = str_from_cstr(s->content_type),
+        .result = s->result,
+        .detect_name = str_from_cstr(s->detect_name),
+        .detect_file = str_from_cstr(s->detect_file),
+        .quarantine_file = str_from_cstr(s->quarantine),
+        .action = s->action,
+        .service = STR_LIT("smtp"),
+        .internal_id = (unsigned)s->slot,
+        .pid = (long)getpid(),
+        .host_ip = str_from_cstr(s->client_ip),
+        .files = s->mails ? s->mails : 1,
+        .checks = s->checks,
+        .scan_ms = s->scan_ms,
+        .details = s->details,
+        .proto_flags = 0,
+        .proto1 = str_from_cstr(s->mail_from),
+        .proto2 = str_from_cstr(s->message_id),
+        .proxy_error = str_from_cstr(*s->error ? s->error : s->txn_error),
+    };
+    char line[ACCESSLOG_LINE_MAX];
+    struct buf b;
+    buf_init(&b, line, sizeof(line));
+    if (!accesslog_format_line(&b, &r))
+        return;
+    log_sink_write(LOG_SINK_ACCESS, buf_rptr(&b), buf_len(&b));
+    if (s->result != ACCESSLOG_RESULT_CLEAN)
+        log_sink_write(LOG_SINK_DETECT, buf_rptr(&b), buf_len(&b));
+}
+
+void smtp_note_refusal(struct smtp_session *s, const char *error)
+{
+    if (!*s->txn_error)
+        str_copy(s->txn_error, sizeof(s->txn_error), error);
+    s->record_due = true;
+}
+
+void smtp_note_server_refusal(struct smtp_session *s, const char *cmd, const struct smtp_reply *r)
+{
+    char text[ACCESSLOG_ERROR_MAX];
+    snprintf(text, sizeof(text), "SERVER/ERROR Reply(%s): buf=[%u %.*s]", cmd, r->code,
+             r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
+    smtp_note_refusal(s, text);
+}
+
+void smtp_end_transaction(struct smtp_session *s)
+{
+    if (s->record_due)
+        smtp_write_record(s);
+    smtp_reset_mail(s);
+}
