@@ -42,6 +42,7 @@
 #include "proxy/proxy_scan.h"
 #include "proxy/http/http_inactivity.h"
 #include "proxy/http/http_progress.h"
+#include "proxy/http/http_tunnel.h"
 
 #define REQ_BUF_INITIAL 16384
 #define REQ_BUF_MAX     HTTP1_REQUEST_HEAD_MAX
@@ -195,13 +196,7 @@ struct http_session {
     bool conn_via_parent;
 
     /* CONNECT tunnel (HTTP-17): one pipe per direction for splice(2). */
-    struct tunnel_dir {
-        int pipe[2];
-        size_t in_pipe; /* bytes spliced into the pipe, not yet out */
-        bool eof;       /* the source has closed its side */
-        bool shut;      /* the destination's write side is shut down */
-        uint64_t bytes; /* bytes delivered to the destination */
-    } up_dir, down_dir; /* client->server, server->client */
+    struct http_tunnel_dir up_dir, down_dir; /* client->server, server->client */
     bool tunnel;
 
     /* Request bodies spooled before the server is contacted: chunked
@@ -2248,69 +2243,19 @@ static void start_ftp(struct http_session *s)
     s->ftpc = ftp_client_start(s->w->loop, s->w->dns, &fr, on_ftp_done, s);
 }
 
-/* ---- CONNECT tunnels (HTTP-17): not scanned, zero-copy, never kept alive
- *
- * Each direction moves bytes socket -> pipe -> socket with splice(2), so
- * tunnelled data is never copied through user space. */
-
-/* Bytes moved per splice pair. Pipes are enlarged to this (F_SETPIPE_SZ)
- * when the per-user pipe allowance permits: at 1 GB/s a 64 KiB pipe costs
- * about 30000 splice calls a second, 256 KiB a quarter of that. Where the
- * kernel refuses, the pipe keeps its size and splice simply moves less. */
-#define TUNNEL_CHUNK (256 * 1024)
+/* ---- CONNECT tunnels (HTTP-17): not scanned, zero-copy (http_tunnel),
+ * never kept alive ---------------------------------------------------- */
 
 static void tunnel_free_buffers(struct http_session *s)
 {
-    struct tunnel_dir *d[2] = {&s->up_dir, &s->down_dir};
-    for (int i = 0; i < 2; i++) {
-        for (int j = 0; j < 2; j++) {
-            if (d[i]->pipe[j] >= 0)
-                close(d[i]->pipe[j]);
-            d[i]->pipe[j] = -1;
-        }
-    }
-}
-
-/* tunnel_move - move bytes from -> pipe -> to. Returns 1 on progress, 0
- * when blocked, -1 when the tunnel must end (error). */
-static int tunnel_move(struct tunnel_dir *d, int from, int to)
-{
-    int progress = 0;
-    for (;;) {
-        if (d->in_pipe > 0) {
-            ssize_t n =
-                splice(d->pipe[0], NULL, to, NULL, d->in_pipe, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-            if (n < 0)
-                return (errno == EAGAIN || errno == EINTR) ? progress : -1;
-            d->in_pipe -= (size_t)n;
-            d->bytes += (uint64_t)n;
-            progress = 1;
-            continue;
-        }
-        if (d->eof) {
-            if (!d->shut) {
-                shutdown(to, SHUT_WR); /* pass the half-close on */
-                d->shut = true;
-            }
-            return progress;
-        }
-        ssize_t n =
-            splice(from, NULL, d->pipe[1], NULL, TUNNEL_CHUNK, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-        if (n == 0) {
-            d->eof = true;
-            continue;
-        }
-        if (n < 0)
-            return (errno == EAGAIN || errno == EINTR) ? progress : -1;
-        d->in_pipe = (size_t)n;
-        progress = 1;
-    }
+    http_tunnel_dir_close(&s->up_dir);
+    http_tunnel_dir_close(&s->down_dir);
 }
 
 static void tunnel_step(struct http_session *s)
 {
-    int a = tunnel_move(&s->up_dir, s->cfd, s->sfd);
-    int b = tunnel_move(&s->down_dir, s->sfd, s->cfd);
+    int a = http_tunnel_move(&s->up_dir, s->cfd, s->sfd);
+    int b = http_tunnel_move(&s->down_dir, s->sfd, s->cfd);
     if (a > 0 || b > 0)
         moved(s);
     s->bytes_out = s->down_dir.bytes;
@@ -2329,13 +2274,11 @@ static void tunnel_step(struct http_session *s)
  * client sent after its CONNECT head (a TLS hello) go first. */
 static void tunnel_begin(struct http_session *s)
 {
-    if (pipe2(s->up_dir.pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
-        pipe2(s->down_dir.pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+    if (http_tunnel_dir_open(&s->up_dir, false) < 0 ||
+        http_tunnel_dir_open(&s->down_dir, true) < 0) { /* downloads are the bulk */
         reply_error(s, 503, "Temporary failure: cannot create a tunnel");
         return;
     }
-    /* Downloads are the bulk: only that direction gets the larger pipe. */
-    (void)fcntl(s->down_dir.pipe[1], F_SETPIPE_SZ, TUNNEL_CHUNK);
     size_t extra = s->in.wpos - s->req.head_len;
     buf_fini(&s->out);
     if (buf_alloc_storage(&s->out, extra + 4096) < 0 ||
@@ -2947,7 +2890,8 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     s->sfd = -1;
     s->spool_fd = -1;
     s->upload_fd = -1;
-    s->up_dir.pipe[0] = s->up_dir.pipe[1] = s->down_dir.pipe[0] = s->down_dir.pipe[1] = -1;
+    http_tunnel_dir_init(&s->up_dir);
+    http_tunnel_dir_init(&s->down_dir);
     start_clock(s);
     sock_addr_text((const struct sockaddr *)peer, s->client_ip, sizeof(s->client_ip),
                    &s->client_port);
