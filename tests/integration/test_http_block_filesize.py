@@ -33,7 +33,11 @@ def setUpModule():
     head = [("Transfer-Encoding", "chunked")]
     chunks = b"".join(b"%x\r\n" % 5000 + b"c" * 5000 + b"\r\n" for _ in range(3))
     o.route("/chunked-endless", og.stalls(head, chunks))
-    o.route("/chunked-40k", og.chunked([4000] * 10))
+    # 40000 bytes of unknown length; the first 6000 come alone, so that
+    # pass_filesize (5000) starts the scan before the rest arrives.
+    body = og.chunk_payload([40000])[0]
+    ENV["body40k"] = body
+    o.route("/until-close-40k", og.slow([body[:6000], body[6000:]], 0.5, length=False))
     o.route("/upload", og.response(body=b"stored\n"))  # small: the answer is not blocked
 
 
@@ -148,11 +152,12 @@ class TestDownloads(unittest.TestCase):
         # connection before the client has the whole object.
         gw = gateway("tail", 20000, pass_filesize="yes", pass_filesize_len="5000")
         try:
-            url = ENV["origin"].url("/chunked-40k")
+            url = ENV["origin"].url("/until-close-40k")
             status, _, body = split(exchange(gw.port, get(url)))
             self.assertEqual(status, 200)
             self.assertLessEqual(len(body), 20000)
-            self.assertEqual(body, b"".join(og.chunk_payload([4000] * 10))[:len(body)])
+            self.assertGreaterEqual(len(body), 5000)  # the scanned part went out
+            self.assertEqual(body, ENV["body40k"][:len(body)])
             line = gw.wait_log("detect", re.escape(url))[-1]
             self.assertIn("DETECT-STAT:INFECTED:%s:" % NAME, line)
             gw.wait_log("info", re.escape("block_filesize: connection cut after"))
