@@ -53,6 +53,7 @@ struct ftp_client {
     char password[FTP_CLIENT_CRED_MAX + 1];
     char path[FTP_CLIENT_PATH_MAX + 1]; /* relative to the login directory; "" = it */
     bool listing;                       /* LIST instead of RETR */
+    uint64_t max_bytes;                 /* FTP_CLIENT_TOO_LARGE beyond this; 0 = none */
     bool ascii;                         /* ";type=a" */
     bool fallback;                      /* RETR answered 550: listing the directory */
     int retr_code;                      /* that 550, reported if the CWD fails too */
@@ -101,6 +102,8 @@ const char *ftp_client_result_name(enum ftp_client_result r)
         return "LISTING";
     case FTP_CLIENT_ERROR:
         return "ERROR";
+    case FTP_CLIENT_TOO_LARGE:
+        return "TOO_LARGE";
     }
     return "?";
 }
@@ -274,6 +277,17 @@ static bool connect_data(struct ftp_client *f, uint16_t port)
     return watch(f, &f->dio, EV_WRITE);
 }
 
+/* too_large - the file passed the caller's max_bytes: stop fetching it. */
+static bool too_large(struct ftp_client *f, uint64_t size)
+{
+    if (f->listing || f->max_bytes == 0 || size <= f->max_bytes)
+        return false;
+    f->outcome.result = FTP_CLIENT_TOO_LARGE;
+    f->outcome.status = 0;
+    finish(f);
+    return true;
+}
+
 static bool complete_if_done(struct ftp_client *f)
 {
     if (!f->final_ok || !f->data_eof)
@@ -374,6 +388,8 @@ static bool on_reply(struct ftp_client *f)
         if (code == 213) {
             struct str t = str_trim(str_make(f->reply.text, f->reply.text_len));
             f->size_known = str_to_u64(t, UINT64_MAX, &f->size);
+            if (f->size_known && too_large(f, f->size))
+                return false; /* before the data connection */
         }
         return start_passive(f); /* SIZE is optional (RFC 3659): any answer goes */
     case FTPC_CWD:
@@ -517,6 +533,8 @@ static void read_data(struct ftp_client *f)
             if (!write_all(f, f->dbuf, (size_t)n))
                 return;
             f->outcome.bytes += (uint64_t)n;
+            if (too_large(f, f->outcome.bytes))
+                return;
             touch(f);
             continue;
         }
@@ -674,6 +692,7 @@ struct ftp_client *ftp_client_start(struct ev_loop *loop, struct dns *dns,
     f->cfd = -1;
     f->dfd = -1;
     f->data_fd = req->data_fd;
+    f->max_bytes = req->max_bytes;
     f->port = req->port ? req->port : FTP_CLIENT_DEFAULT_PORT;
     f->timeout_s = req->timeout ? req->timeout : FTP_CLIENT_TIMEOUT_DEFAULT;
     if (req->log) {

@@ -33,7 +33,9 @@
  *
  * What it does not do: no HTTP, no HTML (proto/ftp_listing_format renders
  * a listing), no scanning, no access control, no active mode (PORT), no
- * FTPS, no resumption, no limit on the size (the caller checks bytes).
+ * FTPS, no resumption. The only size limit is the caller's max_bytes: a
+ * file larger than that (by SIZE, or as its bytes arrive) ends the
+ * retrieval with FTP_CLIENT_TOO_LARGE instead of being fetched whole.
  */
 #ifndef SEKISHO_CORE_FTP_CLIENT_H
 #define SEKISHO_CORE_FTP_CLIENT_H
@@ -67,13 +69,16 @@ struct ftp_client_request {
     bool ipv6;            /* also try AAAA addresses (the session's ipv6 setting) */
     unsigned timeout;     /* seconds per step; 0 = FTP_CLIENT_TIMEOUT_DEFAULT */
     int data_fd;          /* where the file's or the listing's bytes are written */
+    uint64_t max_bytes;   /* a file (not a listing) larger than this is TOO_LARGE; 0 = none */
     const struct svclog_ctx *log; /* NULL = process-level lines */
 };
 
 enum ftp_client_result {
-    FTP_CLIENT_FILE = 0, /* data_fd holds the file */
-    FTP_CLIENT_LISTING,  /* data_fd holds LIST output: render it (ftp_listing_format) */
-    FTP_CLIENT_ERROR,    /* see status and error; data_fd may hold a partial transfer */
+    FTP_CLIENT_FILE = 0,  /* data_fd holds the file */
+    FTP_CLIENT_LISTING,   /* data_fd holds LIST output: render it (ftp_listing_format) */
+    FTP_CLIENT_ERROR,     /* see status and error; data_fd may hold a partial transfer */
+    FTP_CLIENT_TOO_LARGE, /* the file is larger than max_bytes (SIZE, or the bytes so far);
+                           * data_fd holds at most the part that showed it */
 };
 const char *ftp_client_result_name(enum ftp_client_result r);
 

@@ -41,7 +41,9 @@
 #include "proto/http1_rewrite.h"
 #include "proto/pass_rules.h"
 #include "proxy/proxy_scan.h"
+#include "proxy/http/http_inactivity.h"
 #include "proxy/http/http_progress.h"
+#include "proxy/http/http_tunnel.h"
 
 #define REQ_BUF_INITIAL 16384
 #define REQ_BUF_MAX     HTTP1_REQUEST_HEAD_MAX
@@ -81,6 +83,29 @@ static const char *http_state_name(enum http_state st)
     return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "STATE_???";
 }
 
+/* http_state_waits_for - what a session in st waits for, for the
+ * timeout_inactive page and log line. */
+static const char *http_state_waits_for(enum http_state st)
+{
+    static const char *const what[] = {
+        "waiting for the client's request",
+        "resolving the server's name",
+        "connecting to the server",
+        "sending the request to the server",
+        "waiting for the server's response",
+        "receiving the response body",
+        "waiting for the virus scan",
+        "relaying the response",
+        "sending the reply to the client",
+        "closing the connection",
+        "relaying the CONNECT tunnel",
+        "receiving the client's request body",
+        "waiting for the virus scan of the upload",
+        "fetching the ftp:// URL",
+    };
+    return (unsigned)st < sizeof(what) / sizeof(what[0]) ? what[st] : "working";
+}
+
 struct http_session {
     struct proxy_session_link link; /* first: the worker's list points here */
     struct proxy_worker *w;
@@ -92,6 +117,7 @@ struct http_session {
     struct ev_io cio;
     struct ev_io sio;
     struct ev_timer idle;
+    struct http_inactivity inactivity; /* timeout_inactive=yes */
     struct svclog_ctx log;
     char client_ip[SOCK_ADDRSTRLEN];
     char client_host[256]; /* reverselookup result, else the address */
@@ -170,13 +196,7 @@ struct http_session {
     bool conn_via_parent;
 
     /* CONNECT tunnel (HTTP-17): one pipe per direction for splice(2). */
-    struct tunnel_dir {
-        int pipe[2];
-        size_t in_pipe; /* bytes spliced into the pipe, not yet out */
-        bool eof;       /* the source has closed its side */
-        bool shut;      /* the destination's write side is shut down */
-        uint64_t bytes; /* bytes delivered to the destination */
-    } up_dir, down_dir; /* client->server, server->client */
+    struct http_tunnel_dir up_dir, down_dir; /* client->server, server->client */
     bool tunnel;
 
     /* Request bodies spooled before the server is contacted: chunked
@@ -191,6 +211,9 @@ struct http_session {
 
     /* Large downloads: pass_filesize (SCAN-4) and trickle (HTTP-13). */
     bool over_filesize; /* only the first pass_filesize_len bytes were scanned */
+    bool filesize_hit;  /* block_filesize: the object is a POLICY_BLOCK_FILESIZE detection */
+    bool filesize_tail; /* RELAY of an over_filesize tail: relayed counts against the limit */
+    uint64_t relayed;   /* body bytes of this response queued for the client in RELAY */
     bool head_sent;     /* the response head went out before the verdict */
     bool trickling;     /* body bytes go out slowly while spooling/scanning */
     uint64_t trickle_start_ms;
@@ -235,9 +258,33 @@ static void parse_buffered(struct http_session *s);
 
 /* ---- small helpers ---------------------------------------------------- */
 
+/* waits_with_own_bound - a scan is bounded by vsd_scantimeout plus
+ * proxy_scan's margin, an FTP retrieval by its per-step timeouts: G-22's
+ * timer does not time them (a slow scan is not a stuck socket). A scan
+ * with vsd_scantimeout=0 (unlimited) keeps G-22's 120 s as the backstop. */
+static bool waits_with_own_bound(const struct http_session *s)
+{
+    if (s->state == HTTP_ST_SCAN || s->state == HTTP_ST_UPLOAD_SCAN)
+        return s->cfg->vsd_scantimeout > 0;
+    return s->state == HTTP_ST_FTP;
+}
+
+/* touch - progress: re-arm G-22's timer. With timeout_inactive=yes the
+ * inactivity timer replaces it (keepalive_timeout and the lingering close
+ * still use it, armed where they begin). */
 static void touch(struct http_session *s)
 {
-    ev_timer_start(s->w->loop, &s->idle, IDLE_TIMEOUT_MS);
+    if (s->cfg->timeout_inactive || waits_with_own_bound(s))
+        ev_timer_stop(s->w->loop, &s->idle);
+    else
+        ev_timer_start(s->w->loop, &s->idle, IDLE_TIMEOUT_MS);
+}
+
+/* moved - bytes moved on the client or the server side. */
+static void moved(struct http_session *s)
+{
+    touch(s);
+    http_inactivity_traffic(&s->inactivity, s->w->loop);
 }
 
 /* server_supports_ka - HTTP-20 a: HTTP/1.1 without Connection: close, or
@@ -438,6 +485,7 @@ static void session_close(struct http_session *s)
     s->ftpc = NULL;
     proxy_scan_cancel(s->scan);
     ev_timer_stop(loop, &s->idle);
+    http_inactivity_stop(&s->inactivity, loop);
     ev_timer_stop(loop, &s->trickle_timer);
     ev_timer_stop(loop, &s->progress_timer);
     ev_timer_stop(loop, &s->connect_timer);
@@ -488,6 +536,57 @@ static void on_idle(struct ev_loop *loop, struct ev_timer *t)
         reply_error(s, 504, msg);
     else
         session_close(s);
+}
+
+/* abandon_waits - stop whatever the session waits for besides its
+ * sockets, so that nothing calls back into a session that has given up. */
+static void abandon_waits(struct http_session *s)
+{
+    proxy_scan_cancel(s->scan);
+    s->scan = NULL;
+    if (s->dnsq)
+        dns_cancel(s->dnsq);
+    s->dnsq = NULL;
+    if (s->ftpc)
+        ftp_client_cancel(s->ftpc);
+    s->ftpc = NULL;
+    ev_timer_stop(s->w->loop, &s->connect_timer);
+    ev_timer_stop(s->w->loop, &s->trickle_timer);
+    ev_timer_stop(s->w->loop, &s->progress_timer);
+    s->over_filesize = false; /* no unscanned tail follows an error page */
+}
+
+/* on_inactive - timeout_inactive=yes (000:78): no byte moved in either
+ * direction for inactive_timeout seconds, whatever the session waits for.
+ * A client that got nothing yet gets the error page (504); one that got
+ * bytes can only be cut off. Both leave an error line and the reason in
+ * the access record's PROXY-ERROR. */
+static void on_inactive(struct ev_loop *loop, struct ev_timer *t)
+{
+    struct http_session *s = t->data;
+    struct stat st;
+    if (s->state == HTTP_ST_FTP && s->spool_fd >= 0 && fstat(s->spool_fd, &st) == 0)
+        http_inactivity_observe(&s->inactivity, loop, (uint64_t)st.st_size); /* FTP data */
+    if (!http_inactivity_expired(&s->inactivity, loop))
+        return;
+    if (s->state == HTTP_ST_LINGER ||
+        (s->state == HTTP_ST_REQUEST && !s->have_req && buf_len(&s->in) == 0)) {
+        session_close(s); /* no request in progress: nothing to answer or log */
+        return;
+    }
+    char url[HTTP1_URL_MAX + 1], msg[256];
+    url_text(s, url, sizeof(url));
+    snprintf(msg, sizeof(msg),
+             "Timeout: no traffic in either direction for %u sec while %s (timeout_inactive)",
+             http_inactivity_seconds(&s->inactivity), http_state_waits_for(s->state));
+    svclog_error(&s->log, "%s; session ended. URL=[%s], written=%" PRIu64, msg, url, s->bytes_out);
+    abandon_waits(s);
+    if (s->bytes_out == 0 || s->progress) {
+        reply_error(s, 504, msg);
+        return;
+    }
+    str_copy(s->error, sizeof(s->error), msg);
+    session_close(s);
 }
 
 /* ---- replies generated by the proxy ----------------------------------- */
@@ -632,7 +731,7 @@ static bool flush_out(struct http_session *s, bool *failed)
         }
         buf_consume(&s->out, (size_t)n);
         s->bytes_out += (uint64_t)n;
-        touch(s);
+        moved(s);
     }
     return true;
 }
@@ -678,11 +777,13 @@ static void do_reply(struct http_session *s)
         if (n == 0)
             break; /* the file shrank: someone removed it (LOG-E16) */
         s->bytes_out += (uint64_t)n;
-        touch(s);
+        moved(s);
     }
     if (s->over_filesize) {
         /* SCAN-4: the part beyond pass_filesize_len is relayed as it comes. */
         s->over_filesize = false;
+        s->filesize_tail = true;
+        s->relayed = 0;
         s->state = HTTP_ST_RELAY;
         s->relay_done = false;
         relay_step(s);
@@ -724,6 +825,8 @@ static void request_done(struct http_session *s)
     s->upload_len = s->upload_left = 0;
     s->upload_chunked = s->upload_scan = false;
     s->over_filesize = s->head_sent = s->trickling = false;
+    s->filesize_hit = s->filesize_tail = false;
+    s->relayed = 0;
     ev_timer_stop(s->w->loop, &s->trickle_timer);
     ev_timer_stop(s->w->loop, &s->progress_timer);
     s->progress_ok = false;
@@ -785,7 +888,7 @@ static void handle_detection(struct http_session *s, const struct scanreq_reply 
     s->action = cfg->action == CONFIG_ACTION_PASS ? ACCESSLOG_ACTION_PASS : ACCESSLOG_ACTION_DELETE;
     char url[HTTP1_URL_MAX + 1];
     url_text(s, url, sizeof(url));
-    if (cfg->quarantine) {
+    if (cfg->quarantine && fd >= 0) { /* a block_filesize detection has no whole file */
         static unsigned seq;
         char name[128];
         snprintf(name, sizeof(name), "http-%lld.%d.%u", (long long)time(NULL), (int)getpid(),
@@ -887,6 +990,7 @@ static void trickle_send(struct http_session *s)
             return;
         }
         s->bytes_out += (uint64_t)n;
+        moved(s);
     }
     set_client_events(s, EV_READ);
 }
@@ -1009,6 +1113,71 @@ static void reply_detection_page(struct http_session *s)
     queue_page(s, s->w->res->tpl_detect, 403, NULL);
     s->send_spool = false;
     start_reply(s);
+}
+
+/* ---- block_filesize (G-13) --------------------------------------------
+ *
+ * An object the proxy would scan that is larger than block_filesize_len is
+ * the detection SEKISHO/POLICY_BLOCK_FILESIZE, decided as soon as the size
+ * is known (a Content-Length before any body byte is read; else when the
+ * spool passes the limit, without spooling the rest) and answered like a
+ * scanner's detection: action=delete gives the detection page (or, when
+ * the head is already out, a cut connection); action=pass only logs it
+ * and the object goes on (scanned as usual). It is checked before
+ * pass_filesize, and the unscanned tail that pass_filesize relays counts
+ * too, so a blocked object never reaches the client whole. */
+
+static void progress_verdict(struct http_session *s, const struct scanreq_reply *rep);
+
+static bool filesize_over(const struct http_session *s, uint64_t size)
+{
+    return s->cfg->block_filesize && size > s->cfg->block_filesize_len;
+}
+
+static void filesize_reply(struct scanreq_reply *rep)
+{
+    *rep = (struct scanreq_reply){.type = SCANREQ_T_SCAN, .verdict = SCANREQ_INFECTED};
+    str_copy(rep->name, sizeof(rep->name), "SEKISHO/POLICY_BLOCK_FILESIZE");
+}
+
+/* filesize_blocks - the object is size bytes so far: when that is over the
+ * limit, record the detection (once: logs, detect.log, notify_admin) and
+ * say whether the action stops the object. */
+static bool filesize_blocks(struct http_session *s, uint64_t size)
+{
+    if (!filesize_over(s, size))
+        return false;
+    if (!s->filesize_hit) {
+        struct scanreq_reply rep;
+        filesize_reply(&rep);
+        s->filesize_hit = true;
+        handle_detection(s, &rep, -1);
+    }
+    return s->cfg->action != CONFIG_ACTION_PASS;
+}
+
+/* filesize_stop_download - a blocked download: the answer on_scanned
+ * gives a detection, and the server connection goes (its rest unread). */
+static void filesize_stop_download(struct http_session *s)
+{
+    abandon_waits(s);
+    s->server_reusable = false;
+    close_server(s);
+    if (s->progress) {
+        struct scanreq_reply rep;
+        filesize_reply(&rep);
+        progress_verdict(s, &rep);
+        return;
+    }
+    if (s->head_sent) {
+        svclog_info(&s->log,
+                    "block_filesize: connection cut after %" PRIu64 " bytes, the download is "
+                    "larger than %" PRIu64 " bytes",
+                    s->bytes_out, s->cfg->block_filesize_len);
+        session_close(s);
+        return;
+    }
+    reply_detection_page(s);
 }
 
 /* ---- the download-progress page (HTTP-13 `progress`) ------------------ */
@@ -1314,6 +1483,7 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
 static void start_scan(struct http_session *s)
 {
     s->state = HTTP_ST_SCAN;
+    touch(s); /* the scan's own limit times it (waits_with_own_bound) */
     if (s->over_filesize)
         set_server_events(s, 0); /* read the rest after the verdict */
     else if (s->server_reusable)
@@ -1378,6 +1548,8 @@ static int consume_body(struct http_session *s)
                 if (s->state == HTTP_ST_SPOOL ? !spool_write(s, data.ptr, data.len)
                                               : !buf_append_str(&s->out, data))
                     return -1;
+                if (s->state != HTTP_ST_SPOOL)
+                    s->relayed += data.len;
             }
             if (r == HTTP1_DONE)
                 return 1;
@@ -1400,6 +1572,7 @@ static int consume_body(struct http_session *s)
             if (take == 0)
                 return 0;
             buf_append(&s->out, buf_rptr(&s->resp), take);
+            s->relayed += take;
         }
         buf_consume(&s->resp, take);
         if (s->body_kind == HTTP1_BODY_LENGTH) {
@@ -1433,7 +1606,7 @@ static ssize_t read_server(struct http_session *s)
     ssize_t n = recv(s->sfd, buf_wptr(&s->resp), buf_space(&s->resp), 0);
     if (n > 0) {
         buf_produce(&s->resp, (size_t)n);
-        touch(s);
+        moved(s);
         return n;
     }
     if (n == 0)
@@ -1452,6 +1625,10 @@ static void spool_step(struct http_session *s)
                 reply_error(s, 503, "Temporary failure: cannot write the spool file");
             else
                 reply_error(s, 502, "Invalid response body from the server");
+            return;
+        }
+        if (filesize_blocks(s, s->spool_len)) {
+            filesize_stop_download(s); /* G-13: the rest is not spooled */
             return;
         }
         if (done == 1) {
@@ -1508,6 +1685,10 @@ static void relay_step(struct http_session *s)
         int done = consume_body(s);
         if (done < 0) {
             session_close(s); /* headers are out: all we can do is cut (G-02) */
+            return;
+        }
+        if (s->filesize_tail && filesize_blocks(s, s->spool_len + s->relayed)) {
+            filesize_stop_download(s); /* G-13: the queued bytes never go out */
             return;
         }
         if (done == 1) {
@@ -1594,6 +1775,10 @@ static void got_response_head(struct http_session *s)
         http1_chunked_init(&s->chunk);
     s->status = s->rsp.status;
     if (should_scan(s) && !(s->body_kind == HTTP1_BODY_LENGTH && s->body_left == 0)) {
+        if (s->body_kind == HTTP1_BODY_LENGTH && filesize_blocks(s, s->body_left)) {
+            filesize_stop_download(s); /* G-13: before any body byte */
+            return;
+        }
         s->spool_fd = spool_open(s, s->body_kind == HTTP1_BODY_LENGTH ? s->body_left : 0);
         if (s->spool_fd < 0) {
             svclog_error_errno(&s->log, errno, "cannot create a spool file in [%s]",
@@ -1800,6 +1985,7 @@ static void upload_complete(struct http_session *s)
         return;
     }
     s->state = HTTP_ST_UPLOAD_SCAN;
+    touch(s);
     set_client_events(s, EV_READ);
     char url[HTTP1_URL_MAX + 1];
     url_text(s, url, sizeof(url));
@@ -1824,11 +2010,15 @@ static void upload_step(struct http_session *s)
             session_close(s);
             return;
         }
-        touch(s);
+        moved(s);
         bool done = false;
         ssize_t used = upload_take(s, mem, (size_t)n, &done);
         if (used < 0) {
             reply_error(s, 400, "Invalid request body");
+            return;
+        }
+        if (s->upload_scan && filesize_blocks(s, s->upload_len)) {
+            reply_detection_page(s); /* G-13: the rest is not spooled */
             return;
         }
         if (done) {
@@ -1865,6 +2055,10 @@ static void start_upload(struct http_session *s, uint64_t length)
         upload_take(s, s->in.data + s->req.head_len, s->in.wpos - s->req.head_len, &done);
     if (used < 0) {
         reply_error(s, 400, "Invalid request body");
+        return;
+    }
+    if (s->upload_scan && filesize_blocks(s, s->upload_len)) {
+        reply_detection_page(s);
         return;
     }
     s->in_used = s->req.head_len + (size_t)used;
@@ -1928,12 +2122,34 @@ static void ftp_render_listing(struct http_session *s, uint64_t bytes)
     start_reply(s);
 }
 
+/* ftp_scanned - an ftp:// file is scanned (and subject to block_filesize)
+ * unless virus_check is off or pass_ext exempts it; the exemption is
+ * recorded in PROXY-STAT. */
+static bool ftp_scanned(struct http_session *s)
+{
+    if (s->cfg->pass_ext &&
+        pass_rules_extension(pass_rules_url_filename(s->url.path), s->cfg->pass_ext_list.items,
+                             s->cfg->pass_ext_list.count)) {
+        s->details |= ACCESSLOG_DETAIL_PASS_EXT;
+        return false;
+    }
+    return s->cfg->virus_check;
+}
+
 static void on_ftp_done(void *arg, const struct ftp_client_outcome *o)
 {
     struct http_session *s = arg;
     s->ftpc = NULL;
     str_copy(s->server_ip, sizeof(s->server_ip), o->server_ip);
     s->log.server_ip = s->server_ip;
+    if (o->result == FTP_CLIENT_TOO_LARGE) {
+        /* G-13: only with action=delete is max_bytes set (start_ftp). */
+        s->spool_len = o->bytes;
+        str_copy(s->content_type, sizeof(s->content_type), "application/octet-stream");
+        filesize_blocks(s, s->cfg->block_filesize_len + 1);
+        reply_detection_page(s);
+        return;
+    }
     if (o->result == FTP_CLIENT_ERROR) {
         reply_error(s, o->status ? o->status : 503, o->error);
         return;
@@ -1945,16 +2161,11 @@ static void on_ftp_done(void *arg, const struct ftp_client_outcome *o)
     }
     str_copy(s->content_type, sizeof(s->content_type), "application/octet-stream");
     s->status = 200;
-    unsigned skip = 0;
-    if (s->cfg->pass_ext &&
-        pass_rules_extension(pass_rules_url_filename(s->url.path), s->cfg->pass_ext_list.items,
-                             s->cfg->pass_ext_list.count))
-        skip = ACCESSLOG_DETAIL_PASS_EXT;
-    s->details |= skip;
-    if (!s->cfg->virus_check || skip || o->bytes == 0) {
+    if (!ftp_scanned(s) || o->bytes == 0) {
         deliver_spool(s);
         return;
     }
+    filesize_blocks(s, o->bytes); /* action=pass: logged, delivered if clean */
     start_scan(s);
 }
 
@@ -2010,77 +2221,34 @@ static void start_ftp(struct http_session *s)
         .data_fd = s->spool_fd,
         .log = &s->log,
     };
+    /* G-13: with action=delete a file over block_filesize_len is not fetched
+     * whole; with action=pass it is, and the detection only logged. */
+    if (s->cfg->block_filesize && s->cfg->action != CONFIG_ACTION_PASS && s->cfg->virus_check &&
+        !(s->cfg->pass_ext &&
+          pass_rules_extension(pass_rules_url_filename(s->url.path), s->cfg->pass_ext_list.items,
+                               s->cfg->pass_ext_list.count)))
+        fr.max_bytes = s->cfg->block_filesize_len;
     s->state = HTTP_ST_FTP;
     set_client_events(s, EV_READ);
     touch(s);
     s->ftpc = ftp_client_start(s->w->loop, s->w->dns, &fr, on_ftp_done, s);
 }
 
-/* ---- CONNECT tunnels (HTTP-17): not scanned, zero-copy, never kept alive
- *
- * Each direction moves bytes socket -> pipe -> socket with splice(2), so
- * tunnelled data is never copied through user space. */
-
-/* Bytes moved per splice pair. Pipes are enlarged to this (F_SETPIPE_SZ)
- * when the per-user pipe allowance permits: at 1 GB/s a 64 KiB pipe costs
- * about 30000 splice calls a second, 256 KiB a quarter of that. Where the
- * kernel refuses, the pipe keeps its size and splice simply moves less. */
-#define TUNNEL_CHUNK (256 * 1024)
+/* ---- CONNECT tunnels (HTTP-17): not scanned, zero-copy (http_tunnel),
+ * never kept alive ---------------------------------------------------- */
 
 static void tunnel_free_buffers(struct http_session *s)
 {
-    struct tunnel_dir *d[2] = {&s->up_dir, &s->down_dir};
-    for (int i = 0; i < 2; i++) {
-        for (int j = 0; j < 2; j++) {
-            if (d[i]->pipe[j] >= 0)
-                close(d[i]->pipe[j]);
-            d[i]->pipe[j] = -1;
-        }
-    }
-}
-
-/* tunnel_move - move bytes from -> pipe -> to. Returns 1 on progress, 0
- * when blocked, -1 when the tunnel must end (error). */
-static int tunnel_move(struct tunnel_dir *d, int from, int to)
-{
-    int progress = 0;
-    for (;;) {
-        if (d->in_pipe > 0) {
-            ssize_t n =
-                splice(d->pipe[0], NULL, to, NULL, d->in_pipe, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-            if (n < 0)
-                return (errno == EAGAIN || errno == EINTR) ? progress : -1;
-            d->in_pipe -= (size_t)n;
-            d->bytes += (uint64_t)n;
-            progress = 1;
-            continue;
-        }
-        if (d->eof) {
-            if (!d->shut) {
-                shutdown(to, SHUT_WR); /* pass the half-close on */
-                d->shut = true;
-            }
-            return progress;
-        }
-        ssize_t n =
-            splice(from, NULL, d->pipe[1], NULL, TUNNEL_CHUNK, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-        if (n == 0) {
-            d->eof = true;
-            continue;
-        }
-        if (n < 0)
-            return (errno == EAGAIN || errno == EINTR) ? progress : -1;
-        d->in_pipe = (size_t)n;
-        progress = 1;
-    }
+    http_tunnel_dir_close(&s->up_dir);
+    http_tunnel_dir_close(&s->down_dir);
 }
 
 static void tunnel_step(struct http_session *s)
 {
-    int a = tunnel_move(&s->up_dir, s->cfd, s->sfd);
-    int b = tunnel_move(&s->down_dir, s->sfd, s->cfd);
+    int a = http_tunnel_move(&s->up_dir, s->cfd, s->sfd);
+    int b = http_tunnel_move(&s->down_dir, s->sfd, s->cfd);
     if (a > 0 || b > 0)
-        touch(s);
+        moved(s);
     s->bytes_out = s->down_dir.bytes;
     if (a < 0 || b < 0 || (s->up_dir.shut && s->down_dir.shut)) {
         session_close(s); /* never kept alive (HTTP-17) */
@@ -2097,13 +2265,11 @@ static void tunnel_step(struct http_session *s)
  * client sent after its CONNECT head (a TLS hello) go first. */
 static void tunnel_begin(struct http_session *s)
 {
-    if (pipe2(s->up_dir.pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
-        pipe2(s->down_dir.pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+    if (http_tunnel_dir_open(&s->up_dir, false) < 0 ||
+        http_tunnel_dir_open(&s->down_dir, true) < 0) { /* downloads are the bulk */
         reply_error(s, 503, "Temporary failure: cannot create a tunnel");
         return;
     }
-    /* Downloads are the bulk: only that direction gets the larger pipe. */
-    (void)fcntl(s->down_dir.pipe[1], F_SETPIPE_SZ, TUNNEL_CHUNK);
     size_t extra = s->in.wpos - s->req.head_len;
     buf_fini(&s->out);
     if (buf_alloc_storage(&s->out, extra + 4096) < 0 ||
@@ -2136,7 +2302,7 @@ static void tunnel_begin(struct http_session *s)
         }
         s->down_dir.bytes += sizeof(ok) - 1;
     }
-    touch(s);
+    moved(s);
     tunnel_step(s);
 }
 
@@ -2164,14 +2330,14 @@ static void forward_step(struct http_session *s)
                 return;
             }
             buf_consume(&s->up, (size_t)n);
-            touch(s);
+            moved(s);
         }
         if (s->upload_fd >= 0 && (uint64_t)s->upload_off < s->upload_len) {
             uint64_t left = s->upload_len - (uint64_t)s->upload_off;
             ssize_t n = sendfile(s->sfd, s->upload_fd, &s->upload_off,
                                  left < SENDFILE_CHUNK ? (size_t)left : SENDFILE_CHUNK);
             if (n > 0) {
-                touch(s);
+                moved(s);
                 continue;
             }
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -2205,7 +2371,7 @@ static void forward_step(struct http_session *s)
         if (n > 0) {
             buf_produce(&s->up, (size_t)n);
             s->req_body_left -= (uint64_t)n;
-            touch(s);
+            moved(s);
             continue;
         }
         if (n == 0) {
@@ -2501,6 +2667,10 @@ static void request_ready(struct http_session *s)
      * scanned before the server is contacted. */
     s->upload_scan = has_body && cfg->virus_check && cfg->virus_check_post &&
                      (s->req.method == HTTP1_METHOD_POST || s->req.method == HTTP1_METHOD_PUT);
+    if (s->upload_scan && kind == HTTP1_BODY_LENGTH && filesize_blocks(s, len)) {
+        reply_detection_page(s); /* G-13: the body is not read, the server not contacted */
+        return;
+    }
     if (s->upload_chunked || s->upload_scan) {
         start_upload(s, kind == HTTP1_BODY_LENGTH ? len : 0);
         return;
@@ -2549,7 +2719,7 @@ static void request_step(struct http_session *s)
             return;
         }
         buf_produce(&s->in, (size_t)n);
-        touch(s);
+        moved(s);
         if (s->requests > 0 && s->start_rt.tv_sec == 0)
             start_clock(s); /* a kept-alive connection: the new request starts now */
         enum http1_result r = http1_parse_request(&s->req, s->in.data, s->in.wpos);
@@ -2711,7 +2881,8 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     s->sfd = -1;
     s->spool_fd = -1;
     s->upload_fd = -1;
-    s->up_dir.pipe[0] = s->up_dir.pipe[1] = s->down_dir.pipe[0] = s->down_dir.pipe[1] = -1;
+    http_tunnel_dir_init(&s->up_dir);
+    http_tunnel_dir_init(&s->down_dir);
     start_clock(s);
     sock_addr_text((const struct sockaddr *)peer, s->client_ip, sizeof(s->client_ip),
                    &s->client_port);
@@ -2727,6 +2898,9 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     ev_timer_init(&s->trickle_timer, on_trickle_timer, s);
     ev_timer_init(&s->progress_timer, on_progress_timer, s);
     ev_timer_init(&s->connect_timer, on_connect_timeout, s);
+    http_inactivity_init(&s->inactivity, w->cfg->timeout_inactive ? w->cfg->inactive_timeout : 0,
+                         on_inactive, s);
+    http_inactivity_start(&s->inactivity, w->loop);
     s->link.on_stop = on_worker_stop;
     proxy_worker_link(w, &s->link);
     s->state = HTTP_ST_REQUEST;

@@ -321,6 +321,37 @@ def slow(pieces, pause, headers=(), length=True):
     return behaviour
 
 
+def _hold(conn, hold):
+    """Keep conn open, silent, until the peer closes it or hold seconds pass."""
+    deadline = time.monotonic() + min(hold, IO_TIMEOUT)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        conn.settimeout(left)
+        try:
+            if not conn.recv(4096):
+                return
+        except OSError:
+            return
+
+
+def never_answers(hold=IO_TIMEOUT):
+    """Takes the request and sends nothing back (a hung server)."""
+    def behaviour(conn, req):
+        _hold(conn, hold)
+    return behaviour
+
+
+def stalls(head_headers, body=b"", hold=IO_TIMEOUT):
+    """A 200 head with head_headers and the first body bytes, then silence
+    (a server that stops sending in the middle of a response)."""
+    def behaviour(conn, req):
+        conn.sendall(_head("HTTP/1.1 200 OK", list(head_headers)) + body)
+        _hold(conn, hold)
+    return behaviour
+
+
 def www_authenticate(challenge="NTLM", status=401, reason="Unauthorized"):
     """A 401 with WWW-Authenticate (HTTP-8, Proxy-Support)."""
     body = b"authentication required\n"
