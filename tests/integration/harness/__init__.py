@@ -159,19 +159,22 @@ http {
 
 
 class SmtpSink:
-    """postfix's smtp-sink writing every mail to a file (admin notifications)."""
+    """postfix's smtp-sink writing every mail to a file (admin notifications).
+    host: the loopback address it listens on (another one than 127.0.0.1,
+    e.g. 127.0.0.2, shows that a host setting is followed)."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, host="127.0.0.1", subdir="sink"):
+        self.host = host
         self.port = free_port()
-        self.dir = os.path.join(workdir, "sink")
+        self.dir = os.path.join(workdir, subdir)
         os.makedirs(self.dir, exist_ok=True)
         chown_for_daemons(self.dir)
         argv = ["/usr/sbin/smtp-sink"]
         if os.geteuid() == 0:
             argv += ["-u", unprivileged_user()]
-        argv += ["-d", self.dir + "/%M.", "127.0.0.1:%d" % self.port, "64"]
-        self.proc = Process(argv, os.path.join(workdir, "smtp-sink.out"))
-        wait_for(lambda: port_open(self.port), 10, what="smtp-sink")
+        argv += ["-d", self.dir + "/%M.", "%s:%d" % (host, self.port), "64"]
+        self.proc = Process(argv, os.path.join(workdir, "smtp-%s.out" % subdir.replace("/", "-")))
+        wait_for(lambda: port_open(self.port, host), 10, what="smtp-sink")
 
     def messages(self):
         out = []
