@@ -356,20 +356,36 @@ class _FamilyOrigin:
             s.close()
 
 
+HOSTS_BIND = 'mount --bind "$0" /etc/hosts && exec "$@"'
+
+
+def own_hosts_file_works(hosts):
+    """Whether this machine lets a child see its own /etc/hosts (a private
+    mount namespace; root only). The machine's /etc/hosts is not touched."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    r = subprocess.run(["unshare", "--mount", "sh", "-c", HOSTS_BIND, hosts, "grep", "-q",
+                        "v6only.sekisho.test", "/etc/hosts"], capture_output=True, timeout=20)
+    return r.returncode == 0
+
+
 class TestIpv6(unittest.TestCase):
-    """ipv6=no: destination names resolve to IPv4 addresses only. The names
-    come from a hosts file of the test's own (c-ares reads $CARES_HOSTS
-    instead of /etc/hosts), so nothing depends on the machine's /etc/hosts:
-    dual.sekisho.test has 127.0.0.1 and ::1, v6only.sekisho.test only ::1."""
+    """ipv6=no: destination names resolve to IPv4 addresses only. The gateway
+    runs in a mount namespace of its own with the test's /etc/hosts bound
+    over the machine's (c-ares reads /etc/hosts), so nothing depends on what
+    the machine's /etc/hosts says about localhost: dual.sekisho.test has
+    127.0.0.1 and ::1, v6only.sekisho.test only ::1. An IPv6 literal is
+    refused with ipv6=no as well."""
 
     @classmethod
     def setUpClass(cls):
         cls.dir = subdir("ipv6")
         cls.hosts = os.path.join(cls.dir, "hosts")
         with open(cls.hosts, "w") as f:
-            f.write("127.0.0.1 dual.sekisho.test\n::1 dual.sekisho.test\n"
+            f.write("127.0.0.1 localhost\n127.0.0.1 dual.sekisho.test\n::1 dual.sekisho.test\n"
                     "::1 v6only.sekisho.test\n")
         os.chmod(cls.hosts, 0o644)
+        cls.names = own_hosts_file_works(cls.hosts)
         cls.origin = _FamilyOrigin()
 
     @classmethod
@@ -377,23 +393,23 @@ class TestIpv6(unittest.TestCase):
         cls.origin.stop()
 
     def gateway(self, name, ipv6):
-        saved = os.environ.get("CARES_HOSTS")
-        os.environ["CARES_HOSTS"] = self.hosts
-        try:
-            section = {"ipv6": ipv6} if ipv6 != "yes" else {}
-            return gateway(name, section=section)
-        finally:
-            if saved is None:
-                del os.environ["CARES_HOSTS"]
-            else:
-                os.environ["CARES_HOSTS"] = saved
+        section = {"ipv6": ipv6} if ipv6 != "yes" else {}
+        wrapper = ["unshare", "--mount", "sh", "-c", HOSTS_BIND, self.hosts] if self.names else []
+        return gateway(name, section=section, wrapper=wrapper)
 
     def u(self, host):
         return "http://%s:%d/who" % (host, self.origin.port)
 
-    def test_ipv6_no_connects_to_ipv4_only(self):
+    def test_ipv6_no_uses_ipv4_addresses_only(self):
         gw = self.gateway("ipv6-no", "no")
         try:
+            # An IPv6 literal is not a destination with ipv6=no.
+            status, body = curl(gw.proxy, self.u("[::1]"))
+            self.assertEqual(status, 503)
+            self.assertNotIn(b"served-by", body)
+            self.assertNotIn("DIRECT/::1", access_line(gw, self.u("[::1]")))
+            if not self.names:
+                self.skipTest("no private mount namespace for a hosts file: names not tested")
             status, body = curl(gw.proxy, self.u("dual.sekisho.test"))
             self.assertEqual((status, body), (200, b"served-by-127.0.0.1"))
             self.assertIn(" DIRECT/127.0.0.1 ", access_line(gw, self.u("dual.sekisho.test")))
@@ -407,11 +423,15 @@ class TestIpv6(unittest.TestCase):
         finally:
             gw.stop()
 
-    def test_default_reaches_the_ipv6_only_name(self):
-        # The same name with the key at its default: the IPv6 address is used,
-        # so the 503 above is the key's doing.
+    def test_default_reaches_ipv6_addresses(self):
+        # The same destinations with the key at its default: the IPv6
+        # address is used, so the 503s above are the key's doing.
         gw = self.gateway("ipv6-yes", "yes")
         try:
+            status, body = curl(gw.proxy, self.u("[::1]"))
+            self.assertEqual((status, body), (200, b"served-by-::1"))
+            if not self.names:
+                self.skipTest("no private mount namespace for a hosts file: names not tested")
             status, body = curl(gw.proxy, self.u("v6only.sekisho.test"))
             self.assertEqual((status, body), (200, b"served-by-::1"))
             self.assertIn(" DIRECT/::1 ", access_line(gw, self.u("v6only.sekisho.test")))

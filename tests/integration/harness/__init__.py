@@ -213,7 +213,7 @@ class Gateway:
     """One sekisho service in its own prefix (conf/, log/, tmp/)."""
 
     def __init__(self, workdir, scand_socket, service="http", common=None, section=None,
-                 hosts_allow="", templates_from=None, extra_args=(), start=True):
+                 hosts_allow="", templates_from=None, extra_args=(), start=True, wrapper=()):
         self.workdir = workdir
         self.service = service
         self.prefix = os.path.join(workdir, "gw")
@@ -239,6 +239,9 @@ class Gateway:
         self.logdir = os.path.join(self.prefix, "log", service)
         self.proc = None
         self.extra_args = list(extra_args)
+        # argv put before sekisho's (e.g. unshare ... to run it in its own
+        # mount namespace); the wrapper must exec sekisho in its own pid.
+        self.wrapper = list(wrapper)
         if start:
             self.start()
 
@@ -251,7 +254,8 @@ class Gateway:
             f.write(text)
 
     def start(self, wait=True):
-        argv = [os.path.join(BIN, "sekisho"), "--" + self.service, "-f", self.ini] + self.extra_args
+        argv = self.wrapper + [os.path.join(BIN, "sekisho"), "--" + self.service, "-f",
+                               self.ini] + self.extra_args
         self.proc = Process(argv, os.path.join(self.workdir, "sekisho-%s.out" % self.service))
         if wait:
             wait_for(lambda: port_open(self.port) or not self.proc.alive(), 20,
