@@ -159,19 +159,22 @@ http {
 
 
 class SmtpSink:
-    """postfix's smtp-sink writing every mail to a file (admin notifications)."""
+    """postfix's smtp-sink writing every mail to a file (admin notifications).
+    host: the loopback address it listens on (another one than 127.0.0.1,
+    e.g. 127.0.0.2, shows that a host setting is followed)."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, host="127.0.0.1", subdir="sink"):
+        self.host = host
         self.port = free_port()
-        self.dir = os.path.join(workdir, "sink")
+        self.dir = os.path.join(workdir, subdir)
         os.makedirs(self.dir, exist_ok=True)
         chown_for_daemons(self.dir)
         argv = ["/usr/sbin/smtp-sink"]
         if os.geteuid() == 0:
             argv += ["-u", unprivileged_user()]
-        argv += ["-d", self.dir + "/%M.", "127.0.0.1:%d" % self.port, "64"]
-        self.proc = Process(argv, os.path.join(workdir, "smtp-sink.out"))
-        wait_for(lambda: port_open(self.port), 10, what="smtp-sink")
+        argv += ["-d", self.dir + "/%M.", "%s:%d" % (host, self.port), "64"]
+        self.proc = Process(argv, os.path.join(workdir, "smtp-%s.out" % subdir.replace("/", "-")))
+        wait_for(lambda: port_open(self.port, host), 10, what="smtp-sink")
 
     def messages(self):
         out = []
@@ -210,7 +213,7 @@ class Gateway:
     """One sekisho service in its own prefix (conf/, log/, tmp/)."""
 
     def __init__(self, workdir, scand_socket, service="http", common=None, section=None,
-                 hosts_allow="", templates_from=None, extra_args=(), start=True):
+                 hosts_allow="", templates_from=None, extra_args=(), start=True, wrapper=()):
         self.workdir = workdir
         self.service = service
         self.prefix = os.path.join(workdir, "gw")
@@ -236,6 +239,9 @@ class Gateway:
         self.logdir = os.path.join(self.prefix, "log", service)
         self.proc = None
         self.extra_args = list(extra_args)
+        # argv put before sekisho's (e.g. unshare ... to run it in its own
+        # mount namespace); the wrapper must exec sekisho in its own pid.
+        self.wrapper = list(wrapper)
         if start:
             self.start()
 
@@ -248,7 +254,8 @@ class Gateway:
             f.write(text)
 
     def start(self, wait=True):
-        argv = [os.path.join(BIN, "sekisho"), "--" + self.service, "-f", self.ini] + self.extra_args
+        argv = self.wrapper + [os.path.join(BIN, "sekisho"), "--" + self.service, "-f",
+                               self.ini] + self.extra_args
         self.proc = Process(argv, os.path.join(self.workdir, "sekisho-%s.out" % self.service))
         if wait:
             wait_for(lambda: port_open(self.port) or not self.proc.alive(), 20,
