@@ -93,6 +93,10 @@ static bool parse_uint(const char *s, unsigned max, unsigned *out)
     return true;
 }
 
+/* The configuration given with -f: its strings are the options' values
+ * for the life of the process. */
+static struct config *ini_config;
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -120,8 +124,13 @@ static int parse_options(int argc, char **argv, struct options *o)
         } else if (strcmp(a, "-f") == 0) {
             /* The [common] keys scand_socket, database_dir, scand_threads
              * and run_user; options after -f override them. The snapshot
-             * lives as long as the process (its strings are used). */
-            struct config *cfg = config_load(v, SVC_COMMON, stderr);
+             * lives as long as the process (its strings are used), held by
+             * ini_config so that it stays reachable. */
+            if (ini_config) {
+                fprintf(stderr, "sekisho-scand: -f given twice\n");
+                return -1;
+            }
+            struct config *cfg = ini_config = config_load(v, SVC_COMMON, stderr);
             if (!cfg) {
                 fprintf(stderr, "sekisho-scand: %s: configuration refused\n", v);
                 return -1;

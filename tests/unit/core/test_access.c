@@ -620,7 +620,8 @@ static void test_load_missing_file(void **state)
 static void test_shipped_default(void **state)
 {
     (void)state;
-    /* conf/hosts.allow: only spam_rbl_pass is active (options.tsv default). */
+    /* conf/hosts.allow: spam_rbl_pass (options.tsv default) and the example
+     * smtp_rcpt domains that go with the shipped acl_rcpt=yes are active. */
     struct diag d;
     diag_open(&d);
     struct access_table *t = access_table_load("conf/hosts.allow", d.f);
@@ -629,7 +630,11 @@ static void test_shipped_default(void **state)
         fail_msg("conf/hosts.allow: %s", d.text);
     free(d.text);
     for (unsigned f = 0; f < HOSTS_ALLOW_FIELD_COUNT; f++)
-        assert_int_equal(access_table_has(t, f), f == HOSTS_ALLOW_SPAM_RBL_PASS);
+        assert_int_equal(access_table_has(t, f),
+                         f == HOSTS_ALLOW_SPAM_RBL_PASS || f == HOSTS_ALLOW_SMTP_RCPT);
+    assert_true(access_match(t, "smtp_rcpt", NULL, "example.com"));
+    assert_true(access_match(t, "smtp_rcpt", NULL, "example.net"));
+    assert_false(access_match(t, "smtp_rcpt", NULL, "example.org"));
     assert_true(access_match(t, "spam_rbl_pass", "127.0.0.1", NULL));
     assert_true(access_match(t, "spam_rbl_pass", "10.1.1.1", NULL));
     assert_true(access_match(t, "spam_rbl_pass", "192.168.7.7", NULL));
