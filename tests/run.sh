@@ -45,16 +45,35 @@ run_unit() {
     done
 }
 
-# run_integration BUILD_DIR LABEL [KEY_TRACE_FILE]
+# run_integration BUILD_DIR LABEL [KEY_TRACE_FILE]: the integration tests in
+# SEKISHO_TEST_RUNNERS (2) runners side by side; each claims whole test
+# modules from a shared directory (run.py), so a slow module on one does not
+# hold up the other. Most of a test's time is spent waiting on servers, so
+# two runners fit two cores.
 run_integration() {
-    local b=$1 label=$2 trace=${3:-} line
-    while IFS= read -r line; do
-        case "$line" in
-        "PASS "*) ok "$label ${line#PASS }" ;;
-        "FAIL "*) not_ok "$label ${line#FAIL }" ;;
-        *) echo "    $line" ;;
-        esac
-    done < <(SEKISHO_BUILD="$PWD/$b" SEKISHO_KEY_TRACE="$trace" timeout 1800 python3 tests/integration/run.py 2>&1)
+    local b=$1 label=$2 trace=${3:-} line claim out i
+    local runners=${SEKISHO_TEST_RUNNERS:-2}
+    claim=$(mktemp -d)
+    out=()
+    for ((i = 0; i < runners; i++)); do
+        out+=("$claim.out$i")
+        SEKISHO_BUILD="$PWD/$b" SEKISHO_KEY_TRACE="$trace" SEKISHO_TEST_CLAIM_DIR="$claim" \
+            timeout 1800 python3 tests/integration/run.py >"$claim.out$i" 2>&1 &
+    done
+    wait
+    for f in "${out[@]}"; do
+        grep -q '^RUNNER DONE' "$f" || not_ok "$label runner ${f##*.out} did not finish (timeout or crash)"
+        while IFS= read -r line; do
+            case "$line" in
+            "PASS "*) ok "$label ${line#PASS }" ;;
+            "FAIL "*) not_ok "$label ${line#FAIL }" ;;
+            "RUNNER DONE "*) ;;
+            *) echo "    $line" ;;
+            esac
+        done <"$f"
+        rm -f "$f"
+    done
+    rm -rf "$claim"
 }
 
 if want lint; then
@@ -87,21 +106,32 @@ if want fuzz; then
         fi
     done
     if command -v clang >/dev/null && make -s -j"$JOBS" fuzz >/tmp/sekisho-fuzzbuild.$$ 2>&1; then
+        # One libFuzzer run per core at a time (each is single-threaded);
+        # the results are reported in target order afterwards.
+        fuzzdir=$(mktemp -d)
+        names=()
         for f in build-fuzz/fuzz/fuzz_*; do
             [ -x "$f" ] || continue
             name=${f##*/fuzz_}
-            work=$(mktemp -d)
-            cp -r "fuzz/corpus/$name/." "$work/" 2>/dev/null
+            names+=("$name")
+            mkdir -p "$fuzzdir/$name"
+            cp -r "fuzz/corpus/$name/." "$fuzzdir/$name/" 2>/dev/null
             dict=(); [ -f "fuzz/dict/$name.dict" ] && dict=(-dict="fuzz/dict/$name.dict")
-            if timeout 120 "$f" -max_total_time="${SEKISHO_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 \
-                -artifact_prefix="$work/" "${dict[@]}" "$work" >"$work.log" 2>&1; then
-                ok "fuzz $name: $(grep -o 'stat::number_of_executed_units: [0-9]*\|Done [0-9]* runs' "$work.log" | tail -1)"
-            else
-                not_ok "fuzz $name"; tail -30 "$work.log" | sed 's/^/    /'
-                ls "$work"/crash-* "$work"/leak-* 2>/dev/null | sed 's/^/    artifact: /'
-            fi
-            rm -rf "$work" "$work.log"
+            while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+            (timeout 120 "$f" -max_total_time="${SEKISHO_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 \
+                -artifact_prefix="$fuzzdir/$name/" "${dict[@]}" "$fuzzdir/$name" \
+                >"$fuzzdir/$name.log" 2>&1; echo $? >"$fuzzdir/$name.rc") &
         done
+        wait
+        for name in "${names[@]}"; do
+            if [ "$(cat "$fuzzdir/$name.rc" 2>/dev/null)" = 0 ]; then
+                ok "fuzz $name: $(grep -o 'stat::number_of_executed_units: [0-9]*\|Done [0-9]* runs' "$fuzzdir/$name.log" | tail -1)"
+            else
+                not_ok "fuzz $name"; tail -30 "$fuzzdir/$name.log" | sed 's/^/    /'
+                ls "$fuzzdir/$name"/crash-* "$fuzzdir/$name"/leak-* 2>/dev/null | sed 's/^/    artifact: /'
+            fi
+        done
+        rm -rf "$fuzzdir"
     else
         not_ok "fuzz build"; tail -20 /tmp/sekisho-fuzzbuild.$$ 2>/dev/null
     fi

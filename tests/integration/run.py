@@ -3,7 +3,10 @@
 one line per test, "PASS <id>" or "FAIL <id>", for tests/run.sh to count.
 
 SEKISHO_BUILD names the build directory whose binaries are under test;
-SEKISHO_TEST_FILTER keeps only tests whose id contains the given word."""
+SEKISHO_TEST_FILTER keeps only tests whose id contains the given word;
+SEKISHO_TEST_CLAIM_DIR (an empty directory shared by several runners)
+makes each runner run only the test modules it claims first, so that
+runners started side by side share the suite."""
 import os
 import sys
 import traceback
@@ -71,13 +74,40 @@ def flatten(suite):
             yield t
 
 
+# Modules that take longest go first, so that two runners sharing the work
+# (SEKISHO_TEST_CLAIM_DIR) end at about the same time.
+SLOW_FIRST = ("test_http_2gb", "test_http_large", "test_install", "test_process_model",
+              "test_http_keys", "test_run_gateway", "test_http_progress", "test_smtp_session")
+
+
+def by_module(tests):
+    """[(module, [tests])] in discovery order, the slow modules first."""
+    groups = {}
+    for t in tests:
+        groups.setdefault(t.__class__.__module__, []).append(t)
+    rank = {m: i for i, m in enumerate(SLOW_FIRST)}
+    return sorted(groups.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+
+
 def main():
     loader = unittest.TestLoader()
     suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
     word = os.environ.get("SEKISHO_TEST_FILTER", "")
     tests = [t for t in flatten(suite) if word in t.id()]
     result = LineResult()
-    TracedSuite(tests).run(result)
+    claim_dir = os.environ.get("SEKISHO_TEST_CLAIM_DIR")
+    if not claim_dir:
+        TracedSuite(tests).run(result)
+        return 0 if result.wasSuccessful() else 1
+    # Several runners share the modules: each runs the modules it claims
+    # first (mkdir is atomic), one module with its fixtures at a time.
+    for module, group in by_module(tests):
+        try:
+            os.mkdir(os.path.join(claim_dir, module))
+        except FileExistsError:
+            continue
+        TracedSuite(group).run(result)
+    print("RUNNER DONE %d" % result.testsRun, flush=True)
     return 0 if result.wasSuccessful() else 1
 
 
