@@ -107,6 +107,10 @@ def main():
         except FileExistsError:
             continue
         TracedSuite(group).run(result)
+        # A top-level run tears its last class and module down but leaves
+        # them recorded as "previous": the next run would tear them down
+        # again.
+        result._previousTestClass = None
     print("RUNNER DONE %d" % result.testsRun, flush=True)
     return 0 if result.wasSuccessful() else 1
 
