@@ -10,13 +10,15 @@ struct proxy_slots {
     uint32_t nwords;
     size_t size; /* of the mapping */
     _Atomic uint64_t *words;
-    _Atomic int32_t *owner; /* pid holding each slot, for reaping */
+    _Atomic int32_t *owner;   /* pid holding each slot, for reaping */
+    _Atomic uint64_t *client; /* client address key of each slot, 0 = none */
 };
 
 struct proxy_slots *proxy_slots_new(uint32_t cap)
 {
     uint32_t nwords = (cap + 63) / 64;
-    size_t size = sizeof(struct proxy_slots) + nwords * sizeof(uint64_t) + cap * sizeof(int32_t);
+    size_t size = sizeof(struct proxy_slots) + nwords * sizeof(uint64_t) + cap * sizeof(uint64_t) +
+                  cap * sizeof(int32_t);
     void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
         return NULL;
@@ -25,11 +27,14 @@ struct proxy_slots *proxy_slots_new(uint32_t cap)
     s->nwords = nwords;
     s->size = size;
     s->words = (_Atomic uint64_t *)(s + 1);
-    s->owner = (_Atomic int32_t *)(s->words + nwords);
+    s->client = s->words + nwords;
+    s->owner = (_Atomic int32_t *)(s->client + cap);
     for (uint32_t i = 0; i < nwords; i++)
         atomic_init(&s->words[i], 0);
-    for (uint32_t i = 0; i < cap; i++)
+    for (uint32_t i = 0; i < cap; i++) {
         atomic_init(&s->owner[i], 0);
+        atomic_init(&s->client[i], 0);
+    }
     return s;
 }
 
@@ -62,6 +67,7 @@ void proxy_slots_release(struct proxy_slots *s, int slot)
     if (slot < 0 || (uint32_t)slot >= s->cap)
         return;
     atomic_store(&s->owner[slot], 0);
+    atomic_store(&s->client[slot], 0);
     atomic_fetch_and(&s->words[slot / 64], ~(UINT64_C(1) << (slot % 64)));
 }
 
@@ -93,5 +99,19 @@ uint32_t proxy_slots_reap(struct proxy_slots *s, int32_t pid)
             n++;
         }
     }
+    return n;
+}
+
+void proxy_slots_set_client(struct proxy_slots *s, int slot, uint64_t key)
+{
+    if (slot >= 0 && (uint32_t)slot < s->cap)
+        atomic_store(&s->client[slot], key);
+}
+
+uint32_t proxy_slots_client_count(const struct proxy_slots *s, uint64_t key)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->cap; i++)
+        n += atomic_load(&s->client[i]) == key;
     return n;
 }

@@ -26,6 +26,12 @@ uint32_t proxy_slots_cap(const struct proxy_slots *s);
 uint32_t proxy_slots_used(const struct proxy_slots *s);
 /* proxy_slots_set_owner - record which worker holds slot (for reaping). */
 void proxy_slots_set_owner(struct proxy_slots *s, int slot, int32_t pid);
+/* proxy_slots_set_client - record the client address key of slot (a
+ * non-zero hash of the address, see proxy_worker.c); released with it. */
+void proxy_slots_set_client(struct proxy_slots *s, int slot, uint64_t key);
+/* proxy_slots_client_count - slots held by sessions of that client key,
+ * across every worker. O(cap): once per accepted connection. */
+uint32_t proxy_slots_client_count(const struct proxy_slots *s, uint64_t key);
 /* proxy_slots_reap - release every slot owned by pid (a dead worker);
  * returns how many were released. */
 uint32_t proxy_slots_reap(struct proxy_slots *s, int32_t pid);

@@ -13,6 +13,7 @@
 
 #include "core/svclog.h"
 #include "lib/sock.h"
+#include "proxy/proxy_resources.h"
 
 #define CAP_RECHECK_MS       20    /* how often a capped worker looks for a free slot */
 #define CAP_WARNING_EVERY_MS 10000 /* LOG-E2 at most this often per worker */
@@ -47,6 +48,65 @@ static void at_capacity(struct proxy_worker *w)
     listen_pause(w, CAP_RECHECK_MS);
 }
 
+/* client_key - a non-zero hash of the client's address (not its port),
+ * the same for an IPv4 client and its IPv4-mapped IPv6 form. */
+static uint64_t client_key(const struct sockaddr_storage *peer)
+{
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    if (peer->ss_family == AF_INET) {
+        p = (const uint8_t *)&((const struct sockaddr_in *)peer)->sin_addr;
+        n = 4;
+    } else if (peer->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)peer)->sin6_addr;
+        p = a->s6_addr;
+        n = 16;
+        if (IN6_IS_ADDR_V4MAPPED(a)) {
+            p += 12;
+            n = 4;
+        }
+    }
+    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * UINT64_C(1099511628211);
+    return h | 1;
+}
+
+/* over_client_share - one client address may hold at most
+ * max_sessions_per_client of the service's sessions, so that a single
+ * host holding connections open cannot take every slot (issue 10, 16).
+ * The refused connection gets the protocol's short busy reply. */
+static bool over_client_share(struct proxy_worker *w, int fd, int slot,
+                              const struct sockaddr_storage *peer)
+{
+    uint64_t key = client_key(peer);
+    unsigned max = w->cfg->max_sessions_per_client;
+    if (max == 0 || proxy_slots_client_count(w->slots, key) < max) {
+        proxy_slots_set_client(w->slots, slot, key);
+        return false;
+    }
+    char ip[64] = "?";
+    uint16_t port;
+    sock_addr_text((const struct sockaddr *)peer, ip, sizeof(ip), &port);
+    uint64_t now = ev_now_ms(w->loop);
+    if (w->last_share_warning_ms == 0 || now - w->last_share_warning_ms >= CAP_WARNING_EVERY_MS) {
+        w->last_share_warning_ms = now;
+        svclog_error(NULL,
+                     "Maximum connections per client: %s already holds %u sessions "
+                     "(max_sessions_per_client); further connections are refused",
+                     ip, max);
+    }
+    if (w->proto->busy_reply) {
+        char reply[256];
+        int len = snprintf(reply, sizeof(reply), w->proto->busy_reply, w->res->product_name);
+        if (len > 0 && (size_t)len < sizeof(reply) && write(fd, reply, (size_t)len) < 0) {
+            /* best effort: the client is refused either way */
+        }
+    }
+    close(fd);
+    return true;
+}
+
 static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 {
     (void)loop;
@@ -75,6 +135,10 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t events)
         /* Replies are written in few large writes (head, then sendfile);
          * Nagle would hold the body behind the client's delayed ACK of the
          * head for 40 ms. */
+        if (over_client_share(w, fd, slot, &peer)) {
+            proxy_slots_release(w->slots, slot);
+            continue;
+        }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         proxy_slots_set_owner(w->slots, slot, (int32_t)getpid());

@@ -44,6 +44,10 @@ struct proxy_proto {
      * when the session is over. */
     void (*session_start)(struct proxy_worker *w, int fd, const struct sockaddr_storage *peer,
                           int slot);
+    /* busy_reply - what a connection refused by max_sessions_per_client
+     * is sent before it is closed: a printf format whose one %s, if any,
+     * is the product name. */
+    const char *busy_reply;
 };
 
 struct proxy_worker_env {
@@ -71,6 +75,7 @@ struct proxy_worker {
     struct ev_io signal_io;
     struct ev_timer resume_timer;
     uint64_t last_cap_warning_ms;
+    uint64_t last_share_warning_ms;
     uint32_t sessions;                       /* open sessions of this worker */
     uint64_t spool_mem_used;                 /* bytes promised to in-memory spools */
     uint64_t accepted;                       /* sessions ever accepted, for ids */

@@ -2930,4 +2930,7 @@ static void on_worker_stop(struct proxy_session_link *link)
 const struct proxy_proto http_proto = {
     .name = "http",
     .session_start = http_session_start,
+    .busy_reply = "HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                  "Content-Length: 40\r\nConnection: close\r\n\r\n"
+                  "Too many connections from your address\r\n",
 };

@@ -1252,4 +1252,5 @@ static void smtp_session_start(struct proxy_worker *w, int fd, const struct sock
 const struct proxy_proto smtp_proto = {
     .name = "smtp",
     .session_start = smtp_session_start,
+    .busy_reply = "421 4.7.0 Too many connections from your address (%s)\r\n",
 };
