@@ -90,6 +90,17 @@ class TestStructure(ScanCase):
         _, file, _ = self.refused(msg, "cont bnd")
         self.assertEqual(file, "eicar.com")  # the walker took it apart itself
 
+    def test_two_content_types(self):
+        # The walker reads the first (a text body, not scanned); a client
+        # may take the second: the message is scanned whole as well.
+        msg = ("From: sender@outside.example\r\nTo: %s\r\nSubject: two ct\r\n"
+               "Message-ID: <two.ct@outside.example>\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: text/plain\r\n"
+               "Content-Type: multipart/mixed; boundary=\"q\"\r\n\r\n"
+               "--q\r\n%s\r\n\r\n%s\r\n--q--\r\n" % ((RCPT,) + EICAR_ATT))
+        name, _, _ = self.refused(msg, "two ct")
+        self.assertIn("Eicar", name)
+
     def test_clean_nested_long_boundary_and_rfc2231_mails_delivered_intact(self):
         got = self.delivered(deep_multipart(20, CLEAN_ATT, "nest clean"), "nest clean")
         self.assertIn(CLEAN_ATT[1], got.replace("\r\n", "\n").replace("\n", "\r\n"))
