@@ -54,6 +54,7 @@ struct proxy_mail_scan {
     size_t nparts, cap;
     bool oom;
     bool uu_seen;       /* a uuencoded file in a raw body: the message is scanned whole too */
+    unsigned uu_files;  /* uuencoded files found, at most MIME_PARTS_MAX */
     const char *policy; /* a structural policy detection, or NULL */
     char policy_file[MIME_FILENAME_MAX + 1];
     size_t next; /* the next part to scan */
@@ -109,6 +110,13 @@ static bool add_uu_parts(struct proxy_mail_scan *ms, struct str body)
     struct mime_uu uu;
     for (size_t from = 0; mime_uu_next(body, from, &uu); from = uu.end) {
         ms->uu_seen = true;
+        if (++ms->uu_files > MIME_PARTS_MAX) {
+            /* Bounded work, as for MIME parts; what is not scanned is
+             * not passed either. */
+            ms->policy = PROXY_MAIL_SCAN_POLICY_UUENCODE;
+            str_copy(ms->policy_file, sizeof(ms->policy_file), uu.name);
+            return false;
+        }
         if (!add_part(ms, str_make(body.ptr + uu.data, uu.end - uu.data), MIME_CTE_7BIT,
                       uu.name[0] ? uu.name : "uuencoded"))
             return false;
@@ -237,7 +245,7 @@ static bool collect(void *arg, const struct mime_part *p)
     }
     /* A uuencoded file in any raw body is an attachment all the same. */
     if (!encoded && !add_uu_parts(ms, p->body))
-        return false;
+        return false; /* out of memory (ms->oom) or too many (ms->policy) */
     if (!named && strcmp(p->type, "text/plain") == 0) {
         /* SCAN-8: virus_check_text=no skips prose, never an encoded
          * payload: a base64 or QP text body is scanned decoded. */

@@ -153,6 +153,13 @@ class TestUuencode(ScanCase):
         _, file, _ = self.refused(multipart([text_part("hi"), part], subject="uu x"), "uu x")
         self.assertEqual(file, "x.com")
 
+    def test_more_uuencoded_files_than_scanned_is_blocked(self):
+        # Bounded work: past 1000 uuencoded files the mail is blocked, not
+        # passed with files unscanned.
+        body = "\r\n".join(uu(b"clean %d" % i, "f%d.txt" % i) for i in range(1001))
+        name, _, _ = self.refused(plain_mail(body, subject="uu-many"), "uu-many")
+        self.assertEqual(name, "SEKISHO/POLICY_FORMAT_MIME_UUENCODE")
+
     def test_clean_uuencoded_mail_delivered_intact(self):
         body = "a file\r\n" + uu(testfiles.clean_bytes(3000), "ok.bin")
         got = self.delivered(plain_mail(body, subject="uu-clean"), "uu-clean")
