@@ -189,6 +189,16 @@ static unsigned part_fill(struct str headers, bool in_digest, struct mime_part *
 {
     unsigned flags = 0;
     struct str ct = mime_header_get(headers, "Content-Type", NULL, NULL);
+    /* A second Content-Type or Content-Transfer-Encoding: clients differ
+     * on which one counts, so this walk may not be what they see. */
+    size_t it = 0;
+    (void)mime_header_get(headers, "Content-Type", &it, NULL);
+    if (mime_header_get(headers, "Content-Type", &it, NULL).ptr)
+        flags |= MIME_F_AMBIGUOUS;
+    it = 0;
+    (void)mime_header_get(headers, "Content-Transfer-Encoding", &it, NULL);
+    if (mime_header_get(headers, "Content-Transfer-Encoding", &it, NULL).ptr)
+        flags |= MIME_F_AMBIGUOUS;
     if (!ct.ptr || !type_parse(ct, p->type, sizeof(p->type)))
         str_copy(p->type, sizeof(p->type),
                  (in_digest && !ct.ptr) ? "message/rfc822" : "text/plain");
@@ -236,9 +246,29 @@ static bool boundary_get(struct str ct, struct walk_frame *f, unsigned *flags)
 {
     struct str raw;
     bool quoted = false;
+    /* RFC 2231 (boundary*0, boundary*1 ...) as clients read it; decoded
+     * only for that form, since "=?" is legal in a plain boundary. */
+    char cont[MIME_BOUNDARY_MAX + 1];
+    struct buf cb;
+    buf_init(&cb, cont, sizeof(cont));
+    bool has_cont = mime_param_get(ct, "boundary", &cb);
     if (!mime_param_raw(ct, "boundary", &raw, &quoted)) {
-        *flags |= MIME_F_NO_BOUNDARY;
-        return false;
+        if (!has_cont && !mime_param_raw(ct, "boundary*", &raw, &quoted) &&
+            !mime_param_raw(ct, "boundary*0", &raw, &quoted) &&
+            !mime_param_raw(ct, "boundary*0*", &raw, &quoted)) {
+            *flags |= MIME_F_NO_BOUNDARY;
+            return false;
+        }
+        if (!has_cont) { /* an RFC 2231 form too long or broken */
+            *flags |= MIME_F_NO_BOUNDARY | MIME_F_AMBIGUOUS;
+            return false;
+        }
+        raw = str_make(cont, buf_len(&cb));
+        quoted = false;
+    } else if (has_cont && !quoted && !str_eq(raw, str_make(cont, buf_len(&cb)))) {
+        /* Both a plain and an RFC 2231 boundary: which one a client
+         * takes is anyone's guess. */
+        *flags |= MIME_F_AMBIGUOUS;
     }
     size_t n = 0;
     bool bad = false, too_long = false;

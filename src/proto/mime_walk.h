@@ -88,7 +88,13 @@ const char *mime_cte_name(enum mime_cte cte);
  *   empty, longer than MIME_BOUNDARY_MAX): reported as a leaf.
  * LONG_HEADER: the header block has more than MIME_HEADER_LINES_MAX
  *   lines; headers (and type, file name, encoding) come from the first
- *   MIME_HEADER_LINES_MAX only. */
+ *   MIME_HEADER_LINES_MAX only.
+ * AMBIGUOUS: the header block can be read more than one way (two
+ *   Content-Type or Content-Transfer-Encoding fields; a plain and an RFC
+ *   2231 boundary that differ; an RFC 2231 boundary that cannot be
+ *   decoded), so a mail client may see other parts than this walk.
+ * A multipart with an RFC 2231 boundary (boundary*0=, boundary*1= ...,
+ * boundary*=) and no plain one is walked with it. */
 #define MIME_F_BAD_BOUNDARY  (1u << 0)
 #define MIME_F_BAD_FILENAME  (1u << 1)
 #define MIME_F_UNTERMINATED  (1u << 2)
@@ -97,6 +103,7 @@ const char *mime_cte_name(enum mime_cte cte);
 #define MIME_F_LONG_FILENAME (1u << 5)
 #define MIME_F_NO_BOUNDARY   (1u << 6)
 #define MIME_F_LONG_HEADER   (1u << 7)
+#define MIME_F_AMBIGUOUS     (1u << 8)
 
 struct mime_part {
     unsigned index;     /* 0 for the top-level message, then document order */

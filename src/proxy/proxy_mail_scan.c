@@ -16,9 +16,20 @@
 #include "lib/str.h"
 #include "proto/html_scan.h"
 #include "proto/mime_decode.h"
+#include "proto/mime_uu.h"
 #include "proto/pass_rules.h"
 
 #define DECODE_CHUNK 65536 /* decoder output per write(2) */
+
+/* Put before a message scanned whole: libclamav's file typing knows a
+ * mail by its first header field, and only a mail goes to its mail
+ * parser; a message may start with any field. */
+static const char WHOLE_PREFIX[] = "Received: by sekisho; whole-message scan\r\n";
+
+/* The walk leaves these to libclamav's mail parser as well: parts it did
+ * not report or headers it did not read, containers it did not open, a
+ * header block clients may read otherwise. */
+#define WHOLE_FLAGS (MIME_F_TOO_MANY | MIME_F_LONG_HEADER | MIME_F_NO_BOUNDARY | MIME_F_AMBIGUOUS)
 
 /* One leaf part to scan: where its encoded body is in the message. */
 struct mail_part {
@@ -26,6 +37,8 @@ struct mail_part {
     enum mime_cte cte;
     bool html;      /* text/html: block_script / block_activex apply */
     bool exec_only; /* scan only the executable parts (virus_check_wholehtml=no) */
+    bool uu;        /* uuencoded data lines (mime_uu), decoded */
+    bool whole;     /* the whole message, after WHOLE_PREFIX */
     char filename[MIME_FILENAME_MAX + 1];
 };
 
@@ -40,6 +53,8 @@ struct proxy_mail_scan {
     struct mail_part *parts;
     size_t nparts, cap;
     bool oom;
+    bool uu_seen;       /* a uuencoded file in a raw body: the message is scanned whole too */
+    unsigned uu_files;  /* uuencoded files found, at most MIME_PARTS_MAX */
     const char *policy; /* a structural policy detection, or NULL */
     char policy_file[MIME_FILENAME_MAX + 1];
     size_t next; /* the next part to scan */
@@ -66,39 +81,6 @@ static bool block_ext_matches(const struct config *cfg, const char *filename)
                                 cfg->block_ext_list.count);
 }
 
-/* uuencoded_file - where a uuencoded file starts in a text body ("begin
- * <mode> <name>" at the start of a line), or -1; its name into name.
- * libclamav decodes such a file only when the "begin" line is at the
- * start of what it scans, so that is where the part's scan starts. */
-static long uuencoded_file(struct str body, char *name, size_t cap)
-{
-    static const char tag[] = "begin ";
-    size_t tl = sizeof(tag) - 1;
-    for (size_t i = 0; i + tl + 4 <= body.len;) {
-        const char *hit = memmem(body.ptr + i, body.len - i, tag, tl);
-        if (!hit)
-            return -1;
-        size_t at = (size_t)(hit - body.ptr);
-        if (at == 0 || body.ptr[at - 1] == '\n') {
-            size_t k = at + tl, digits = 0;
-            while (k < body.len && body.ptr[k] >= '0' && body.ptr[k] <= '7' && digits < 5) {
-                k++;
-                digits++;
-            }
-            if (digits >= 3 && k < body.len && body.ptr[k] == ' ') {
-                struct str rest = str_make(body.ptr + k + 1, body.len - k - 1);
-                long eol = str_find_char(rest, '\n');
-                if (eol >= 0)
-                    rest.len = (size_t)eol;
-                str_copy_view(name, cap, str_trim(rest));
-                return (long)at;
-            }
-        }
-        i = at + 1;
-    }
-    return -1;
-}
-
 static bool add_part(struct proxy_mail_scan *ms, struct str body, enum mime_cte cte,
                      const char *filename)
 {
@@ -119,6 +101,71 @@ static bool add_part(struct proxy_mail_scan *ms, struct str body, enum mime_cte 
     p->cte = cte;
     str_copy(p->filename, sizeof(p->filename), filename);
     return true;
+}
+
+/* add_uu_parts - every uuencoded file in a raw body, each scanned on its
+ * own under its name: clients extract them from anywhere in a text. */
+static bool add_uu_parts(struct proxy_mail_scan *ms, struct str body)
+{
+    struct mime_uu uu;
+    for (size_t from = 0; mime_uu_next(body, from, &uu); from = uu.end) {
+        ms->uu_seen = true;
+        if (++ms->uu_files > MIME_PARTS_MAX) {
+            /* Bounded work, as for MIME parts; what is not scanned is
+             * not passed either. */
+            ms->policy = PROXY_MAIL_SCAN_POLICY_UUENCODE;
+            str_copy(ms->policy_file, sizeof(ms->policy_file), uu.name);
+            return false;
+        }
+        if (!add_part(ms, str_make(body.ptr + uu.data, uu.end - uu.data), MIME_CTE_7BIT,
+                      uu.name[0] ? uu.name : "uuencoded"))
+            return false;
+        ms->parts[ms->nparts - 1].uu = true;
+    }
+    return true;
+}
+
+/* encoded_uu - does the base64 or quoted-printable body of p, decoded,
+ * hold a uuencoded file? Streamed through a scratch buffer; a line cut
+ * by a chunk end is carried over (up to UU_CARRY bytes of it). */
+#define UU_CARRY 512
+static bool encoded_uu(const struct mime_part *p)
+{
+    static char scratch[UU_CARRY + DECODE_CHUNK]; /* a worker is one thread */
+    struct mime_b64 b64;
+    struct mime_qp qp;
+    mime_b64_init(&b64);
+    mime_qp_init(&qp);
+    bool b = p->cte == MIME_CTE_BASE64;
+    const char *in = p->body.ptr;
+    size_t left = p->body.len, carry = 0;
+    for (bool draining = false;;) {
+        size_t used = 0, n;
+        if (!draining && left > 0) {
+            n = b ? mime_b64_decode(&b64, in, left, scratch + carry, DECODE_CHUNK, &used)
+                  : mime_qp_decode(&qp, in, left, scratch + carry, DECODE_CHUNK, &used);
+            in += used;
+            left -= used;
+        } else {
+            draining = true;
+            n = b ? mime_b64_finish(&b64, scratch + carry, DECODE_CHUNK)
+                  : mime_qp_finish(&qp, scratch + carry, DECODE_CHUNK);
+            if (n == 0)
+                return carry > 0 && mime_uu_begins(str_make(scratch, carry));
+        }
+        size_t have = carry + n;
+        if (mime_uu_begins(str_make(scratch, have)))
+            return true;
+        /* keep the last, maybe unfinished, line */
+        const char *nl = have ? memrchr(scratch, '\n', have) : NULL;
+        size_t keep = nl ? have - (size_t)(nl - scratch) : have;
+        if (keep > UU_CARRY)
+            keep = UU_CARRY;
+        memmove(scratch, scratch + have - keep, keep);
+        carry = keep;
+        if (n == 0 && used == 0 && !draining)
+            draining = true;
+    }
 }
 
 /* decoded_size_over - is the decoded body of p longer than limit? Decoding
@@ -163,6 +210,8 @@ static bool collect(void *arg, const struct mime_part *p)
         hit = PROXY_MAIL_SCAN_POLICY_BOUNDARY;
     else if (p->flags & MIME_F_BAD_FILENAME)
         hit = PROXY_MAIL_SCAN_POLICY_FILENAME;
+    else if (p->flags & MIME_F_TOO_DEEP)
+        hit = PROXY_MAIL_SCAN_POLICY_DEPTH; /* libclamav stops sooner still */
     else if (cfg->block_partial_message && p->is_partial)
         hit = PROXY_MAIL_SCAN_POLICY_PARTIAL;
     else if (cfg->block_ext && p->filename[0] && block_ext_matches(cfg, p->filename))
@@ -186,17 +235,21 @@ static bool collect(void *arg, const struct mime_part *p)
                              cfg->pass_ext_list.count))
         return true; /* SCAN-4: exempt from scanning */
     bool html = strcmp(p->type, "text/html") == 0;
+    bool encoded = p->cte == MIME_CTE_BASE64 || p->cte == MIME_CTE_QP;
+    if (encoded && strncmp(p->type, "text/", 5) == 0 && encoded_uu(p)) {
+        /* A uuencoded file inside an encoded text: clients decode both
+         * layers, libclamav does not; the mail cannot be passed unseen. */
+        ms->policy = PROXY_MAIL_SCAN_POLICY_UUENCODE;
+        str_copy(ms->policy_file, sizeof(ms->policy_file), p->filename);
+        return false;
+    }
+    /* A uuencoded file in any raw body is an attachment all the same. */
+    if (!encoded && !add_uu_parts(ms, p->body))
+        return false; /* out of memory (ms->oom) or too many (ms->policy) */
     if (!named && strcmp(p->type, "text/plain") == 0) {
-        /* SCAN-8: a text body only with virus_check_text; a uuencoded file
-         * in it is an attachment all the same. */
-        if (cfg->virus_check_text && !add_part(ms, p->body, p->cte, ""))
-            return false;
-        char uuname[MIME_FILENAME_MAX + 1];
-        long uu = p->cte == MIME_CTE_7BIT || p->cte == MIME_CTE_8BIT
-                      ? uuencoded_file(p->body, uuname, sizeof(uuname))
-                      : -1;
-        if (uu >= 0 &&
-            !add_part(ms, str_make(p->body.ptr + uu, p->body.len - (size_t)uu), p->cte, uuname))
+        /* SCAN-8: virus_check_text=no skips prose, never an encoded
+         * payload: a base64 or QP text body is scanned decoded. */
+        if ((cfg->virus_check_text || encoded) && !add_part(ms, p->body, p->cte, ""))
             return false;
         return true;
     }
@@ -256,10 +309,12 @@ struct proxy_mail_scan *proxy_mail_scan_open(struct proxy_worker *w, enum scanre
     if (sum->flags & MIME_F_LONG_HEADER)
         svclog_warning(log, "parse_header: Too long header lines (len=%u,limit=%u). ignored",
                        sum->header_lines_max, MIME_HEADER_LINES_MAX);
-    if (!ms->policy && (sum->flags & (MIME_F_TOO_MANY | MIME_F_LONG_HEADER)) && !ms->oom) {
-        /* Parts the walk did not report, or headers it did not read:
-         * libclamav's mail parser gets the whole message. */
-        add_part(ms, str_make(ms->map, ms->len), MIME_CTE_BINARY, "");
+    if (!ms->policy && ((sum->flags & WHOLE_FLAGS) || ms->uu_seen) && !ms->oom &&
+        add_part(ms, str_make(ms->map, ms->len), MIME_CTE_BINARY, "")) {
+        /* What the walk could not take apart with certainty (and a
+         * uuencoded file, which clients may read otherwise): libclamav's
+         * mail parser gets the whole message. */
+        ms->parts[ms->nparts - 1].whole = true;
     }
     if (ms->oom) {
         proxy_mail_scan_free(ms);
@@ -343,10 +398,24 @@ static bool decode_part(struct proxy_mail_scan *ms, const struct mail_part *p, i
     mime_b64_init(&b64);
     mime_qp_init(&qp);
     bool draining = false;
+    if (p->whole) {
+        if (spoolfile_write_all(fd, WHOLE_PREFIX, sizeof(WHOLE_PREFIX) - 1) < 0)
+            return false;
+        hashing = false; /* not a part: the verdict cache is for parts */
+        out->len = sizeof(WHOLE_PREFIX) - 1;
+    }
     for (;;) {
         const char *data;
         size_t n;
-        if (p->cte == MIME_CTE_BASE64 || p->cte == MIME_CTE_QP) {
+        if (p->uu) {
+            size_t used = 0;
+            n = left ? mime_uu_decode(in, left, chunk, sizeof(chunk), &used) : 0;
+            if (n == 0 && used == 0)
+                break;
+            in += used;
+            left -= used;
+            data = chunk;
+        } else if (p->cte == MIME_CTE_BASE64 || p->cte == MIME_CTE_QP) {
             size_t used = 0;
             if (!draining && left > 0) {
                 n = p->cte == MIME_CTE_BASE64
@@ -416,6 +485,8 @@ static void on_part_scanned(void *arg, const struct scanreq_reply *rep);
 static bool start_part(struct proxy_mail_scan *ms, const struct mail_part *p)
 {
     uint64_t bound = p->cte == MIME_CTE_BASE64 ? (uint64_t)p->len / 4u * 3u + 3u : p->len;
+    if (p->whole)
+        bound += sizeof(WHOLE_PREFIX);
     ms->part_fd = new_spool(ms, bound);
     if (ms->part_fd < 0) {
         fail(ms, errno, "cannot create a spool file");

@@ -22,8 +22,12 @@
  *      (DETECT-STAT file field, #{FILE}...). Which parts (SCAN-8):
  *        - attachments (a file name, or Content-Disposition: attachment)
  *          always, unless pass_ext / pass_ext_list matches the name;
- *        - text/plain body parts only with virus_check_text=yes, except
- *          a body holding a uuencoded file ("begin <mode> <name>");
+ *        - text/plain body parts only with virus_check_text=yes, which
+ *          skips prose only: a base64 or QP one is scanned decoded;
+ *        - every uuencoded file (proto/mime_uu) in a raw body, decoded,
+ *          under its name; one inside a base64/QP text part is
+ *          SEKISHO/POLICY_FORMAT_MIME_UUENCODE (clients decode both
+ *          layers, libclamav does not);
  *        - text/html body parts always; block_script / block_activex
  *          are checked on them (html_scan), and with
  *          virus_check_wholehtml=no only their executable parts (scripts,
@@ -32,13 +36,18 @@
  *        - every other leaf (images, application/..., an unparsable
  *          multipart) whole.
  *      A message with more parts than mime_walk reports
- *      (MIME_F_TOO_MANY), or containers nested deeper than it descends,
- *      is scanned whole as well, so libclamav's own mail parser sees what
- *      the walk could not: a part is never skipped silently. So is a
- *      message with a header block of more than MIME_HEADER_LINES_MAX
- *      lines (G-32: the lines after the limit are not read, with the
- *      LOG-E9 warning): a Content-Type hidden behind them cannot make an
- *      attachment look like an unscanned text body.
+ *      (MIME_F_TOO_MANY), a multipart without a usable boundary
+ *      (MIME_F_NO_BOUNDARY), a header block clients may read otherwise
+ *      (MIME_F_AMBIGUOUS) or a uuencoded file is scanned whole as well,
+ *      after a "Received:" line so that libclamav types it as a mail, so
+ *      its own mail parser sees what the walk could not: a part is never
+ *      skipped silently. So is a message with a header block of more
+ *      than MIME_HEADER_LINES_MAX lines (G-32: the lines after the limit
+ *      are not read, with the LOG-E9 warning): a Content-Type hidden
+ *      behind them cannot make an attachment look like an unscanned text
+ *      body. Containers nested deeper than the walk descends (deeper
+ *      than libclamav's parser does too) are
+ *      SEKISHO/POLICY_FORMAT_MIME_DEPTH.
  * The first detection decides (a policy before the virus scan of the
  * same part). A scan error, a spool that cannot be created or written
  * (full disk) end the run with MAIL_SCAN verdict ERROR: the caller must
@@ -74,6 +83,8 @@
 #define PROXY_MAIL_SCAN_POLICY_SCRIPT   "SEKISHO/POLICY_BLOCK_SCRIPT"
 #define PROXY_MAIL_SCAN_POLICY_ACTIVEX  "SEKISHO/POLICY_BLOCK_ACTIVEX"
 #define PROXY_MAIL_SCAN_POLICY_FILESIZE "SEKISHO/POLICY_BLOCK_FILESIZE"
+#define PROXY_MAIL_SCAN_POLICY_UUENCODE "SEKISHO/POLICY_FORMAT_MIME_UUENCODE"
+#define PROXY_MAIL_SCAN_POLICY_DEPTH    "SEKISHO/POLICY_FORMAT_MIME_DEPTH"
 
 struct proxy_mail_scan_result {
     enum scanreq_verdict verdict;      /* CLEAN, INFECTED (virus or policy), ERROR */

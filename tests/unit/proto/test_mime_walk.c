@@ -749,6 +749,43 @@ static void test_header_lines_limit(void **state)
     free(m);
 }
 
+/* Forms a mail client reads otherwise than a naive walk (issue 10/11). */
+static void test_rfc2231_boundary_and_ambiguity(void **state)
+{
+    (void)state;
+    /* RFC 2231 continued boundary, no plain one: walked with it. */
+    assert_int_equal(walk("Content-Type: multipart/mixed; boundary*0=\"ab-\"; boundary*1=cd\n\n"
+                          "--ab-cd\nContent-Type: text/plain\n\nx\n--ab-cd--\n"),
+                     MIME_DONE);
+    assert_int_equal(col.n, 2);
+    assert_true(col.p[0].is_multipart);
+    body_is(1, "x");
+    assert_int_equal(sum.flags, 0);
+    /* A plain and an RFC 2231 boundary that differ: AMBIGUOUS. */
+    assert_int_equal(walk("Content-Type: multipart/mixed; boundary=zz; boundary*0=yy\n\n"
+                          "--zz\n\nx\n--zz--\n"),
+                     MIME_DONE);
+    assert_true(sum.flags & MIME_F_AMBIGUOUS);
+    /* Two Content-Type fields, two Content-Transfer-Encoding fields. */
+    assert_int_equal(walk("Content-Type: text/plain\nContent-Type: application/x-foo\n\nx\n"),
+                     MIME_DONE);
+    assert_true(sum.flags & MIME_F_AMBIGUOUS);
+    assert_int_equal(walk("Content-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: base64\n"
+                          "\nx\n"),
+                     MIME_DONE);
+    assert_true(sum.flags & MIME_F_AMBIGUOUS);
+    /* A boundary over MIME_BOUNDARY_MAX is not used (the proxy then has
+     * the message scanned whole). */
+    char msg[1024];
+    char b[301];
+    memset(b, 'B', 300);
+    b[300] = '\0';
+    snprintf(msg, sizeof(msg), "Content-Type: multipart/mixed; boundary=%s\n\n--%s\n\nx\n", b, b);
+    assert_int_equal(walk(msg), MIME_DONE);
+    assert_int_equal(col.n, 1);
+    assert_true(sum.flags & MIME_F_NO_BOUNDARY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -769,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_never_reads_outside),
         cmocka_unit_test(test_linear_on_hostile_input),
         cmocka_unit_test(test_header_lines_limit),
+        cmocka_unit_test(test_rfc2231_boundary_and_ambiguity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
