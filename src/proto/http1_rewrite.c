@@ -70,10 +70,15 @@ bool http1_rewrite_request(struct buf *out, const struct http1_request *req, con
              (str_caseeq_cstr(name, "Via") || str_caseeq_cstr(name, "X-Forwarded-For"))) ||
             (o->strip_proxy_auth && str_caseeq_cstr(name, "Proxy-Authorization")) ||
             (o->has_length && (str_caseeq_cstr(name, "Content-Length") ||
-                               str_caseeq_cstr(name, "Transfer-Encoding"))))
+                               str_caseeq_cstr(name, "Transfer-Encoding"))) ||
+            (o->filter_accept_encoding && str_caseeq_cstr(name, "Accept-Encoding")) ||
+            (o->strip_range &&
+             (str_caseeq_cstr(name, "Range") || str_caseeq_cstr(name, "If-Range"))))
             continue;
         ok = append_header(out, name, http1_fields_value(f, i));
     }
+    if (ok && o->filter_accept_encoding && o->accept_encoding.len)
+        ok = append_header(out, STR_LIT("Accept-Encoding"), o->accept_encoding);
     if (ok && !o->anonymous) {
         char via[512];
         struct buf vb;

@@ -33,6 +33,13 @@ struct http1_rewrite_request_opts {
      * length and Transfer-Encoding dropped (a spooled or de-chunked body). */
     bool has_length;
     uint64_t length;
+    /* Scanned downloads (issue 10): Accept-Encoding is replaced by
+     * accept_encoding (left out when empty) so the origin only uses codings
+     * the scanner undoes; strip_range drops Range and If-Range so the whole
+     * object is fetched and scanned. */
+    bool filter_accept_encoding;
+    struct str accept_encoding;
+    bool strip_range;
 };
 
 /* http1_rewrite_request - append the upstream request head (request line,

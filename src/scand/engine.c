@@ -18,6 +18,7 @@
  * engine-wide ENGINE_MAX_SCANTIME_MS backstop covers that case.
  */
 #include "scand/engine.h"
+#include "scand/engine_decode.h"
 
 #include <clamav.h>
 #include <errno.h>
@@ -402,8 +403,28 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
         goto out;
     }
 
+    int decoded = -1;
+    if (req->encoding != 0) {
+        /* Item 7 of issue 10: scan what the client's decoder will see. A
+         * body that cannot be decoded whole is blocked, never CLEAN. */
+        char why[160];
+        decoded = engine_decode(fd, req->encoding, ENGINE_MAX_FILESIZE, why, sizeof(why));
+        if (decoded < 0 || fstat(decoded, &st) < 0) {
+            if (decoded >= 0)
+                close(decoded);
+            rep->verdict = SCANREQ_INFECTED;
+            rep->details = SCANREQ_VSD_UNDECODED;
+            str_copy(rep->name, sizeof(rep->name), SCANREQ_NAME_BLOCK_ENCODING);
+            snprintf(rep->error, sizeof(rep->error), "%s", why);
+            goto out;
+        }
+        fd = decoded;
+    }
+
     struct scan_ctx *ctx = calloc(1, sizeof(*ctx));
     if (ctx == NULL) {
+        if (decoded >= 0)
+            close(decoded);
         scan_error(rep, "out of memory", 0);
         goto out;
     }
@@ -462,6 +483,8 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
         rep->details = details;
     }
     free(ctx);
+    if (decoded >= 0)
+        close(decoded);
 out:
     rep->scan_us = (now_ns() - t0) / 1000;
 }
