@@ -55,6 +55,10 @@ struct http1_rewrite_response_opts {
     bool has_length;    /* replace framing by Content-Length: length */
     uint64_t length;
     bool drop_length; /* remove Content-Length / Transfer-Encoding (close-delimited) */
+    /* A byte range of a whole object (issue 10, item 9): status 206 and
+     * Content-Range: bytes range_first-range_last/range_total. */
+    bool partial;
+    uint64_t range_first, range_last, range_total;
 };
 
 /* http1_rewrite_response - append the response head sent to the client. */

@@ -2,7 +2,7 @@
 
 A hostile origin (harness/origin.py) serves EICAR in forms the client
 undoes but a byte scanner does not see whole: under a Content-Encoding
-(item 7). Every test asserts what the client got, what the origin was
+(item 7), or in byte ranges each clean alone (item 9). Every test asserts what the client got, what the origin was
 asked and what the access log recorded; the same bodies, clean, must reach
 the client byte-exact (still encoded, as the origin sent them).
 
@@ -169,6 +169,97 @@ class TestContentEncoding(EvasionCase):
         self.assertEqual((status, body), (200, CLEAN))
         self.assertEqual(ENV["origin"].wait_request(path)[-1].header("Accept-Encoding"),
                          "identity")
+
+
+def ranging(body, always_partial=None):
+    """An origin honouring `Range: bytes=a-b` (one range) with 206, else 200
+    whole; always_partial=(a, b) answers that 206 whatever was asked."""
+    def behaviour(conn, req):
+        want = req.header("Range")
+        m = re.fullmatch(r"bytes=(\d+)-(\d+)", want or "")
+        if always_partial:
+            m = None
+            a, b = always_partial
+        elif m:
+            a, b = int(m.group(1)), min(int(m.group(2)), len(body) - 1)
+        if m or always_partial:
+            part = body[a:b + 1]
+            head = og._head("HTTP/1.1 206 Partial Content",
+                            [("Content-Type", "application/octet-stream"),
+                             ("Content-Range", "bytes %d-%d/%d" % (a, b, len(body))),
+                             ("Content-Length", str(len(part)))])
+            conn.sendall(head + part)
+            return
+        conn.sendall(og._head("HTTP/1.1 200 OK", [("Content-Type", "application/octet-stream"),
+                                                  ("Accept-Ranges", "bytes"),
+                                                  ("Content-Length", str(len(body)))]) + body)
+    return behaviour
+
+
+class TestRange(EvasionCase):
+    """Item 9: a scanned object is fetched whole; a range is cut from it."""
+
+    def route(self, behaviour):
+        EvasionCase.n += 1
+        path = "/%s-%d.bin" % (self._testMethodName, EvasionCase.n)
+        ENV["origin"].route(path, behaviour)
+        return ENV["origin"].url(path), path
+
+    def test_eicar_in_two_ranges_is_blocked_each_time(self):
+        url, path = self.route(ranging(EICAR))
+        for k, rng in enumerate(("0-33", "34-67")):
+            with self.subTest(range=rng):
+                status, _, body = curl(url, "-H", "Range: bytes=" + rng)
+                self.assertEqual(status, 403)
+                self.assertNotIn(EICAR[:34], body)
+                self.assertNotIn(EICAR[34:], body)
+                req = ENV["origin"].wait_request(path, k + 1)[k]
+                self.assertIsNone(req.header("Range"))
+                lines = ENV["gw"].wait_log("access", re.escape(" " + url + " "))
+                self.assertEqual(len(lines), k + 1)
+                m = ACCESS_RX.search(lines[-1])
+                self.assertEqual((m["status"], m["result"]), ("403", "INFECTED"))
+
+    def test_clean_object_ranges_are_exact(self):
+        url, path = self.route(ranging(CLEAN))
+        total = len(CLEAN)
+        cases = [("bytes=100-199", 100, 199), ("bytes=-50", total - 50, total - 1),
+                 ("bytes=1000-", 1000, total - 1), ("bytes=0-99999999", 0, total - 1)]
+        for n, (rng, a, b) in enumerate(cases):
+            with self.subTest(range=rng):
+                status, headers, body = curl(url, "-H", "Range: " + rng, "-H",
+                                             "If-Modified-Since: Sat, 1 Jan 2000 00:00:00 GMT")
+                self.assertEqual(status, 206)
+                self.assertEqual(headers["content-range"], "bytes %d-%d/%d" % (a, b, total))
+                self.assertEqual(int(headers["content-length"]), b - a + 1)
+                self.assertEqual(body, CLEAN[a:b + 1])
+                req = ENV["origin"].wait_request(path, n + 1)[n]
+                self.assertIsNone(req.header("Range"))
+                lines = ENV["gw"].wait_log("access", re.escape(" " + url + " "))
+                m = ACCESS_RX.search(lines[-1])
+                self.assertEqual((m["status"], m["result"], m["checks"]), ("206", "CLEAN", "1"))
+
+    def test_other_range_forms_get_the_whole_object(self):
+        url, path = self.route(ranging(CLEAN))
+        for extra in (["-H", "Range: bytes=0-9,20-29"], ["-H", "Range: bytes=0-9", "-H",
+                                                         "If-Range: \"etag\""],
+                      ["-H", "Range: bytes=99999999-"], ["-H", "Range: items=1-2"]):
+            with self.subTest(extra=extra):
+                status, headers, body = curl(url, *extra)
+                self.assertEqual(status, 200)
+                self.assertNotIn("content-range", headers)
+                self.assertEqual(body, CLEAN)
+        for req in ENV["origin"].requests(path):
+            self.assertIsNone(req.header("Range"))
+            self.assertIsNone(req.header("If-Range"))
+
+    def test_partial_answer_to_a_whole_request_is_refused(self):
+        url, path = self.route(ranging(EICAR, always_partial=(0, 33)))
+        status, _, body = curl(url, "-H", "Range: bytes=0-33")
+        self.assertEqual(status, 502)
+        self.assertNotIn(EICAR[:34], body)
+        m = ACCESS_RX.search(ENV["gw"].wait_log("access", re.escape(" " + url + " "))[-1])
+        self.assertEqual(m["status"], "502")
 
 
 if __name__ == "__main__":

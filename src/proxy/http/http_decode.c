@@ -5,6 +5,7 @@
 
 #include "lib/buf.h"
 #include "proto/http_coding.h"
+#include "proto/http_range.h"
 #include "proto/scanreq.h"
 
 uint8_t http_decode_scan_encoding(struct http1_fields f)
@@ -48,4 +49,16 @@ struct str http_decode_accept(struct http1_fields f, char *out, size_t cap)
     if (had && b.wpos == 0)
         return STR_LIT("identity");
     return buf_view(&b);
+}
+
+bool http_decode_range(struct http1_fields f, uint64_t total, uint64_t *first, uint64_t *last)
+{
+    struct str v, other;
+    size_t iter = 0;
+    if (!http1_fields_find(f, "Range", &iter, &v) || http1_fields_find(f, "Range", &iter, &other))
+        return false;
+    iter = 0;
+    if (http1_fields_find(f, "If-Range", &iter, &other))
+        return false;
+    return http_range_single(v, total, first, last);
 }

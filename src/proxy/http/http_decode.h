@@ -10,6 +10,7 @@
 #ifndef SEKISHO_PROXY_HTTP_DECODE_H
 #define SEKISHO_PROXY_HTTP_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,5 +25,11 @@ uint8_t http_decode_scan_encoding(struct http1_fields f);
  * built in out[0..cap); an empty view when nothing is left (the header is
  * then dropped) or the request had none. */
 struct str http_decode_accept(struct http1_fields f, char *out, size_t cap);
+
+/* http_decode_range - item 9: the one byte range of a scanned whole
+ * object (total bytes) the client asked for with request fields f: one
+ * Range header of one satisfiable range and no If-Range (whose validator
+ * we do not check: the whole object is always a correct answer). */
+bool http_decode_range(struct http1_fields f, uint64_t total, uint64_t *first, uint64_t *last);
 
 #endif
