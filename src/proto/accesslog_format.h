@@ -100,8 +100,10 @@ enum accesslog_detail {
     /* The body's Content-Encoding could not be undone for the scan
      * (unknown coding, corrupt stream, too many layers, over the limit). */
     ACCESSLOG_DETAIL_VSD_UNDECODED = 1u << 7,
+    /* Over sekisho-scand's size limits: only a leading part was scanned. */
+    ACCESSLOG_DETAIL_OVER_SCANLIMIT = 1u << 8,
 };
-#define ACCESSLOG_DETAIL_ALL 0xffu
+#define ACCESSLOG_DETAIL_ALL 0x1ffu
 
 /* HTTP PROTOCOL-STAT first field flags; written comma-separated in this order. */
 enum accesslog_proto_flag {

@@ -330,15 +330,14 @@ static const struct {
     uint32_t bit;
     const char *name;
 } DETAIL_NAMES[] = {
-    {SCANREQ_VSD_ENCRYPTED, "VSD_ENCRYPTED"},
-    {SCANREQ_VSD_MAXNESTED, "VSD_MAXNESTED"},
-    {SCANREQ_VSD_SCANTIMEOUT, "VSD_SCANTIMEOUT"},
-    {SCANREQ_VSD_UNDECODED, "VSD_UNDECODED"},
+    {SCANREQ_VSD_ENCRYPTED, "VSD_ENCRYPTED"},     {SCANREQ_VSD_MAXNESTED, "VSD_MAXNESTED"},
+    {SCANREQ_VSD_SCANTIMEOUT, "VSD_SCANTIMEOUT"}, {SCANREQ_VSD_UNDECODED, "VSD_UNDECODED"},
+    {SCANREQ_VSD_OVERSIZE, "VSD_OVERSIZE"},
 };
 
 bool scanreq_details_format(uint32_t details, struct buf *out)
 {
-    char tmp[64];
+    char tmp[128]; /* every name, comma-separated, fits */
     struct buf t;
     buf_init(&t, tmp, sizeof(tmp));
     for (size_t i = 0; i < sizeof(DETAIL_NAMES) / sizeof(DETAIL_NAMES[0]); i++) {

@@ -82,14 +82,16 @@ enum scanreq_verdict {
 #define SCANREQ_RF_BLOCK_MAXNESTED   (1u << 2) /* block_maxnested=yes */
 #define SCANREQ_RF_BLOCK_SCANTIMEOUT (1u << 3) /* block_scantimeout=yes */
 #define SCANREQ_RF_MAIL              (1u << 4) /* mail mode; reserved, scand ignores it */
-#define SCANREQ_RF_ALL               0x1fu
+#define SCANREQ_RF_BLOCK_OVERSIZE    (1u << 5) /* block_oversize=yes */
+#define SCANREQ_RF_ALL               0x3fu
 
 /* Reply detail flags: the PROXY-STAT details of LOG-2 that scand decides. */
 #define SCANREQ_VSD_ENCRYPTED   (1u << 0) /* encrypted archive member seen */
 #define SCANREQ_VSD_MAXNESTED   (1u << 1) /* archive nesting above the maximum */
 #define SCANREQ_VSD_SCANTIMEOUT (1u << 2) /* scan stopped by the time limit */
 #define SCANREQ_VSD_UNDECODED   (1u << 3) /* content coding could not be undone */
-#define SCANREQ_VSD_ALL         0xfu
+#define SCANREQ_VSD_OVERSIZE    (1u << 4) /* over scand's size limits: not scanned whole */
+#define SCANREQ_VSD_ALL         0x1fu
 
 /* Request encoding byte: the content codings scand undoes before scanning,
  * low nibble first (the outermost, last-applied coding), then the high
@@ -105,6 +107,7 @@ enum scanreq_verdict {
 #define SCANREQ_NAME_BLOCK_MAXNESTED   "SEKISHO/POLICY_BLOCK_MAXNESTED"
 #define SCANREQ_NAME_BLOCK_SCANTIMEOUT "SEKISHO/POLICY_BLOCK_SCANTIMEOUT"
 #define SCANREQ_NAME_BLOCK_ENCODING    "SEKISHO/POLICY_BLOCK_ENCODING"
+#define SCANREQ_NAME_BLOCK_OVERSIZE    "SEKISHO/POLICY_BLOCK_OVERSIZE"
 
 struct scanreq_request {
     enum scanreq_type type;

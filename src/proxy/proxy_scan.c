@@ -301,7 +301,8 @@ struct proxy_scan *proxy_scan_start_coded(struct proxy_scan_pool *pool, const st
     req.flags = (cfg->riskware_check ? SCANREQ_RF_RISKWARE : 0) |
                 (cfg->block_encrypted ? SCANREQ_RF_BLOCK_ENCRYPTED : 0) |
                 (cfg->block_maxnested ? SCANREQ_RF_BLOCK_MAXNESTED : 0) |
-                (cfg->block_scantimeout ? SCANREQ_RF_BLOCK_SCANTIMEOUT : 0);
+                (cfg->block_scantimeout ? SCANREQ_RF_BLOCK_SCANTIMEOUT : 0) |
+                (cfg->block_oversize ? SCANREQ_RF_BLOCK_OVERSIZE : 0);
     req.timeout_ms = cfg->vsd_scantimeout * 1000u;
     str_copy(req.patterns, sizeof(req.patterns), cfg->pass_riskware.text);
     str_copy(req.filename, sizeof(req.filename), filename ? filename : "");

@@ -2,7 +2,9 @@
 
 A hostile origin (harness/origin.py) serves EICAR in forms the client
 undoes but a byte scanner does not see whole: under a Content-Encoding
-(item 7), or in byte ranges each clean alone (item 9). Every test asserts what the client got, what the origin was
+(item 7), in byte ranges each clean alone (item 9), or in an object larger
+than libclamav scans (item 8; tested with scand_max_filesize at 1 MiB
+instead of 2 GiB: the same code path, at a bounded cost). Every test asserts what the client got, what the origin was
 asked and what the access log recorded; the same bodies, clean, must reach
 the client byte-exact (still encoded, as the origin sent them).
 
@@ -260,6 +262,77 @@ class TestRange(EvasionCase):
         self.assertNotIn(EICAR[:34], body)
         m = ACCESS_RX.search(ENV["gw"].wait_log("access", re.escape(" " + url + " "))[-1])
         self.assertEqual(m["status"], "502")
+
+
+LIMIT = 1048576  # scand_max_filesize of TestOverScanLimit
+
+
+class TestOverScanLimit(EvasionCase):
+    """Item 8: an object over scand's limit is scanned in its leading part
+    and never logged as a plain CLEAN; block_oversize blocks it."""
+
+    @classmethod
+    def setUpClass(cls):
+        wd = os.path.join(ENV["wd"].path, "oversize")
+        os.makedirs(wd, exist_ok=True)
+        ini = os.path.join(wd, "scand.ini")
+        with open(ini, "w") as f:
+            f.write("[common]\nrun_user=%s\nscand_max_filesize=%d\n"
+                    % (harness.unprivileged_user(), LIMIT))
+        cls.scand = harness.Scand(wd, extra_args=["-f", ini])
+        cls.gw = harness.Gateway(os.path.join(wd, "gw"), cls.scand.socket)
+        cls.gw_block = harness.Gateway(os.path.join(wd, "gw-block"), cls.scand.socket,
+                                       section={"block_oversize": "yes"})
+
+    @classmethod
+    def tearDownClass(cls):
+        for k in ("gw", "gw_block", "scand"):
+            if hasattr(cls, k):
+                getattr(cls, k).stop()
+
+    def fetch(self, gw, body):
+        url, _ = self.serve(body, [("Content-Type", "application/octet-stream")])
+        saved = ENV["gw"]
+        ENV["gw"] = gw
+        try:
+            status, _, got = curl(url)
+            m = self.access(url)
+        finally:
+            ENV["gw"] = saved
+        return status, got, m
+
+    def test_scand_reports_its_limit(self):
+        self.assertIn("max file size %d bytes" % LIMIT, self.scand.proc.output())
+
+    def test_eicar_at_offset_0_of_an_oversized_object_is_blocked(self):
+        body = EICAR + testfiles.clean_bytes(2 * LIMIT)
+        status, got, m = self.fetch(self.gw, body)
+        self.assertEqual(status, 403)
+        self.assertNotIn(EICAR, got)
+        self.assertEqual(m["result"], "INFECTED")
+        self.assertRegex(m["name"], r"(?i)eicar")
+        self.assertIn("OVER_SCANLIMIT", m["details"].split(","))
+
+    def test_clean_oversized_object_passes_flagged(self):
+        body = testfiles.clean_bytes(LIMIT + 4096)
+        status, got, m = self.fetch(self.gw, body)
+        self.assertEqual((status, got), (200, body))
+        self.assertEqual((m["result"], m["checks"]), ("CLEAN", "1"))
+        self.assertIn("OVER_SCANLIMIT", m["details"].split(","))
+
+    def test_object_of_exactly_the_limit_is_scanned_whole(self):
+        body = testfiles.clean_bytes(LIMIT)
+        status, got, m = self.fetch(self.gw, body)
+        self.assertEqual((status, got), (200, body))
+        self.assertEqual((m["result"], m["details"]), ("CLEAN", ""))
+
+    def test_block_oversize_blocks_it(self):
+        body = testfiles.clean_bytes(LIMIT + 4096)
+        status, got, m = self.fetch(self.gw_block, body)
+        self.assertEqual(status, 403)
+        self.assertEqual((m["result"], m["name"], m["action"]),
+                         ("INFECTED", "SEKISHO/POLICY_BLOCK_OVERSIZE", "DELETE"))
+        self.assertIn("OVER_SCANLIMIT", m["details"].split(","))
 
 
 if __name__ == "__main__":

@@ -1107,6 +1107,8 @@ static bool scan_accounted(struct http_session *s, const struct scanreq_reply *r
         rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED | SCANREQ_VSD_SCANTIMEOUT);
     if (rep->details & SCANREQ_VSD_UNDECODED)
         s->details |= ACCESSLOG_DETAIL_VSD_UNDECODED;
+    if (rep->details & SCANREQ_VSD_OVERSIZE)
+        s->details |= ACCESSLOG_DETAIL_OVER_SCANLIMIT;
     if (rep->verdict != SCANREQ_ERROR)
         return true;
     char url[HTTP1_URL_MAX + 1];
