@@ -119,8 +119,8 @@ static const char *const action_names[ACCESSLOG_ACTION_COUNT] = {
 
 /* Indexed by bit number; the array order is the order in the log (LOG-2). */
 static const char *const detail_names[] = {
-    "VSD_ENCRYPTED", "VSD_MAXNESTED",   "VSD_SCANTIMEOUT", "OVER_FILESIZE",
-    "PASS_TO",       "PASS_USER_AGENT", "PASS_EXT",
+    "VSD_ENCRYPTED",   "VSD_MAXNESTED", "VSD_SCANTIMEOUT", "OVER_FILESIZE",  "PASS_TO",
+    "PASS_USER_AGENT", "PASS_EXT",      "VSD_UNDECODED",   "OVER_SCANLIMIT",
 };
 
 static const char *const proto_flag_names[] = {"KEEPALIVE", "PROGRESS", "TRICKLE"};

@@ -97,8 +97,13 @@ enum accesslog_detail {
     ACCESSLOG_DETAIL_PASS_TO = 1u << 4,
     ACCESSLOG_DETAIL_PASS_USER_AGENT = 1u << 5,
     ACCESSLOG_DETAIL_PASS_EXT = 1u << 6,
+    /* The body's Content-Encoding could not be undone for the scan
+     * (unknown coding, corrupt stream, too many layers, over the limit). */
+    ACCESSLOG_DETAIL_VSD_UNDECODED = 1u << 7,
+    /* Over sekisho-scand's size limits: only a leading part was scanned. */
+    ACCESSLOG_DETAIL_OVER_SCANLIMIT = 1u << 8,
 };
-#define ACCESSLOG_DETAIL_ALL 0x7fu
+#define ACCESSLOG_DETAIL_ALL 0x1ffu
 
 /* HTTP PROTOCOL-STAT first field flags; written comma-separated in this order. */
 enum accesslog_proto_flag {

@@ -70,10 +70,15 @@ bool http1_rewrite_request(struct buf *out, const struct http1_request *req, con
              (str_caseeq_cstr(name, "Via") || str_caseeq_cstr(name, "X-Forwarded-For"))) ||
             (o->strip_proxy_auth && str_caseeq_cstr(name, "Proxy-Authorization")) ||
             (o->has_length && (str_caseeq_cstr(name, "Content-Length") ||
-                               str_caseeq_cstr(name, "Transfer-Encoding"))))
+                               str_caseeq_cstr(name, "Transfer-Encoding"))) ||
+            (o->filter_accept_encoding && str_caseeq_cstr(name, "Accept-Encoding")) ||
+            (o->strip_range &&
+             (str_caseeq_cstr(name, "Range") || str_caseeq_cstr(name, "If-Range"))))
             continue;
         ok = append_header(out, name, http1_fields_value(f, i));
     }
+    if (ok && o->filter_accept_encoding && o->accept_encoding.len)
+        ok = append_header(out, STR_LIT("Accept-Encoding"), o->accept_encoding);
     if (ok && !o->anonymous) {
         char via[512];
         struct buf vb;
@@ -101,8 +106,9 @@ bool http1_rewrite_response(struct buf *out, const struct http1_response *resp, 
     struct str reason = http1_span_str(buf, resp->reason);
     const char *version =
         (o->use_http11 && resp->version == HTTP1_VERSION_1_1) ? "HTTP/1.1" : "HTTP/1.0";
-    bool ok =
-        buf_printf(out, "%s %03d %.*s\r\n", version, resp->status, (int)reason.len, reason.ptr);
+    bool ok = o->partial ? buf_printf(out, "%s 206 Partial Content\r\n", version)
+                         : buf_printf(out, "%s %03d %.*s\r\n", version, resp->status,
+                                      (int)reason.len, reason.ptr);
     bool www_auth = false;
     for (size_t i = 0; ok && i < f.count; i++) {
         struct str name = http1_fields_name(f, i);
@@ -110,10 +116,14 @@ bool http1_rewrite_response(struct buf *out, const struct http1_response *resp, 
             www_auth = true;
         if (is_hop_by_hop(f, name) ||
             ((o->has_length || o->drop_length) && (str_caseeq_cstr(name, "Content-Length") ||
-                                                   str_caseeq_cstr(name, "Transfer-Encoding"))))
+                                                   str_caseeq_cstr(name, "Transfer-Encoding"))) ||
+            (o->partial && str_caseeq_cstr(name, "Content-Range")))
             continue;
         ok = append_header(out, name, http1_fields_value(f, i));
     }
+    if (ok && o->partial)
+        ok = buf_printf(out, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n",
+                        o->range_first, o->range_last, o->range_total);
     if (ok && www_auth && o->proxy_support)
         ok = buf_append_cstr(out, "Proxy-Support: Session-Based-Authentication\r\n");
     if (ok && o->has_length)

@@ -33,6 +33,13 @@ struct http1_rewrite_request_opts {
      * length and Transfer-Encoding dropped (a spooled or de-chunked body). */
     bool has_length;
     uint64_t length;
+    /* Scanned downloads (issue 10): Accept-Encoding is replaced by
+     * accept_encoding (left out when empty) so the origin only uses codings
+     * the scanner undoes; strip_range drops Range and If-Range so the whole
+     * object is fetched and scanned. */
+    bool filter_accept_encoding;
+    struct str accept_encoding;
+    bool strip_range;
 };
 
 /* http1_rewrite_request - append the upstream request head (request line,
@@ -48,6 +55,10 @@ struct http1_rewrite_response_opts {
     bool has_length;    /* replace framing by Content-Length: length */
     uint64_t length;
     bool drop_length; /* remove Content-Length / Transfer-Encoding (close-delimited) */
+    /* A byte range of a whole object (issue 10, item 9): status 206 and
+     * Content-Range: bytes range_first-range_last/range_total. */
+    bool partial;
+    uint64_t range_first, range_last, range_total;
 };
 
 /* http1_rewrite_response - append the response head sent to the client. */

@@ -127,10 +127,11 @@ bool scanreq_encode_request(struct buf *out, const struct scanreq_request *req)
     put_uint(&w, req->id, 8);
     switch (req->type) {
     case SCANREQ_T_SCAN:
-        if ((unsigned)req->service > SCANREQ_SVC_FTP || (req->flags & ~SCANREQ_RF_ALL) != 0)
+        if ((unsigned)req->service > SCANREQ_SVC_FTP || (req->flags & ~SCANREQ_RF_ALL) != 0 ||
+            !scanreq_encoding_valid(req->encoding))
             return false;
         put_uint(&w, (uint64_t)req->service, 1);
-        put_uint(&w, 0, 1);
+        put_uint(&w, req->encoding, 1);
         put_uint(&w, req->flags, 2);
         put_uint(&w, req->timeout_ms, 4);
         put_string(&w, req->patterns, SCANREQ_PATTERNS_MAX);
@@ -261,14 +262,16 @@ enum scanreq_parse scanreq_decode_request(const char *p, size_t len, struct scan
     req->id = get_uint(&r, 8);
     if (type == SCANREQ_T_SCAN) {
         uint64_t svc = get_uint(&r, 1);
-        uint64_t reserved = get_uint(&r, 1);
+        uint64_t enc = get_uint(&r, 1);
         uint64_t flags = get_uint(&r, 2);
         req->timeout_ms = (uint32_t)get_uint(&r, 4);
         get_string(&r, req->patterns, SCANREQ_PATTERNS_MAX);
         get_string(&r, req->filename, SCANREQ_FILENAME_MAX);
-        if (svc > SCANREQ_SVC_FTP || reserved != 0 || (flags & ~(uint64_t)SCANREQ_RF_ALL) != 0)
+        if (svc > SCANREQ_SVC_FTP || !scanreq_encoding_valid((unsigned)enc) ||
+            (flags & ~(uint64_t)SCANREQ_RF_ALL) != 0)
             r.ok = false;
         req->service = (enum scanreq_service)svc;
+        req->encoding = (uint8_t)enc;
         req->flags = (uint32_t)flags;
     }
     if (!r.ok || r.pos != r.len) {
@@ -327,14 +330,14 @@ static const struct {
     uint32_t bit;
     const char *name;
 } DETAIL_NAMES[] = {
-    {SCANREQ_VSD_ENCRYPTED, "VSD_ENCRYPTED"},
-    {SCANREQ_VSD_MAXNESTED, "VSD_MAXNESTED"},
-    {SCANREQ_VSD_SCANTIMEOUT, "VSD_SCANTIMEOUT"},
+    {SCANREQ_VSD_ENCRYPTED, "VSD_ENCRYPTED"},     {SCANREQ_VSD_MAXNESTED, "VSD_MAXNESTED"},
+    {SCANREQ_VSD_SCANTIMEOUT, "VSD_SCANTIMEOUT"}, {SCANREQ_VSD_UNDECODED, "VSD_UNDECODED"},
+    {SCANREQ_VSD_OVERSIZE, "VSD_OVERSIZE"},
 };
 
 bool scanreq_details_format(uint32_t details, struct buf *out)
 {
-    char tmp[64];
+    char tmp[128]; /* every name, comma-separated, fits */
     struct buf t;
     buf_init(&t, tmp, sizeof(tmp));
     for (size_t i = 0; i < sizeof(DETAIL_NAMES) / sizeof(DETAIL_NAMES[0]); i++) {
@@ -517,4 +520,16 @@ bool scanreq_riskware_from_clamav(const char *pua_name, char *out, size_t cap)
     }
     buf_cstr(&b);
     return true;
+}
+
+bool scanreq_encoding_valid(unsigned enc)
+{
+    unsigned first = enc & 0xfu, second = enc >> 4;
+    if (enc > 0xffu)
+        return false;
+    if (first == SCANREQ_ENC_UNDECODABLE)
+        return second == 0;
+    if (first > SCANREQ_ENC_CODING_MAX || second > SCANREQ_ENC_CODING_MAX)
+        return false;
+    return first != 0 || second == 0;
 }

@@ -19,7 +19,7 @@
  * Frame (all integers big-endian), docs/internals/scand.md has the table:
  *   magic[4] "SKQ1" (request) / "SKR1" (reply), version u8, type u8,
  *   reserved u16 = 0, body_len u32, body[body_len]
- * SCAN request body: id u64, service u8, reserved u8 = 0, flags u16,
+ * SCAN request body: id u64, service u8, encoding u8, flags u16,
  *   timeout_ms u32, patterns_len u16, patterns, name_len u16, name
  * RELOAD request body: id u64
  * SCAN reply body: id u64, verdict u8, reserved u8 = 0, details u16,
@@ -82,18 +82,32 @@ enum scanreq_verdict {
 #define SCANREQ_RF_BLOCK_MAXNESTED   (1u << 2) /* block_maxnested=yes */
 #define SCANREQ_RF_BLOCK_SCANTIMEOUT (1u << 3) /* block_scantimeout=yes */
 #define SCANREQ_RF_MAIL              (1u << 4) /* mail mode; reserved, scand ignores it */
-#define SCANREQ_RF_ALL               0x1fu
+#define SCANREQ_RF_BLOCK_OVERSIZE    (1u << 5) /* block_oversize=yes */
+#define SCANREQ_RF_ALL               0x3fu
 
 /* Reply detail flags: the PROXY-STAT details of LOG-2 that scand decides. */
 #define SCANREQ_VSD_ENCRYPTED   (1u << 0) /* encrypted archive member seen */
 #define SCANREQ_VSD_MAXNESTED   (1u << 1) /* archive nesting above the maximum */
 #define SCANREQ_VSD_SCANTIMEOUT (1u << 2) /* scan stopped by the time limit */
-#define SCANREQ_VSD_ALL         0x7u
+#define SCANREQ_VSD_UNDECODED   (1u << 3) /* content coding could not be undone */
+#define SCANREQ_VSD_OVERSIZE    (1u << 4) /* over scand's size limits: not scanned whole */
+#define SCANREQ_VSD_ALL         0x1fu
+
+/* Request encoding byte: the content codings scand undoes before scanning,
+ * low nibble first (the outermost, last-applied coding), then the high
+ * nibble. Values 1-4 are enum cdec_coding (lib/content_decode.h);
+ * SCANREQ_ENC_UNDECODABLE says the proxy saw a coding nobody can undo
+ * (unknown token, too many layers): scand blocks without scanning. */
+#define SCANREQ_ENC_LAYERS      2
+#define SCANREQ_ENC_CODING_MAX  4
+#define SCANREQ_ENC_UNDECODABLE 0xfu
 
 /* Detection names scand generates (DET-2 with the SEKISHO/ prefix). */
 #define SCANREQ_NAME_BLOCK_ENCRYPTED   "SEKISHO/POLICY_BLOCK_ENCRYPTED"
 #define SCANREQ_NAME_BLOCK_MAXNESTED   "SEKISHO/POLICY_BLOCK_MAXNESTED"
 #define SCANREQ_NAME_BLOCK_SCANTIMEOUT "SEKISHO/POLICY_BLOCK_SCANTIMEOUT"
+#define SCANREQ_NAME_BLOCK_ENCODING    "SEKISHO/POLICY_BLOCK_ENCODING"
+#define SCANREQ_NAME_BLOCK_OVERSIZE    "SEKISHO/POLICY_BLOCK_OVERSIZE"
 
 struct scanreq_request {
     enum scanreq_type type;
@@ -101,6 +115,7 @@ struct scanreq_request {
     /* SCAN only: */
     enum scanreq_service service;
     uint32_t flags;                          /* SCANREQ_RF_* */
+    uint8_t encoding;                        /* content codings, see SCANREQ_ENC_* */
     uint32_t timeout_ms;                     /* 0 = unlimited (vsd_scantimeout=0) */
     char patterns[SCANREQ_PATTERNS_MAX + 1]; /* pass_riskware, ';'-separated */
     char filename[SCANREQ_FILENAME_MAX + 1];
@@ -147,6 +162,10 @@ enum scanreq_parse scanreq_decode_request(const char *p, size_t len, struct scan
                                           size_t *n);
 enum scanreq_parse scanreq_decode_reply(const char *p, size_t len, struct scanreq_reply *rep,
                                         size_t *n);
+
+/* scanreq_encoding_valid - the encoding byte is canonical: each nibble a
+ * coding or 0, a second layer only after a first, UNDECODABLE alone. */
+bool scanreq_encoding_valid(unsigned enc);
 
 /* scanreq_details_format - append the names of the set detail bits, comma
  * separated, in bit order ("VSD_ENCRYPTED,VSD_MAXNESTED"); nothing for 0.

@@ -253,6 +253,18 @@ struct proxy_scan *proxy_scan_start(struct proxy_scan_pool *pool, const struct c
                                     const uint8_t *digest, const struct svclog_ctx *log,
                                     proxy_scan_fn *cb, void *arg)
 {
+    return proxy_scan_start_coded(pool, cfg, svc, spool_fd, 0, filename, digest, log, cb, arg);
+}
+
+struct proxy_scan *proxy_scan_start_coded(struct proxy_scan_pool *pool, const struct config *cfg,
+                                          enum scanreq_service svc, int spool_fd, uint8_t encoding,
+                                          const char *filename, const uint8_t *digest,
+                                          const struct svclog_ctx *log, proxy_scan_fn *cb,
+                                          void *arg)
+{
+    /* The cache knows bytes, not how they decode: never with a coding. */
+    if (encoding != 0)
+        digest = NULL;
     if (digest && verdict_cache_is_clean(pool->cache, digest, ev_now_ms(pool->loop))) {
         struct scanreq_reply clean;
         memset(&clean, 0, sizeof(clean));
@@ -285,10 +297,12 @@ struct proxy_scan *proxy_scan_start(struct proxy_scan_pool *pool, const struct c
     memset(&req, 0, sizeof(req));
     req.type = SCANREQ_T_SCAN;
     req.service = svc;
+    req.encoding = encoding;
     req.flags = (cfg->riskware_check ? SCANREQ_RF_RISKWARE : 0) |
                 (cfg->block_encrypted ? SCANREQ_RF_BLOCK_ENCRYPTED : 0) |
                 (cfg->block_maxnested ? SCANREQ_RF_BLOCK_MAXNESTED : 0) |
-                (cfg->block_scantimeout ? SCANREQ_RF_BLOCK_SCANTIMEOUT : 0);
+                (cfg->block_scantimeout ? SCANREQ_RF_BLOCK_SCANTIMEOUT : 0) |
+                (cfg->block_oversize ? SCANREQ_RF_BLOCK_OVERSIZE : 0);
     req.timeout_ms = cfg->vsd_scantimeout * 1000u;
     str_copy(req.patterns, sizeof(req.patterns), cfg->pass_riskware.text);
     str_copy(req.filename, sizeof(req.filename), filename ? filename : "");

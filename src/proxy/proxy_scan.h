@@ -41,6 +41,15 @@ struct proxy_scan *proxy_scan_start(struct proxy_scan_pool *pool, const struct c
                                     const uint8_t *digest, const struct svclog_ctx *log,
                                     proxy_scan_fn *cb, void *arg);
 
+/* proxy_scan_start_coded - the same for a body scand must decode first:
+ * encoding is the request's encoding byte (SCANREQ_ENC_*, 0 for none).
+ * The verdict cache is not used for a coded body. */
+struct proxy_scan *proxy_scan_start_coded(struct proxy_scan_pool *pool, const struct config *cfg,
+                                          enum scanreq_service svc, int spool_fd, uint8_t encoding,
+                                          const char *filename, const uint8_t *digest,
+                                          const struct svclog_ctx *log, proxy_scan_fn *cb,
+                                          void *arg);
+
 /* proxy_scan_cache_stats - the worker's verdict cache figures. */
 struct verdict_cache_stats proxy_scan_cache_stats(const struct proxy_scan_pool *pool);
 void proxy_scan_cancel(struct proxy_scan *ps);

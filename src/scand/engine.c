@@ -18,6 +18,7 @@
  * engine-wide ENGINE_MAX_SCANTIME_MS backstop covers that case.
  */
 #include "scand/engine.h"
+#include "scand/engine_decode.h"
 
 #include <clamav.h>
 #include <errno.h>
@@ -52,11 +53,25 @@ struct engine {
 struct scan_ctx {
     uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
     bool timed_out;
+    bool oversize; /* only a leading window of the file was scanned */
     size_t count;
     char names[ENGINE_NAMES_MAX][ENGINE_NAME_LEN];
 };
 
 static pthread_mutex_t engine_refs_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Set once at start, before any scanner thread exists. */
+static uint64_t max_filesize = ENGINE_MAX_FILESIZE;
+
+void engine_set_max_filesize(uint64_t bytes)
+{
+    max_filesize = bytes > 0 && bytes < ENGINE_MAX_FILESIZE ? bytes : ENGINE_MAX_FILESIZE;
+}
+
+uint64_t engine_max_filesize(void)
+{
+    return max_filesize;
+}
 
 const char *engine_scan_mode_name(enum engine_scan_mode m)
 {
@@ -171,9 +186,9 @@ struct engine *engine_load(const char *dir, bool clean_cache, char *err, size_t 
     }
     if (set_num(e->cl, CL_ENGINE_MAX_RECURSION, ENGINE_MAX_RECURSION, "max_recursion", err,
                 errcap) < 0 ||
-        set_num(e->cl, CL_ENGINE_MAX_FILESIZE, (long long)ENGINE_MAX_FILESIZE, "max_filesize", err,
+        set_num(e->cl, CL_ENGINE_MAX_FILESIZE, (long long)max_filesize, "max_filesize", err,
                 errcap) < 0 ||
-        set_num(e->cl, CL_ENGINE_MAX_SCANSIZE, (long long)ENGINE_MAX_SCANSIZE, "max_scansize", err,
+        set_num(e->cl, CL_ENGINE_MAX_SCANSIZE, (long long)max_filesize, "max_scansize", err,
                 errcap) < 0 ||
         set_num(e->cl, CL_ENGINE_MAX_SCANTIME, ENGINE_MAX_SCANTIME_MS, "max_scantime", err,
                 errcap) < 0 ||
@@ -260,7 +275,8 @@ static void engine_classify(const struct scan_ctx *c, const struct scanreq_reque
     static const struct str pua = {"PUA.", 4};
     static const struct str ours = {ENGINE_CALLBACK_NAME, sizeof(ENGINE_CALLBACK_NAME) - 1};
     char virus[ENGINE_NAME_LEN] = "", riskware[SCANREQ_RISKWARE_NAME_MAX + 1] = "";
-    uint32_t details = c->timed_out ? SCANREQ_VSD_SCANTIMEOUT : 0;
+    uint32_t details =
+        (c->timed_out ? SCANREQ_VSD_SCANTIMEOUT : 0) | (c->oversize ? SCANREQ_VSD_OVERSIZE : 0);
 
     for (size_t i = 0; i < c->count; i++) {
         struct str n = strip_unofficial(c->names[i]);
@@ -274,9 +290,9 @@ static void engine_classify(const struct scan_ctx *c, const struct scanreq_reque
                 details |= SCANREQ_VSD_MAXNESTED;
             else if (str_eq_cstr(which, "MaxScanTime"))
                 details |= SCANREQ_VSD_SCANTIMEOUT;
-            else /* MaxFileSize, MaxScanSize, MaxFiles: no documented detail */
-                scand_log_debug("id=%llu limit %.*s ignored", (unsigned long long)req->id,
-                                (int)n.len, n.ptr);
+            else /* MaxFileSize, MaxScanSize, MaxFiles: something was not scanned */
+                details |= SCANREQ_VSD_OVERSIZE;
+            scand_log_debug("id=%llu limit %.*s", (unsigned long long)req->id, (int)n.len, n.ptr);
         } else if (str_has_prefix(n, pua)) {
             char mapped[SCANREQ_RISKWARE_NAME_MAX + 1];
             if (!(req->flags & SCANREQ_RF_RISKWARE) || riskware[0] != '\0' ||
@@ -300,6 +316,8 @@ static void engine_classify(const struct scan_ctx *c, const struct scanreq_reque
         name = SCANREQ_NAME_BLOCK_MAXNESTED;
     else if ((details & SCANREQ_VSD_SCANTIMEOUT) && (req->flags & SCANREQ_RF_BLOCK_SCANTIMEOUT))
         name = SCANREQ_NAME_BLOCK_SCANTIMEOUT;
+    else if ((details & SCANREQ_VSD_OVERSIZE) && (req->flags & SCANREQ_RF_BLOCK_OVERSIZE))
+        name = SCANREQ_NAME_BLOCK_OVERSIZE;
     rep->verdict = name ? SCANREQ_INFECTED : SCANREQ_CLEAN;
     str_copy(rep->name, sizeof(rep->name), name ? name : "");
 }
@@ -402,8 +420,28 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
         goto out;
     }
 
+    int decoded = -1;
+    if (req->encoding != 0) {
+        /* Item 7 of issue 10: scan what the client's decoder will see. A
+         * body that cannot be decoded whole is blocked, never CLEAN. */
+        char why[160];
+        decoded = engine_decode(fd, req->encoding, ENGINE_MAX_FILESIZE, why, sizeof(why));
+        if (decoded < 0 || fstat(decoded, &st) < 0) {
+            if (decoded >= 0)
+                close(decoded);
+            rep->verdict = SCANREQ_INFECTED;
+            rep->details = SCANREQ_VSD_UNDECODED;
+            str_copy(rep->name, sizeof(rep->name), SCANREQ_NAME_BLOCK_ENCODING);
+            snprintf(rep->error, sizeof(rep->error), "%s", why);
+            goto out;
+        }
+        fd = decoded;
+    }
+
     struct scan_ctx *ctx = calloc(1, sizeof(*ctx));
     if (ctx == NULL) {
+        if (decoded >= 0)
+            close(decoded);
         scan_error(rep, "out of memory", 0);
         goto out;
     }
@@ -422,6 +460,13 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
     cl_error_t rc = CL_EMAP;
     void *map = MAP_FAILED;
     size_t size = (size_t)st.st_size;
+    if ((uint64_t)st.st_size > max_filesize) {
+        /* Issue 10, item 8: libclamav skips a file over its limit and
+         * calls it clean. Scan the leading window it can take (mapped,
+         * whatever the mode) and say the rest was not scanned. */
+        ctx->oversize = true;
+        size = (size_t)max_filesize;
+    }
     bool copied = false;
     if (mode == ENGINE_SCAN_FMAP && size > 0 && size <= ENGINE_COPY_MAX) {
         /* Small files are read into this thread's buffer: unmapping a
@@ -430,7 +475,7 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
         map = read_small(fd, size);
         copied = map != MAP_FAILED;
     }
-    if (mode == ENGINE_SCAN_FMAP && size > 0 && map == MAP_FAILED)
+    if ((mode == ENGINE_SCAN_FMAP || ctx->oversize) && size > 0 && map == MAP_FAILED)
         map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map != MAP_FAILED) {
         cl_fmap_t *fm = cl_fmap_open_memory(map, size);
@@ -462,6 +507,8 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
         rep->details = details;
     }
     free(ctx);
+    if (decoded >= 0)
+        close(decoded);
 out:
     rep->scan_us = (now_ns() - t0) / 1000;
 }

@@ -31,7 +31,8 @@
  * zips be found and raises Heuristics.Limits.Exceeded.MaxRecursion for 7
  * (measured with tests/integration/harness/testfiles.py nested_N.zip). */
 #define ENGINE_MAX_RECURSION 7
-/* SCAN-2: max scannable file 2 GB, before and after extraction. */
+/* SCAN-2: max scannable file 2 GB, before and after extraction; the
+ * default and the maximum of scand_max_filesize (engine_set_max_filesize). */
 #define ENGINE_MAX_FILESIZE (2048ull * 1024 * 1024)
 #define ENGINE_MAX_SCANSIZE (2048ull * 1024 * 1024)
 /* Engine-wide backstop behind the per-request deadline (which cannot
@@ -51,6 +52,12 @@ enum engine_scan_mode {
 const char *engine_scan_mode_name(enum engine_scan_mode m);
 
 struct engine;
+
+/* engine_set_max_filesize - libclamav's max file size and max scan size
+ * for the engines loaded from now on (scand_max_filesize; at most
+ * ENGINE_MAX_FILESIZE). Call before the first engine_load. */
+void engine_set_max_filesize(uint64_t bytes);
+uint64_t engine_max_filesize(void);
 
 /* engine_global_init - cl_init once per process; -1 with a message. */
 int engine_global_init(char *err, size_t errcap);

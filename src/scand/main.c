@@ -56,7 +56,8 @@ struct options {
     const char *bench_files[SCAND_BENCH_FILES_MAX];
     unsigned nbench;
     unsigned threads;
-    unsigned iterations; /* 0 = automatic */
+    unsigned iterations;   /* 0 = automatic */
+    uint64_t max_filesize; /* scand_max_filesize; 0 = ENGINE_MAX_FILESIZE */
     enum engine_scan_mode mode;
     bool bench_modes[2]; /* indexed by enum engine_scan_mode */
     bool daemon;
@@ -69,7 +70,8 @@ static void usage(FILE *f)
                "                     [--mode fmap|desc] [--user NAME] [--daemon] [-v] [-h]\n"
                "       sekisho-scand --bench FILE... [--mode fmap|desc|fmap,desc]\n"
                "                     [--iterations N] [--databases DIR]\n"
-               "  -f INI            read scand_socket, database_dir, scand_threads and run_user\n"
+               "  -f INI            read scand_socket, database_dir, scand_threads, run_user and\n"
+               "                    scand_max_filesize\n"
                "                    from [common] of sekisho.ini (later options override)\n"
                "  --socket PATH     UNIX socket to listen on (default " SCAND_DEFAULT_SOCKET ")\n"
                "  --databases DIR   definitions directory (default " SCAND_DEFAULT_DATABASES ")\n"
@@ -140,6 +142,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->databases = cfg->database_dir;
             if (cfg->scand_threads)
                 o->threads = cfg->scand_threads;
+            o->max_filesize = cfg->scand_max_filesize;
             if (geteuid() == 0 && *cfg->run_user)
                 o->user = cfg->run_user;
         } else if (strcmp(a, "--socket") == 0) {
@@ -342,6 +345,7 @@ int main(int argc, char **argv)
         scand_log("###ERROR### vsd_start() error: %s", err);
         return 1;
     }
+    engine_set_max_filesize(o.max_filesize);
     /* The benchmark scans one file repeatedly, with the clean cache off
      * (every iteration really scans: a new file) and on (after the warm-up
      * every iteration is a cache hit: the same file again). */
@@ -375,6 +379,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "sekisho-scand: loaded %llu signatures from %s in %.0f ms, listening on %s\n",
             (unsigned long long)engine_signatures(e), o.databases, engine_load_ms(e),
             o.socket_path);
+    scand_log("max file size %llu bytes (scand_max_filesize)",
+              (unsigned long long)engine_max_filesize());
     scand_log("%u scanner threads, scan path %s, pid %ld", o.threads, engine_scan_mode_name(o.mode),
               (long)getpid());
     int rc = scand_server_run(srv);

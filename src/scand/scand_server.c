@@ -506,7 +506,7 @@ static void job_run(void *job, void *arg)
     close(j->fd);
     j->fd = -1;
     if (scand_log_is_verbose()) {
-        char det[64];
+        char det[128];
         struct buf d;
         buf_init(&d, det, sizeof(det) - 1);
         scanreq_details_format(j->rep.details, &d);

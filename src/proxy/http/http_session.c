@@ -41,6 +41,7 @@
 #include "proto/http1_rewrite.h"
 #include "proto/pass_rules.h"
 #include "proxy/proxy_scan.h"
+#include "proxy/http/http_decode.h"
 #include "proxy/http/http_inactivity.h"
 #include "proxy/http/http_progress.h"
 #include "proxy/http/http_tunnel.h"
@@ -146,6 +147,8 @@ struct http_session {
     struct http1_response rsp;
     bool have_rsp;
     enum http1_body body_kind;
+    uint8_t scan_encoding; /* Content-Encoding for scand (http_decode.h) */
+    bool range_stripped;   /* Range/If-Range not sent upstream: fetched whole */
     uint64_t body_left;
     struct http1_chunked chunk;
     struct http1_skip skip; /* C-01: dropping the rest of an over-long head */
@@ -1066,15 +1069,27 @@ static void deliver_spool(struct http_session *s)
         .has_length = true,
         .length = s->spool_len,
     };
+    uint64_t first = 0;
+    if (s->range_stripped && s->rsp.status == 200 &&
+        http_decode_range(http1_request_fields(&s->req, s->in.data), s->spool_len, &first,
+                          &o.range_last)) {
+        /* Item 9: the client's one range, cut from the scanned whole. */
+        o.partial = true;
+        o.range_first = first;
+        o.range_total = s->spool_len;
+        o.length = o.range_last - first + 1;
+    }
     buf_fini(&s->out);
     if (buf_alloc_storage(&s->out, RESP_BUF_SIZE) < 0 ||
         !http1_rewrite_response(&s->out, &s->rsp, s->head_copy, &o)) {
         reply_error(s, 502, "Response header too large to forward");
         return;
     }
-    s->status = s->rsp.status;
+    s->status = o.partial ? 206 : s->rsp.status;
     s->send_spool = s->req.method != HTTP1_METHOD_HEAD;
-    s->spool_off = 0;
+    s->spool_off = (off_t)first;
+    if (o.partial)
+        s->spool_len = o.range_last + 1; /* where sending stops */
     start_reply(s);
 }
 
@@ -1090,6 +1105,10 @@ static bool scan_accounted(struct http_session *s, const struct scanreq_reply *r
     s->scan_ms += rep->scan_us / 1000u;
     s->details |=
         rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED | SCANREQ_VSD_SCANTIMEOUT);
+    if (rep->details & SCANREQ_VSD_UNDECODED)
+        s->details |= ACCESSLOG_DETAIL_VSD_UNDECODED;
+    if (rep->details & SCANREQ_VSD_OVERSIZE)
+        s->details |= ACCESSLOG_DETAIL_OVER_SCANLIMIT;
     if (rep->verdict != SCANREQ_ERROR)
         return true;
     char url[HTTP1_URL_MAX + 1];
@@ -1500,9 +1519,9 @@ static void start_scan(struct http_session *s)
     if (whole)
         sha256_final(&s->body_hash, digest);
     s->hashing = false;
-    s->scan =
-        proxy_scan_start(s->w->scan_pool, s->cfg, SCANREQ_SVC_HTTP, s->spool_fd,
-                         file ? file + 1 : url, whole ? digest : NULL, &s->log, on_scanned, s);
+    s->scan = proxy_scan_start_coded(s->w->scan_pool, s->cfg, SCANREQ_SVC_HTTP, s->spool_fd,
+                                     s->ftp ? 0 : s->scan_encoding, file ? file + 1 : url,
+                                     whole ? digest : NULL, &s->log, on_scanned, s);
 }
 
 /* ---- response body ---------------------------------------------------- */
@@ -1774,7 +1793,14 @@ static void got_response_head(struct http_session *s)
     if (s->body_kind == HTTP1_BODY_CHUNKED)
         http1_chunked_init(&s->chunk);
     s->status = s->rsp.status;
+    s->scan_encoding = http_decode_scan_encoding(f);
     if (should_scan(s) && !(s->body_kind == HTTP1_BODY_LENGTH && s->body_left == 0)) {
+        if (s->rsp.status == 206) {
+            /* Item 9 of issue 10: a part cannot be scanned as the whole
+             * the client assembles; we never asked for one. */
+            reply_error(s, 502, "Partial content from the server cannot be scanned");
+            return;
+        }
         if (s->body_kind == HTTP1_BODY_LENGTH && filesize_blocks(s, s->body_left)) {
             filesize_stop_download(s); /* G-13: before any body byte */
             return;
@@ -2404,6 +2430,16 @@ static void start_forward(struct http_session *s)
         .product_name = str_from_cstr(s->w->res->product_name),
         .client_ip = str_from_cstr(s->client_ip),
     };
+    char accept[512];
+    if (s->cfg->virus_check) {
+        o.filter_accept_encoding = true;
+        o.accept_encoding =
+            http_decode_accept(http1_request_fields(&s->req, s->in.data), accept, sizeof(accept));
+        /* Item 9: what will be scanned is fetched whole (deliver_spool
+         * serves a range of it). */
+        o.strip_range = s->req.method == HTTP1_METHOD_GET && skip_reason(s) == 0;
+    }
+    s->range_stripped = o.strip_range;
     if (s->upload_fd >= 0) {
         /* G-35: a spooled body goes out with its Content-Length. */
         o.has_length = true;

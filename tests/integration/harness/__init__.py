@@ -190,11 +190,12 @@ class SmtpSink:
 class Scand:
     """sekisho-scand with the bundled definitions (or another directory)."""
 
-    def __init__(self, workdir, databases=None, threads=2):
+    def __init__(self, workdir, databases=None, threads=2, extra_args=()):
         self.socket = os.path.join(workdir, "scand.sock")
         self.databases = databases or os.path.join(REPO, "databases")
-        argv = [os.path.join(BIN, "sekisho-scand"), "--socket", self.socket,
-                "--databases", self.databases, "--threads", str(threads)]
+        # extra_args come first, so "-f INI" is overridden by the options.
+        argv = [os.path.join(BIN, "sekisho-scand")] + list(extra_args) + [
+            "--socket", self.socket, "--databases", self.databases, "--threads", str(threads)]
         self.proc = Process(argv, os.path.join(workdir, "scand.out"))
         wait_for(lambda: os.path.exists(self.socket) and "listening" in self.proc.output(),
                  30, what="sekisho-scand socket")

@@ -693,7 +693,9 @@ static void test_enum_names(void **state)
     assert_string_equal(accesslog_detail_name(ACCESSLOG_DETAIL_PASS_EXT), "PASS_EXT");
     assert_null(accesslog_detail_name(0));
     assert_null(accesslog_detail_name(ACCESSLOG_DETAIL_PASS_TO | ACCESSLOG_DETAIL_PASS_EXT));
-    assert_null(accesslog_detail_name(1u << 7));
+    assert_string_equal(accesslog_detail_name(ACCESSLOG_DETAIL_VSD_UNDECODED), "VSD_UNDECODED");
+    assert_string_equal(accesslog_detail_name(ACCESSLOG_DETAIL_OVER_SCANLIMIT), "OVER_SCANLIMIT");
+    assert_null(accesslog_detail_name(1u << 9));
 
     assert_string_equal(accesslog_proto_flag_name(ACCESSLOG_PROTO_KEEPALIVE), "KEEPALIVE");
     assert_string_equal(accesslog_proto_flag_name(ACCESSLOG_PROTO_PROGRESS), "PROGRESS");
@@ -716,7 +718,8 @@ static void test_unknown_bits_and_enums_stay_well_formed(void **state)
     assert_well_formed(line, n);
     assert_non_null(strstr(line, "DETECT-STAT:UNKNOWN::::: ACTION:UNKNOWN: "));
     assert_non_null(strstr(line, ":VSD_ENCRYPTED,VSD_MAXNESTED,VSD_SCANTIMEOUT,OVER_FILESIZE,"
-                                 "PASS_TO,PASS_USER_AGENT,PASS_EXT: PROTOCOL-STAT:p%3a1:: "));
+                                 "PASS_TO,PASS_USER_AGENT,PASS_EXT,VSD_UNDECODED,OVER_SCANLIMIT: "
+                                 "PROTOCOL-STAT:p%3a1:: "));
     r.proto_flags = ACCESSLOG_PROTO_PROGRESS | 0x100u;
     n = format_record(&r, line, sizeof(line));
     assert_non_null(strstr(line, " PROTOCOL-STAT:PROGRESS:: "));

@@ -133,6 +133,53 @@ static void test_response(void **state)
                                         "Connection: close\r\n\r\n");
 }
 
+/* Issue 10: Accept-Encoding filtered, Range/If-Range stripped upstream. */
+static void test_request_scan_filters(void **state)
+{
+    (void)state;
+    struct parsed_request p;
+    parse_request(&p, "GET http://h/x HTTP/1.1\r\n"
+                      "Accept-Encoding: gzip, xz\r\n"
+                      "Range: bytes=0-33\r\n"
+                      "If-Range: \"e\"\r\n"
+                      "Accept: */*\r\n\r\n");
+    struct http1_rewrite_request_opts o = base_opts;
+    o.anonymous = true;
+    o.filter_accept_encoding = true;
+    o.accept_encoding = STR_LIT("gzip");
+    o.strip_range = true;
+    char mem[4096];
+    assert_string_equal(rewrite_request(&p, &o, mem, sizeof(mem)),
+                        "GET /x HTTP/1.0\r\nHost: h\r\nAccept: */*\r\n"
+                        "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n");
+}
+
+/* Issue 10, item 9: a range of a whole 200 answer. */
+static void test_response_partial(void **state)
+{
+    (void)state;
+    const char *text = "HTTP/1.1 200 OK\r\nContent-Length: 68\r\nContent-Range: x\r\n"
+                       "Content-Type: text/plain\r\n\r\n";
+    struct http1_response r;
+    http1_response_init(&r, 17408);
+    assert_int_equal(http1_parse_response(&r, text, strlen(text)), HTTP1_DONE);
+    struct http1_rewrite_response_opts o = {.has_length = true,
+                                            .length = 34,
+                                            .partial = true,
+                                            .range_first = 34,
+                                            .range_last = 67,
+                                            .range_total = 68};
+    char mem[1024];
+    struct buf out;
+    buf_init(&out, mem, sizeof(mem));
+    assert_true(http1_rewrite_response(&out, &r, text, &o));
+    assert_string_equal(buf_cstr(&out), "HTTP/1.0 206 Partial Content\r\n"
+                                        "Content-Type: text/plain\r\n"
+                                        "Content-Range: bytes 34-67/68\r\n"
+                                        "Content-Length: 34\r\n"
+                                        "Connection: close\r\n\r\n");
+}
+
 static void test_simple_response(void **state)
 {
     (void)state;
@@ -154,6 +201,8 @@ int main(void)
         cmocka_unit_test(test_request_too_small_leaves_buffer_untouched),
         cmocka_unit_test(test_response),
         cmocka_unit_test(test_simple_response),
+        cmocka_unit_test(test_request_scan_filters),
+        cmocka_unit_test(test_response_partial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,7 +102,12 @@ static void test_request_limits(void **state)
     in = sample_request();
     in.service = (enum scanreq_service)9;
     assert_false(scanreq_encode_request(&b, &in));
+    in = sample_request();
+    in.encoding = 0x50; /* not canonical: no first layer, no coding 5 */
+    assert_false(scanreq_encode_request(&b, &in));
     assert_int_equal(buf_len(&b), 0);
+    in.encoding = SCANREQ_ENC_UNDECODABLE;
+    assert_true(scanreq_encode_request(&b, &in));
 }
 
 static void test_reply_round_trip(void **state)
@@ -211,8 +216,18 @@ static void test_corrupted_invalid(void **state)
     copy[body + 8] = 9; /* service */
     assert_int_equal(scanreq_decode_request(copy, total, &out, &n), SCANREQ_INVALID);
     memcpy(copy, mem, total);
-    copy[body + 9] = 1; /* reserved */
+    copy[body + 9] = 5; /* encoding: no coding 5 */
     assert_int_equal(scanreq_decode_request(copy, total, &out, &n), SCANREQ_INVALID);
+    memcpy(copy, mem, total);
+    copy[body + 9] = 0x20; /* encoding: a second layer without a first */
+    assert_int_equal(scanreq_decode_request(copy, total, &out, &n), SCANREQ_INVALID);
+    memcpy(copy, mem, total);
+    copy[body + 9] = 0x1f; /* encoding: UNDECODABLE is alone */
+    assert_int_equal(scanreq_decode_request(copy, total, &out, &n), SCANREQ_INVALID);
+    memcpy(copy, mem, total);
+    copy[body + 9] = 0x24; /* encoding: zstd, then deflate */
+    assert_int_equal(scanreq_decode_request(copy, total, &out, &n), SCANREQ_DONE);
+    assert_int_equal(out.encoding, 0x24);
     memcpy(copy, mem, total);
     copy[body + 10] = (char)0x80; /* flag bit 15 */
     assert_int_equal(scanreq_decode_request(copy, total, &out, &n), SCANREQ_INVALID);
@@ -268,7 +283,7 @@ static void test_reply_corrupted(void **state)
 static void test_details_format(void **state)
 {
     (void)state;
-    char mem[64];
+    char mem[128];
     struct buf b;
     buf_init(&b, mem, sizeof(mem));
     assert_true(scanreq_details_format(0, &b));
@@ -277,7 +292,8 @@ static void test_details_format(void **state)
     assert_string_equal(buf_cstr(&b), "VSD_ENCRYPTED,VSD_MAXNESTED");
     buf_reset(&b);
     assert_true(scanreq_details_format(SCANREQ_VSD_ALL, &b));
-    assert_string_equal(buf_cstr(&b), "VSD_ENCRYPTED,VSD_MAXNESTED,VSD_SCANTIMEOUT");
+    assert_string_equal(buf_cstr(&b),
+                        "VSD_ENCRYPTED,VSD_MAXNESTED,VSD_SCANTIMEOUT,VSD_UNDECODED,VSD_OVERSIZE");
     char tiny[5];
     struct buf t;
     buf_init(&t, tiny, sizeof(tiny));
