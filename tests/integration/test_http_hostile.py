@@ -768,6 +768,34 @@ class TestDesync(HostileCase):
         self.assertEqual(new[0].body, inner)
         self.assert_survived()
 
+    def connection_nominates(self, path, framing, body, token):
+        """A request whose Connection header names its own framing field
+        (issue 10 item 4): the proxy once removed that field and forwarded
+        the body, which the kept upstream connection then ran as a second
+        request without Via. The body must stay the body."""
+        inner = b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (SMUGGLED, self.host())
+        with socket.create_connection(("127.0.0.1", self.gw.port), timeout=IO_TIMEOUT) as s:
+            s.sendall(b"POST %s HTTP/1.1\r\nHost: %s\r\nConnection: %s\r\n%s\r\n\r\n%s"
+                      % (self.url(path), self.host(), token, framing, body(inner)))
+            first = read_response(s)
+        self.assertIsNotNone(first)
+        self.assertTrue(first[0].startswith(b"HTTP/1.0 200"), first[0])
+        self.assertEqual(first[1], b"POST %s HTTP/1.1 body=%d\n" % (path.encode(), len(inner)))
+        self.follow_up()
+        new = self.check_origin([path.encode(), b"/follow"])
+        self.assertEqual(new[0].body, inner)
+        self.assert_survived()
+
+    def test_connection_cannot_remove_content_length(self):
+        inner_len = len(b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (SMUGGLED, self.host()))
+        self.connection_nominates("/conn-cl", b"Content-Length: %d" % inner_len,
+                                  lambda inner: inner, b"Content-Length")
+
+    def test_connection_cannot_remove_transfer_encoding(self):
+        self.connection_nominates("/conn-te", b"Transfer-Encoding: chunked",
+                                  lambda inner: b"%x\r\n%s\r\n0\r\n\r\n" % (len(inner), inner),
+                                  b"keep-alive, Transfer-Encoding")
+
 
 # ---- pipelining abuse -----------------------------------------------------------
 
