@@ -1153,6 +1153,25 @@ class TestSelfLoop(HostileCase):
         self.assertTrue(all("/508 " in l for l in connects), connects[-5:])
 
 
+class TestMethodEvasion(HostileCase):
+    """Item 10: a response carried malware past the scanner when fetched by
+    a method other than GET, POST or PUT."""
+
+    def test_any_method_response_is_scanned(self):
+        from harness import testfiles
+        for method in (b"PATCH", b"DELETE", b"OPTIONS", b"PROPFIND", b"XEVADE"):
+            with case(method):
+                path, url = serve("evade", og.response(body=testfiles.EICAR))
+                out = hostile(self.gw.port, b"%s %s HTTP/1.1\r\nHost: %s\r\n"
+                              b"Connection: close\r\n\r\n" % (method, url.encode(), origin_host()))
+                self.assertEqual(out.status, 403, out)
+                self.assertNotIn(testfiles.EICAR, out.raw)
+                self.assertEqual(len(ENV["origin"].requests(path)), 1)
+                line = self.gw.wait_log("access", r" %s %s " % (method.decode(), re.escape(url)))[-1]
+                self.assertIn("INFECTED", line)
+        self.assert_survived()
+
+
 def reset_close(sock):
     """Close with SO_LINGER 0: the kernel sends RST instead of FIN."""
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

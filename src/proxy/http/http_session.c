@@ -1745,10 +1745,11 @@ static bool should_scan(struct http_session *s)
 {
     if (!s->cfg->virus_check)
         return false;
-    /* SCAN-1: the responses of GET, POST and PUT are scanned. */
-    enum http1_method m = s->req.method;
-    if (m != HTTP1_METHOD_GET && m != HTTP1_METHOD_POST && m != HTTP1_METHOD_PUT)
-        return false;
+    /* SCAN-1 names GET, POST and PUT; every response that has content is
+     * scanned whatever the method (issue 10 item 10: OPTIONS, DELETE,
+     * PROPFIND or an invented method carried malware past the scanner).
+     * What has no content is decided by the framing: HEAD, 1xx, 204, 304
+     * are NONE and a 2xx to CONNECT is TUNNEL (RFC 9112 6.3 rules 1-2). */
     if (s->body_kind != HTTP1_BODY_LENGTH && s->body_kind != HTTP1_BODY_CHUNKED &&
         s->body_kind != HTTP1_BODY_UNTIL_CLOSE)
         return false;
