@@ -8,14 +8,19 @@
  * TCP segmentation is a smuggling bug. A parsed head must also satisfy
  * the module's promises (spans inside the head, a target that
  * http1_parse_url() accepts, TOO_LONG once max_head bytes are in), and
- * the URL parser and header helpers run on the same bytes.
+ * the URL parser and header helpers run on the same bytes. The head the
+ * proxy would send upstream (proto/http1_rewrite) must frame the body
+ * exactly as the client's head did: no Connection option may drop the
+ * length (issue 10 item 4).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/str.h"
+#include "lib/buf.h"
 #include "proto/http1_parse.h"
+#include "proto/http1_rewrite.h"
 
 #define BYTEWISE_MAX 4096 /* byte-at-a-time feeding is quadratic in calls; keep it short */
 
@@ -46,6 +51,31 @@ static void check_same(const struct http1_request *a, enum http1_result ra,
 static void check_inside(struct http1_span s, size_t end)
 {
     if (s.off > end || s.len > end - s.off)
+        abort();
+}
+
+/* check_rewrite_framing - the rewritten head, parsed again, announces the
+ * same body (kind and length) as the original. */
+static void check_rewrite_framing(const struct http1_request *req, const char *p,
+                                  const struct http1_url *url, enum http1_body body, uint64_t len)
+{
+    static char mem[HTTP1_REQUEST_HEAD_MAX * 2];
+    static struct http1_request again;
+    struct buf out;
+    buf_init(&out, mem, sizeof(mem));
+    const struct http1_rewrite_request_opts o = {
+        .use_http11 = true,
+        .via_host = STR_LIT("gw:8080"),
+        .product_name = STR_LIT("fuzz"),
+        .client_ip = STR_LIT("192.0.2.1"),
+    };
+    if (!http1_rewrite_request(&out, req, p, url, &o))
+        return;
+    http1_request_init(&again, sizeof(mem));
+    if (http1_parse_request(&again, buf_rptr(&out), buf_len(&out)) != HTTP1_DONE)
+        return; /* e.g. the added headers pass HTTP1_MAX_HEADERS: refused, not smuggled */
+    uint64_t len2 = 0;
+    if (http1_request_body_kind(&again, buf_rptr(&out), &len2) != body || len2 != len)
         abort();
 }
 
@@ -89,6 +119,9 @@ static void check_done(const struct http1_request *req, const char *p, size_t si
         abort();
     if (body == HTTP1_BODY_CHUNKED && !http1_is_chunked(f))
         abort();
+    if (url.form == HTTP1_URL_ABSOLUTE && req->version == HTTP1_VERSION_1_1 &&
+        (body == HTTP1_BODY_LENGTH || body == HTTP1_BODY_CHUNKED))
+        check_rewrite_framing(req, p, &url, body, len);
 }
 
 static void run(const char *p, size_t size, size_t max_head, unsigned seed)

@@ -140,6 +140,7 @@ static const struct reason_row reason_rows[] = {
     {504, "Gateway Timeout"},
     {505, "HTTP Version Not Supported"},
     {507, "Insufficient Storage"},
+    {508, "Loop Detected"},
 };
 
 const char *http1_status_reason(int status)

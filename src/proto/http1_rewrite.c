@@ -3,8 +3,26 @@
 
 #include <inttypes.h>
 
+/* Fields a Connection option can never remove. They frame or route the
+ * message for every hop (RFC 9110 7.6.1: a sender must not nominate a
+ * field meant for all recipients). Honouring "Connection: Content-Length"
+ * would forward a body without its length: the origin then reads the body
+ * as the next request (issue 10 item 4). The framing of the upstream
+ * message is decided by http1_request_body_kind() alone. */
+static bool is_never_nominated(struct str name)
+{
+    static const char *const framing[] = {
+        "Content-Length",   "Transfer-Encoding", "Host", "Content-Type",
+        "Content-Encoding", "Content-Range",     "Via",  "X-Forwarded-For"};
+    for (size_t i = 0; i < sizeof(framing) / sizeof(framing[0]); i++)
+        if (str_caseeq_cstr(name, framing[i]))
+            return true;
+    return false;
+}
+
 /* is_hop_by_hop - headers that never cross the proxy (RFC 9110 7.6.1 and
- * the guide's list), plus every header the message's Connection names. */
+ * the guide's list), plus every header the message's Connection names,
+ * except the framing and routing fields above. */
 static bool is_hop_by_hop(struct http1_fields f, struct str name)
 {
     static const char *const fixed[] = {"Connection", "Proxy-Connection", "Keep-Alive", "Trailer",
@@ -12,6 +30,8 @@ static bool is_hop_by_hop(struct http1_fields f, struct str name)
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (str_caseeq_cstr(name, fixed[i]))
             return true;
+    if (is_never_nominated(name))
+        return false;
     size_t iter = 0;
     struct str v;
     char token[64];

@@ -24,7 +24,9 @@ def tearDownModule():
 def gateway(name, hosts_allow="", **section):
     wd = os.path.join(ENV["wd"].path, name)
     os.makedirs(wd, exist_ok=True)
-    sec = {"keepalive": "yes"}
+    # Test services listen on ephemeral ports; the default (443) would
+    # refuse every tunnel here (test_http_hostile.py::TestConnectPorts).
+    sec = {"keepalive": "yes", "connect_ports": "1024-65535"}
     sec.update(section)
     return harness.Gateway(wd, ENV["scand"].socket, section=sec, hosts_allow=hosts_allow)
 

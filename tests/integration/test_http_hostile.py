@@ -768,6 +768,34 @@ class TestDesync(HostileCase):
         self.assertEqual(new[0].body, inner)
         self.assert_survived()
 
+    def connection_nominates(self, path, framing, body, token):
+        """A request whose Connection header names its own framing field
+        (issue 10 item 4): the proxy once removed that field and forwarded
+        the body, which the kept upstream connection then ran as a second
+        request without Via. The body must stay the body."""
+        inner = b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (SMUGGLED, self.host())
+        with socket.create_connection(("127.0.0.1", self.gw.port), timeout=IO_TIMEOUT) as s:
+            s.sendall(b"POST %s HTTP/1.1\r\nHost: %s\r\nConnection: %s\r\n%s\r\n\r\n%s"
+                      % (self.url(path), self.host(), token, framing, body(inner)))
+            first = read_response(s)
+        self.assertIsNotNone(first)
+        self.assertTrue(first[0].startswith(b"HTTP/1.0 200"), first[0])
+        self.assertEqual(first[1], b"POST %s HTTP/1.1 body=%d\n" % (path.encode(), len(inner)))
+        self.follow_up()
+        new = self.check_origin([path.encode(), b"/follow"])
+        self.assertEqual(new[0].body, inner)
+        self.assert_survived()
+
+    def test_connection_cannot_remove_content_length(self):
+        inner_len = len(b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (SMUGGLED, self.host()))
+        self.connection_nominates("/conn-cl", b"Content-Length: %d" % inner_len,
+                                  lambda inner: inner, b"Content-Length")
+
+    def test_connection_cannot_remove_transfer_encoding(self):
+        self.connection_nominates("/conn-te", b"Transfer-Encoding: chunked",
+                                  lambda inner: b"%x\r\n%s\r\n0\r\n\r\n" % (len(inner), inner),
+                                  b"keep-alive, Transfer-Encoding")
+
 
 # ---- pipelining abuse -----------------------------------------------------------
 
@@ -901,6 +929,246 @@ class TestSlowlorisSmallPreSpawn(HostileCase):
         finally:
             for s in socks:
                 s.close()
+        self.assert_survived()
+
+
+# ---- CONNECT ports and loops (issue 10 items 5 and 6) ---------------------------
+
+class EchoServer:
+    """A TLS-less TCP service that echoes what it receives, counting the
+    connections it accepted (the allowed CONNECT destination)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self.echo, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def echo(conn):
+        with conn:
+            conn.settimeout(IO_TIMEOUT)
+            try:
+                while True:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    conn.sendall(data)
+            except OSError:
+                return
+
+    def stop(self):
+        self.sock.close()
+
+
+def read_until(sock, marker, timeout=IO_TIMEOUT):
+    """Bytes from sock until marker arrived or the peer closed (bounded)."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    while marker not in data and time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def local_non_loopback_address():
+    """An address of this host outside 127/8 (the one a route to a TEST-NET
+    address would leave from), or None without such a route."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.connect(("192.0.2.1", 9))
+            ip = u.getsockname()[0]
+    except OSError:
+        return None
+    return None if ip.startswith("127.") or ip == "0.0.0.0" else ip
+
+
+class TestConnectPorts(HostileCase):
+    """connect_ports (item 5): CONNECT to the parent MTA's port made any
+    HTTP client a sender the MTA trusts. Only listed ports are tunnelled."""
+
+    @classmethod
+    def setUpClass(cls):
+        from harness import smtp_parent
+        cls.echo = EchoServer()
+        cls.mta = smtp_parent.ScriptedParent()
+        cls.section = {"connect_ports": "%d, 8000-8001" % cls.echo.port}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.echo.stop()
+        cls.mta.stop()
+
+    def relay_attempt(self, port):
+        return hostile(port, b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+                       b"HELO spammer\r\nMAIL FROM:<a@b.example>\r\n"
+                       b"RCPT TO:<victim@outside.example>\r\nDATA\r\n"
+                       % (self.mta.port, self.mta.port))
+
+    def test_connect_to_the_mta_port_is_refused(self):
+        out = self.relay_attempt(self.gw.port)
+        self.assert_refused(out, (403,), "CONNECT(127.0.0.1:%d)/Port not allowed for CONNECT "
+                            "(connect_ports)" % self.mta.port)
+        self.assertNotIn(b"220 ", out.raw)
+        self.assertEqual(self.mta.accepted, 0, "the MTA was reached")
+        self.gw.wait_log("info", r"Access Denied to \[127\.0\.0\.1:%d\] \(connect_ports\)"
+                         % self.mta.port)
+        line = self.gw.wait_log("access", r" CONNECT 127\.0\.0\.1:%d " % self.mta.port)[-1]
+        self.assertIn("/403 ", line)
+        self.assert_survived()
+
+    def test_connect_to_an_allowed_port_works(self):
+        before = self.echo.accepted
+        with socket.create_connection(("127.0.0.1", self.gw.port), timeout=IO_TIMEOUT) as s:
+            s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n" % self.echo.port)
+            head = read_until(s, b"\r\n\r\n")
+            self.assertEqual(head, b"HTTP/1.0 200 Connection established\r\n\r\n")
+            s.sendall(b"ping through the tunnel")
+            self.assertEqual(read_until(s, b"tunnel"), b"ping through the tunnel")
+        self.assertEqual(self.echo.accepted, before + 1)
+        self.assert_survived()
+
+    def test_default_allows_only_443(self):
+        gw = gateway("connect-ports-default")
+        try:
+            out = self.relay_attempt(gw.port)
+            self.assert_refused(out, (403,))
+            out = hostile(gw.port, b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n" % self.echo.port)
+            self.assert_refused(out, (403,))
+            self.assertEqual(self.mta.accepted, 0)
+        finally:
+            gw.stop()
+
+
+class TestSelfLoop(HostileCase):
+    """Item 6: requests and tunnels to the gateway itself, and requests
+    that already carry its Via, are refused at once with 508."""
+    common = {"workers": "1"}
+    section = {"connect_ports": "1-65535", "pre_spawn": "20", "keepalive": "yes"}
+
+    def assert_loop(self, out):
+        self.assert_refused(out, (508,))
+        self.assertIn(b"Loop Detected", out.status_line.encode())
+        self.assertIn(b"Request loop", out.body)
+
+    def test_connect_to_itself_is_refused(self):
+        out = hostile(self.gw.port, b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n" % self.gw.port)
+        self.assert_loop(out)
+        self.assertIn(b"CONNECT(127.0.0.1:%d)/Request loop: the destination is this proxy"
+                      % self.gw.port, out.body)
+        self.gw.wait_log("info", r"Request loop refused: 127\.0\.0\.1:%d is this proxy"
+                         % self.gw.port)
+        self.assert_survived()
+
+    def test_connect_to_itself_by_name_is_refused(self):
+        out = hostile(self.gw.port, b"CONNECT localhost:%d HTTP/1.1\r\n\r\n" % self.gw.port)
+        self.assert_loop(out)
+        self.assert_survived()
+
+    def test_get_to_itself_is_refused(self):
+        path, url = serve("self-get", og.echo())
+        out = hostile(self.gw.port, b"GET http://127.0.0.1:%d/%s HTTP/1.1\r\nHost: x\r\n\r\n"
+                      % (self.gw.port, url.encode()))
+        self.assert_loop(out)
+        self.assert_survived()
+        self.assert_not_forwarded(path)
+
+    def test_request_with_our_via_is_refused(self):
+        # The gateway's own Via, as an origin received it.
+        path, url = serve("via-probe", og.echo())
+        hostile(self.gw.port, b"GET %s HTTP/1.0\r\n\r\n" % url.encode())
+        via = ENV["origin"].requests(path)[0].header_values("Via")[-1]
+        path, url = serve("via-loop", og.echo())
+        out = hostile(self.gw.port, b"GET %s HTTP/1.1\r\nHost: %s\r\n"
+                      b"Via: 1.1 other-proxy, %s\r\n\r\n"
+                      % (url.encode(), origin_host(), via.encode()))
+        self.assert_loop(out)
+        self.assertIn(b"Via shows the request already passed", out.body)
+        self.assert_survived()
+        self.assert_not_forwarded(path)
+
+    def test_wildcard_listener_refuses_every_local_address(self):
+        wd = os.path.join(ENV["wd"].path, "self-wildcard")
+        os.makedirs(wd, exist_ok=True)
+        gw = harness.Gateway(wd, ENV["scand"].socket, common={"workers": "1"},
+                             section={"connect_ports": "1-65535"}, start=False)
+        gw.section["svcport"] = str(gw.port)  # 0.0.0.0 and :: as the system binds it
+        gw.write_ini()
+        gw.start()
+        try:
+            targets = [b"127.0.0.2", b"0.0.0.0"]
+            local = local_non_loopback_address()
+            if local:
+                targets.append(local.encode())
+            for host in targets:
+                with case(host):
+                    out = hostile(gw.port, b"CONNECT %s:%d HTTP/1.1\r\n\r\n" % (host, gw.port))
+                    self.assert_loop(out)
+                    out = hostile(gw.port, b"GET http://%s:%d/x HTTP/1.0\r\n\r\n"
+                                  % (host, gw.port))
+                    self.assert_loop(out)
+            self.assertNotIn("Maximum connections", gw.log_text("error"))
+        finally:
+            gw.stop()
+
+    def test_nested_connects_do_not_consume_sessions(self):
+        # 30 CONNECTs to itself in one write: without the guard each one
+        # became a tunnel carrying the rest to a new session, past pre_spawn.
+        nested = b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n" % self.gw.port
+        socks = []
+        try:
+            for _ in range(3):
+                s = socket.create_connection(("127.0.0.1", self.gw.port), timeout=IO_TIMEOUT)
+                s.sendall(nested * 30)
+                socks.append(s)
+            for s in socks:
+                head = read_until(s, b"\r\n\r\n")
+                self.assertTrue(head.startswith(b"HTTP/1.0 508 "), head[:200])
+        finally:
+            for s in socks:
+                s.close()
+        self.assert_survived()
+        self.assertNotIn("Maximum connections", self.gw.log_text("error"))
+        connects = [l for l in self.gw.log_text("access").splitlines() if " CONNECT " in l]
+        self.assertTrue(all("/508 " in l for l in connects), connects[-5:])
+
+
+class TestMethodEvasion(HostileCase):
+    """Item 10: a response carried malware past the scanner when fetched by
+    a method other than GET, POST or PUT."""
+
+    def test_any_method_response_is_scanned(self):
+        from harness import testfiles
+        for method in (b"PATCH", b"DELETE", b"OPTIONS", b"PROPFIND", b"XEVADE"):
+            with case(method):
+                path, url = serve("evade", og.response(body=testfiles.EICAR))
+                out = hostile(self.gw.port, b"%s %s HTTP/1.1\r\nHost: %s\r\n"
+                              b"Connection: close\r\n\r\n" % (method, url.encode(), origin_host()))
+                self.assertEqual(out.status, 403, out)
+                self.assertNotIn(testfiles.EICAR, out.raw)
+                self.assertEqual(len(ENV["origin"].requests(path)), 1)
+                line = self.gw.wait_log("access", r" %s %s " % (method.decode(), re.escape(url)))[-1]
+                self.assertIn("INFECTED", line)
         self.assert_survived()
 
 

@@ -252,7 +252,7 @@ class TestSilentTunnel(unittest.TestCase):
 
     def test_tunnel_that_goes_silent_is_closed(self):
         srv = SilentServer()
-        gw = gateway("tunnel")
+        gw = gateway("tunnel", connect_ports=str(srv.port))
         try:
             s, target = self.connect(gw, srv, 30)
             with s:
@@ -269,7 +269,7 @@ class TestSilentTunnel(unittest.TestCase):
 
     def test_without_timeout_inactive_the_tunnel_stays_open(self):
         srv = SilentServer()
-        gw = gateway("tunnel-off", inactive=False)
+        gw = gateway("tunnel-off", inactive=False, connect_ports=str(srv.port))
         try:
             s, _ = self.connect(gw, srv, 2 * LIMIT)
             with s:

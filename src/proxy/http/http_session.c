@@ -42,6 +42,7 @@
 #include "proto/pass_rules.h"
 #include "proxy/proxy_scan.h"
 #include "proxy/http/http_decode.h"
+#include "proxy/http/http_guard.h"
 #include "proxy/http/http_inactivity.h"
 #include "proxy/http/http_progress.h"
 #include "proxy/http/http_tunnel.h"
@@ -1763,10 +1764,11 @@ static bool should_scan(struct http_session *s)
 {
     if (!s->cfg->virus_check)
         return false;
-    /* SCAN-1: the responses of GET, POST and PUT are scanned. */
-    enum http1_method m = s->req.method;
-    if (m != HTTP1_METHOD_GET && m != HTTP1_METHOD_POST && m != HTTP1_METHOD_PUT)
-        return false;
+    /* SCAN-1 names GET, POST and PUT; every response that has content is
+     * scanned whatever the method (issue 10 item 10: OPTIONS, DELETE,
+     * PROPFIND or an invented method carried malware past the scanner).
+     * What has no content is decided by the framing: HEAD, 1xx, 204, 304
+     * are NONE and a 2xx to CONNECT is TUNNEL (RFC 9112 6.3 rules 1-2). */
     if (s->body_kind != HTTP1_BODY_LENGTH && s->body_kind != HTTP1_BODY_CHUNKED &&
         s->body_kind != HTTP1_BODY_UNTIL_CLOSE)
         return false;
@@ -2549,6 +2551,25 @@ static bool acl_to_denied(struct http_session *s, const char *ip)
     return true;
 }
 
+/* refuse_self - issue 10 item 6: a request or tunnel to this gateway's
+ * own listener (by any name or local address) would come back as a new
+ * session, and nested CONNECTs to itself once filled every slot. Checked
+ * on every resolved address, the parent's too: 508 at once. */
+static bool refuse_self(struct http_session *s)
+{
+    for (size_t i = 0; i < s->addrs.n; i++) {
+        if (!http_guard_is_self((const struct sockaddr *)&s->addrs.addr[i], s->w->listen_fd))
+            continue;
+        char msg[512];
+        snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/Request loop: the destination is this proxy",
+                 s->host, s->port);
+        svclog_info(&s->log, "Request loop refused: %s:%u is this proxy", s->host, s->port);
+        reply_error(s, 508, msg);
+        return true;
+    }
+    return false;
+}
+
 static void on_resolved(void *arg, int status, const char *errtext, const struct dns_result *res)
 {
     struct http_session *s = arg;
@@ -2562,6 +2583,8 @@ static void on_resolved(void *arg, int status, const char *errtext, const struct
     }
     s->addrs = *res;
     s->addr_next = 0;
+    if (refuse_self(s))
+        return;
     char ip[SOCK_ADDRSTRLEN];
     sock_addr_text((const struct sockaddr *)&res->addr[0], ip, sizeof(ip), NULL);
     if (!s->via_parent && acl_to_denied(s, ip))
@@ -2652,6 +2675,34 @@ static void reverse_proxy_target(struct http_session *s)
     s->url.port = (uint16_t)n;
 }
 
+/* refuse_guarded - issue 10 items 5 and 6, decided on the head alone:
+ * a request that already passed through this gateway (its own Via
+ * received-by, as start_forward writes it) is a loop (508); a CONNECT to
+ * a port outside connect_ports is refused (403) before any lookup, so
+ * nothing reaches a mail server or other service behind the gateway. */
+static bool refuse_guarded(struct http_session *s)
+{
+    char me[HTTP1_HOST_MAX + 16];
+    snprintf(me, sizeof(me), "%s:%u", s->w->res->hostname, s->w->listen_port);
+    char msg[512];
+    if (http_guard_via_loop(http1_request_fields(&s->req, s->in.data), str_from_cstr(me))) {
+        snprintf(msg, sizeof(msg), "Request loop: Via shows the request already passed %s", me);
+        svclog_info(&s->log, "Request loop refused: Via names %s", me);
+        reply_error(s, 508, msg);
+        return true;
+    }
+    if (s->req.method == HTTP1_METHOD_CONNECT && s->url.form == HTTP1_URL_AUTHORITY &&
+        !http_guard_port_allowed(&s->cfg->connect_ports, s->url.port)) {
+        snprintf(msg, sizeof(msg), "CONNECT(%.*s:%u)/Port not allowed for CONNECT (connect_ports)",
+                 (int)s->url.host.len, s->url.host.ptr, s->url.port);
+        svclog_info(&s->log, "Access Denied to [%.*s:%u] (connect_ports)", (int)s->url.host.len,
+                    s->url.host.ptr, s->url.port);
+        reply_error(s, 403, msg);
+        return true;
+    }
+    return false;
+}
+
 static void request_ready(struct http_session *s)
 {
     s->have_req = true;
@@ -2663,6 +2714,8 @@ static void request_ready(struct http_session *s)
         reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
         return;
     }
+    if (refuse_guarded(s))
+        return;
     if (s->req.method == HTTP1_METHOD_CONNECT) {
         if (s->url.form != HTTP1_URL_AUTHORITY) {
             reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));

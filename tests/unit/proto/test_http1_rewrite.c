@@ -107,6 +107,27 @@ static void test_request_too_small_leaves_buffer_untouched(void **state)
     assert_int_equal(buf_len(&out), 4);
 }
 
+static void test_connection_cannot_nominate_framing(void **state)
+{
+    (void)state;
+    /* Issue 10 item 4: "Connection: Content-Length" once dropped the length
+     * and the body went upstream as a second request. Framing and routing
+     * fields stay; other nominated fields still go. */
+    struct parsed_request p;
+    parse_request(&p, "POST http://h/ HTTP/1.1\r\n"
+                      "Connection: Content-Length, transfer-encoding, HOST, X-Hop, Via\r\n"
+                      "Content-Length: 5\r\n"
+                      "X-Hop: 1\r\n\r\nabcde");
+    char mem[4096];
+    const char *out = rewrite_request(&p, &base_opts, mem, sizeof(mem));
+    assert_string_equal(out, "POST / HTTP/1.0\r\n"
+                             "Host: h\r\n"
+                             "Content-Length: 5\r\n"
+                             "Via: 1.0 gw.example:9080 (Sekisho/sekisho_http/010/gw.example)\r\n"
+                             "X-Forwarded-For: 192.0.2.7\r\n"
+                             "Connection: close\r\n\r\n");
+}
+
 static void test_response(void **state)
 {
     (void)state;
@@ -199,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_request_appends_to_existing_via_and_xff),
         cmocka_unit_test(test_request_anonymous_parent_http11),
         cmocka_unit_test(test_request_too_small_leaves_buffer_untouched),
+        cmocka_unit_test(test_connection_cannot_nominate_framing),
         cmocka_unit_test(test_response),
         cmocka_unit_test(test_simple_response),
         cmocka_unit_test(test_request_scan_filters),
