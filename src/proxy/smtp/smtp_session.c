@@ -725,7 +725,7 @@ static bool spool_to_disk(struct smtp_session *s)
 /* data_step - move message bytes from in to the spool. */
 static void data_step(struct smtp_session *s)
 {
-    char chunk[SMTP_IN_CAP];
+    char chunk[SMTP_IN_CAP + 1]; /* + a ".\r" held from the last call */
     while (buf_len(&s->in) > 0 && !s->dot.done) {
         size_t used, n = smtp_dot_decode(&s->dot, buf_rptr(&s->in), buf_len(&s->in), chunk, &used);
         buf_consume(&s->in, used);
@@ -753,6 +753,20 @@ static void data_step(struct smtp_session *s)
         return;
     if (s->spool_failed) {
         smtp_cancel_mail(s, 451, "Temporary failure: cannot spool the message");
+        return;
+    }
+    if (s->dot.bare_lf || s->dot.bare_cr) {
+        /* SMTP smuggling: only CRLF ends a line (smtp_dot.h). The message
+         * was read to its real end, so nothing of it runs as commands;
+         * refused as postfix's smtpd_forbid_bare_newline does, never sent
+         * on, so the server cannot see another message than the scanner. */
+        const char *what = s->dot.bare_lf ? "<LF>" : "<CR>";
+        svclog_info(&s->log, "bare %s received in DATA: mail from [%s] refused", what,
+                    s->mail_from);
+        snprintf(s->error, sizeof(s->error), "PROXY/bare %s received", what);
+        char text[64];
+        snprintf(text, sizeof(text), "5.5.2 Error: bare %s received", what);
+        smtp_cancel_mail(s, 550, text);
         return;
     }
     if (s->too_long) {
