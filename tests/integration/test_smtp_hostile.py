@@ -8,6 +8,7 @@ import unittest
 
 import harness
 from harness import smtp_parent
+from harness import testfiles
 from harness.smtp_parent import PRODUCT_RX, RCPT, SENDER
 
 ENV = {}
@@ -117,6 +118,96 @@ class TestSmtpSmuggling(smtp_parent.ParentCase):
         messages = self.parent.all_messages()
         self.assertEqual(len(messages), 1)
         self.assertTrue(messages[0][0].endswith(body.encode()), messages[0][0])
+
+
+# ---- item 2: sendback only to local senders (sendback_any_sender) -----------
+
+VICTIM = "victim@foreign.example"
+ATTACK_LINES = 200
+
+
+def eicar_mail(header_lines=ATTACK_LINES):
+    """An infected mail whose header carries many attacker-chosen lines."""
+    attack = "".join("X-Attack-%03d: buy cheap pills at http://spam.example/%d\r\n" % (i, i)
+                     for i in range(header_lines))
+    return ("From: %s\r\nTo: %s\r\nSubject: eicar\r\nMessage-ID: <ev@foreign.example>\r\n%s"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+            "--b1\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n--b1\r\n"
+            "Content-Type: application/octet-stream; name=\"eicar.com\"\r\n"
+            "Content-Disposition: attachment; filename=\"eicar.com\"\r\n\r\n%s\r\n--b1--\r\n"
+            % (VICTIM, RCPT, attack, testfiles.EICAR.decode()))
+
+
+class SendbackCase(smtp_parent.ParentCase):
+    ENV = ENV
+    COMMON = {"admin_mailaddr": "postmaster@gw.test"}
+
+    def send_infected(self, sender):
+        c = self.client()
+        self.assertRegex(c.cmd("EHLO client.test"), r"^250")
+        self.assertRegex(c.cmd("MAIL FROM:<%s>" % sender), r"^250")
+        self.assertRegex(c.cmd("RCPT TO:<%s>" % RCPT), r"^250")
+        self.assertRegex(c.cmd("DATA"), r"^354 ")
+        reply = c.message(eicar_mail())
+        self.assertRegex(c.cmd("QUIT"), r"^221 ")
+        return reply
+
+    def assert_denied_not_notified(self, sender):
+        reply = self.send_infected(sender)
+        self.assertRegex(reply, r"^554 Infected by Eicar\S* " + PRODUCT_RX + "$")
+        self.assertEqual(self.parent.all_messages(), [])
+        commands = self.parent.all_commands()
+        self.assertFalse([x for x in commands if "foreign" in x and x.startswith("RCPT")],
+                         commands)
+        self.gw.wait_log("info", r"sendback: sender \[%s\] is not local \(smtp_rcpt\) and the "
+                         r"client not LAN: denied instead" % re.escape(sender))
+        self.assertIn("ACTION:DENY:", self.gw.wait_log("detect", r"INFECTED")[-1])
+
+    def assert_notified(self, sender):
+        reply = self.send_infected(sender)
+        self.assertRegex(reply, r"^250 2\.0\.0 queued$")
+        self.assertIn("RCPT TO:<%s>" % sender, self.parent.all_commands())
+        messages = self.parent.all_messages()
+        self.assertEqual(len(messages), 1, messages)
+        note = messages[0][0]
+        self.assertNotIn(testfiles.EICAR, note)
+        # #{HEADER}: bounded to 64 whole lines of the original header.
+        copied = re.findall(rb"X-Attack-\d+: [^\r\n]*\r\n", note)
+        self.assertGreater(len(copied), 0)
+        self.assertLessEqual(len(copied), 64)
+        self.assertNotIn(b"X-Attack-%03d" % (ATTACK_LINES - 1), note)
+        return note
+
+
+class TestSendbackForeignSender(SendbackCase):
+    SECTION = {"action": "sendback", "smtp_rcpt": "local.example"}
+
+    def test_foreign_sender_is_denied_not_notified(self):
+        self.assert_denied_not_notified(VICTIM)
+
+    def test_source_routed_sender_is_denied_not_notified(self):
+        self.assert_denied_not_notified("@local.example:" + VICTIM)
+
+    def test_percent_hack_sender_is_denied_not_notified(self):
+        self.assert_denied_not_notified("victim%foreign.example@local.example")
+
+    def test_local_sender_is_notified_header_bounded(self):
+        self.assert_notified("boss@local.example")
+
+
+class TestSendbackLanClient(SendbackCase):
+    SECTION = {"action": "deny", "lan": "yes", "lan_action": "sendback"}
+    HOSTS_ALLOW = "smtp_lan: 127.0.0.1\n"
+
+    def test_lan_client_notifies_any_sender(self):
+        self.assert_notified(VICTIM)
+
+
+class TestSendbackAnySender(SendbackCase):
+    SECTION = {"action": "sendback", "sendback_any_sender": "yes"}
+
+    def test_sendback_any_sender_restores_the_guide(self):
+        self.assert_notified(VICTIM)
 
 
 if __name__ == "__main__":
