@@ -210,5 +210,70 @@ class TestSendbackAnySender(SendbackCase):
         self.assert_notified(VICTIM)
 
 
+# ---- item 3: XFORWARD / XCLIENT only from LAN clients --------------------------
+
+PARENT_EHLO = ("250-parent.test\r\n250-XFORWARD NAME ADDR PROTO HELO SOURCE\r\n"
+               "250-XCLIENT NAME ADDR PROTO HELO\r\n250-SIZE 10240000\r\n250 8BITMIME")
+
+
+class TestXforwardFromOutside(smtp_parent.ParentCase):
+    """SMTP-10 relayed XFORWARD, so any client could set the address and
+    name the parent logs and trusts for the gateway's session."""
+    ENV = ENV
+
+    def setUp(self):
+        self.parent.reset(EHLO=PARENT_EHLO, **{"*": "250 2.0.0 Ok"})
+
+    def test_not_advertised_and_refused(self):
+        c = self.client()
+        ehlo = c.cmd("EHLO client.test")
+        self.assertRegex(ehlo, r"^250-parent\.test")
+        self.assertNotRegex(ehlo.upper(), r"XFORWARD|XCLIENT")
+        self.assertRegex(c.cmd("XFORWARD ADDR=10.9.9.9 NAME=trusted.example"),
+                         r"^550 5\.7\.0 Command not permitted " + PRODUCT_RX + "$")
+        self.assertRegex(c.cmd("xclient ADDR=10.9.9.9"),
+                         r'^500 Unknown Command: "xclient" ' + PRODUCT_RX + "$")
+        c.envelope(self)
+        self.assertRegex(c.message("Subject: x\r\n\r\nclean\r\n"), r"^250 2\.0\.0 queued$")
+        commands = self.parent.all_commands()
+        self.assertFalse([x for x in commands if x.upper().startswith(("XFORWARD", "XCLIENT"))],
+                         commands)
+        self.assertEqual(len(self.parent.all_messages()), 1)
+        self.gw.wait_log("info", r"XFORWARD refused: client \[127\.0\.0\.1\] is not a LAN client")
+
+    def test_pipelined_xforward_refused(self):
+        c = self.client()
+        c.send("EHLO client.test\r\nXFORWARD ADDR=10.9.9.9\r\nXCLIENT ADDR=10.9.9.9\r\n"
+               "MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n" % (SENDER, RCPT))
+        self.assertRegex(c.reply(), r"^250-")
+        self.assertRegex(c.reply(), r"^550 5\.7\.0 Command not permitted ")
+        self.assertRegex(c.reply(), r"^500 Unknown Command: \"XCLIENT\" ")
+        self.assertRegex(c.reply(), r"^250 ")
+        self.assertRegex(c.reply(), r"^250 ")
+        self.assertRegex(c.reply(), r"^354 ")
+        self.assertRegex(c.message("Subject: x\r\n\r\nclean\r\n"), r"^250 2\.0\.0 queued$")
+        commands = self.parent.all_commands()
+        self.assertFalse([x for x in commands if x.upper().startswith(("XFORWARD", "XCLIENT"))],
+                         commands)
+
+
+class TestXforwardFromLan(smtp_parent.ParentCase):
+    """A LAN client (smtp_lan with lan=yes, e.g. a filter in front) may."""
+    ENV = ENV
+    SECTION = {"lan": "yes"}
+    HOSTS_ALLOW = "smtp_lan: 127.0.0.1\n"
+
+    def setUp(self):
+        self.parent.reset(EHLO=PARENT_EHLO, **{"*": "250 2.0.0 Ok"})
+
+    def test_lan_client_xforward_relayed(self):
+        c = self.client()
+        ehlo = c.cmd("EHLO client.test")
+        self.assertIn("XFORWARD NAME ADDR PROTO HELO SOURCE", ehlo)
+        self.assertNotIn("XCLIENT", ehlo.upper())
+        self.assertEqual(c.cmd("XFORWARD ADDR=10.9.9.9"), "250 2.0.0 Ok")
+        self.assertIn("XFORWARD ADDR=10.9.9.9", self.parent.all_commands())
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -341,7 +341,8 @@ static void on_helo_reply(struct smtp_session *s, const struct smtp_reply *r)
     bool ehlo = strcmp(s->verb, "EHLO") == 0;
     if (ehlo && r->code == 250) {
         size_t mark = s->out.wpos;
-        if (!smtp_ehlo_rewrite(&s->out, r, max_message_size(s->cfg), s->cfg->proxymail_auth)) {
+        if (!smtp_ehlo_rewrite(&s->out, r, max_message_size(s->cfg), s->cfg->proxymail_auth,
+                               s->lan)) {
             s->out.wpos = mark;
             smtp_session_relay(s, r);
         }
@@ -536,11 +537,24 @@ static void do_command(struct smtp_session *s, struct str line)
         s->busy = true;
         up_raw(s, line, on_quit_reply);
         return;
+    case SMTP_V_XFORWARD:
+        if (!s->lan) {
+            /* Issue 10, a deviation from SMTP-10: the parent logs and
+             * trusts XFORWARD from the gateway's address, so an outside
+             * client could name itself anything there. Only LAN clients
+             * (smtp_lan with lan=yes), e.g. a content filter in front,
+             * may send it. XCLIENT is an unknown command for everyone. */
+            svclog_info(&s->log, "XFORWARD refused: client [%s] is not a LAN client", s->client_ip);
+            smtp_session_reply(s, 550, "5.7.0 Command not permitted");
+            return;
+        }
+        s->busy = true;
+        up_raw(s, line, on_relayed_reply);
+        return;
     case SMTP_V_NOOP:
     case SMTP_V_VRFY:
     case SMTP_V_EXPN:
     case SMTP_V_HELP:
-    case SMTP_V_XFORWARD:
         /* SMTP-10, C-31: relayed as they are. */
         s->busy = true;
         up_raw(s, line, on_relayed_reply);
