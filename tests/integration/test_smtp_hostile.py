@@ -3,12 +3,16 @@ replayed against the gateway in front of the scripted parent
 (harness/smtp_parent.py), which records every command and message it
 received. Each test asserts what the client, the parent and the logs saw."""
 import itertools
+import os
 import re
+import threading
+import time
 import unittest
 
 import harness
 from harness import smtp_parent
 from harness import testfiles
+from harness.fake_scanner import HungScanner
 from harness.smtp_parent import PRODUCT_RX, RCPT, SENDER
 
 ENV = {}
@@ -273,6 +277,81 @@ class TestXforwardFromLan(smtp_parent.ParentCase):
         self.assertNotIn("XCLIENT", ehlo.upper())
         self.assertEqual(c.cmd("XFORWARD ADDR=10.9.9.9"), "250 2.0.0 Ok")
         self.assertIn("XFORWARD ADDR=10.9.9.9", self.parent.all_commands())
+
+
+# ---- item 15: a pipelined burst during a scan does not pin the worker -------
+
+BURST_LINES = 128
+BURST_LINE = "NOOP " + "x" * (1024 - len("NOOP ") - 2) + "\r\n"  # 1 KiB per command
+
+
+def cpu_seconds(pids):
+    """utime + stime of the processes, in seconds (/proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class _HungScand:
+    """A scanner socket that takes every request and never answers, in the
+    place of sekisho-scand: the scan lasts vsd_scantimeout plus the proxy's
+    margin, then the mail gets 451."""
+
+    def __init__(self, d):
+        harness.chown_for_daemons(d)
+        self.scanner = HungScanner(os.path.join(d, "hung.sock"))
+        self.socket = self.scanner.path
+
+
+class TestPipelinedBurstDuringScan(smtp_parent.ParentCase):
+    SECTION = {"vsd_scantimeout": "1"}
+
+    @classmethod
+    def setUpClass(cls):
+        d = os.path.join(ENV["wd"].path, "hung-scand")
+        os.makedirs(d, exist_ok=True)
+        cls.hung = _HungScand(d)
+        cls.ENV = {"wd": ENV["wd"], "scand": cls.hung}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.hung.scanner.stop()
+
+    def test_burst_is_not_spun_on_and_answered_in_order(self):
+        c = self.client()
+        c.envelope(self)
+        c.send(re.sub(r"(?m)^\.", "..", eicar_mail(header_lines=0).replace(
+            testfiles.EICAR.decode(), "harmless bytes")) + ".\r\n")
+        harness.wait_for(lambda: self.hung.scanner.request_count() >= 1, 10,
+                         what="the scan request")
+        workers = self.gw.worker_pids()
+        self.assertTrue(workers)
+        cpu0, t0 = cpu_seconds(workers), time.monotonic()
+        # The burst goes in from a thread: the gateway may stop reading,
+        # and the kernel's buffers need not hold all of it.
+        sender = threading.Thread(target=c.send, args=(BURST_LINE * BURST_LINES,), daemon=True)
+        sender.start()
+        reply = c.reply()  # the scan's end: the hung scanner makes it 451
+        cpu1, t1 = cpu_seconds(workers), time.monotonic()
+        self.assertRegex(reply, r"^451 ")
+        used, waited = cpu1 - cpu0, t1 - t0
+        self.assertGreater(waited, 0.5)  # the burst did arrive during the scan
+        self.assertLess(used, 0.5 * waited,
+                        "the worker used %.2f s of CPU in %.2f s of scan" % (used, waited))
+        for i in range(BURST_LINES):
+            self.assertRegex(c.reply(), r"^250 2\.0\.0 noop$", "reply %d" % i)
+        sender.join(30)
+        self.assertEqual(len([x for x in self.parent.all_commands() if x.startswith("NOOP ")]),
+                         BURST_LINES)
+        self.assertEqual(self.parent.all_messages(), [])
+        self.assertRegex(c.cmd("QUIT"), r"^221 ")
 
 
 if __name__ == "__main__":

@@ -110,10 +110,16 @@ static bool flush_client(struct smtp_session *s)
     return send_queued(s, s->cfd, &s->out);
 }
 
+/* client_events - what to wait for on the client. Reading stops while
+ * the input buffer is full (a pipelining client ahead of a command, or of
+ * a scan, in progress): level-triggered readiness with no room to read
+ * into would wake the worker in a loop for as long as the command takes
+ * (issue 10). The kernel's socket buffer holds the rest meanwhile, and the
+ * client is read again once a command consumed its line. */
 static void client_events(struct smtp_session *s)
 {
     uint32_t ev = buf_len(&s->out) ? EV_WRITE : 0;
-    if (!s->close_after_out &&
+    if (!s->close_after_out && buf_len(&s->in) < s->in.cap &&
         (s->state == SMTP_ST_COMMAND || s->state == SMTP_ST_DATA ||
          s->state == SMTP_ST_AUTH_RELAY || s->state == SMTP_ST_SCAN || s->state == SMTP_ST_SEND ||
          s->state == SMTP_ST_GREETING || s->state == SMTP_ST_CONNECT))
@@ -1112,8 +1118,14 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     if (events & (EV_READ | EV_HUP | EV_ERROR)) {
         if (buf_space(&s->in) == 0)
             buf_compact(&s->in);
-        ssize_t n = buf_space(&s->in) ? recv(s->cfd, buf_wptr(&s->in), buf_space(&s->in), 0) : -1;
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR && buf_space(&s->in))) {
+        ssize_t n = -1;
+        if (buf_space(&s->in))
+            n = recv(s->cfd, buf_wptr(&s->in), buf_space(&s->in), 0);
+        else if (events & (EV_HUP | EV_ERROR))
+            n = 0; /* reset or closed both ways: gone, though we had no room to read */
+        else
+            errno = EAGAIN; /* no room: nothing read (client_events stops reading) */
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
             /* The client left. A mail not yet accepted upstream is not
              * accepted: we never send it on our own. */
             if (s->state == SMTP_ST_DATA || s->state == SMTP_ST_SCAN) {
