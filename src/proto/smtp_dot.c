@@ -4,8 +4,9 @@
 #include <string.h>
 
 enum {
-    DEC_LINE_START = 0, /* at the beginning of a line */
+    DEC_LINE_START = 0, /* at the beginning of a line (after CRLF) */
     DEC_IN_LINE,        /* inside a line */
+    DEC_CR,             /* inside a line, after a CR (already written) */
     DEC_DOT,            /* a period began the line; it is not written */
     DEC_DOT_CR,         /* ".\r" began the line; neither is written yet */
 };
@@ -14,6 +15,19 @@ void smtp_dot_decoder_init(struct smtp_dot_decoder *d)
 {
     d->state = DEC_LINE_START;
     d->done = false;
+    d->bare_lf = false;
+    d->bare_cr = false;
+}
+
+/* in_line_run - the plain bytes of a line up to the next CR or LF, in one
+ * copy; returns how many. */
+static size_t in_line_run(const char *in, size_t len, char *out)
+{
+    size_t n = 0;
+    while (n < len && in[n] != '\r' && in[n] != '\n')
+        n++;
+    memcpy(out, in, n);
+    return n;
 }
 
 size_t smtp_dot_decode(struct smtp_dot_decoder *d, const char *in, size_t len, char *out,
@@ -21,49 +35,59 @@ size_t smtp_dot_decode(struct smtp_dot_decoder *d, const char *in, size_t len, c
 {
     size_t o = 0, i = 0;
     while (i < len && !d->done) {
-        char c = in[i++];
+        char c = in[i];
         switch (d->state) {
         case DEC_LINE_START:
             if (c == '.') {
                 d->state = DEC_DOT;
+                i++;
                 break;
             }
-            out[o++] = c;
-            d->state = c == '\n' ? DEC_LINE_START : DEC_IN_LINE;
+            d->state = DEC_IN_LINE; /* c is looked at again there */
             break;
         case DEC_IN_LINE: {
-            /* The rest of the line in one copy. */
-            const char *from = in + i - 1;
-            const char *nl = memchr(from, '\n', len - (i - 1));
-            size_t n = nl ? (size_t)(nl - from) + 1 : len - (i - 1);
-            memcpy(out + o, from, n);
+            size_t n = in_line_run(in + i, len - i, out + o);
             o += n;
-            i += n - 1;
-            if (nl)
-                d->state = DEC_LINE_START;
+            i += n;
+            if (i == len)
+                break;
+            c = in[i++];
+            out[o++] = c;
+            if (c == '\r')
+                d->state = DEC_CR;
+            else
+                d->bare_lf = true; /* a bare LF is data, never a line end */
             break;
         }
-        case DEC_DOT:
-            if (c == '\n') { /* ".\n": the end (bare LF) */
-                d->done = true;
+        case DEC_CR:
+            if (c == '\n') {
+                out[o++] = c;
+                i++;
+                d->state = DEC_LINE_START;
                 break;
             }
+            d->bare_cr = true;
+            d->state = DEC_IN_LINE; /* c is looked at again there */
+            break;
+        case DEC_DOT:
             if (c == '\r') {
                 d->state = DEC_DOT_CR;
+                i++;
                 break;
             }
-            out[o++] = c; /* a stuffed period: dropped */
+            /* A stuffed period: dropped; c is looked at again in the line
+             * (so ".\n" is a bare LF, not the end). */
             d->state = DEC_IN_LINE;
             break;
         case DEC_DOT_CR:
-            if (c == '\n') { /* ".\r\n": the end */
+            if (c == '\n') { /* "\r\n.\r\n": the end */
+                i++;
                 d->done = true;
                 break;
             }
-            /* ".\r" then something else: a stuffed line that begins with
-             * CR; c cannot be LF here. */
+            /* ".\r" then something else: a bare CR in a stuffed line. */
             out[o++] = '\r';
-            out[o++] = c;
+            d->bare_cr = true;
             d->state = DEC_IN_LINE;
             break;
         }
@@ -76,6 +100,7 @@ void smtp_dot_encoder_init(struct smtp_dot_encoder *e)
 {
     e->line_start = true;
     e->last_cr = false;
+    e->crlf = true;
 }
 
 size_t smtp_dot_encode(struct smtp_dot_encoder *e, const char *in, size_t len, char *out,
@@ -94,6 +119,8 @@ size_t smtp_dot_encode(struct smtp_dot_encoder *e, const char *in, size_t len, c
             o += n;
             i += n;
             e->line_start = in[i - 1] == '\n';
+            if (e->line_start)
+                e->crlf = n >= 2 ? in[i - 2] == '\r' : e->last_cr;
             e->last_cr = in[i - 1] == '\r';
             continue;
         }
@@ -105,6 +132,8 @@ size_t smtp_dot_encode(struct smtp_dot_encoder *e, const char *in, size_t len, c
             out[o++] = '.';
         out[o++] = c;
         e->line_start = c == '\n';
+        if (e->line_start)
+            e->crlf = e->last_cr;
         e->last_cr = c == '\r';
         i++;
     }
@@ -115,7 +144,7 @@ size_t smtp_dot_encode(struct smtp_dot_encoder *e, const char *in, size_t len, c
 size_t smtp_dot_end(const struct smtp_dot_encoder *e, char out[5])
 {
     size_t o = 0;
-    if (!e->line_start) {
+    if (!e->line_start || !e->crlf) {
         if (!e->last_cr)
             out[o++] = '\r';
         out[o++] = '\n';

@@ -332,9 +332,11 @@ static bool append_code(struct buf *out, unsigned code, char sep)
 }
 
 bool smtp_ehlo_rewrite(struct buf *out, const struct smtp_reply *r, uint64_t max_size,
-                       bool add_auth)
+                       bool add_auth, bool keep_xforward)
 {
-    static const char *const deleted[] = {"CHUNKING", "BINARYMIME", "PIPELINING", "STARTTLS"};
+    /* XCLIENT: never relayed (an unknown command here), so never offered. */
+    static const char *const deleted[] = {"CHUNKING", "BINARYMIME", "PIPELINING", "STARTTLS",
+                                          "XCLIENT"};
     struct str lines[SMTP_REPLY_LINES_MAX + 2];
     char size_line[sizeof("SIZE 18446744073709551615")];
     size_t n = 0;
@@ -368,7 +370,8 @@ bool smtp_ehlo_rewrite(struct buf *out, const struct smtp_reply *r, uint64_t max
             bool drop = kw.len == 0;
             for (size_t k = 0; k < sizeof(deleted) / sizeof(deleted[0]) && !drop; k++)
                 drop = str_caseeq_cstr(kw, deleted[k]);
-            if (drop || (add_auth && str_caseeq_cstr(kw, "AUTH")))
+            if (drop || (add_auth && str_caseeq_cstr(kw, "AUTH")) ||
+                (!keep_xforward && str_caseeq_cstr(kw, "XFORWARD")))
                 continue;
             if (edit_size && str_caseeq_cstr(kw, "SIZE")) {
                 if (!size_done)

@@ -164,8 +164,10 @@ enum smtp_result smtp_reply_parse(const char *buf, size_t len, struct smtp_reply
  *
  * For a 250 reply: the first line (the server's greeting text) is kept;
  * option lines whose keyword (first word, up to a blank or '=',
- * case-insensitive) is CHUNKING, BINARYMIME, PIPELINING or STARTTLS are
- * deleted, and so are empty lines; the first SIZE line becomes
+ * case-insensitive) is CHUNKING, BINARYMIME, PIPELINING, STARTTLS or
+ * XCLIENT are deleted, and so are empty lines, and XFORWARD unless
+ * keep_xforward (the proxy relays XFORWARD only from LAN clients: the
+ * parent trusts it for the gateway's address, issue 10); the first SIZE line becomes
  * "SIZE min(n, max_size)" where n is the smallest limit of the server's
  * SIZE lines ("SIZE", "SIZE 0" or an unreadable number mean no limit,
  * RFC 1870, so max_size), further SIZE lines are dropped; "SIZE
@@ -181,7 +183,7 @@ enum smtp_result smtp_reply_parse(const char *buf, size_t len, struct smtp_reply
  * CR LF. All or nothing: false (out unchanged) when it does not fit, or
  * when r has no lines or a code outside 200..599 (not a parsed reply). */
 bool smtp_ehlo_rewrite(struct buf *out, const struct smtp_reply *r, uint64_t max_size,
-                       bool add_auth);
+                       bool add_auth, bool keep_xforward);
 
 /* The longest reply line the proxy writes, CR LF included (RFC 5321
  * 4.5.3.1.5: 512 octets). */

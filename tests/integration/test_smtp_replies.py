@@ -61,7 +61,8 @@ class ParentCase(smtp_parent.ParentCase):
 # ---- SMTP-9 5: sendback, and its error replies (responses.tsv, C-10) --------
 
 class TestSendbackReplies(ParentCase):
-    SECTION = {"action": "sendback"}
+    # The sender's domain is local (sendback_any_sender=no, issue 10).
+    SECTION = {"action": "sendback", "smtp_rcpt": "outside.example"}
     COMMON = {"admin_mailaddr": "postmaster@gw.test,second@gw.test"}
 
     def refused(self, step, **script):
@@ -129,7 +130,8 @@ class TestSendbackReplies(ParentCase):
 
 
 class TestSendbackTemplateFrom(ParentCase):
-    SECTION = {"action": "sendback"}
+    # The sender's domain is local (sendback_any_sender=no, issue 10).
+    SECTION = {"action": "sendback", "smtp_rcpt": "outside.example"}
     COMMON = {"admin_mailaddr": "postmaster@gw.test"}
     TEMPLATE_FROM = "From: Virus Gate <virusgate@gw.test>"
 
@@ -214,7 +216,8 @@ class TestDeleteNotificationRefused(NotificationRefusedMixin, ParentCase):
 
 
 class TestSendbackNotificationRefused(NotificationRefusedMixin, ParentCase):
-    SECTION = {"action": "sendback"}
+    # The sender's domain is local (sendback_any_sender=no, issue 10).
+    SECTION = {"action": "sendback", "smtp_rcpt": "outside.example"}
     COMMON = {"admin_mailaddr": "postmaster@gw.test"}
     ACTION = "SENDBACK"
     RCPT_ADDR = "sb@local.example"

@@ -353,7 +353,8 @@ class TestPolicies(SmtpCase):
 
 
 class TestSendback(SmtpCase):
-    SECTION = {"action": "sendback"}
+    # The sender's domain is local (sendback_any_sender=no, issue 10).
+    SECTION = {"action": "sendback", "smtp_rcpt": "outside.example"}
 
     def test_sender_gets_the_notification_instead_of_the_mail(self):
         before = self.sink_count()

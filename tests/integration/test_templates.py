@@ -378,7 +378,8 @@ class TestSmtpDeleteAndAdmin(SmtpTemplateCase):
 
 
 class TestSmtpSendbackJapanese(SmtpTemplateCase):
-    SECTION = {"action": "sendback"}
+    # The sender's domain is local (sendback_any_sender=no, issue 10).
+    SECTION = {"action": "sendback", "smtp_rcpt": "outside.example"}
     TEMPLATES = "tpl_ja"
 
     @staticmethod

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/access.h"
 #include "core/notify.h"
 #include "core/template.h"
 #include "core/template_vars.h"
@@ -27,6 +28,7 @@
 #include "lib/str.h"
 #include "proto/mbox_format.h"
 #include "proto/notify_mail_format.h"
+#include "proto/smtp_addr.h"
 #include "proxy/smtp/smtp_internal.h"
 
 /* ---- what every detection gets (SCAN-12) ----------------------------- */
@@ -114,17 +116,29 @@ static void fill_vars(struct smtp_session *s, struct template_var_table *t, stru
     template_vars_table(&v, t);
 }
 
-#define NOTIFY_MAX     65536 /* the notification before dot-stuffing */
-#define NOTIFY_HEADERS 16384 /* #{HEADER}: the original header block, at most */
+#define NOTIFY_MAX          65536 /* the notification before dot-stuffing */
+#define NOTIFY_HEADERS      8192  /* #{HEADER}: the original header block, at most */
+#define NOTIFY_HEADER_LINES 64    /* ... and at most this many lines of it */
 
-/* original_header - the original message's header block for #{HEADER}
- * (at most NOTIFY_HEADERS bytes). */
+/* original_header - the original message's header block for #{HEADER}:
+ * whole CRLF lines only, at most NOTIFY_HEADER_LINES of them and
+ * NOTIFY_HEADERS bytes. The header is the sender's text, copied into a
+ * mail we send: bounded so that a notification cannot carry an arbitrary
+ * payload, cut at a line end so that no half line (or a bare CR or LF,
+ * which the DATA decoder refuses anyway) reaches its header. */
 static struct str original_header(struct smtp_session *s)
 {
     static char headers[NOTIFY_HEADERS];
     size_t hl = s->header_len < NOTIFY_HEADERS ? s->header_len : NOTIFY_HEADERS;
     ssize_t n = hl ? pread(s->spool_fd, headers, hl, 0) : 0;
-    return str_make(headers, n > 0 ? (size_t)n : 0);
+    size_t keep = 0, lines = 0;
+    for (size_t i = 1; n > 0 && i < (size_t)n && lines < NOTIFY_HEADER_LINES; i++) {
+        if (headers[i] == '\n' && headers[i - 1] == '\r') {
+            keep = i + 1;
+            lines++;
+        }
+    }
+    return str_make(headers, keep);
 }
 
 /* notify_admin - template_admin.txt to admin_mailaddr (SCAN-13). */
@@ -316,6 +330,24 @@ static void on_sendback_rset(struct smtp_session *s, const struct smtp_reply *r)
     smtp_up_command(s, on_sendback_mail, "MAIL FROM:<%s>", from);
 }
 
+/* sendback_allowed - issue 10: a sendback notification goes to the
+ * envelope sender, which a virus forges; sent to any address it is
+ * backscatter and relays the attacker's header text (#{HEADER}) through
+ * the gateway. So only a local sender (its domain is one of smtp_rcpt, the
+ * domains the gateway accepts mail for: also with acl_rcpt=no, where every
+ * domain would pass) or a LAN client gets it, unless sendback_any_sender
+ * restores the guide's unconditional notice. A source route, '%', '!' or
+ * an address without a domain is never local (smtp_rcpt_classify). */
+static bool sendback_allowed(struct smtp_session *s)
+{
+    if (s->cfg->sendback_any_sender || s->lan)
+        return true;
+    char domain[256];
+    return smtp_rcpt_classify(str_from_cstr(s->mail_from), domain, sizeof(domain)) ==
+               SMTP_RCPT_DOMAIN &&
+           s->w->res->acl && access_match(s->w->res->acl, "smtp_rcpt", NULL, domain);
+}
+
 /* notify - SMTP-9 5: sendback (to the sender, a new envelope) and delete
  * (to the recipients, over the envelope the server already has). */
 void smtp_notify(struct smtp_session *s)
@@ -331,6 +363,17 @@ void smtp_notify(struct smtp_session *s)
         /* G-14: never a notification to an empty reverse-path. */
         svclog_info(&s->log, "sendback: empty sender, the mail is dropped without notice");
         smtp_cancel_mail(s, 250, "Message accepted for delivery");
+        return;
+    }
+    if (!sendback_allowed(s)) {
+        svclog_info(&s->log,
+                    "sendback: sender [%s] is not local (smtp_rcpt) and the client not LAN: "
+                    "denied instead (sendback_any_sender=no)",
+                    s->mail_from);
+        s->action = ACCESSLOG_ACTION_DENY;
+        char text[SCANREQ_NAME_MAX + 64];
+        snprintf(text, sizeof(text), "Infected by %s", s->detect_name);
+        smtp_cancel_mail(s, 554, text);
         return;
     }
     smtp_up_command(s, on_sendback_rset, "RSET");

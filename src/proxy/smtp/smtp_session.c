@@ -110,10 +110,16 @@ static bool flush_client(struct smtp_session *s)
     return send_queued(s, s->cfd, &s->out);
 }
 
+/* client_events - what to wait for on the client. Reading stops while
+ * the input buffer is full (a pipelining client ahead of a command, or of
+ * a scan, in progress): level-triggered readiness with no room to read
+ * into would wake the worker in a loop for as long as the command takes
+ * (issue 10). The kernel's socket buffer holds the rest meanwhile, and the
+ * client is read again once a command consumed its line. */
 static void client_events(struct smtp_session *s)
 {
     uint32_t ev = buf_len(&s->out) ? EV_WRITE : 0;
-    if (!s->close_after_out &&
+    if (!s->close_after_out && buf_len(&s->in) < s->in.cap &&
         (s->state == SMTP_ST_COMMAND || s->state == SMTP_ST_DATA ||
          s->state == SMTP_ST_AUTH_RELAY || s->state == SMTP_ST_SCAN || s->state == SMTP_ST_SEND ||
          s->state == SMTP_ST_GREETING || s->state == SMTP_ST_CONNECT))
@@ -341,7 +347,8 @@ static void on_helo_reply(struct smtp_session *s, const struct smtp_reply *r)
     bool ehlo = strcmp(s->verb, "EHLO") == 0;
     if (ehlo && r->code == 250) {
         size_t mark = s->out.wpos;
-        if (!smtp_ehlo_rewrite(&s->out, r, max_message_size(s->cfg), s->cfg->proxymail_auth)) {
+        if (!smtp_ehlo_rewrite(&s->out, r, max_message_size(s->cfg), s->cfg->proxymail_auth,
+                               s->lan)) {
             s->out.wpos = mark;
             smtp_session_relay(s, r);
         }
@@ -536,11 +543,24 @@ static void do_command(struct smtp_session *s, struct str line)
         s->busy = true;
         up_raw(s, line, on_quit_reply);
         return;
+    case SMTP_V_XFORWARD:
+        if (!s->lan) {
+            /* Issue 10, a deviation from SMTP-10: the parent logs and
+             * trusts XFORWARD from the gateway's address, so an outside
+             * client could name itself anything there. Only LAN clients
+             * (smtp_lan with lan=yes), e.g. a content filter in front,
+             * may send it. XCLIENT is an unknown command for everyone. */
+            svclog_info(&s->log, "XFORWARD refused: client [%s] is not a LAN client", s->client_ip);
+            smtp_session_reply(s, 550, "5.7.0 Command not permitted");
+            return;
+        }
+        s->busy = true;
+        up_raw(s, line, on_relayed_reply);
+        return;
     case SMTP_V_NOOP:
     case SMTP_V_VRFY:
     case SMTP_V_EXPN:
     case SMTP_V_HELP:
-    case SMTP_V_XFORWARD:
         /* SMTP-10, C-31: relayed as they are. */
         s->busy = true;
         up_raw(s, line, on_relayed_reply);
@@ -725,7 +745,7 @@ static bool spool_to_disk(struct smtp_session *s)
 /* data_step - move message bytes from in to the spool. */
 static void data_step(struct smtp_session *s)
 {
-    char chunk[SMTP_IN_CAP];
+    char chunk[SMTP_IN_CAP + 1]; /* + a ".\r" held from the last call */
     while (buf_len(&s->in) > 0 && !s->dot.done) {
         size_t used, n = smtp_dot_decode(&s->dot, buf_rptr(&s->in), buf_len(&s->in), chunk, &used);
         buf_consume(&s->in, used);
@@ -753,6 +773,20 @@ static void data_step(struct smtp_session *s)
         return;
     if (s->spool_failed) {
         smtp_cancel_mail(s, 451, "Temporary failure: cannot spool the message");
+        return;
+    }
+    if (s->dot.bare_lf || s->dot.bare_cr) {
+        /* SMTP smuggling: only CRLF ends a line (smtp_dot.h). The message
+         * was read to its real end, so nothing of it runs as commands;
+         * refused as postfix's smtpd_forbid_bare_newline does, never sent
+         * on, so the server cannot see another message than the scanner. */
+        const char *what = s->dot.bare_lf ? "<LF>" : "<CR>";
+        svclog_info(&s->log, "bare %s received in DATA: mail from [%s] refused", what,
+                    s->mail_from);
+        snprintf(s->error, sizeof(s->error), "PROXY/bare %s received", what);
+        char text[64];
+        snprintf(text, sizeof(text), "5.5.2 Error: bare %s received", what);
+        smtp_cancel_mail(s, 550, text);
         return;
     }
     if (s->too_long) {
@@ -1084,8 +1118,14 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     if (events & (EV_READ | EV_HUP | EV_ERROR)) {
         if (buf_space(&s->in) == 0)
             buf_compact(&s->in);
-        ssize_t n = buf_space(&s->in) ? recv(s->cfd, buf_wptr(&s->in), buf_space(&s->in), 0) : -1;
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR && buf_space(&s->in))) {
+        ssize_t n = -1;
+        if (buf_space(&s->in))
+            n = recv(s->cfd, buf_wptr(&s->in), buf_space(&s->in), 0);
+        else if (events & (EV_HUP | EV_ERROR))
+            n = 0; /* reset or closed both ways: gone, though we had no room to read */
+        else
+            errno = EAGAIN; /* no room: nothing read (client_events stops reading) */
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
             /* The client left. A mail not yet accepted upstream is not
              * accepted: we never send it on our own. */
             if (s->state == SMTP_ST_DATA || s->state == SMTP_ST_SCAN) {

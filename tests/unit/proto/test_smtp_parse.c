@@ -520,7 +520,7 @@ static const char *rewrite(const char *in, uint64_t max_size, bool add_auth)
     struct buf out;
     assert_int_equal(smtp_reply_parse(in, strlen(in), &r), SMTP_DONE);
     buf_init(&out, mem, sizeof(mem));
-    assert_true(smtp_ehlo_rewrite(&out, &r, max_size, add_auth));
+    assert_true(smtp_ehlo_rewrite(&out, &r, max_size, add_auth, false));
     assert_true(buf_space(&out) > 0);
     return buf_cstr(&out);
 }
@@ -552,6 +552,26 @@ static void test_ehlo_postfix_add_auth(void **state)
                                                                "250-DSN\r\n"
                                                                "250-SMTPUTF8\r\n"
                                                                "250 AUTH PLAIN LOGIN\r\n");
+}
+
+/* Issue 10: XFORWARD is offered only to LAN clients (keep_xforward),
+ * XCLIENT never. */
+static void test_ehlo_xforward_xclient(void **state)
+{
+    (void)state;
+    const char *in = "250-parent.test\r\n250-XFORWARD NAME ADDR PROTO HELO\r\n"
+                     "250-xclient NAME ADDR\r\n250 8BITMIME\r\n";
+    static char mem[1024];
+    struct smtp_reply r;
+    struct buf out;
+    assert_int_equal(smtp_reply_parse(in, strlen(in), &r), SMTP_DONE);
+    buf_init(&out, mem, sizeof(mem));
+    assert_true(smtp_ehlo_rewrite(&out, &r, 0, false, false));
+    assert_string_equal(buf_cstr(&out), "250-parent.test\r\n250 8BITMIME\r\n");
+    buf_init(&out, mem, sizeof(mem));
+    assert_true(smtp_ehlo_rewrite(&out, &r, 0, false, true));
+    assert_string_equal(buf_cstr(&out),
+                        "250-parent.test\r\n250-XFORWARD NAME ADDR PROTO HELO\r\n250 8BITMIME\r\n");
 }
 
 static void test_ehlo_size(void **state)
@@ -627,23 +647,23 @@ static void test_ehlo_fit(void **state)
     struct buf out;
     assert_int_equal(smtp_reply_parse(LIT(POSTFIX_EHLO), &reply), SMTP_DONE);
     buf_init(&out, mem, n);
-    assert_true(smtp_ehlo_rewrite(&out, &reply, MAX_SIZE, true));
+    assert_true(smtp_ehlo_rewrite(&out, &reply, MAX_SIZE, true, false));
     assert_int_equal(buf_len(&out), n);
     assert_memory_equal(mem, want, n);
     for (size_t cap = 0; cap < n; cap += 7) {
         memset(mem, 0, sizeof(mem));
         buf_init(&out, mem, cap);
-        assert_false(smtp_ehlo_rewrite(&out, &reply, MAX_SIZE, true));
+        assert_false(smtp_ehlo_rewrite(&out, &reply, MAX_SIZE, true, false));
         assert_int_equal(out.wpos, 0);
     }
     buf_init(&out, mem, n - 1);
-    assert_false(smtp_ehlo_rewrite(&out, &reply, MAX_SIZE, true));
+    assert_false(smtp_ehlo_rewrite(&out, &reply, MAX_SIZE, true, false));
     assert_int_equal(out.wpos, 0);
     /* not a parsed reply */
     struct smtp_reply empty;
     memset(&empty, 0, sizeof(empty));
     buf_init(&out, mem, sizeof(mem));
-    assert_false(smtp_ehlo_rewrite(&out, &empty, MAX_SIZE, true));
+    assert_false(smtp_ehlo_rewrite(&out, &empty, MAX_SIZE, true, false));
 }
 
 /* ---- smtp_reply_format -------------------------------------------------- */
@@ -752,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_ehlo_postfix),
         cmocka_unit_test(test_ehlo_postfix_add_auth),
         cmocka_unit_test(test_ehlo_size),
+        cmocka_unit_test(test_ehlo_xforward_xclient),
         cmocka_unit_test(test_ehlo_single_line),
         cmocka_unit_test(test_ehlo_delete),
         cmocka_unit_test(test_ehlo_error_reply),
