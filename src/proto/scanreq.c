@@ -327,14 +327,14 @@ static const struct {
     uint32_t bit;
     const char *name;
 } DETAIL_NAMES[] = {
-    {SCANREQ_VSD_ENCRYPTED, "VSD_ENCRYPTED"},
-    {SCANREQ_VSD_MAXNESTED, "VSD_MAXNESTED"},
-    {SCANREQ_VSD_SCANTIMEOUT, "VSD_SCANTIMEOUT"},
+    {SCANREQ_VSD_ENCRYPTED, "VSD_ENCRYPTED"},     {SCANREQ_VSD_MAXNESTED, "VSD_MAXNESTED"},
+    {SCANREQ_VSD_SCANTIMEOUT, "VSD_SCANTIMEOUT"}, {SCANREQ_VSD_MAXFILES, "VSD_MAXFILES"},
+    {SCANREQ_VSD_MAXSIZE, "VSD_MAXSIZE"},
 };
 
 bool scanreq_details_format(uint32_t details, struct buf *out)
 {
-    char tmp[64];
+    char tmp[128]; /* every name of DETAIL_NAMES, comma separated */
     struct buf t;
     buf_init(&t, tmp, sizeof(tmp));
     for (size_t i = 0; i < sizeof(DETAIL_NAMES) / sizeof(DETAIL_NAMES[0]); i++) {

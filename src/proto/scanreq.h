@@ -88,7 +88,9 @@ enum scanreq_verdict {
 #define SCANREQ_VSD_ENCRYPTED   (1u << 0) /* encrypted archive member seen */
 #define SCANREQ_VSD_MAXNESTED   (1u << 1) /* archive nesting above the maximum */
 #define SCANREQ_VSD_SCANTIMEOUT (1u << 2) /* scan stopped by the time limit */
-#define SCANREQ_VSD_ALL         0x7u
+#define SCANREQ_VSD_MAXFILES    (1u << 3) /* archive members beyond the file-count limit unscanned */
+#define SCANREQ_VSD_MAXSIZE     (1u << 4) /* data beyond the size limits unscanned */
+#define SCANREQ_VSD_ALL         0x1fu
 
 /* Detection names scand generates (DET-2 with the SEKISHO/ prefix). */
 #define SCANREQ_NAME_BLOCK_ENCRYPTED   "SEKISHO/POLICY_BLOCK_ENCRYPTED"

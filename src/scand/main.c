@@ -243,11 +243,11 @@ static int bench_one(const struct options *o, struct engine *e, const char *path
     /* With the cache on, one untimed warm-up scan puts the file in it, so
      * every timed iteration is a hit. */
     if (cache)
-        engine_scan(e, fd, &req, mode, &rep);
+        engine_scan(e, fd, &req, mode, NULL, &rep);
     double t0 = now_ms();
     for (unsigned i = 0; i < iterations; i++) {
         req.id = i;
-        engine_scan(e, fd, &req, mode, &rep);
+        engine_scan(e, fd, &req, mode, NULL, &rep);
     }
     double ms = now_ms() - t0;
     double mb = (double)st.st_size * iterations / (1024.0 * 1024.0);

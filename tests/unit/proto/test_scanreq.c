@@ -268,7 +268,7 @@ static void test_reply_corrupted(void **state)
 static void test_details_format(void **state)
 {
     (void)state;
-    char mem[64];
+    char mem[128];
     struct buf b;
     buf_init(&b, mem, sizeof(mem));
     assert_true(scanreq_details_format(0, &b));
@@ -277,7 +277,8 @@ static void test_details_format(void **state)
     assert_string_equal(buf_cstr(&b), "VSD_ENCRYPTED,VSD_MAXNESTED");
     buf_reset(&b);
     assert_true(scanreq_details_format(SCANREQ_VSD_ALL, &b));
-    assert_string_equal(buf_cstr(&b), "VSD_ENCRYPTED,VSD_MAXNESTED,VSD_SCANTIMEOUT");
+    assert_string_equal(buf_cstr(&b),
+                        "VSD_ENCRYPTED,VSD_MAXNESTED,VSD_SCANTIMEOUT,VSD_MAXFILES,VSD_MAXSIZE");
     char tiny[5];
     struct buf t;
     buf_init(&t, tiny, sizeof(tiny));
