@@ -481,6 +481,14 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
         goto out;
     }
 
+    /* libclamav that cannot create its per-scan directory skips what it
+     * would extract and answers CLEAN (measured: EICAR came back CLEAN
+     * with a tmpdir the scanning user could not enter). Not CLEAN: ERROR. */
+    if (engine_tmpdir[0] != '\0' && access(engine_tmpdir, W_OK | X_OK) < 0) {
+        scan_error(rep, "temporary directory not writable", errno);
+        goto out;
+    }
+
     struct scan_ctx *ctx = calloc(1, sizeof(*ctx));
     if (ctx == NULL) {
         scan_error(rep, "out of memory", 0);

@@ -36,10 +36,12 @@
 #include "scand/scand_log.h"
 #include "scand/scan_pool.h"
 #include "scand/scand_server.h"
+#include "scand/scand_tmpdir.h"
 
 #define SCAND_DEFAULT_SOCKET    "run/sekisho-scand.sock"
 #define SCAND_DEFAULT_DATABASES "databases"
-#define SCAND_MIN_THREADS       2 /* GEN-5: at least 2 scanners */
+#define SCAND_DEFAULT_TMPDIR    "/var/tmp/sekisho" /* tmpdir's default (config_keys.def) */
+#define SCAND_MIN_THREADS       2                  /* GEN-5: at least 2 scanners */
 #define SCAND_BENCH_ITER_MAX    1000000
 #define SCAND_BENCH_FILES_MAX   16
 /* Without --iterations, each file is scanned about this many bytes' worth
@@ -53,6 +55,7 @@ struct options {
     const char *socket_path;
     const char *databases;
     const char *user;
+    const char *tmpdir;
     const char *bench_files[SCAND_BENCH_FILES_MAX];
     unsigned nbench;
     unsigned threads;
@@ -66,14 +69,18 @@ struct options {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sekisho-scand [-f INI] [--socket PATH] [--databases DIR] [--threads N]\n"
-               "                     [--mode fmap|desc] [--user NAME] [--daemon] [-v] [-h]\n"
+               "                     [--tmpdir DIR] [--mode fmap|desc] [--user NAME] [--daemon]\n"
+               "                     [-v] [-h]\n"
                "       sekisho-scand --bench FILE... [--mode fmap|desc|fmap,desc]\n"
                "                     [--iterations N] [--databases DIR]\n"
-               "  -f INI            read scand_socket, database_dir, scand_threads and run_user\n"
+               "  -f INI            read scand_socket, database_dir, scand_threads, tmpdir and\n"
+               "                    run_user\n"
                "                    from [common] of sekisho.ini (later options override)\n"
                "  --socket PATH     UNIX socket to listen on (default " SCAND_DEFAULT_SOCKET ")\n"
                "  --databases DIR   definitions directory (default " SCAND_DEFAULT_DATABASES ")\n"
                "  --threads N       scanner threads (default: CPUs, at least 2)\n"
+               "  --tmpdir DIR      libclamav's temporary files go to DIR/scand (default\n"
+               "                    " SCAND_DEFAULT_TMPDIR ", the proxies' spool directory)\n"
                "  --mode fmap|desc  scan path: mmap + cl_fmap_open_memory (default) or\n"
                "                    cl_scandesc_callback\n"
                "  --user NAME       drop to this user after binding and loading (when root)\n"
@@ -103,6 +110,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     memset(o, 0, sizeof(*o));
     o->socket_path = SCAND_DEFAULT_SOCKET;
     o->databases = SCAND_DEFAULT_DATABASES;
+    o->tmpdir = SCAND_DEFAULT_TMPDIR;
     o->threads = cpus > SCAND_MIN_THREADS ? (unsigned)cpus : SCAND_MIN_THREADS;
     o->mode = ENGINE_SCAN_FMAP;
     for (int i = 1; i < argc; i++) {
@@ -138,6 +146,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             config_trace_keys(cfg);
             o->socket_path = cfg->scand_socket;
             o->databases = cfg->database_dir;
+            o->tmpdir = cfg->tmpdir;
             if (cfg->scand_threads)
                 o->threads = cfg->scand_threads;
             if (geteuid() == 0 && *cfg->run_user)
@@ -146,6 +155,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->socket_path = v;
         } else if (strcmp(a, "--databases") == 0) {
             o->databases = v;
+        } else if (strcmp(a, "--tmpdir") == 0) {
+            o->tmpdir = v;
         } else if (strcmp(a, "--user") == 0) {
             o->user = v;
         } else if (strcmp(a, "--bench") == 0) {
@@ -338,6 +349,18 @@ int main(int argc, char **argv)
     }
     char err[ENGINE_ERROR_MAX];
     long rss_before = rss_kb();
+    if (o.nbench == 0) {
+        /* Before loading: every engine (reloads too) writes its temporary
+         * files inside tmpdir, never in /tmp (issue 10, item 13). */
+        char tmp[4096];
+        if (scand_tmpdir_prepare(o.tmpdir, o.user, tmp, sizeof(tmp), err, sizeof(err)) < 0 ||
+            (engine_set_tmpdir(tmp) < 0 &&
+             snprintf(err, sizeof(err), "tmpdir too long: %s", tmp) > 0)) {
+            scand_log("###ERROR### vsd_start() error: %s", err);
+            return 1;
+        }
+        scand_log("temporary files in %s", tmp);
+    }
     if (engine_global_init(err, sizeof(err)) < 0) {
         scand_log("###ERROR### vsd_start() error: %s", err);
         return 1;

@@ -73,7 +73,8 @@ class TestScandFromIni(unittest.TestCase):
                 os.chmod(os.path.join(root, n), 0o644)
         cls.socket = os.path.join(cls.dir, "s.sock")
         cls.ini = write_ini(cls.dir, {"scand_socket": cls.socket, "database_dir": cls.db,
-                                      "scand_threads": str(THREADS)})
+                                      "scand_threads": str(THREADS),
+                                      "tmpdir": os.path.join(cls.dir, "tmp")})
         cls.proc = start_scand(cls.dir, cls.ini)
         harness.wait_for(lambda: (os.path.exists(cls.socket) and "listening" in cls.proc.output())
                          or not cls.proc.alive(), 60, what="sekisho-scand -f listening")

@@ -135,6 +135,69 @@ class TestAbandonAndLimits(unittest.TestCase):
         self.assertTrue(r.details & sd.VSD_MAXFILES, r)
 
 
+class TestTemporaryFiles(unittest.TestCase):
+    def test_bomb_extracts_under_tmpdir_not_tmp(self):
+        # scand configured with -f: [common] tmpdir is where the proxies
+        # spool; libclamav's temporary files must go under it, and nothing
+        # into the process's TMPDIR (libclamav's default, /tmp without it).
+        d = tempfile.mkdtemp(prefix="sks-tmp-")
+        os.chmod(d, 0o755)
+        systmp = os.path.join(d, "systmp")
+        os.mkdir(systmp)
+        os.chmod(systmp, 0o1777)  # like /tmp: writable by the user scand drops to
+        spool = os.path.join(d, "spool")
+        ini = os.path.join(d, "sekisho.ini")
+        with open(ini, "w") as f:
+            f.write("[common]\nscand_socket=%s\ndatabase_dir=%s\ntmpdir=%s\nscand_threads=2\n"
+                    % (os.path.join(d, "s.sock"), os.path.join(harness.REPO, "databases"), spool))
+        bomb = os.path.join(d, "bomb.gz")
+        with open(bomb, "wb") as f:
+            f.write(gzip_bomb())
+        env = dict(os.environ, TMPDIR=systmp)
+        proc = harness.Process([os.path.join(harness.BIN, "sekisho-scand"), "-f", ini],
+                               os.path.join(d, "scand.out"), env=env)
+        try:
+            sock = os.path.join(d, "s.sock")
+            harness.wait_for(lambda: os.path.exists(sock) and "listening" in proc.output(), WAIT,
+                             what="sekisho-scand -f listening")
+            ours = os.path.join(spool, "scand")
+            seen = {"ours": set(), "sys": set(), "tmp": set()}
+            before = set(os.listdir("/tmp"))
+            done = threading.Event()
+
+            def watch():
+                # Entries that exist while the bomb is being scanned.
+                while not done.is_set():
+                    for key, path in (("ours", ours), ("sys", systmp), ("tmp", "/tmp")):
+                        try:
+                            seen[key].update(os.listdir(path))
+                        except FileNotFoundError:
+                            pass
+                    time.sleep(0.002)
+
+            w = threading.Thread(target=watch)
+            w.start()
+            try:
+                with sd.ScandClient(sock, timeout=WAIT) as c:
+                    r = c.scan_path(bomb, timeout_ms=20000)
+            finally:
+                done.set()
+                w.join(WAIT)
+            self.assertNotEqual(r.verdict, sd.ERROR, r)
+            self.assertEqual(seen["sys"], set(), "libclamav wrote into TMPDIR: %r" % seen)
+            # /tmp is shared with other tests: only libclamav's names count.
+            self.assertEqual({n for n in seen["tmp"] - before if n.startswith("clamav-")}, set(),
+                             "libclamav wrote into /tmp")
+            self.assertEqual(os.listdir(systmp), [])
+            self.assertTrue(seen["ours"], "nothing under tmpdir/scand while scanning: %r %r" % (seen, r))
+            self.assertEqual(os.listdir(ours), [], "temporary files left behind")
+            self.assertEqual(os.stat(ours).st_mode & 0o777, 0o700)
+            self.assertIn("temporary files in " + ours, proc.output())
+        finally:
+            proc.stop()
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class TestHostileDownloadsLeaveOthersServed(unittest.TestCase):
     def test_ten_hostile_downloads_at_once(self):
         # Two scanner threads, as the harness runs them. Ten clients fetch

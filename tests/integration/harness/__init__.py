@@ -194,7 +194,11 @@ class Scand:
         self.socket = os.path.join(workdir, "scand.sock")
         self.databases = databases or os.path.join(REPO, "databases")
         argv = [os.path.join(BIN, "sekisho-scand"), "--socket", self.socket,
-                "--databases", self.databases, "--threads", str(threads)]
+                "--databases", self.databases, "--threads", str(threads),
+                # libclamav's temporary files: this test's own directory
+                # (scand empties DIR/scand at start; /var/tmp/sekisho is
+                # shared by every scand the suite runs side by side).
+                "--tmpdir", os.path.join(workdir, "scand-tmp")]
         self.proc = Process(argv, os.path.join(workdir, "scand.out"))
         wait_for(lambda: os.path.exists(self.socket) and "listening" in self.proc.output(),
                  30, what="sekisho-scand socket")

@@ -173,6 +173,7 @@ class Scand:
         self.extra_args = list(extra_args)
         # sun_path is 108 bytes: keep the directory short.
         self.dir = tempfile.mkdtemp(prefix="sks-")
+        os.chmod(self.dir, 0o755)  # --user: the dropped user reaches DIR/tmp
         self.socket_path = os.path.join(self.dir, "scand.sock")
         self.log_path = os.path.join(self.dir, "scand.log")
         self.proc = None
@@ -183,7 +184,8 @@ class Scand:
             raise RuntimeError("no %s (build first)" % self.binary)
         log = open(self.log_path, "ab")
         args = [self.binary, "--socket", self.socket_path, "--databases", self.databases_dir,
-                "--threads", str(self.threads)] + self.extra_args
+                "--threads", str(self.threads), "--tmpdir", os.path.join(self.dir, "tmp")
+                ] + self.extra_args
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT
