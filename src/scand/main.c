@@ -11,6 +11,10 @@
  *   sekisho-scand --bench FILE... [--mode fmap|desc|fmap,desc] [--iterations N]
  *                 [--databases DIR]
  *
+ * The process started becomes the supervisor (scand_supervise.c) once the
+ * socket is bound and privileges dropped; each scanning process it forks
+ * loads the definitions and serves (serve()).
+ *
  * What it owns: the process: signals, privileges, the engine slot.
  * What it does not do: no socket or scan logic (scand_server.c, engine.c).
  */
@@ -36,6 +40,7 @@
 #include "scand/scand_log.h"
 #include "scand/scan_pool.h"
 #include "scand/scand_server.h"
+#include "scand/scand_supervise.h"
 #include "scand/scand_tmpdir.h"
 
 #define SCAND_DEFAULT_SOCKET    "run/sekisho-scand.sock"
@@ -88,7 +93,8 @@ static void usage(FILE *f)
                "  -v                log every scan\n"
                "  --bench FILE      (repeatable) scan FILE --iterations times (default: about\n"
                "                    200 MB worth, 3..1000) in each --mode, print MB/s\n"
-               "signals: SIGHUP reloads the definitions, SIGTERM stops after the queued scans\n");
+               "signals: SIGHUP reloads the definitions, SIGTERM stops after the queued scans\n"
+               "a supervisor process restarts the scanning process when it dies\n");
 }
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
@@ -317,22 +323,51 @@ static int drop_privileges(const char *user)
     return 0;
 }
 
-static int daemonize(void)
+/* The listening socket: bound by the supervisor, inherited by each
+ * scanning process. A global so that it stays reachable (LeakSanitizer)
+ * in the supervisor, which exits without returning from main. */
+static struct scand_server *server;
+
+static void supervisor_exit(void *arg)
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid > 0)
-        _exit(0);
-    if (setsid() < 0)
-        return -1;
-    int nul = open("/dev/null", O_RDWR);
-    if (nul >= 0) {
-        dup2(nul, STDIN_FILENO);
-        if (nul > STDERR_FILENO)
-            close(nul);
+    (void)arg;
+    scand_server_free(server); /* closes and unlinks the socket */
+    server = NULL;
+}
+
+/* serve - the scanning process: load, serve until SIGTERM. */
+static int serve(const struct options *o, const char *tmp)
+{
+    char err[ENGINE_ERROR_MAX];
+    if (scand_supervise_restarted() && scand_tmpdir_empty(tmp) < 0)
+        scand_log("cannot empty %s: %s", tmp, strerror(errno));
+    if (engine_global_init(err, sizeof(err)) < 0) {
+        scand_log("###ERROR### vsd_start() error: %s", err);
+        return 1;
     }
-    return 0;
+    struct engine *e = engine_load(o->databases, true, err, sizeof(err));
+    if (e == NULL) {
+        /* LOG-E18: definitions not loadable. */
+        scand_log("###ERROR### vsd_start() error: %s", err);
+        return 1;
+    }
+    struct engine_slot slot;
+    engine_slot_init(&slot, e, o->databases, scand_server_reload_done, server);
+    scand_server_set_slot(server, &slot);
+    fprintf(stderr, "sekisho-scand: loaded %llu signatures from %s in %.0f ms, listening on %s\n",
+            (unsigned long long)engine_signatures(e), o->databases, engine_load_ms(e),
+            o->socket_path);
+    scand_log("%u scanner threads, scan path %s, pid %ld", o->threads,
+              engine_scan_mode_name(o->mode), (long)getpid());
+    scand_supervise_ready();
+    int rc = scand_server_run(server);
+    /* The slot first: it waits for a reload thread still running, whose
+     * completion callback writes to the server's eventfd. */
+    engine_slot_fini(&slot);
+    scand_server_free(server);
+    server = NULL;
+    scand_log("stopped");
+    return rc < 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -348,63 +383,49 @@ int main(int argc, char **argv)
         return 1;
     }
     char err[ENGINE_ERROR_MAX];
-    long rss_before = rss_kb();
-    if (o.nbench == 0) {
-        /* Before loading: every engine (reloads too) writes its temporary
-         * files inside tmpdir, never in /tmp (issue 10, item 13). */
-        char tmp[4096];
-        if (scand_tmpdir_prepare(o.tmpdir, o.user, tmp, sizeof(tmp), err, sizeof(err)) < 0 ||
-            (engine_set_tmpdir(tmp) < 0 &&
-             snprintf(err, sizeof(err), "tmpdir too long: %s", tmp) > 0)) {
+    if (o.nbench > 0) {
+        /* The benchmark scans one file repeatedly, with the clean cache
+         * off (every iteration really scans: a new file) and on (after
+         * the warm-up every iteration is a cache hit: the same file). */
+        long rss_before = rss_kb();
+        if (engine_global_init(err, sizeof(err)) < 0) {
             scand_log("###ERROR### vsd_start() error: %s", err);
             return 1;
         }
-        scand_log("temporary files in %s", tmp);
-    }
-    if (engine_global_init(err, sizeof(err)) < 0) {
-        scand_log("###ERROR### vsd_start() error: %s", err);
-        return 1;
-    }
-    /* The benchmark scans one file repeatedly, with the clean cache off
-     * (every iteration really scans: a new file) and on (after the warm-up
-     * every iteration is a cache hit: the same file again). */
-    struct engine *e = engine_load(o.databases, o.nbench == 0, err, sizeof(err));
-    if (e == NULL) {
-        /* LOG-E18: definitions not loadable. */
-        scand_log("###ERROR### vsd_start() error: %s", err);
-        return 1;
-    }
-    if (o.nbench > 0) {
+        struct engine *e = engine_load(o.databases, false, err, sizeof(err));
+        if (e == NULL) {
+            scand_log("###ERROR### vsd_start() error: %s", err);
+            return 1;
+        }
         int rc = run_bench(&o, e, rss_before);
         engine_unref(e);
         return rc;
     }
-
-    struct engine_slot slot;
+    /* Before loading: every engine (reloads too) writes its temporary
+     * files inside tmpdir, never in /tmp (issue 10, item 13). */
+    char tmp[4096];
+    if (scand_tmpdir_prepare(o.tmpdir, o.user, tmp, sizeof(tmp), err, sizeof(err)) < 0 ||
+        (engine_set_tmpdir(tmp) < 0 &&
+         snprintf(err, sizeof(err), "tmpdir too long: %s", tmp) > 0)) {
+        scand_log("###ERROR### vsd_start() error: %s", err);
+        return 1;
+    }
+    scand_log("temporary files in %s", tmp);
+    /* Bound by the supervisor (as root when started so), kept across
+     * restarts of the scanning process. */
     struct scand_server_config cfg = {
-        .socket_path = o.socket_path, .threads = o.threads, .mode = o.mode, .slot = &slot};
-    struct scand_server *srv = scand_server_new(&cfg, err, sizeof(err));
-    if (srv == NULL) {
+        .socket_path = o.socket_path, .threads = o.threads, .mode = o.mode, .slot = NULL};
+    server = scand_server_new(&cfg, err, sizeof(err));
+    if (server == NULL) {
         scand_log("###ERROR### %s", err);
-        engine_unref(e);
         return 1;
     }
-    engine_slot_init(&slot, e, o.databases, scand_server_reload_done, srv);
-    if (drop_privileges(o.user) < 0 || (o.daemon && daemonize() < 0)) {
-        scand_server_free(srv);
-        engine_slot_fini(&slot);
+    /* The supervisor drops privileges too: nothing it does needs root
+     * after binding, and the scanning processes it forks inherit it. */
+    if (drop_privileges(o.user) < 0) {
+        supervisor_exit(NULL);
         return 1;
     }
-    fprintf(stderr, "sekisho-scand: loaded %llu signatures from %s in %.0f ms, listening on %s\n",
-            (unsigned long long)engine_signatures(e), o.databases, engine_load_ms(e),
-            o.socket_path);
-    scand_log("%u scanner threads, scan path %s, pid %ld", o.threads, engine_scan_mode_name(o.mode),
-              (long)getpid());
-    int rc = scand_server_run(srv);
-    /* The slot first: it waits for a reload thread still running, whose
-     * completion callback writes to the server's eventfd. */
-    engine_slot_fini(&slot);
-    scand_server_free(srv);
-    scand_log("stopped");
-    return rc < 0 ? 1 : 0;
+    scand_supervise(o.daemon, supervisor_exit, NULL); /* returns in the scanning process */
+    return serve(&o, tmp);
 }

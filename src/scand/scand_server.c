@@ -134,6 +134,11 @@ static void wake(struct scand_server *s)
     (void)rc; /* EAGAIN means the counter is already non-zero: awake anyway */
 }
 
+void scand_server_set_slot(struct scand_server *s, struct engine_slot *slot)
+{
+    s->cfg.slot = slot;
+}
+
 void scand_server_reload_done(void *arg)
 {
     struct scand_server *s = arg;

@@ -26,6 +26,13 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
     return rc < 0 && errno != ENOENT ? -1 : 0;
 }
 
+int scand_tmpdir_empty(const char *path)
+{
+    /* Depth first, never following links; the directory itself stays. */
+    clean_root = path;
+    return nftw(path, remove_entry, SCAND_TMPDIR_NFTW_FDS, FTW_DEPTH | FTW_PHYS);
+}
+
 int scand_tmpdir_prepare(const char *tmpdir, const char *user, char *path, size_t cap, char *err,
                          size_t errcap)
 {
@@ -49,9 +56,8 @@ int scand_tmpdir_prepare(const char *tmpdir, const char *user, char *path, size_
         return -1;
     }
     /* Leftovers of a scanning process that was killed mid-scan: nothing
-     * else writes here. Depth first, never following links. */
-    clean_root = path;
-    if (nftw(path, remove_entry, SCAND_TMPDIR_NFTW_FDS, FTW_DEPTH | FTW_PHYS) < 0) {
+     * else writes here. */
+    if (scand_tmpdir_empty(path) < 0) {
         snprintf(err, errcap, "cannot empty %s: %s", path, strerror(errno));
         return -1;
     }

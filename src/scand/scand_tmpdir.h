@@ -24,4 +24,8 @@
 int scand_tmpdir_prepare(const char *tmpdir, const char *user, char *path, size_t cap, char *err,
                          size_t errcap);
 
+/* scand_tmpdir_empty - remove everything inside path (a scanning process
+ * that replaces one that was killed mid-scan). 0, or -1 with errno. */
+int scand_tmpdir_empty(const char *path);
+
 #endif

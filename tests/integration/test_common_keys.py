@@ -96,8 +96,11 @@ class TestScandFromIni(unittest.TestCase):
             self.assertEqual((r.verdict, r.name), (CLEAN, ""))
 
     def test_pool_has_scand_threads_threads(self):
-        self.assertRegex(self.proc.output(), r"\b%d scanner threads, " % THREADS)
-        with open("/proc/%d/status" % self.proc.pid) as f:
+        m = re.search(r"\b%d scanner threads, scan path \w+, pid (\d+)" % THREADS,
+                      self.proc.output())
+        self.assertTrue(m, self.proc.output())
+        # The scanning process (the supervisor, proc.pid, has one thread).
+        with open("/proc/%s/status" % m.group(1)) as f:
             threads = int(re.search(r"^Threads:\s+(\d+)$", f.read(), re.M).group(1))
         self.assertGreaterEqual(threads, THREADS + 1)  # the pool and the main thread
 
