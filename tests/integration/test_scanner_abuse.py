@@ -198,6 +198,32 @@ class TestTemporaryFiles(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+@unittest.skipUnless(os.geteuid() == 0, "changing users needs root")
+class TestUnwritableTmpdir(unittest.TestCase):
+    def test_scan_without_a_temporary_directory_is_an_error(self):
+        # libclamav that cannot create its per-scan directory answered
+        # CLEAN, even for EICAR: the scan must be ERROR instead.
+        d = tempfile.mkdtemp(prefix="sks-tmpro-")
+        os.chmod(d, 0o755)
+        sock = os.path.join(d, "s.sock")
+        tmp = os.path.join(d, "t")
+        proc = harness.Process([os.path.join(harness.BIN, "sekisho-scand"), "--socket", sock,
+                                "--databases", os.path.join(harness.REPO, "databases"),
+                                "--tmpdir", tmp, "--user", "nobody", "--threads", "1"],
+                               os.path.join(d, "scand.out"))
+        try:
+            harness.wait_for(lambda: os.path.exists(sock) and "listening" in proc.output(), WAIT,
+                             what="sekisho-scand socket")
+            os.chmod(os.path.join(tmp, "scand"), 0o500)  # its owner, nobody, cannot write
+            with sd.ScandClient(sock, timeout=WAIT) as c:
+                r = c.scan_path(ENV["files"]["eicar.com"])
+            self.assertEqual(r.verdict, sd.ERROR, r)
+            self.assertIn("temporary directory not writable", r.error)
+        finally:
+            proc.stop()
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class TestHostileDownloadsLeaveOthersServed(unittest.TestCase):
     def test_ten_hostile_downloads_at_once(self):
         # Two scanner threads, as the harness runs them. Ten clients fetch
