@@ -258,6 +258,7 @@ class TestHostileDownloadsLeaveOthersServed(unittest.TestCase):
             gw.stop()
             sproc.stop()
             shutil.rmtree(sdir, ignore_errors=True)
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
