@@ -91,7 +91,8 @@ enum scanreq_verdict {
 #define SCANREQ_VSD_SCANTIMEOUT (1u << 2) /* scan stopped by the time limit */
 #define SCANREQ_VSD_UNDECODED   (1u << 3) /* content coding could not be undone */
 #define SCANREQ_VSD_OVERSIZE    (1u << 4) /* over scand's size limits: not scanned whole */
-#define SCANREQ_VSD_ALL         0x1fu
+#define SCANREQ_VSD_MAXFILES    (1u << 5) /* archive members beyond the file-count limit unscanned */
+#define SCANREQ_VSD_ALL         0x3fu
 
 /* Request encoding byte: the content codings scand undoes before scanning,
  * low nibble first (the outermost, last-applied coding), then the high

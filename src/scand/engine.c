@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -51,9 +52,11 @@ struct engine {
 };
 
 struct scan_ctx {
-    uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
+    uint64_t deadline_ns;      /* CLOCK_MONOTONIC; 0 = none */
+    const atomic_bool *cancel; /* set by the server when the requester has gone; may be NULL */
     bool timed_out;
     bool oversize; /* only a leading window of the file was scanned */
+    bool cancelled;
     size_t count;
     char names[ENGINE_NAMES_MAX][ENGINE_NAME_LEN];
 };
@@ -103,6 +106,27 @@ int engine_global_init(char *err, size_t errcap)
 
 /* ---- callbacks ------------------------------------------------------------ */
 
+/* should_stop - the deadline has passed or nobody waits for the verdict
+ * any more. Checked from every callback libclamav offers during a scan,
+ * so that a hostile archive cannot hold a scanner thread for longer than
+ * the time it takes to reach the next object or member. */
+static bool should_stop(struct scan_ctx *c)
+{
+    if (c == NULL)
+        return false;
+    if (c->timed_out || c->cancelled)
+        return true;
+    if (c->cancel != NULL && atomic_load_explicit(c->cancel, memory_order_relaxed)) {
+        c->cancelled = true;
+        return true;
+    }
+    if (c->deadline_ns != 0 && now_ns() >= c->deadline_ns) {
+        c->timed_out = true;
+        return true;
+    }
+    return false;
+}
+
 static cl_error_t cb_file_inspection(int fd, const char *type, const char **ancestors,
                                      size_t parent_file_size, const char *file_name,
                                      size_t file_size, const char *file_buffer,
@@ -118,11 +142,7 @@ static cl_error_t cb_file_inspection(int fd, const char *type, const char **ance
     (void)file_buffer;
     (void)recursion_level;
     (void)layer_attributes;
-    struct scan_ctx *c = context;
-    if (c == NULL || c->deadline_ns == 0)
-        return CL_CLEAN;
-    if (c->timed_out || now_ns() >= c->deadline_ns) {
-        c->timed_out = true;
+    if (should_stop(context)) {
         /* CL_VIRUS ("blocked by callback") ends the scan at once, even in
          * all-match mode, and a blocked object never enters libclamav's
          * clean cache. CL_BREAK ("allowed") would also end it, but the
@@ -134,6 +154,32 @@ static cl_error_t cb_file_inspection(int fd, const char *type, const char **ance
         return CL_VIRUS;
     }
     return CL_CLEAN;
+}
+
+/* cb_pre_scan - before each object's own scan (also for objects too
+ * small or too deep to get a file-inspection call). */
+static cl_error_t cb_pre_scan(int fd, const char *type, void *context)
+{
+    (void)fd;
+    (void)type;
+    return should_stop(context) ? CL_VIRUS : CL_CLEAN;
+}
+
+/* cb_meta - for each member an archive parser lists, before extracting it:
+ * the only callback inside the member loop of zip, rar, 7z, cab ... (a
+ * 20,000-member zip gives 20,000 calls), so the deadline and a gone
+ * requester are seen between members, not only after the listing. */
+static cl_error_t cb_meta(const char *container_type, unsigned long fsize_container,
+                          const char *filename, unsigned long fsize_real, int is_encrypted,
+                          unsigned int filepos_container, void *context)
+{
+    (void)container_type;
+    (void)fsize_container;
+    (void)filename;
+    (void)fsize_real;
+    (void)is_encrypted;
+    (void)filepos_container;
+    return should_stop(context) ? CL_VIRUS : CL_CLEAN;
 }
 
 static void cb_virus_found(int fd, const char *virname, void *context)
@@ -153,6 +199,36 @@ static int set_num(struct cl_engine *cl, enum cl_engine_field f, long long v, co
     cl_error_t rc = cl_engine_set_num(cl, f, v);
     if (rc != CL_SUCCESS) {
         snprintf(err, errcap, "cl_engine_set_num(%s): %s", what, cl_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Where libclamav writes what it extracts; "" = its default ($TMPDIR or
+ * /tmp). Set once before the first engine_load. */
+static char engine_tmpdir[4096];
+
+const char *engine_tmpdir_path(void)
+{
+    return engine_tmpdir;
+}
+
+int engine_set_tmpdir(const char *dir)
+{
+    if (str_copy(engine_tmpdir, sizeof(engine_tmpdir), dir) >= sizeof(engine_tmpdir)) {
+        engine_tmpdir[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static int set_tmpdir(struct cl_engine *cl, char *err, size_t errcap)
+{
+    if (engine_tmpdir[0] == '\0')
+        return 0;
+    cl_error_t rc = cl_engine_set_str(cl, CL_ENGINE_TMPDIR, engine_tmpdir);
+    if (rc != CL_SUCCESS) {
+        snprintf(err, errcap, "cl_engine_set_str(tmpdir %s): %s", engine_tmpdir, cl_strerror(rc));
         return -1;
     }
     return 0;
@@ -192,11 +268,15 @@ struct engine *engine_load(const char *dir, bool clean_cache, char *err, size_t 
                 errcap) < 0 ||
         set_num(e->cl, CL_ENGINE_MAX_SCANTIME, ENGINE_MAX_SCANTIME_MS, "max_scantime", err,
                 errcap) < 0 ||
+        set_num(e->cl, CL_ENGINE_MAX_FILES, ENGINE_MAX_FILES, "max_files", err, errcap) < 0 ||
+        set_tmpdir(e->cl, err, errcap) < 0 ||
         (!clean_cache &&
          set_num(e->cl, CL_ENGINE_DISABLE_CACHE, 1, "disable_cache", err, errcap) < 0))
         goto fail;
     cl_engine_set_clcb_virus_found(e->cl, cb_virus_found);
     cl_engine_set_clcb_file_inspection(e->cl, cb_file_inspection);
+    cl_engine_set_clcb_pre_scan(e->cl, cb_pre_scan);
+    cl_engine_set_clcb_meta(e->cl, cb_meta);
     rc = cl_engine_compile(e->cl);
     if (rc != CL_SUCCESS) {
         snprintf(err, errcap, "cl_engine_compile: %s", cl_strerror(rc));
@@ -280,8 +360,8 @@ static void engine_classify(const struct scan_ctx *c, const struct scanreq_reque
 
     for (size_t i = 0; i < c->count; i++) {
         struct str n = strip_unofficial(c->names[i]);
-        if (c->timed_out && str_has_prefix(n, ours)) {
-            continue; /* the deadline, already in details */
+        if ((c->timed_out || c->cancelled) && str_has_prefix(n, ours)) {
+            continue; /* the deadline (already in details) or the abandon */
         } else if (str_has_prefix(n, encrypted)) {
             details |= SCANREQ_VSD_ENCRYPTED;
         } else if (str_has_prefix(n, limits)) {
@@ -290,7 +370,9 @@ static void engine_classify(const struct scan_ctx *c, const struct scanreq_reque
                 details |= SCANREQ_VSD_MAXNESTED;
             else if (str_eq_cstr(which, "MaxScanTime"))
                 details |= SCANREQ_VSD_SCANTIMEOUT;
-            else /* MaxFileSize, MaxScanSize, MaxFiles: something was not scanned */
+            else if (str_eq_cstr(which, "MaxFiles"))
+                details |= SCANREQ_VSD_MAXFILES | SCANREQ_VSD_OVERSIZE;
+            else /* MaxFileSize, MaxScanSize: something was not scanned */
                 details |= SCANREQ_VSD_OVERSIZE;
             scand_log_debug("id=%llu limit %.*s", (unsigned long long)req->id, (int)n.len, n.ptr);
         } else if (str_has_prefix(n, pua)) {
@@ -390,7 +472,7 @@ static void *read_small(int fd, size_t size)
 }
 
 void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
-                 enum engine_scan_mode mode, struct scanreq_reply *rep)
+                 enum engine_scan_mode mode, const atomic_bool *cancel, struct scanreq_reply *rep)
 {
     uint64_t t0 = now_ns();
     memset(rep, 0, sizeof(*rep));
@@ -420,6 +502,13 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
         goto out;
     }
 
+    /* libclamav that cannot create its per-scan directory skips what it
+     * would extract and answers CLEAN (measured: EICAR came back CLEAN
+     * with a tmpdir the scanning user could not enter). Not CLEAN: ERROR. */
+    if (engine_tmpdir[0] != '\0' && access(engine_tmpdir, W_OK | X_OK) < 0) {
+        scan_error(rep, "temporary directory not writable", errno);
+        goto out;
+    }
     int decoded = -1;
     if (req->encoding != 0) {
         /* Item 7 of issue 10: scan what the client's decoder will see. A
@@ -447,6 +536,7 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
     }
     if (req->timeout_ms > 0)
         ctx->deadline_ns = t0 + (uint64_t)req->timeout_ms * 1000000ull;
+    ctx->cancel = cancel;
 
     struct cl_scan_options opts;
     memset(&opts, 0, sizeof(opts));
@@ -499,7 +589,20 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
         ctx->count = 1;
     }
     engine_classify(ctx, req, rep);
-    if (rc != CL_CLEAN && rc != CL_VIRUS && rc != CL_ETIMEOUT && rep->verdict != SCANREQ_INFECTED) {
+    if (ctx->timed_out)
+        scand_log("id=%llu scan stopped at its deadline of %u ms after %llu ms",
+                  (unsigned long long)req->id, (unsigned)req->timeout_ms,
+                  (unsigned long long)((now_ns() - t0) / 1000000));
+    if (ctx->cancelled) {
+        /* Nobody will read the verdict; the thread is free again. Never
+         * CLEAN: the object that was blocked was not scanned. */
+        scand_log("id=%llu scan abandoned after %llu ms: the requester has gone",
+                  (unsigned long long)req->id, (unsigned long long)((now_ns() - t0) / 1000000));
+        snprintf(rep->error, sizeof(rep->error), "scan abandoned: the requester has gone");
+        rep->verdict = SCANREQ_ERROR;
+        rep->name[0] = '\0';
+    } else if (rc != CL_CLEAN && rc != CL_VIRUS && rc != CL_ETIMEOUT &&
+               rep->verdict != SCANREQ_INFECTED) {
         /* The scan did not complete and found nothing: not CLEAN. */
         uint32_t details = rep->details;
         snprintf(rep->error, sizeof(rep->error), "scan failed: %s", cl_strerror(rc));

@@ -20,6 +20,7 @@
 #define SEKISHO_SCAND_ENGINE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,7 +39,11 @@
 /* Engine-wide backstop behind the per-request deadline (which cannot
  * interrupt one long object, see engine_scan): 10 minutes. */
 #define ENGINE_MAX_SCANTIME_MS (10u * 60 * 1000)
-#define ENGINE_ERROR_MAX       256
+/* Archive members scanned per file (libclamav's default, set explicitly
+ * so that it is ours): a 20,000-member zip stops at this many with
+ * VSD_MAXFILES instead of going through every member. */
+#define ENGINE_MAX_FILES 10000u
+#define ENGINE_ERROR_MAX 256
 
 /* Files up to this size are read into a per-thread buffer instead of
  * being mapped (ENGINE_SCAN_FMAP). */
@@ -62,6 +67,14 @@ uint64_t engine_max_filesize(void);
 /* engine_global_init - cl_init once per process; -1 with a message. */
 int engine_global_init(char *err, size_t errcap);
 
+/* engine_set_tmpdir - where libclamav writes its temporary files for the
+ * engines loaded after this call (the proxies' spool tmpdir: same
+ * directory, same free-space check); -1 if the path is too long. */
+int engine_set_tmpdir(const char *dir);
+/* engine_tmpdir_path - that directory, "" when none was set (the decoded
+ * copies of content-coded bodies go there too). */
+const char *engine_tmpdir_path(void);
+
 /* engine_load - load and compile every database in dir into a new
  * engine with one reference. NULL with a reason in err on failure.
  * clean_cache=false disables libclamav's cache of clean files (keyed by
@@ -82,9 +95,12 @@ double engine_load_ms(const struct engine *e);
  * error). An unreadable descriptor or an engine error gives ERROR with
  * text, never CLEAN. The descriptor is borrowed and its offset unused.
  * mode ENGINE_SCAN_FMAP falls back to the descriptor path for files that
- * cannot be mapped (empty files, pipes). */
+ * cannot be mapped (empty files, pipes). cancel (may be NULL): when it
+ * becomes true (the requester has gone) the scan ends at the next object
+ * or archive member and the reply is ERROR; so does the request's
+ * deadline (timeout_ms), with VSD_SCANTIMEOUT. */
 void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
-                 enum engine_scan_mode mode, struct scanreq_reply *rep);
+                 enum engine_scan_mode mode, const atomic_bool *cancel, struct scanreq_reply *rep);
 
 /* engine_thread_done - free the calling thread's copy buffer now (other
  * threads' buffers go when they end). */

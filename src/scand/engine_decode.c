@@ -11,8 +11,16 @@
 #include "lib/spoolfile.h"
 #include "proto/scanreq.h"
 
+#include "scand/engine.h"
+
+/* tmp_dir - the decoded copy lives with libclamav's own temporary files,
+ * inside tmpdir (issue 10, item 13); TMPDIR only where scand was started
+ * without one (the benchmark). */
 static const char *tmp_dir(void)
 {
+    const char *ours = engine_tmpdir_path();
+    if (ours[0])
+        return ours;
     const char *d = getenv("TMPDIR");
     return d && d[0] == '/' ? d : "/tmp";
 }

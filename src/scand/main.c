@@ -11,6 +11,10 @@
  *   sekisho-scand --bench FILE... [--mode fmap|desc|fmap,desc] [--iterations N]
  *                 [--databases DIR]
  *
+ * The process started becomes the supervisor (scand_supervise.c) once the
+ * socket is bound and privileges dropped; each scanning process it forks
+ * loads the definitions and serves (serve()).
+ *
  * What it owns: the process: signals, privileges, the engine slot.
  * What it does not do: no socket or scan logic (scand_server.c, engine.c).
  */
@@ -36,10 +40,13 @@
 #include "scand/scand_log.h"
 #include "scand/scan_pool.h"
 #include "scand/scand_server.h"
+#include "scand/scand_supervise.h"
+#include "scand/scand_tmpdir.h"
 
 #define SCAND_DEFAULT_SOCKET    "run/sekisho-scand.sock"
 #define SCAND_DEFAULT_DATABASES "databases"
-#define SCAND_MIN_THREADS       2 /* GEN-5: at least 2 scanners */
+#define SCAND_DEFAULT_TMPDIR    "/var/tmp/sekisho" /* tmpdir's default (config_keys.def) */
+#define SCAND_MIN_THREADS       2                  /* GEN-5: at least 2 scanners */
 #define SCAND_BENCH_ITER_MAX    1000000
 #define SCAND_BENCH_FILES_MAX   16
 /* Without --iterations, each file is scanned about this many bytes' worth
@@ -53,6 +60,7 @@ struct options {
     const char *socket_path;
     const char *databases;
     const char *user;
+    const char *tmpdir;
     const char *bench_files[SCAND_BENCH_FILES_MAX];
     unsigned nbench;
     unsigned threads;
@@ -67,15 +75,18 @@ struct options {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sekisho-scand [-f INI] [--socket PATH] [--databases DIR] [--threads N]\n"
-               "                     [--mode fmap|desc] [--user NAME] [--daemon] [-v] [-h]\n"
+               "                     [--tmpdir DIR] [--mode fmap|desc] [--user NAME] [--daemon]\n"
+               "                     [-v] [-h]\n"
                "       sekisho-scand --bench FILE... [--mode fmap|desc|fmap,desc]\n"
                "                     [--iterations N] [--databases DIR]\n"
-               "  -f INI            read scand_socket, database_dir, scand_threads, run_user and\n"
-               "                    scand_max_filesize\n"
+               "  -f INI            read scand_socket, database_dir, scand_threads, tmpdir,\n"
+               "                    run_user and scand_max_filesize\n"
                "                    from [common] of sekisho.ini (later options override)\n"
                "  --socket PATH     UNIX socket to listen on (default " SCAND_DEFAULT_SOCKET ")\n"
                "  --databases DIR   definitions directory (default " SCAND_DEFAULT_DATABASES ")\n"
                "  --threads N       scanner threads (default: CPUs, at least 2)\n"
+               "  --tmpdir DIR      libclamav's temporary files go to DIR/scand (default\n"
+               "                    " SCAND_DEFAULT_TMPDIR ", the proxies' spool directory)\n"
                "  --mode fmap|desc  scan path: mmap + cl_fmap_open_memory (default) or\n"
                "                    cl_scandesc_callback\n"
                "  --user NAME       drop to this user after binding and loading (when root)\n"
@@ -83,7 +94,8 @@ static void usage(FILE *f)
                "  -v                log every scan\n"
                "  --bench FILE      (repeatable) scan FILE --iterations times (default: about\n"
                "                    200 MB worth, 3..1000) in each --mode, print MB/s\n"
-               "signals: SIGHUP reloads the definitions, SIGTERM stops after the queued scans\n");
+               "signals: SIGHUP reloads the definitions, SIGTERM stops after the queued scans\n"
+               "a supervisor process restarts the scanning process when it dies\n");
 }
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
@@ -105,6 +117,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     memset(o, 0, sizeof(*o));
     o->socket_path = SCAND_DEFAULT_SOCKET;
     o->databases = SCAND_DEFAULT_DATABASES;
+    o->tmpdir = SCAND_DEFAULT_TMPDIR;
     o->threads = cpus > SCAND_MIN_THREADS ? (unsigned)cpus : SCAND_MIN_THREADS;
     o->mode = ENGINE_SCAN_FMAP;
     for (int i = 1; i < argc; i++) {
@@ -140,6 +153,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             config_trace_keys(cfg);
             o->socket_path = cfg->scand_socket;
             o->databases = cfg->database_dir;
+            o->tmpdir = cfg->tmpdir;
             if (cfg->scand_threads)
                 o->threads = cfg->scand_threads;
             o->max_filesize = cfg->scand_max_filesize;
@@ -149,6 +163,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->socket_path = v;
         } else if (strcmp(a, "--databases") == 0) {
             o->databases = v;
+        } else if (strcmp(a, "--tmpdir") == 0) {
+            o->tmpdir = v;
         } else if (strcmp(a, "--user") == 0) {
             o->user = v;
         } else if (strcmp(a, "--bench") == 0) {
@@ -246,11 +262,11 @@ static int bench_one(const struct options *o, struct engine *e, const char *path
     /* With the cache on, one untimed warm-up scan puts the file in it, so
      * every timed iteration is a hit. */
     if (cache)
-        engine_scan(e, fd, &req, mode, &rep);
+        engine_scan(e, fd, &req, mode, NULL, &rep);
     double t0 = now_ms();
     for (unsigned i = 0; i < iterations; i++) {
         req.id = i;
-        engine_scan(e, fd, &req, mode, &rep);
+        engine_scan(e, fd, &req, mode, NULL, &rep);
     }
     double ms = now_ms() - t0;
     double mb = (double)st.st_size * iterations / (1024.0 * 1024.0);
@@ -309,22 +325,53 @@ static int drop_privileges(const char *user)
     return 0;
 }
 
-static int daemonize(void)
+/* The listening socket: bound by the supervisor, inherited by each
+ * scanning process. A global so that it stays reachable (LeakSanitizer)
+ * in the supervisor, which exits without returning from main. */
+static struct scand_server *server;
+
+static void supervisor_exit(void *arg)
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid > 0)
-        _exit(0);
-    if (setsid() < 0)
-        return -1;
-    int nul = open("/dev/null", O_RDWR);
-    if (nul >= 0) {
-        dup2(nul, STDIN_FILENO);
-        if (nul > STDERR_FILENO)
-            close(nul);
+    (void)arg;
+    scand_server_free(server); /* closes and unlinks the socket */
+    server = NULL;
+}
+
+/* serve - the scanning process: load, serve until SIGTERM. */
+static int serve(const struct options *o, const char *tmp)
+{
+    char err[ENGINE_ERROR_MAX];
+    if (scand_supervise_restarted() && scand_tmpdir_empty(tmp) < 0)
+        scand_log("cannot empty %s: %s", tmp, strerror(errno));
+    if (engine_global_init(err, sizeof(err)) < 0) {
+        scand_log("###ERROR### vsd_start() error: %s", err);
+        return 1;
     }
-    return 0;
+    struct engine *e = engine_load(o->databases, true, err, sizeof(err));
+    if (e == NULL) {
+        /* LOG-E18: definitions not loadable. */
+        scand_log("###ERROR### vsd_start() error: %s", err);
+        return 1;
+    }
+    struct engine_slot slot;
+    engine_slot_init(&slot, e, o->databases, scand_server_reload_done, server);
+    scand_server_set_slot(server, &slot);
+    fprintf(stderr, "sekisho-scand: loaded %llu signatures from %s in %.0f ms, listening on %s\n",
+            (unsigned long long)engine_signatures(e), o->databases, engine_load_ms(e),
+            o->socket_path);
+    scand_log("max file size %llu bytes (scand_max_filesize)",
+              (unsigned long long)engine_max_filesize());
+    scand_log("%u scanner threads, scan path %s, pid %ld", o->threads,
+              engine_scan_mode_name(o->mode), (long)getpid());
+    scand_supervise_ready();
+    int rc = scand_server_run(server);
+    /* The slot first: it waits for a reload thread still running, whose
+     * completion callback writes to the server's eventfd. */
+    engine_slot_fini(&slot);
+    scand_server_free(server);
+    server = NULL;
+    scand_log("stopped");
+    return rc < 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -340,54 +387,50 @@ int main(int argc, char **argv)
         return 1;
     }
     char err[ENGINE_ERROR_MAX];
-    long rss_before = rss_kb();
-    if (engine_global_init(err, sizeof(err)) < 0) {
-        scand_log("###ERROR### vsd_start() error: %s", err);
-        return 1;
-    }
-    engine_set_max_filesize(o.max_filesize);
-    /* The benchmark scans one file repeatedly, with the clean cache off
-     * (every iteration really scans: a new file) and on (after the warm-up
-     * every iteration is a cache hit: the same file again). */
-    struct engine *e = engine_load(o.databases, o.nbench == 0, err, sizeof(err));
-    if (e == NULL) {
-        /* LOG-E18: definitions not loadable. */
-        scand_log("###ERROR### vsd_start() error: %s", err);
-        return 1;
-    }
+    engine_set_max_filesize(o.max_filesize); /* before any engine: bench, scan, reloads */
     if (o.nbench > 0) {
+        /* The benchmark scans one file repeatedly, with the clean cache
+         * off (every iteration really scans: a new file) and on (after
+         * the warm-up every iteration is a cache hit: the same file). */
+        long rss_before = rss_kb();
+        if (engine_global_init(err, sizeof(err)) < 0) {
+            scand_log("###ERROR### vsd_start() error: %s", err);
+            return 1;
+        }
+        struct engine *e = engine_load(o.databases, false, err, sizeof(err));
+        if (e == NULL) {
+            scand_log("###ERROR### vsd_start() error: %s", err);
+            return 1;
+        }
         int rc = run_bench(&o, e, rss_before);
         engine_unref(e);
         return rc;
     }
-
-    struct engine_slot slot;
+    /* Before loading: every engine (reloads too) writes its temporary
+     * files inside tmpdir, never in /tmp (issue 10, item 13). */
+    char tmp[4096];
+    if (scand_tmpdir_prepare(o.tmpdir, o.user, tmp, sizeof(tmp), err, sizeof(err)) < 0 ||
+        (engine_set_tmpdir(tmp) < 0 &&
+         snprintf(err, sizeof(err), "tmpdir too long: %s", tmp) > 0)) {
+        scand_log("###ERROR### vsd_start() error: %s", err);
+        return 1;
+    }
+    scand_log("temporary files in %s", tmp);
+    /* Bound by the supervisor (as root when started so), kept across
+     * restarts of the scanning process. */
     struct scand_server_config cfg = {
-        .socket_path = o.socket_path, .threads = o.threads, .mode = o.mode, .slot = &slot};
-    struct scand_server *srv = scand_server_new(&cfg, err, sizeof(err));
-    if (srv == NULL) {
+        .socket_path = o.socket_path, .threads = o.threads, .mode = o.mode, .slot = NULL};
+    server = scand_server_new(&cfg, err, sizeof(err));
+    if (server == NULL) {
         scand_log("###ERROR### %s", err);
-        engine_unref(e);
         return 1;
     }
-    engine_slot_init(&slot, e, o.databases, scand_server_reload_done, srv);
-    if (drop_privileges(o.user) < 0 || (o.daemon && daemonize() < 0)) {
-        scand_server_free(srv);
-        engine_slot_fini(&slot);
+    /* The supervisor drops privileges too: nothing it does needs root
+     * after binding, and the scanning processes it forks inherit it. */
+    if (drop_privileges(o.user) < 0) {
+        supervisor_exit(NULL);
         return 1;
     }
-    fprintf(stderr, "sekisho-scand: loaded %llu signatures from %s in %.0f ms, listening on %s\n",
-            (unsigned long long)engine_signatures(e), o.databases, engine_load_ms(e),
-            o.socket_path);
-    scand_log("max file size %llu bytes (scand_max_filesize)",
-              (unsigned long long)engine_max_filesize());
-    scand_log("%u scanner threads, scan path %s, pid %ld", o.threads, engine_scan_mode_name(o.mode),
-              (long)getpid());
-    int rc = scand_server_run(srv);
-    /* The slot first: it waits for a reload thread still running, whose
-     * completion callback writes to the server's eventfd. */
-    engine_slot_fini(&slot);
-    scand_server_free(srv);
-    scand_log("stopped");
-    return rc < 0 ? 1 : 0;
+    scand_supervise(o.daemon, supervisor_exit, NULL); /* returns in the scanning process */
+    return serve(&o, tmp);
 }

@@ -55,9 +55,10 @@ struct ev_tag {
 struct conn {
     struct ev_tag tag; /* first: epoll data points here */
     int fd;
-    uint64_t serial; /* for log lines */
-    bool dead;       /* socket closed; freed when inflight drops to 0 */
-    bool rd_eof;     /* peer sent EOF: answer what is outstanding, then close */
+    uint64_t serial;  /* for log lines */
+    bool dead;        /* socket closed; freed when inflight drops to 0 */
+    atomic_bool gone; /* = dead, read by scanner threads: running scans are abandoned */
+    bool rd_eof;      /* peer sent EOF: answer what is outstanding, then close */
     unsigned inflight;
     uint32_t events; /* registered epoll mask */
     int fds[SCAND_CONN_FDS_MAX];
@@ -131,6 +132,11 @@ static void wake(struct scand_server *s)
     uint64_t one = 1;
     ssize_t rc = write(s->wake_fd, &one, sizeof(one));
     (void)rc; /* EAGAIN means the counter is already non-zero: awake anyway */
+}
+
+void scand_server_set_slot(struct scand_server *s, struct engine_slot *slot)
+{
+    s->cfg.slot = slot;
 }
 
 void scand_server_reload_done(void *arg)
@@ -243,6 +249,7 @@ static void conn_kill(struct scand_server *s, struct conn *c, const char *why)
         close(c->fds[i]);
     c->nfds = 0;
     c->dead = true;
+    atomic_store(&c->gone, true);
     s->reap_needed = true; /* freed by conn_reap, never under a caller's feet */
 }
 
@@ -477,6 +484,7 @@ static void do_accept(struct scand_server *s)
         }
         c->tag.kind = EV_CONN;
         c->fd = fd;
+        atomic_init(&c->gone, false);
         c->serial = ++s->next_serial;
         buf_init(&c->rx, c->rxmem, sizeof(c->rxmem));
         buf_init(&c->tx, c->txmem, sizeof(c->txmem));
@@ -501,12 +509,14 @@ static void job_run(void *job, void *arg)
     struct scand_job *j = job;
     struct scand_server *s = arg;
     struct engine *e = engine_slot_acquire(s->cfg.slot);
-    engine_scan(e, j->fd, &j->req, s->cfg.mode, &j->rep);
+    /* The connection outlives its running scans (conn_reap), so its flag
+     * may be read here until this job is handed back. */
+    engine_scan(e, j->fd, &j->req, s->cfg.mode, &j->conn->gone, &j->rep);
     engine_slot_release(s->cfg.slot, e);
     close(j->fd);
     j->fd = -1;
     if (scand_log_is_verbose()) {
-        char det[128];
+        char det[128]; /* every VSD_* name fits */
         struct buf d;
         buf_init(&d, det, sizeof(det) - 1);
         scanreq_details_format(j->rep.details, &d);

@@ -60,6 +60,10 @@ int scand_server_block_signals(void);
 struct scand_server *scand_server_new(const struct scand_server_config *cfg, char *err,
                                       size_t errcap);
 
+/* scand_server_set_slot - the engine slot to scan with; before run (the
+ * scanning process sets it after fork, the supervisor never does). */
+void scand_server_set_slot(struct scand_server *s, struct engine_slot *slot);
+
 /* scand_server_reload_done - engine_reload_done_fn for the slot; arg is
  * the server. Safe from any thread. */
 void scand_server_reload_done(void *arg);

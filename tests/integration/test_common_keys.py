@@ -73,7 +73,8 @@ class TestScandFromIni(unittest.TestCase):
                 os.chmod(os.path.join(root, n), 0o644)
         cls.socket = os.path.join(cls.dir, "s.sock")
         cls.ini = write_ini(cls.dir, {"scand_socket": cls.socket, "database_dir": cls.db,
-                                      "scand_threads": str(THREADS)})
+                                      "scand_threads": str(THREADS),
+                                      "tmpdir": os.path.join(cls.dir, "tmp")})
         cls.proc = start_scand(cls.dir, cls.ini)
         harness.wait_for(lambda: (os.path.exists(cls.socket) and "listening" in cls.proc.output())
                          or not cls.proc.alive(), 60, what="sekisho-scand -f listening")
@@ -95,8 +96,11 @@ class TestScandFromIni(unittest.TestCase):
             self.assertEqual((r.verdict, r.name), (CLEAN, ""))
 
     def test_pool_has_scand_threads_threads(self):
-        self.assertRegex(self.proc.output(), r"\b%d scanner threads, " % THREADS)
-        with open("/proc/%d/status" % self.proc.pid) as f:
+        m = re.search(r"\b%d scanner threads, scan path \w+, pid (\d+)" % THREADS,
+                      self.proc.output())
+        self.assertTrue(m, self.proc.output())
+        # The scanning process (the supervisor, proc.pid, has one thread).
+        with open("/proc/%s/status" % m.group(1)) as f:
             threads = int(re.search(r"^Threads:\s+(\d+)$", f.read(), re.M).group(1))
         self.assertGreaterEqual(threads, THREADS + 1)  # the pool and the main thread
 

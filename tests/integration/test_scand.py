@@ -463,7 +463,8 @@ class TestLifecycle(unittest.TestCase):
         try:
             with open(log, "wb") as f:
                 rc = subprocess.run([os.path.join(BUILD, "bin", "sekisho-scand"), "--daemon",
-                                     "--socket", sock, "--databases", DATABASES],
+                                     "--socket", sock, "--databases", DATABASES,
+                                     "--tmpdir", os.path.join(d, "tmp")],
                                     stdout=f, stderr=f, timeout=60).returncode
             self.assertEqual(rc, 0)
             pid = None

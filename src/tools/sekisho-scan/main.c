@@ -162,7 +162,7 @@ int main(int argc, char **argv)
             close(sock);
             return 2;
         }
-        char det[128];
+        char det[128]; /* every VSD_* name fits */
         struct buf d;
         buf_init(&d, det, sizeof(det) - 1);
         scanreq_details_format(rep.details, &d);

@@ -194,8 +194,12 @@ class Scand:
         self.socket = os.path.join(workdir, "scand.sock")
         self.databases = databases or os.path.join(REPO, "databases")
         # extra_args come first, so "-f INI" is overridden by the options.
+        # --tmpdir: libclamav's temporary files go to this test's own
+        # directory (scand empties DIR/scand at start; /var/tmp/sekisho is
+        # shared by every scand the suite runs side by side).
         argv = [os.path.join(BIN, "sekisho-scand")] + list(extra_args) + [
-            "--socket", self.socket, "--databases", self.databases, "--threads", str(threads)]
+            "--socket", self.socket, "--databases", self.databases, "--threads", str(threads),
+            "--tmpdir", os.path.join(workdir, "scand-tmp")]
         self.proc = Process(argv, os.path.join(workdir, "scand.out"))
         wait_for(lambda: os.path.exists(self.socket) and "listening" in self.proc.output(),
                  30, what="sekisho-scand socket")

@@ -40,6 +40,9 @@ RF_MAIL = 1 << 4
 VSD_ENCRYPTED = 1 << 0
 VSD_MAXNESTED = 1 << 1
 VSD_SCANTIMEOUT = 1 << 2
+VSD_UNDECODED = 1 << 3
+VSD_OVERSIZE = 1 << 4
+VSD_MAXFILES = 1 << 5
 HEADER_LEN = 12
 
 START_TIMEOUT = float(os.environ.get("SEKISHO_SCAND_START_TIMEOUT", "60"))
@@ -171,6 +174,7 @@ class Scand:
         self.extra_args = list(extra_args)
         # sun_path is 108 bytes: keep the directory short.
         self.dir = tempfile.mkdtemp(prefix="sks-")
+        os.chmod(self.dir, 0o755)  # --user: the dropped user reaches DIR/tmp
         self.socket_path = os.path.join(self.dir, "scand.sock")
         self.log_path = os.path.join(self.dir, "scand.log")
         self.proc = None
@@ -181,7 +185,8 @@ class Scand:
             raise RuntimeError("no %s (build first)" % self.binary)
         log = open(self.log_path, "ab")
         args = [self.binary, "--socket", self.socket_path, "--databases", self.databases_dir,
-                "--threads", str(self.threads)] + self.extra_args
+                "--threads", str(self.threads), "--tmpdir", os.path.join(self.dir, "tmp")
+                ] + self.extra_args
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT

@@ -293,7 +293,8 @@ static void test_details_format(void **state)
     buf_reset(&b);
     assert_true(scanreq_details_format(SCANREQ_VSD_ALL, &b));
     assert_string_equal(buf_cstr(&b),
-                        "VSD_ENCRYPTED,VSD_MAXNESTED,VSD_SCANTIMEOUT,VSD_UNDECODED,VSD_OVERSIZE");
+                        "VSD_ENCRYPTED,VSD_MAXNESTED,VSD_SCANTIMEOUT,VSD_UNDECODED,VSD_OVERSIZE,"
+                        "VSD_MAXFILES");
     char tiny[5];
     struct buf t;
     buf_init(&t, tiny, sizeof(tiny));
