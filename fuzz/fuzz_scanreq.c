@@ -48,7 +48,7 @@ static void fuzz_reply(const char *p, size_t len)
     buf_init(&b, mem, sizeof(mem));
     if (!scanreq_encode_reply(&b, &rep) || buf_len(&b) != n || memcmp(mem, p, n) != 0)
         abort();
-    char det[64];
+    char det[128]; /* every VSD_* name fits (scanreq_details_format) */
     struct buf d;
     buf_init(&d, det, sizeof(det));
     if (!scanreq_details_format(rep.details, &d))
