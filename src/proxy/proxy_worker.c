@@ -81,10 +81,11 @@ static bool over_client_share(struct proxy_worker *w, int fd, int slot,
 {
     uint64_t key = client_key(peer);
     unsigned max = w->cfg->max_sessions_per_client;
-    if (max == 0 || proxy_slots_client_count(w->slots, key) < max) {
-        proxy_slots_set_client(w->slots, slot, key);
+    /* Claim first, then count (ours included): two workers accepting from
+     * the same address at once may both refuse, never both exceed. */
+    proxy_slots_set_client(w->slots, slot, key);
+    if (max == 0 || proxy_slots_client_count(w->slots, key) <= max)
         return false;
-    }
     char ip[64] = "?";
     uint16_t port;
     sock_addr_text((const struct sockaddr *)peer, ip, sizeof(ip), &port);

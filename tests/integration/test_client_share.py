@@ -2,9 +2,12 @@
 address holds at most max_sessions_per_client sessions of a service, across
 its workers; a further connection from it is refused at once with the
 protocol's busy reply and an error-log line, while other addresses are
-still served."""
+still served. A request head trickled a byte at a time is bounded by
+request_timeout (the idle timer alone restarts with every byte)."""
+import time
 import os
 import re
+import select
 import socket
 import subprocess
 import unittest
@@ -48,13 +51,15 @@ class TestHttpShare(unittest.TestCase):
                              section={"max_sessions_per_client": "2", "pre_spawn": "10"})
         held = []
         try:
-            held = [hold(gw.port), hold(gw.port)]
-            harness.wait_for(lambda: gw.proc.alive(), 5)
-            # The two idle connections take their slots; the third is turned
-            # away at once, before it sends anything.
-            third = hold(gw.port)
-            reply = read_all(third)
-            third.close()
+            # Three idle connections: whichever the gateway accepts last
+            # (two workers accept in parallel) is turned away at once,
+            # before it sends anything; the other two keep their slots.
+            conns = [hold(gw.port) for _ in range(3)]
+            ready, _, _ = select.select(conns, [], [], 10 * harness.SLOW)
+            self.assertEqual(len(ready), 1, "exactly one connection is refused")
+            reply = read_all(ready[0])
+            ready[0].close()
+            held = [c for c in conns if c is not ready[0]]
             self.assertTrue(reply.startswith(b"HTTP/1.0 503 Service Unavailable\r\n"), reply)
             self.assertTrue(reply.endswith(b"\r\n\r\nToo many connections from your address\r\n"),
                             reply)
@@ -78,6 +83,58 @@ class TestHttpShare(unittest.TestCase):
         finally:
             for s in held:
                 s.close()
+            gw.stop()
+
+
+class TestRequestTimeout(unittest.TestCase):
+    def trickle(self, gw, seconds):
+        """Send a request head one byte every 0.3 s; return what the
+        gateway answered (b"" if nothing within the given time)."""
+        s = hold(gw.port)
+        s.settimeout(0.3)
+        head = b"GET " + ENV["nginx"].url("clean_23k.bin").encode() + b" HTTP/1.0\r\nX-Slow: "
+        head += b"a" * 400
+        got = b""
+        deadline = time.monotonic() + seconds * harness.SLOW
+        try:
+            for c in head:
+                if time.monotonic() > deadline:
+                    break
+                try:
+                    s.sendall(bytes([c]))
+                except OSError:
+                    break
+                try:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    got += chunk
+                except socket.timeout:
+                    continue
+        finally:
+            s.close()
+        return got
+
+    def test_trickled_head_gets_408(self):
+        wd = os.path.join(ENV["wd"].path, "reqtimeout")
+        gw = harness.Gateway(wd, ENV["scand"].socket, section={"request_timeout": "2"})
+        try:
+            got = self.trickle(gw, 30)
+            self.assertTrue(got.startswith(b"HTTP/1.0 408 Request Timeout\r\n"), got[:200])
+            self.assertIn(b"not complete within 2 sec (request_timeout)", got)
+            gw.wait_log("error", r"Request Timeout: the request head was not complete within "
+                                 r"2 sec \(request_timeout\), received=\d+")
+        finally:
+            gw.stop()
+
+    def test_without_the_limit_the_trickle_goes_on(self):
+        wd = os.path.join(ENV["wd"].path, "reqtimeout-off")
+        gw = harness.Gateway(wd, ENV["scand"].socket, section={"request_timeout": "0"})
+        try:
+            # Every byte restarts the 120 s idle timer: after 5 s of
+            # trickling nothing has been answered.
+            self.assertEqual(self.trickle(gw, 5), b"")
+        finally:
             gw.stop()
 
 

@@ -223,6 +223,8 @@ struct http_session {
     uint64_t trickle_start_ms;
     struct ev_timer trickle_timer;
     struct ev_timer connect_timer; /* G-12: connect_timeout */
+    struct ev_timer head_timer;    /* request_timeout: a whole head in bounded time */
+    bool head_timed;
 
     /* Download-progress page (HTTP-13): after progress_delay the browser
      * gets a page and the session goes on without a client, publishing
@@ -259,6 +261,7 @@ static void start_scan(struct http_session *s);
 static void deliver_spool(struct http_session *s);
 static void tunnel_free_buffers(struct http_session *s);
 static void parse_buffered(struct http_session *s);
+static void on_head_timeout(struct ev_loop *loop, struct ev_timer *t);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -493,6 +496,7 @@ static void session_close(struct http_session *s)
     ev_timer_stop(loop, &s->trickle_timer);
     ev_timer_stop(loop, &s->progress_timer);
     ev_timer_stop(loop, &s->connect_timer);
+    ev_timer_stop(loop, &s->head_timer);
     close_server(s);
     if (s->cfd >= 0) {
         ev_io_stop(loop, &s->cio);
@@ -2779,6 +2783,40 @@ static void request_parsed(struct http_session *s, enum http1_result r)
     reply_error(s, status ? status : 400, http1_error_message(s->req.error));
 }
 
+/* A request head trickled a byte at a time restarts the idle timer with
+ * every byte; request_timeout bounds the whole head from its first byte,
+ * so that slow clients cannot hold sessions (issue 10, item 16). */
+static void on_head_timeout(struct ev_loop *loop, struct ev_timer *t)
+{
+    (void)loop;
+    struct http_session *s = t->data;
+    s->head_timed = false;
+    if (s->state != HTTP_ST_REQUEST || s->have_req)
+        return;
+    char msg[160];
+    snprintf(msg, sizeof(msg),
+             "Request Timeout: the request head was not complete within %u sec (request_timeout)",
+             s->cfg->request_timeout);
+    svclog_error(&s->log, "%s, received=%zu", msg, buf_len(&s->in));
+    reply_error(s, 408, msg);
+}
+
+/* head_deadline_arm - some of a head is here: the whole of it must follow
+ * within request_timeout (timed from the first byte, not restarted). */
+static void head_deadline_arm(struct http_session *s)
+{
+    if (!s->head_timed && s->cfg->request_timeout > 0) {
+        ev_timer_start(s->w->loop, &s->head_timer, (uint64_t)s->cfg->request_timeout * 1000u);
+        s->head_timed = true;
+    }
+}
+
+static void head_deadline_stop(struct http_session *s)
+{
+    ev_timer_stop(s->w->loop, &s->head_timer);
+    s->head_timed = false;
+}
+
 static void request_step(struct http_session *s)
 {
     for (;;) {
@@ -2812,8 +2850,11 @@ static void request_step(struct http_session *s)
         if (s->requests > 0 && s->start_rt.tv_sec == 0)
             start_clock(s); /* a kept-alive connection: the new request starts now */
         enum http1_result r = http1_parse_request(&s->req, s->in.data, s->in.wpos);
-        if (r == HTTP1_AGAIN)
+        if (r == HTTP1_AGAIN) {
+            head_deadline_arm(s);
             continue;
+        }
+        head_deadline_stop(s);
         request_parsed(s, r);
         return;
     }
@@ -2827,8 +2868,12 @@ static void parse_buffered(struct http_session *s)
         return;
     start_clock(s);
     enum http1_result r = http1_parse_request(&s->req, s->in.data, s->in.wpos);
-    if (r != HTTP1_AGAIN)
-        request_parsed(s, r);
+    if (r == HTTP1_AGAIN) {
+        head_deadline_arm(s);
+        return;
+    }
+    head_deadline_stop(s);
+    request_parsed(s, r);
 }
 
 /* ---- event dispatch --------------------------------------------------- */
@@ -2987,6 +3032,7 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     ev_timer_init(&s->trickle_timer, on_trickle_timer, s);
     ev_timer_init(&s->progress_timer, on_progress_timer, s);
     ev_timer_init(&s->connect_timer, on_connect_timeout, s);
+    ev_timer_init(&s->head_timer, on_head_timeout, s);
     http_inactivity_init(&s->inactivity, w->cfg->timeout_inactive ? w->cfg->inactive_timeout : 0,
                          on_inactive, s);
     http_inactivity_start(&s->inactivity, w->loop);
