@@ -138,6 +138,43 @@ class TestRequestTimeout(unittest.TestCase):
             gw.stop()
 
 
+class TestSmtpCommandTimeout(unittest.TestCase):
+    def test_trickled_command_gets_421(self):
+        wd = os.path.join(ENV["wd"].path, "smtp-cmdtimeout")
+        gw = harness.Gateway(wd, ENV["scand"].socket, service="smtp",
+                             section={"request_timeout": "2",
+                                      "parent_server_host": "127.0.0.1",
+                                      "parent_server_port": str(ENV["sink"].port),
+                                      "product_name": "Sekisho/share"})
+        try:
+            s = hold(gw.port)
+            s.settimeout(10 * harness.SLOW)
+            self.assertTrue(s.recv(512).startswith(b"220 "))
+            s.settimeout(0.3)
+            got = b""
+            deadline = time.monotonic() + 30 * harness.SLOW
+            for c in b"EHLO " + b"x" * 200:
+                if time.monotonic() > deadline or b"421" in got:
+                    break
+                try:
+                    s.sendall(bytes([c]))
+                    chunk = s.recv(512)
+                    if not chunk:
+                        break
+                    got += chunk
+                except socket.timeout:
+                    continue
+                except OSError:
+                    break
+            s.close()
+            self.assertEqual(got, b"421 Timeout: command line not complete within 2 sec, closing "
+                                  b"connection (Sekisho/share)\r\n")
+            gw.wait_log("error", r"Timeout: the command line was not complete within 2 sec "
+                                 r"\(request_timeout\), received=\d+")
+        finally:
+            gw.stop()
+
+
 class TestSmtpShare(unittest.TestCase):
     def test_second_connection_gets_421(self):
         wd = os.path.join(ENV["wd"].path, "smtp")

@@ -66,6 +66,8 @@ struct smtp_session {
     struct ev_io cio;
     struct ev_io sio;
     struct ev_timer idle;
+    struct ev_timer line_timer; /* request_timeout: a whole command line */
+    bool line_timed;
     struct svclog_ctx log;
     char client_ip[SOCK_ADDRSTRLEN];
     char client_host[256];
@@ -172,6 +174,11 @@ void smtp_session_close(struct smtp_session *s);
 
 /* ---- timeouts (smtp_timeout.c) -------------------------------------- */
 
+/* smtp_line_deadline - a partial command line is buffered (arm: it must
+ * be complete within request_timeout of its first byte) or not (stop).
+ * smtp_on_line_timeout ends the session with 421 when it is not. */
+void smtp_line_deadline(struct smtp_session *s, bool partial);
+void smtp_on_line_timeout(struct ev_loop *loop, struct ev_timer *t);
 /* smtp_idle_ms - how long the session may go without traffic. */
 uint64_t smtp_idle_ms(const struct config *cfg);
 /* smtp_on_idle - the timer of touch() ran out. */

@@ -298,6 +298,7 @@ void smtp_session_close(struct smtp_session *s)
     proxy_mail_scan_free(s->mscan);
     s->mscan = NULL;
     ev_timer_stop(loop, &s->idle);
+    ev_timer_stop(loop, &s->line_timer);
     close_server(s);
     if (s->cfd >= 0) {
         ev_io_stop(loop, &s->cio);
@@ -590,6 +591,7 @@ static void next_command(struct smtp_session *s)
                 smtp_end_session(s);
             return;
         }
+        smtp_line_deadline(s, r != SMTP_DONE && buf_len(&s->in) > 0);
         if (r != SMTP_DONE)
             return;
         struct str line = str_make(buf_rptr(&s->in), line_len);
@@ -1279,6 +1281,7 @@ static void smtp_session_start(struct proxy_worker *w, int fd, const struct sock
                                  .client_port = s->client_port};
     ev_io_init(&s->cio, fd, client_io, s);
     ev_timer_init(&s->idle, smtp_on_idle, s);
+    ev_timer_init(&s->line_timer, smtp_on_line_timeout, s);
     s->link.on_stop = on_worker_stop;
     proxy_worker_link(w, &s->link);
     touch(s);

@@ -98,3 +98,39 @@ void smtp_on_idle(struct ev_loop *loop, struct ev_timer *t)
     if (!s->closed)
         smtp_end_session(s);
 }
+
+/* A command trickled a byte at a time restarts the idle timer with every
+ * byte; request_timeout bounds the whole line from its first byte, so a
+ * slow client cannot hold its session (issue 10, item 16). Not in DATA:
+ * the message has its own idle limits. */
+void smtp_line_deadline(struct smtp_session *s, bool partial)
+{
+    if (!partial || s->cfg->request_timeout == 0) {
+        if (s->line_timed)
+            ev_timer_stop(s->w->loop, &s->line_timer);
+        s->line_timed = false;
+        return;
+    }
+    if (!s->line_timed) {
+        ev_timer_start(s->w->loop, &s->line_timer, (uint64_t)s->cfg->request_timeout * 1000u);
+        s->line_timed = true;
+    }
+}
+
+void smtp_on_line_timeout(struct ev_loop *loop, struct ev_timer *t)
+{
+    (void)loop;
+    struct smtp_session *s = t->data;
+    s->line_timed = false;
+    if (s->closed || (s->state != SMTP_ST_COMMAND && s->state != SMTP_ST_AUTH_RELAY))
+        return;
+    svclog_error(&s->log,
+                 "Timeout: the command line was not complete within %u sec (request_timeout), "
+                 "received=%zu",
+                 s->cfg->request_timeout, buf_len(&s->in));
+    smtp_session_reply(s, 421,
+                       "Timeout: command line not complete within %u sec, closing connection",
+                       s->cfg->request_timeout);
+    if (!s->closed)
+        smtp_end_session(s);
+}
