@@ -20,6 +20,7 @@
 #include "core/version.h"
 #include "lib/ev.h"
 #include "lib/log.h"
+#include "lib/proc.h"
 #include "lib/sock.h"
 #include "lib/spoolfile.h"
 #include "master/pidfile.h"
@@ -82,30 +83,6 @@ static const struct proxy_proto *proto_for(enum service svc)
 bool master_service_built(enum service svc)
 {
     return proto_for(svc) != NULL;
-}
-
-static const char *signal_name(int sig)
-{
-    switch (sig) {
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGINT:
-        return "SIGINT";
-    case SIGHUP:
-        return "SIGHUP";
-    case SIGKILL:
-        return "SIGKILL";
-    case SIGSEGV:
-        return "SIGSEGV";
-    case SIGABRT:
-        return "SIGABRT";
-    case SIGBUS:
-        return "SIGBUS";
-    case SIGCHLD:
-        return "SIGCHLD";
-    default:
-        return "SIG???";
-    }
 }
 
 static const char *cld_code_name(int code)
@@ -278,8 +255,8 @@ static void on_worker_exit(struct master *m, pid_t pid, const siginfo_t *si)
                      "main:quit_signal:child(%d) stopped. (sig=17[SIGCHLD], si_code=%d[%s], "
                      "status=%d%s%s%s, childid=%d, cur_pid=%d, pid=%d)",
                      i, code, cld_code_name(code), status, code == CLD_EXITED ? "" : "[",
-                     code == CLD_EXITED ? "" : signal_name(status), code == CLD_EXITED ? "" : "]",
-                     i, (int)getpid(), (int)pid);
+                     code == CLD_EXITED ? "" : proc_signal_name(status),
+                     code == CLD_EXITED ? "" : "]", i, (int)getpid(), (int)pid);
         if (code == CLD_DUMPED)
             svclog_error(NULL, "main:core dumped(child proxy process). Please send core "
                                "file(core or core.xxx) on the installation directory and "
@@ -288,7 +265,7 @@ static void on_worker_exit(struct master *m, pid_t pid, const siginfo_t *si)
             svclog_error(NULL,
                          "main:child proxy process terminated abnormally (%s). %u session(s) "
                          "were cut.",
-                         code == CLD_EXITED ? "exit" : signal_name(status), released);
+                         code == CLD_EXITED ? "exit" : proc_signal_name(status), released);
         svclog_error(NULL, "Error recovery: restarting service...");
         /* Replace at once; only a worker that keeps dying young (a crash
          * loop) is held back, so a bad build cannot fork-bomb the host. */
@@ -396,7 +373,7 @@ static void stop_all(struct master *m, const siginfo_t *si)
     svclog_info(NULL,
                 "main:signal_handler(sig=%d[%s], errno=0[Success], code=%d[%s], pid=%d, "
                 "uid=%d)/cur_pid=%d",
-                si->si_signo, signal_name(si->si_signo), si->si_code,
+                si->si_signo, proc_signal_name(si->si_signo), si->si_code,
                 si->si_code == SI_USER ? "SI_USER" : "SI_???", (int)si->si_pid, (int)si->si_uid,
                 (int)getpid());
     m->stopping = true;
@@ -443,7 +420,7 @@ static int supervise(struct master *m)
         }
     }
     svclog_info(NULL, "main: ### STOP ### (ver=[%s], pid=%d, sig=%d[%s])", SEKISHO_VERSION,
-                (int)getpid(), stop_signal, signal_name(stop_signal));
+                (int)getpid(), stop_signal, proc_signal_name(stop_signal));
     return 0;
 }
 
@@ -452,44 +429,15 @@ static int supervise(struct master *m)
  * that runs `sekisho --daemon --pidfile F` finds F as soon as it returns. */
 static int become_daemon(const char *pidfile)
 {
-    int ready[2];
-    if (pipe2(ready, O_CLOEXEC) < 0)
+    int ready;
+    if (proc_detach(false, &ready) < 0)
         return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(ready[0]);
-        close(ready[1]);
-        return -1;
-    }
-    if (pid > 0) {
-        close(ready[1]);
-        char c;
-        ssize_t n;
-        do
-            n = read(ready[0], &c, 1);
-        while (n < 0 && errno == EINTR);
-        _exit(n == 1 ? 0 : 1);
-    }
-    close(ready[0]);
-    setsid();
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) {
-        dup2(null, STDIN_FILENO);
-        dup2(null, STDOUT_FILENO);
-        dup2(null, STDERR_FILENO);
-        close(null);
-    }
     if (pidfile && pidfile_write(pidfile, getpid()) < 0) {
         svclog_error_errno(NULL, errno, "main: cannot write pid file %s", pidfile);
-        close(ready[1]);
+        close(ready);
         return -1;
     }
-    if (write(ready[1], "", 1) != 1) {
-        close(ready[1]);
-        return -1;
-    }
-    close(ready[1]);
-    return 0;
+    return proc_ready(ready);
 }
 
 static int cpu_count(void)

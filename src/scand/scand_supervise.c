@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/proc.h"
 #include "scand/scand_log.h"
 
 static int ready_wr = -1;    /* scanning process: its end of the readiness pipe */
@@ -41,31 +42,6 @@ void scand_supervise_ready(void)
 bool scand_supervise_restarted(void)
 {
     return restarted_child;
-}
-
-static const char *sig_name(int sig)
-{
-    switch (sig) {
-    case SIGKILL:
-        return "SIGKILL";
-    case SIGSEGV:
-        return "SIGSEGV";
-    case SIGABRT:
-        return "SIGABRT";
-    case SIGBUS:
-        return "SIGBUS";
-    case SIGFPE:
-        return "SIGFPE";
-    case SIGILL:
-        return "SIGILL";
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGINT:
-        return "SIGINT";
-    case SIGHUP:
-        return "SIGHUP";
-    }
-    return "signal";
 }
 
 /* spawn - fork a scanning process; 0 in it, its pid (or -1) here, with
@@ -96,38 +72,6 @@ static pid_t spawn(bool restarted, int *ready_rd)
     return pid;
 }
 
-/* detach - --daemon: the caller waits until the first scanning process
- * is ready (exit 0) or has failed (exit 1); the supervisor goes on in a
- * new session with *tell as the pipe to report on. */
-static int detach(int *tell)
-{
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid > 0) {
-        close(p[1]);
-        char b;
-        ssize_t n;
-        do
-            n = read(p[0], &b, 1);
-        while (n < 0 && errno == EINTR);
-        _exit(n == 1 ? 0 : 1);
-    }
-    close(p[0]);
-    *tell = p[1];
-    if (setsid() < 0)
-        return -1;
-    int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (nul >= 0) {
-        dup2(nul, STDIN_FILENO);
-        close(nul);
-    }
-    return 0;
-}
-
 static void finish(scand_supervise_exit_fn *at_exit, void *arg, int code)
 {
     if (at_exit)
@@ -143,7 +87,9 @@ static int exit_code(int status)
 int scand_supervise(bool daemon, scand_supervise_exit_fn *at_exit, void *arg)
 {
     int tell = -1;
-    if (daemon && detach(&tell) < 0) {
+    /* --daemon: the caller waits until the first scanning process is
+     * ready (exit 0) or has failed (exit 1); output stays for the log. */
+    if (daemon && proc_detach(true, &tell) < 0) {
         scand_log("###ERROR### cannot detach: %s", strerror(errno));
         finish(at_exit, arg, 1);
     }
@@ -193,9 +139,7 @@ int scand_supervise(bool daemon, scand_supervise_exit_fn *at_exit, void *arg)
             if (n == 1) {
                 ever_ready = true;
                 if (tell >= 0) {
-                    ssize_t w = write(tell, &b, 1);
-                    (void)w;
-                    close(tell);
+                    (void)proc_ready(tell);
                     tell = -1;
                 }
             }
@@ -238,15 +182,15 @@ int scand_supervise(bool daemon, scand_supervise_exit_fn *at_exit, void *arg)
                       code == CLD_EXITED   ? "CLD_EXITED"
                       : code == CLD_DUMPED ? "CLD_DUMPED"
                                            : "CLD_KILLED",
-                      st, sig_death ? "[" : "", sig_death ? sig_name(st) : "", sig_death ? "]" : "",
-                      (int)getpid(), (int)r);
+                      st, sig_death ? "[" : "", sig_death ? proc_signal_name(st) : "",
+                      sig_death ? "]" : "", (int)getpid(), (int)r);
             if (code == CLD_DUMPED)
                 scand_log("###ERROR### main:core dumped(child scanning process). Please send core "
                           "file(core or core.xxx) on the installation directory and "
                           "diag.tar.gz to support center.");
             else
                 scand_log("###ERROR### main:child scanning process terminated abnormally (%s).",
-                          sig_death ? sig_name(st) : "exit");
+                          sig_death ? proc_signal_name(st) : "exit");
             scand_log("###ERROR### Error recovery: restarting service...");
             uint64_t t = now_ms();
             quick_deaths = t - started < SCAND_SUPERVISE_BACKOFF_MS ? quick_deaths + 1 : 0;
