@@ -10,6 +10,7 @@ import unittest
 
 import harness
 from harness import testfiles
+from harness.fake_scanner import DyingScanner, HungScanner
 
 ENV = {}
 RCPT = "user@local.example"
@@ -705,40 +706,6 @@ class TestSigtermDuringData(unittest.TestCase):
             sink.stop()
 
 
-class _DyingScanner:
-    """A scanner socket that takes the request and then dies without an
-    answer, as sekisho-scand killed in the middle of a scan would."""
-
-    def __init__(self, path):
-        import threading
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        os.chmod(path, 0o777)
-        self.sock.listen(8)
-        self.requests = 0
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(5)
-                try:
-                    if conn.recv(4096):
-                        self.requests += 1
-                except OSError:
-                    pass
-                time.sleep(0.3)  # "scanning" ... then gone
-
-    def stop(self):
-        self.sock.close()
-
-
 def _with_fake_scanner(name, scanner_cls, section=None):
     """A gateway whose scanner socket is served by scanner_cls, with its own
     smtp-sink: (gw, sink, scanner); the caller stops all three."""
@@ -756,13 +723,13 @@ def _with_fake_scanner(name, scanner_cls, section=None):
 
 class TestScannerDiesMidScan(unittest.TestCase):
     def test_temporary_failure_and_nothing_delivered(self):
-        gw, sink, scanner = _with_fake_scanner("dying", _DyingScanner)
+        gw, sink, scanner = _with_fake_scanner("dying", DyingScanner)
         try:
             with smtplib.SMTP("127.0.0.1", gw.port, timeout=30) as c:
                 with self.assertRaises(smtplib.SMTPDataError) as cm:
                     c.sendmail("sender@outside.example", [RCPT], clean_attachment_mail())
                 self.assertEqual(cm.exception.smtp_code, 451)
-            self.assertGreaterEqual(scanner.requests, 1)  # the scan had started
+            self.assertGreaterEqual(scanner.request_count(), 1)  # the scan had started
             time.sleep(0.5)
             self.assertEqual(len(sink.messages()), 0)
         finally:
@@ -771,46 +738,19 @@ class TestScannerDiesMidScan(unittest.TestCase):
             scanner.stop()
 
 
-class _HungScanner(_DyingScanner):
-    """A scanner that takes the request and never answers (a wedged
-    sekisho-scand): only the proxy's own bound on the reply can end it."""
-
-    def serve(self):
-        import threading
-        self.held = []
-        self.stopping = threading.Event()
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.held.append(conn)
-            conn.settimeout(5)
-            try:
-                if conn.recv(4096):
-                    self.requests += 1
-            except OSError:
-                pass
-
-    def stop(self):
-        self.sock.close()
-        for conn in getattr(self, "held", []):
-            conn.close()
-
-
 class TestScannerHangs(unittest.TestCase):
     def test_temporary_failure_after_the_scan_time_limit(self):
         # vsd_scantimeout=1: the proxy waits at most that plus its 5 s margin
         # for an answer, then gives the mail a temporary failure (SCAN-3, no
         # mail lost: never a silent pass).
-        gw, sink, scanner = _with_fake_scanner("hung", _HungScanner, {"vsd_scantimeout": "1"})
+        gw, sink, scanner = _with_fake_scanner("hung", HungScanner, {"vsd_scantimeout": "1"})
         try:
             with smtplib.SMTP("127.0.0.1", gw.port, timeout=30) as c:
                 with self.assertRaises(smtplib.SMTPDataError) as cm:
                     c.sendmail("sender@outside.example", [RCPT], clean_attachment_mail())
                 self.assertEqual(cm.exception.smtp_code, 451)
                 self.assertEqual(c.noop()[0], 250)  # the session goes on
-            self.assertGreaterEqual(scanner.requests, 1)
+            self.assertGreaterEqual(scanner.request_count(), 1)
             line = gw.wait_log("access", r"PROXY-ERROR:PROXY/virus")[-1]
             self.assertIn(" TCP_MISS/500 ", line)
             time.sleep(0.5)

@@ -3,16 +3,20 @@ be made to produce on demand.
 
 HungScanner listens on a UNIX socket where the proxy expects
 sekisho-scand, takes every connection and its request, and never answers
-(a wedged scanner). What it owns: the listening socket, the connections it
+(a wedged scanner). DyingScanner takes the request and then closes the
+connection without an answer (sekisho-scand killed mid-scan). What it owns: the listening socket, the connections it
 holds (closed by stop()) and a daemon thread. Every wait is bounded: each
 held connection reads with a timeout, and stop() closes everything.
 """
 import os
 import socket
 import threading
+import time
 
 
 class HungScanner:
+    HOLD = True  # keep each connection open, unanswered
+
     def __init__(self, path):
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -40,6 +44,11 @@ class HungScanner:
                         self.requests += 1
             except OSError:
                 pass
+            if not self.HOLD:
+                time.sleep(0.3)  # "scanning" ... then gone
+                with self.lock:
+                    self.held.remove(conn)
+                conn.close()
 
     def request_count(self):
         with self.lock:
@@ -51,3 +60,7 @@ class HungScanner:
             for conn in self.held:
                 conn.close()
             self.held = []
+
+
+class DyingScanner(HungScanner):
+    HOLD = False
