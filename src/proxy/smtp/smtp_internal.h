@@ -25,14 +25,15 @@
 #include "proto/scanreq.h"
 #include "proto/smtp_dot.h"
 #include "proto/smtp_parse.h"
-#include "proxy/proxy_connect.h"
+#include "proxy/proxy_dialogue.h"
 #include "proxy/proxy_mail_scan.h"
+#include "proxy/proxy_session.h"
+#include "proxy/proxy_spool.h"
 #include "proxy/proxy_worker.h"
 
-#define SMTP_IDLE_MS        300000         /* G-22: command channel without progress */
-#define SMTP_IN_CAP         65536          /* client bytes: command lines, DATA chunks */
-#define SMTP_SPOOL_MEM_MAX  (256u * 1024u) /* messages spooled in memory up to this size */
-#define SMTP_SIN_CAP        (64 * 1024)    /* server replies (EHLO can be long) */
+#define SMTP_IDLE_MS        300000      /* G-22: command channel without progress */
+#define SMTP_IN_CAP         65536       /* client bytes: command lines, DATA chunks */
+#define SMTP_SIN_CAP        (64 * 1024) /* server replies (EHLO can be long) */
 #define SMTP_OUT_CAP        (64 * 1024)
 #define SMTP_UP_CAP         (128 * 1024)  /* commands; message chunks after stuffing */
 #define SMTP_SPOOL_CHUNK    (32 * 1024)   /* read from the spool per upstream write */
@@ -55,48 +56,10 @@ enum smtp_state {
 struct smtp_session;
 typedef void smtp_reply_fn(struct smtp_session *s, const struct smtp_reply *r);
 
-struct smtp_session {
-    struct proxy_session_link link; /* first: the worker's list points here */
-    struct proxy_worker *w;
-    const struct config *cfg;
-    int slot;
-    enum smtp_state state;
-    int cfd;
-    int sfd;
-    struct ev_io cio;
-    struct ev_io sio;
-    struct ev_timer idle;
-    struct ev_timer line_timer; /* request_timeout: a whole command line */
-    bool line_timed;
-    struct svclog_ctx log;
-    char client_ip[SOCK_ADDRSTRLEN];
-    char client_host[256];
-    uint16_t client_port;
-    struct sockaddr_storage peer;
-    char server_host[256];
-    char server_ip[SOCK_ADDRSTRLEN];
-    uint16_t server_port;
-    bool lan; /* smtp_lan client with lan=yes (SMTP-7, relay control) */
-    struct proxy_connect *pc;
-    struct dns_query *dnsq;
-    bool closed;
-
-    struct buf in;           /* from the client */
-    struct buf out;          /* to the client */
-    struct buf up;           /* to the server */
-    struct buf sin;          /* from the server */
-    smtp_reply_fn *on_reply; /* waiting for a server reply */
-    bool busy;               /* a client command is being carried out */
-    bool server_gone;
-    bool close_after_out;                 /* close once out is flushed */
-    char verb[16];                        /* of the command in progress, for messages */
-    char rcpt_pending[SMTP_PATH_MAX + 1]; /* the RCPT waiting for its reply */
-    char held_reply[SMTP_HELD_REPLY_MAX]; /* a server reply relayed once RSET is through */
-    size_t held_len;
-    unsigned cancel_code; /* the reply once RSET cancelled a mail */
-    char cancel_text[SCANREQ_NAME_MAX + 64];
-
-    /* The envelope of the mail in progress. */
+/* The transaction in progress: its envelope, its message and what its
+ * access-log record will say. smtp_reset_mail() ends one and begins the
+ * next in one assignment, so nothing of a mail survives into the next. */
+struct smtp_mail {
     bool have_mail;
     bool mail_received; /* DATA went as far as the message (the record is the mail's) */
     bool record_due;    /* the transaction has a refusal its record must show */
@@ -108,8 +71,7 @@ struct smtp_session {
     unsigned nrcpt;
 
     /* The message: spooled, then scanned, then sent. */
-    int spool_fd;
-    uint64_t spool_mem; /* bytes of the worker's memory budget the spool (a memfd) holds */
+    struct proxy_spool spool;
     uint64_t msg_len;
     bool too_long;
     bool spool_failed;
@@ -118,11 +80,10 @@ struct smtp_session {
     off_t send_off;
     bool send_done;
     struct proxy_mail_scan *mscan; /* the message's scan, while it runs */
-    struct timespec start_rt;
+    struct timespec start_rt;      /* the transaction's start, for its record */
     uint64_t start_ms;
 
     /* For the access log record of the mail (SMTP-14). */
-    unsigned mails;
     enum accesslog_result result;
     enum accesslog_action action;
     char detect_name[SCANREQ_NAME_MAX + 1];
@@ -140,6 +101,26 @@ struct smtp_session {
     uint64_t scan_ms;
 };
 
+struct smtp_session {
+    struct proxy_session ps; /* first: the session core (proxy_session.h) */
+    struct proxy_dialogue dlg;
+    enum smtp_state state;
+    bool lan; /* smtp_lan client with lan=yes (SMTP-7, relay control) */
+
+    smtp_reply_fn *on_reply; /* waiting for a server reply */
+    bool server_gone;
+    bool close_after_out;                 /* end once the reply in progress is out */
+    char verb[16];                        /* of the command in progress, for messages */
+    char rcpt_pending[SMTP_PATH_MAX + 1]; /* the RCPT waiting for its reply */
+    char held_reply[SMTP_HELD_REPLY_MAX]; /* a server reply relayed once RSET is through */
+    size_t held_len;
+    unsigned cancel_code; /* the reply once RSET cancelled a mail */
+    char cancel_text[SCANREQ_NAME_MAX + 64];
+    unsigned mails; /* messages received in this session */
+
+    struct smtp_mail m; /* the transaction in progress */
+};
+
 /* ---- the dialogue (smtp_session.c) ---------------------------------- */
 
 /* smtp_session_reply - queue a generated reply "<code> <text> (<product_name>)". */
@@ -154,8 +135,6 @@ void smtp_end_session(struct smtp_session *s);
 /* smtp_up_command - one command line upstream; cb gets the reply. */
 void smtp_up_command(struct smtp_session *s, smtp_reply_fn *cb, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-bool smtp_flush_server(struct smtp_session *s);
-void smtp_server_events(struct smtp_session *s);
 /* smtp_server_lost - the server is gone while needed: 421, end. */
 void smtp_server_lost(struct smtp_session *s);
 /* smtp_reset_mail - forget the envelope and the message. */
@@ -169,20 +148,21 @@ void smtp_on_final_reply(struct smtp_session *s, const struct smtp_reply *r);
  * relay r (C-42: the session goes on; a refused RSET ends it). */
 void smtp_relay_after_rset(struct smtp_session *s, const struct smtp_reply *r);
 
-/* smtp_session_close - close both sides now and free the session. */
-void smtp_session_close(struct smtp_session *s);
+/* smtp_session_abort - close both sides now (the core closes once the
+ * handler in progress returns). */
+void smtp_session_abort(struct smtp_session *s);
 
 /* ---- timeouts (smtp_timeout.c) -------------------------------------- */
 
-/* smtp_line_deadline - a partial command line is buffered (arm: it must
- * be complete within request_timeout of its first byte) or not (stop).
- * smtp_on_line_timeout ends the session with 421 when it is not. */
-void smtp_line_deadline(struct smtp_session *s, bool partial);
-void smtp_on_line_timeout(struct ev_loop *loop, struct ev_timer *t);
+/* smtp_on_line_timeout - request_timeout ran out on a partial command
+ * line (proxy_dialogue): 421, end. */
+void smtp_on_line_timeout(struct proxy_session *ps);
 /* smtp_idle_ms - how long the session may go without traffic. */
 uint64_t smtp_idle_ms(const struct config *cfg);
-/* smtp_on_idle - the timer of touch() ran out. */
-void smtp_on_idle(struct ev_loop *loop, struct ev_timer *t);
+/* smtp_on_idle - nothing moved for smtp_idle_ms (proxy_session's timer). */
+void smtp_on_idle(struct proxy_session *ps);
+/* smtp_waits_for - what the session waits for, for logs. */
+const char *smtp_waits_for(const struct proxy_session *ps);
 
 /* ---- the records (smtp_record.c) ------------------------------------ */
 

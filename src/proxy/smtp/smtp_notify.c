@@ -42,10 +42,10 @@ void smtp_quarantine_mail(struct smtp_session *s)
     static unsigned seq;
     char name[128], path[4096];
     snprintf(name, sizeof(name), "smtp-%lld.%d.%u", (long long)time(NULL), (int)getpid(), ++seq);
-    snprintf(path, sizeof(path), "%s/%s", s->cfg->quarantine_dir, name);
+    snprintf(path, sizeof(path), "%s/%s", s->ps.cfg->quarantine_dir, name);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        svclog_error_errno(&s->log, errno, "quarantine: cannot create [%s]", path);
+        svclog_error_errno(&s->ps.log, errno, "quarantine: cannot create [%s]", path);
         return;
     }
     static char in[MBOX_CHUNK], mem[2 * MBOX_CHUNK + 512];
@@ -53,9 +53,9 @@ void smtp_quarantine_mail(struct smtp_session *s)
     buf_init(&out, mem, sizeof(mem));
     struct mbox_writer mw;
     mbox_writer_init(&mw);
-    bool ok = mbox_separator(&out, s->mail_from, (int64_t)time(NULL));
+    bool ok = mbox_separator(&out, s->m.mail_from, (int64_t)time(NULL));
     for (off_t off = 0; ok;) {
-        ssize_t n = pread(s->spool_fd, in, sizeof(in), off);
+        ssize_t n = pread(s->m.spool.fd, in, sizeof(in), off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -73,11 +73,11 @@ void smtp_quarantine_mail(struct smtp_session *s)
     if (close(fd) < 0)
         ok = false;
     if (!ok) {
-        svclog_error_errno(&s->log, errno, "quarantine: cannot write [%s]", path);
+        svclog_error_errno(&s->ps.log, errno, "quarantine: cannot write [%s]", path);
         unlink(path);
         return;
     }
-    str_copy(s->quarantine, sizeof(s->quarantine), name);
+    str_copy(s->m.quarantine, sizeof(s->m.quarantine), name);
 }
 
 static void notify_done(void *arg)
@@ -90,28 +90,28 @@ static void notify_done(void *arg)
 static void fill_vars(struct smtp_session *s, struct template_var_table *t, struct str header)
 {
     static char url[SMTP_RCPTS_MAX + 8];
-    snprintf(url, sizeof(url), "mail:%s", s->rcpts);
+    snprintf(url, sizeof(url), "mail:%s", s->m.rcpts);
     struct template_vars v = {
         .service_type = STR_LIT("smtp"),
-        .detection_name = str_from_cstr(s->detect_name),
-        .client_host = str_from_cstr(s->client_host),
-        .client_addr = str_from_cstr(s->client_ip),
-        .server_host = str_from_cstr(s->server_host),
-        .server_addr = str_from_cstr(s->server_ip),
+        .detection_name = str_from_cstr(s->m.detect_name),
+        .client_host = str_from_cstr(s->ps.client.host),
+        .client_addr = str_from_cstr(s->ps.client.ip),
+        .server_host = str_from_cstr(s->ps.server.host),
+        .server_addr = str_from_cstr(s->ps.server.ip),
         .status = smtp_access_status(s),
         .method = STR_LIT("GET"),
         .url = str_from_cstr(url),
-        .content_type = str_from_cstr(s->content_type),
-        .content_length = s->msg_len,
-        .filename = str_from_cstr(s->detect_file),
-        .quarantine_file = str_from_cstr(s->quarantine),
+        .content_type = str_from_cstr(s->m.content_type),
+        .content_length = s->m.msg_len,
+        .filename = str_from_cstr(s->m.detect_file),
+        .quarantine_file = str_from_cstr(s->m.quarantine),
         .time = time(NULL),
         .header = header,
-        .mail_from = str_from_cstr(s->mail_from),
-        .rcpt_to = str_from_cstr(s->rcpts),
-        .message_id = str_from_cstr(s->message_id),
-        .error_str = str_from_cstr(s->error),
-        .action = str_from_cstr(accesslog_action_name(s->action)),
+        .mail_from = str_from_cstr(s->m.mail_from),
+        .rcpt_to = str_from_cstr(s->m.rcpts),
+        .message_id = str_from_cstr(s->m.message_id),
+        .error_str = str_from_cstr(s->m.error),
+        .action = str_from_cstr(accesslog_action_name(s->m.action)),
     };
     template_vars_table(&v, t);
 }
@@ -129,8 +129,8 @@ static void fill_vars(struct smtp_session *s, struct template_var_table *t, stru
 static struct str original_header(struct smtp_session *s)
 {
     static char headers[NOTIFY_HEADERS];
-    size_t hl = s->header_len < NOTIFY_HEADERS ? s->header_len : NOTIFY_HEADERS;
-    ssize_t n = hl ? pread(s->spool_fd, headers, hl, 0) : 0;
+    size_t hl = s->m.header_len < NOTIFY_HEADERS ? s->m.header_len : NOTIFY_HEADERS;
+    ssize_t n = hl ? pread(s->m.spool.fd, headers, hl, 0) : 0;
     size_t keep = 0, lines = 0;
     for (size_t i = 1; n > 0 && i < (size_t)n && lines < NOTIFY_HEADER_LINES; i++) {
         if (headers[i] == '\n' && headers[i - 1] == '\r') {
@@ -149,12 +149,12 @@ void smtp_notify_admin(struct smtp_session *s)
     fill_vars(s, &table, original_header(s));
     struct buf body;
     buf_init(&body, mem, sizeof(mem));
-    if (template_render(s->w->res->tpl_admin, table.vars, TEMPLATE_VAR_COUNT, &body) ==
+    if (template_render(s->ps.w->res->tpl_admin, table.vars, TEMPLATE_VAR_COUNT, &body) ==
         TEMPLATE_PARSE_DONE)
-        notify_admin_send(s->w->loop, s->w->dns, s->cfg, s->w->res->hostname, buf_view(&body),
-                          &s->log, notify_done, NULL);
+        notify_admin_send(s->ps.w->loop, s->ps.w->dns, s->ps.cfg, s->ps.w->res->hostname,
+                          buf_view(&body), &s->ps.log, notify_done, NULL);
     else
-        svclog_error(&s->log,
+        svclog_error(&s->ps.log,
                      "notify_admin: template_admin.txt does not fit in %u bytes once "
                      "rendered: no notification",
                      (unsigned)sizeof(mem));
@@ -167,10 +167,10 @@ static void notify_fail(struct smtp_session *s, const char *step, const struct s
     char reply_text[256];
     snprintf(reply_text, sizeof(reply_text), "%u %.*s", r->code,
              r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
-    svclog_error(&s->log, "smtp_data_cmd_senddata:%s:smtp error:%s: buf=[%s]",
-                 accesslog_action_name(s->action), step, reply_text);
-    snprintf(s->error, sizeof(s->error), "SERVER/ERROR Reply(%s): buf=[%s]", step, reply_text);
-    if (s->action == ACCESSLOG_ACTION_SENDBACK && strcmp(step, "DATA END") != 0 &&
+    svclog_error(&s->ps.log, "smtp_data_cmd_senddata:%s:smtp error:%s: buf=[%s]",
+                 accesslog_action_name(s->m.action), step, reply_text);
+    snprintf(s->m.error, sizeof(s->m.error), "SERVER/ERROR Reply(%s): buf=[%s]", step, reply_text);
+    if (s->m.action == ACCESSLOG_ACTION_SENDBACK && strcmp(step, "DATA END") != 0 &&
         strcmp(step, "DATA") != 0) {
         char text[400];
         snprintf(text, sizeof(text), "SENDBACK:smtp error[%s] (Server Reply: %s)", step,
@@ -182,8 +182,7 @@ static void notify_fail(struct smtp_session *s, const char *step, const struct s
             smtp_reset_mail(s);
             s->state = SMTP_ST_COMMAND;
             smtp_session_reply(s, 554, "%s", text);
-            if (!s->closed)
-                smtp_finish_command(s);
+            smtp_finish_command(s);
             return;
         }
         smtp_cancel_mail(s, 554, text);
@@ -220,7 +219,7 @@ static bool render_notification(struct smtp_session *s, struct buf *out)
 {
     static struct template_var_table table; /* a worker is one thread */
     fill_vars(s, &table, original_header(s));
-    const struct template *tpl = s->lan ? s->w->res->tpl_smtp_lan : s->w->res->tpl_smtp;
+    const struct template *tpl = s->lan ? s->ps.w->res->tpl_smtp_lan : s->ps.w->res->tpl_smtp;
     return tpl && template_render(tpl, table.vars, TEMPLATE_VAR_COUNT, out) == TEMPLATE_PARSE_DONE;
 }
 
@@ -245,54 +244,50 @@ static void on_notify_data(struct smtp_session *s, const struct smtp_reply *r)
     buf_init(&rendered, rendered_mem, sizeof(rendered_mem));
     buf_init(&msg, msg_mem, sizeof(msg_mem));
     if (!render_notification(s, &rendered)) {
-        svclog_error(&s->log, "smtp: cannot render the notification template");
+        svclog_error(&s->ps.log, "smtp: cannot render the notification template");
         buf_reset(&rendered);
-        buf_printf(&rendered, "Subject: Virus notification: %s\r\n\r\n%s\r\n", s->detect_name,
-                   s->detect_name);
+        buf_printf(&rendered, "Subject: Virus notification: %s\r\n\r\n%s\r\n", s->m.detect_name,
+                   s->m.detect_name);
     }
     char date[64];
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-    const char *product = s->w->res->product_name;
+    const char *product = s->ps.w->res->product_name;
     /* TPL-5: our lines first, then the template (core of G-31 there). */
     static char lead_mem[8192];
     struct buf lead;
     buf_init(&lead, lead_mem, sizeof(lead_mem));
     bool ok =
-        buf_printf(&lead, "Received: from %s (%s)\r\n\tby %s (%s) ;\r\n\t%s\r\n", s->client_host,
-                   s->client_ip, s->w->res->hostname, product, date) &&
-        buf_printf(&lead, "X-Virus-Status: infected(%s) with %s\r\n", product, s->detect_name) &&
-        buf_printf(&lead, "Date: %s\r\n", s->orig_date[0] ? s->orig_date : date);
-    if (ok && s->action == ACCESSLOG_ACTION_SENDBACK)
-        ok = buf_printf(&lead, "To: %s\r\n", s->mail_from);
+        buf_printf(&lead, "Received: from %s (%s)\r\n\tby %s (%s) ;\r\n\t%s\r\n", s->ps.client.host,
+                   s->ps.client.ip, s->ps.w->res->hostname, product, date) &&
+        buf_printf(&lead, "X-Virus-Status: infected(%s) with %s\r\n", product, s->m.detect_name) &&
+        buf_printf(&lead, "Date: %s\r\n", s->m.orig_date[0] ? s->m.orig_date : date);
+    if (ok && s->m.action == ACCESSLOG_ACTION_SENDBACK)
+        ok = buf_printf(&lead, "To: %s\r\n", s->m.mail_from);
     else if (ok)
-        ok = buf_printf(&lead, "To: %s\r\n", s->orig_to[0] ? s->orig_to : s->rcpts) &&
-             (!s->orig_cc[0] || buf_printf(&lead, "CC: %s\r\n", s->orig_cc));
+        ok = buf_printf(&lead, "To: %s\r\n", s->m.orig_to[0] ? s->m.orig_to : s->m.rcpts) &&
+             (!s->m.orig_cc[0] || buf_printf(&lead, "CC: %s\r\n", s->m.orig_cc));
     struct notify_mail_parts parts = {buf_view(&lead), STR_NULL, STR_NULL};
-    if (s->cfg->admin_mailaddr.count > 0)
-        parts.from = s->cfg->admin_mailaddr.items[0];
+    if (s->ps.cfg->admin_mailaddr.count > 0)
+        parts.from = s->ps.cfg->admin_mailaddr.items[0];
     ok = ok && notify_mail_format(buf_view(&rendered), &parts, &msg);
     struct smtp_dot_encoder enc;
     smtp_dot_encoder_init(&enc);
-    buf_compact(&s->up);
-    size_t used, w = smtp_dot_encode(&enc, buf_rptr(&msg), buf_len(&msg), buf_wptr(&s->up),
-                                     buf_space(&s->up), &used);
-    buf_produce(&s->up, w);
+    buf_compact(&s->ps.server.out);
+    size_t used,
+        w = smtp_dot_encode(&enc, buf_rptr(&msg), buf_len(&msg), buf_wptr(&s->ps.server.out),
+                            buf_space(&s->ps.server.out), &used);
+    buf_produce(&s->ps.server.out, w);
     char end[5];
     size_t k = smtp_dot_end(&enc, end);
-    if (!ok || used != buf_len(&msg) || !buf_append(&s->up, end, k)) {
-        svclog_error(&s->log, "smtp: the notification does not fit");
+    if (!ok || used != buf_len(&msg) || !buf_append(&s->ps.server.out, end, k)) {
+        svclog_error(&s->ps.log, "smtp: the notification does not fit");
         smtp_server_lost(s); /* the server waits for data we cannot send: 421, retry */
         return;
     }
-    s->on_reply = on_notify_final;
-    if (!smtp_flush_server(s)) {
-        smtp_server_lost(s);
-        return;
-    }
-    smtp_server_events(s);
+    s->on_reply = on_notify_final; /* the core writes it out */
 }
 
 static void on_sendback_rcpt(struct smtp_session *s, const struct smtp_reply *r)
@@ -310,7 +305,7 @@ static void on_sendback_mail(struct smtp_session *s, const struct smtp_reply *r)
         notify_fail(s, "MAIL FROM", r);
         return;
     }
-    smtp_up_command(s, on_sendback_rcpt, "RCPT TO:<%s>", s->mail_from);
+    smtp_up_command(s, on_sendback_rcpt, "RCPT TO:<%s>", s->m.mail_from);
 }
 
 static void on_sendback_rset(struct smtp_session *s, const struct smtp_reply *r)
@@ -325,8 +320,8 @@ static void on_sendback_rset(struct smtp_session *s, const struct smtp_reply *r)
     char from[SMTP_PATH_MAX + 1] = "";
     if (render_notification(s, &rendered))
         template_from(buf_view(&rendered), from, sizeof(from));
-    if (!from[0] && s->cfg->admin_mailaddr.count > 0)
-        str_copy_view(from, sizeof(from), s->cfg->admin_mailaddr.items[0]);
+    if (!from[0] && s->ps.cfg->admin_mailaddr.count > 0)
+        str_copy_view(from, sizeof(from), s->ps.cfg->admin_mailaddr.items[0]);
     smtp_up_command(s, on_sendback_mail, "MAIL FROM:<%s>", from);
 }
 
@@ -340,12 +335,12 @@ static void on_sendback_rset(struct smtp_session *s, const struct smtp_reply *r)
  * an address without a domain is never local (smtp_rcpt_classify). */
 static bool sendback_allowed(struct smtp_session *s)
 {
-    if (s->cfg->sendback_any_sender || s->lan)
+    if (s->ps.cfg->sendback_any_sender || s->lan)
         return true;
     char domain[256];
-    return smtp_rcpt_classify(str_from_cstr(s->mail_from), domain, sizeof(domain)) ==
+    return smtp_rcpt_classify(str_from_cstr(s->m.mail_from), domain, sizeof(domain)) ==
                SMTP_RCPT_DOMAIN &&
-           s->w->res->acl && access_match(s->w->res->acl, "smtp_rcpt", NULL, domain);
+           s->ps.w->res->acl && access_match(s->ps.w->res->acl, "smtp_rcpt", NULL, domain);
 }
 
 /* notify - SMTP-9 5: sendback (to the sender, a new envelope) and delete
@@ -353,26 +348,26 @@ static bool sendback_allowed(struct smtp_session *s)
 void smtp_notify(struct smtp_session *s)
 {
     s->state = SMTP_ST_SEND;
-    s->busy = true;
-    s->send_done = true; /* no spool streaming: the notification is one buffer */
-    if (s->action == ACCESSLOG_ACTION_DELETE) {
+    s->dlg.busy = true;
+    s->m.send_done = true; /* no spool streaming: the notification is one buffer */
+    if (s->m.action == ACCESSLOG_ACTION_DELETE) {
         smtp_up_command(s, on_notify_data, "DATA");
         return;
     }
-    if (!s->mail_from[0]) {
+    if (!s->m.mail_from[0]) {
         /* G-14: never a notification to an empty reverse-path. */
-        svclog_info(&s->log, "sendback: empty sender, the mail is dropped without notice");
+        svclog_info(&s->ps.log, "sendback: empty sender, the mail is dropped without notice");
         smtp_cancel_mail(s, 250, "Message accepted for delivery");
         return;
     }
     if (!sendback_allowed(s)) {
-        svclog_info(&s->log,
+        svclog_info(&s->ps.log,
                     "sendback: sender [%s] is not local (smtp_rcpt) and the client not LAN: "
                     "denied instead (sendback_any_sender=no)",
-                    s->mail_from);
-        s->action = ACCESSLOG_ACTION_DENY;
+                    s->m.mail_from);
+        s->m.action = ACCESSLOG_ACTION_DENY;
         char text[SCANREQ_NAME_MAX + 64];
-        snprintf(text, sizeof(text), "Infected by %s", s->detect_name);
+        snprintf(text, sizeof(text), "Infected by %s", s->m.detect_name);
         smtp_cancel_mail(s, 554, text);
         return;
     }

@@ -29,10 +29,10 @@ void smtp_log_server_error(struct smtp_session *s, const char *cmd, const struct
     int len = r->nlines ? (int)r->lines[0].len : 0;
     const char *text = r->nlines ? r->lines[0].ptr : "";
     if (strcmp(cmd, "DATA") == 0 || strcmp(cmd, "DATAEND") == 0)
-        svclog_info(&s->log, "ERROR Reply(%s)%s url=[mail:%s] buf=[%u %.*s]", cmd,
-                    strcmp(cmd, "DATA") ? ":" : "", s->rcpts, r->code, len, text);
+        svclog_info(&s->ps.log, "ERROR Reply(%s)%s url=[mail:%s] buf=[%u %.*s]", cmd,
+                    strcmp(cmd, "DATA") ? ":" : "", s->m.rcpts, r->code, len, text);
     else
-        svclog_info(&s->log, "ERROR Reply(%s): buf=[%u %.*s]", cmd, r->code, len, text);
+        svclog_info(&s->ps.log, "ERROR Reply(%s): buf=[%u %.*s]", cmd, r->code, len, text);
 }
 
 /* ---- the access log (LOG-2, SMTP-14) ------------------------------------ */
@@ -44,56 +44,57 @@ void smtp_log_server_error(struct smtp_session *s, const char *cmd, const struct
  * the mail back). */
 unsigned smtp_access_status(const struct smtp_session *s)
 {
-    if (*s->error)
+    if (*s->m.error)
         return 500;
-    if (s->result != ACCESSLOG_RESULT_CLEAN && s->action != ACCESSLOG_ACTION_PASS)
+    if (s->m.result != ACCESSLOG_RESULT_CLEAN && s->m.action != ACCESSLOG_ACTION_PASS)
         return 0;
-    if (!s->mail_received)
-        return *s->txn_error ? 500 : 0;
+    if (!s->m.mail_received)
+        return *s->m.txn_error ? 500 : 0;
     return 200;
 }
 
 void smtp_write_record(struct smtp_session *s)
 {
-    s->record_due = false;
-    const char *rcpts = s->rcpts[0] || s->mail_received ? s->rcpts : s->refused_rcpt;
-    svclog_info(&s->log, "From: %s:%u(%s) To: %s:%u(%s) Message-Id: %s Infected: %d VirusName: %s",
-                s->client_ip, s->client_port, s->mail_from, s->server_ip, s->server_port, rcpts,
-                s->message_id[0] ? s->message_id : "-", s->result == ACCESSLOG_RESULT_INFECTED,
-                s->detect_name[0] ? s->detect_name : "-");
+    s->m.record_due = false;
+    const char *rcpts = s->m.rcpts[0] || s->m.mail_received ? s->m.rcpts : s->m.refused_rcpt;
+    svclog_info(
+        &s->ps.log, "From: %s:%u(%s) To: %s:%u(%s) Message-Id: %s Infected: %d VirusName: %s",
+        s->ps.client.ip, s->ps.client.port, s->m.mail_from, s->ps.server.ip, s->ps.server.port,
+        rcpts, s->m.message_id[0] ? s->m.message_id : "-", s->m.result == ACCESSLOG_RESULT_INFECTED,
+        s->m.detect_name[0] ? s->m.detect_name : "-");
     char url[SMTP_RCPTS_MAX + 8];
     snprintf(url, sizeof(url), "mail:%s", rcpts);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     struct access_record r = {
-        .time_sec = s->start_rt.tv_sec,
-        .time_msec = (unsigned)(s->start_rt.tv_nsec / 1000000),
-        .elapsed_ms = (long)(ev_now_ms(s->w->loop) - s->start_ms),
-        .client = str_from_cstr(s->client_host),
+        .time_sec = s->m.start_rt.tv_sec,
+        .time_msec = (unsigned)(s->m.start_rt.tv_nsec / 1000000),
+        .elapsed_ms = (long)(ev_now_ms(s->ps.w->loop) - s->m.start_ms),
+        .client = str_from_cstr(s->ps.client.host),
         .status = smtp_access_status(s),
-        .size = s->msg_len,
+        .size = s->m.msg_len,
         .method = STR_LIT("GET"),
         .url = str_from_cstr(url),
         .user = STR_NULL,
-        .server_ip = str_from_cstr(s->server_ip),
-        .content_type = str_from_cstr(s->content_type),
-        .result = s->result,
-        .detect_name = str_from_cstr(s->detect_name),
-        .detect_file = str_from_cstr(s->detect_file),
-        .quarantine_file = str_from_cstr(s->quarantine),
-        .action = s->action,
+        .server_ip = str_from_cstr(s->ps.server.ip),
+        .content_type = str_from_cstr(s->m.content_type),
+        .result = s->m.result,
+        .detect_name = str_from_cstr(s->m.detect_name),
+        .detect_file = str_from_cstr(s->m.detect_file),
+        .quarantine_file = str_from_cstr(s->m.quarantine),
+        .action = s->m.action,
         .service = STR_LIT("smtp"),
-        .internal_id = (unsigned)s->slot,
+        .internal_id = (unsigned)s->ps.slot,
         .pid = (long)getpid(),
-        .host_ip = str_from_cstr(s->client_ip),
+        .host_ip = str_from_cstr(s->ps.client.ip),
         .files = s->mails ? s->mails : 1,
-        .checks = s->checks,
-        .scan_ms = s->scan_ms,
-        .details = s->details,
+        .checks = s->m.checks,
+        .scan_ms = s->m.scan_ms,
+        .details = s->m.details,
         .proto_flags = 0,
-        .proto1 = str_from_cstr(s->mail_from),
-        .proto2 = str_from_cstr(s->message_id),
-        .proxy_error = str_from_cstr(*s->error ? s->error : s->txn_error),
+        .proto1 = str_from_cstr(s->m.mail_from),
+        .proto2 = str_from_cstr(s->m.message_id),
+        .proxy_error = str_from_cstr(*s->m.error ? s->m.error : s->m.txn_error),
     };
     char line[ACCESSLOG_LINE_MAX];
     struct buf b;
@@ -101,15 +102,15 @@ void smtp_write_record(struct smtp_session *s)
     if (!accesslog_format_line(&b, &r))
         return;
     log_sink_write(LOG_SINK_ACCESS, buf_rptr(&b), buf_len(&b));
-    if (s->result != ACCESSLOG_RESULT_CLEAN)
+    if (s->m.result != ACCESSLOG_RESULT_CLEAN)
         log_sink_write(LOG_SINK_DETECT, buf_rptr(&b), buf_len(&b));
 }
 
 void smtp_note_refusal(struct smtp_session *s, const char *error)
 {
-    if (!*s->txn_error)
-        str_copy(s->txn_error, sizeof(s->txn_error), error);
-    s->record_due = true;
+    if (!*s->m.txn_error)
+        str_copy(s->m.txn_error, sizeof(s->m.txn_error), error);
+    s->m.record_due = true;
 }
 
 void smtp_note_server_refusal(struct smtp_session *s, const char *cmd, const struct smtp_reply *r)
@@ -122,7 +123,7 @@ void smtp_note_server_refusal(struct smtp_session *s, const char *cmd, const str
 
 void smtp_end_transaction(struct smtp_session *s)
 {
-    if (s->record_due)
+    if (s->m.record_due)
         smtp_write_record(s);
     smtp_reset_mail(s);
 }

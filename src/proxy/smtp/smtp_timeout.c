@@ -28,10 +28,10 @@ uint64_t smtp_idle_ms(const struct config *cfg)
     return cfg->timeout_inactive ? (uint64_t)cfg->inactive_timeout * 1000u : SMTP_IDLE_MS;
 }
 
-/* waiting_for - what the session waited for, for the log and the reply. */
-static const char *waiting_for(const struct smtp_session *s)
+const char *smtp_waits_for(const struct proxy_session *ps)
 {
-    if (buf_len(&s->out) > 0)
+    const struct smtp_session *s = (const struct smtp_session *)ps;
+    if (buf_len(&s->ps.client.out) > 0)
         return "the client to read a reply";
     switch (s->state) {
     case SMTP_ST_CONNECT:
@@ -56,81 +56,53 @@ static const char *waiting_for(const struct smtp_session *s)
 /* idle_limit - G-22 as it was before timeout_inactive existed. */
 static void idle_limit(struct smtp_session *s)
 {
-    svclog_info(&s->log, "smtp: no traffic for %d sec in state %d: closing", SMTP_IDLE_MS / 1000,
+    svclog_info(&s->ps.log, "smtp: no traffic for %d sec in state %d: closing", SMTP_IDLE_MS / 1000,
                 (int)s->state);
     if (s->state == SMTP_ST_COMMAND || s->state == SMTP_ST_DATA) {
         smtp_session_reply(s, 421, "Timeout");
-        if (!s->closed)
-            smtp_end_session(s);
+        smtp_end_session(s);
         return;
     }
-    smtp_session_close(s);
+    smtp_session_abort(s);
 }
 
-void smtp_on_idle(struct ev_loop *loop, struct ev_timer *t)
+void smtp_on_idle(struct proxy_session *ps)
 {
-    (void)loop;
-    struct smtp_session *s = t->data;
-    if (!s->cfg->timeout_inactive) {
+    struct smtp_session *s = (struct smtp_session *)ps;
+    if (!s->ps.cfg->timeout_inactive) {
         idle_limit(s);
         return;
     }
-    unsigned sec = s->cfg->inactive_timeout;
-    const char *what = waiting_for(s);
-    bool client_stuck = buf_len(&s->out) > 0 || s->state == SMTP_ST_CLOSING;
-    svclog_error(&s->log,
+    unsigned sec = s->ps.cfg->inactive_timeout;
+    const char *what = smtp_waits_for(ps);
+    bool client_stuck = buf_len(&s->ps.client.out) > 0 || s->state == SMTP_ST_CLOSING;
+    svclog_error(&s->ps.log,
                  "smtp: no traffic in either direction for %u sec while waiting for %s: "
                  "session closed (timeout_inactive)",
                  sec, what);
     char reason[160];
     snprintf(reason, sizeof(reason), "no traffic for %u seconds while waiting for %s", sec, what);
     if (s->state == SMTP_ST_DATA || s->state == SMTP_ST_SCAN || s->state == SMTP_ST_SEND) {
-        snprintf(s->error, sizeof(s->error), "PROXY/inactive timeout: %s", reason);
+        snprintf(s->m.error, sizeof(s->m.error), "PROXY/inactive timeout: %s", reason);
         smtp_write_record(s);
         smtp_reset_mail(s); /* cancels the scan; the spool goes */
     }
     s->on_reply = NULL;
     if (client_stuck) {
-        smtp_session_close(s);
+        smtp_session_abort(s);
         return;
     }
     smtp_session_reply(s, 421, "Timeout: %s, closing connection", reason);
-    if (!s->closed)
-        smtp_end_session(s);
+    smtp_end_session(s);
 }
 
-/* A command trickled a byte at a time restarts the idle timer with every
- * byte; request_timeout bounds the whole line from its first byte, so a
- * slow client cannot hold its session (issue 10, item 16). Not in DATA:
- * the message has its own idle limits. */
-void smtp_line_deadline(struct smtp_session *s, bool partial)
+void smtp_on_line_timeout(struct proxy_session *ps)
 {
-    if (!partial || s->cfg->request_timeout == 0) {
-        if (s->line_timed)
-            ev_timer_stop(s->w->loop, &s->line_timer);
-        s->line_timed = false;
+    struct smtp_session *s = (struct smtp_session *)ps;
+    if (s->state != SMTP_ST_COMMAND && s->state != SMTP_ST_AUTH_RELAY)
         return;
-    }
-    if (!s->line_timed) {
-        ev_timer_start(s->w->loop, &s->line_timer, (uint64_t)s->cfg->request_timeout * 1000u);
-        s->line_timed = true;
-    }
-}
-
-void smtp_on_line_timeout(struct ev_loop *loop, struct ev_timer *t)
-{
-    (void)loop;
-    struct smtp_session *s = t->data;
-    s->line_timed = false;
-    if (s->closed || (s->state != SMTP_ST_COMMAND && s->state != SMTP_ST_AUTH_RELAY))
-        return;
-    svclog_error(&s->log,
-                 "Timeout: the command line was not complete within %u sec (request_timeout), "
-                 "received=%zu",
-                 s->cfg->request_timeout, buf_len(&s->in));
     smtp_session_reply(s, 421,
                        "Timeout: command line not complete within %u sec, closing connection",
-                       s->cfg->request_timeout);
-    if (!s->closed)
-        smtp_end_session(s);
+                       s->ps.cfg->request_timeout);
+    smtp_end_session(s);
 }
