@@ -27,6 +27,7 @@
 #include "master/relay_warning.h"
 #include "master/service_switch.h"
 #include "proxy/http/http_session.h"
+#include "proxy/pop/pop_session.h"
 #include "proxy/smtp/smtp_session.h"
 #include "proxy/proxy_resources.h"
 #include "proxy/proxy_slots.h"
@@ -75,6 +76,8 @@ static const struct proxy_proto *proto_for(enum service svc)
         return &http_proto;
     case SVC_SMTP:
         return &smtp_proto;
+    case SVC_POP:
+        return &pop_proto;
     default:
         return NULL;
     }
@@ -521,6 +524,15 @@ int master_run(const struct master_options *opt, struct config *cfg)
     }
     if (drop_privileges(m.uid, m.gid) < 0) {
         svclog_error_errno(NULL, errno, "main: cannot drop privileges to %s", cfg->run_user);
+        return 1;
+    }
+    /* As the user the workers run as: what it creates is theirs. */
+    const struct proxy_proto *proto = proto_for(opt->svc);
+    if (proto->service_init && proto->service_init(cfg) < 0) {
+        svclog_error_errno(NULL, errno, "main: %s: service state in [%s] cannot be prepared",
+                           proto->name, cfg->tmpdir);
+        fprintf(stderr, "sekisho: %s: service state in %s cannot be prepared: %s\n", proto->name,
+                cfg->tmpdir, strerror(errno));
         return 1;
     }
     sigset_t set;

@@ -79,6 +79,10 @@ struct proxy_resources *proxy_resources_load(const struct config *cfg, FILE *dia
         res->tpl_smtp_lan = template_load(cfg->template_dir, "template_smtp_lan.txt", diag);
         ok = ok && res->tpl_smtp && res->tpl_smtp_lan;
     }
+    if (cfg->service == SVC_POP) {
+        res->tpl_pop = template_load(cfg->template_dir, "template_pop.txt", diag);
+        ok = ok && res->tpl_pop;
+    }
     if (cfg->service == SVC_HTTP && cfg->progress) {
         res->tpl_progress = template_load(cfg->template_dir, "template_http_progress.html", diag);
         ok = ok && res->tpl_progress != NULL;
@@ -110,5 +114,6 @@ void proxy_resources_free(struct proxy_resources *res)
     template_free(res->tpl_progress);
     template_free(res->tpl_smtp);
     template_free(res->tpl_smtp_lan);
+    template_free(res->tpl_pop);
     free(res);
 }

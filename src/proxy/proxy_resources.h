@@ -23,6 +23,7 @@ struct proxy_resources {
     struct template *tpl_progress; /* HTTP with progress=yes only */
     struct template *tpl_smtp;     /* SMTP: sendback/delete notifications */
     struct template *tpl_smtp_lan; /* SMTP: the same for smtp_lan clients */
+    struct template *tpl_pop;      /* POP: the message that replaces an infected one */
     char hostname[256];
     char product_name[320];
 };

@@ -151,7 +151,7 @@ static void set_events(struct proxy_session *s)
 {
     struct proxy_end *c = &s->client, *u = &s->server;
     if (c->fd >= 0) {
-        uint32_t ev = buf_len(&c->out) ? EV_WRITE : 0;
+        uint32_t ev = (buf_len(&c->out) || s->client_pull) ? EV_WRITE : 0;
         /* Reading stops while the input buffer is full: level-triggered
          * readiness with no room to read into would wake the worker in a
          * loop until the protocol takes its input (issue 10). */
@@ -210,6 +210,9 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     proxy_session_enter(s);
     if ((events & EV_WRITE) && !proxy_session_flush(s, &s->client))
         s->aborting = true;
+    else if ((events & EV_WRITE) && s->client_pull && buf_len(&s->client.out) == 0 &&
+             s->ops->client_drained)
+        s->ops->client_drained(s);
     if (!proxy_session_done(s) && (events & (EV_READ | EV_HUP | EV_ERROR))) {
         int r = read_end(s, &s->client, events);
         if (r > 0 && s->ops->client_input)

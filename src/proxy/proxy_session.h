@@ -91,6 +91,10 @@ struct proxy_session_ops {
     /* server_drained - server.out was written out while server_pull is
      * set: the protocol may queue the next chunk (streaming a spool). */
     void (*server_drained)(struct proxy_session *s);
+    /* client_drained - client.out was written out while client_pull is
+     * set: the protocol may queue the next chunk (a message to the
+     * client, a relayed body). */
+    void (*client_drained)(struct proxy_session *s);
     /* idle - nothing moved for idle_ms. */
     void (*idle)(struct proxy_session *s);
     /* stop - the worker stops: end now if between transactions. */
@@ -124,6 +128,7 @@ struct proxy_session {
     bool aborting;    /* close now */
     bool closed;      /* closing or closed: nothing runs any more */
     bool server_pull; /* call server_drained when server.out empties */
+    bool client_pull; /* call client_drained when client.out empties */
 };
 
 /* proxy_session_new - a session of size bytes (the protocol's struct,

@@ -48,6 +48,11 @@ struct proxy_proto {
      * is sent before it is closed: a printf format whose one %s, if any,
      * is the product name. */
     const char *busy_reply;
+    /* service_init - once per service start, in the master after it
+     * dropped its privileges and before the workers: state the service
+     * keeps outside the workers (POP: the POP-before-SMTP store, emptied
+     * at every start, AUTH-7). NULL = none. 0, or -1 with errno. */
+    int (*service_init)(const struct config *cfg);
 };
 
 struct proxy_worker_env {

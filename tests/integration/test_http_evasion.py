@@ -217,7 +217,7 @@ class TestRange(EvasionCase):
                 self.assertNotIn(EICAR[34:], body)
                 req = ENV["origin"].wait_request(path, k + 1)[k]
                 self.assertIsNone(req.header("Range"))
-                lines = ENV["gw"].wait_log("access", re.escape(" " + url + " "))
+                lines = ENV["gw"].wait_log("access", re.escape(" " + url + " "), count=k + 1)
                 self.assertEqual(len(lines), k + 1)
                 m = ACCESS_RX.search(lines[-1])
                 self.assertEqual((m["status"], m["result"]), ("403", "INFECTED"))

@@ -27,6 +27,7 @@
 #include "proto/smtp_parse.h"
 #include "proxy/proxy_dialogue.h"
 #include "proxy/proxy_mail_scan.h"
+#include "proxy/proxy_record.h"
 #include "proxy/proxy_session.h"
 #include "proxy/proxy_spool.h"
 #include "proxy/proxy_worker.h"
@@ -80,25 +81,14 @@ struct smtp_mail {
     off_t send_off;
     bool send_done;
     struct proxy_mail_scan *mscan; /* the message's scan, while it runs */
-    struct timespec start_rt;      /* the transaction's start, for its record */
-    uint64_t start_ms;
 
     /* For the access log record of the mail (SMTP-14). */
-    enum accesslog_result result;
-    enum accesslog_action action;
-    char detect_name[SCANREQ_NAME_MAX + 1];
-    char error[ACCESSLOG_ERROR_MAX];
-    char content_type[ACCESSLOG_CONTENT_TYPE_MAX];
+    struct proxy_outcome o; /* times, verdict, detection, PROXY-ERROR */
     char message_id[256];
-    char quarantine[128];
-    char detect_file[MIME_FILENAME_MAX + 1];
     char orig_date[128];
     char orig_to[1024];
     char orig_cc[1024];
     size_t header_len; /* of the original message, for #{HEADER} */
-    unsigned details;
-    unsigned checks;
-    uint64_t scan_ms;
 };
 
 struct smtp_session {

@@ -29,135 +29,43 @@
 #include "proto/mbox_format.h"
 #include "proto/notify_mail_format.h"
 #include "proto/smtp_addr.h"
+#include "proxy/proxy_detect.h"
 #include "proxy/smtp/smtp_internal.h"
 
 /* ---- what every detection gets (SCAN-12) ----------------------------- */
 
-#define MBOX_CHUNK 16384
-
-/* quarantine_mail - the message as a mailbox file in quarantine_dir.
- * A detection is rare, so the copy is made here, in one go. */
 void smtp_quarantine_mail(struct smtp_session *s)
 {
-    static unsigned seq;
-    char name[128], path[4096];
-    snprintf(name, sizeof(name), "smtp-%lld.%d.%u", (long long)time(NULL), (int)getpid(), ++seq);
-    snprintf(path, sizeof(path), "%s/%s", s->ps.cfg->quarantine_dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        svclog_error_errno(&s->ps.log, errno, "quarantine: cannot create [%s]", path);
-        return;
-    }
-    static char in[MBOX_CHUNK], mem[2 * MBOX_CHUNK + 512];
-    struct buf out;
-    buf_init(&out, mem, sizeof(mem));
-    struct mbox_writer mw;
-    mbox_writer_init(&mw);
-    bool ok = mbox_separator(&out, s->m.mail_from, (int64_t)time(NULL));
-    for (off_t off = 0; ok;) {
-        ssize_t n = pread(s->m.spool.fd, in, sizeof(in), off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            ok = n == 0 && mbox_finish(&mw, &out);
-            n = 0;
-        } else {
-            ok = mbox_write(&mw, in, (size_t)n, &out);
-            off += n;
-        }
-        ok = ok && spoolfile_write_all(fd, buf_rptr(&out), buf_len(&out)) == 0;
-        buf_reset(&out);
-        if (n == 0)
-            break;
-    }
-    if (close(fd) < 0)
-        ok = false;
-    if (!ok) {
-        svclog_error_errno(&s->ps.log, errno, "quarantine: cannot write [%s]", path);
-        unlink(path);
-        return;
-    }
-    str_copy(s->m.quarantine, sizeof(s->m.quarantine), name);
-}
-
-static void notify_done(void *arg)
-{
-    (void)arg;
+    proxy_quarantine_mbox(&s->ps, &s->m.o, s->m.spool.fd, s->m.mail_from);
 }
 
 /* fill_vars - every TPL-3 variable for a mail about the session's message
  * (core/template_vars: what SMTP has no value for renders empty). */
-static void fill_vars(struct smtp_session *s, struct template_var_table *t, struct str header)
+static void fill_vars(struct smtp_session *s, struct template_vars *v, struct str header)
 {
     static char url[SMTP_RCPTS_MAX + 8];
     snprintf(url, sizeof(url), "mail:%s", s->m.rcpts);
-    struct template_vars v = {
-        .service_type = STR_LIT("smtp"),
-        .detection_name = str_from_cstr(s->m.detect_name),
-        .client_host = str_from_cstr(s->ps.client.host),
-        .client_addr = str_from_cstr(s->ps.client.ip),
-        .server_host = str_from_cstr(s->ps.server.host),
-        .server_addr = str_from_cstr(s->ps.server.ip),
+    *v = (struct template_vars){
         .status = smtp_access_status(s),
         .method = STR_LIT("GET"),
         .url = str_from_cstr(url),
-        .content_type = str_from_cstr(s->m.content_type),
         .content_length = s->m.msg_len,
-        .filename = str_from_cstr(s->m.detect_file),
-        .quarantine_file = str_from_cstr(s->m.quarantine),
-        .time = time(NULL),
         .header = header,
         .mail_from = str_from_cstr(s->m.mail_from),
         .rcpt_to = str_from_cstr(s->m.rcpts),
         .message_id = str_from_cstr(s->m.message_id),
-        .error_str = str_from_cstr(s->m.error),
-        .action = str_from_cstr(accesslog_action_name(s->m.action)),
     };
-    template_vars_table(&v, t);
+    proxy_outcome_vars(&s->ps, &s->m.o, v);
 }
 
-#define NOTIFY_MAX          65536 /* the notification before dot-stuffing */
-#define NOTIFY_HEADERS      8192  /* #{HEADER}: the original header block, at most */
-#define NOTIFY_HEADER_LINES 64    /* ... and at most this many lines of it */
-
-/* original_header - the original message's header block for #{HEADER}:
- * whole CRLF lines only, at most NOTIFY_HEADER_LINES of them and
- * NOTIFY_HEADERS bytes. The header is the sender's text, copied into a
- * mail we send: bounded so that a notification cannot carry an arbitrary
- * payload, cut at a line end so that no half line (or a bare CR or LF,
- * which the DATA decoder refuses anyway) reaches its header. */
-static struct str original_header(struct smtp_session *s)
-{
-    static char headers[NOTIFY_HEADERS];
-    size_t hl = s->m.header_len < NOTIFY_HEADERS ? s->m.header_len : NOTIFY_HEADERS;
-    ssize_t n = hl ? pread(s->m.spool.fd, headers, hl, 0) : 0;
-    size_t keep = 0, lines = 0;
-    for (size_t i = 1; n > 0 && i < (size_t)n && lines < NOTIFY_HEADER_LINES; i++) {
-        if (headers[i] == '\n' && headers[i - 1] == '\r') {
-            keep = i + 1;
-            lines++;
-        }
-    }
-    return str_make(headers, keep);
-}
+#define NOTIFY_MAX 65536 /* the notification before dot-stuffing */
 
 /* notify_admin - template_admin.txt to admin_mailaddr (SCAN-13). */
 void smtp_notify_admin(struct smtp_session *s)
 {
-    static struct template_var_table table; /* a worker is one thread */
-    static char mem[NOTIFY_MAX];
-    fill_vars(s, &table, original_header(s));
-    struct buf body;
-    buf_init(&body, mem, sizeof(mem));
-    if (template_render(s->ps.w->res->tpl_admin, table.vars, TEMPLATE_VAR_COUNT, &body) ==
-        TEMPLATE_PARSE_DONE)
-        notify_admin_send(s->ps.w->loop, s->ps.w->dns, s->ps.cfg, s->ps.w->res->hostname,
-                          buf_view(&body), &s->ps.log, notify_done, NULL);
-    else
-        svclog_error(&s->ps.log,
-                     "notify_admin: template_admin.txt does not fit in %u bytes once "
-                     "rendered: no notification",
-                     (unsigned)sizeof(mem));
+    struct template_vars v;
+    fill_vars(s, &v, proxy_mail_header(s->m.spool.fd, s->m.header_len));
+    proxy_notify_admin(&s->ps, &v);
 }
 
 /* ---- sendback and delete: the notification mail (SMTP-9 5) ----------- */
@@ -168,9 +76,10 @@ static void notify_fail(struct smtp_session *s, const char *step, const struct s
     snprintf(reply_text, sizeof(reply_text), "%u %.*s", r->code,
              r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
     svclog_error(&s->ps.log, "smtp_data_cmd_senddata:%s:smtp error:%s: buf=[%s]",
-                 accesslog_action_name(s->m.action), step, reply_text);
-    snprintf(s->m.error, sizeof(s->m.error), "SERVER/ERROR Reply(%s): buf=[%s]", step, reply_text);
-    if (s->m.action == ACCESSLOG_ACTION_SENDBACK && strcmp(step, "DATA END") != 0 &&
+                 accesslog_action_name(s->m.o.action), step, reply_text);
+    snprintf(s->m.o.error, sizeof(s->m.o.error), "SERVER/ERROR Reply(%s): buf=[%s]", step,
+             reply_text);
+    if (s->m.o.action == ACCESSLOG_ACTION_SENDBACK && strcmp(step, "DATA END") != 0 &&
         strcmp(step, "DATA") != 0) {
         char text[400];
         snprintf(text, sizeof(text), "SENDBACK:smtp error[%s] (Server Reply: %s)", step,
@@ -218,7 +127,9 @@ static void template_from(struct str rendered, char *out, size_t cap)
 static bool render_notification(struct smtp_session *s, struct buf *out)
 {
     static struct template_var_table table; /* a worker is one thread */
-    fill_vars(s, &table, original_header(s));
+    struct template_vars v;
+    fill_vars(s, &v, proxy_mail_header(s->m.spool.fd, s->m.header_len));
+    template_vars_table(&v, &table);
     const struct template *tpl = s->lan ? s->ps.w->res->tpl_smtp_lan : s->ps.w->res->tpl_smtp;
     return tpl && template_render(tpl, table.vars, TEMPLATE_VAR_COUNT, out) == TEMPLATE_PARSE_DONE;
 }
@@ -246,8 +157,8 @@ static void on_notify_data(struct smtp_session *s, const struct smtp_reply *r)
     if (!render_notification(s, &rendered)) {
         svclog_error(&s->ps.log, "smtp: cannot render the notification template");
         buf_reset(&rendered);
-        buf_printf(&rendered, "Subject: Virus notification: %s\r\n\r\n%s\r\n", s->m.detect_name,
-                   s->m.detect_name);
+        buf_printf(&rendered, "Subject: Virus notification: %s\r\n\r\n%s\r\n", s->m.o.detect_name,
+                   s->m.o.detect_name);
     }
     char date[64];
     time_t now = time(NULL);
@@ -262,9 +173,10 @@ static void on_notify_data(struct smtp_session *s, const struct smtp_reply *r)
     bool ok =
         buf_printf(&lead, "Received: from %s (%s)\r\n\tby %s (%s) ;\r\n\t%s\r\n", s->ps.client.host,
                    s->ps.client.ip, s->ps.w->res->hostname, product, date) &&
-        buf_printf(&lead, "X-Virus-Status: infected(%s) with %s\r\n", product, s->m.detect_name) &&
+        buf_printf(&lead, "X-Virus-Status: infected(%s) with %s\r\n", product,
+                   s->m.o.detect_name) &&
         buf_printf(&lead, "Date: %s\r\n", s->m.orig_date[0] ? s->m.orig_date : date);
-    if (ok && s->m.action == ACCESSLOG_ACTION_SENDBACK)
+    if (ok && s->m.o.action == ACCESSLOG_ACTION_SENDBACK)
         ok = buf_printf(&lead, "To: %s\r\n", s->m.mail_from);
     else if (ok)
         ok = buf_printf(&lead, "To: %s\r\n", s->m.orig_to[0] ? s->m.orig_to : s->m.rcpts) &&
@@ -350,7 +262,7 @@ void smtp_notify(struct smtp_session *s)
     s->state = SMTP_ST_SEND;
     s->dlg.busy = true;
     s->m.send_done = true; /* no spool streaming: the notification is one buffer */
-    if (s->m.action == ACCESSLOG_ACTION_DELETE) {
+    if (s->m.o.action == ACCESSLOG_ACTION_DELETE) {
         smtp_up_command(s, on_notify_data, "DATA");
         return;
     }
@@ -365,9 +277,9 @@ void smtp_notify(struct smtp_session *s)
                     "sendback: sender [%s] is not local (smtp_rcpt) and the client not LAN: "
                     "denied instead (sendback_any_sender=no)",
                     s->m.mail_from);
-        s->m.action = ACCESSLOG_ACTION_DENY;
+        s->m.o.action = ACCESSLOG_ACTION_DENY;
         char text[SCANREQ_NAME_MAX + 64];
-        snprintf(text, sizeof(text), "Infected by %s", s->m.detect_name);
+        snprintf(text, sizeof(text), "Infected by %s", s->m.o.detect_name);
         smtp_cancel_mail(s, 554, text);
         return;
     }

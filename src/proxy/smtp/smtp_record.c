@@ -44,9 +44,9 @@ void smtp_log_server_error(struct smtp_session *s, const char *cmd, const struct
  * the mail back). */
 unsigned smtp_access_status(const struct smtp_session *s)
 {
-    if (*s->m.error)
+    if (*s->m.o.error)
         return 500;
-    if (s->m.result != ACCESSLOG_RESULT_CLEAN && s->m.action != ACCESSLOG_ACTION_PASS)
+    if (s->m.o.result != ACCESSLOG_RESULT_CLEAN && s->m.o.action != ACCESSLOG_ACTION_PASS)
         return 0;
     if (!s->m.mail_received)
         return *s->m.txn_error ? 500 : 0;
@@ -57,53 +57,25 @@ void smtp_write_record(struct smtp_session *s)
 {
     s->m.record_due = false;
     const char *rcpts = s->m.rcpts[0] || s->m.mail_received ? s->m.rcpts : s->m.refused_rcpt;
-    svclog_info(
-        &s->ps.log, "From: %s:%u(%s) To: %s:%u(%s) Message-Id: %s Infected: %d VirusName: %s",
-        s->ps.client.ip, s->ps.client.port, s->m.mail_from, s->ps.server.ip, s->ps.server.port,
-        rcpts, s->m.message_id[0] ? s->m.message_id : "-", s->m.result == ACCESSLOG_RESULT_INFECTED,
-        s->m.detect_name[0] ? s->m.detect_name : "-");
+    svclog_info(&s->ps.log,
+                "From: %s:%u(%s) To: %s:%u(%s) Message-Id: %s Infected: %d VirusName: %s",
+                s->ps.client.ip, s->ps.client.port, s->m.mail_from, s->ps.server.ip,
+                s->ps.server.port, rcpts, s->m.message_id[0] ? s->m.message_id : "-",
+                s->m.o.result == ACCESSLOG_RESULT_INFECTED,
+                s->m.o.detect_name[0] ? s->m.o.detect_name : "-");
     char url[SMTP_RCPTS_MAX + 8];
     snprintf(url, sizeof(url), "mail:%s", rcpts);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
     struct access_record r = {
-        .time_sec = s->m.start_rt.tv_sec,
-        .time_msec = (unsigned)(s->m.start_rt.tv_nsec / 1000000),
-        .elapsed_ms = (long)(ev_now_ms(s->ps.w->loop) - s->m.start_ms),
-        .client = str_from_cstr(s->ps.client.host),
         .status = smtp_access_status(s),
         .size = s->m.msg_len,
         .method = STR_LIT("GET"),
         .url = str_from_cstr(url),
-        .user = STR_NULL,
-        .server_ip = str_from_cstr(s->ps.server.ip),
-        .content_type = str_from_cstr(s->m.content_type),
-        .result = s->m.result,
-        .detect_name = str_from_cstr(s->m.detect_name),
-        .detect_file = str_from_cstr(s->m.detect_file),
-        .quarantine_file = str_from_cstr(s->m.quarantine),
-        .action = s->m.action,
-        .service = STR_LIT("smtp"),
-        .internal_id = (unsigned)s->ps.slot,
-        .pid = (long)getpid(),
-        .host_ip = str_from_cstr(s->ps.client.ip),
         .files = s->mails ? s->mails : 1,
-        .checks = s->m.checks,
-        .scan_ms = s->m.scan_ms,
-        .details = s->m.details,
-        .proto_flags = 0,
         .proto1 = str_from_cstr(s->m.mail_from),
         .proto2 = str_from_cstr(s->m.message_id),
-        .proxy_error = str_from_cstr(*s->m.error ? s->m.error : s->m.txn_error),
+        .proxy_error = str_from_cstr(*s->m.o.error ? s->m.o.error : s->m.txn_error),
     };
-    char line[ACCESSLOG_LINE_MAX];
-    struct buf b;
-    buf_init(&b, line, sizeof(line));
-    if (!accesslog_format_line(&b, &r))
-        return;
-    log_sink_write(LOG_SINK_ACCESS, buf_rptr(&b), buf_len(&b));
-    if (s->m.result != ACCESSLOG_RESULT_CLEAN)
-        log_sink_write(LOG_SINK_DETECT, buf_rptr(&b), buf_len(&b));
+    proxy_record_write(&s->ps, &s->m.o, &r);
 }
 
 void smtp_note_refusal(struct smtp_session *s, const char *error)

@@ -40,7 +40,7 @@
 #include "proto/smtp_addr.h"
 #include "proto/smtp_dot.h"
 #include "proto/smtp_parse.h"
-#include "proxy/proxy_connect.h"
+#include "proxy/proxy_detect.h"
 #include "proxy/proxy_mail_scan.h"
 #include "proxy/proxy_scan.h"
 
@@ -139,11 +139,8 @@ void smtp_reset_mail(struct smtp_session *s)
 {
     proxy_mail_scan_free(s->m.mscan);
     proxy_spool_close(&s->m.spool);
-    s->m = (struct smtp_mail){.spool = PROXY_SPOOL_CLOSED,
-                              .result = ACCESSLOG_RESULT_CLEAN,
-                              .action = ACCESSLOG_ACTION_NONE,
-                              .start_ms = ev_now_ms(s->ps.w->loop)};
-    clock_gettime(CLOCK_REALTIME, &s->m.start_rt);
+    s->m = (struct smtp_mail){.spool = PROXY_SPOOL_CLOSED};
+    proxy_outcome_begin(&s->m.o, &s->ps);
 }
 
 /* ---- session lifetime ----------------------------------------------------- */
@@ -175,7 +172,7 @@ void smtp_server_lost(struct smtp_session *s)
     s->on_reply = NULL;
     proxy_session_close_server(&s->ps);
     if (s->state == SMTP_ST_SEND || s->state == SMTP_ST_SCAN) {
-        str_copy(s->m.error, sizeof(s->m.error), "SERVER/connection lost during DATA");
+        str_copy(s->m.o.error, sizeof(s->m.o.error), "SERVER/connection lost during DATA");
         smtp_write_record(s);
         smtp_reset_mail(s);
     }
@@ -221,11 +218,11 @@ static void on_mail_reply(struct smtp_session *s, const struct smtp_reply *r)
         char text[256];
         snprintf(text, sizeof(text), "SERVER/ERROR Reply(MAIL): buf=[%u %.*s]", r->code,
                  r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
-        str_copy(s->m.error, sizeof(s->m.error), text);
+        str_copy(s->m.o.error, sizeof(s->m.o.error), text);
         smtp_log_server_error(s, "MAIL", r);
         /* SMTP-6: the refusal is logged with this mail's record. */
         smtp_write_record(s);
-        s->m.error[0] = '\0';
+        s->m.o.error[0] = '\0';
     }
     on_relayed_reply(s, r);
 }
@@ -622,8 +619,8 @@ static void start_data(struct smtp_session *s)
     }
     s->mails++;
     s->m.mail_received = true;
-    clock_gettime(CLOCK_REALTIME, &s->m.start_rt);
-    s->m.start_ms = ev_now_ms(s->ps.w->loop);
+    clock_gettime(CLOCK_REALTIME, &s->m.o.start_rt);
+    s->m.o.start_ms = ev_now_ms(s->ps.w->loop);
     s->m.msg_len = 0;
     s->m.too_long = false;
     smtp_dot_decoder_init(&s->m.dot);
@@ -648,7 +645,7 @@ static void data_step(struct smtp_session *s)
         if (proxy_spool_write(&s->m.spool, chunk, n) < 0) {
             /* A full disk is a temporary failure (never a drop). */
             svclog_error_errno(&s->ps.log, errno, "spool write failed in [%s]", s->ps.cfg->tmpdir);
-            str_copy(s->m.error, sizeof(s->m.error), "PROXY/spool write failed");
+            str_copy(s->m.o.error, sizeof(s->m.o.error), "PROXY/spool write failed");
             /* The rest of the message is still coming: read it to its end
              * (keeping nothing), then answer 451. */
             s->m.too_long = true;
@@ -671,7 +668,7 @@ static void data_step(struct smtp_session *s)
         const char *what = s->m.dot.bare_lf ? "<LF>" : "<CR>";
         svclog_info(&s->ps.log, "bare %s received in DATA: mail from [%s] refused", what,
                     s->m.mail_from);
-        snprintf(s->m.error, sizeof(s->m.error), "PROXY/bare %s received", what);
+        snprintf(s->m.o.error, sizeof(s->m.o.error), "PROXY/bare %s received", what);
         char text[64];
         snprintf(text, sizeof(text), "5.5.2 Error: bare %s received", what);
         smtp_cancel_mail(s, 550, text);
@@ -679,9 +676,10 @@ static void data_step(struct smtp_session *s)
     }
     if (s->m.too_long) {
         /* SMTP-9 4: refused; the envelope given upstream is cancelled. */
-        s->m.result = ACCESSLOG_RESULT_INFECTED;
-        str_copy(s->m.detect_name, sizeof(s->m.detect_name), "SEKISHO/POLICY_BLOCK_MESSAGESIZE");
-        s->m.action = ACCESSLOG_ACTION_DENY;
+        s->m.o.result = ACCESSLOG_RESULT_INFECTED;
+        str_copy(s->m.o.detect_name, sizeof(s->m.o.detect_name),
+                 "SEKISHO/POLICY_BLOCK_MESSAGESIZE");
+        s->m.o.action = ACCESSLOG_ACTION_DENY;
         smtp_cancel_mail(s, 554, "Too long message");
         return;
     }
@@ -696,9 +694,9 @@ void smtp_on_final_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
     /* SMTP-9 / no mail lost: the client hears what the server said about
      * the mail, so it gets 250 only when the server accepted it. */
-    if (r->code / 100 != 2 && !s->m.error[0]) {
+    if (r->code / 100 != 2 && !s->m.o.error[0]) {
         smtp_log_server_error(s, "DATAEND", r);
-        snprintf(s->m.error, sizeof(s->m.error), "SERVER/ERROR Reply(DATA END): buf=[%u %.*s]",
+        snprintf(s->m.o.error, sizeof(s->m.o.error), "SERVER/ERROR Reply(DATA END): buf=[%u %.*s]",
                  r->code, r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
     }
     smtp_write_record(s);
@@ -716,8 +714,8 @@ static void on_data_reply(struct smtp_session *s, const struct smtp_reply *r)
     if (r->code != 354) {
         /* SMTP-9 6: not accepted: the client hears why. */
         smtp_log_server_error(s, "DATA", r);
-        snprintf(s->m.error, sizeof(s->m.error), "SERVER/ERROR Reply(DATA): buf=[%u %.*s]", r->code,
-                 r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
+        snprintf(s->m.o.error, sizeof(s->m.o.error), "SERVER/ERROR Reply(DATA): buf=[%u %.*s]",
+                 r->code, r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
         smtp_on_final_reply(s, r);
         return;
     }
@@ -738,9 +736,9 @@ static bool added_headers(struct smtp_session *s)
         ok = buf_printf(&s->ps.server.out, "Received: from %s (%s)\r\n\tby %s (%s) ;\r\n\t%s\r\n",
                         s->ps.client.host, s->ps.client.ip, s->ps.w->res->hostname, product, date);
     /* C-48: the status header is added even with anonymous. */
-    if (ok && s->m.result == ACCESSLOG_RESULT_INFECTED)
+    if (ok && s->m.o.result == ACCESSLOG_RESULT_INFECTED)
         ok = buf_printf(&s->ps.server.out, "X-Virus-Status: infected(%s) with %s\r\n", product,
-                        s->m.detect_name);
+                        s->m.o.detect_name);
     else if (ok)
         ok = buf_printf(&s->ps.server.out, "X-Virus-Status: clean(%s)\r\n", product);
     return ok;
@@ -812,42 +810,36 @@ static bool admin_notification(const struct smtp_session *s, const struct mime_s
 
 static void on_scanned(struct smtp_session *s, const struct proxy_mail_scan_result *res)
 {
-    s->m.checks += res->checks;
-    s->m.scan_ms += res->scan_ms;
-    s->m.details |= res->details;
+    s->m.o.checks += res->checks;
+    s->m.o.scan_ms += res->scan_ms;
+    s->m.o.details |= res->details;
     if (res->verdict == SCANREQ_ERROR) {
         /* A dead scanner or a full disk is a temporary failure, never a pass. */
         svclog_error(&s->ps.log, "virus scan failed: %s mail from [%s]", res->error,
                      s->m.mail_from);
-        snprintf(s->m.error, sizeof(s->m.error), "PROXY/virus scan failed: %s", res->error);
+        snprintf(s->m.o.error, sizeof(s->m.o.error), "PROXY/virus scan failed: %s", res->error);
         smtp_cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
         return;
     }
     if (res->verdict == SCANREQ_INFECTED) {
-        s->m.result = ACCESSLOG_RESULT_INFECTED;
-        str_copy(s->m.detect_name, sizeof(s->m.detect_name), res->name);
-        str_copy(s->m.detect_file, sizeof(s->m.detect_file), res->file);
-        enum config_action a = s->lan ? s->ps.cfg->lan_action : s->ps.cfg->action;
-        s->m.action = a == CONFIG_ACTION_PASS        ? ACCESSLOG_ACTION_PASS
-                      : a == CONFIG_ACTION_BLACKHOLE ? ACCESSLOG_ACTION_BLACKHOLE
-                      : a == CONFIG_ACTION_SENDBACK  ? ACCESSLOG_ACTION_SENDBACK
-                      : a == CONFIG_ACTION_DELETE    ? ACCESSLOG_ACTION_DELETE
-                                                     : ACCESSLOG_ACTION_DENY;
+        proxy_outcome_detected(
+            &s->m.o, res->name, res->file,
+            proxy_detect_action(s->lan ? s->ps.cfg->lan_action : s->ps.cfg->action));
         svclog_info(
             &s->ps.log, "Infected: mail from [%s] to [%s] VirusName: %s File: [%s] action=%s",
-            s->m.mail_from, s->m.rcpts, res->name, res->file, accesslog_action_name(s->m.action));
+            s->m.mail_from, s->m.rcpts, res->name, res->file, accesslog_action_name(s->m.o.action));
         if (s->lan ? s->ps.cfg->lan_quarantine : s->ps.cfg->quarantine)
             smtp_quarantine_mail(s);
         if ((s->lan ? s->ps.cfg->lan_notify_admin : s->ps.cfg->notify_admin) &&
             s->ps.cfg->admin_mailaddr.count > 0)
             smtp_notify_admin(s);
-        if (s->m.action != ACCESSLOG_ACTION_PASS) {
-            if (s->m.action == ACCESSLOG_ACTION_SENDBACK ||
-                s->m.action == ACCESSLOG_ACTION_DELETE) {
+        if (s->m.o.action != ACCESSLOG_ACTION_PASS) {
+            if (s->m.o.action == ACCESSLOG_ACTION_SENDBACK ||
+                s->m.o.action == ACCESSLOG_ACTION_DELETE) {
                 smtp_notify(s);
                 return;
             }
-            if (s->m.action == ACCESSLOG_ACTION_BLACKHOLE) {
+            if (s->m.o.action == ACCESSLOG_ACTION_BLACKHOLE) {
                 smtp_cancel_mail(s, 250, "Message accepted for delivery");
                 return;
             }
@@ -879,7 +871,7 @@ static void on_mail_scanned(void *arg, const struct proxy_mail_scan_result *r)
  * summary's views die with the scan's mapping. */
 static void copy_summary(struct smtp_session *s, const struct mime_summary *sum)
 {
-    str_copy(s->m.content_type, sizeof(s->m.content_type), sum->content_type);
+    str_copy(s->m.o.content_type, sizeof(s->m.o.content_type), sum->content_type);
     str_copy_view(s->m.message_id, sizeof(s->m.message_id), str_trim(sum->message_id));
     str_copy_view(s->m.orig_date, sizeof(s->m.orig_date), str_trim(sum->date));
     str_copy_view(s->m.orig_to, sizeof(s->m.orig_to), str_trim(sum->to));
@@ -896,7 +888,7 @@ static void start_scan(struct smtp_session *s)
                                       &s->ps.log, &sum);
     if (!s->m.mscan) {
         svclog_error_errno(&s->ps.log, errno, "cannot map the spooled message");
-        snprintf(s->m.error, sizeof(s->m.error), "PROXY/cannot map the spooled message");
+        snprintf(s->m.o.error, sizeof(s->m.o.error), "PROXY/cannot map the spooled message");
         smtp_cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
         return;
     }
@@ -992,7 +984,7 @@ static void on_client_gone(struct proxy_session *ps)
 {
     struct smtp_session *s = (struct smtp_session *)ps;
     if (s->state == SMTP_ST_DATA || s->state == SMTP_ST_SCAN) {
-        str_copy(s->m.error, sizeof(s->m.error), "CLIENT/connection closed during DATA");
+        str_copy(s->m.o.error, sizeof(s->m.o.error), "CLIENT/connection closed during DATA");
         smtp_write_record(s);
     }
 }

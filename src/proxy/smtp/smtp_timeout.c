@@ -83,7 +83,7 @@ void smtp_on_idle(struct proxy_session *ps)
     char reason[160];
     snprintf(reason, sizeof(reason), "no traffic for %u seconds while waiting for %s", sec, what);
     if (s->state == SMTP_ST_DATA || s->state == SMTP_ST_SCAN || s->state == SMTP_ST_SEND) {
-        snprintf(s->m.error, sizeof(s->m.error), "PROXY/inactive timeout: %s", reason);
+        snprintf(s->m.o.error, sizeof(s->m.o.error), "PROXY/inactive timeout: %s", reason);
         smtp_write_record(s);
         smtp_reset_mail(s); /* cancels the scan; the spool goes */
     }

@@ -284,10 +284,17 @@ class Gateway:
     def log_lines(self, name):
         return [l for l in self.log_text(name).splitlines() if l]
 
-    def wait_log(self, name, pattern, timeout=10.0):
+    def wait_log(self, name, pattern, timeout=10.0, count=1):
+        """The lines of log name matching pattern, once there are at least
+        count of them (a record is written after the reply is sent, so a
+        client may be answered before its line is there)."""
         rx = re.compile(pattern)
-        return wait_for(lambda: [l for l in self.log_lines(name) if rx.search(l)], timeout,
-                        what="%s.log line matching %r" % (name, pattern))
+
+        def matching():
+            lines = [l for l in self.log_lines(name) if rx.search(l)]
+            return lines if len(lines) >= count else None
+        return wait_for(matching, timeout,
+                        what="%d %s.log line(s) matching %r" % (count, name, pattern))
 
     def worker_pids(self):
         if not self.proc or not self.proc.alive():
