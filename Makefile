@@ -9,10 +9,13 @@
 #
 # Sources are discovered by wildcard so that adding a module or a test is
 # adding a file: src/{lib,proto,core}/*.c form libsekisho.a, every
-# src/proxy/*/*.c and src/master/*.c form `sekisho`, src/scand/*.c form
-# `sekisho-scand` (the only binary linked with libclamav), every
-# src/tools/<name>/*.c forms bin <name>, every tests/unit/*/test_*.c is one
-# cmocka binary and every fuzz/fuzz_*.c one replay runner and one fuzzer.
+# src/proxy/*.c and src/proxy/*/*.c forms libsekisho-proxy.a, which with
+# src/master/*.c (main() is in src/master/main.c) forms `sekisho`,
+# src/scand/*.c form `sekisho-scand` (the only binary linked with
+# libclamav), every src/tools/<name>/*.c forms bin <name>, every
+# tests/unit/*/test_*.c is one cmocka binary (those in tests/unit/proxy/
+# also link libsekisho-proxy.a) and every fuzz/fuzz_*.c one replay runner
+# and one fuzzer.
 
 CC      ?= cc
 SAN     ?= 0
@@ -35,7 +38,8 @@ CLAMAV_CFLAGS := $(shell pkg-config --cflags libclamav 2>/dev/null)
 CLAMAV_LIBS   := $(shell pkg-config --libs libclamav 2>/dev/null || echo -lclamav)
 
 LIB_SRCS   := $(wildcard src/lib/*.c src/proto/*.c src/core/*.c)
-PROXY_SRCS := $(wildcard src/proxy/*.c src/proxy/*/*.c src/master/*.c)
+PROXY_SRCS := $(wildcard src/proxy/*.c src/proxy/*/*.c)
+MASTER_SRCS := $(wildcard src/master/*.c)
 SCAND_SRCS := $(wildcard src/scand/*.c)
 TOOLS      := $(notdir $(wildcard src/tools/*))
 UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
@@ -44,6 +48,7 @@ FUZZ_SRCS  := $(wildcard fuzz/fuzz_*.c)
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 LIB_A      := $(B)/libsekisho.a
+PROXY_A    := $(B)/libsekisho-proxy.a
 BINS       := $(B)/bin/sekisho $(B)/bin/sekisho-scand $(addprefix $(B)/bin/,$(TOOLS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 REPLAY_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/replay_%,$(FUZZ_SRCS))
@@ -60,7 +65,11 @@ $(LIB_A): $(call obj,$(LIB_SRCS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/sekisho: $(call obj,$(PROXY_SRCS)) $(LIB_A)
+$(PROXY_A): $(call obj,$(PROXY_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/sekisho: $(call obj,$(MASTER_SRCS)) $(PROXY_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -74,7 +83,13 @@ $(B)/bin/%: $$(call obj,$$(wildcard src/tools/%/*.c)) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Unit tests link the library and cmocka; libwrap is linked for the
-# differential hosts.allow test (our matcher against hosts_ctl()).
+# differential hosts.allow test (our matcher against hosts_ctl()). Those of
+# tests/unit/proxy/ test the workers' code and link it first (a more
+# specific pattern, so make prefers this rule for them).
+$(B)/tests/proxy/%: $(B)/obj/tests/unit/proxy/%.o $(PROXY_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lwrap $(LIBS)

@@ -77,13 +77,17 @@ run_integration() {
 }
 
 if want lint; then
-    if dev/check-layers.sh >/tmp/sekisho-layers.$$ 2>&1; then ok "lint: layer rule"; else not_ok "lint: layer rule"; cat /tmp/sekisho-layers.$$; fi
-    bad=$(git ls-files '*.c' '*.h' | while read -r f; do [ -f "$f" ] && ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1 && echo "$f"; done)
-    if [ -z "$bad" ]; then ok "lint: clang-format"; else not_ok "lint: clang-format"; echo "$bad" | sed 's/^/    /'; fi
-    if cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
-        --inline-suppr --suppress=missingIncludeSystem -D__GNUC__ -Isrc src fuzz tests/unit \
-        >/tmp/sekisho-cppcheck.$$ 2>&1; then ok "lint: cppcheck"; else not_ok "lint: cppcheck"; sed 's/^/    /' /tmp/sekisho-cppcheck.$$ | head -40; fi
-    rm -f /tmp/sekisho-layers.$$ /tmp/sekisho-cppcheck.$$
+    # dev/lint.sh (also `make lint`) prints one ok/not ok line per check.
+    out=$(dev/lint.sh 2>&1)
+    rc=$?
+    while IFS= read -r line; do
+        case "$line" in
+        "ok - "*) ok "${line#ok - }" ;;
+        "not ok - "*) not_ok "${line#not ok - }" ;;
+        *) echo "$line" ;;
+        esac
+    done <<<"$out"
+    if [ $rc -ne 0 ] && ! grep -q '^not ok' <<<"$out"; then not_ok "lint (dev/lint.sh exit $rc)"; fi
 fi
 
 if ! make -s -j"$JOBS" >/tmp/sekisho-build.$$ 2>&1; then

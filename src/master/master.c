@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,7 @@
 #include "core/version.h"
 #include "lib/ev.h"
 #include "lib/log.h"
+#include "lib/privdrop.h"
 #include "lib/proc.h"
 #include "lib/sock.h"
 #include "lib/spoolfile.h"
@@ -165,38 +164,11 @@ static int check_tmpdir(const struct config *cfg, uid_t uid, gid_t gid)
 
 static int resolve_user(const struct config *cfg, uid_t *uid, gid_t *gid)
 {
-    *uid = (uid_t)-1;
-    *gid = (gid_t)-1;
-    if (geteuid() != 0)
-        return 0; /* already unprivileged: nothing to drop */
-    struct passwd *pw = getpwnam(cfg->run_user);
-    if (!pw) {
-        fprintf(stderr, "sekisho: run_user '%s': no such user\n", cfg->run_user);
-        return -1;
-    }
-    if (pw->pw_uid == 0) {
-        fprintf(stderr, "sekisho: run_user '%s' is root; refusing to run client sessions as root\n",
-                cfg->run_user);
-        return -1;
-    }
-    *uid = pw->pw_uid;
-    *gid = pw->pw_gid;
-    return 0;
-}
-
-static int drop_privileges(uid_t uid, gid_t gid)
-{
-    if (uid == (uid_t)-1)
+    char err[256];
+    if (privdrop_resolve(cfg->run_user, uid, gid, err, sizeof(err)) == 0)
         return 0;
-    if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-        return -1;
-    if (setuid(0) == 0) { /* must be impossible now */
-        errno = EPERM;
-        return -1;
-    }
-    /* Keep core dumps possible for the LOG-E19 diagnosis after setuid. */
-    prctl(PR_SET_DUMPABLE, 1);
-    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    fprintf(stderr, "sekisho: run_user: %s\n", err);
+    return -1;
 }
 
 static pid_t spawn_worker(struct master *m, int index)
@@ -522,7 +494,7 @@ int master_run(const struct master_options *opt, struct config *cfg)
         fprintf(stderr, "sekisho: cannot write pid file %s: %s\n", opt->pidfile, strerror(err));
         return 1;
     }
-    if (drop_privileges(m.uid, m.gid) < 0) {
+    if (privdrop_to(m.uid, m.gid) < 0) {
         svclog_error_errno(NULL, errno, "main: cannot drop privileges to %s", cfg->run_user);
         return 1;
     }

@@ -386,9 +386,6 @@ static bool decode_part(struct proxy_mail_scan *ms, const struct mail_part *p, i
                         struct decoded *out)
 {
     static char chunk[DECODE_CHUNK]; /* a worker is one thread */
-    /* A part small enough for the verdict cache is also kept here, to be
-     * hashed in one call (libcrypto's SHA extensions) once decoded. */
-    static char whole[VERDICT_CACHE_OBJECT_MAX];
     bool hashing = ms->cfg->verdict_cache;
     out->len = 0;
     const char *in = ms->map + p->off;
@@ -404,6 +401,11 @@ static bool decode_part(struct proxy_mail_scan *ms, const struct mail_part *p, i
         hashing = false; /* not a part: the verdict cache is for parts */
         out->len = sizeof(WHOLE_PREFIX) - 1;
     }
+    /* A part small enough for the verdict cache is hashed as it is
+     * decoded; without a digest it is only scanned. */
+    struct sha256 hash = {0};
+    if (hashing && sha256_init(&hash) < 0)
+        hashing = false;
     for (;;) {
         const char *data;
         size_t n;
@@ -441,17 +443,22 @@ static bool decode_part(struct proxy_mail_scan *ms, const struct mail_part *p, i
         }
         if (n == 0)
             continue;
-        if (spoolfile_write_all(fd, data, n) < 0)
+        if (spoolfile_write_all(fd, data, n) < 0) {
+            int err = errno;
+            sha256_release(&hash);
+            errno = err;
             return false;
-        if (hashing && out->len + n <= sizeof(whole))
-            memcpy(whole + out->len, data, n);
-        else
+        }
+        if (hashing && out->len + n <= VERDICT_CACHE_OBJECT_MAX) {
+            sha256_update(&hash, data, n);
+        } else if (hashing) {
             hashing = false;
+            sha256_release(&hash);
+        }
         out->len += n;
     }
-    out->has_digest = hashing;
-    if (hashing)
-        sha256_digest(whole, (size_t)out->len, out->digest);
+    out->has_digest = hashing && sha256_final(&hash, out->digest) == 0;
+    sha256_release(&hash);
     return true;
 }
 

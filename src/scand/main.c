@@ -20,8 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +32,7 @@
 #include "core/config.h"
 #include "lib/buf.h"
 #include "lib/memtune.h"
+#include "lib/privdrop.h"
 #include "lib/str.h"
 #include "proto/scanreq.h"
 #include "scand/engine.h"
@@ -301,25 +300,21 @@ static int run_bench(const struct options *o, struct engine *e, long rss_before)
     return worst;
 }
 
+/* drop_privileges - become --user (when root) as the master becomes
+ * run_user (lib/privdrop), and never gain privileges again. */
 static int drop_privileges(const char *user)
 {
-    if (user == NULL)
-        return 0;
-    if (geteuid() != 0) {
+    if (user != NULL && geteuid() != 0)
         scand_log("--user %s ignored: not running as root", user);
-        return 0;
-    }
-    struct passwd *pw = getpwnam(user);
-    if (pw == NULL) {
-        scand_log("--user %s: no such user", user);
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    char err[256];
+    if (user != NULL && privdrop_resolve(user, &uid, &gid, err, sizeof(err)) < 0) {
+        scand_log("--user: %s", err);
         return -1;
     }
-    if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-        scand_log("dropping privileges to %s: %s", user, strerror(errno));
-        return -1;
-    }
-    if (setuid(0) == 0) {
-        scand_log("dropping privileges to %s: still able to become root", user);
+    if (privdrop_to(uid, gid) < 0) {
+        scand_log("dropping privileges to %s: %s", user ? user : "(none)", strerror(errno));
         return -1;
     }
     return 0;

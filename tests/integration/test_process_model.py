@@ -51,12 +51,10 @@ def fetch(proxy, url, timeout=60):
     return r.stdout
 
 
-def proc_uid(pid):
+def proc_status(pid):
+    """/proc/<pid>/status as {field: [values]} (Uid: real, effective, saved, fs)."""
     with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("Uid:"):
-                return int(line.split()[1])
-    return None
+        return {k: v.split() for k, _, v in (line.partition(":") for line in f)}
 
 
 class TestStartup(unittest.TestCase):
@@ -127,10 +125,19 @@ class TestPrivileges(unittest.TestCase):
     def test_runs_unprivileged_with_private_spool(self):
         gw = new_gateway("privs")
         try:
-            nobody = pwd.getpwnam("nobody").pw_uid
-            self.assertEqual(proc_uid(gw.proc.pid), nobody, "master after binding")
-            for pid in gw.worker_pids():
-                self.assertEqual(proc_uid(pid), nobody, "worker %d" % pid)
+            pw = pwd.getpwnam("nobody")
+            nobody = pw.pw_uid
+            workers = gw.worker_pids()
+            self.assertEqual(len(workers), 2)
+            # Every id (real, effective, saved, fs) is nobody's, no
+            # supplementary group is left, and no exec can gain privileges.
+            for what, pid in [("master after binding", gw.proc.pid)] + [
+                    ("worker %d" % w, w) for w in workers]:
+                st = proc_status(pid)
+                self.assertEqual(st["Uid"], [str(nobody)] * 4, what)
+                self.assertEqual(st["Gid"], [str(pw.pw_gid)] * 4, what)
+                self.assertEqual(st["Groups"], [], what)
+                self.assertEqual(st["NoNewPrivs"], ["1"], what)
             spool = os.path.join(gw.prefix, "tmp/spool")
             st = os.stat(spool)
             self.assertEqual(stat.S_IMODE(st.st_mode), 0o700)

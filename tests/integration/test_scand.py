@@ -42,6 +42,18 @@ EICAR_NAME = "Eicar-Test-Signature"
 RISKWARE_NAME = "Tool.Win32.SekishoTest"
 
 
+def proc_status(pid):
+    """/proc/<pid>/status as {field: [values]} (Uid: real, effective, saved, fs)."""
+    with open("/proc/%d/status" % pid) as f:
+        return {k: v.split() for k, _, v in (line.partition(":") for line in f)}
+
+
+def child_pids(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
+                         timeout=10).stdout
+    return [int(p) for p in out.split()]
+
+
 def setUpModule():
     global FILES, FILES_DIR
     FILES_DIR = tempfile.mkdtemp(prefix="sks-files-")
@@ -433,10 +445,17 @@ class TestLifecycle(unittest.TestCase):
         sd = Scand(BUILD, db, threads=1, extra_args=["--user", "nobody"])
         try:
             sd.start()
-            with open("/proc/%d/status" % sd.proc.pid) as f:
-                uids = [line.split()[1:] for line in f if line.startswith(("Uid:", "Gid:"))]
-            self.assertEqual(uids[0], [str(nobody.pw_uid)] * 4)
-            self.assertEqual(uids[1], [str(nobody.pw_gid)] * 4)
+            # The supervisor and the scanning process it forked: nobody's
+            # ids (real, effective, saved, fs), no supplementary group, and
+            # no exec can gain privileges (lib/privdrop, as the master).
+            scanning = child_pids(sd.proc.pid)
+            self.assertEqual(len(scanning), 1)
+            for what, pid in (("supervisor", sd.proc.pid), ("scanning process", scanning[0])):
+                st = proc_status(pid)
+                self.assertEqual(st["Uid"], [str(nobody.pw_uid)] * 4, what)
+                self.assertEqual(st["Gid"], [str(nobody.pw_gid)] * 4, what)
+                self.assertEqual(st["Groups"], [], what)
+                self.assertEqual(st["NoNewPrivs"], ["1"], what)
             self.assertEqual(os.stat(sd.socket_path).st_mode & 0o777, 0o666)
             with sd.client() as c:
                 self.assertEqual(c.scan_path(FILES["eicar.com"]).verdict, INFECTED)
@@ -446,6 +465,36 @@ class TestLifecycle(unittest.TestCase):
         finally:
             sd.cleanup()
             shutil.rmtree(db, ignore_errors=True)
+
+    def test_no_new_privs_without_user(self):
+        # Nothing to drop (no --user): the supervisor still sets
+        # NoNewPrivs before forking, so the scanning process has it too.
+        sd = Scand(BUILD, DATABASES, threads=1)
+        try:
+            sd.start()
+            scanning = child_pids(sd.proc.pid)
+            self.assertEqual(len(scanning), 1)
+            for what, pid in (("supervisor", sd.proc.pid), ("scanning process", scanning[0])):
+                st = proc_status(pid)
+                self.assertEqual(st["Uid"], [str(os.geteuid())] * 4, what)
+                self.assertEqual(st["NoNewPrivs"], ["1"], what)
+            self.assertEqual(sd.stop(), 0)
+        finally:
+            sd.cleanup()
+
+    @unittest.skipUnless(os.geteuid() == 0, "privilege drop needs root")
+    def test_user_root_refused(self):
+        d = tempfile.mkdtemp(prefix="sks-r-")
+        try:
+            r = subprocess.run([os.path.join(BUILD, "bin", "sekisho-scand"), "--user", "root",
+                                "--socket", os.path.join(d, "s.sock"), "--databases", DATABASES,
+                                "--tmpdir", os.path.join(d, "tmp")],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("--user: user 'root' is root; refusing to run as root", r.stderr)
+            self.assertFalse(os.path.exists(os.path.join(d, "s.sock")))
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
     def test_sigterm_during_reload(self):
         # A reload thread still running at exit must not outlive the server.

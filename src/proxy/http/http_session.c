@@ -465,6 +465,7 @@ static void session_free(void *arg)
     buf_fini(&s->resp);
     buf_fini(&s->out);
     free(s->head_copy);
+    sha256_release(&s->body_hash);
     free(s);
 }
 
@@ -1520,9 +1521,9 @@ static void start_scan(struct http_session *s)
     url_text(s, url, sizeof(url));
     const char *file = strrchr(url, '/');
     uint8_t digest[SHA256_DIGEST_LEN];
-    bool whole = s->hashing && !s->over_filesize && !s->ftp;
-    if (whole)
-        sha256_final(&s->body_hash, digest);
+    bool whole =
+        s->hashing && !s->over_filesize && !s->ftp && sha256_final(&s->body_hash, digest) == 0;
+    sha256_release(&s->body_hash);
     s->hashing = false;
     s->scan = proxy_scan_start_coded(s->w->scan_pool, s->cfg, SCANREQ_SVC_HTTP, s->spool_fd,
                                      s->ftp ? 0 : s->scan_encoding, file ? file + 1 : url,
@@ -1538,8 +1539,10 @@ static bool spool_write(struct http_session *s, const char *p, size_t n)
         svclog_error_errno(&s->log, errno, "spool write failed in [%s]", s->cfg->tmpdir);
         return false;
     }
-    if (s->hashing && s->spool_len + n > VERDICT_CACHE_OBJECT_MAX)
+    if (s->hashing && s->spool_len + n > VERDICT_CACHE_OBJECT_MAX) {
         s->hashing = false;
+        sha256_release(&s->body_hash);
+    }
     if (s->hashing)
         sha256_update(&s->body_hash, p, n);
     s->spool_len += n;
@@ -1830,8 +1833,8 @@ static void got_response_head(struct http_session *s)
         s->state = HTTP_ST_SPOOL;
         s->hashing = s->cfg->verdict_cache && (s->body_kind != HTTP1_BODY_LENGTH ||
                                                s->body_left <= VERDICT_CACHE_OBJECT_MAX);
-        if (s->hashing)
-            sha256_init(&s->body_hash);
+        if (s->hashing && sha256_init(&s->body_hash) < 0)
+            s->hashing = false; /* no key: the body is scanned, not looked up */
         s->progress_ok = progress_wanted(s);
         if (s->progress_ok)
             ev_timer_start(s->w->loop, &s->progress_timer,
