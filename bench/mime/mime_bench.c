@@ -49,8 +49,8 @@ struct sink {
     uint64_t leaves, bytes;
     uint32_t crc_all;
     bool dump;
-    bool sample;          /* sample RssAnon at every leaf (single-pass runs) */
-    long anon_peak_kb;    /* the most RssAnon seen while a message was held */
+    bool sample;       /* sample RssAnon at every leaf (single-pass runs) */
+    long anon_peak_kb; /* the most RssAnon seen while a message was held */
 };
 
 /* rss_anon_kb - this process's anonymous resident memory: the heap and
@@ -144,9 +144,9 @@ static bool ours_part(void *arg, const struct mime_part *p)
     return true;
 }
 
-static const char *const flag_names[] = {"BAD_BOUNDARY",  "BAD_FILENAME", "UNTERMINATED",
-                                         "TOO_DEEP",      "TOO_MANY",     "LONG_FILENAME",
-                                         "NO_BOUNDARY",   "LONG_HEADER",  "AMBIGUOUS"};
+static const char *const flag_names[] = {"BAD_BOUNDARY", "BAD_FILENAME", "UNTERMINATED",
+                                         "TOO_DEEP",     "TOO_MANY",     "LONG_FILENAME",
+                                         "NO_BOUNDARY",  "LONG_HEADER",  "AMBIGUOUS"};
 
 static int ours_file(const char *path, struct sink *s)
 {
@@ -244,7 +244,9 @@ static void gm_leaf(GMimePart *part, struct sink *s)
         }
         g_object_unref(f);
     }
-    leaf_out(s, type, g_mime_content_encoding_to_string(enc) ? g_mime_content_encoding_to_string(enc) : "7bit",
+    leaf_out(s, type,
+             g_mime_content_encoding_to_string(enc) ? g_mime_content_encoding_to_string(enc)
+                                                    : "7bit",
              name, total, (uint32_t)crc);
     g_free(type);
 }
