@@ -49,8 +49,8 @@ static struct template_vars everything(const char *service)
     };
 }
 
-/* What each session actually fills (fill_vars of http_session.c and
- * smtp_session.c): the rest stays empty. */
+/* What each session actually fills (http_fill_vars of http_reply.c and
+ * fill_vars of smtp_notify.c): the rest stays empty. */
 static struct template_vars http_context(void)
 {
     struct template_vars v = everything("http");
@@ -67,7 +67,7 @@ static struct template_vars smtp_context(void)
     return v;
 }
 
-/* The progress page's own variables (http_session.c progress_page). */
+/* The progress page's own variables (http_progress_page.c progress_page). */
 static const struct template_parse_var progress_extra[] = {
     {"PROGRESS_STATE", STR_LIT("scanning")},
     {"PROGRESS_RECEIVED", STR_LIT("100")},

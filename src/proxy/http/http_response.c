@@ -1,0 +1,487 @@
+/* http_response - the server's response to a forwarded request.
+ *
+ * Reads and parses the response head (HTTP-8; an over-long head is cut,
+ * C-01), decides whether the body is scanned (SCAN-1, the skip rules of
+ * SCAN-4/SCAN-5), and then either spools the body for the scan (SPOOL:
+ * in memory when small, else in tmpdir) or relays it to the client as it
+ * arrives (RELAY), with back-pressure from the slower side. A kept
+ * upstream connection that the server closed before answering is retried
+ * once on a new one.
+ */
+#include "proxy/http/http_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/sha256.h"
+#include "lib/spoolfile.h"
+#include "proto/http1_rewrite.h"
+#include "proto/pass_rules.h"
+#include "proxy/http/http_decode.h"
+
+/* ---- spool files -------------------------------------------------------- */
+
+/* spool_open - the spool of a response body of expected bytes (0 when the
+ * server did not say): in memory when small and the budget allows. */
+static int spool_open(struct http_session *s, uint64_t expected)
+{
+    struct proxy_worker *w = s->w;
+    if (expected > 0 && expected <= SPOOL_MEM_OBJECT_MAX &&
+        w->spool_mem_used + expected <= SPOOL_MEM_BUDGET) {
+        int fd = spoolfile_create_mem();
+        if (fd >= 0) {
+            s->spool_mem = expected;
+            w->spool_mem_used += expected;
+            return fd;
+        }
+    }
+    return spoolfile_create(s->cfg->tmpdir);
+}
+
+void http_spool_close(struct http_session *s)
+{
+    if (s->spool_fd >= 0)
+        close(s->spool_fd);
+    s->spool_fd = -1;
+    s->w->spool_mem_used -= s->spool_mem;
+    s->spool_mem = 0;
+}
+
+/* ---- response body ---------------------------------------------------- */
+
+static bool spool_write(struct http_session *s, const char *p, size_t n)
+{
+    if (spoolfile_write_all(s->spool_fd, p, n) < 0) {
+        s->spool_errno = errno;
+        svclog_error_errno(&s->log, errno, "spool write failed in [%s]", s->cfg->tmpdir);
+        return false;
+    }
+    if (s->hashing && s->spool_len + n > VERDICT_CACHE_OBJECT_MAX) {
+        s->hashing = false;
+        sha256_release(&s->body_hash);
+    }
+    if (s->hashing)
+        sha256_update(&s->body_hash, p, n);
+    s->spool_len += n;
+    return true;
+}
+
+/* consume_body - take body bytes from resp: into the spool (SPOOL) or
+ * into out (RELAY). Returns 1 when the body is complete, 0 for more,
+ * -1 on a framing or spool error. */
+static int consume_body(struct http_session *s)
+{
+    while (buf_len(&s->resp) > 0) {
+        struct str data = STR_NULL;
+        size_t used;
+        if (s->body_kind == HTTP1_BODY_CHUNKED) {
+            size_t avail = buf_len(&s->resp);
+            if (s->state == HTTP_ST_RELAY) {
+                buf_compact(&s->out);
+                if (avail > buf_space(&s->out))
+                    avail = buf_space(&s->out); /* decoded data never exceeds its input */
+                if (avail == 0)
+                    return 0;
+            }
+            enum http1_result r =
+                http1_chunked_decode(&s->chunk, buf_rptr(&s->resp), avail, &used, &data);
+            if (r == HTTP1_INVALID || r == HTTP1_TOO_LONG)
+                return -1;
+            buf_consume(&s->resp, used);
+            if (data.len) {
+                if (s->state == HTTP_ST_SPOOL ? !spool_write(s, data.ptr, data.len)
+                                              : !buf_append_str(&s->out, data))
+                    return -1;
+                if (s->state != HTTP_ST_SPOOL)
+                    s->relayed += data.len;
+            }
+            if (r == HTTP1_DONE)
+                return 1;
+            continue;
+        }
+        size_t take = buf_len(&s->resp);
+        if (s->body_kind == HTTP1_BODY_LENGTH && take > s->body_left)
+            take = (size_t)s->body_left;
+        if (s->state == HTTP_ST_SPOOL) {
+            if (!spool_write(s, buf_rptr(&s->resp), take))
+                return -1;
+        } else {
+            size_t room = buf_space(&s->out);
+            if (room == 0) {
+                buf_compact(&s->out);
+                room = buf_space(&s->out);
+            }
+            if (take > room)
+                take = room;
+            if (take == 0)
+                return 0;
+            buf_append(&s->out, buf_rptr(&s->resp), take);
+            s->relayed += take;
+        }
+        buf_consume(&s->resp, take);
+        if (s->body_kind == HTTP1_BODY_LENGTH) {
+            s->body_left -= take;
+            if (s->body_left == 0)
+                return 1;
+        }
+    }
+    if (s->body_kind == HTTP1_BODY_LENGTH && s->body_left == 0)
+        return 1;
+    return 0;
+}
+
+static void log_server_close(struct http_session *s)
+{
+    svclog_info(&s->log,
+                "is_server_alivesocket: select(s=%d):ret=1,cur_pid=%d: Server closed connection "
+                "while transaction. There may be timeout on the server because of no traffic. "
+                "(elapsed=%" PRIu64 "ms)",
+                s->sfd, (int)getpid(), http_elapsed_ms(s));
+}
+
+/* read_server - read what the server sent into resp; returns bytes read,
+ * 0 on EOF, -1 on would-block, -2 on error. */
+static ssize_t read_server(struct http_session *s)
+{
+    if (buf_space(&s->resp) == 0)
+        buf_compact(&s->resp);
+    if (buf_space(&s->resp) == 0)
+        return -1;
+    ssize_t n = recv(s->sfd, buf_wptr(&s->resp), buf_space(&s->resp), 0);
+    if (n > 0) {
+        buf_produce(&s->resp, (size_t)n);
+        http_moved(s);
+        return n;
+    }
+    if (n == 0)
+        return 0;
+    return (errno == EAGAIN || errno == EINTR) ? -1 : -2;
+}
+
+void http_spool_step(struct http_session *s)
+{
+    for (;;) {
+        int done = consume_body(s);
+        if (done < 0) {
+            /* A spool that cannot be written is a temporary failure of ours,
+             * never a reason to pass the body unscanned. */
+            if (s->spool_errno)
+                http_reply_error(s, 503, "Temporary failure: cannot write the spool file");
+            else
+                http_reply_error(s, 502, "Invalid response body from the server");
+            return;
+        }
+        if (http_filesize_blocks(s, s->spool_len)) {
+            http_filesize_stop_download(s); /* G-13: the rest is not spooled */
+            return;
+        }
+        if (done == 1) {
+            s->server_reusable =
+                s->client_wants_ka && buf_len(&s->resp) == 0 && http_server_supports_ka(s);
+            http_start_scan(s);
+            return;
+        }
+        if (s->cfg->pass_filesize && s->spool_len >= s->cfg->pass_filesize_len && !s->trickling &&
+            !s->progress) {
+            /* (With the progress page the client takes the file from the
+             * spool, so all of it is spooled, and then all of it scanned.) */
+            /* SCAN-4: scan what is spooled; the rest will not be scanned. */
+            s->over_filesize = true;
+            s->details |= ACCESSLOG_DETAIL_OVER_FILESIZE;
+            http_start_scan(s);
+            return;
+        }
+        if (s->trickling)
+            http_trickle_send(s);
+        ssize_t n = read_server(s);
+        if (n == -1)
+            return;
+        if (n == 0 && s->body_kind == HTTP1_BODY_UNTIL_CLOSE) {
+            http_start_scan(s);
+            return;
+        }
+        if (n <= 0) {
+            log_server_close(s);
+            http_reply_error(s, 502, "Server closed connection while transaction");
+            return;
+        }
+    }
+}
+
+void http_relay_step(struct http_session *s)
+{
+    bool failed = false;
+    for (;;) {
+        if (!http_flush_out(s, &failed)) {
+            if (failed) {
+                http_log_client_cancel(s);
+                http_session_close(s);
+                return;
+            }
+            http_set_client_events(s, EV_WRITE);
+            http_set_server_events(s, 0); /* back-pressure: the client is slower */
+            return;
+        }
+        if (s->relay_done) {
+            http_request_done(s);
+            return;
+        }
+        int done = consume_body(s);
+        if (done < 0) {
+            http_session_close(s); /* headers are out: all we can do is cut (G-02) */
+            return;
+        }
+        if (s->filesize_tail && http_filesize_blocks(s, s->spool_len + s->relayed)) {
+            http_filesize_stop_download(s); /* G-13: the queued bytes never go out */
+            return;
+        }
+        if (done == 1) {
+            s->relay_done = true;
+            s->server_reusable = s->keep_client && buf_len(&s->resp) == 0;
+            if (!s->server_reusable)
+                http_close_server(s);
+            continue;
+        }
+        if (buf_len(&s->out) > 0)
+            continue;
+        ssize_t n = read_server(s);
+        if (n == -1) {
+            http_set_client_events(s, 0);
+            http_set_server_events(s, EV_READ);
+            return;
+        }
+        if (n == 0 && s->body_kind == HTTP1_BODY_UNTIL_CLOSE) {
+            s->relay_done = true;
+            continue;
+        }
+        if (n <= 0) {
+            log_server_close(s);
+            http_session_close(s);
+            return;
+        }
+    }
+}
+
+/* http_skip_reason - SCAN-4/SCAN-5: the PROXY-STAT detail of a skip rule that
+ * exempts this response from scanning, or 0. */
+unsigned http_skip_reason(const struct http_session *s)
+{
+    const struct config *cfg = s->cfg;
+    struct str ua = STR_NULL;
+    size_t iter = 0;
+    http1_fields_find(http1_request_fields(&s->req, s->in.data), "User-Agent", &iter, &ua);
+    if (pass_rules_builtin_user_agent(ua) ||
+        (cfg->pass_user_agent && pass_rules_user_agent(ua, cfg->pass_user_agent_list.items,
+                                                       cfg->pass_user_agent_list.count)))
+        return ACCESSLOG_DETAIL_PASS_USER_AGENT;
+    if (cfg->acl_pass_to && s->w->res->acl &&
+        access_match(s->w->res->acl, "http_pass_to", s->server_ip,
+                     s->url.host.len ? s->host : NULL))
+        return ACCESSLOG_DETAIL_PASS_TO;
+    if (cfg->pass_ext && pass_rules_extension(pass_rules_url_filename(s->url.path),
+                                              cfg->pass_ext_list.items, cfg->pass_ext_list.count))
+        return ACCESSLOG_DETAIL_PASS_EXT;
+    return 0;
+}
+
+static bool should_scan(struct http_session *s)
+{
+    if (!s->cfg->virus_check)
+        return false;
+    /* SCAN-1 names GET, POST and PUT; every response that has content is
+     * scanned whatever the method (issue 10 item 10: OPTIONS, DELETE,
+     * PROPFIND or an invented method carried malware past the scanner).
+     * What has no content is decided by the framing: HEAD, 1xx, 204, 304
+     * are NONE and a 2xx to CONNECT is TUNNEL (RFC 9112 6.3 rules 1-2). */
+    if (s->body_kind != HTTP1_BODY_LENGTH && s->body_kind != HTTP1_BODY_CHUNKED &&
+        s->body_kind != HTTP1_BODY_UNTIL_CLOSE)
+        return false;
+    unsigned skip = http_skip_reason(s);
+    s->details |= skip;
+    return skip == 0;
+}
+
+static void got_response_head(struct http_session *s)
+{
+    struct http1_fields f = http1_response_fields(&s->rsp, s->resp.data);
+    struct str ct;
+    size_t iter = 0;
+    if (http1_fields_find(f, "Content-Type", &iter, &ct)) {
+        struct str type, params;
+        str_cut(ct, ';', &type, &params);
+        str_copy_view(s->content_type, sizeof(s->content_type), str_trim(type));
+    }
+    s->body_kind = http1_response_body_kind(&s->rsp, s->resp.data, s->req.method, &s->body_left);
+    if (s->body_kind == HTTP1_BODY_INVALID) {
+        http_reply_error(s, 502, "Invalid response framing from the server");
+        return;
+    }
+    if (s->body_kind == HTTP1_BODY_CHUNKED)
+        http1_chunked_init(&s->chunk);
+    s->status = s->rsp.status;
+    s->scan_encoding = http_decode_scan_encoding(f);
+    if (should_scan(s) && !(s->body_kind == HTTP1_BODY_LENGTH && s->body_left == 0)) {
+        if (s->rsp.status == 206) {
+            /* Item 9 of issue 10: a part cannot be scanned as the whole
+             * the client assembles; we never asked for one. */
+            http_reply_error(s, 502, "Partial content from the server cannot be scanned");
+            return;
+        }
+        if (s->body_kind == HTTP1_BODY_LENGTH && http_filesize_blocks(s, s->body_left)) {
+            http_filesize_stop_download(s); /* G-13: before any body byte */
+            return;
+        }
+        s->spool_fd = spool_open(s, s->body_kind == HTTP1_BODY_LENGTH ? s->body_left : 0);
+        if (s->spool_fd < 0) {
+            svclog_error_errno(&s->log, errno, "cannot create a spool file in [%s]",
+                               s->cfg->tmpdir);
+            http_reply_error(s, 503, "Temporary failure: cannot create a spool file");
+            return;
+        }
+        /* Keep the head in resp (http_deliver_spool rewrites it); body bytes go
+         * to the spool from head_len on. */
+        s->head_copy = malloc(s->rsp.head_len);
+        if (!s->head_copy) {
+            http_reply_error(s, 503, "Temporary failure: out of memory");
+            return;
+        }
+        memcpy(s->head_copy, s->resp.data, s->rsp.head_len);
+        s->resp.rpos = s->rsp.head_len;
+        s->state = HTTP_ST_SPOOL;
+        s->hashing = s->cfg->verdict_cache && (s->body_kind != HTTP1_BODY_LENGTH ||
+                                               s->body_left <= VERDICT_CACHE_OBJECT_MAX);
+        if (s->hashing && sha256_init(&s->body_hash) < 0)
+            s->hashing = false; /* no key: the body is scanned, not looked up */
+        s->progress_ok = http_progress_wanted(s);
+        if (s->progress_ok)
+            ev_timer_start(s->w->loop, &s->progress_timer,
+                           (uint64_t)s->cfg->progress_delay * 1000u);
+        else if (s->cfg->trickle > 0 && s->req.method != HTTP1_METHOD_HEAD)
+            ev_timer_start(s->w->loop, &s->trickle_timer, (uint64_t)s->cfg->trickle * 1000u);
+        http_set_server_events(s, EV_READ);
+        http_set_client_events(s, EV_READ);
+        http_spool_step(s);
+        return;
+    }
+    /* Not scanned: the head now, the body as it arrives. Keep-alive only
+     * when the client can tell where the body ends (HTTP-20 b). */
+    s->keep_client = s->client_wants_ka && http_server_supports_ka(s) &&
+                     (s->body_kind == HTTP1_BODY_LENGTH || s->body_kind == HTTP1_BODY_NONE);
+    struct http1_rewrite_response_opts o = {
+        .keep_alive = s->keep_client,
+        .proxy_support = !s->via_parent && !s->cfg->transparent,
+        .has_length = s->body_kind == HTTP1_BODY_LENGTH,
+        .length = s->body_left,
+        /* De-chunked or close-delimited bodies lose their framing headers;
+         * bodiless responses (HEAD, 204, 304) keep the origin's. */
+        .drop_length = s->body_kind == HTTP1_BODY_CHUNKED || s->body_kind == HTTP1_BODY_UNTIL_CLOSE,
+    };
+    if (buf_alloc_storage(&s->out, RESP_BUF_SIZE) < 0 ||
+        !http1_rewrite_response(&s->out, &s->rsp, s->resp.data, &o)) {
+        http_reply_error(s, 502, "Response header too large to forward");
+        return;
+    }
+    /* The head stays at the front of resp's storage: body bytes after it
+     * are consumed from head_len; compacting later discards the head,
+     * which is no longer needed once it is rewritten into out. */
+    s->resp.rpos = s->rsp.head_len;
+    s->state = HTTP_ST_RELAY;
+    s->relay_done =
+        s->body_kind == HTTP1_BODY_NONE || (s->body_kind == HTTP1_BODY_LENGTH && s->body_left == 0);
+    if (s->relay_done) {
+        s->server_reusable = s->keep_client && buf_len(&s->resp) == 0;
+        if (!s->server_reusable)
+            http_close_server(s);
+    }
+    http_relay_step(s);
+}
+
+/* http_retry_fresh - a kept upstream connection was closed by the server before
+ * it answered (it may time idle connections out at any moment): send the
+ * request again on a new connection, once, if it had no body. */
+bool http_retry_fresh(struct http_session *s)
+{
+    if (!s->upstream_reused || s->in_used != s->req.head_len || buf_len(&s->resp) > 0)
+        return false;
+    http_close_server(s);
+    s->no_reuse = true;
+    http_start_upstream(s);
+    return true;
+}
+
+/* skip_oversized_head - C-01: keep the header lines that fit in the limit,
+ * drop the rest of the head. Bytes after parsed_len in resp are head bytes
+ * to discard until the blank line; the body then starts at parsed_len. */
+static enum http1_result skip_oversized_head(struct http_session *s)
+{
+    size_t keep = s->rsp.parsed_len, consumed;
+    enum http1_result r =
+        http1_skip_head(&s->skip, s->resp.data + keep, s->resp.wpos - keep, &consumed);
+    if (r == HTTP1_DONE) {
+        size_t body = s->resp.wpos - keep - consumed;
+        memmove(s->resp.data + keep, s->resp.data + keep + consumed, body);
+        s->resp.wpos = keep + body;
+        s->rsp.head_len = keep;
+        s->skipping_head = false;
+    } else {
+        s->resp.wpos = keep; /* all of it was head: make room for more */
+    }
+    return r;
+}
+
+void http_response_step(struct http_session *s)
+{
+    for (;;) {
+        /* Parse what is buffered first: an interim 1xx head may have come
+         * with the final head in the same read. */
+        enum http1_result r = HTTP1_AGAIN;
+        if (s->skipping_head)
+            r = skip_oversized_head(s);
+        else if (s->resp.wpos > 0)
+            r = http1_parse_response(&s->rsp, s->resp.data, s->resp.wpos);
+        if (r == HTTP1_AGAIN) {
+            ssize_t n = read_server(s);
+            if (n == -1)
+                return;
+            if (n <= 0 && http_retry_fresh(s))
+                return;
+            if (n <= 0) {
+                log_server_close(s);
+                http_reply_error(s, 502, "Server closed connection without a response");
+                return;
+            }
+            continue;
+        }
+        if (r == HTTP1_TOO_LONG && !s->skipping_head) {
+            char url[HTTP1_URL_MAX + 1];
+            http_url_text(s, url, sizeof(url));
+            svclog_error(&s->log, "Too large header (>%d) ignored. URL=[%s]",
+                         HTTP1_RESPONSE_HEAD_MAX, url);
+            if (s->rsp.parsed_len == 0) {
+                http_reply_error(s, 502, "get_response_header: Too Large Header");
+                return;
+            }
+            s->skipping_head = true;
+            http1_skip_init(&s->skip);
+            continue;
+        }
+        if (r == HTTP1_INVALID || r == HTTP1_TOO_LONG) {
+            http_reply_error(s, 502, http1_error_message(s->rsp.error));
+            return;
+        }
+        if (s->rsp.status < 200) {
+            /* 1xx interim responses are not relayed to HTTP/1.0 clients. */
+            buf_consume(&s->resp, s->rsp.head_len);
+            buf_compact(&s->resp);
+            http1_response_init(&s->rsp, HTTP1_RESPONSE_HEAD_MAX);
+            continue;
+        }
+        s->have_rsp = true;
+        got_response_head(s);
+        return;
+    }
+}

@@ -1,0 +1,384 @@
+/* http_upstream - the server side of a request.
+ *
+ * Resolves and connects to the origin or the parent server (acl_to, the
+ * request-loop guard, connect_timeout), or reuses the connection kept
+ * from the previous request (HTTP-20); forwards the rewritten request
+ * head and its body (HTTP-7), then leaves the response to
+ * http_response.c. A CONNECT instead becomes a tunnel (HTTP-17): not
+ * scanned, moved zero-copy by http_tunnel.
+ */
+#include "proxy/http/http_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include "lib/sock.h"
+#include "proto/http1_rewrite.h"
+#include "proxy/http/http_decode.h"
+#include "proxy/http/http_guard.h"
+#include "proxy/http/http_tunnel.h"
+
+/* ---- CONNECT tunnels (HTTP-17): not scanned, zero-copy (http_tunnel),
+ * never kept alive ---------------------------------------------------- */
+
+void http_tunnel_free_buffers(struct http_session *s)
+{
+    http_tunnel_dir_close(&s->up_dir);
+    http_tunnel_dir_close(&s->down_dir);
+}
+
+void http_tunnel_step(struct http_session *s)
+{
+    int a = http_tunnel_move(&s->up_dir, s->cfd, s->sfd);
+    int b = http_tunnel_move(&s->down_dir, s->sfd, s->cfd);
+    if (a > 0 || b > 0)
+        http_moved(s);
+    s->bytes_out = s->down_dir.bytes;
+    if (a < 0 || b < 0 || (s->up_dir.shut && s->down_dir.shut)) {
+        http_session_close(s); /* never kept alive (HTTP-17) */
+        return;
+    }
+    http_set_client_events(s, (s->up_dir.eof || s->up_dir.in_pipe ? 0 : EV_READ) |
+                                  (s->down_dir.in_pipe ? EV_WRITE : 0));
+    http_set_server_events(s, (s->down_dir.eof || s->down_dir.in_pipe ? 0 : EV_READ) |
+                                  (s->up_dir.in_pipe ? EV_WRITE : 0));
+}
+
+/* tunnel_begin - the connection to host:port is up: confirm to the client
+ * (unless a parent proxy answers itself) and start relaying. Bytes the
+ * client sent after its CONNECT head (a TLS hello) go first. */
+static void tunnel_begin(struct http_session *s)
+{
+    if (http_tunnel_dir_open(&s->up_dir, false) < 0 ||
+        http_tunnel_dir_open(&s->down_dir, true) < 0) { /* downloads are the bulk */
+        http_reply_error(s, 503, "Temporary failure: cannot create a tunnel");
+        return;
+    }
+    size_t extra = s->in.wpos - s->req.head_len;
+    buf_fini(&s->out);
+    if (buf_alloc_storage(&s->out, extra + 4096) < 0 ||
+        (s->via_parent ? !http1_rewrite_request(&s->out, &s->req, s->in.data, &s->url,
+                                                &(struct http1_rewrite_request_opts){
+                                                    .absolute_uri = true,
+                                                    .anonymous = true,
+                                                    .strip_proxy_auth = s->cfg->proxyauth_pam_auth})
+                       : false)) {
+        http_reply_error(s, 503, "Temporary failure: cannot create a tunnel");
+        return;
+    }
+    s->status = 200;
+    s->state = HTTP_ST_TUNNEL;
+    /* Bytes for the server (parent's CONNECT, early client bytes), then
+     * the confirmation for the client. Both are small: written at once,
+     * blocking only in theory (fresh sockets have empty buffers). */
+    if (!buf_append(&s->out, s->in.data + s->req.head_len, extra) ||
+        (buf_len(&s->out) && send(s->sfd, buf_rptr(&s->out), buf_len(&s->out), MSG_NOSIGNAL) !=
+                                 (ssize_t)buf_len(&s->out))) {
+        http_session_close(s);
+        return;
+    }
+    buf_reset(&s->out);
+    if (!s->via_parent) {
+        static const char ok[] = "HTTP/1.0 200 Connection established\r\n\r\n";
+        if (send(s->cfd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(ok) - 1) {
+            http_session_close(s);
+            return;
+        }
+        s->down_dir.bytes += sizeof(ok) - 1;
+    }
+    http_moved(s);
+    http_tunnel_step(s);
+}
+
+/* ---- forwarding the request ------------------------------------------- */
+
+void http_forward_step(struct http_session *s)
+{
+    for (;;) {
+        while (buf_len(&s->up) > 0) {
+            ssize_t n = send(s->sfd, buf_rptr(&s->up), buf_len(&s->up), MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno == EAGAIN) {
+                    http_set_server_events(s, EV_WRITE);
+                    http_set_client_events(s, 0);
+                    return;
+                }
+                if (http_retry_fresh(s))
+                    return;
+                char msg[512];
+                snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/send: %s", s->host, s->port,
+                         strerror(errno));
+                http_reply_error(s, 503, msg);
+                return;
+            }
+            buf_consume(&s->up, (size_t)n);
+            http_moved(s);
+        }
+        if (s->upload_fd >= 0 && (uint64_t)s->upload_off < s->upload_len) {
+            uint64_t left = s->upload_len - (uint64_t)s->upload_off;
+            ssize_t n = sendfile(s->sfd, s->upload_fd, &s->upload_off,
+                                 left < SENDFILE_CHUNK ? (size_t)left : SENDFILE_CHUNK);
+            if (n > 0) {
+                http_moved(s);
+                continue;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+                http_set_server_events(s, EV_WRITE);
+                http_set_client_events(s, 0);
+                return;
+            }
+            char msg[512];
+            snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/send: %s", s->host, s->port,
+                     n < 0 ? strerror(errno) : "spool file shrank");
+            http_reply_error(s, 503, msg);
+            return;
+        }
+        if (s->req_body_left == 0) {
+            s->state = HTTP_ST_RESPONSE;
+            if (buf_alloc_storage(&s->resp, RESP_BUF_SIZE) < 0) {
+                http_reply_error(s, 503, "Temporary failure: out of memory");
+                return;
+            }
+            http1_response_init(&s->rsp, HTTP1_RESPONSE_HEAD_MAX);
+            http_set_client_events(s, 0);
+            http_set_server_events(s, EV_READ);
+            return;
+        }
+        /* Relay the request body from the client. */
+        buf_reset(&s->up);
+        size_t want = buf_space(&s->up);
+        if (want > s->req_body_left)
+            want = (size_t)s->req_body_left;
+        ssize_t n = recv(s->cfd, buf_wptr(&s->up), want, 0);
+        if (n > 0) {
+            buf_produce(&s->up, (size_t)n);
+            s->req_body_left -= (uint64_t)n;
+            http_moved(s);
+            continue;
+        }
+        if (n == 0) {
+            svclog_info(&s->log, "file uploading is interrupted by client.");
+            http_session_close(s);
+            return;
+        }
+        if (errno == EAGAIN || errno == EINTR) {
+            http_set_server_events(s, 0);
+            http_set_client_events(s, EV_READ);
+            return;
+        }
+        http_session_close(s);
+        return;
+    }
+}
+
+static void start_forward(struct http_session *s)
+{
+    s->state = HTTP_ST_FORWARD;
+    char via_host[HTTP1_HOST_MAX + 16];
+    snprintf(via_host, sizeof(via_host), "%s:%u", s->w->res->hostname, s->w->listen_port);
+    struct http1_rewrite_request_opts o = {
+        .use_http11 = s->cfg->use_http11,
+        .absolute_uri = s->via_parent && s->url.form == HTTP1_URL_ABSOLUTE,
+        .anonymous = s->cfg->anonymous,
+        .strip_proxy_auth = s->cfg->proxyauth_pam_auth,
+        .keep_alive = s->client_wants_ka, /* worth keeping only if the client returns */
+        .via_host = str_from_cstr(via_host),
+        .product_name = str_from_cstr(s->w->res->product_name),
+        .client_ip = str_from_cstr(s->client_ip),
+    };
+    char accept[512];
+    if (s->cfg->virus_check) {
+        o.filter_accept_encoding = true;
+        o.accept_encoding =
+            http_decode_accept(http1_request_fields(&s->req, s->in.data), accept, sizeof(accept));
+        /* Item 9: what will be scanned is fetched whole (http_deliver_spool
+         * serves a range of it). */
+        o.strip_range = s->req.method == HTTP1_METHOD_GET && http_skip_reason(s) == 0;
+    }
+    s->range_stripped = o.strip_range;
+    if (s->upload_fd >= 0) {
+        /* G-35: a spooled body goes out with its Content-Length. */
+        o.has_length = true;
+        o.length = s->upload_len;
+        s->upload_off = 0;
+    }
+    if (buf_alloc_storage(&s->up, s->in.cap + 4096) < 0 ||
+        !http1_rewrite_request(&s->up, &s->req, s->in.data, &s->url, &o)) {
+        http_reply_error(s, 400, "Request header too large");
+        return;
+    }
+    if (s->upload_fd >= 0) {
+        http_forward_step(s);
+        return;
+    }
+    /* Body bytes that arrived with the head go first. */
+    size_t extra = s->in.wpos - s->req.head_len;
+    if (extra > s->req_body_left)
+        extra = (size_t)s->req_body_left; /* pipelined bytes beyond the body are dropped */
+    if (!buf_append(&s->up, s->in.data + s->req.head_len, extra)) {
+        http_reply_error(s, 400, "Request header too large");
+        return;
+    }
+    s->req_body_left -= extra;
+    s->in_used = s->req.head_len + extra;
+    http_forward_step(s);
+}
+
+/* ---- connecting ------------------------------------------------------- */
+
+static void connect_next(struct http_session *s, int last_err);
+
+void http_on_connect_timeout(struct ev_loop *loop, struct ev_timer *t)
+{
+    (void)loop;
+    struct http_session *s = t->data;
+    if (s->state != HTTP_ST_CONNECT)
+        return;
+    http_close_server(s);
+    char msg[512];
+    snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/connect timeout(>%u sec)", s->host, s->port,
+             s->cfg->connect_timeout);
+    http_reply_error(s, 503, msg);
+}
+
+void http_on_connected(struct http_session *s)
+{
+    ev_timer_stop(s->w->loop, &s->connect_timer);
+    int err = sock_connect_result(s->sfd);
+    if (err != 0) {
+        http_close_server(s);
+        connect_next(s, err);
+        return;
+    }
+    str_copy(s->conn_host, sizeof(s->conn_host), s->host);
+    s->conn_port = s->port;
+    s->conn_via_parent = s->via_parent;
+    if (s->tunnel)
+        tunnel_begin(s);
+    else
+        start_forward(s);
+}
+
+static void connect_next(struct http_session *s, int last_err)
+{
+    while (s->addr_next < s->addrs.n) {
+        size_t i = s->addr_next++;
+        const struct sockaddr *sa = (const struct sockaddr *)&s->addrs.addr[i];
+        sock_addr_text(sa, s->server_ip, sizeof(s->server_ip), NULL);
+        s->log.server_ip = s->server_ip;
+        int fd = sock_connect_start(sa, s->addrs.len[i]);
+        if (fd < 0) {
+            last_err = errno;
+            continue;
+        }
+        s->sfd = fd;
+        ev_io_init(&s->sio, fd, http_server_io, s);
+        s->state = HTTP_ST_CONNECT;
+        /* Watch the client too: a cancel while connecting is CONN-3. */
+        http_set_client_events(s, EV_READ);
+        http_set_server_events(s, EV_WRITE);
+        http_touch(s);
+        if (s->cfg->connect_timeout > 0)
+            ev_timer_start(s->w->loop, &s->connect_timer,
+                           (uint64_t)s->cfg->connect_timeout * 1000u);
+        return;
+    }
+    char msg[512];
+    snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/connect: %s", s->host, s->port,
+             strerror(last_err ? last_err : ECONNREFUSED));
+    http_reply_error(s, 503, msg);
+}
+
+static bool acl_to_denied(struct http_session *s, const char *ip)
+{
+    if (!s->cfg->acl_to)
+        return false;
+    const struct access_table *acl = s->w->res->acl;
+    /* ACL-7: matched against the destination name and the address connected. */
+    if (acl && access_match(acl, "http_to", ip, s->host))
+        return false;
+    svclog_info(&s->log, "Access Denied to [%s:%s]", ip ? ip : "", s->host);
+    char msg[512];
+    snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/Access Inhibited by Proxy(SEKISHO)", s->host,
+             s->port);
+    http_reply_error(s, 503, msg);
+    return true;
+}
+
+/* refuse_self - issue 10 item 6: a request or tunnel to this gateway's
+ * own listener (by any name or local address) would come back as a new
+ * session, and nested CONNECTs to itself once filled every slot. Checked
+ * on every resolved address, the parent's too: 508 at once. */
+static bool refuse_self(struct http_session *s)
+{
+    for (size_t i = 0; i < s->addrs.n; i++) {
+        if (!http_guard_is_self((const struct sockaddr *)&s->addrs.addr[i], s->w->listen_fd))
+            continue;
+        char msg[512];
+        snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/Request loop: the destination is this proxy",
+                 s->host, s->port);
+        svclog_info(&s->log, "Request loop refused: %s:%u is this proxy", s->host, s->port);
+        http_reply_error(s, 508, msg);
+        return true;
+    }
+    return false;
+}
+
+static void on_resolved(void *arg, int status, const char *errtext, const struct dns_result *res)
+{
+    struct http_session *s = arg;
+    s->dnsq = NULL;
+    if (status != 0 || !res || res->n == 0) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/hostname lookup error: %s", s->host, s->port,
+                 errtext && *errtext ? errtext : "Unknown host");
+        http_reply_error(s, 503, msg);
+        return;
+    }
+    s->addrs = *res;
+    s->addr_next = 0;
+    if (refuse_self(s))
+        return;
+    char ip[SOCK_ADDRSTRLEN];
+    sock_addr_text((const struct sockaddr *)&res->addr[0], ip, sizeof(ip), NULL);
+    if (!s->via_parent && acl_to_denied(s, ip))
+        return;
+    connect_next(s, 0);
+}
+
+void http_start_upstream(struct http_session *s)
+{
+    const struct config *cfg = s->cfg;
+    s->via_parent = *cfg->parent_server_host && !cfg->self_proxy;
+    if (s->via_parent) {
+        str_copy(s->host, sizeof(s->host), cfg->parent_server_host);
+        s->port = (uint16_t)(cfg->parent_server_port ? cfg->parent_server_port : 8080);
+    } else {
+        str_copy_view(s->host, sizeof(s->host), s->url.host);
+        s->port = s->url.port;
+    }
+    s->log.server_host = s->host;
+    s->log.server_port = s->port;
+    s->upstream_reused = false;
+    if (s->sfd >= 0) {
+        if (!s->no_reuse && !s->tunnel && s->conn_port == s->port &&
+            s->conn_via_parent == s->via_parent && strcmp(s->conn_host, s->host) == 0) {
+            /* The connection kept from the previous request goes there. */
+            s->upstream_reused = true;
+            http_set_server_events(s, 0);
+            start_forward(s);
+            return;
+        }
+        http_close_server(s);
+    }
+    s->no_reuse = false;
+    s->state = HTTP_ST_RESOLVE;
+    http_set_client_events(s, EV_READ);
+    http_touch(s);
+    s->dnsq = dns_lookup(s->w->dns, s->host, s->port, cfg->ipv6, on_resolved, s);
+}
