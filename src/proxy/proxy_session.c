@@ -128,15 +128,32 @@ static void close_now(struct proxy_session *s)
         session_free(s);
 }
 
+/* settle_if_outside - end or abort asked from outside enter/leave. */
+static void settle_if_outside(struct proxy_session *s)
+{
+    if (s->depth == 0) {
+        s->depth++;
+        proxy_session_leave(s);
+    }
+}
+
 void proxy_session_end(struct proxy_session *s)
 {
     s->ending = true;
     proxy_session_close_server(s);
+    settle_if_outside(s);
 }
 
 void proxy_session_abort(struct proxy_session *s)
 {
     s->aborting = true;
+    settle_if_outside(s);
+}
+
+void proxy_session_watch(struct proxy_session *s, struct proxy_end *e, uint32_t events)
+{
+    if (e->fd >= 0 && !s->closed)
+        ev_io_set(s->w->loop, &e->io, events);
 }
 
 /* ---- the dispatcher -------------------------------------------------------- */
@@ -150,7 +167,7 @@ void proxy_session_enter(struct proxy_session *s)
 static void set_events(struct proxy_session *s)
 {
     struct proxy_end *c = &s->client, *u = &s->server;
-    if (c->fd >= 0) {
+    if (c->fd >= 0 && !s->ops->client_event) {
         uint32_t ev = (buf_len(&c->out) || s->client_pull) ? EV_WRITE : 0;
         /* Reading stops while the input buffer is full: level-triggered
          * readiness with no room to read into would wake the worker in a
@@ -159,7 +176,7 @@ static void set_events(struct proxy_session *s)
             ev |= EV_READ;
         ev_io_set(s->w->loop, &c->io, ev);
     }
-    if (u->fd >= 0) {
+    if (u->fd >= 0 && !s->ops->server_event) {
         uint32_t ev = (buf_len(&u->out) || s->server_pull) ? EV_WRITE : 0;
         if (!u->no_read && buf_len(&u->in) < u->in.cap)
             ev |= EV_READ;
@@ -208,6 +225,11 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     (void)loop;
     struct proxy_session *s = io->data;
     proxy_session_enter(s);
+    if (s->ops->client_event) {
+        s->ops->client_event(s, events);
+        proxy_session_leave(s);
+        return;
+    }
     if ((events & EV_WRITE) && !proxy_session_flush(s, &s->client))
         s->aborting = true;
     else if ((events & EV_WRITE) && s->client_pull && buf_len(&s->client.out) == 0 &&
@@ -231,6 +253,11 @@ static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     (void)loop;
     struct proxy_session *s = io->data;
     proxy_session_enter(s);
+    if (s->ops->server_event) {
+        s->ops->server_event(s, events);
+        proxy_session_leave(s);
+        return;
+    }
     if (events & EV_WRITE) {
         if (!proxy_session_flush(s, &s->server))
             server_failed(s);
@@ -273,6 +300,15 @@ static void on_worker_stop(struct proxy_session_link *link)
 
 /* ---- connecting ---------------------------------------------------------------- */
 
+void proxy_session_set_server(struct proxy_session *s, int fd, const char *ip)
+{
+    proxy_session_close_server(s);
+    s->server.fd = fd;
+    str_copy(s->server.ip, sizeof(s->server.ip), ip);
+    s->log.server_ip = s->server.ip;
+    ev_io_init(&s->server.io, fd, server_io, s);
+}
+
 /* server_denied - acl_to (ACL-6, ACL-7, CONN-5): the upstream must match
  * "<proto>_to" by its configured name or by the address connected. */
 static bool server_denied(struct proxy_session *s, const char *ip, char *error, size_t cap)
@@ -302,10 +338,7 @@ static void on_connected(void *arg, const struct proxy_connect_result *r)
         close(r->fd);
         s->ops->connected(s, denied);
     } else {
-        s->server.fd = r->fd;
-        str_copy(s->server.ip, sizeof(s->server.ip), r->ip);
-        s->log.server_ip = s->server.ip;
-        ev_io_init(&s->server.io, r->fd, server_io, s);
+        proxy_session_set_server(s, r->fd, r->ip);
         s->ops->connected(s, NULL);
     }
     proxy_session_leave(s);

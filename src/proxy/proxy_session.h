@@ -95,6 +95,14 @@ struct proxy_session_ops {
      * set: the protocol may queue the next chunk (a message to the
      * client, a relayed body). */
     void (*client_drained)(struct proxy_session *s);
+    /* client_event, server_event - a protocol that moves bytes itself
+     * (sendfile of a spool, splice of a tunnel, buffers of its own that
+     * grow) sets these: the core then hands it each readiness event of
+     * that end instead of reading and writing the end's buffers, and
+     * leaves the end's event mask to the protocol (proxy_session_watch).
+     * Still inside enter/leave, still closed only by end/abort. */
+    void (*client_event)(struct proxy_session *s, uint32_t events);
+    void (*server_event)(struct proxy_session *s, uint32_t events);
     /* idle - nothing moved for idle_ms. */
     void (*idle)(struct proxy_session *s);
     /* stop - the worker stops: end now if between transactions. */
@@ -155,7 +163,9 @@ void proxy_session_enter(struct proxy_session *s);
 void proxy_session_leave(struct proxy_session *s);
 
 /* proxy_session_end - close once what is queued for the client is out.
- * The server connection is closed now. */
+ * The server connection is closed now. Called outside enter/leave (a
+ * protocol's own callback that forgot to enter), it settles at once, so
+ * a session is never left open by mistake. */
 void proxy_session_end(struct proxy_session *s);
 /* proxy_session_abort - close now, dropping what is queued. */
 void proxy_session_abort(struct proxy_session *s);
@@ -164,6 +174,14 @@ static inline bool proxy_session_done(const struct proxy_session *s)
 {
     return s->ending || s->aborting || s->closed;
 }
+
+/* proxy_session_watch - the events end e is watched for (protocols with
+ * client_event/server_event; nothing when e is closed). */
+void proxy_session_watch(struct proxy_session *s, struct proxy_end *e, uint32_t events);
+
+/* proxy_session_set_server - a connection the protocol made itself (or
+ * kept from an earlier request) becomes the server end. */
+void proxy_session_set_server(struct proxy_session *s, int fd, const char *ip);
 
 /* proxy_session_close_server - close the upstream connection (e.g. after
  * QUIT); what is still queued for it is dropped. */
