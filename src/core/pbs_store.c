@@ -102,7 +102,7 @@ struct pbs_store *pbs_store_open_sized(const char *dir, size_t map_size)
     if (rc == 0)
         rc = mdb_env_set_maxreaders(s->env, PBS_STORE_MAX_READERS);
     if (rc == 0)
-        rc = mdb_env_open(s->env, spath, MDB_NOTLS, 0600);
+        rc = mdb_env_open(s->env, spath, MDB_NOTLS | MDB_NOSYNC, 0600);
     if (rc == 0) {
         int dead = 0;
         mdb_reader_check(s->env, &dead);

@@ -54,9 +54,12 @@ struct pbs_store;
  * files 0600, owned by the caller: open it first as the user the workers
  * run as. NULL with errno on failure (LMDB's own errors become EIO; a
  * pbs.lmdb that is not a directory gives ENOTDIR).
- * Every record is one synchronous LMDB commit: the store survives a crash
- * of any process, and of the host (then the next service start empties
- * it anyway). */
+ * Commits are not synced to disk (MDB_NOSYNC): a record is written by a
+ * POP worker on its event loop, which must never wait for the disk
+ * (issue 11), and the store has nothing to keep across a crash of the
+ * host: the next service start empties it anyway (AUTH-7). Other
+ * processes see a commit at once (the map is shared), synced or not.
+ */
 struct pbs_store *pbs_store_open(const char *dir);
 /* pbs_store_open_sized - the same with another map size (tests fill a
  * small map to exercise the pruning; a multiple of the page size). An
