@@ -3,7 +3,7 @@
 # into a prefix with the repository's default configuration, then run the
 # whole gateway in the foreground: sekisho-scand with the bundled
 # definitions and every service whose <svc>_service=yes in the installed
-# conf/sekisho.ini (the shipped file turns on HTTP and SMTP). Each prints
+# conf/sekisho.ini (the shipped file turns on HTTP, SMTP and POP). Each prints
 # where it listens. Ctrl-C (SIGINT) or SIGTERM stops everything it started.
 #
 #   bash dev/run-gateway.sh
@@ -14,6 +14,10 @@
 #                                (parent_server_host/port of [smtp])
 #   HTTP_SVCPORT=127.0.0.1:9080  where the HTTP proxy listens (svcport of [http])
 #   SMTP_SVCPORT=127.0.0.1:9025  where the SMTP proxy listens (svcport of [smtp])
+#   POP_SVCPORT=127.0.0.1:9110   where the POP3 proxy listens (svcport of [pop])
+#   POP_PARENT=host:port         the POP3 server a plain user name goes to
+#                                (parent_server_host/port of [pop]; without
+#                                it, users log in as name@server)
 # A variable that is set is written into $PREFIX/conf/sekisho.ini (so it
 # stays set for the next run and for the rc scripts); an existing
 # sekisho.ini is otherwise kept as the administrator left it.
@@ -68,6 +72,11 @@ if [ -n "${SMTP_PARENT:-}" ]; then
 fi
 if [ -n "${HTTP_SVCPORT:-}" ]; then ini_set http svcport "$HTTP_SVCPORT"; fi
 if [ -n "${SMTP_SVCPORT:-}" ]; then ini_set smtp svcport "$SMTP_SVCPORT"; fi
+if [ -n "${POP_PARENT:-}" ]; then
+    ini_set pop parent_server_host "${POP_PARENT%:*}"
+    ini_set pop parent_server_port "${POP_PARENT##*:}"
+fi
+if [ -n "${POP_SVCPORT:-}" ]; then ini_set pop svcport "$POP_SVCPORT"; fi
 
 # Which services to run: the binary reads the switch with the real loader
 # (exit 0 yes, 1 no, 2 invalid file, 3 not implemented in this version).

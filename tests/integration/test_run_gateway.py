@@ -1,9 +1,10 @@
 """The README's run command (dev/run-gateway.sh), driven as the README's
 examples drive it: it installs into PREFIX, runs sekisho-scand and every
-service switched on in the installed sekisho.ini (HTTP and SMTP as
+service switched on in the installed sekisho.ini (HTTP, SMTP and POP as
 shipped), each printing where it listens; curl fetches a page through the
 HTTP proxy, swaks sends a mail through the SMTP proxy to its parent
-(smtp-sink, set with SMTP_PARENT); SIGINT (Ctrl-C) stops everything."""
+(smtp-sink, set with SMTP_PARENT), curl fetches mail through the POP3 proxy
+from a dovecot named in the user name; SIGINT (Ctrl-C) stops everything."""
 import os
 import re
 import signal
@@ -11,7 +12,7 @@ import subprocess
 import unittest
 
 import harness
-from harness import testfiles
+from harness import dovecot, mail_fixtures, testfiles
 
 
 class TestRunGateway(unittest.TestCase):
@@ -21,6 +22,9 @@ class TestRunGateway(unittest.TestCase):
         testfiles.generate(www)
         self.nginx = harness.Nginx(www, self.wd.path)
         self.sink = harness.SmtpSink(self.wd.path)
+        self.pop = dovecot.Dovecot(self.wd.path, "run")
+        self.pop.set_mailbox("alice", [mail_fixtures.FIXTURES["clean_text"],
+                                       mail_fixtures.FIXTURES["eicar"]])
         self.prefix = os.path.join(self.wd.path, "sekisho")
         self.script = None
 
@@ -35,6 +39,7 @@ class TestRunGateway(unittest.TestCase):
         for pid in harness.processes_under(self.prefix):
             os.kill(pid, signal.SIGKILL)
         self.sink.stop()
+        self.pop.stop()
         self.nginx.stop()
         self.wd.cleanup()
 
@@ -43,10 +48,11 @@ class TestRunGateway(unittest.TestCase):
             return f.read().decode("utf-8", "replace")
 
     def test_readme_run_command(self):
-        http_port, smtp_port = harness.free_port(), harness.free_port()
+        http_port, smtp_port, pop_port = harness.free_port(), harness.free_port(), harness.free_port()
         run_env = dict(os.environ, PREFIX=self.prefix,
                        HTTP_SVCPORT="127.0.0.1:%d" % http_port,
                        SMTP_SVCPORT="127.0.0.1:%d" % smtp_port,
+                       POP_SVCPORT="127.0.0.1:%d" % pop_port,
                        SMTP_PARENT="127.0.0.1:%d" % self.sink.port)
         if harness.SANITIZED:
             run_env["SAN"] = "1"
@@ -56,7 +62,7 @@ class TestRunGateway(unittest.TestCase):
                 ["bash", os.path.join(harness.REPO, "dev", "run-gateway.sh")], env=run_env,
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
-        for svc, port in (("http", http_port), ("smtp", smtp_port)):
+        for svc, port in (("http", http_port), ("smtp", smtp_port), ("pop", pop_port)):
             harness.wait_for(
                 lambda: "sekisho_%s: listening on 127.0.0.1:%d" % (svc, port) in self.output()
                 or self.script.poll() is not None, 600, 0.2, what="sekisho_%s listening" % svc)
@@ -64,7 +70,7 @@ class TestRunGateway(unittest.TestCase):
             harness.wait_for(lambda: harness.port_open(port), 20, what="port %d" % port)
         self.assertIn("listening on %s/run/sekisho-scand.sock" % self.prefix, self.output())
         # The switch of the services not built is reported, not ignored.
-        self.assertIn("pop_service=no", self.output())
+        self.assertIn("ftp_service=no", self.output())
         # The rc scripts see the services of this run.
         r = subprocess.run([os.path.join(self.prefix, "rc.sekisho_smtp"), "status"],
                            capture_output=True, text=True, timeout=30)
@@ -92,6 +98,17 @@ class TestRunGateway(unittest.TestCase):
         self.assertNotEqual(sw.returncode, 0)
         self.assertRegex(sw.stdout, r"<\*\* +5\d\d")
 
+        # README: curl pop3://alice%40<server>:<password>@127.0.0.1:9110/1 (self_proxy=yes
+        # as shipped: the user name names the POP3 server)
+        user = "alice%%40127.0.0.1%%3A%d" % self.pop.port
+        url = "pop3://%s:alice-pw@127.0.0.1:%d/" % (user, pop_port)
+        got = subprocess.run(["curl", "-s", url + "1"], capture_output=True, timeout=60)
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertEqual(got.stdout, mail_fixtures.FIXTURES["clean_text"])
+        got = subprocess.run(["curl", "-s", url + "2"], capture_output=True, timeout=60)
+        self.assertIn(b"X-Virus-Status: infected(", got.stdout)
+        self.assertNotIn(testfiles.EICAR, got.stdout)
+
         self.assertTrue(harness.processes_under(self.prefix))
         self.script.send_signal(signal.SIGINT)
         self.script.wait(120 * harness.SLOW)
@@ -99,6 +116,7 @@ class TestRunGateway(unittest.TestCase):
         self.assertEqual(harness.processes_under(self.prefix), [])
         self.assertFalse(harness.port_open(http_port))
         self.assertFalse(harness.port_open(smtp_port))
+        self.assertFalse(harness.port_open(pop_port))
         self.assertRegex(self.output(), re.compile(r"Stopping Sekisho scanning daemon.*\[ OK \]"))
         harness.check_sanitizer_report(self.output(), "run-gateway")
 

@@ -1108,8 +1108,8 @@ static void test_shipped_ini_loads_cleanly(void **state)
         assert_string_equal(cfg->run_user, "nobody");
         if (all_views[v] != SVC_COMMON) {
             static const unsigned ports[] = {9080, 9025, 9110, 9021};
-            /* POP and FTP are not built: their groups stay at the defaults */
-            bool built = all_views[v] == SVC_HTTP || all_views[v] == SVC_SMTP;
+            /* FTP is not built: its group stays at the defaults */
+            bool built = all_views[v] != SVC_FTP;
             assert_string_equal(cfg->svcport.addr, built ? "127.0.0.1" : "");
             assert_int_equal(cfg->svcport.port, ports[all_views[v]]);
             assert_true(cfg->virus_check);
@@ -1214,11 +1214,10 @@ static void test_not_built_keys_refused(void **state)
                        "last value is used\n" NAME
                        ":7: pbs_lifetime: not supported by this version\n");
     /* a key built for some services only */
-    expect_strict("[pop]\nvirus_check=no\n", SVC_SMTP,
-                  NAME ":2: virus_check: not supported by this version in [pop] (only in [http] "
-                       "[smtp])\n");
-    expect_strict("[pop]\nvirus_check=yes\nsvcport=9110\n[ftp]\nparent_server_port=21\n", SVC_HTTP,
-                  "");
+    expect_strict("[ftp]\nvirus_check=no\n", SVC_SMTP,
+                  NAME ":2: virus_check: not supported by this version in [ftp] (only in [http] "
+                       "[smtp] [pop])\n");
+    expect_strict("[ftp]\nvirus_check=yes\nsvcport=9021\n[pop]\nvirus_check=no\n", SVC_HTTP, "");
     expect_strict("[common]\nscan_error_action=pass\n", SVC_HTTP,
                   NAME ":2: scan_error_action: not supported by this version in [common] (only "
                        "in [http])\n");
@@ -1230,7 +1229,7 @@ static void test_not_built_keys_refused(void **state)
 }
 
 /* The keys the configuration issue names as not built today, and the
- * POP and FTP groups while those services do not exist. */
+ * FTP group while that service does not exist. */
 static void test_built_column(void **state)
 {
     (void)state;
@@ -1254,10 +1253,7 @@ static void test_built_column(void **state)
                                             "spam_rbl_list",
                                             "spam_surbl",
                                             "spam_surbl_list",
-                                            "pop_service",
                                             "ftp_service",
-                                            "pop_from",
-                                            "pop_to",
                                             "ftp_from",
                                             "ftp_to",
                                             "ftp_pass_to"};
@@ -1271,7 +1267,7 @@ static void test_built_column(void **state)
         const struct config_key *k = config_key_at(i);
         if ((k->built & ~k->sections) != 0)
             fail_msg("%s is built outside its groups", k->name);
-        if (config_key_built_in(k, SVC_POP) || config_key_built_in(k, SVC_FTP))
+        if (config_key_built_in(k, SVC_FTP))
             fail_msg("%s is marked built for a service that does not exist", k->name);
     }
     /* the manual says it in each row */
@@ -1289,7 +1285,8 @@ static void test_built_column(void **state)
     row = strstr(buf, "### virus_check\n");
     assert_non_null(row);
     next = strstr(row + 4, "\n### ");
-    mark = strstr(row, "- acted on in: [http] [smtp]; **not supported by this version** elsewhere");
+    mark = strstr(
+        row, "- acted on in: [http] [smtp] [pop]; **not supported by this version** elsewhere");
     assert_true(mark && next && mark < next);
     free(buf);
 }
