@@ -90,6 +90,8 @@ static int read_end(struct proxy_session *s, struct proxy_end *e, uint32_t event
 static void session_free(void *arg)
 {
     struct proxy_session *s = arg;
+    if (s->ops->release)
+        s->ops->release(s);
     buf_fini(&s->client.in);
     buf_fini(&s->client.out);
     buf_fini(&s->server.in);
@@ -119,8 +121,6 @@ static void close_now(struct proxy_session *s)
     ev_timer_stop(loop, &s->idle);
     end_close_fd(s, &s->server);
     end_close_fd(s, &s->client);
-    if (s->ops->release)
-        s->ops->release(s);
     proxy_worker_session_end(s->w, s->slot);
     /* Freed after this batch of events: a watcher of this session may
      * still be in the batch (ev.h). */
@@ -374,6 +374,7 @@ static void admit(struct proxy_session *s)
     const char *name = strcmp(s->client.host, s->client.ip) ? s->client.host : NULL;
     if (s->cfg->acl_from && (!acl || !access_match(acl, s->ops->acl_from, s->client.ip, name))) {
         svclog_info(&s->log, "Access Denied from [%s:%s]", s->client.ip, s->client.host);
+        s->refused_from = true;
         proxy_session_abort(s);
         return;
     }
@@ -387,6 +388,9 @@ static void on_client_name(void *arg, const char *name)
     s->dnsq = NULL;
     if (name && *name)
         str_copy(s->client.host, sizeof(s->client.host), name);
+    else
+        svclog_info(&s->log, "reverselookup: gethostbyaddr(%s) failed. herror=Unknown host(1).",
+                    s->client.ip);
     admit(s);
     proxy_session_leave(s);
 }
@@ -412,8 +416,10 @@ struct proxy_session *proxy_session_new(struct proxy_worker *w, int fd,
         buf_alloc_storage(&s->client.out, client_out) < 0 ||
         buf_alloc_storage(&s->server.in, server_in) < 0 ||
         buf_alloc_storage(&s->server.out, server_out) < 0) {
-        if (s)
+        if (s) {
+            s->ops = &(const struct proxy_session_ops){0}; /* the protocol has nothing yet */
             session_free(s);
+        }
         close(fd);
         proxy_worker_session_end(w, slot);
         return NULL;

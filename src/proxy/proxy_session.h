@@ -110,7 +110,9 @@ struct proxy_session_ops {
     /* closing - the session is being closed: write the access record that
      * is still due, cancel scans. Runs once; descriptors still open. */
     void (*closing)(struct proxy_session *s);
-    /* release - free what the protocol holds (spools, parsers). */
+    /* release - free what the protocol holds (spools, buffers of its
+     * own): run with the deferred free, after the batch of events in
+     * which the session closed, so no code of that batch finds them gone. */
     void (*release)(struct proxy_session *s);
 };
 
@@ -131,12 +133,13 @@ struct proxy_session {
     struct timespec start_rt; /* the session's start (records of protocols
                                  without transactions) */
     uint64_t start_ms;
-    unsigned depth;   /* enter/leave nesting */
-    bool ending;      /* close once client.out is written */
-    bool aborting;    /* close now */
-    bool closed;      /* closing or closed: nothing runs any more */
-    bool server_pull; /* call server_drained when server.out empties */
-    bool client_pull; /* call client_drained when client.out empties */
+    unsigned depth;    /* enter/leave nesting */
+    bool ending;       /* close once client.out is written */
+    bool aborting;     /* close now */
+    bool closed;       /* closing or closed: nothing runs any more */
+    bool refused_from; /* acl_from refused the client (a protocol may log it) */
+    bool server_pull;  /* call server_drained when server.out empties */
+    bool client_pull;  /* call client_drained when client.out empties */
 };
 
 /* proxy_session_new - a session of size bytes (the protocol's struct,
