@@ -24,7 +24,7 @@ bool http_ftp_answer_head(struct http_session *s, struct str content_type, uint6
                           size_t body_room)
 {
     char extra[400];
-    snprintf(extra, sizeof(extra), "Server: %s\r\n", s->w->res->product_name);
+    snprintf(extra, sizeof(extra), "Server: %s\r\n", s->ps.w->res->product_name);
     buf_fini(&s->out);
     s->keep_client = false;
     s->status = 200;
@@ -75,26 +75,26 @@ static void ftp_render_listing(struct http_session *s, uint64_t bytes)
  * recorded in PROXY-STAT. */
 static bool ftp_scanned(struct http_session *s)
 {
-    if (s->cfg->pass_ext &&
-        pass_rules_extension(pass_rules_url_filename(s->url.path), s->cfg->pass_ext_list.items,
-                             s->cfg->pass_ext_list.count)) {
+    if (s->ps.cfg->pass_ext &&
+        pass_rules_extension(pass_rules_url_filename(s->url.path), s->ps.cfg->pass_ext_list.items,
+                             s->ps.cfg->pass_ext_list.count)) {
         s->details |= ACCESSLOG_DETAIL_PASS_EXT;
         return false;
     }
-    return s->cfg->virus_check;
+    return s->ps.cfg->virus_check;
 }
 
-static void on_ftp_done(void *arg, const struct ftp_client_outcome *o)
+static void on_ftp_done_inner(void *arg, const struct ftp_client_outcome *o)
 {
     struct http_session *s = arg;
     s->ftpc = NULL;
-    str_copy(s->server_ip, sizeof(s->server_ip), o->server_ip);
-    s->log.server_ip = s->server_ip;
+    str_copy(s->ps.server.ip, sizeof(s->ps.server.ip), o->server_ip);
+    s->ps.log.server_ip = s->ps.server.ip;
     if (o->result == FTP_CLIENT_TOO_LARGE) {
         /* G-13: only with action=delete is max_bytes set (http_start_ftp). */
         s->spool_len = o->bytes;
         str_copy(s->content_type, sizeof(s->content_type), "application/octet-stream");
-        http_filesize_blocks(s, s->cfg->block_filesize_len + 1);
+        http_filesize_blocks(s, s->ps.cfg->block_filesize_len + 1);
         http_reply_detection_page(s);
         return;
     }
@@ -117,6 +117,15 @@ static void on_ftp_done(void *arg, const struct ftp_client_outcome *o)
     http_start_scan(s);
 }
 
+/* on_ftp_done - runs inside the session core's enter/leave (proxy_session.h). */
+static void on_ftp_done(void *arg, const struct ftp_client_outcome *o)
+{
+    struct http_session *s_ = arg;
+    proxy_session_enter(&s_->ps);
+    on_ftp_done_inner(arg, o);
+    proxy_session_leave(&s_->ps);
+}
+
 /* http_start_ftp - an ftp:// URL: fetch it into the spool, then scan and answer
  * like an HTTP download; directories become an HTML listing (G-29). */
 void http_start_ftp(struct http_session *s)
@@ -129,14 +138,14 @@ void http_start_ftp(struct http_session *s)
     s->client_wants_ka = false; /* HTTP-20 f */
     str_copy_view(s->host, sizeof(s->host), s->url.host);
     s->port = s->url.port;
-    s->log.server_host = s->host;
-    s->log.server_port = s->port;
-    if (s->cfg->acl_to) {
-        const struct access_table *acl = s->w->res->acl;
+    s->ps.log.server_host = s->host;
+    s->ps.log.server_port = s->port;
+    if (s->ps.cfg->acl_to) {
+        const struct access_table *acl = s->ps.w->res->acl;
         const char *ip = s->url.host_kind == HTTP1_HOST_NAME ? NULL : s->host;
         const char *name = s->url.host_kind == HTTP1_HOST_NAME ? s->host : NULL;
         if (!acl || !access_match(acl, "http_to", ip, name)) {
-            svclog_info(&s->log, "Access Denied to [%s:%s]", ip ? ip : "", s->host);
+            svclog_info(&s->ps.log, "Access Denied to [%s:%s]", ip ? ip : "", s->host);
             char msg[512];
             snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/Access Inhibited by Proxy(SEKISHO)", s->host,
                      s->port);
@@ -144,9 +153,10 @@ void http_start_ftp(struct http_session *s)
             return;
         }
     }
-    s->spool_fd = spoolfile_create(s->cfg->tmpdir);
+    s->spool_fd = spoolfile_create(s->ps.cfg->tmpdir);
     if (s->spool_fd < 0) {
-        svclog_error_errno(&s->log, errno, "cannot create a spool file in [%s]", s->cfg->tmpdir);
+        svclog_error_errno(&s->ps.log, errno, "cannot create a spool file in [%s]",
+                           s->ps.cfg->tmpdir);
         http_reply_error(s, 503, "Temporary failure: cannot create a spool file");
         return;
     }
@@ -165,19 +175,20 @@ void http_start_ftp(struct http_session *s)
         .user = ul ? user : NULL,
         .password = s->url.has_password ? pass : NULL,
         .path = path,
-        .ipv6 = s->cfg->ipv6,
+        .ipv6 = s->ps.cfg->ipv6,
         .data_fd = s->spool_fd,
-        .log = &s->log,
+        .log = &s->ps.log,
     };
     /* G-13: with action=delete a file over block_filesize_len is not fetched
      * whole; with action=pass it is, and the detection only logged. */
-    if (s->cfg->block_filesize && s->cfg->action != CONFIG_ACTION_PASS && s->cfg->virus_check &&
-        !(s->cfg->pass_ext &&
-          pass_rules_extension(pass_rules_url_filename(s->url.path), s->cfg->pass_ext_list.items,
-                               s->cfg->pass_ext_list.count)))
-        fr.max_bytes = s->cfg->block_filesize_len;
+    if (s->ps.cfg->block_filesize && s->ps.cfg->action != CONFIG_ACTION_PASS &&
+        s->ps.cfg->virus_check &&
+        !(s->ps.cfg->pass_ext &&
+          pass_rules_extension(pass_rules_url_filename(s->url.path), s->ps.cfg->pass_ext_list.items,
+                               s->ps.cfg->pass_ext_list.count)))
+        fr.max_bytes = s->ps.cfg->block_filesize_len;
     s->state = HTTP_ST_FTP;
     http_set_client_events(s, EV_READ);
     http_touch(s);
-    s->ftpc = ftp_client_start(s->w->loop, s->w->dns, &fr, on_ftp_done, s);
+    s->ftpc = ftp_client_start(s->ps.w->loop, s->ps.w->dns, &fr, on_ftp_done, s);
 }

@@ -28,6 +28,7 @@
 #include "proto/accesslog_format.h"
 #include "proto/http1_parse.h"
 #include "proto/scanreq.h"
+#include "proxy/proxy_session.h"
 #include "proxy/proxy_worker.h"
 #include "proxy/http/http_inactivity.h"
 #include "proxy/http/http_progress.h"
@@ -64,26 +65,13 @@ enum http_state {
 };
 
 struct http_session {
-    struct proxy_session_link link; /* first: the worker's list points here */
-    struct proxy_worker *w;
-    const struct config *cfg;
-    int slot;
+    struct proxy_session ps; /* first: the session core (its ends are raw:
+                                HTTP moves the bytes itself, see ops) */
     enum http_state state;
-    int cfd;
-    int sfd;
-    struct ev_io cio;
-    struct ev_io sio;
-    struct ev_timer idle;
     struct http_inactivity inactivity; /* timeout_inactive=yes */
-    struct svclog_ctx log;
-    char client_ip[SOCK_ADDRSTRLEN];
-    char client_host[256]; /* reverselookup result, else the address */
-    struct sockaddr_storage peer;
-    bool http09; /* HTTP/0.9 request: the answer is the body alone */
+    bool http09;                       /* HTTP/0.9 request: the answer is the body alone */
     bool head_stripped;
     char local_ip[SOCK_ADDRSTRLEN];
-    char server_ip[SOCK_ADDRSTRLEN];
-    uint16_t client_port;
     uint16_t local_port;
     /* Where we connect (origin or parent) and what errors name. */
     char host[HTTP1_HOST_MAX + 1];
@@ -194,7 +182,6 @@ struct http_session {
     /* FTP over HTTP (HTTP-16): the retrieval fills the spool. */
     bool ftp;
     struct ftp_client *ftpc;
-    bool closed; /* http_session_close ran; the memory waits for its deferred free */
 };
 
 /* ---- the session's frame (http_session.c) --------------------------- */
@@ -222,12 +209,11 @@ void http_close_server(struct http_session *s);
 void http_start_clock(struct http_session *s);
 /* http_write_access_log - the access-log (and detect.log) line of the request. */
 void http_write_access_log(struct http_session *s);
-/* http_session_close - log, close both sides and free the session (deferred). */
+/* http_session_close - the session ends: the core closes it once the
+ * event being handled returns (ops->closing logs it and stops its waits). */
 void http_session_close(struct http_session *s);
 /* http_abandon_waits - stop the scan, DNS, FTP and timers the session waits on. */
 void http_abandon_waits(struct http_session *s);
-/* http_server_io - the server socket's event callback. */
-void http_server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 
 /* ---- reading the request (http_request.c) --------------------------- */
 

@@ -42,7 +42,7 @@ static const char *const progress_inline_types[] = {
 /* http_progress_wanted - HTTP-13: a browser's GET of a document to save. */
 bool http_progress_wanted(const struct http_session *s)
 {
-    if (!s->cfg->progress || !s->w->res->tpl_progress || s->req.method != HTTP1_METHOD_GET ||
+    if (!s->ps.cfg->progress || !s->ps.w->res->tpl_progress || s->req.method != HTTP1_METHOD_GET ||
         s->http09 || s->rsp.status != 200)
         return false;
     struct http1_fields f = http1_request_fields(&s->req, s->in.data);
@@ -76,10 +76,10 @@ static void progress_record_of(struct http_session *s, enum progress_state st,
 static void progress_publish(struct http_session *s, const struct progress_record *r)
 {
     char dir[4096];
-    if (!http_progress_dir(s->cfg->tmpdir, dir, sizeof(dir)) ||
+    if (!http_progress_dir(s->ps.cfg->tmpdir, dir, sizeof(dir)) ||
         http_progress_write(dir, s->progress_token, r) < 0)
-        svclog_error_errno(&s->log, errno, "progress: cannot publish the state of URL=[%s] in [%s]",
-                           r->url, dir);
+        svclog_error_errno(&s->ps.log, errno,
+                           "progress: cannot publish the state of URL=[%s] in [%s]", r->url, dir);
 }
 
 /* http_progress_end - the final state; the session closes after it. */
@@ -129,7 +129,7 @@ static void progress_page(struct http_session *s, const struct progress_record *
         {"DOWNLOAD_URL", str_from_cstr(file_url)},
         {"REFRESH", str_from_cstr(refresh)},
     };
-    http_queue_page_vars(s, s->w->res->tpl_progress, 200, NULL, r->url, vars,
+    http_queue_page_vars(s, s->ps.w->res->tpl_progress, 200, NULL, r->url, vars,
                          sizeof(vars) / sizeof(vars[0]), STR_LIT("Cache-Control: no-store\r\n"));
 }
 
@@ -139,14 +139,14 @@ static void progress_start(struct http_session *s)
 {
     char dir[4096];
     if (http_progress_new_token(s->progress_token) < 0 ||
-        !http_progress_dir(s->cfg->tmpdir, dir, sizeof(dir))) {
+        !http_progress_dir(s->ps.cfg->tmpdir, dir, sizeof(dir))) {
         s->progress_ok = false;
         return;
     }
     http_progress_sweep(dir);
     int fd = http_progress_take_spool(dir, s->progress_token, s->spool_fd);
     if (fd < 0) {
-        svclog_error_errno(&s->log, errno, "progress: cannot move the download to [%s]", dir);
+        svclog_error_errno(&s->ps.log, errno, "progress: cannot move the download to [%s]", dir);
         s->progress_ok = false;
         return;
     }
@@ -160,23 +160,23 @@ static void progress_start(struct http_session *s)
      * fits the socket buffer, so it goes out now and the client is let go. */
     bool failed = false;
     if (!http_flush_out(s, &failed))
-        svclog_info(&s->log, "progress: the page for URL=[%s] did not fit the socket", r.url);
+        svclog_info(&s->ps.log, "progress: the page for URL=[%s] did not fit the socket", r.url);
     buf_fini(&s->out);
-    ev_io_stop(s->w->loop, &s->cio);
-    close(s->cfd);
-    s->cfd = -1;
+    ev_io_stop(s->ps.w->loop, &s->ps.client.io);
+    close(s->ps.client.fd);
+    s->ps.client.fd = -1;
     s->progress = true;
     s->keep_client = s->client_wants_ka = false;
     s->server_reusable = false;
-    svclog_info(&s->log, "progress: page sent, URL=[%s] continues in the background as %s", r.url,
-                s->progress_token);
+    svclog_info(&s->ps.log, "progress: page sent, URL=[%s] continues in the background as %s",
+                r.url, s->progress_token);
 }
 
-void http_on_progress_timer(struct ev_loop *loop, struct ev_timer *t)
+static void http_on_progress_timer_inner(struct ev_loop *loop, struct ev_timer *t)
 {
     struct http_session *s = t->data;
     bool busy = s->state == HTTP_ST_SPOOL || (s->state == HTTP_ST_SCAN && !s->over_filesize);
-    if (s->closed || !busy || s->head_sent)
+    if (proxy_session_done(&s->ps) || !busy || s->head_sent)
         return;
     if (!s->progress) {
         progress_start(s);
@@ -191,6 +191,15 @@ void http_on_progress_timer(struct ev_loop *loop, struct ev_timer *t)
     ev_timer_start(loop, &s->progress_timer, PROGRESS_UPDATE_MS);
 }
 
+/* http_on_progress_timer - runs inside the session core's enter/leave (proxy_session.h). */
+void http_on_progress_timer(struct ev_loop *loop, struct ev_timer *t)
+{
+    struct http_session *s_ = t->data;
+    proxy_session_enter(&s_->ps);
+    http_on_progress_timer_inner(loop, t);
+    proxy_session_leave(&s_->ps);
+}
+
 /* http_progress_verdict - on_scanned for a download whose client got the page:
  * publish the outcome (and the clean body), then end. */
 void http_progress_verdict(struct http_session *s, const struct scanreq_reply *rep)
@@ -198,20 +207,20 @@ void http_progress_verdict(struct http_session *s, const struct scanreq_reply *r
     char url[HTTP1_URL_MAX + 1];
     http_url_text(s, url, sizeof(url));
     char dir[4096];
-    if (!http_progress_dir(s->cfg->tmpdir, dir, sizeof(dir))) {
+    if (!http_progress_dir(s->ps.cfg->tmpdir, dir, sizeof(dir))) {
         http_progress_end(s, PROGRESS_ERROR, "", "Temporary failure: cannot keep the download",
                           STR_NULL);
         http_session_close(s);
         return;
     }
-    if (rep->verdict == SCANREQ_INFECTED && s->cfg->action != CONFIG_ACTION_PASS) {
+    if (rep->verdict == SCANREQ_INFECTED && s->ps.cfg->action != CONFIG_ACTION_PASS) {
         http_progress_drop_body(dir, s->progress_token);
         http_progress_end(s, PROGRESS_INFECTED, rep->name, "", STR_NULL);
         http_session_close(s);
         return;
     }
     struct http1_rewrite_response_opts o = {
-        .proxy_support = !s->via_parent && !s->cfg->transparent,
+        .proxy_support = !s->via_parent && !s->ps.cfg->transparent,
         .has_length = true,
         .length = s->spool_len,
     };
@@ -221,7 +230,7 @@ void http_progress_verdict(struct http_session *s, const struct scanreq_reply *r
     if (!http1_rewrite_response(&head, &s->rsp, s->head_copy, &o)) {
         http_progress_end(s, PROGRESS_ERROR, "", "Response header too large to forward", STR_NULL);
     } else if (http_progress_keep_body(dir, s->progress_token) < 0) {
-        svclog_error_errno(&s->log, errno, "progress: cannot keep the body of URL=[%s] in [%s]",
+        svclog_error_errno(&s->ps.log, errno, "progress: cannot keep the body of URL=[%s] in [%s]",
                            url, dir);
         http_progress_end(s, PROGRESS_ERROR, "", "Temporary failure: cannot keep the download",
                           STR_NULL);
@@ -240,10 +249,10 @@ void http_progress_serve(struct http_session *s, const char *token, bool file)
     struct progress_record r;
     s->keep_client = false;
     s->send_spool = false;
-    if (!http_progress_dir(s->cfg->tmpdir, dir, sizeof(dir)) ||
+    if (!http_progress_dir(s->ps.cfg->tmpdir, dir, sizeof(dir)) ||
         http_progress_read(dir, token, &r, mem, sizeof(mem)) < 0) {
         str_copy(s->error, sizeof(s->error), "progress: no such download");
-        http_queue_page(s, s->w->res->tpl_error, 404,
+        http_queue_page(s, s->ps.w->res->tpl_error, 404,
                         "This download is no longer available: it was fetched more than 10 minutes "
                         "ago or never existed. Please download the file again.");
         http_start_reply(s);
@@ -253,14 +262,14 @@ void http_progress_serve(struct http_session *s, const char *token, bool file)
     if (r.state == PROGRESS_INFECTED) {
         /* G-02: the detection page, as the download itself would have had. */
         str_copy(s->detect_name, sizeof(s->detect_name), r.detect);
-        http_queue_page_vars(s, s->w->res->tpl_detect, 403, NULL, r.url, NULL, 0, STR_NULL);
+        http_queue_page_vars(s, s->ps.w->res->tpl_detect, 403, NULL, r.url, NULL, 0, STR_NULL);
         s->detect_name[0] = '\0';
         http_start_reply(s);
         return;
     }
     if (r.state == PROGRESS_ERROR) {
         str_copy(s->error, sizeof(s->error), r.error);
-        http_queue_page_vars(s, s->w->res->tpl_error, 503, r.error, r.url, NULL, 0, STR_NULL);
+        http_queue_page_vars(s, s->ps.w->res->tpl_error, 503, r.error, r.url, NULL, 0, STR_NULL);
         http_start_reply(s);
         return;
     }

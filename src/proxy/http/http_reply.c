@@ -33,10 +33,10 @@ void http_fill_vars(struct http_session *s, struct template_var_table *t, const 
     struct template_vars v = {
         .service_type = STR_LIT("http"),
         .detection_name = str_from_cstr(s->detect_name),
-        .client_host = str_from_cstr(s->client_host),
-        .client_addr = str_from_cstr(s->client_ip),
+        .client_host = str_from_cstr(s->ps.client.host),
+        .client_addr = str_from_cstr(s->ps.client.ip),
         .server_host = str_from_cstr(s->host),
-        .server_addr = str_from_cstr(s->server_ip),
+        .server_addr = str_from_cstr(s->ps.server.ip),
         .status = (unsigned)s->status,
         .method = s->have_req ? http_req_str(s, s->req.method_str) : STR_LIT("GET"),
         .url = str_from_cstr(url),
@@ -114,7 +114,7 @@ void http_reply_error(struct http_session *s, int status, const char *message)
     s->keep_client = false; /* HTTP-20 e */
     s->server_reusable = false;
     str_copy(s->error, sizeof(s->error), message);
-    http_queue_page(s, s->w->res->tpl_error, status, message);
+    http_queue_page(s, s->ps.w->res->tpl_error, status, message);
     s->send_spool = false;
     http_start_reply(s);
 }
@@ -153,7 +153,7 @@ bool http_flush_out(struct http_session *s, bool *failed)
         /* MSG_MORE: a spooled body follows at once; let the kernel put the
          * head and the start of the body in the same segments. */
         int more = s->send_spool && (uint64_t)s->spool_off < s->spool_len ? MSG_MORE : 0;
-        ssize_t n = send(s->cfd, buf_rptr(&s->out), buf_len(&s->out), MSG_NOSIGNAL | more);
+        ssize_t n = send(s->ps.client.fd, buf_rptr(&s->out), buf_len(&s->out), MSG_NOSIGNAL | more);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -172,7 +172,7 @@ void http_log_client_cancel(struct http_session *s)
 {
     char url[HTTP1_URL_MAX + 1];
     http_url_text(s, url, sizeof(url));
-    svclog_info(&s->log,
+    svclog_info(&s->ps.log,
                 "is_alivesocket:recv=0, Client closed connection. Client may be cancel the "
                 "session. url=[%s], elapsed=%" PRIu64 "ms",
                 url, http_elapsed_ms(s));
@@ -190,7 +190,7 @@ void http_do_reply(struct http_session *s)
     }
     while (s->send_spool && (uint64_t)s->spool_off < s->spool_len) {
         uint64_t left = s->spool_len - (uint64_t)s->spool_off;
-        ssize_t n = sendfile(s->cfd, s->spool_fd, &s->spool_off,
+        ssize_t n = sendfile(s->ps.client.fd, s->spool_fd, &s->spool_off,
                              left < SENDFILE_CHUNK ? (size_t)left : SENDFILE_CHUNK);
         if (n < 0) {
             if (errno == EINTR)
@@ -199,7 +199,7 @@ void http_do_reply(struct http_session *s)
                 return;
             char url[HTTP1_URL_MAX + 1];
             http_url_text(s, url, sizeof(url));
-            svclog_info(&s->log,
+            svclog_info(&s->ps.log,
                         "sendfile canceled: n=%" PRIu64 ", written=%lld, filelen=%" PRIu64
                         " writesize=%" PRIu64 " url=[%s]",
                         left, (long long)s->spool_off, s->spool_len, left, url);
@@ -228,17 +228,17 @@ void http_do_reply(struct http_session *s)
  * all read would get a reset that can destroy the response in flight. */
 static void linger_close(struct http_session *s)
 {
-    shutdown(s->cfd, SHUT_WR);
+    shutdown(s->ps.client.fd, SHUT_WR);
     s->state = HTTP_ST_LINGER;
     http_set_client_events(s, EV_READ);
-    ev_timer_start(s->w->loop, &s->idle, LINGER_MS);
+    ev_timer_start(s->ps.w->loop, &s->ps.idle, LINGER_MS);
 }
 
 /* http_request_done - the response is complete: log it, then either wait for
  * the next request on this connection (HTTP-20) or close. */
 void http_request_done(struct http_session *s)
 {
-    if (!s->keep_client || s->w->stopping) {
+    if (!s->keep_client || s->ps.w->stopping) {
         linger_close(s);
         return;
     }
@@ -259,8 +259,8 @@ void http_request_done(struct http_session *s)
     s->over_filesize = s->head_sent = s->trickling = false;
     s->filesize_hit = s->filesize_tail = false;
     s->relayed = 0;
-    ev_timer_stop(s->w->loop, &s->trickle_timer);
-    ev_timer_stop(s->w->loop, &s->progress_timer);
+    ev_timer_stop(s->ps.w->loop, &s->trickle_timer);
+    ev_timer_stop(s->ps.w->loop, &s->progress_timer);
     s->progress_ok = false;
     free(s->head_copy);
     s->head_copy = NULL;
@@ -286,7 +286,7 @@ void http_request_done(struct http_session *s)
     s->start_rt.tv_sec = 0;
     s->state = HTTP_ST_REQUEST;
     http_set_client_events(s, EV_READ);
-    ev_timer_start(s->w->loop, &s->idle, (uint64_t)s->cfg->keepalive_timeout * 1000u);
+    ev_timer_start(s->ps.w->loop, &s->ps.idle, (uint64_t)s->ps.cfg->keepalive_timeout * 1000u);
     http_parse_buffered(s);
 }
 
@@ -294,7 +294,7 @@ void http_linger_step(struct http_session *s)
 {
     char scratch[4096];
     for (int i = 0; i < 64; i++) {
-        ssize_t n = recv(s->cfd, scratch, sizeof(scratch), 0);
+        ssize_t n = recv(s->ps.client.fd, scratch, sizeof(scratch), 0);
         if (n > 0)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EINTR))

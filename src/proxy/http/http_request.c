@@ -23,7 +23,7 @@
  * Proxy-Connection: keep-alive). Never for CONNECT (g). */
 static bool client_wants_keepalive(const struct http_session *s)
 {
-    if (!s->cfg->keepalive || s->req.method == HTTP1_METHOD_CONNECT ||
+    if (!s->ps.cfg->keepalive || s->req.method == HTTP1_METHOD_CONNECT ||
         s->req.version == HTTP1_VERSION_0_9)
         return false;
     struct http1_fields f = http1_request_fields(&s->req, s->in.data);
@@ -54,7 +54,7 @@ static void reverse_proxy_target(struct http_session *s)
     http1_fields_find(http1_request_fields(&s->req, s->in.data), "Host", &iter, &host);
     host = str_trim(host);
     if (host.len == 0)
-        host = str_from_cstr(s->cfg->parent_server_host);
+        host = str_from_cstr(s->ps.cfg->parent_server_host);
     s->url.scheme = HTTP1_SCHEME_HTTP;
     s->url.authority = host;
     struct str name = host, port = STR_NULL;
@@ -75,19 +75,19 @@ static void reverse_proxy_target(struct http_session *s)
 static bool refuse_guarded(struct http_session *s)
 {
     char me[HTTP1_HOST_MAX + 16];
-    snprintf(me, sizeof(me), "%s:%u", s->w->res->hostname, s->w->listen_port);
+    snprintf(me, sizeof(me), "%s:%u", s->ps.w->res->hostname, s->ps.w->listen_port);
     char msg[512];
     if (http_guard_via_loop(http1_request_fields(&s->req, s->in.data), str_from_cstr(me))) {
         snprintf(msg, sizeof(msg), "Request loop: Via shows the request already passed %s", me);
-        svclog_info(&s->log, "Request loop refused: Via names %s", me);
+        svclog_info(&s->ps.log, "Request loop refused: Via names %s", me);
         http_reply_error(s, 508, msg);
         return true;
     }
     if (s->req.method == HTTP1_METHOD_CONNECT && s->url.form == HTTP1_URL_AUTHORITY &&
-        !http_guard_port_allowed(&s->cfg->connect_ports, s->url.port)) {
+        !http_guard_port_allowed(&s->ps.cfg->connect_ports, s->url.port)) {
         snprintf(msg, sizeof(msg), "CONNECT(%.*s:%u)/Port not allowed for CONNECT (connect_ports)",
                  (int)s->url.host.len, s->url.host.ptr, s->url.port);
-        svclog_info(&s->log, "Access Denied to [%.*s:%u] (connect_ports)", (int)s->url.host.len,
+        svclog_info(&s->ps.log, "Access Denied to [%.*s:%u] (connect_ports)", (int)s->url.host.len,
                     s->url.host.ptr, s->url.port);
         http_reply_error(s, 403, msg);
         return true;
@@ -122,8 +122,8 @@ static void request_ready(struct http_session *s)
         http_start_ftp(s);
         return;
     }
-    if (s->url.form == HTTP1_URL_ORIGIN && *s->cfg->parent_server_host && !s->cfg->self_proxy &&
-        !s->cfg->transparent) {
+    if (s->url.form == HTTP1_URL_ORIGIN && *s->ps.cfg->parent_server_host &&
+        !s->ps.cfg->self_proxy && !s->ps.cfg->transparent) {
         reverse_proxy_target(s);
     } else if (s->url.form != HTTP1_URL_ABSOLUTE || s->url.scheme != HTTP1_SCHEME_HTTP) {
         http_reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
@@ -131,7 +131,7 @@ static void request_ready(struct http_session *s)
     }
     char token[HTTP_PROGRESS_TOKEN_LEN + 1];
     bool file;
-    if (s->cfg->progress && http_progress_parse_path(s->url.path, token, &file)) {
+    if (s->ps.cfg->progress && http_progress_parse_path(s->url.path, token, &file)) {
         http_progress_serve(s, token, file);
         return;
     }
@@ -141,7 +141,7 @@ static void request_ready(struct http_session *s)
         http_reply_error(s, 400, "Invalid request body framing");
         return;
     }
-    const struct config *cfg = s->cfg;
+    const struct config *cfg = s->ps.cfg;
     bool has_body = kind == HTTP1_BODY_CHUNKED || (kind == HTTP1_BODY_LENGTH && len > 0);
     s->upload_chunked = kind == HTTP1_BODY_CHUNKED;
     /* HTTP-11: with virus_check_post the whole POST/PUT body is spooled and
@@ -174,7 +174,7 @@ static void request_parsed(struct http_session *s, enum http1_result r)
 /* A request head trickled a byte at a time restarts the idle timer with
  * every byte; request_timeout bounds the whole head from its first byte,
  * so that slow clients cannot hold sessions (issue 10, item 16). */
-void http_on_head_timeout(struct ev_loop *loop, struct ev_timer *t)
+static void http_on_head_timeout_inner(struct ev_loop *loop, struct ev_timer *t)
 {
     (void)loop;
     struct http_session *s = t->data;
@@ -184,24 +184,33 @@ void http_on_head_timeout(struct ev_loop *loop, struct ev_timer *t)
     char msg[160];
     snprintf(msg, sizeof(msg),
              "Request Timeout: the request head was not complete within %u sec (request_timeout)",
-             s->cfg->request_timeout);
-    svclog_error(&s->log, "%s, received=%zu", msg, buf_len(&s->in));
+             s->ps.cfg->request_timeout);
+    svclog_error(&s->ps.log, "%s, received=%zu", msg, buf_len(&s->in));
     http_reply_error(s, 408, msg);
+}
+
+/* http_on_head_timeout - runs inside the session core's enter/leave (proxy_session.h). */
+void http_on_head_timeout(struct ev_loop *loop, struct ev_timer *t)
+{
+    struct http_session *s_ = t->data;
+    proxy_session_enter(&s_->ps);
+    http_on_head_timeout_inner(loop, t);
+    proxy_session_leave(&s_->ps);
 }
 
 /* head_deadline_arm - some of a head is here: the whole of it must follow
  * within request_timeout (timed from the first byte, not restarted). */
 static void head_deadline_arm(struct http_session *s)
 {
-    if (!s->head_timed && s->cfg->request_timeout > 0) {
-        ev_timer_start(s->w->loop, &s->head_timer, (uint64_t)s->cfg->request_timeout * 1000u);
+    if (!s->head_timed && s->ps.cfg->request_timeout > 0) {
+        ev_timer_start(s->ps.w->loop, &s->head_timer, (uint64_t)s->ps.cfg->request_timeout * 1000u);
         s->head_timed = true;
     }
 }
 
 static void head_deadline_stop(struct http_session *s)
 {
-    ev_timer_stop(s->w->loop, &s->head_timer);
+    ev_timer_stop(s->ps.w->loop, &s->head_timer);
     s->head_timed = false;
 }
 
@@ -222,7 +231,7 @@ void http_request_step(struct http_session *s)
             s->in.data = bigger;
             s->in.cap = REQ_BUF_MAX;
         }
-        ssize_t n = recv(s->cfd, buf_wptr(&s->in), buf_space(&s->in), 0);
+        ssize_t n = recv(s->ps.client.fd, buf_wptr(&s->in), buf_space(&s->in), 0);
         if (n == 0) {
             http_session_close(s); /* closed before a complete request */
             return;

@@ -29,7 +29,7 @@
  * server did not say): in memory when small and the budget allows. */
 static int spool_open(struct http_session *s, uint64_t expected)
 {
-    struct proxy_worker *w = s->w;
+    struct proxy_worker *w = s->ps.w;
     if (expected > 0 && expected <= SPOOL_MEM_OBJECT_MAX &&
         w->spool_mem_used + expected <= SPOOL_MEM_BUDGET) {
         int fd = spoolfile_create_mem();
@@ -39,7 +39,7 @@ static int spool_open(struct http_session *s, uint64_t expected)
             return fd;
         }
     }
-    return spoolfile_create(s->cfg->tmpdir);
+    return spoolfile_create(s->ps.cfg->tmpdir);
 }
 
 void http_spool_close(struct http_session *s)
@@ -47,7 +47,7 @@ void http_spool_close(struct http_session *s)
     if (s->spool_fd >= 0)
         close(s->spool_fd);
     s->spool_fd = -1;
-    s->w->spool_mem_used -= s->spool_mem;
+    s->ps.w->spool_mem_used -= s->spool_mem;
     s->spool_mem = 0;
 }
 
@@ -57,7 +57,7 @@ static bool spool_write(struct http_session *s, const char *p, size_t n)
 {
     if (spoolfile_write_all(s->spool_fd, p, n) < 0) {
         s->spool_errno = errno;
-        svclog_error_errno(&s->log, errno, "spool write failed in [%s]", s->cfg->tmpdir);
+        svclog_error_errno(&s->ps.log, errno, "spool write failed in [%s]", s->ps.cfg->tmpdir);
         return false;
     }
     if (s->hashing && s->spool_len + n > VERDICT_CACHE_OBJECT_MAX) {
@@ -136,11 +136,11 @@ static int consume_body(struct http_session *s)
 
 static void log_server_close(struct http_session *s)
 {
-    svclog_info(&s->log,
+    svclog_info(&s->ps.log,
                 "is_server_alivesocket: select(s=%d):ret=1,cur_pid=%d: Server closed connection "
                 "while transaction. There may be timeout on the server because of no traffic. "
                 "(elapsed=%" PRIu64 "ms)",
-                s->sfd, (int)getpid(), http_elapsed_ms(s));
+                s->ps.server.fd, (int)getpid(), http_elapsed_ms(s));
 }
 
 /* read_server - read what the server sent into resp; returns bytes read,
@@ -151,7 +151,7 @@ static ssize_t read_server(struct http_session *s)
         buf_compact(&s->resp);
     if (buf_space(&s->resp) == 0)
         return -1;
-    ssize_t n = recv(s->sfd, buf_wptr(&s->resp), buf_space(&s->resp), 0);
+    ssize_t n = recv(s->ps.server.fd, buf_wptr(&s->resp), buf_space(&s->resp), 0);
     if (n > 0) {
         buf_produce(&s->resp, (size_t)n);
         http_moved(s);
@@ -185,8 +185,8 @@ void http_spool_step(struct http_session *s)
             http_start_scan(s);
             return;
         }
-        if (s->cfg->pass_filesize && s->spool_len >= s->cfg->pass_filesize_len && !s->trickling &&
-            !s->progress) {
+        if (s->ps.cfg->pass_filesize && s->spool_len >= s->ps.cfg->pass_filesize_len &&
+            !s->trickling && !s->progress) {
             /* (With the progress page the client takes the file from the
              * spool, so all of it is spooled, and then all of it scanned.) */
             /* SCAN-4: scan what is spooled; the rest will not be scanned. */
@@ -270,7 +270,7 @@ void http_relay_step(struct http_session *s)
  * exempts this response from scanning, or 0. */
 unsigned http_skip_reason(const struct http_session *s)
 {
-    const struct config *cfg = s->cfg;
+    const struct config *cfg = s->ps.cfg;
     struct str ua = STR_NULL;
     size_t iter = 0;
     http1_fields_find(http1_request_fields(&s->req, s->in.data), "User-Agent", &iter, &ua);
@@ -278,8 +278,8 @@ unsigned http_skip_reason(const struct http_session *s)
         (cfg->pass_user_agent && pass_rules_user_agent(ua, cfg->pass_user_agent_list.items,
                                                        cfg->pass_user_agent_list.count)))
         return ACCESSLOG_DETAIL_PASS_USER_AGENT;
-    if (cfg->acl_pass_to && s->w->res->acl &&
-        access_match(s->w->res->acl, "http_pass_to", s->server_ip,
+    if (cfg->acl_pass_to && s->ps.w->res->acl &&
+        access_match(s->ps.w->res->acl, "http_pass_to", s->ps.server.ip,
                      s->url.host.len ? s->host : NULL))
         return ACCESSLOG_DETAIL_PASS_TO;
     if (cfg->pass_ext && pass_rules_extension(pass_rules_url_filename(s->url.path),
@@ -290,7 +290,7 @@ unsigned http_skip_reason(const struct http_session *s)
 
 static bool should_scan(struct http_session *s)
 {
-    if (!s->cfg->virus_check)
+    if (!s->ps.cfg->virus_check)
         return false;
     /* SCAN-1 names GET, POST and PUT; every response that has content is
      * scanned whatever the method (issue 10 item 10: OPTIONS, DELETE,
@@ -337,8 +337,8 @@ static void got_response_head(struct http_session *s)
         }
         s->spool_fd = spool_open(s, s->body_kind == HTTP1_BODY_LENGTH ? s->body_left : 0);
         if (s->spool_fd < 0) {
-            svclog_error_errno(&s->log, errno, "cannot create a spool file in [%s]",
-                               s->cfg->tmpdir);
+            svclog_error_errno(&s->ps.log, errno, "cannot create a spool file in [%s]",
+                               s->ps.cfg->tmpdir);
             http_reply_error(s, 503, "Temporary failure: cannot create a spool file");
             return;
         }
@@ -352,16 +352,16 @@ static void got_response_head(struct http_session *s)
         memcpy(s->head_copy, s->resp.data, s->rsp.head_len);
         s->resp.rpos = s->rsp.head_len;
         s->state = HTTP_ST_SPOOL;
-        s->hashing = s->cfg->verdict_cache && (s->body_kind != HTTP1_BODY_LENGTH ||
-                                               s->body_left <= VERDICT_CACHE_OBJECT_MAX);
+        s->hashing = s->ps.cfg->verdict_cache && (s->body_kind != HTTP1_BODY_LENGTH ||
+                                                  s->body_left <= VERDICT_CACHE_OBJECT_MAX);
         if (s->hashing && sha256_init(&s->body_hash) < 0)
             s->hashing = false; /* no key: the body is scanned, not looked up */
         s->progress_ok = http_progress_wanted(s);
         if (s->progress_ok)
-            ev_timer_start(s->w->loop, &s->progress_timer,
-                           (uint64_t)s->cfg->progress_delay * 1000u);
-        else if (s->cfg->trickle > 0 && s->req.method != HTTP1_METHOD_HEAD)
-            ev_timer_start(s->w->loop, &s->trickle_timer, (uint64_t)s->cfg->trickle * 1000u);
+            ev_timer_start(s->ps.w->loop, &s->progress_timer,
+                           (uint64_t)s->ps.cfg->progress_delay * 1000u);
+        else if (s->ps.cfg->trickle > 0 && s->req.method != HTTP1_METHOD_HEAD)
+            ev_timer_start(s->ps.w->loop, &s->trickle_timer, (uint64_t)s->ps.cfg->trickle * 1000u);
         http_set_server_events(s, EV_READ);
         http_set_client_events(s, EV_READ);
         http_spool_step(s);
@@ -373,7 +373,7 @@ static void got_response_head(struct http_session *s)
                      (s->body_kind == HTTP1_BODY_LENGTH || s->body_kind == HTTP1_BODY_NONE);
     struct http1_rewrite_response_opts o = {
         .keep_alive = s->keep_client,
-        .proxy_support = !s->via_parent && !s->cfg->transparent,
+        .proxy_support = !s->via_parent && !s->ps.cfg->transparent,
         .has_length = s->body_kind == HTTP1_BODY_LENGTH,
         .length = s->body_left,
         /* De-chunked or close-delimited bodies lose their framing headers;
@@ -459,7 +459,7 @@ void http_response_step(struct http_session *s)
         if (r == HTTP1_TOO_LONG && !s->skipping_head) {
             char url[HTTP1_URL_MAX + 1];
             http_url_text(s, url, sizeof(url));
-            svclog_error(&s->log, "Too large header (>%d) ignored. URL=[%s]",
+            svclog_error(&s->ps.log, "Too large header (>%d) ignored. URL=[%s]",
                          HTTP1_RESPONSE_HEAD_MAX, url);
             if (s->rsp.parsed_len == 0) {
                 http_reply_error(s, 502, "get_response_header: Too Large Header");

@@ -44,8 +44,6 @@
 #include "proxy/http/http_progress.h"
 #include "proxy/http/http_tunnel.h"
 
-static void on_worker_stop(struct proxy_session_link *link);
-
 static const char *http_state_name(enum http_state st)
 {
     static const char *const names[] = {"REQUEST", "RESOLVE", "CONNECT",     "FORWARD", "RESPONSE",
@@ -86,7 +84,7 @@ static const char *http_state_waits_for(enum http_state st)
 static bool waits_with_own_bound(const struct http_session *s)
 {
     if (s->state == HTTP_ST_SCAN || s->state == HTTP_ST_UPLOAD_SCAN)
-        return s->cfg->vsd_scantimeout > 0;
+        return s->ps.cfg->vsd_scantimeout > 0;
     return s->state == HTTP_ST_FTP;
 }
 
@@ -95,17 +93,17 @@ static bool waits_with_own_bound(const struct http_session *s)
  * still use it, armed where they begin). */
 void http_touch(struct http_session *s)
 {
-    if (s->cfg->timeout_inactive || waits_with_own_bound(s))
-        ev_timer_stop(s->w->loop, &s->idle);
+    if (s->ps.cfg->timeout_inactive || waits_with_own_bound(s))
+        ev_timer_stop(s->ps.w->loop, &s->ps.idle);
     else
-        ev_timer_start(s->w->loop, &s->idle, IDLE_TIMEOUT_MS);
+        ev_timer_start(s->ps.w->loop, &s->ps.idle, IDLE_TIMEOUT_MS);
 }
 
 /* http_moved - bytes moved on the client or the server side. */
 void http_moved(struct http_session *s)
 {
     http_touch(s);
-    http_inactivity_traffic(&s->inactivity, s->w->loop);
+    http_inactivity_traffic(&s->inactivity, s->ps.w->loop);
 }
 
 /* http_server_supports_ka - HTTP-20 a: HTTP/1.1 without Connection: close, or
@@ -134,7 +132,7 @@ bool http_server_supports_ka(const struct http_session *s)
 
 uint64_t http_elapsed_ms(const struct http_session *s)
 {
-    return ev_now_ms(s->w->loop) - s->start_ms;
+    return ev_now_ms(s->ps.w->loop) - s->start_ms;
 }
 
 struct str http_req_str(const struct http_session *s, struct http1_span sp)
@@ -158,28 +156,22 @@ void http_url_text(const struct http_session *s, char *out, size_t cap)
 
 void http_set_client_events(struct http_session *s, uint32_t ev)
 {
-    if (s->cfd >= 0)
-        ev_io_set(s->w->loop, &s->cio, ev);
+    proxy_session_watch(&s->ps, &s->ps.client, ev);
 }
 
 void http_set_server_events(struct http_session *s, uint32_t ev)
 {
-    if (s->sfd >= 0)
-        ev_io_set(s->w->loop, &s->sio, ev);
+    proxy_session_watch(&s->ps, &s->ps.server, ev);
 }
 
 void http_close_server(struct http_session *s)
 {
-    if (s->sfd < 0)
-        return;
-    ev_io_stop(s->w->loop, &s->sio);
-    close(s->sfd);
-    s->sfd = -1;
+    proxy_session_close_server(&s->ps);
 }
 
 void http_start_clock(struct http_session *s)
 {
-    s->start_ms = ev_now_ms(s->w->loop);
+    s->start_ms = ev_now_ms(s->ps.w->loop);
     clock_gettime(CLOCK_REALTIME, &s->start_rt);
 }
 
@@ -203,13 +195,13 @@ void http_write_access_log(struct http_session *s)
         .time_sec = s->start_rt.tv_sec,
         .time_msec = (unsigned)(s->start_rt.tv_nsec / 1000000),
         .elapsed_ms = (long)http_elapsed_ms(s),
-        .client = str_from_cstr(s->client_host),
+        .client = str_from_cstr(s->ps.client.host),
         .status = (unsigned)s->status,
         .size = s->bytes_out,
         .method = str_from_cstr(method),
         .url = str_from_cstr(url),
         .user = STR_NULL,
-        .server_ip = str_from_cstr(s->server_ip),
+        .server_ip = str_from_cstr(s->ps.server.ip),
         .content_type = str_from_cstr(s->content_type),
         .result = s->result,
         .detect_name = str_from_cstr(s->detect_name),
@@ -217,9 +209,9 @@ void http_write_access_log(struct http_session *s)
         .quarantine_file = str_from_cstr(s->quarantine),
         .action = s->action,
         .service = STR_LIT("http"),
-        .internal_id = (unsigned)s->slot,
+        .internal_id = (unsigned)s->ps.slot,
         .pid = (long)getpid(),
-        .host_ip = str_from_cstr(s->client_ip),
+        .host_ip = str_from_cstr(s->ps.client.ip),
         .files = s->requests ? s->requests : 1,
         .checks = s->checks,
         .scan_ms = s->scan_ms,
@@ -243,69 +235,65 @@ void http_write_access_log(struct http_session *s)
 
 /* ---- session lifetime ------------------------------------------------- */
 
-static void session_free(void *arg)
+/* on_release - the memory of the session's own buffers (deferred: see
+ * proxy_session.h). */
+static void on_release(struct proxy_session *ps)
 {
-    struct http_session *s = arg;
+    struct http_session *s = (struct http_session *)ps;
     buf_fini(&s->in);
     buf_fini(&s->up);
     buf_fini(&s->resp);
     buf_fini(&s->out);
     free(s->head_copy);
     sha256_release(&s->body_hash);
-    free(s);
 }
 
+/* http_session_close - the session ends; the core closes it when the
+ * event being handled returns, and on_closing does the rest. */
 void http_session_close(struct http_session *s)
 {
-    struct ev_loop *loop = s->w->loop;
-    if (s->closed)
-        return;
-    s->closed = true;
+    proxy_session_abort(&s->ps);
+}
+
+/* on_closing - the record, the progress page's end, every wait stopped. */
+static void on_closing(struct proxy_session *ps)
+{
+    struct http_session *s = (struct http_session *)ps;
+    struct ev_loop *loop = s->ps.w->loop;
     if (s->progress && !s->progress_published_end)
         http_progress_end(s, PROGRESS_ERROR, "", "The download was interrupted", STR_NULL);
     if (s->progress) {
         /* Anything but a clean verdict leaves a partial body to remove. */
         char dir[4096];
-        if (http_progress_dir(s->cfg->tmpdir, dir, sizeof(dir)))
+        if (http_progress_dir(s->ps.cfg->tmpdir, dir, sizeof(dir)))
             http_progress_drop_body(dir, s->progress_token);
     }
-    proxy_worker_unlink(&s->link);
-    if (s->have_req || s->status || s->log_anyway)
+    if (s->have_req || s->status || s->log_anyway || s->ps.refused_from)
         http_write_access_log(s);
     if (s->dnsq)
         dns_cancel(s->dnsq);
+    s->dnsq = NULL;
     if (s->ftpc)
         ftp_client_cancel(s->ftpc);
     s->ftpc = NULL;
     proxy_scan_cancel(s->scan);
-    ev_timer_stop(loop, &s->idle);
+    s->scan = NULL;
     http_inactivity_stop(&s->inactivity, loop);
     ev_timer_stop(loop, &s->trickle_timer);
     ev_timer_stop(loop, &s->progress_timer);
     ev_timer_stop(loop, &s->connect_timer);
     ev_timer_stop(loop, &s->head_timer);
-    http_close_server(s);
-    if (s->cfd >= 0) {
-        ev_io_stop(loop, &s->cio);
-        close(s->cfd);
-        s->cfd = -1;
-    }
     http_spool_close(s);
-    s->scan = NULL;
     if (s->upload_fd >= 0)
         close(s->upload_fd);
     s->upload_fd = -1;
     http_tunnel_free_buffers(s);
-    proxy_worker_session_end(s->w, s->slot);
-    /* A pending event of this session may still be in the current batch. */
-    if (ev_defer(loop, session_free, s) < 0)
-        session_free(s);
 }
 
-static void on_idle(struct ev_loop *loop, struct ev_timer *t)
+/* on_idle - G-22's timer (http_touch arms the core's, see there). */
+static void on_idle(struct proxy_session *ps)
 {
-    (void)loop;
-    struct http_session *s = t->data;
+    struct http_session *s = (struct http_session *)ps;
     char url[HTTP1_URL_MAX + 1];
     http_url_text(s, url, sizeof(url));
     if (s->state == HTTP_ST_LINGER || s->state == HTTP_ST_TUNNEL) {
@@ -313,7 +301,7 @@ static void on_idle(struct ev_loop *loop, struct ev_timer *t)
         return;
     }
     if (s->state == HTTP_ST_REPLY || s->state == HTTP_ST_RELAY) {
-        svclog_error(&s->log,
+        svclog_error(&s->ps.log,
                      "sendfile timeout: No data can send while 120 sec. There maybe temporary "
                      "network trouble between receiver.) / URL=[%s], written=%" PRIu64,
                      url, s->bytes_out);
@@ -345,9 +333,9 @@ void http_abandon_waits(struct http_session *s)
     if (s->ftpc)
         ftp_client_cancel(s->ftpc);
     s->ftpc = NULL;
-    ev_timer_stop(s->w->loop, &s->connect_timer);
-    ev_timer_stop(s->w->loop, &s->trickle_timer);
-    ev_timer_stop(s->w->loop, &s->progress_timer);
+    ev_timer_stop(s->ps.w->loop, &s->connect_timer);
+    ev_timer_stop(s->ps.w->loop, &s->trickle_timer);
+    ev_timer_stop(s->ps.w->loop, &s->progress_timer);
     s->over_filesize = false; /* no unscanned tail follows an error page */
 }
 
@@ -356,9 +344,8 @@ void http_abandon_waits(struct http_session *s)
  * A client that got nothing yet gets the error page (504); one that got
  * bytes can only be cut off. Both leave an error line and the reason in
  * the access record's PROXY-ERROR. */
-static void on_inactive(struct ev_loop *loop, struct ev_timer *t)
+static void inactive(struct ev_loop *loop, struct http_session *s)
 {
-    struct http_session *s = t->data;
     struct stat st;
     if (s->state == HTTP_ST_FTP && s->spool_fd >= 0 && fstat(s->spool_fd, &st) == 0)
         http_inactivity_observe(&s->inactivity, loop, (uint64_t)st.st_size); /* FTP data */
@@ -374,7 +361,8 @@ static void on_inactive(struct ev_loop *loop, struct ev_timer *t)
     snprintf(msg, sizeof(msg),
              "Timeout: no traffic in either direction for %u sec while %s (timeout_inactive)",
              http_inactivity_seconds(&s->inactivity), http_state_waits_for(s->state));
-    svclog_error(&s->log, "%s; session ended. URL=[%s], written=%" PRIu64, msg, url, s->bytes_out);
+    svclog_error(&s->ps.log, "%s; session ended. URL=[%s], written=%" PRIu64, msg, url,
+                 s->bytes_out);
     http_abandon_waits(s);
     if (s->bytes_out == 0 || s->progress) {
         http_reply_error(s, 504, msg);
@@ -382,6 +370,14 @@ static void on_inactive(struct ev_loop *loop, struct ev_timer *t)
     }
     str_copy(s->error, sizeof(s->error), msg);
     http_session_close(s);
+}
+
+static void on_inactive(struct ev_loop *loop, struct ev_timer *t)
+{
+    struct http_session *s = t->data;
+    proxy_session_enter(&s->ps);
+    inactive(loop, s);
+    proxy_session_leave(&s->ps);
 }
 
 /* ---- event dispatch --------------------------------------------------- */
@@ -392,7 +388,7 @@ static void on_inactive(struct ev_loop *loop, struct ev_timer *t)
 static bool client_hung_up(struct http_session *s)
 {
     char c;
-    ssize_t n = recv(s->cfd, &c, 1, MSG_PEEK);
+    ssize_t n = recv(s->ps.client.fd, &c, 1, MSG_PEEK);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
         return true;
     if (n > 0)
@@ -400,10 +396,11 @@ static bool client_hung_up(struct http_session *s)
     return false;
 }
 
-static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+/* on_client_event - every readiness event of the client socket (HTTP
+ * moves its bytes itself: growing head buffers, sendfile, splice). */
+static void on_client_event(struct proxy_session *ps, uint32_t events)
 {
-    (void)loop;
-    struct http_session *s = io->data;
+    struct http_session *s = (struct http_session *)ps;
     switch (s->state) {
     case HTTP_ST_REQUEST:
         http_request_step(s);
@@ -429,7 +426,7 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     default:
         if ((events & EV_WRITE) && s->trickling) {
             http_trickle_send(s);
-            if (s->closed)
+            if (proxy_session_done(&s->ps))
                 break;
         }
         if ((events & (EV_READ | EV_HUP | EV_ERROR)) && client_hung_up(s)) {
@@ -443,11 +440,11 @@ static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     }
 }
 
-void http_server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+/* on_server_event - every readiness event of the server socket. */
+static void on_server_event(struct proxy_session *ps, uint32_t events)
 {
-    (void)loop;
     (void)events;
-    struct http_session *s = io->data;
+    struct http_session *s = (struct http_session *)ps;
     switch (s->state) {
     case HTTP_ST_CONNECT:
         http_on_connected(s);
@@ -477,66 +474,62 @@ void http_server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     }
 }
 
-/* admit - acl_from (G-15: refused clients are closed at once, no banner,
- * status 000), then start reading the request. */
-static void admit(struct http_session *s)
+/* on_admitted - acl_from passed (the core refused the others, G-15:
+ * closed at once, no banner, a record with status 000): read the request. */
+static void on_admitted(struct proxy_session *ps)
 {
-    if (s->cfg->acl_from) {
-        const struct access_table *acl = s->w->res->acl;
-        const char *name = strcmp(s->client_host, s->client_ip) ? s->client_host : NULL;
-        if (!acl || !access_match(acl, "http_from", s->client_ip, name)) {
-            svclog_info(&s->log, "Access Denied from [%s:%s]", s->client_ip, s->client_host);
-            s->log_anyway = true;
-            http_session_close(s);
-            return;
-        }
-    }
-    http_set_client_events(s, EV_READ);
+    http_set_client_events((struct http_session *)ps, EV_READ);
 }
 
-static void on_client_name(void *arg, const char *name)
+/* on_stop - SIGTERM: a connection waiting for its next request closes
+ * now; one in a transaction finishes it (http_request_done then closes
+ * instead of keeping the connection). */
+static void on_stop(struct proxy_session *ps)
 {
-    struct http_session *s = arg;
-    s->dnsq = NULL;
-    if (name && *name)
-        str_copy(s->client_host, sizeof(s->client_host), name);
-    else
-        svclog_info(&s->log, "reverselookup: gethostbyaddr(%s) failed. herror=Unknown host(1).",
-                    s->client_ip);
-    admit(s);
+    struct http_session *s = (struct http_session *)ps;
+    if (s->state == HTTP_ST_REQUEST && !s->have_req && buf_len(&s->in) == 0)
+        http_session_close(s);
 }
+
+static const char *waits_for(const struct proxy_session *ps)
+{
+    return http_state_waits_for(((const struct http_session *)ps)->state);
+}
+
+static const struct proxy_session_ops http_ops = {
+    .name = "http",
+    .acl_from = "http_from",
+    .acl_to = "http_to",
+    .waits_for = waits_for,
+    .admitted = on_admitted,
+    .client_event = on_client_event,
+    .server_event = on_server_event,
+    .idle = on_idle,
+    .stop = on_stop,
+    .closing = on_closing,
+    .release = on_release,
+};
 
 static void http_session_start(struct proxy_worker *w, int fd, const struct sockaddr_storage *peer,
                                int slot)
 {
-    struct http_session *s = calloc(1, sizeof(*s));
-    if (!s || buf_alloc_storage(&s->in, REQ_BUF_INITIAL) < 0) {
-        free(s);
-        close(fd);
-        proxy_worker_session_end(w, slot);
+    /* The core's buffers stay empty: HTTP's own grow with the head. */
+    struct proxy_session *ps =
+        proxy_session_new(w, fd, peer, slot, sizeof(struct http_session), &http_ops, 0, 0, 0, 0);
+    if (!ps)
+        return;
+    struct http_session *s = (struct http_session *)ps;
+    if (buf_alloc_storage(&s->in, REQ_BUF_INITIAL) < 0) {
+        proxy_session_abort(ps);
         return;
     }
-    s->w = w;
-    s->cfg = w->cfg;
-    s->slot = slot;
-    s->cfd = fd;
-    s->sfd = -1;
     s->spool_fd = -1;
     s->upload_fd = -1;
     http_tunnel_dir_init(&s->up_dir);
     http_tunnel_dir_init(&s->down_dir);
     http_start_clock(s);
-    sock_addr_text((const struct sockaddr *)peer, s->client_ip, sizeof(s->client_ip),
-                   &s->client_port);
     sock_local_text(fd, s->local_ip, sizeof(s->local_ip), &s->local_port);
-    s->log = (struct svclog_ctx){.listen_port = w->listen_port,
-                                 .internal_id = slot,
-                                 .client_ip = s->client_ip,
-                                 .client_host = s->client_ip,
-                                 .client_port = s->client_port};
     http1_request_init(&s->req, REQ_BUF_MAX);
-    ev_io_init(&s->cio, fd, client_io, s);
-    ev_timer_init(&s->idle, on_idle, s);
     ev_timer_init(&s->trickle_timer, http_on_trickle_timer, s);
     ev_timer_init(&s->progress_timer, http_on_progress_timer, s);
     ev_timer_init(&s->connect_timer, http_on_connect_timeout, s);
@@ -544,30 +537,11 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     http_inactivity_init(&s->inactivity, w->cfg->timeout_inactive ? w->cfg->inactive_timeout : 0,
                          on_inactive, s);
     http_inactivity_start(&s->inactivity, w->loop);
-    s->link.on_stop = on_worker_stop;
-    proxy_worker_link(w, &s->link);
     s->state = HTTP_ST_REQUEST;
-    s->peer = *peer;
-    str_copy(s->client_host, sizeof(s->client_host), s->client_ip);
-    s->log.client_host = s->client_host;
+    /* G-22's timer is the core's, armed by http_touch (ps.idle_ms stays
+     * 0: the core does not re-arm it on its own). */
     http_touch(s);
-    if (w->cfg->reverselookup) {
-        /* ACL-4 / LOG-2: host names need the client's PTR record; the
-         * request waits in the socket until the answer (or failure). */
-        s->dnsq = dns_reverse(w->dns, (const struct sockaddr *)&s->peer, on_client_name, s);
-        return;
-    }
-    admit(s);
-}
-
-/* on_worker_stop - SIGTERM: a connection waiting for its next request
- * closes now; one in a transaction finishes it (http_request_done then closes
- * instead of keeping the connection). */
-static void on_worker_stop(struct proxy_session_link *link)
-{
-    struct http_session *s = (struct http_session *)link;
-    if (s->state == HTTP_ST_REQUEST && !s->have_req && buf_len(&s->in) == 0)
-        http_session_close(s);
+    proxy_session_start(ps);
 }
 
 const struct proxy_proto http_proto = {

@@ -64,7 +64,7 @@ static void upload_complete(struct http_session *s)
     if (s->req.method == HTTP1_METHOD_POST && s->in.wpos - s->in_used >= 2 &&
         memcmp(s->in.data + s->in_used, "\r\n", 2) == 0) {
         s->in_used += 2;
-        svclog_info(&s->log, "read extra CRLF for POST method");
+        svclog_info(&s->ps.log, "read extra CRLF for POST method");
     }
     if (!s->upload_scan) {
         http_start_upstream(s);
@@ -76,17 +76,17 @@ static void upload_complete(struct http_session *s)
     char url[HTTP1_URL_MAX + 1];
     http_url_text(s, url, sizeof(url));
     const char *file = strrchr(url, '/');
-    s->scan = proxy_scan_start(s->w->scan_pool, s->cfg, SCANREQ_SVC_HTTP, s->upload_fd,
-                               file ? file + 1 : url, NULL, &s->log, on_upload_scanned, s);
+    s->scan = proxy_scan_start(s->ps.w->scan_pool, s->ps.cfg, SCANREQ_SVC_HTTP, s->upload_fd,
+                               file ? file + 1 : url, NULL, &s->ps.log, on_upload_scanned, s);
 }
 
 void http_upload_step(struct http_session *s)
 {
     char mem[65536];
     for (;;) {
-        ssize_t n = recv(s->cfd, mem, sizeof(mem), 0);
+        ssize_t n = recv(s->ps.client.fd, mem, sizeof(mem), 0);
         if (n == 0) {
-            svclog_info(&s->log, "file uploading is interrupted by client.");
+            svclog_info(&s->ps.log, "file uploading is interrupted by client.");
             http_session_close(s);
             return;
         }
@@ -124,9 +124,10 @@ void http_upload_step(struct http_session *s)
 
 void http_start_upload(struct http_session *s, uint64_t length)
 {
-    s->upload_fd = spoolfile_create(s->cfg->tmpdir);
+    s->upload_fd = spoolfile_create(s->ps.cfg->tmpdir);
     if (s->upload_fd < 0) {
-        svclog_error_errno(&s->log, errno, "cannot create a spool file in [%s]", s->cfg->tmpdir);
+        svclog_error_errno(&s->ps.log, errno, "cannot create a spool file in [%s]",
+                           s->ps.cfg->tmpdir);
         http_reply_error(s, 503, "Temporary failure: cannot create a spool file");
         return;
     }
@@ -155,18 +156,27 @@ void http_start_upload(struct http_session *s, uint64_t length)
     http_set_client_events(s, EV_READ);
 }
 
-static void on_upload_scanned(void *arg, const struct scanreq_reply *rep)
+static void on_upload_scanned_inner(void *arg, const struct scanreq_reply *rep)
 {
     struct http_session *s = arg;
     if (!http_scan_accounted(s, rep))
         return;
     if (rep->verdict == SCANREQ_INFECTED) {
         http_handle_detection(s, rep, s->upload_fd);
-        if (s->cfg->action != CONFIG_ACTION_PASS) {
+        if (s->ps.cfg->action != CONFIG_ACTION_PASS) {
             /* HTTP-11 (PUT) and G-18 (POST): the upload is not forwarded. */
             http_reply_detection_page(s);
             return;
         }
     }
     http_start_upstream(s);
+}
+
+/* on_upload_scanned - runs inside the session core's enter/leave (proxy_session.h). */
+static void on_upload_scanned(void *arg, const struct scanreq_reply *rep)
+{
+    struct http_session *s_ = arg;
+    proxy_session_enter(&s_->ps);
+    on_upload_scanned_inner(arg, rep);
+    proxy_session_leave(&s_->ps);
 }

@@ -32,8 +32,8 @@ void http_tunnel_free_buffers(struct http_session *s)
 
 void http_tunnel_step(struct http_session *s)
 {
-    int a = http_tunnel_move(&s->up_dir, s->cfd, s->sfd);
-    int b = http_tunnel_move(&s->down_dir, s->sfd, s->cfd);
+    int a = http_tunnel_move(&s->up_dir, s->ps.client.fd, s->ps.server.fd);
+    int b = http_tunnel_move(&s->down_dir, s->ps.server.fd, s->ps.client.fd);
     if (a > 0 || b > 0)
         http_moved(s);
     s->bytes_out = s->down_dir.bytes;
@@ -60,12 +60,13 @@ static void tunnel_begin(struct http_session *s)
     size_t extra = s->in.wpos - s->req.head_len;
     buf_fini(&s->out);
     if (buf_alloc_storage(&s->out, extra + 4096) < 0 ||
-        (s->via_parent ? !http1_rewrite_request(&s->out, &s->req, s->in.data, &s->url,
-                                                &(struct http1_rewrite_request_opts){
-                                                    .absolute_uri = true,
-                                                    .anonymous = true,
-                                                    .strip_proxy_auth = s->cfg->proxyauth_pam_auth})
-                       : false)) {
+        (s->via_parent
+             ? !http1_rewrite_request(&s->out, &s->req, s->in.data, &s->url,
+                                      &(struct http1_rewrite_request_opts){
+                                          .absolute_uri = true,
+                                          .anonymous = true,
+                                          .strip_proxy_auth = s->ps.cfg->proxyauth_pam_auth})
+             : false)) {
         http_reply_error(s, 503, "Temporary failure: cannot create a tunnel");
         return;
     }
@@ -75,15 +76,15 @@ static void tunnel_begin(struct http_session *s)
      * the confirmation for the client. Both are small: written at once,
      * blocking only in theory (fresh sockets have empty buffers). */
     if (!buf_append(&s->out, s->in.data + s->req.head_len, extra) ||
-        (buf_len(&s->out) && send(s->sfd, buf_rptr(&s->out), buf_len(&s->out), MSG_NOSIGNAL) !=
-                                 (ssize_t)buf_len(&s->out))) {
+        (buf_len(&s->out) && send(s->ps.server.fd, buf_rptr(&s->out), buf_len(&s->out),
+                                  MSG_NOSIGNAL) != (ssize_t)buf_len(&s->out))) {
         http_session_close(s);
         return;
     }
     buf_reset(&s->out);
     if (!s->via_parent) {
         static const char ok[] = "HTTP/1.0 200 Connection established\r\n\r\n";
-        if (send(s->cfd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(ok) - 1) {
+        if (send(s->ps.client.fd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(ok) - 1) {
             http_session_close(s);
             return;
         }
@@ -99,7 +100,7 @@ void http_forward_step(struct http_session *s)
 {
     for (;;) {
         while (buf_len(&s->up) > 0) {
-            ssize_t n = send(s->sfd, buf_rptr(&s->up), buf_len(&s->up), MSG_NOSIGNAL);
+            ssize_t n = send(s->ps.server.fd, buf_rptr(&s->up), buf_len(&s->up), MSG_NOSIGNAL);
             if (n < 0) {
                 if (errno == EINTR)
                     continue;
@@ -121,7 +122,7 @@ void http_forward_step(struct http_session *s)
         }
         if (s->upload_fd >= 0 && (uint64_t)s->upload_off < s->upload_len) {
             uint64_t left = s->upload_len - (uint64_t)s->upload_off;
-            ssize_t n = sendfile(s->sfd, s->upload_fd, &s->upload_off,
+            ssize_t n = sendfile(s->ps.server.fd, s->upload_fd, &s->upload_off,
                                  left < SENDFILE_CHUNK ? (size_t)left : SENDFILE_CHUNK);
             if (n > 0) {
                 http_moved(s);
@@ -154,7 +155,7 @@ void http_forward_step(struct http_session *s)
         size_t want = buf_space(&s->up);
         if (want > s->req_body_left)
             want = (size_t)s->req_body_left;
-        ssize_t n = recv(s->cfd, buf_wptr(&s->up), want, 0);
+        ssize_t n = recv(s->ps.client.fd, buf_wptr(&s->up), want, 0);
         if (n > 0) {
             buf_produce(&s->up, (size_t)n);
             s->req_body_left -= (uint64_t)n;
@@ -162,7 +163,7 @@ void http_forward_step(struct http_session *s)
             continue;
         }
         if (n == 0) {
-            svclog_info(&s->log, "file uploading is interrupted by client.");
+            svclog_info(&s->ps.log, "file uploading is interrupted by client.");
             http_session_close(s);
             return;
         }
@@ -180,19 +181,19 @@ static void start_forward(struct http_session *s)
 {
     s->state = HTTP_ST_FORWARD;
     char via_host[HTTP1_HOST_MAX + 16];
-    snprintf(via_host, sizeof(via_host), "%s:%u", s->w->res->hostname, s->w->listen_port);
+    snprintf(via_host, sizeof(via_host), "%s:%u", s->ps.w->res->hostname, s->ps.w->listen_port);
     struct http1_rewrite_request_opts o = {
-        .use_http11 = s->cfg->use_http11,
+        .use_http11 = s->ps.cfg->use_http11,
         .absolute_uri = s->via_parent && s->url.form == HTTP1_URL_ABSOLUTE,
-        .anonymous = s->cfg->anonymous,
-        .strip_proxy_auth = s->cfg->proxyauth_pam_auth,
+        .anonymous = s->ps.cfg->anonymous,
+        .strip_proxy_auth = s->ps.cfg->proxyauth_pam_auth,
         .keep_alive = s->client_wants_ka, /* worth keeping only if the client returns */
         .via_host = str_from_cstr(via_host),
-        .product_name = str_from_cstr(s->w->res->product_name),
-        .client_ip = str_from_cstr(s->client_ip),
+        .product_name = str_from_cstr(s->ps.w->res->product_name),
+        .client_ip = str_from_cstr(s->ps.client.ip),
     };
     char accept[512];
-    if (s->cfg->virus_check) {
+    if (s->ps.cfg->virus_check) {
         o.filter_accept_encoding = true;
         o.accept_encoding =
             http_decode_accept(http1_request_fields(&s->req, s->in.data), accept, sizeof(accept));
@@ -233,7 +234,7 @@ static void start_forward(struct http_session *s)
 
 static void connect_next(struct http_session *s, int last_err);
 
-void http_on_connect_timeout(struct ev_loop *loop, struct ev_timer *t)
+static void http_on_connect_timeout_inner(struct ev_loop *loop, struct ev_timer *t)
 {
     (void)loop;
     struct http_session *s = t->data;
@@ -242,14 +243,23 @@ void http_on_connect_timeout(struct ev_loop *loop, struct ev_timer *t)
     http_close_server(s);
     char msg[512];
     snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/connect timeout(>%u sec)", s->host, s->port,
-             s->cfg->connect_timeout);
+             s->ps.cfg->connect_timeout);
     http_reply_error(s, 503, msg);
+}
+
+/* http_on_connect_timeout - runs inside the session core's enter/leave (proxy_session.h). */
+void http_on_connect_timeout(struct ev_loop *loop, struct ev_timer *t)
+{
+    struct http_session *s_ = t->data;
+    proxy_session_enter(&s_->ps);
+    http_on_connect_timeout_inner(loop, t);
+    proxy_session_leave(&s_->ps);
 }
 
 void http_on_connected(struct http_session *s)
 {
-    ev_timer_stop(s->w->loop, &s->connect_timer);
-    int err = sock_connect_result(s->sfd);
+    ev_timer_stop(s->ps.w->loop, &s->connect_timer);
+    int err = sock_connect_result(s->ps.server.fd);
     if (err != 0) {
         http_close_server(s);
         connect_next(s, err);
@@ -269,23 +279,24 @@ static void connect_next(struct http_session *s, int last_err)
     while (s->addr_next < s->addrs.n) {
         size_t i = s->addr_next++;
         const struct sockaddr *sa = (const struct sockaddr *)&s->addrs.addr[i];
-        sock_addr_text(sa, s->server_ip, sizeof(s->server_ip), NULL);
-        s->log.server_ip = s->server_ip;
+        char ip[SOCK_ADDRSTRLEN];
+        sock_addr_text(sa, ip, sizeof(ip), NULL);
+        str_copy(s->ps.server.ip, sizeof(s->ps.server.ip), ip);
+        s->ps.log.server_ip = s->ps.server.ip;
         int fd = sock_connect_start(sa, s->addrs.len[i]);
         if (fd < 0) {
             last_err = errno;
             continue;
         }
-        s->sfd = fd;
-        ev_io_init(&s->sio, fd, http_server_io, s);
+        proxy_session_set_server(&s->ps, fd, ip);
         s->state = HTTP_ST_CONNECT;
         /* Watch the client too: a cancel while connecting is CONN-3. */
         http_set_client_events(s, EV_READ);
         http_set_server_events(s, EV_WRITE);
         http_touch(s);
-        if (s->cfg->connect_timeout > 0)
-            ev_timer_start(s->w->loop, &s->connect_timer,
-                           (uint64_t)s->cfg->connect_timeout * 1000u);
+        if (s->ps.cfg->connect_timeout > 0)
+            ev_timer_start(s->ps.w->loop, &s->connect_timer,
+                           (uint64_t)s->ps.cfg->connect_timeout * 1000u);
         return;
     }
     char msg[512];
@@ -296,13 +307,13 @@ static void connect_next(struct http_session *s, int last_err)
 
 static bool acl_to_denied(struct http_session *s, const char *ip)
 {
-    if (!s->cfg->acl_to)
+    if (!s->ps.cfg->acl_to)
         return false;
-    const struct access_table *acl = s->w->res->acl;
+    const struct access_table *acl = s->ps.w->res->acl;
     /* ACL-7: matched against the destination name and the address connected. */
     if (acl && access_match(acl, "http_to", ip, s->host))
         return false;
-    svclog_info(&s->log, "Access Denied to [%s:%s]", ip ? ip : "", s->host);
+    svclog_info(&s->ps.log, "Access Denied to [%s:%s]", ip ? ip : "", s->host);
     char msg[512];
     snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/Access Inhibited by Proxy(SEKISHO)", s->host,
              s->port);
@@ -317,19 +328,20 @@ static bool acl_to_denied(struct http_session *s, const char *ip)
 static bool refuse_self(struct http_session *s)
 {
     for (size_t i = 0; i < s->addrs.n; i++) {
-        if (!http_guard_is_self((const struct sockaddr *)&s->addrs.addr[i], s->w->listen_fd))
+        if (!http_guard_is_self((const struct sockaddr *)&s->addrs.addr[i], s->ps.w->listen_fd))
             continue;
         char msg[512];
         snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/Request loop: the destination is this proxy",
                  s->host, s->port);
-        svclog_info(&s->log, "Request loop refused: %s:%u is this proxy", s->host, s->port);
+        svclog_info(&s->ps.log, "Request loop refused: %s:%u is this proxy", s->host, s->port);
         http_reply_error(s, 508, msg);
         return true;
     }
     return false;
 }
 
-static void on_resolved(void *arg, int status, const char *errtext, const struct dns_result *res)
+static void on_resolved_inner(void *arg, int status, const char *errtext,
+                              const struct dns_result *res)
 {
     struct http_session *s = arg;
     s->dnsq = NULL;
@@ -351,9 +363,18 @@ static void on_resolved(void *arg, int status, const char *errtext, const struct
     connect_next(s, 0);
 }
 
+/* on_resolved - runs inside the session core's enter/leave (proxy_session.h). */
+static void on_resolved(void *arg, int status, const char *errtext, const struct dns_result *res)
+{
+    struct http_session *s_ = arg;
+    proxy_session_enter(&s_->ps);
+    on_resolved_inner(arg, status, errtext, res);
+    proxy_session_leave(&s_->ps);
+}
+
 void http_start_upstream(struct http_session *s)
 {
-    const struct config *cfg = s->cfg;
+    const struct config *cfg = s->ps.cfg;
     s->via_parent = *cfg->parent_server_host && !cfg->self_proxy;
     if (s->via_parent) {
         str_copy(s->host, sizeof(s->host), cfg->parent_server_host);
@@ -362,10 +383,10 @@ void http_start_upstream(struct http_session *s)
         str_copy_view(s->host, sizeof(s->host), s->url.host);
         s->port = s->url.port;
     }
-    s->log.server_host = s->host;
-    s->log.server_port = s->port;
+    s->ps.log.server_host = s->host;
+    s->ps.log.server_port = s->port;
     s->upstream_reused = false;
-    if (s->sfd >= 0) {
+    if (s->ps.server.fd >= 0) {
         if (!s->no_reuse && !s->tunnel && s->conn_port == s->port &&
             s->conn_via_parent == s->via_parent && strcmp(s->conn_host, s->host) == 0) {
             /* The connection kept from the previous request goes there. */
@@ -380,5 +401,5 @@ void http_start_upstream(struct http_session *s)
     s->state = HTTP_ST_RESOLVE;
     http_set_client_events(s, EV_READ);
     http_touch(s);
-    s->dnsq = dns_lookup(s->w->dns, s->host, s->port, cfg->ipv6, on_resolved, s);
+    s->dnsq = dns_lookup(s->ps.w->dns, s->host, s->port, cfg->ipv6, on_resolved, s);
 }

@@ -36,8 +36,8 @@ static void notify_done(void *arg)
 
 void http_handle_detection(struct http_session *s, const struct scanreq_reply *rep, int fd)
 {
-    const struct config *cfg = s->cfg;
-    struct proxy_worker *w = s->w;
+    const struct config *cfg = s->ps.cfg;
+    struct proxy_worker *w = s->ps.w;
     s->result = ACCESSLOG_RESULT_INFECTED;
     str_copy(s->detect_name, sizeof(s->detect_name), rep->name);
     s->action = cfg->action == CONFIG_ACTION_PASS ? ACCESSLOG_ACTION_PASS : ACCESSLOG_ACTION_DELETE;
@@ -51,10 +51,10 @@ void http_handle_detection(struct http_session *s, const struct scanreq_reply *r
         if (spoolfile_keep(fd, cfg->quarantine_dir, name) == 0)
             str_copy(s->quarantine, sizeof(s->quarantine), name);
         else
-            svclog_error_errno(&s->log, errno, "quarantine: cannot store [%s/%s] URL=[%s]",
+            svclog_error_errno(&s->ps.log, errno, "quarantine: cannot store [%s/%s] URL=[%s]",
                                cfg->quarantine_dir, name, url);
     }
-    svclog_info(&s->log, "Infected: URL=[%s] VirusName: %s action=%s", url, rep->name,
+    svclog_info(&s->ps.log, "Infected: URL=[%s] VirusName: %s action=%s", url, rep->name,
                 accesslog_action_name(s->action));
     if (cfg->notify_admin && cfg->admin_mailaddr.count > 0) {
         static struct template_var_table table;
@@ -64,10 +64,10 @@ void http_handle_detection(struct http_session *s, const struct scanreq_reply *r
         buf_init(&body, mem, sizeof(mem));
         if (template_render(w->res->tpl_admin, table.vars, TEMPLATE_VAR_COUNT, &body) ==
             TEMPLATE_PARSE_DONE)
-            notify_admin_send(w->loop, w->dns, cfg, w->res->hostname, buf_view(&body), &s->log,
+            notify_admin_send(w->loop, w->dns, cfg, w->res->hostname, buf_view(&body), &s->ps.log,
                               notify_done, NULL);
         else
-            svclog_error(&s->log,
+            svclog_error(&s->ps.log,
                          "notify_admin: template_admin.txt does not fit in %u bytes "
                          "once rendered: no notification",
                          (unsigned)sizeof(mem));
@@ -95,7 +95,7 @@ static bool send_early_head(struct http_session *s)
 {
     s->keep_client = s->client_wants_ka && http_server_supports_ka(s);
     struct http1_rewrite_response_opts o = {
-        .proxy_support = !s->via_parent && !s->cfg->transparent,
+        .proxy_support = !s->via_parent && !s->ps.cfg->transparent,
     };
     original_length_opts(s, &o);
     buf_fini(&s->out);
@@ -124,15 +124,15 @@ void http_trickle_send(struct http_session *s)
         }
         return;
     }
-    uint64_t tail = s->cfg->trickle_tail;
+    uint64_t tail = s->ps.cfg->trickle_tail;
     uint64_t limit = s->spool_len > tail ? s->spool_len - tail : 0;
-    uint64_t elapsed = ev_now_ms(s->w->loop) - s->trickle_start_ms;
-    uint64_t by_rate = s->cfg->trickle_rate * (elapsed + 1000) / 1000;
+    uint64_t elapsed = ev_now_ms(s->ps.w->loop) - s->trickle_start_ms;
+    uint64_t by_rate = s->ps.cfg->trickle_rate * (elapsed + 1000) / 1000;
     if (limit > by_rate)
         limit = by_rate;
     while ((uint64_t)s->spool_off < limit) {
-        ssize_t n =
-            sendfile(s->cfd, s->spool_fd, &s->spool_off, (size_t)(limit - (uint64_t)s->spool_off));
+        ssize_t n = sendfile(s->ps.client.fd, s->spool_fd, &s->spool_off,
+                             (size_t)(limit - (uint64_t)s->spool_off));
         if (n <= 0) {
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
                 http_set_client_events(s, EV_READ | EV_WRITE);
@@ -150,7 +150,7 @@ void http_trickle_send(struct http_session *s)
     http_set_client_events(s, EV_READ);
 }
 
-void http_on_trickle_timer(struct ev_loop *loop, struct ev_timer *t)
+static void http_on_trickle_timer_inner(struct ev_loop *loop, struct ev_timer *t)
 {
     (void)loop;
     struct http_session *s = t->data;
@@ -162,16 +162,25 @@ void http_on_trickle_timer(struct ev_loop *loop, struct ev_timer *t)
             return;
         }
         s->trickling = true;
-        s->trickle_start_ms = ev_now_ms(s->w->loop);
+        s->trickle_start_ms = ev_now_ms(s->ps.w->loop);
     }
     http_trickle_send(s);
-    if (!s->closed && (s->state == HTTP_ST_SPOOL || s->state == HTTP_ST_SCAN))
-        ev_timer_start(s->w->loop, &s->trickle_timer, 200);
+    if (!proxy_session_done(&s->ps) && (s->state == HTTP_ST_SPOOL || s->state == HTTP_ST_SCAN))
+        ev_timer_start(s->ps.w->loop, &s->trickle_timer, 200);
+}
+
+/* http_on_trickle_timer - runs inside the session core's enter/leave (proxy_session.h). */
+void http_on_trickle_timer(struct ev_loop *loop, struct ev_timer *t)
+{
+    struct http_session *s_ = t->data;
+    proxy_session_enter(&s_->ps);
+    http_on_trickle_timer_inner(loop, t);
+    proxy_session_leave(&s_->ps);
 }
 
 void http_deliver_spool(struct http_session *s)
 {
-    ev_timer_stop(s->w->loop, &s->trickle_timer);
+    ev_timer_stop(s->ps.w->loop, &s->trickle_timer);
     if (s->ftp) {
         if (!http_ftp_answer_head(s, STR_LIT("application/octet-stream"), s->spool_len, 0)) {
             http_reply_error(s, 500, "Temporary failure: out of memory");
@@ -202,7 +211,7 @@ void http_deliver_spool(struct http_session *s)
     struct http1_rewrite_response_opts o = {
         .use_http11 = false,
         .keep_alive = s->keep_client,
-        .proxy_support = !s->via_parent && !s->cfg->transparent,
+        .proxy_support = !s->via_parent && !s->ps.cfg->transparent,
         .has_length = true,
         .length = s->spool_len,
     };
@@ -250,9 +259,9 @@ bool http_scan_accounted(struct http_session *s, const struct scanreq_reply *rep
         return true;
     char url[HTTP1_URL_MAX + 1];
     http_url_text(s, url, sizeof(url));
-    svclog_error(&s->log, "virus scan failed: %s URL=[%s] scan_error_action=%s", rep->error, url,
-                 config_scan_error_action_name(s->cfg->scan_error_action));
-    if (s->cfg->scan_error_action != CONFIG_SCAN_ERROR_ACTION_TEMPFAIL)
+    svclog_error(&s->ps.log, "virus scan failed: %s URL=[%s] scan_error_action=%s", rep->error, url,
+                 config_scan_error_action_name(s->ps.cfg->scan_error_action));
+    if (s->ps.cfg->scan_error_action != CONFIG_SCAN_ERROR_ACTION_TEMPFAIL)
         return true;
     char msg[SCANREQ_ERROR_MAX + 64];
     snprintf(msg, sizeof(msg), "Virus scan failed (%s). Please try again later.", rep->error);
@@ -266,7 +275,7 @@ void http_reply_detection_page(struct http_session *s)
 {
     s->keep_client = false;
     s->server_reusable = false;
-    http_queue_page(s, s->w->res->tpl_detect, 403, NULL);
+    http_queue_page(s, s->ps.w->res->tpl_detect, 403, NULL);
     s->send_spool = false;
     http_start_reply(s);
 }
@@ -285,7 +294,7 @@ void http_reply_detection_page(struct http_session *s)
 
 static bool filesize_over(const struct http_session *s, uint64_t size)
 {
-    return s->cfg->block_filesize && size > s->cfg->block_filesize_len;
+    return s->ps.cfg->block_filesize && size > s->ps.cfg->block_filesize_len;
 }
 
 static void filesize_reply(struct scanreq_reply *rep)
@@ -307,7 +316,7 @@ bool http_filesize_blocks(struct http_session *s, uint64_t size)
         s->filesize_hit = true;
         http_handle_detection(s, &rep, -1);
     }
-    return s->cfg->action != CONFIG_ACTION_PASS;
+    return s->ps.cfg->action != CONFIG_ACTION_PASS;
 }
 
 /* http_filesize_stop_download - a blocked download: the answer on_scanned
@@ -324,17 +333,17 @@ void http_filesize_stop_download(struct http_session *s)
         return;
     }
     if (s->head_sent) {
-        svclog_info(&s->log,
+        svclog_info(&s->ps.log,
                     "block_filesize: connection cut after %" PRIu64 " bytes, the download is "
                     "larger than %" PRIu64 " bytes",
-                    s->bytes_out, s->cfg->block_filesize_len);
+                    s->bytes_out, s->ps.cfg->block_filesize_len);
         http_session_close(s);
         return;
     }
     http_reply_detection_page(s);
 }
 
-static void on_scanned(void *arg, const struct scanreq_reply *rep)
+static void on_scanned_inner(void *arg, const struct scanreq_reply *rep)
 {
     struct http_session *s = arg;
     if (!http_scan_accounted(s, rep))
@@ -346,10 +355,10 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
         return;
     }
     if (rep->verdict == SCANREQ_INFECTED) {
-        if (s->cfg->action != CONFIG_ACTION_PASS && s->head_sent) {
+        if (s->ps.cfg->action != CONFIG_ACTION_PASS && s->head_sent) {
             /* G-02: the head is out (trickle): cut the connection, so the
              * client never gets a complete infected file. */
-            svclog_info(&s->log,
+            svclog_info(&s->ps.log,
                         "trickle: connection cut after %" PRIu64 " of %" PRIu64
                         " bytes, the download is infected",
                         (uint64_t)s->spool_off, s->spool_len);
@@ -357,12 +366,21 @@ static void on_scanned(void *arg, const struct scanreq_reply *rep)
             http_session_close(s);
             return;
         }
-        if (s->cfg->action != CONFIG_ACTION_PASS) {
+        if (s->ps.cfg->action != CONFIG_ACTION_PASS) {
             http_reply_detection_page(s);
             return;
         }
     }
     http_deliver_spool(s);
+}
+
+/* on_scanned - runs inside the session core's enter/leave (proxy_session.h). */
+static void on_scanned(void *arg, const struct scanreq_reply *rep)
+{
+    struct http_session *s_ = arg;
+    proxy_session_enter(&s_->ps);
+    on_scanned_inner(arg, rep);
+    proxy_session_leave(&s_->ps);
 }
 
 void http_start_scan(struct http_session *s)
@@ -385,7 +403,7 @@ void http_start_scan(struct http_session *s)
         s->hashing && !s->over_filesize && !s->ftp && sha256_final(&s->body_hash, digest) == 0;
     sha256_release(&s->body_hash);
     s->hashing = false;
-    s->scan = proxy_scan_start_coded(s->w->scan_pool, s->cfg, SCANREQ_SVC_HTTP, s->spool_fd,
+    s->scan = proxy_scan_start_coded(s->ps.w->scan_pool, s->ps.cfg, SCANREQ_SVC_HTTP, s->spool_fd,
                                      s->ftp ? 0 : s->scan_encoding, file ? file + 1 : url,
-                                     whole ? digest : NULL, &s->log, on_scanned, s);
+                                     whole ? digest : NULL, &s->ps.log, on_scanned, s);
 }
