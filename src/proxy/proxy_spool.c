@@ -26,6 +26,16 @@ int proxy_spool_open(struct proxy_spool *sp, struct proxy_worker *w, uint64_t ex
     return 0;
 }
 
+int proxy_spool_open_disk(struct proxy_spool *sp, struct proxy_worker *w)
+{
+    *sp = (struct proxy_spool){.fd = spoolfile_create(w->cfg->tmpdir), .w = w};
+    if (sp->fd < 0) {
+        sp->err = errno;
+        return -1;
+    }
+    return 0;
+}
+
 /* to_disk - the object outgrew its memory: go on in tmpdir (a copy of at
  * most PROXY_SPOOL_MEM_MAX bytes, once per object). */
 static int to_disk(struct proxy_spool *sp)

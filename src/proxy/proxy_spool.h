@@ -37,6 +37,11 @@ struct proxy_spool {
  * take a file. */
 int proxy_spool_open(struct proxy_spool *sp, struct proxy_worker *w, uint64_t expected);
 
+/* proxy_spool_open_disk - a spool in tmpdir from the start, for an
+ * object another module writes through the descriptor (the FTP client,
+ * an upload of unknown size). */
+int proxy_spool_open_disk(struct proxy_spool *sp, struct proxy_worker *w);
+
 /* proxy_spool_write - append p[0..n), moving to tmpdir first when the
  * memory reservation would be exceeded. 0, or -1 with errno (a full disk:
  * ENOSPC); after a failure the spool takes nothing more. */

@@ -212,13 +212,27 @@ class TestInstall(unittest.TestCase):
         self.assertIn("[ OK ]", r.stdout)
         harness.wait_for(lambda: harness.port_open(inst.smtp_port), 20, what="SMTP proxy")
         inst.running_pid("smtp")
-        # POP is not built: pop_service=yes is a setting this version does
-        # not act on, so the configuration is refused with file:line.
+        # POP follows its switch the same way (on as shipped).
+        pop_port = harness.free_port()
+        ini_set(inst.ini, "pop", "svcport", "127.0.0.1:%d" % pop_port)
+        ini_set(inst.ini, "pop", "pop_service", "no")
+        r = inst.rc("pop", "start")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertFalse(harness.port_open(pop_port))
         ini_set(inst.ini, "pop", "pop_service", "yes")
         r = inst.rc("pop", "start")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        harness.wait_for(lambda: harness.port_open(pop_port), 20, what="POP proxy")
+        inst.running_pid("pop")
+        r = inst.rc("pop", "stop")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # FTP is not built: ftp_service=yes is a setting this version does
+        # not act on, so the configuration is refused with file:line.
+        ini_set(inst.ini, "ftp", "ftp_service", "yes")
+        r = inst.rc("ftp", "start")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("[FAILED]", r.stdout)
-        self.assertRegex(r.stderr, r"%s:\d+: pop_service: not supported by this version"
+        self.assertRegex(r.stderr, r"%s:\d+: ftp_service: not supported by this version"
                          % re.escape(inst.ini))
 
     def test_two_installations_side_by_side(self):

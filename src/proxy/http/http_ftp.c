@@ -47,7 +47,7 @@ static void ftp_render_listing(struct http_session *s, uint64_t bytes)
     struct buf pb;
     buf_init(&pb, page, page ? 4 * FTP_LISTING_MAX : 0);
     bool ok = listing && page && plen != (size_t)-1 &&
-              pread(s->spool_fd, listing, n, 0) == (ssize_t)n &&
+              pread(s->spool.fd, listing, n, 0) == (ssize_t)n &&
               ftp_listing_format(&pb, s->url.host, s->url.port, str_make(path, plen),
                                  str_make(listing, n));
     free(listing);
@@ -153,8 +153,8 @@ void http_start_ftp(struct http_session *s)
             return;
         }
     }
-    s->spool_fd = spoolfile_create(s->ps.cfg->tmpdir);
-    if (s->spool_fd < 0) {
+    proxy_spool_open_disk(&s->spool, s->ps.w);
+    if (s->spool.fd < 0) {
         svclog_error_errno(&s->ps.log, errno, "cannot create a spool file in [%s]",
                            s->ps.cfg->tmpdir);
         http_reply_error(s, 503, "Temporary failure: cannot create a spool file");
@@ -176,7 +176,7 @@ void http_start_ftp(struct http_session *s)
         .password = s->url.has_password ? pass : NULL,
         .path = path,
         .ipv6 = s->ps.cfg->ipv6,
-        .data_fd = s->spool_fd,
+        .data_fd = s->spool.fd,
         .log = &s->ps.log,
     };
     /* G-13: with action=delete a file over block_filesize_len is not fetched

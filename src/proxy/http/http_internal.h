@@ -29,6 +29,7 @@
 #include "proto/http1_parse.h"
 #include "proto/scanreq.h"
 #include "proxy/proxy_session.h"
+#include "proxy/proxy_spool.h"
 #include "proxy/proxy_worker.h"
 #include "proxy/http/http_inactivity.h"
 #include "proxy/http/http_progress.h"
@@ -41,11 +42,6 @@
 #define IDLE_TIMEOUT_MS 120000 /* G-22: no progress for 120 s */
 #define SENDFILE_CHUNK  (1u << 20)
 #define LINGER_MS       2000 /* read what the client still sends before closing */
-/* Bodies announced up to this size are spooled in memory (memfd), as long
- * as the worker's in-memory spools stay within the budget; larger ones,
- * and any beyond the budget, go to tmpdir. */
-#define SPOOL_MEM_OBJECT_MAX (256u * 1024u)
-#define SPOOL_MEM_BUDGET     (64u * 1024u * 1024u)
 
 enum http_state {
     HTTP_ST_REQUEST = 0,
@@ -100,10 +96,9 @@ struct http_session {
     char *head_copy; /* SPOOL: the response head, kept for delivery */
     int spool_errno; /* why the spool failed, 0 if it did not */
 
-    int spool_fd;
-    uint64_t spool_mem; /* bytes of the worker's memory budget this spool holds */
-    uint64_t spool_len;
-    bool hashing; /* body_hash covers the whole spool (verdict_cache) */
+    struct proxy_spool spool; /* the response body (proxy_spool: memory, then tmpdir) */
+    uint64_t spool_len;       /* bytes of it that count (a range may stop short) */
+    bool hashing;             /* body_hash covers the whole spool (verdict_cache) */
     struct sha256 body_hash;
     struct proxy_scan *scan;
 

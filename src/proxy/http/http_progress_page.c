@@ -144,14 +144,14 @@ static void progress_start(struct http_session *s)
         return;
     }
     http_progress_sweep(dir);
-    int fd = http_progress_take_spool(dir, s->progress_token, s->spool_fd);
+    int fd = http_progress_take_spool(dir, s->progress_token, s->spool.fd);
     if (fd < 0) {
         svclog_error_errno(&s->ps.log, errno, "progress: cannot move the download to [%s]", dir);
         s->progress_ok = false;
         return;
     }
     http_spool_close(s);
-    s->spool_fd = fd;
+    s->spool.fd = fd;
     struct progress_record r;
     progress_record_of(s, s->state == HTTP_ST_SPOOL ? PROGRESS_DOWNLOADING : PROGRESS_SCANNING, &r);
     progress_publish(s, &r);
@@ -283,7 +283,7 @@ void http_progress_serve(struct http_session *s, const char *token, bool file)
             return;
         }
         buf_append_str(&s->out, r.head);
-        s->spool_fd = fd;
+        s->spool.fd = fd;
         s->spool_len = (uint64_t)st.st_size;
         s->spool_off = 0;
         s->send_spool = s->req.method != HTTP1_METHOD_HEAD;

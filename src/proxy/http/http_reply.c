@@ -190,7 +190,7 @@ void http_do_reply(struct http_session *s)
     }
     while (s->send_spool && (uint64_t)s->spool_off < s->spool_len) {
         uint64_t left = s->spool_len - (uint64_t)s->spool_off;
-        ssize_t n = sendfile(s->ps.client.fd, s->spool_fd, &s->spool_off,
+        ssize_t n = sendfile(s->ps.client.fd, s->spool.fd, &s->spool_off,
                              left < SENDFILE_CHUNK ? (size_t)left : SENDFILE_CHUNK);
         if (n < 0) {
             if (errno == EINTR)

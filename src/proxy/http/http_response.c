@@ -25,37 +25,16 @@
 
 /* ---- spool files -------------------------------------------------------- */
 
-/* spool_open - the spool of a response body of expected bytes (0 when the
- * server did not say): in memory when small and the budget allows. */
-static int spool_open(struct http_session *s, uint64_t expected)
-{
-    struct proxy_worker *w = s->ps.w;
-    if (expected > 0 && expected <= SPOOL_MEM_OBJECT_MAX &&
-        w->spool_mem_used + expected <= SPOOL_MEM_BUDGET) {
-        int fd = spoolfile_create_mem();
-        if (fd >= 0) {
-            s->spool_mem = expected;
-            w->spool_mem_used += expected;
-            return fd;
-        }
-    }
-    return spoolfile_create(s->ps.cfg->tmpdir);
-}
-
 void http_spool_close(struct http_session *s)
 {
-    if (s->spool_fd >= 0)
-        close(s->spool_fd);
-    s->spool_fd = -1;
-    s->ps.w->spool_mem_used -= s->spool_mem;
-    s->spool_mem = 0;
+    proxy_spool_close(&s->spool);
 }
 
 /* ---- response body ---------------------------------------------------- */
 
 static bool spool_write(struct http_session *s, const char *p, size_t n)
 {
-    if (spoolfile_write_all(s->spool_fd, p, n) < 0) {
+    if (proxy_spool_write(&s->spool, p, n) < 0) {
         s->spool_errno = errno;
         svclog_error_errno(&s->ps.log, errno, "spool write failed in [%s]", s->ps.cfg->tmpdir);
         return false;
@@ -335,8 +314,8 @@ static void got_response_head(struct http_session *s)
             http_filesize_stop_download(s); /* G-13: before any body byte */
             return;
         }
-        s->spool_fd = spool_open(s, s->body_kind == HTTP1_BODY_LENGTH ? s->body_left : 0);
-        if (s->spool_fd < 0) {
+        proxy_spool_open(&s->spool, s->ps.w, s->body_kind == HTTP1_BODY_LENGTH ? s->body_left : 0);
+        if (s->spool.fd < 0) {
             svclog_error_errno(&s->ps.log, errno, "cannot create a spool file in [%s]",
                                s->ps.cfg->tmpdir);
             http_reply_error(s, 503, "Temporary failure: cannot create a spool file");

@@ -347,7 +347,7 @@ void http_abandon_waits(struct http_session *s)
 static void inactive(struct ev_loop *loop, struct http_session *s)
 {
     struct stat st;
-    if (s->state == HTTP_ST_FTP && s->spool_fd >= 0 && fstat(s->spool_fd, &st) == 0)
+    if (s->state == HTTP_ST_FTP && s->spool.fd >= 0 && fstat(s->spool.fd, &st) == 0)
         http_inactivity_observe(&s->inactivity, loop, (uint64_t)st.st_size); /* FTP data */
     if (!http_inactivity_expired(&s->inactivity, loop))
         return;
@@ -523,7 +523,7 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
         proxy_session_abort(ps);
         return;
     }
-    s->spool_fd = -1;
+    s->spool = PROXY_SPOOL_CLOSED;
     s->upload_fd = -1;
     http_tunnel_dir_init(&s->up_dir);
     http_tunnel_dir_init(&s->down_dir);

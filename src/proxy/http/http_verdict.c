@@ -131,7 +131,7 @@ void http_trickle_send(struct http_session *s)
     if (limit > by_rate)
         limit = by_rate;
     while ((uint64_t)s->spool_off < limit) {
-        ssize_t n = sendfile(s->ps.client.fd, s->spool_fd, &s->spool_off,
+        ssize_t n = sendfile(s->ps.client.fd, s->spool.fd, &s->spool_off,
                              (size_t)(limit - (uint64_t)s->spool_off));
         if (n <= 0) {
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -349,7 +349,7 @@ static void on_scanned_inner(void *arg, const struct scanreq_reply *rep)
     if (!http_scan_accounted(s, rep))
         return;
     if (rep->verdict == SCANREQ_INFECTED)
-        http_handle_detection(s, rep, s->spool_fd);
+        http_handle_detection(s, rep, s->spool.fd);
     if (s->progress) {
         http_progress_verdict(s, rep);
         return;
@@ -403,7 +403,7 @@ void http_start_scan(struct http_session *s)
         s->hashing && !s->over_filesize && !s->ftp && sha256_final(&s->body_hash, digest) == 0;
     sha256_release(&s->body_hash);
     s->hashing = false;
-    s->scan = proxy_scan_start_coded(s->ps.w->scan_pool, s->ps.cfg, SCANREQ_SVC_HTTP, s->spool_fd,
+    s->scan = proxy_scan_start_coded(s->ps.w->scan_pool, s->ps.cfg, SCANREQ_SVC_HTTP, s->spool.fd,
                                      s->ftp ? 0 : s->scan_encoding, file ? file + 1 : url,
                                      whole ? digest : NULL, &s->ps.log, on_scanned, s);
 }
