@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "core/svclog.h"
+#include "core/upstream.h"
 #include "lib/buf.h"
 #include "lib/sock.h"
 #include "proto/accesslog_format.h"
@@ -25,7 +26,6 @@
 #include "proto/scanreq.h"
 #include "proto/smtp_dot.h"
 #include "proto/smtp_parse.h"
-#include "proxy/proxy_connect.h"
 #include "proxy/proxy_mail_scan.h"
 #include "proxy/proxy_worker.h"
 
@@ -77,7 +77,7 @@ struct smtp_session {
     char server_ip[SOCK_ADDRSTRLEN];
     uint16_t server_port;
     bool lan; /* smtp_lan client with lan=yes (SMTP-7, relay control) */
-    struct proxy_connect *pc;
+    struct upstream *pc;
     struct dns_query *dnsq;
     bool closed;
 

@@ -28,6 +28,7 @@
 #include "core/notify.h"
 #include "core/svclog.h"
 #include "core/template.h"
+#include "core/upstream.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/sock.h"
@@ -40,7 +41,6 @@
 #include "proto/smtp_addr.h"
 #include "proto/smtp_dot.h"
 #include "proto/smtp_parse.h"
-#include "proxy/proxy_connect.h"
 #include "proxy/proxy_mail_scan.h"
 #include "proxy/proxy_scan.h"
 
@@ -290,7 +290,7 @@ void smtp_session_close(struct smtp_session *s)
         smtp_write_record(s); /* the client left, or the session ended, mid-transaction */
     proxy_worker_unlink(&s->link);
     if (s->pc)
-        proxy_connect_cancel(s->pc);
+        upstream_cancel(s->pc);
     s->pc = NULL;
     if (s->dnsq)
         dns_cancel(s->dnsq);
@@ -1169,7 +1169,7 @@ static bool server_denied(struct smtp_session *s, const char *ip)
     return true;
 }
 
-static void on_connected(void *arg, const struct proxy_connect_result *r)
+static void on_connected(void *arg, const struct upstream_result *r)
 {
     struct smtp_session *s = arg;
     s->pc = NULL;
@@ -1223,8 +1223,12 @@ static void admit(struct smtp_session *s)
         return; /* ACL-6: an address is checked before it is contacted */
     s->state = SMTP_ST_CONNECT;
     set_client_events(s, EV_READ);
-    s->pc = proxy_connect_start(s->w->loop, s->w->dns, s->server_host, s->server_port, cfg->ipv6,
-                                cfg->connect_timeout, on_connected, s);
+    struct upstream_request up = {.host = s->server_host,
+                                  .port = s->server_port,
+                                  .ipv6 = cfg->ipv6,
+                                  .connect_timeout_s = cfg->connect_timeout,
+                                  .lookup_timeout_s = cfg->connect_timeout};
+    s->pc = upstream_start(s->w->loop, s->w->dns, &up, on_connected, s);
 }
 
 static void on_client_name(void *arg, const char *name)
