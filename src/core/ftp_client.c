@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/upstream.h"
 #include "lib/buf.h"
 #include "lib/sock.h"
 #include "lib/str.h"
@@ -25,8 +26,7 @@
 #define FTP_TYPECODE_LEN 7
 
 enum ftpc_state {
-    FTPC_RESOLVE = 0,
-    FTPC_CONNECT,
+    FTPC_CONNECT = 0, /* core/upstream: lookup and connect */
     FTPC_GREETING,
     FTPC_USER,
     FTPC_PASS,
@@ -41,7 +41,8 @@ enum ftpc_state {
 
 struct ftp_client {
     struct ev_loop *loop;
-    struct dns_query *dnsq;
+    struct upstream *up;  /* the control connection being made */
+    struct upstream *dup; /* the data connection being made */
     ftp_client_done_fn *done;
     void *arg;
     struct svclog_ctx log;
@@ -61,8 +62,6 @@ struct ftp_client {
     unsigned timeout_s;
     int data_fd;
 
-    struct dns_result addrs;
-    size_t addr_next;
     struct sockaddr_storage peer; /* the control connection's server address */
     socklen_t peer_len;
 
@@ -122,10 +121,10 @@ static void close_data(struct ftp_client *f)
 static void teardown(struct ftp_client *f)
 {
     ev_timer_stop(f->loop, &f->timer);
-    if (f->dnsq) {
-        dns_cancel(f->dnsq);
-        f->dnsq = NULL;
-    }
+    upstream_cancel(f->up);
+    f->up = NULL;
+    upstream_cancel(f->dup);
+    f->dup = NULL;
     close_data(f);
     if (f->cfd >= 0) {
         ev_io_stop(f->loop, &f->cio);
@@ -254,27 +253,34 @@ static bool start_passive(struct ftp_client *f)
 
 static void on_data(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 
+static void on_data_connected(void *arg, const struct upstream_result *r);
+
 /* connect_data - the data connection: the control peer's address, the
  * port the server announced (see the header on why not its address). */
 static bool connect_data(struct ftp_client *f, uint16_t port)
 {
-    struct sockaddr_storage ss = f->peer;
-    if (ss.ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+    struct dns_result addr = {.n = 1};
+    memcpy(&addr.addr[0], &f->peer, sizeof(addr.addr[0]));
+    addr.len[0] = f->peer_len;
+    if (f->peer.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&addr.addr[0])->sin6_port = htons(port);
     else
-        ((struct sockaddr_in *)&ss)->sin_port = htons(port);
-    sock_addr_text((const struct sockaddr *)&ss, f->data_ip, sizeof(f->data_ip), NULL);
+        ((struct sockaddr_in *)&addr.addr[0])->sin_port = htons(port);
+    sock_addr_text((const struct sockaddr *)&addr.addr[0], f->data_ip, sizeof(f->data_ip), NULL);
     f->data_port = port;
     close_data(f);
-    int fd = sock_connect_start((const struct sockaddr *)&ss, f->peer_len);
-    if (fd < 0)
-        return fail(f, 503, "CONNECT(%s:%u)/data connect: %s", f->data_ip, (unsigned)port,
-                    strerror(errno));
-    f->dfd = fd;
-    ev_io_init(&f->dio, fd, on_data, f);
     f->state = FTPC_DATA_CONNECT;
-    touch(f);
-    return watch(f, &f->dio, EV_WRITE);
+    /* core/upstream bounds the connect; a reply on the control connection
+     * meanwhile re-arms the step timer (and ends the retrieval). */
+    ev_timer_stop(f->loop, &f->timer);
+    struct upstream_request req = {
+        .host = f->data_ip, .port = port, .connect_timeout_s = f->timeout_s};
+    /* NULL: the connect failed at once and on_data_connected ended f. */
+    struct upstream *up = upstream_start_addrs(f->loop, &addr, &req, on_data_connected, f);
+    if (!up)
+        return false;
+    f->dup = up;
+    return true;
 }
 
 /* too_large - the file passed the caller's max_bytes: stop fetching it. */
@@ -442,70 +448,35 @@ static void read_control(struct ftp_client *f)
     }
 }
 
-static void connect_next(struct ftp_client *f, int last_err);
-
 static void on_control(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 {
     (void)loop;
     struct ftp_client *f = io->data;
-    if (f->state == FTPC_CONNECT) {
-        int err = sock_connect_result(f->cfd);
-        if (err != 0) {
-            ev_io_stop(f->loop, &f->cio);
-            close(f->cfd);
-            f->cfd = -1;
-            connect_next(f, err);
-            return;
-        }
-        f->state = FTPC_GREETING;
-        f->cmd = "greeting";
-        ftp_reply_init(&f->reply);
-        touch(f);
-        watch(f, &f->cio, EV_READ);
-        return;
-    }
     if ((events & EV_WRITE) && buf_len(&f->out) > 0 && !flush(f))
         return;
     if (events & (EV_READ | EV_ERROR | EV_HUP))
         read_control(f);
 }
 
-static void connect_next(struct ftp_client *f, int last_err)
-{
-    while (f->addr_next < f->addrs.n) {
-        size_t i = f->addr_next++;
-        const struct sockaddr *sa = (const struct sockaddr *)&f->addrs.addr[i];
-        sock_addr_text(sa, f->outcome.server_ip, sizeof(f->outcome.server_ip), NULL);
-        int fd = sock_connect_start(sa, f->addrs.len[i]);
-        if (fd < 0) {
-            last_err = errno;
-            continue;
-        }
-        f->cfd = fd;
-        memcpy(&f->peer, &f->addrs.addr[i], sizeof(f->peer));
-        f->peer_len = f->addrs.len[i];
-        ev_io_init(&f->cio, fd, on_control, f);
-        f->state = FTPC_CONNECT;
-        f->cmd = "connect";
-        touch(f);
-        watch(f, &f->cio, EV_WRITE);
-        return;
-    }
-    fail_conn(f, "connect", last_err ? last_err : ECONNREFUSED);
-}
-
-static void on_resolved(void *arg, int status, const char *errtext, const struct dns_result *res)
+/* on_connected - core/upstream tried every address of the host. */
+static void on_connected(void *arg, const struct upstream_result *r)
 {
     struct ftp_client *f = arg;
-    f->dnsq = NULL;
-    if (status != 0 || !res || res->n == 0) {
-        fail(f, 503, "CONNECT(%s:%u)/hostname lookup error: %s", f->host, (unsigned)f->port,
-             errtext && *errtext ? errtext : "Unknown host");
+    f->up = NULL;
+    str_copy(f->outcome.server_ip, sizeof(f->outcome.server_ip), r->ip);
+    if (r->fd < 0) {
+        fail(f, 503, "%s", r->error);
         return;
     }
-    f->addrs = *res;
-    f->addr_next = 0;
-    connect_next(f, 0);
+    f->cfd = r->fd;
+    memcpy(&f->peer, &r->addr, sizeof(f->peer));
+    f->peer_len = r->addr_len;
+    ev_io_init(&f->cio, f->cfd, on_control, f);
+    f->state = FTPC_GREETING;
+    f->cmd = "greeting";
+    ftp_reply_init(&f->reply);
+    touch(f);
+    watch(f, &f->cio, EV_READ);
 }
 
 /* ---- data connection ---------------------------------------------------- */
@@ -558,53 +529,38 @@ static void on_data(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     (void)loop;
     (void)events;
     struct ftp_client *f = io->data;
-    if (f->state == FTPC_DATA_CONNECT) {
-        int err = sock_connect_result(f->dfd);
-        if (err != 0) {
-            fail(f, 503, "CONNECT(%s:%u)/data connect: %s", f->data_ip, (unsigned)f->data_port,
-                 strerror(err));
-            return;
-        }
-        f->prelim = false;
-        f->final_ok = false;
-        f->data_eof = false;
-        if (!watch(f, &f->dio, EV_READ))
-            return;
-        /* LIST without an argument lists the directory CWD went to, so no
-         * name can be taken for an ls option. */
-        send_cmd(f, FTPC_TRANSFER, f->listing ? "LIST" : "RETR", f->listing ? NULL : f->path);
-        return;
-    }
     if (f->state == FTPC_TRANSFER && !f->data_eof)
         read_data(f);
+}
+
+static void on_data_connected(void *arg, const struct upstream_result *r)
+{
+    struct ftp_client *f = arg;
+    f->dup = NULL;
+    if (r->fd < 0) {
+        fail(f, 503, "CONNECT(%s:%u)/data connect: %s", f->data_ip, (unsigned)f->data_port,
+             strerror(r->err ? r->err : ECONNREFUSED));
+        return;
+    }
+    f->dfd = r->fd;
+    ev_io_init(&f->dio, f->dfd, on_data, f);
+    f->prelim = false;
+    f->final_ok = false;
+    f->data_eof = false;
+    if (!watch(f, &f->dio, EV_READ))
+        return;
+    /* LIST without an argument lists the directory CWD went to, so no
+     * name can be taken for an ls option. */
+    send_cmd(f, FTPC_TRANSFER, f->listing ? "LIST" : "RETR", f->listing ? NULL : f->path);
 }
 
 static void on_timeout(struct ev_loop *loop, struct ev_timer *t)
 {
     (void)loop;
     struct ftp_client *f = t->data;
-    switch (f->state) {
-    case FTPC_RESOLVE:
-        fail(f, 503, "CONNECT(%s:%u)/hostname lookup error: timeout(>%u sec)", f->host,
-             (unsigned)f->port, f->timeout_s);
-        return;
-    case FTPC_CONNECT:
-        /* Try the next address; the last one's timeout is CONN-1's
-         * "Connection timed out". */
-        ev_io_stop(f->loop, &f->cio);
-        close(f->cfd);
-        f->cfd = -1;
-        connect_next(f, ETIMEDOUT);
-        return;
-    case FTPC_DATA_CONNECT:
-        fail(f, 503, "CONNECT(%s:%u)/data connect: %s", f->data_ip, (unsigned)f->data_port,
-             strerror(ETIMEDOUT));
-        return;
-    default:
-        fail(f, 503, "CONNECT(%s:%u)/timeout(>%u sec) waiting for %s", f->host, (unsigned)f->port,
-             f->timeout_s, f->cmd ? f->cmd : "?");
-        return;
-    }
+    /* Not armed while core/upstream connects (it has its own bound). */
+    fail(f, 503, "CONNECT(%s:%u)/timeout(>%u sec) waiting for %s", f->host, (unsigned)f->port,
+         f->timeout_s, f->cmd ? f->cmd : "?");
 }
 
 /* ---- starting ----------------------------------------------------------- */
@@ -709,10 +665,14 @@ struct ftp_client *ftp_client_start(struct ev_loop *loop, struct dns *dns,
         str_copy(f->host, sizeof(f->host), req->host ? req->host : "");
         fail(f, 400, "Invalid URL format");
     } else {
-        f->state = FTPC_RESOLVE;
-        f->cmd = "lookup";
-        touch(f);
-        f->dnsq = dns_lookup(dns, f->host, f->port, req->ipv6, on_resolved, f);
+        f->state = FTPC_CONNECT;
+        f->cmd = "connect";
+        struct upstream_request up = {.host = f->host,
+                                      .port = f->port,
+                                      .ipv6 = req->ipv6,
+                                      .connect_timeout_s = f->timeout_s,
+                                      .lookup_timeout_s = f->timeout_s};
+        f->up = upstream_start(loop, dns, &up, on_connected, f);
     }
     f->starting = false;
     if (f->finished) {

@@ -1,9 +1,9 @@
 /* ftp_client - one asynchronous FTP retrieval (FTP over HTTP, HTTP-16).
  *
  * What it does: fetches what an ftp:// URL names into a file descriptor,
- * without ever blocking the event loop: resolve the host (lib/dns),
- * connect, read the greeting, log in (USER/PASS; anonymous with password
- * "sekisho@" when no user is given), TYPE I, then
+ * without ever blocking the event loop: connect (core/upstream: resolve
+ * the host, try its addresses in turn), read the greeting, log in (USER/PASS; anonymous with
+ * password "sekisho@" when no user is given), TYPE I, then
  *  - for a path that does not end in '/': SIZE (informative), PASV (EPSV
  *    first when the control connection is IPv6; each falls back to the
  *    other when refused), RETR -> the file's bytes; if RETR answers 550,
@@ -22,7 +22,7 @@
  * private address still works.
  *
  * What it owns: its control and data sockets, their watchers, a timer, a
- * pending DNS query and bounded buffers (one allocation of about 78 KB per
+ * pending core/upstream connection and bounded buffers (one allocation of about 78 KB per
  * retrieval, 64 KB of it the data buffer). The request's strings are
  * copied; req->log's strings are the caller's and must live until done
  * runs or the retrieval is cancelled. Failures with status 500 (local)
@@ -112,6 +112,8 @@ typedef void ftp_client_done_fn(void *arg, const struct ftp_client_outcome *o);
  *   CONNECT(<host>:<port>)/hostname lookup error: <detail>      (CONN-4)
  *   CONNECT(<host>:<port>)/connect: <strerror>                  (CONN-1)
  *   CONNECT(<host>:<port>)/connect timeout(><N> sec)             (CONN-2)
+ *     (these three from core/upstream; N is the step timeout, which
+ *     bounds the lookup and each address's connect)
  *   CONNECT(<host>:<port>)/send: <strerror> | /recv: <strerror>
  *   CONNECT(<host>:<port>)/recv: Connection closed by server
  *   CONNECT(<host>:<port>)/timeout(><N> sec) waiting for <CMD> reply

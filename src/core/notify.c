@@ -10,15 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/upstream.h"
 #include "lib/buf.h"
-#include "lib/sock.h"
 #include "proto/notify_mail_format.h"
 #include "proto/smtp_dot.h"
 #include "proto/template_parse.h"
 
 #define NOTIFY_MESSAGE_MAX 65536
 #define NOTIFY_REPLY_MAX   4096
-#define NOTIFY_STEP_MS     60000 /* each SMTP step must answer within this */
+#define NOTIFY_STEP_S      60 /* each SMTP step (and the connection) must answer within this */
+#define NOTIFY_STEP_MS     (NOTIFY_STEP_S * 1000)
 #define NOTIFY_ADDR_MAX    256
 
 enum notify_stage {
@@ -56,7 +57,7 @@ struct notify_mail {
     int fd;
     struct ev_io io;
     struct ev_timer timer;
-    struct dns_query *dnsq;
+    struct upstream *up; /* connecting to admin_mx_host */
     notify_done_fn *done;
     void *done_arg;
 };
@@ -73,8 +74,9 @@ static void mail_free(void *arg)
 
 static void finish(struct notify_mail *m)
 {
-    if (m->dnsq)
-        dns_cancel(m->dnsq);
+    if (m->up)
+        upstream_cancel(m->up);
+    m->up = NULL;
     ev_timer_stop(m->loop, &m->timer);
     if (m->fd >= 0) {
         ev_io_stop(m->loop, &m->io);
@@ -201,18 +203,6 @@ static void on_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     (void)events;
     struct notify_mail *m = io->data;
     if (m->io.events & EV_WRITE) {
-        if (m->stage == NOTIFY_GREETING && buf_len(&m->out) == 0) {
-            int err = sock_connect_result(m->fd);
-            if (err) {
-                svclog_error_errno(&m->log, err,
-                                   "notify_admin:cannot connect to admin mail server[%s:%u] ",
-                                   m->mx_host, m->mx_port);
-                finish(m);
-                return;
-            }
-            ev_io_set(m->loop, &m->io, EV_READ);
-            return;
-        }
         while (buf_len(&m->out) > 0) {
             ssize_t n = send(m->fd, buf_rptr(&m->out), buf_len(&m->out), MSG_NOSIGNAL);
             if (n < 0) {
@@ -256,26 +246,30 @@ static void on_timeout(struct ev_loop *loop, struct ev_timer *t)
     smtp_error(m, ETIMEDOUT);
 }
 
-static void on_resolved(void *arg, int status, const char *errtext, const struct dns_result *res)
+/* on_connected - core/upstream tried every address of admin_mx_host. */
+static void on_connected(void *arg, const struct upstream_result *r)
 {
     struct notify_mail *m = arg;
-    m->dnsq = NULL;
-    if (status != 0 || !res || res->n == 0) {
+    m->up = NULL;
+    if (r->failure == UPSTREAM_LOOKUP) {
         svclog_error(&m->log, "notify_admin:gethostbyname error:admin_mx_host=[%s] hstrerror=[%s]",
-                     m->mx_host, errtext && *errtext ? errtext : "Unknown host");
+                     m->mx_host, r->detail);
         finish(m);
         return;
     }
-    m->fd = sock_connect_start((const struct sockaddr *)&res->addr[0], res->len[0]);
-    if (m->fd < 0) {
-        svclog_error_errno(&m->log, errno,
+    if (r->fd < 0) {
+        svclog_error_errno(&m->log, r->err ? r->err : ECONNREFUSED,
                            "notify_admin:cannot connect to admin mail server[%s:%u] ", m->mx_host,
                            m->mx_port);
         finish(m);
         return;
     }
+    m->fd = r->fd;
     ev_io_init(&m->io, m->fd, on_io, m);
-    ev_io_set(m->loop, &m->io, EV_WRITE);
+    if (ev_io_set(m->loop, &m->io, EV_READ) < 0) {
+        smtp_error(m, errno);
+        return;
+    }
     ev_timer_start(m->loop, &m->timer, NOTIFY_STEP_MS);
 }
 
@@ -388,6 +382,13 @@ void notify_admin_send(struct ev_loop *loop, struct dns *dns, const struct confi
         return;
     }
     m->stage = NOTIFY_GREETING;
-    ev_timer_start(loop, &m->timer, NOTIFY_STEP_MS);
-    m->dnsq = dns_lookup(dns, m->mx_host, m->mx_port, true, on_resolved, m);
+    struct upstream_request req = {.host = m->mx_host,
+                                   .port = m->mx_port,
+                                   .ipv6 = true,
+                                   .connect_timeout_s = NOTIFY_STEP_S,
+                                   .lookup_timeout_s = NOTIFY_STEP_S};
+    /* The callback may run (and end m) before upstream_start returns. */
+    struct upstream *up = upstream_start(loop, dns, &req, on_connected, m);
+    if (up)
+        m->up = up;
 }

@@ -259,6 +259,7 @@ struct dns_query *dns_lookup(struct dns *dns, const char *host, uint16_t port, b
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = ipv6 ? AF_UNSPEC : AF_INET;
     hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = ARES_AI_ENVHOSTS; /* CARES_HOSTS, see dns.h */
     q->starting = true;
     ares_getaddrinfo(dns->channel, host, NULL, &hints, dns_on_addrinfo, q);
     dns_schedule_timer(dns);

@@ -2,7 +2,10 @@
  *
  * Workers never call getaddrinfo(): a lookup is started here and its
  * callback runs later on the loop. c-ares reads /etc/hosts and
- * /etc/resolv.conf. A query can be cancelled (its callback is then never
+ * /etc/resolv.conf; CARES_HOSTS=<file> in the environment names another
+ * hosts file for lookups (c-ares' ARES_AI_ENVHOSTS): the tests use it to
+ * give a name several loopback addresses, which /etc/hosts cannot do
+ * for them. A query can be cancelled (its callback is then never
  * called); the resolver owns the c-ares channel and the watchers of its
  * sockets.
  */

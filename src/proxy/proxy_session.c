@@ -1,7 +1,6 @@
 /* proxy_session - see proxy_session.h. */
 #include "proxy/proxy_session.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/access.h"
+#include "core/upstream.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
@@ -113,7 +113,7 @@ static void close_now(struct proxy_session *s)
     }
     proxy_worker_unlink(&s->link);
     if (s->pc)
-        proxy_connect_cancel(s->pc);
+        upstream_cancel(s->pc);
     s->pc = NULL;
     if (s->dnsq)
         dns_cancel(s->dnsq);
@@ -309,34 +309,31 @@ void proxy_session_set_server(struct proxy_session *s, int fd, const char *ip)
     ev_io_init(&s->server.io, fd, server_io, s);
 }
 
-/* server_denied - acl_to (ACL-6, ACL-7, CONN-5): the upstream must match
- * "<proto>_to" by its configured name or by the address connected. */
-static bool server_denied(struct proxy_session *s, const char *ip, char *error, size_t cap)
+/* acl_to_filter - acl_to (ACL-6, ACL-7, CONN-5): the upstream must match
+ * "<proto>_to" by its configured name or by the address about to be
+ * contacted; every resolved address is checked before any is contacted. */
+static enum upstream_verdict acl_to_filter(void *arg, const struct sockaddr *sa, socklen_t len,
+                                           const char *ip, struct upstream_refusal *why)
 {
-    if (!s->cfg->acl_to)
-        return false;
+    (void)sa, (void)len, (void)why; /* why keeps the preset CONN-5 text */
+    struct proxy_session *s = arg;
     const struct access_table *acl = s->w->res->acl;
     const char *name = strcmp(s->server.host, ip) ? s->server.host : NULL;
     if (acl && access_match(acl, s->ops->acl_to, ip, name))
-        return false;
+        return UPSTREAM_TRY;
     svclog_info(&s->log, "Access Denied to [%s:%s]", ip, s->server.host);
-    snprintf(error, cap, "CONNECT(%s:%u)/Access Inhibited by Proxy(SEKISHO)", s->server.host,
-             s->server.port);
-    return true;
+    return UPSTREAM_REFUSE;
 }
 
-static void on_connected(void *arg, const struct proxy_connect_result *r)
+static void on_connected(void *arg, const struct upstream_result *r)
 {
     struct proxy_session *s = arg;
     proxy_session_enter(s);
     s->pc = NULL;
-    char denied[PROXY_CONNECT_ERROR_MAX];
     if (r->fd < 0) {
-        svclog_error(&s->log, "%s", r->error);
+        if (r->failure != UPSTREAM_REFUSED)
+            svclog_error(&s->log, "%s", r->error);
         s->ops->connected(s, r->error);
-    } else if (server_denied(s, r->ip, denied, sizeof(denied))) {
-        close(r->fd);
-        s->ops->connected(s, denied);
     } else {
         proxy_session_set_server(s, r->fd, r->ip);
         s->ops->connected(s, NULL);
@@ -352,16 +349,15 @@ void proxy_session_connect(struct proxy_session *s, const char *host, uint16_t p
     s->log.server_host = s->server.host;
     s->log.server_port = s->server.port;
     s->log.server_ip = NULL;
-    unsigned char addr[sizeof(struct in6_addr)];
-    char denied[PROXY_CONNECT_ERROR_MAX];
-    /* ACL-6: an address is checked before it is contacted. */
-    if ((inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1) &&
-        server_denied(s, host, denied, sizeof(denied))) {
-        s->ops->connected(s, denied);
-        return;
-    }
-    s->pc = proxy_connect_start(s->w->loop, s->w->dns, host, port, s->cfg->ipv6,
-                                s->cfg->connect_timeout, on_connected, s);
+    struct upstream_request req = {
+        .host = host,
+        .port = port,
+        .ipv6 = s->cfg->ipv6,
+        .connect_timeout_s = s->cfg->connect_timeout,
+        .filter = s->cfg->acl_to ? acl_to_filter : NULL,
+        .filter_arg = s,
+    };
+    s->pc = upstream_start(s->w->loop, s->w->dns, &req, on_connected, s);
 }
 
 /* ---- start ------------------------------------------------------------------------ */

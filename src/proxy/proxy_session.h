@@ -42,8 +42,9 @@
 #include "lib/buf.h"
 #include "lib/ev.h"
 #include "lib/sock.h"
-#include "proxy/proxy_connect.h"
 #include "proxy/proxy_worker.h"
+
+struct upstream;
 
 #define PROXY_HOST_MAX 256
 
@@ -127,8 +128,8 @@ struct proxy_session {
     struct sockaddr_storage peer;
     struct svclog_ctx log;
     struct ev_timer idle;
-    uint64_t idle_ms; /* 0 = no idle limit */
-    struct proxy_connect *pc;
+    uint64_t idle_ms;    /* 0 = no idle limit */
+    struct upstream *pc; /* the connection being made (core/upstream) */
     struct dns_query *dnsq;
     struct timespec start_rt; /* the session's start (records of protocols
                                  without transactions) */
@@ -154,9 +155,10 @@ struct proxy_session *proxy_session_new(struct proxy_worker *w, int fd,
  * Called once after new and after the protocol set up its own fields. */
 void proxy_session_start(struct proxy_session *s);
 
-/* proxy_session_connect - connect upstream to host:port; ops->connected
- * gets the outcome. An address literal is checked against acl_to before
- * it is contacted, a name by name and by the address it resolved to. */
+/* proxy_session_connect - connect upstream to host:port (core/upstream:
+ * every resolved address tried in turn); ops->connected gets the outcome.
+ * With acl_to, every address is checked against "<proto>_to" (by the
+ * configured name or the address) before any is contacted. */
 void proxy_session_connect(struct proxy_session *s, const char *host, uint16_t port);
 
 /* enter/leave - bracket every entry into protocol code from outside the

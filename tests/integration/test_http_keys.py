@@ -102,6 +102,35 @@ class TestAdminMxHost(unittest.TestCase):
             sink.stop()
 
 
+    def test_every_address_of_the_host_is_tried(self):
+        # admin_mx_host resolves (a hosts file of the test's own, CARES_HOSTS)
+        # to 127.0.0.1, where nothing listens on the port, and then to ::1,
+        # where the admin mail server is: a notifier that tried only the
+        # first address (as it once did) could not send the notification.
+        d = subdir("admin-mx-addrs")
+        sink = harness.SmtpSink(d, host="::1", subdir="admin-sink")
+        hosts = os.path.join(d, "hosts")
+        with open(hosts, "w") as f:
+            f.write("127.0.0.1 mx.notify.test\n::1 mx.notify.test\n")
+        os.chmod(hosts, 0o644)
+        gw = gateway("admin-mx-addrs-gw", section={"notify_admin": "yes"},
+                     common={"admin_mailaddr": "admin@example.test",
+                             "admin_mx_host": "mx.notify.test", "admin_mx_port": str(sink.port),
+                             "admin_notification_id": "7118"},
+                     env={"CARES_HOSTS": hosts})
+        try:
+            self.assertFalse(harness.port_open(sink.port, "127.0.0.1"))
+            self.assertEqual(curl(gw.proxy, url("eicar.com"))[0], 403)
+            msgs = harness.wait_for(lambda: [m for m in sink.messages()
+                                             if "X-Admin-Notification-Id: 7118" in m], 15,
+                                    what="admin notification at ::1")
+            self.assertIn(url("eicar.com"), msgs[-1])
+            self.assertNotIn("notify_admin", gw.log_text("error"))
+        finally:
+            gw.stop()
+            sink.stop()
+
+
 @unittest.skipUnless(os.geteuid() == 0, "changing users needs root")
 class TestRunUser(unittest.TestCase):
     def test_workers_run_as_the_configured_user(self):

@@ -161,7 +161,7 @@ http {
 class SmtpSink:
     """postfix's smtp-sink writing every mail to a file (admin notifications).
     host: the loopback address it listens on (another one than 127.0.0.1,
-    e.g. 127.0.0.2, shows that a host setting is followed)."""
+    e.g. 127.0.0.2 or ::1, shows that a host setting is followed)."""
 
     def __init__(self, workdir, host="127.0.0.1", subdir="sink"):
         self.host = host
@@ -172,7 +172,8 @@ class SmtpSink:
         argv = ["/usr/sbin/smtp-sink"]
         if os.geteuid() == 0:
             argv += ["-u", unprivileged_user()]
-        argv += ["-d", self.dir + "/%M.", "%s:%d" % (host, self.port), "64"]
+        listen = "[%s]:%d" % (host, self.port) if ":" in host else "%s:%d" % (host, self.port)
+        argv += ["-d", self.dir + "/%M.", listen, "64"]
         self.proc = Process(argv, os.path.join(workdir, "smtp-%s.out" % subdir.replace("/", "-")))
         wait_for(lambda: port_open(self.port, host), 10, what="smtp-sink")
 
@@ -218,7 +219,8 @@ class Gateway:
     """One sekisho service in its own prefix (conf/, log/, tmp/)."""
 
     def __init__(self, workdir, scand_socket, service="http", common=None, section=None,
-                 hosts_allow="", templates_from=None, extra_args=(), start=True, wrapper=()):
+                 hosts_allow="", templates_from=None, extra_args=(), start=True, wrapper=(),
+                 env=None):
         self.workdir = workdir
         self.service = service
         self.prefix = os.path.join(workdir, "gw")
@@ -247,6 +249,9 @@ class Gateway:
         # argv put before sekisho's (e.g. unshare ... to run it in its own
         # mount namespace); the wrapper must exec sekisho in its own pid.
         self.wrapper = list(wrapper)
+        # Variables added to the environment of sekisho (e.g. CARES_HOSTS,
+        # a hosts file of the test's own: src/lib/dns.h).
+        self.env = dict(os.environ, **env) if env else None
         if start:
             self.start()
 
@@ -261,7 +266,8 @@ class Gateway:
     def start(self, wait=True):
         argv = self.wrapper + [os.path.join(BIN, "sekisho"), "--" + self.service, "-f",
                                self.ini] + self.extra_args
-        self.proc = Process(argv, os.path.join(self.workdir, "sekisho-%s.out" % self.service))
+        self.proc = Process(argv, os.path.join(self.workdir, "sekisho-%s.out" % self.service),
+                            env=self.env)
         if wait:
             wait_for(lambda: port_open(self.port) or not self.proc.alive(), 20,
                      what="sekisho listening")
