@@ -671,7 +671,9 @@ struct ftp_client *ftp_client_start(struct ev_loop *loop, struct dns *dns,
                                       .port = f->port,
                                       .ipv6 = req->ipv6,
                                       .connect_timeout_s = f->timeout_s,
-                                      .lookup_timeout_s = f->timeout_s};
+                                      .lookup_timeout_s = f->timeout_s,
+                                      .filter = req->filter,
+                                      .filter_arg = req->filter_arg};
         f->up = upstream_start(loop, dns, &up, on_connected, f);
     }
     f->starting = false;

@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "core/svclog.h"
+#include "core/upstream.h"
 #include "lib/dns.h"
 #include "lib/ev.h"
 
@@ -71,6 +72,11 @@ struct ftp_client_request {
     int data_fd;          /* where the file's or the listing's bytes are written */
     uint64_t max_bytes;   /* a file (not a listing) larger than this is TOO_LARGE; 0 = none */
     const struct svclog_ctx *log; /* NULL = process-level lines */
+    /* Every resolved address of the control connection is offered to
+     * filter before any is contacted (core/upstream: the caller's acl_to);
+     * NULL = every address is tried. */
+    upstream_filter_fn *filter;
+    void *filter_arg;
 };
 
 enum ftp_client_result {

@@ -45,9 +45,10 @@ def tearDownModule():
         ENV["wd"].cleanup()
 
 
-def fetch(path, method=b"GET", version=b"HTTP/1.1"):
-    url = b"ftp://127.0.0.1:%d%s" % (ENV["ftpd"].port, path)
-    with socket.create_connection(("127.0.0.1", ENV["gw"].port), timeout=60) as s:
+def fetch(path, method=b"GET", version=b"HTTP/1.1", host=b"127.0.0.1", gw=None):
+    url = b"ftp://%s:%d%s" % (host, ENV["ftpd"].port, path)
+    gw = gw or ENV["gw"]
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=60) as s:
         s.sendall(b"%s %s %s\r\nHost: x\r\n\r\n" % (method, url, version))
         data = b""
         while True:
@@ -57,6 +58,42 @@ def fetch(path, method=b"GET", version=b"HTTP/1.1"):
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return head, body
+
+
+class TestFtpAclTo(unittest.TestCase):
+    """ACL-7 for ftp:// URLs as for http:// ones (issue 11: ftp:// was
+    checked by its name only): the destination's name OR each address it
+    resolves to must be in http_to, checked before any is contacted."""
+
+    def gateway(self, name, http_to):
+        d = os.path.join(ENV["wd"].path, name)
+        os.makedirs(d, exist_ok=True)
+        return harness.Gateway(d, ENV["scand"].socket, section={"acl_to": "yes"},
+                               hosts_allow="http_to: %s\n" % http_to)
+
+    def test_a_name_is_allowed_by_the_address_it_resolves_to(self):
+        gw = self.gateway("ftp-aclto-addr", "127.0.0.1")
+        try:
+            head, body = fetch(b"/pub/clean.bin", host=b"localhost", gw=gw)
+            self.assertTrue(head.startswith(b"HTTP/1.0 200"), head[:60])
+            self.assertEqual(body, ENV["clean"])
+        finally:
+            gw.stop()
+
+    def test_a_name_whose_address_is_not_allowed_is_inhibited(self):
+        gw = self.gateway("ftp-aclto-deny", "10.0.0.1")
+        try:
+            head, body = fetch(b"/pub/clean.bin", host=b"localhost", gw=gw)
+            self.assertTrue(head.startswith(b"HTTP/1.0 503"), head[:60])
+            self.assertIn(b"CONNECT(localhost:%d)/Access Inhibited by Proxy(SEKISHO)"
+                          % ENV["ftpd"].port, body)
+            gw.wait_log("info", re.escape("Access Denied to [127.0.0.1:localhost]"))
+            self.assertEqual(ENV["ftpd"].log_text().count("CONNECT: Client"), self.connects)
+        finally:
+            gw.stop()
+
+    def setUp(self):
+        self.connects = ENV["ftpd"].log_text().count("CONNECT: Client")
 
 
 class TestFtpOverHttp(unittest.TestCase):

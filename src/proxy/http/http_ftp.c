@@ -8,10 +8,12 @@
 #include "proxy/http/http_internal.h"
 
 #include <errno.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/access.h"
 #include "core/ftp_client.h"
 #include "lib/spoolfile.h"
 #include "proto/ftp_listing_format.h"
@@ -126,6 +128,23 @@ static void on_ftp_done(void *arg, const struct ftp_client_outcome *o)
     proxy_session_leave(&s_->ps);
 }
 
+/* ftp_acl_to - acl_to for the FTP server (ACL-6, ACL-7): as for http://
+ * URLs, by the destination's name or by each resolved address, checked
+ * before any address is contacted; none left is the CONN-5 refusal. */
+static enum upstream_verdict ftp_acl_to(void *arg, const struct sockaddr *sa, socklen_t len,
+                                        const char *ip, struct upstream_refusal *why)
+{
+    (void)sa, (void)len;
+    struct http_session *s = arg;
+    const struct access_table *acl = s->ps.w->res->acl;
+    const char *name = strcmp(s->host, ip) ? s->host : NULL;
+    if (acl && access_match(acl, "http_to", ip, name))
+        return UPSTREAM_TRY;
+    svclog_info(&s->ps.log, "Access Denied to [%s:%s]", ip, s->host);
+    why->code = 503;
+    return UPSTREAM_SKIP;
+}
+
 /* http_start_ftp - an ftp:// URL: fetch it into the spool, then scan and answer
  * like an HTTP download; directories become an HTML listing (G-29). */
 void http_start_ftp(struct http_session *s)
@@ -140,19 +159,6 @@ void http_start_ftp(struct http_session *s)
     s->port = s->url.port;
     s->ps.log.server_host = s->host;
     s->ps.log.server_port = s->port;
-    if (s->ps.cfg->acl_to) {
-        const struct access_table *acl = s->ps.w->res->acl;
-        const char *ip = s->url.host_kind == HTTP1_HOST_NAME ? NULL : s->host;
-        const char *name = s->url.host_kind == HTTP1_HOST_NAME ? s->host : NULL;
-        if (!acl || !access_match(acl, "http_to", ip, name)) {
-            svclog_info(&s->ps.log, "Access Denied to [%s:%s]", ip ? ip : "", s->host);
-            char msg[512];
-            snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/Access Inhibited by Proxy(SEKISHO)", s->host,
-                     s->port);
-            http_reply_error(s, 503, msg);
-            return;
-        }
-    }
     proxy_spool_open_disk(&s->spool, s->ps.w);
     if (s->spool.fd < 0) {
         svclog_error_errno(&s->ps.log, errno, "cannot create a spool file in [%s]",
@@ -178,6 +184,8 @@ void http_start_ftp(struct http_session *s)
         .ipv6 = s->ps.cfg->ipv6,
         .data_fd = s->spool.fd,
         .log = &s->ps.log,
+        .filter = s->ps.cfg->acl_to ? ftp_acl_to : NULL,
+        .filter_arg = s,
     };
     /* G-13: with action=delete a file over block_filesize_len is not fetched
      * whole; with action=pass it is, and the detection only logged. */

@@ -107,10 +107,6 @@ struct http_session {
     off_t spool_off;
     bool relay_done; /* RELAY: the server side is finished */
 
-    struct dns_query *dnsq;
-    struct dns_result addrs;
-    size_t addr_next;
-
     /* For the access log. */
     int status;
     uint64_t bytes_out;
@@ -160,8 +156,7 @@ struct http_session {
     bool trickling;     /* body bytes go out slowly while spooling/scanning */
     uint64_t trickle_start_ms;
     struct ev_timer trickle_timer;
-    struct ev_timer connect_timer; /* G-12: connect_timeout */
-    struct ev_timer head_timer;    /* request_timeout: a whole head in bounded time */
+    struct ev_timer head_timer; /* request_timeout: a whole head in bounded time */
     bool head_timed;
 
     /* Download-progress page (HTTP-13): after progress_delay the browser
@@ -221,13 +216,9 @@ void http_on_head_timeout(struct ev_loop *loop, struct ev_timer *t);
 
 /* ---- the server side (http_upstream.c) ------------------------------ */
 
-/* http_start_upstream - resolve and connect (or reuse the kept connection),
- * then forward the request or begin the tunnel. */
+/* http_start_upstream - resolve and connect through core/upstream (or
+ * reuse the kept connection), then forward the request or begin the tunnel. */
 void http_start_upstream(struct http_session *s);
-/* http_on_connected - CONNECT: the socket is writable, the connect is done. */
-void http_on_connected(struct http_session *s);
-/* http_on_connect_timeout - connect_timeout (G-12) ran out. */
-void http_on_connect_timeout(struct ev_loop *loop, struct ev_timer *t);
 /* http_forward_step - FORWARD: send the request head and body upstream. */
 void http_forward_step(struct http_session *s);
 /* http_tunnel_step - TUNNEL: move the bytes of a CONNECT tunnel. */

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "core/ftp_client.h"
+#include "core/upstream.h"
 #include "lib/log.h"
 #include "lib/sock.h"
 #include "proto/accesslog_format.h"
@@ -270,9 +271,9 @@ static void on_closing(struct proxy_session *ps)
     }
     if (s->have_req || s->status || s->log_anyway || s->ps.refused_from)
         http_write_access_log(s);
-    if (s->dnsq)
-        dns_cancel(s->dnsq);
-    s->dnsq = NULL;
+    if (s->ps.pc)
+        upstream_cancel(s->ps.pc);
+    s->ps.pc = NULL;
     if (s->ftpc)
         ftp_client_cancel(s->ftpc);
     s->ftpc = NULL;
@@ -281,7 +282,6 @@ static void on_closing(struct proxy_session *ps)
     http_inactivity_stop(&s->inactivity, loop);
     ev_timer_stop(loop, &s->trickle_timer);
     ev_timer_stop(loop, &s->progress_timer);
-    ev_timer_stop(loop, &s->connect_timer);
     ev_timer_stop(loop, &s->head_timer);
     http_spool_close(s);
     if (s->upload_fd >= 0)
@@ -327,13 +327,12 @@ void http_abandon_waits(struct http_session *s)
 {
     proxy_scan_cancel(s->scan);
     s->scan = NULL;
-    if (s->dnsq)
-        dns_cancel(s->dnsq);
-    s->dnsq = NULL;
+    if (s->ps.pc)
+        upstream_cancel(s->ps.pc);
+    s->ps.pc = NULL;
     if (s->ftpc)
         ftp_client_cancel(s->ftpc);
     s->ftpc = NULL;
-    ev_timer_stop(s->ps.w->loop, &s->connect_timer);
     ev_timer_stop(s->ps.w->loop, &s->trickle_timer);
     ev_timer_stop(s->ps.w->loop, &s->progress_timer);
     s->over_filesize = false; /* no unscanned tail follows an error page */
@@ -446,9 +445,6 @@ static void on_server_event(struct proxy_session *ps, uint32_t events)
     (void)events;
     struct http_session *s = (struct http_session *)ps;
     switch (s->state) {
-    case HTTP_ST_CONNECT:
-        http_on_connected(s);
-        break;
     case HTTP_ST_FORWARD:
         http_forward_step(s);
         break;
@@ -532,7 +528,6 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     http1_request_init(&s->req, REQ_BUF_MAX);
     ev_timer_init(&s->trickle_timer, http_on_trickle_timer, s);
     ev_timer_init(&s->progress_timer, http_on_progress_timer, s);
-    ev_timer_init(&s->connect_timer, http_on_connect_timeout, s);
     ev_timer_init(&s->head_timer, http_on_head_timeout, s);
     http_inactivity_init(&s->inactivity, w->cfg->timeout_inactive ? w->cfg->inactive_timeout : 0,
                          on_inactive, s);

@@ -15,7 +15,10 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
+#include "core/access.h"
+#include "core/upstream.h"
 #include "lib/sock.h"
+#include "lib/str.h"
 #include "proto/http1_rewrite.h"
 #include "proxy/http/http_decode.h"
 #include "proxy/http/http_guard.h"
@@ -232,39 +235,52 @@ static void start_forward(struct http_session *s)
 
 /* ---- connecting ------------------------------------------------------- */
 
-static void connect_next(struct http_session *s, int last_err);
-
-static void http_on_connect_timeout_inner(struct ev_loop *loop, struct ev_timer *t)
+/* connect_filter - every resolved address, before any is contacted
+ * (core/upstream): the name has resolved, so the session is connecting.
+ * Issue 10 item 6: an address that is this gateway's own listener (by
+ * any name or local address, the parent's too) would come back as a new
+ * session, and nested CONNECTs to itself once filled every slot: 508 at
+ * once. acl_to (ACL-6, ACL-7; not for the parent): an address matching
+ * neither by itself nor by the destination's name is not contacted; when
+ * none is left, the CONN-5 refusal (503). */
+static enum upstream_verdict connect_filter(void *arg, const struct sockaddr *sa, socklen_t len,
+                                            const char *ip, struct upstream_refusal *why)
 {
-    (void)loop;
-    struct http_session *s = t->data;
-    if (s->state != HTTP_ST_CONNECT)
-        return;
-    http_close_server(s);
-    char msg[512];
-    snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/connect timeout(>%u sec)", s->host, s->port,
-             s->ps.cfg->connect_timeout);
-    http_reply_error(s, 503, msg);
+    (void)len;
+    struct http_session *s = arg;
+    s->state = HTTP_ST_CONNECT;
+    if (http_guard_is_self(sa, s->ps.w->listen_fd)) {
+        svclog_info(&s->ps.log, "Request loop refused: %s:%u is this proxy", s->host, s->port);
+        why->code = 508;
+        upstream_error_text(why->error, sizeof(why->error), s->host, s->port,
+                            "Request loop: the destination is this proxy");
+        return UPSTREAM_REFUSE;
+    }
+    const struct access_table *acl = s->ps.w->res->acl;
+    if (!s->via_parent && s->ps.cfg->acl_to &&
+        !(acl && access_match(acl, "http_to", ip, s->host))) {
+        svclog_info(&s->ps.log, "Access Denied to [%s:%s]", ip, s->host);
+        why->code = 503;
+        return UPSTREAM_SKIP;
+    }
+    return UPSTREAM_TRY;
 }
 
-/* http_on_connect_timeout - runs inside the session core's enter/leave (proxy_session.h). */
-void http_on_connect_timeout(struct ev_loop *loop, struct ev_timer *t)
+/* on_connected - core/upstream's one answer: a connected socket (then the
+ * request goes out, or the tunnel starts), or the §8b text for the 503
+ * (508 for a loop). */
+static void on_connected_inner(struct http_session *s, const struct upstream_result *r)
 {
-    struct http_session *s_ = t->data;
-    proxy_session_enter(&s_->ps);
-    http_on_connect_timeout_inner(loop, t);
-    proxy_session_leave(&s_->ps);
-}
-
-void http_on_connected(struct http_session *s)
-{
-    ev_timer_stop(s->ps.w->loop, &s->connect_timer);
-    int err = sock_connect_result(s->ps.server.fd);
-    if (err != 0) {
-        http_close_server(s);
-        connect_next(s, err);
+    s->ps.pc = NULL;
+    if (r->fd < 0) {
+        if (r->ip[0]) {
+            str_copy(s->ps.server.ip, sizeof(s->ps.server.ip), r->ip);
+            s->ps.log.server_ip = s->ps.server.ip;
+        }
+        http_reply_error(s, r->refusal ? r->refusal : 503, r->error);
         return;
     }
+    proxy_session_set_server(&s->ps, r->fd, r->ip);
     str_copy(s->conn_host, sizeof(s->conn_host), s->host);
     s->conn_port = s->port;
     s->conn_via_parent = s->via_parent;
@@ -274,102 +290,12 @@ void http_on_connected(struct http_session *s)
         start_forward(s);
 }
 
-static void connect_next(struct http_session *s, int last_err)
-{
-    while (s->addr_next < s->addrs.n) {
-        size_t i = s->addr_next++;
-        const struct sockaddr *sa = (const struct sockaddr *)&s->addrs.addr[i];
-        char ip[SOCK_ADDRSTRLEN];
-        sock_addr_text(sa, ip, sizeof(ip), NULL);
-        str_copy(s->ps.server.ip, sizeof(s->ps.server.ip), ip);
-        s->ps.log.server_ip = s->ps.server.ip;
-        int fd = sock_connect_start(sa, s->addrs.len[i]);
-        if (fd < 0) {
-            last_err = errno;
-            continue;
-        }
-        proxy_session_set_server(&s->ps, fd, ip);
-        s->state = HTTP_ST_CONNECT;
-        /* Watch the client too: a cancel while connecting is CONN-3. */
-        http_set_client_events(s, EV_READ);
-        http_set_server_events(s, EV_WRITE);
-        http_touch(s);
-        if (s->ps.cfg->connect_timeout > 0)
-            ev_timer_start(s->ps.w->loop, &s->connect_timer,
-                           (uint64_t)s->ps.cfg->connect_timeout * 1000u);
-        return;
-    }
-    char msg[512];
-    snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/connect: %s", s->host, s->port,
-             strerror(last_err ? last_err : ECONNREFUSED));
-    http_reply_error(s, 503, msg);
-}
-
-static bool acl_to_denied(struct http_session *s, const char *ip)
-{
-    if (!s->ps.cfg->acl_to)
-        return false;
-    const struct access_table *acl = s->ps.w->res->acl;
-    /* ACL-7: matched against the destination name and the address connected. */
-    if (acl && access_match(acl, "http_to", ip, s->host))
-        return false;
-    svclog_info(&s->ps.log, "Access Denied to [%s:%s]", ip ? ip : "", s->host);
-    char msg[512];
-    snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/Access Inhibited by Proxy(SEKISHO)", s->host,
-             s->port);
-    http_reply_error(s, 503, msg);
-    return true;
-}
-
-/* refuse_self - issue 10 item 6: a request or tunnel to this gateway's
- * own listener (by any name or local address) would come back as a new
- * session, and nested CONNECTs to itself once filled every slot. Checked
- * on every resolved address, the parent's too: 508 at once. */
-static bool refuse_self(struct http_session *s)
-{
-    for (size_t i = 0; i < s->addrs.n; i++) {
-        if (!http_guard_is_self((const struct sockaddr *)&s->addrs.addr[i], s->ps.w->listen_fd))
-            continue;
-        char msg[512];
-        snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/Request loop: the destination is this proxy",
-                 s->host, s->port);
-        svclog_info(&s->ps.log, "Request loop refused: %s:%u is this proxy", s->host, s->port);
-        http_reply_error(s, 508, msg);
-        return true;
-    }
-    return false;
-}
-
-static void on_resolved_inner(void *arg, int status, const char *errtext,
-                              const struct dns_result *res)
+static void on_connected(void *arg, const struct upstream_result *r)
 {
     struct http_session *s = arg;
-    s->dnsq = NULL;
-    if (status != 0 || !res || res->n == 0) {
-        char msg[512];
-        snprintf(msg, sizeof(msg), "CONNECT(%s:%u)/hostname lookup error: %s", s->host, s->port,
-                 errtext && *errtext ? errtext : "Unknown host");
-        http_reply_error(s, 503, msg);
-        return;
-    }
-    s->addrs = *res;
-    s->addr_next = 0;
-    if (refuse_self(s))
-        return;
-    char ip[SOCK_ADDRSTRLEN];
-    sock_addr_text((const struct sockaddr *)&res->addr[0], ip, sizeof(ip), NULL);
-    if (!s->via_parent && acl_to_denied(s, ip))
-        return;
-    connect_next(s, 0);
-}
-
-/* on_resolved - runs inside the session core's enter/leave (proxy_session.h). */
-static void on_resolved(void *arg, int status, const char *errtext, const struct dns_result *res)
-{
-    struct http_session *s_ = arg;
-    proxy_session_enter(&s_->ps);
-    on_resolved_inner(arg, status, errtext, res);
-    proxy_session_leave(&s_->ps);
+    proxy_session_enter(&s->ps);
+    on_connected_inner(s, r);
+    proxy_session_leave(&s->ps);
 }
 
 void http_start_upstream(struct http_session *s)
@@ -399,7 +325,16 @@ void http_start_upstream(struct http_session *s)
     }
     s->no_reuse = false;
     s->state = HTTP_ST_RESOLVE;
+    /* Watch the client too: a cancel while connecting is CONN-3. */
     http_set_client_events(s, EV_READ);
     http_touch(s);
-    s->dnsq = dns_lookup(s->ps.w->dns, s->host, s->port, cfg->ipv6, on_resolved, s);
+    struct upstream_request req = {
+        .host = s->host,
+        .port = s->port,
+        .ipv6 = cfg->ipv6,
+        .connect_timeout_s = cfg->connect_timeout,
+        .filter = connect_filter,
+        .filter_arg = s,
+    };
+    s->ps.pc = upstream_start(s->ps.w->loop, s->ps.w->dns, &req, on_connected, s);
 }
