@@ -46,6 +46,16 @@ class LineResult(unittest.TestResult):
             self._fail(subtest, err,
                        "failure" if issubclass(err[0], test.failureException) else "error")
 
+    def addExpectedFailure(self, test, err):
+        # A known bug pinned by a test (unittest.expectedFailure).
+        super().addExpectedFailure(test, err)
+        print("xfail %s (known bug, see its docstring)" % test.id(), flush=True)
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        print("FAIL %s (unexpected success: the known bug is fixed; drop expectedFailure)"
+              % test.id(), flush=True)
+
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
         print("skip %s: %s" % (test.id(), reason), flush=True)

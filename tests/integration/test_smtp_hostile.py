@@ -285,16 +285,6 @@ BURST_LINES = 128
 BURST_LINE = "NOOP " + "x" * (1024 - len("NOOP ") - 2) + "\r\n"  # 1 KiB per command
 
 
-def cpu_seconds(pids):
-    """utime + stime of the processes, in seconds (/proc/<pid>/stat)."""
-    total = 0
-    for pid in pids:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 class _HungScand:
     """A scanner socket that takes every request and never answers, in the
     place of sekisho-scand: the scan lasts vsd_scantimeout plus the proxy's
@@ -333,13 +323,13 @@ class TestPipelinedBurstDuringScan(smtp_parent.ParentCase):
                          what="the scan request")
         workers = self.gw.worker_pids()
         self.assertTrue(workers)
-        cpu0, t0 = cpu_seconds(workers), time.monotonic()
+        cpu0, t0 = harness.cpu_seconds(workers), time.monotonic()
         # The burst goes in from a thread: the gateway may stop reading,
         # and the kernel's buffers need not hold all of it.
         sender = threading.Thread(target=c.send, args=(BURST_LINE * BURST_LINES,), daemon=True)
         sender.start()
         reply = c.reply()  # the scan's end: the hung scanner makes it 451
-        cpu1, t1 = cpu_seconds(workers), time.monotonic()
+        cpu1, t1 = harness.cpu_seconds(workers), time.monotonic()
         self.assertRegex(reply, r"^451 ")
         used, waited = cpu1 - cpu0, t1 - t0
         self.assertGreater(waited, 0.5)  # the burst did arrive during the scan

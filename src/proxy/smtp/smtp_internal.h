@@ -42,6 +42,11 @@
 #define SMTP_PATH_MAX       512
 #define SMTP_RCPTS_MAX      4096 /* bytes of the comma-joined recipients kept for logs */
 #define SMTP_HELD_REPLY_MAX 1024 /* a server reply kept while RSET goes first */
+/* Room client.out must have before the next command is taken, so that any
+ * one reply fits (a generated one is at most SMTP_REPLY_FORMAT_MAX bytes, a
+ * relayed one far below this); with less, the session waits for the client
+ * to read (a pipelined flood of refusals, a client that does not read). */
+#define SMTP_OUT_ROOM (SMTP_OUT_CAP / 2)
 
 enum smtp_state {
     SMTP_ST_CONNECT = 0, /* connecting upstream */

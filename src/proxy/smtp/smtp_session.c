@@ -67,7 +67,7 @@ void smtp_session_reply(struct smtp_session *s, unsigned code, const char *fmt, 
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
     if (!smtp_reply_format(&s->ps.client.out, code, text, s->ps.w->res->product_name))
-        s->close_after_out = true; /* cannot happen with SMTP_OUT_CAP; be safe */
+        s->close_after_out = true; /* next_command keeps SMTP_OUT_ROOM; be safe */
 }
 
 /* relay_reply - the server's reply, as it came. */
@@ -496,10 +496,19 @@ static enum proxy_line_status find_line(const char *buf, size_t len, size_t *lin
     }
 }
 
-/* next_command - take the next complete lines of in, one command at a time. */
+/* next_command - take the next complete lines of in, one command at a time.
+ * A command answered here (a refusal) does not wait for the server, so a
+ * pipelined flood of them would queue replies faster than a client that
+ * does not read takes them: once client.out is short of SMTP_OUT_ROOM the
+ * next line waits until the client has read (on_client_drained), and the
+ * client's input backs up in its buffer and the kernel instead. */
 static void next_command(struct smtp_session *s)
 {
     while (!s->close_after_out && (s->state == SMTP_ST_COMMAND || s->state == SMTP_ST_AUTH_RELAY)) {
+        if (buf_space(&s->ps.client.out) < SMTP_OUT_ROOM) {
+            s->ps.client_pull = true;
+            return;
+        }
         struct str line;
         size_t consumed;
         enum proxy_line_status r = proxy_dialogue_next(&s->dlg, &line, &consumed);
@@ -978,6 +987,13 @@ static void on_client_input(struct proxy_session *ps)
     process_input((struct smtp_session *)ps);
 }
 
+/* on_client_drained - the client read the replies next_command waited on. */
+static void on_client_drained(struct proxy_session *ps)
+{
+    ps->client_pull = false;
+    process_input((struct smtp_session *)ps);
+}
+
 /* on_client_gone - the client left. A mail not yet accepted upstream is
  * not accepted: we never send it on our own. */
 static void on_client_gone(struct proxy_session *ps)
@@ -1043,6 +1059,7 @@ static const struct proxy_session_ops smtp_ops = {
     .server_input = on_server_input,
     .server_gone = on_server_gone,
     .server_drained = on_server_drained,
+    .client_drained = on_client_drained,
     .idle = smtp_on_idle,
     .stop = on_stop,
     .closing = on_closing,

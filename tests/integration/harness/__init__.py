@@ -354,6 +354,16 @@ class Workdir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+def cpu_seconds(pids):
+    """utime + stime of the processes, in seconds (/proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def process_cmdline(pid):
     """The command line of pid, arguments joined by blanks ("" once it is
     gone or a zombie)."""

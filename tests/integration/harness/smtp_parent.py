@@ -3,6 +3,7 @@ integration tests: every reply of the parent is chosen per test, and every
 command line and message the parent receives is recorded."""
 import os
 import re
+import select
 import shutil
 import socket
 import threading
@@ -42,6 +43,8 @@ DEFAULT_REPLIES = {
 }
 LINE_MAX = 100000
 MESSAGE_MAX = 10 * 1000 * 1000
+# Command lines served per connection (a hostile test floods 10,000).
+COMMANDS_MAX = 20000
 
 
 class ParentSession:
@@ -49,6 +52,8 @@ class ParentSession:
 
     def __init__(self):
         self.commands = []  # command lines (no CRLF), message content excluded
+        self.raw_commands = []  # the same lines as bytes, with their line end
+        self.before_greeting = None  # bytes already waiting when the greeting went
         self.messages = []  # (message bytes after dot-unstuffing, the reply to its dot)
         self.counts = {}
 
@@ -93,6 +98,10 @@ class ScriptedParent:
     def all_commands(self):
         with self.lock:
             return [c for s in self.sessions for c in s.commands]
+
+    def all_raw_commands(self):
+        with self.lock:
+            return [c for s in self.sessions for c in s.raw_commands]
 
     def all_messages(self):
         with self.lock:
@@ -168,14 +177,19 @@ class ScriptedParent:
                 buf.extend(chunk)
 
         try:
-            if not self.send(conn, self.answer(sess, "GREETING", "")):
+            greeting = self.answer(sess, "GREETING", "")
+            # What the gateway sent before it was greeted (nothing, SMTP-3).
+            waiting = select.select([conn], [], [], 0)[0]
+            sess.before_greeting = conn.recv(65536, socket.MSG_PEEK) if waiting else b""
+            if not self.send(conn, greeting):
                 return
             after_334 = False
-            for _ in range(1000):
+            for _ in range(COMMANDS_MAX):
                 raw = readline()
                 if not raw:
                     return
                 line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+                sess.raw_commands.append(raw)
                 sess.commands.append(line)
                 if after_334:
                     key = "AUTH_DATA"
