@@ -12,6 +12,7 @@
 #include "core/upstream.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "proxy/proxy_linger.h"
 
 static void client_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 static void server_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
@@ -120,6 +121,14 @@ static void close_now(struct proxy_session *s)
     s->dnsq = NULL;
     ev_timer_stop(loop, &s->idle);
     end_close_fd(s, &s->server);
+    if (s->ending && !s->aborting && s->client.fd >= 0) {
+        /* The last reply is out: a lingering close, so that input the
+         * client still sends cannot reset the connection before it read
+         * that reply (proxy_linger). */
+        ev_io_stop(loop, &s->client.io);
+        proxy_linger(loop, s->client.fd);
+        s->client.fd = -1;
+    }
     end_close_fd(s, &s->client);
     proxy_worker_session_end(s->w, s->slot);
     /* Freed after this batch of events: a watcher of this session may

@@ -485,17 +485,14 @@ class TestErrorBudget(DialogueCase):
 
 
 class TestLastReplyBeforeClose(DialogueCase):
-    """Known core bug (src/proxy/proxy_session.c, close_now): a session that
-    ends while the client's input is still unread (error budget, "500 Too
-    long line", SIGTERM's 421 with pipelined commands behind) is closed with
-    close() on a socket whose receive queue is not empty, so the kernel
-    sends RST and discards what it had not yet transmitted: the final reply
-    (and the replies before it still in the socket's send buffer) never
-    reach a client that reads slower than the gateway writes. A lingering
-    close (shutdown(SHUT_WR), read and drop the input until EOF or a short
-    bound, then close) would deliver them."""
+    """A session that ends while the client's input is still unread (error
+    budget, "500 Too long line", SIGTERM's 421 with pipelined commands
+    behind) must not close() a socket whose receive queue is not empty: the
+    kernel would send RST and discard what the client had not read yet, the
+    final reply included. The session core closes such a session with a
+    lingering close (proxy_linger: shutdown(SHUT_WR), the input read and
+    dropped until EOF or a bound, then close)."""
 
-    @unittest.expectedFailure
     def test_final_reply_reaches_a_client_that_reads_late(self):
         c = self.client()
         c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
