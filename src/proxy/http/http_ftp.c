@@ -27,11 +27,11 @@ bool http_ftp_answer_head(struct http_session *s, struct str content_type, uint6
 {
     char extra[400];
     snprintf(extra, sizeof(extra), "Server: %s\r\n", s->ps.w->res->product_name);
-    buf_fini(&s->out);
-    s->keep_client = false;
-    s->status = 200;
-    return buf_alloc_storage(&s->out, 1024 + body_room) == 0 &&
-           http1_rewrite_simple_response(&s->out, false, 200, content_type, length,
+    buf_fini(&s->t.out);
+    s->t.keep_client = false;
+    s->t.status = 200;
+    return buf_alloc_storage(&s->t.out, 1024 + body_room) == 0 &&
+           http1_rewrite_simple_response(&s->t.out, false, 200, content_type, length,
                                          str_from_cstr(extra));
 }
 
@@ -49,7 +49,7 @@ static void ftp_render_listing(struct http_session *s, uint64_t bytes)
     struct buf pb;
     buf_init(&pb, page, page ? 4 * FTP_LISTING_MAX : 0);
     bool ok = listing && page && plen != (size_t)-1 &&
-              pread(s->spool.fd, listing, n, 0) == (ssize_t)n &&
+              pread(s->t.spool.fd, listing, n, 0) == (ssize_t)n &&
               ftp_listing_format(&pb, s->url.host, s->url.port, str_make(path, plen),
                                  str_make(listing, n));
     free(listing);
@@ -58,17 +58,17 @@ static void ftp_render_listing(struct http_session *s, uint64_t bytes)
         http_reply_error(s, 500, "Cannot render the FTP directory listing");
         return;
     }
-    str_copy(s->content_type, sizeof(s->content_type), "text/html");
-    bool head_only = s->req.method == HTTP1_METHOD_HEAD;
+    str_copy(s->t.o.content_type, sizeof(s->t.o.content_type), "text/html");
+    bool head_only = s->t.req.method == HTTP1_METHOD_HEAD;
     ok = http_ftp_answer_head(s, STR_LIT("text/html; charset=UTF-8"), buf_len(&pb),
                               head_only ? 0 : buf_len(&pb)) &&
-         (head_only || buf_append(&s->out, buf_rptr(&pb), buf_len(&pb)));
+         (head_only || buf_append(&s->t.out, buf_rptr(&pb), buf_len(&pb)));
     free(page);
     if (!ok) {
         http_reply_error(s, 500, "Temporary failure: out of memory");
         return;
     }
-    s->send_spool = false;
+    s->t.send_spool = false;
     http_start_reply(s);
 }
 
@@ -80,7 +80,7 @@ static bool ftp_scanned(struct http_session *s)
     if (s->ps.cfg->pass_ext &&
         pass_rules_extension(pass_rules_url_filename(s->url.path), s->ps.cfg->pass_ext_list.items,
                              s->ps.cfg->pass_ext_list.count)) {
-        s->details |= ACCESSLOG_DETAIL_PASS_EXT;
+        s->t.o.details |= ACCESSLOG_DETAIL_PASS_EXT;
         return false;
     }
     return s->ps.cfg->virus_check;
@@ -94,8 +94,8 @@ static void on_ftp_done_inner(void *arg, const struct ftp_client_outcome *o)
     s->ps.log.server_ip = s->ps.server.ip;
     if (o->result == FTP_CLIENT_TOO_LARGE) {
         /* G-13: only with action=delete is max_bytes set (http_start_ftp). */
-        s->spool_len = o->bytes;
-        str_copy(s->content_type, sizeof(s->content_type), "application/octet-stream");
+        s->t.spool_len = o->bytes;
+        str_copy(s->t.o.content_type, sizeof(s->t.o.content_type), "application/octet-stream");
         http_filesize_blocks(s, s->ps.cfg->block_filesize_len + 1);
         http_reply_detection_page(s);
         return;
@@ -104,13 +104,13 @@ static void on_ftp_done_inner(void *arg, const struct ftp_client_outcome *o)
         http_reply_error(s, o->status ? o->status : 503, o->error);
         return;
     }
-    s->spool_len = o->bytes;
+    s->t.spool_len = o->bytes;
     if (o->result == FTP_CLIENT_LISTING) {
         ftp_render_listing(s, o->bytes);
         return;
     }
-    str_copy(s->content_type, sizeof(s->content_type), "application/octet-stream");
-    s->status = 200;
+    str_copy(s->t.o.content_type, sizeof(s->t.o.content_type), "application/octet-stream");
+    s->t.status = 200;
     if (!ftp_scanned(s) || o->bytes == 0) {
         http_deliver_spool(s);
         return;
@@ -149,18 +149,18 @@ static enum upstream_verdict ftp_acl_to(void *arg, const struct sockaddr *sa, so
  * like an HTTP download; directories become an HTML listing (G-29). */
 void http_start_ftp(struct http_session *s)
 {
-    if (s->req.method != HTTP1_METHOD_GET && s->req.method != HTTP1_METHOD_HEAD) {
+    if (s->t.req.method != HTTP1_METHOD_GET && s->t.req.method != HTTP1_METHOD_HEAD) {
         http_reply_error(s, 501, "Only GET and HEAD are supported for ftp:// URLs");
         return;
     }
     s->ftp = true;
-    s->client_wants_ka = false; /* HTTP-20 f */
+    s->t.client_wants_ka = false; /* HTTP-20 f */
     str_copy_view(s->host, sizeof(s->host), s->url.host);
     s->port = s->url.port;
     s->ps.log.server_host = s->host;
     s->ps.log.server_port = s->port;
-    proxy_spool_open_disk(&s->spool, s->ps.w);
-    if (s->spool.fd < 0) {
+    proxy_spool_open_disk(&s->t.spool, s->ps.w);
+    if (s->t.spool.fd < 0) {
         svclog_error_errno(&s->ps.log, errno, "cannot create a spool file in [%s]",
                            s->ps.cfg->tmpdir);
         http_reply_error(s, 503, "Temporary failure: cannot create a spool file");
@@ -182,7 +182,7 @@ void http_start_ftp(struct http_session *s)
         .password = s->url.has_password ? pass : NULL,
         .path = path,
         .ipv6 = s->ps.cfg->ipv6,
-        .data_fd = s->spool.fd,
+        .data_fd = s->t.spool.fd,
         .log = &s->ps.log,
         .filter = s->ps.cfg->acl_to ? ftp_acl_to : NULL,
         .filter_arg = s,

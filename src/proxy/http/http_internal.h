@@ -28,6 +28,7 @@
 #include "proto/accesslog_format.h"
 #include "proto/http1_parse.h"
 #include "proto/scanreq.h"
+#include "proxy/proxy_record.h"
 #include "proxy/proxy_session.h"
 #include "proxy/proxy_spool.h"
 #include "proxy/proxy_worker.h"
@@ -60,10 +61,59 @@ enum http_state {
     HTTP_ST_FTP,
 };
 
+/* One request and its response: everything that begins anew with each
+ * request of a kept connection (http_txn_begin), the outcome its
+ * access-log record reports included. */
+struct http_txn {
+    struct proxy_outcome o; /* times, status of the scan, detection, PROXY-ERROR */
+    int status;             /* the HTTP status the client got (access log) */
+    uint64_t bytes_out;     /* body and head bytes the client got */
+
+    struct http1_request req;
+    bool have_req;
+    uint64_t req_body_left;
+    size_t in_used;       /* bytes of in that belong to this request */
+    bool client_wants_ka; /* the request asked for a persistent connection */
+    bool keep_client;     /* the response was sent with Connection: Keep-Alive */
+    bool upstream_reused; /* this request went over a kept upstream connection */
+
+    struct buf up;   /* bytes queued for the server */
+    struct buf resp; /* response head, then body bytes */
+    bool have_rsp;
+    uint64_t body_left;
+    char *head_copy; /* SPOOL: the response head, kept for delivery */
+
+    struct proxy_spool spool; /* the response body (proxy_spool: memory, then tmpdir) */
+    uint64_t spool_len;       /* bytes of it that count (a range may stop short) */
+
+    struct buf out;  /* bytes queued for the client */
+    bool send_spool; /* after out: the spool file */
+    off_t spool_off;
+    bool relay_done; /* RELAY: the server side is finished */
+
+    /* Request bodies spooled before the server is contacted: chunked
+     * ones (G-35) and scanned uploads (HTTP-11). */
+    int upload_fd;
+    uint64_t upload_len;
+    uint64_t upload_left; /* Content-Length bytes still to read */
+    bool upload_chunked;
+    bool upload_scan;
+
+    /* Large downloads: pass_filesize (SCAN-4) and trickle (HTTP-13). */
+    bool over_filesize; /* only the first pass_filesize_len bytes were scanned */
+    bool filesize_hit;  /* block_filesize: the object is a POLICY_BLOCK_FILESIZE detection */
+    bool filesize_tail; /* RELAY of an over_filesize tail: relayed counts against the limit */
+    uint64_t relayed;   /* body bytes of this response queued for the client in RELAY */
+    bool head_sent;     /* the response head went out before the verdict */
+    bool trickling;     /* body bytes go out slowly while spooling/scanning */
+    bool progress_ok;   /* this download may get the progress page */
+};
+
 struct http_session {
     struct proxy_session ps; /* first: the session core (its ends are raw:
                                 HTTP moves the bytes itself, see ops) */
     enum http_state state;
+    struct http_txn t;                 /* the request in progress */
     struct http_inactivity inactivity; /* timeout_inactive=yes */
     bool http09;                       /* HTTP/0.9 request: the answer is the body alone */
     bool head_stripped;
@@ -73,61 +123,27 @@ struct http_session {
     char host[HTTP1_HOST_MAX + 1];
     uint16_t port;
     bool via_parent;
-    struct timespec start_rt;
-    uint64_t start_ms;
 
-    struct buf in; /* request head, then the start of its body */
-    struct http1_request req;
+    struct buf in; /* request head, then the start of its body (and the
+                      next requests a client pipelines) */
     struct http1_url url;
-    bool have_req;
-    uint64_t req_body_left;
 
-    struct buf up;   /* bytes queued for the server */
-    struct buf resp; /* response head, then body bytes */
     struct http1_response rsp;
-    bool have_rsp;
     enum http1_body body_kind;
     uint8_t scan_encoding; /* Content-Encoding for scand (http_decode.h) */
     bool range_stripped;   /* Range/If-Range not sent upstream: fetched whole */
-    uint64_t body_left;
     struct http1_chunked chunk;
     struct http1_skip skip; /* C-01: dropping the rest of an over-long head */
     bool skipping_head;
-    char *head_copy; /* SPOOL: the response head, kept for delivery */
     int spool_errno; /* why the spool failed, 0 if it did not */
-
-    struct proxy_spool spool; /* the response body (proxy_spool: memory, then tmpdir) */
-    uint64_t spool_len;       /* bytes of it that count (a range may stop short) */
-    bool hashing;             /* body_hash covers the whole spool (verdict_cache) */
+    bool hashing;    /* body_hash covers the whole spool (verdict_cache) */
     struct sha256 body_hash;
     struct proxy_scan *scan;
-
-    struct buf out;  /* bytes queued for the client */
-    bool send_spool; /* after out: the spool file */
-    off_t spool_off;
-    bool relay_done; /* RELAY: the server side is finished */
-
-    /* For the access log. */
-    int status;
-    uint64_t bytes_out;
-    char content_type[ACCESSLOG_CONTENT_TYPE_MAX];
-    char error[ACCESSLOG_ERROR_MAX];
-    enum accesslog_result result;
-    enum accesslog_action action;
-    char detect_name[SCANREQ_NAME_MAX + 1];
-    char quarantine[128];
-    unsigned details;
-    unsigned checks;
-    uint64_t scan_ms;
-    bool log_anyway; /* log even without a request (acl_from denial) */
+    bool log_anyway; /* log even without a request */
 
     /* Keep-alive (HTTP-20). */
     unsigned requests;                  /* requests on this connection so far (PROXY-STAT files) */
-    size_t in_used;                     /* bytes of in that belong to the current request */
-    bool client_wants_ka;               /* the request asked for a persistent connection */
-    bool keep_client;                   /* the response was sent with Connection: Keep-Alive */
     bool server_reusable;               /* the upstream connection may carry the next request */
-    bool upstream_reused;               /* this request went over a kept upstream connection */
     bool no_reuse;                      /* a reused connection failed: use a new one */
     char conn_host[HTTP1_HOST_MAX + 1]; /* what the open upstream connection is to */
     uint16_t conn_port;
@@ -137,23 +153,9 @@ struct http_session {
     struct http_tunnel_dir up_dir, down_dir; /* client->server, server->client */
     bool tunnel;
 
-    /* Request bodies spooled before the server is contacted: chunked
-     * ones (G-35) and scanned uploads (HTTP-11). */
-    int upload_fd;
-    uint64_t upload_len;
-    off_t upload_off;     /* bytes of the spool already sent upstream */
-    uint64_t upload_left; /* Content-Length bytes still to read */
-    bool upload_chunked;
-    bool upload_scan;
+    off_t upload_off; /* bytes of the upload spool already sent upstream */
     struct http1_chunked req_chunk;
 
-    /* Large downloads: pass_filesize (SCAN-4) and trickle (HTTP-13). */
-    bool over_filesize; /* only the first pass_filesize_len bytes were scanned */
-    bool filesize_hit;  /* block_filesize: the object is a POLICY_BLOCK_FILESIZE detection */
-    bool filesize_tail; /* RELAY of an over_filesize tail: relayed counts against the limit */
-    uint64_t relayed;   /* body bytes of this response queued for the client in RELAY */
-    bool head_sent;     /* the response head went out before the verdict */
-    bool trickling;     /* body bytes go out slowly while spooling/scanning */
     uint64_t trickle_start_ms;
     struct ev_timer trickle_timer;
     struct ev_timer head_timer; /* request_timeout: a whole head in bounded time */
@@ -162,7 +164,6 @@ struct http_session {
     /* Download-progress page (HTTP-13): after progress_delay the browser
      * gets a page and the session goes on without a client, publishing
      * its state under progress_token (http_progress). */
-    bool progress_ok;            /* this download may get the page */
     bool progress;               /* the page went out; the client is gone */
     bool progress_published_end; /* the final state is published */
     char progress_token[HTTP_PROGRESS_TOKEN_LEN + 1];
@@ -195,6 +196,9 @@ void http_set_client_events(struct http_session *s, uint32_t ev);
 void http_set_server_events(struct http_session *s, uint32_t ev);
 /* http_close_server - close the server connection, if any. */
 void http_close_server(struct http_session *s);
+/* http_txn_begin - forget the request (its spools, buffers and outcome)
+ * and begin the next one: every field of s->t in one assignment. */
+void http_txn_begin(struct http_session *s);
 /* http_start_clock - a request starts now (elapsed time, log time). */
 void http_start_clock(struct http_session *s);
 /* http_write_access_log - the access-log (and detect.log) line of the request. */
@@ -295,9 +299,10 @@ void http_progress_serve(struct http_session *s, const char *token, bool file);
 
 /* ---- what goes to the client (http_reply.c) ------------------------- */
 
-/* http_fill_vars - every TPL-3 variable for a page or mail about this request. */
-void http_fill_vars(struct http_session *s, struct template_var_table *t, const char *message,
-                    const char *url);
+/* http_template_vars - every TPL-3 variable for a page or mail about this
+ * request (views into s, url and message). */
+void http_template_vars(struct http_session *s, struct template_vars *v, const char *message,
+                        const char *url);
 /* http_queue_page_vars - queue a generated page of tpl with extra variables
  * and headers, replacing whatever was queued. */
 void http_queue_page_vars(struct http_session *s, const struct template *tpl, int status,

@@ -42,10 +42,10 @@ static const char *const progress_inline_types[] = {
 /* http_progress_wanted - HTTP-13: a browser's GET of a document to save. */
 bool http_progress_wanted(const struct http_session *s)
 {
-    if (!s->ps.cfg->progress || !s->ps.w->res->tpl_progress || s->req.method != HTTP1_METHOD_GET ||
-        s->http09 || s->rsp.status != 200)
+    if (!s->ps.cfg->progress || !s->ps.w->res->tpl_progress ||
+        s->t.req.method != HTTP1_METHOD_GET || s->http09 || s->rsp.status != 200)
         return false;
-    struct http1_fields f = http1_request_fields(&s->req, s->in.data);
+    struct http1_fields f = http1_request_fields(&s->t.req, s->in.data);
     struct str v;
     size_t iter = 0;
     if (!http1_fields_find(f, "User-Agent", &iter, &v) || !str_has_prefix(v, STR_LIT("Mozilla/")))
@@ -54,7 +54,7 @@ bool http_progress_wanted(const struct http_session *s)
     if (http1_fields_find(f, "Sec-Fetch-Dest", &iter, &v) &&
         !str_caseeq_cstr(str_trim(v), "document"))
         return false; /* an image, script, frame... of a page */
-    struct str ct = str_from_cstr(s->content_type);
+    struct str ct = str_from_cstr(s->t.o.content_type);
     for (size_t i = 0; i < sizeof(progress_inline_types) / sizeof(progress_inline_types[0]); i++)
         if (str_has_caseprefix(ct, str_from_cstr(progress_inline_types[i])))
             return false;
@@ -66,11 +66,11 @@ static void progress_record_of(struct http_session *s, enum progress_state st,
 {
     memset(r, 0, sizeof(*r));
     r->state = st;
-    r->received = s->spool_len;
-    r->expected = s->body_kind == HTTP1_BODY_LENGTH ? s->spool_len + s->body_left : 0;
-    r->started = (int64_t)s->start_rt.tv_sec;
+    r->received = s->t.spool_len;
+    r->expected = s->body_kind == HTTP1_BODY_LENGTH ? s->t.spool_len + s->t.body_left : 0;
+    r->started = (int64_t)s->t.o.start_rt.tv_sec;
     http_url_text(s, r->url, sizeof(r->url));
-    str_copy(r->content_type, sizeof(r->content_type), s->content_type);
+    str_copy(r->content_type, sizeof(r->content_type), s->t.o.content_type);
 }
 
 static void progress_publish(struct http_session *s, const struct progress_record *r)
@@ -140,18 +140,18 @@ static void progress_start(struct http_session *s)
     char dir[4096];
     if (http_progress_new_token(s->progress_token) < 0 ||
         !http_progress_dir(s->ps.cfg->tmpdir, dir, sizeof(dir))) {
-        s->progress_ok = false;
+        s->t.progress_ok = false;
         return;
     }
     http_progress_sweep(dir);
-    int fd = http_progress_take_spool(dir, s->progress_token, s->spool.fd);
+    int fd = http_progress_take_spool(dir, s->progress_token, s->t.spool.fd);
     if (fd < 0) {
         svclog_error_errno(&s->ps.log, errno, "progress: cannot move the download to [%s]", dir);
-        s->progress_ok = false;
+        s->t.progress_ok = false;
         return;
     }
     http_spool_close(s);
-    s->spool.fd = fd;
+    s->t.spool.fd = fd;
     struct progress_record r;
     progress_record_of(s, s->state == HTTP_ST_SPOOL ? PROGRESS_DOWNLOADING : PROGRESS_SCANNING, &r);
     progress_publish(s, &r);
@@ -161,12 +161,12 @@ static void progress_start(struct http_session *s)
     bool failed = false;
     if (!http_flush_out(s, &failed))
         svclog_info(&s->ps.log, "progress: the page for URL=[%s] did not fit the socket", r.url);
-    buf_fini(&s->out);
+    buf_fini(&s->t.out);
     ev_io_stop(s->ps.w->loop, &s->ps.client.io);
     close(s->ps.client.fd);
     s->ps.client.fd = -1;
     s->progress = true;
-    s->keep_client = s->client_wants_ka = false;
+    s->t.keep_client = s->t.client_wants_ka = false;
     s->server_reusable = false;
     svclog_info(&s->ps.log, "progress: page sent, URL=[%s] continues in the background as %s",
                 r.url, s->progress_token);
@@ -175,8 +175,8 @@ static void progress_start(struct http_session *s)
 static void http_on_progress_timer_inner(struct ev_loop *loop, struct ev_timer *t)
 {
     struct http_session *s = t->data;
-    bool busy = s->state == HTTP_ST_SPOOL || (s->state == HTTP_ST_SCAN && !s->over_filesize);
-    if (proxy_session_done(&s->ps) || !busy || s->head_sent)
+    bool busy = s->state == HTTP_ST_SPOOL || (s->state == HTTP_ST_SCAN && !s->t.over_filesize);
+    if (proxy_session_done(&s->ps) || !busy || s->t.head_sent)
         return;
     if (!s->progress) {
         progress_start(s);
@@ -222,12 +222,12 @@ void http_progress_verdict(struct http_session *s, const struct scanreq_reply *r
     struct http1_rewrite_response_opts o = {
         .proxy_support = !s->via_parent && !s->ps.cfg->transparent,
         .has_length = true,
-        .length = s->spool_len,
+        .length = s->t.spool_len,
     };
     char mem[RESP_BUF_SIZE];
     struct buf head;
     buf_init(&head, mem, sizeof(mem));
-    if (!http1_rewrite_response(&head, &s->rsp, s->head_copy, &o)) {
+    if (!http1_rewrite_response(&head, &s->rsp, s->t.head_copy, &o)) {
         http_progress_end(s, PROGRESS_ERROR, "", "Response header too large to forward", STR_NULL);
     } else if (http_progress_keep_body(dir, s->progress_token) < 0) {
         svclog_error_errno(&s->ps.log, errno, "progress: cannot keep the body of URL=[%s] in [%s]",
@@ -247,11 +247,11 @@ void http_progress_serve(struct http_session *s, const char *token, bool file)
     static char mem[PROGRESS_RECORD_SIZE_MAX]; /* one worker thread; used before returning */
     char dir[4096];
     struct progress_record r;
-    s->keep_client = false;
-    s->send_spool = false;
+    s->t.keep_client = false;
+    s->t.send_spool = false;
     if (!http_progress_dir(s->ps.cfg->tmpdir, dir, sizeof(dir)) ||
         http_progress_read(dir, token, &r, mem, sizeof(mem)) < 0) {
-        str_copy(s->error, sizeof(s->error), "progress: no such download");
+        str_copy(s->t.o.error, sizeof(s->t.o.error), "progress: no such download");
         http_queue_page(s, s->ps.w->res->tpl_error, 404,
                         "This download is no longer available: it was fetched more than 10 minutes "
                         "ago or never existed. Please download the file again.");
@@ -261,14 +261,14 @@ void http_progress_serve(struct http_session *s, const char *token, bool file)
     http_progress_sweep(dir);
     if (r.state == PROGRESS_INFECTED) {
         /* G-02: the detection page, as the download itself would have had. */
-        str_copy(s->detect_name, sizeof(s->detect_name), r.detect);
+        str_copy(s->t.o.detect_name, sizeof(s->t.o.detect_name), r.detect);
         http_queue_page_vars(s, s->ps.w->res->tpl_detect, 403, NULL, r.url, NULL, 0, STR_NULL);
-        s->detect_name[0] = '\0';
+        s->t.o.detect_name[0] = '\0';
         http_start_reply(s);
         return;
     }
     if (r.state == PROGRESS_ERROR) {
-        str_copy(s->error, sizeof(s->error), r.error);
+        str_copy(s->t.o.error, sizeof(s->t.o.error), r.error);
         http_queue_page_vars(s, s->ps.w->res->tpl_error, 503, r.error, r.url, NULL, 0, STR_NULL);
         http_start_reply(s);
         return;
@@ -276,19 +276,19 @@ void http_progress_serve(struct http_session *s, const char *token, bool file)
     int fd = r.state == PROGRESS_CLEAN && file ? http_progress_open_body(dir, token) : -1;
     struct stat st;
     if (fd >= 0 && fstat(fd, &st) == 0) {
-        buf_fini(&s->out);
-        if (buf_alloc_storage(&s->out, r.head.len + 1) < 0) {
+        buf_fini(&s->t.out);
+        if (buf_alloc_storage(&s->t.out, r.head.len + 1) < 0) {
             close(fd);
             http_reply_error(s, 503, "Temporary failure: out of memory");
             return;
         }
-        buf_append_str(&s->out, r.head);
-        s->spool.fd = fd;
-        s->spool_len = (uint64_t)st.st_size;
-        s->spool_off = 0;
-        s->send_spool = s->req.method != HTTP1_METHOD_HEAD;
-        s->status = 200;
-        str_copy(s->content_type, sizeof(s->content_type), r.content_type);
+        buf_append_str(&s->t.out, r.head);
+        s->t.spool.fd = fd;
+        s->t.spool_len = (uint64_t)st.st_size;
+        s->t.spool_off = 0;
+        s->t.send_spool = s->t.req.method != HTTP1_METHOD_HEAD;
+        s->t.status = 200;
+        str_copy(s->t.o.content_type, sizeof(s->t.o.content_type), r.content_type);
         http_start_reply(s);
         return;
     }

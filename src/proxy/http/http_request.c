@@ -23,12 +23,12 @@
  * Proxy-Connection: keep-alive). Never for CONNECT (g). */
 static bool client_wants_keepalive(const struct http_session *s)
 {
-    if (!s->ps.cfg->keepalive || s->req.method == HTTP1_METHOD_CONNECT ||
-        s->req.version == HTTP1_VERSION_0_9)
+    if (!s->ps.cfg->keepalive || s->t.req.method == HTTP1_METHOD_CONNECT ||
+        s->t.req.version == HTTP1_VERSION_0_9)
         return false;
-    struct http1_fields f = http1_request_fields(&s->req, s->in.data);
+    struct http1_fields f = http1_request_fields(&s->t.req, s->in.data);
     const char *names[] = {"Connection", "Proxy-Connection"};
-    bool ka = s->req.version == HTTP1_VERSION_1_1;
+    bool ka = s->t.req.version == HTTP1_VERSION_1_1;
     for (int i = 0; i < 2; i++) {
         struct str v;
         size_t iter = 0;
@@ -51,7 +51,7 @@ static void reverse_proxy_target(struct http_session *s)
 {
     struct str host = STR_NULL;
     size_t iter = 0;
-    http1_fields_find(http1_request_fields(&s->req, s->in.data), "Host", &iter, &host);
+    http1_fields_find(http1_request_fields(&s->t.req, s->in.data), "Host", &iter, &host);
     host = str_trim(host);
     if (host.len == 0)
         host = str_from_cstr(s->ps.cfg->parent_server_host);
@@ -77,13 +77,13 @@ static bool refuse_guarded(struct http_session *s)
     char me[HTTP1_HOST_MAX + 16];
     snprintf(me, sizeof(me), "%s:%u", s->ps.w->res->hostname, s->ps.w->listen_port);
     char msg[512];
-    if (http_guard_via_loop(http1_request_fields(&s->req, s->in.data), str_from_cstr(me))) {
+    if (http_guard_via_loop(http1_request_fields(&s->t.req, s->in.data), str_from_cstr(me))) {
         snprintf(msg, sizeof(msg), "Request loop: Via shows the request already passed %s", me);
         svclog_info(&s->ps.log, "Request loop refused: Via names %s", me);
         http_reply_error(s, 508, msg);
         return true;
     }
-    if (s->req.method == HTTP1_METHOD_CONNECT && s->url.form == HTTP1_URL_AUTHORITY &&
+    if (s->t.req.method == HTTP1_METHOD_CONNECT && s->url.form == HTTP1_URL_AUTHORITY &&
         !http_guard_port_allowed(&s->ps.cfg->connect_ports, s->url.port)) {
         snprintf(msg, sizeof(msg), "CONNECT(%.*s:%u)/Port not allowed for CONNECT (connect_ports)",
                  (int)s->url.host.len, s->url.host.ptr, s->url.port);
@@ -97,24 +97,24 @@ static bool refuse_guarded(struct http_session *s)
 
 static void request_ready(struct http_session *s)
 {
-    s->have_req = true;
-    s->http09 = s->req.version == HTTP1_VERSION_0_9;
+    s->t.have_req = true;
+    s->http09 = s->t.req.version == HTTP1_VERSION_0_9;
     s->requests++;
-    s->in_used = s->req.head_len;
-    s->client_wants_ka = client_wants_keepalive(s);
-    if (!http1_request_url(&s->req, s->in.data, &s->url)) {
+    s->t.in_used = s->t.req.head_len;
+    s->t.client_wants_ka = client_wants_keepalive(s);
+    if (!http1_request_url(&s->t.req, s->in.data, &s->url)) {
         http_reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
         return;
     }
     if (refuse_guarded(s))
         return;
-    if (s->req.method == HTTP1_METHOD_CONNECT) {
+    if (s->t.req.method == HTTP1_METHOD_CONNECT) {
         if (s->url.form != HTTP1_URL_AUTHORITY) {
             http_reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));
             return;
         }
         s->tunnel = true;
-        s->client_wants_ka = false;
+        s->t.client_wants_ka = false;
         http_start_upstream(s);
         return;
     }
@@ -136,27 +136,28 @@ static void request_ready(struct http_session *s)
         return;
     }
     uint64_t len = 0;
-    enum http1_body kind = http1_request_body_kind(&s->req, s->in.data, &len);
+    enum http1_body kind = http1_request_body_kind(&s->t.req, s->in.data, &len);
     if (kind == HTTP1_BODY_INVALID) {
         http_reply_error(s, 400, "Invalid request body framing");
         return;
     }
     const struct config *cfg = s->ps.cfg;
     bool has_body = kind == HTTP1_BODY_CHUNKED || (kind == HTTP1_BODY_LENGTH && len > 0);
-    s->upload_chunked = kind == HTTP1_BODY_CHUNKED;
+    s->t.upload_chunked = kind == HTTP1_BODY_CHUNKED;
     /* HTTP-11: with virus_check_post the whole POST/PUT body is spooled and
      * scanned before the server is contacted. */
-    s->upload_scan = has_body && cfg->virus_check && cfg->virus_check_post &&
-                     (s->req.method == HTTP1_METHOD_POST || s->req.method == HTTP1_METHOD_PUT);
-    if (s->upload_scan && kind == HTTP1_BODY_LENGTH && http_filesize_blocks(s, len)) {
+    s->t.upload_scan =
+        has_body && cfg->virus_check && cfg->virus_check_post &&
+        (s->t.req.method == HTTP1_METHOD_POST || s->t.req.method == HTTP1_METHOD_PUT);
+    if (s->t.upload_scan && kind == HTTP1_BODY_LENGTH && http_filesize_blocks(s, len)) {
         http_reply_detection_page(s); /* G-13: the body is not read, the server not contacted */
         return;
     }
-    if (s->upload_chunked || s->upload_scan) {
+    if (s->t.upload_chunked || s->t.upload_scan) {
         http_start_upload(s, kind == HTTP1_BODY_LENGTH ? len : 0);
         return;
     }
-    s->req_body_left = kind == HTTP1_BODY_LENGTH ? len : 0;
+    s->t.req_body_left = kind == HTTP1_BODY_LENGTH ? len : 0;
     http_start_upstream(s);
 }
 
@@ -167,8 +168,8 @@ static void request_parsed(struct http_session *s, enum http1_result r)
         return;
     }
     /* INVALID or TOO_LONG: the documented error (HTTP-4). */
-    int status = http1_error_status(s->req.error);
-    http_reply_error(s, status ? status : 400, http1_error_message(s->req.error));
+    int status = http1_error_status(s->t.req.error);
+    http_reply_error(s, status ? status : 400, http1_error_message(s->t.req.error));
 }
 
 /* A request head trickled a byte at a time restarts the idle timer with
@@ -179,7 +180,7 @@ static void http_on_head_timeout_inner(struct ev_loop *loop, struct ev_timer *t)
     (void)loop;
     struct http_session *s = t->data;
     s->head_timed = false;
-    if (s->state != HTTP_ST_REQUEST || s->have_req)
+    if (s->state != HTTP_ST_REQUEST || s->t.have_req)
         return;
     char msg[160];
     snprintf(msg, sizeof(msg),
@@ -244,9 +245,9 @@ void http_request_step(struct http_session *s)
         }
         buf_produce(&s->in, (size_t)n);
         http_moved(s);
-        if (s->requests > 0 && s->start_rt.tv_sec == 0)
+        if (s->requests > 0 && s->t.o.start_rt.tv_sec == 0)
             http_start_clock(s); /* a kept-alive connection: the new request starts now */
-        enum http1_result r = http1_parse_request(&s->req, s->in.data, s->in.wpos);
+        enum http1_result r = http1_parse_request(&s->t.req, s->in.data, s->in.wpos);
         if (r == HTTP1_AGAIN) {
             head_deadline_arm(s);
             continue;
@@ -264,7 +265,7 @@ void http_parse_buffered(struct http_session *s)
     if (buf_len(&s->in) == 0)
         return;
     http_start_clock(s);
-    enum http1_result r = http1_parse_request(&s->req, s->in.data, s->in.wpos);
+    enum http1_result r = http1_parse_request(&s->t.req, s->in.data, s->in.wpos);
     if (r == HTTP1_AGAIN) {
         head_deadline_arm(s);
         return;

@@ -112,7 +112,7 @@ void http_moved(struct http_session *s)
 bool http_server_supports_ka(const struct http_session *s)
 {
     struct http1_fields f =
-        http1_response_fields(&s->rsp, s->head_copy ? s->head_copy : s->resp.data);
+        http1_response_fields(&s->rsp, s->t.head_copy ? s->t.head_copy : s->t.resp.data);
     struct str v;
     size_t iter = 0;
     if (s->rsp.version == HTTP1_VERSION_1_1) {
@@ -133,7 +133,7 @@ bool http_server_supports_ka(const struct http_session *s)
 
 uint64_t http_elapsed_ms(const struct http_session *s)
 {
-    return ev_now_ms(s->ps.w->loop) - s->start_ms;
+    return ev_now_ms(s->ps.w->loop) - s->t.o.start_ms;
 }
 
 struct str http_req_str(const struct http_session *s, struct http1_span sp)
@@ -145,11 +145,11 @@ struct str http_req_str(const struct http_session *s, struct http1_span sp)
  * still shows its target when the request line got that far (HTTP-15). */
 void http_url_text(const struct http_session *s, char *out, size_t cap)
 {
-    struct http1_span t = s->req.target;
-    if (s->have_req && s->url.form == HTTP1_URL_ORIGIN && s->url.authority.len)
+    struct http1_span t = s->t.req.target;
+    if (s->t.have_req && s->url.form == HTTP1_URL_ORIGIN && s->url.authority.len)
         snprintf(out, cap, "http://%.*s%.*s", (int)s->url.authority.len, s->url.authority.ptr,
                  (int)t.len, s->in.data + t.off); /* reverse proxy */
-    else if ((s->have_req || t.len > 0) && t.off + t.len <= s->in.wpos)
+    else if ((s->t.have_req || t.len > 0) && t.off + t.len <= s->in.wpos)
         str_copy_view(out, cap, http_req_str(s, t));
     else
         str_copy(out, cap, "-");
@@ -170,10 +170,26 @@ void http_close_server(struct http_session *s)
     proxy_session_close_server(&s->ps);
 }
 
+void http_txn_begin(struct http_session *s)
+{
+    http_spool_close(s);
+    if (s->t.upload_fd >= 0)
+        close(s->t.upload_fd);
+    free(s->t.head_copy);
+    buf_fini(&s->t.up);
+    buf_fini(&s->t.resp);
+    buf_fini(&s->t.out);
+    s->t =
+        (struct http_txn){.upload_fd = -1,
+                          .spool = PROXY_SPOOL_CLOSED,
+                          .o = {.result = ACCESSLOG_RESULT_CLEAN, .action = ACCESSLOG_ACTION_NONE}};
+    http1_request_init(&s->t.req, REQ_BUF_MAX);
+}
+
 void http_start_clock(struct http_session *s)
 {
-    s->start_ms = ev_now_ms(s->ps.w->loop);
-    clock_gettime(CLOCK_REALTIME, &s->start_rt);
+    s->t.o.start_ms = ev_now_ms(s->ps.w->loop);
+    clock_gettime(CLOCK_REALTIME, &s->t.o.start_rt);
 }
 
 /* ---- the access log (LOG-2, HTTP-18) ---------------------------------- */
@@ -182,56 +198,28 @@ void http_write_access_log(struct http_session *s)
 {
     char url[HTTP1_URL_MAX + 1], xff[ACCESSLOG_PROTO_MAX] = "", method[HTTP1_METHOD_MAX + 1];
     http_url_text(s, url, sizeof(url));
-    struct http1_span m = s->req.method_str;
-    if (s->have_req || (m.len > 0 && m.off + m.len <= s->in.wpos))
+    struct http1_span m = s->t.req.method_str;
+    if (s->t.have_req || (m.len > 0 && m.off + m.len <= s->in.wpos))
         str_copy_view(method, sizeof(method), http_req_str(s, m));
     else
         str_copy(method, sizeof(method), "-");
     struct str v;
     size_t iter = 0;
-    if (s->have_req &&
-        http1_fields_find(http1_request_fields(&s->req, s->in.data), "X-Forwarded-For", &iter, &v))
+    if (s->t.have_req && http1_fields_find(http1_request_fields(&s->t.req, s->in.data),
+                                           "X-Forwarded-For", &iter, &v))
         str_copy_view(xff, sizeof(xff), v);
     struct access_record r = {
-        .time_sec = s->start_rt.tv_sec,
-        .time_msec = (unsigned)(s->start_rt.tv_nsec / 1000000),
-        .elapsed_ms = (long)http_elapsed_ms(s),
-        .client = str_from_cstr(s->ps.client.host),
-        .status = (unsigned)s->status,
-        .size = s->bytes_out,
+        .status = (unsigned)s->t.status,
+        .size = s->t.bytes_out,
         .method = str_from_cstr(method),
         .url = str_from_cstr(url),
-        .user = STR_NULL,
-        .server_ip = str_from_cstr(s->ps.server.ip),
-        .content_type = str_from_cstr(s->content_type),
-        .result = s->result,
-        .detect_name = str_from_cstr(s->detect_name),
-        .detect_file = STR_NULL,
-        .quarantine_file = str_from_cstr(s->quarantine),
-        .action = s->action,
-        .service = STR_LIT("http"),
-        .internal_id = (unsigned)s->ps.slot,
-        .pid = (long)getpid(),
-        .host_ip = str_from_cstr(s->ps.client.ip),
         .files = s->requests ? s->requests : 1,
-        .checks = s->checks,
-        .scan_ms = s->scan_ms,
-        .details = s->details,
-        .proto_flags = (s->keep_client ? ACCESSLOG_PROTO_KEEPALIVE : 0) |
-                       (s->trickling ? ACCESSLOG_PROTO_TRICKLE : 0) |
+        .proto_flags = (s->t.keep_client ? ACCESSLOG_PROTO_KEEPALIVE : 0) |
+                       (s->t.trickling ? ACCESSLOG_PROTO_TRICKLE : 0) |
                        (s->progress ? ACCESSLOG_PROTO_PROGRESS : 0),
-        .proto1 = STR_NULL,
         .proto2 = str_from_cstr(xff),
-        .proxy_error = str_from_cstr(s->error),
     };
-    char line[ACCESSLOG_LINE_MAX];
-    struct buf b;
-    buf_init(&b, line, sizeof(line));
-    if (!accesslog_format_line(&b, &r))
-        return;
-    log_sink_write(LOG_SINK_ACCESS, buf_rptr(&b), buf_len(&b));
-    if (s->result != ACCESSLOG_RESULT_CLEAN)
-        log_sink_write(LOG_SINK_DETECT, buf_rptr(&b), buf_len(&b));
+    proxy_record_write(&s->ps, &s->t.o, &r);
 }
 
 /* ---- session lifetime ------------------------------------------------- */
@@ -242,10 +230,10 @@ static void on_release(struct proxy_session *ps)
 {
     struct http_session *s = (struct http_session *)ps;
     buf_fini(&s->in);
-    buf_fini(&s->up);
-    buf_fini(&s->resp);
-    buf_fini(&s->out);
-    free(s->head_copy);
+    buf_fini(&s->t.up);
+    buf_fini(&s->t.resp);
+    buf_fini(&s->t.out);
+    free(s->t.head_copy);
     sha256_release(&s->body_hash);
 }
 
@@ -269,7 +257,7 @@ static void on_closing(struct proxy_session *ps)
         if (http_progress_dir(s->ps.cfg->tmpdir, dir, sizeof(dir)))
             http_progress_drop_body(dir, s->progress_token);
     }
-    if (s->have_req || s->status || s->log_anyway || s->ps.refused_from)
+    if (s->t.have_req || s->t.status || s->log_anyway || s->ps.refused_from)
         http_write_access_log(s);
     if (s->ps.pc)
         upstream_cancel(s->ps.pc);
@@ -284,9 +272,9 @@ static void on_closing(struct proxy_session *ps)
     ev_timer_stop(loop, &s->progress_timer);
     ev_timer_stop(loop, &s->head_timer);
     http_spool_close(s);
-    if (s->upload_fd >= 0)
-        close(s->upload_fd);
-    s->upload_fd = -1;
+    if (s->t.upload_fd >= 0)
+        close(s->t.upload_fd);
+    s->t.upload_fd = -1;
     http_tunnel_free_buffers(s);
 }
 
@@ -304,18 +292,18 @@ static void on_idle(struct proxy_session *ps)
         svclog_error(&s->ps.log,
                      "sendfile timeout: No data can send while 120 sec. There maybe temporary "
                      "network trouble between receiver.) / URL=[%s], written=%" PRIu64,
-                     url, s->bytes_out);
+                     url, s->t.bytes_out);
         http_session_close(s);
         return;
     }
-    if (s->state == HTTP_ST_REQUEST && !s->have_req && buf_len(&s->in) == 0) {
+    if (s->state == HTTP_ST_REQUEST && !s->t.have_req && buf_len(&s->in) == 0) {
         http_session_close(s); /* an idle connection that never sent a request */
         return;
     }
     char msg[256];
     snprintf(msg, sizeof(msg), "Timeout (no progress for %d sec in %s)", IDLE_TIMEOUT_MS / 1000,
              http_state_name(s->state));
-    if ((s->status == 0 && s->bytes_out == 0) || s->progress)
+    if ((s->t.status == 0 && s->t.bytes_out == 0) || s->progress)
         http_reply_error(s, 504, msg);
     else
         http_session_close(s);
@@ -335,7 +323,7 @@ void http_abandon_waits(struct http_session *s)
     s->ftpc = NULL;
     ev_timer_stop(s->ps.w->loop, &s->trickle_timer);
     ev_timer_stop(s->ps.w->loop, &s->progress_timer);
-    s->over_filesize = false; /* no unscanned tail follows an error page */
+    s->t.over_filesize = false; /* no unscanned tail follows an error page */
 }
 
 /* on_inactive - timeout_inactive=yes (000:78): no byte moved in either
@@ -346,12 +334,12 @@ void http_abandon_waits(struct http_session *s)
 static void inactive(struct ev_loop *loop, struct http_session *s)
 {
     struct stat st;
-    if (s->state == HTTP_ST_FTP && s->spool.fd >= 0 && fstat(s->spool.fd, &st) == 0)
+    if (s->state == HTTP_ST_FTP && s->t.spool.fd >= 0 && fstat(s->t.spool.fd, &st) == 0)
         http_inactivity_observe(&s->inactivity, loop, (uint64_t)st.st_size); /* FTP data */
     if (!http_inactivity_expired(&s->inactivity, loop))
         return;
     if (s->state == HTTP_ST_LINGER ||
-        (s->state == HTTP_ST_REQUEST && !s->have_req && buf_len(&s->in) == 0)) {
+        (s->state == HTTP_ST_REQUEST && !s->t.have_req && buf_len(&s->in) == 0)) {
         http_session_close(s); /* no request in progress: nothing to answer or log */
         return;
     }
@@ -361,13 +349,13 @@ static void inactive(struct ev_loop *loop, struct http_session *s)
              "Timeout: no traffic in either direction for %u sec while %s (timeout_inactive)",
              http_inactivity_seconds(&s->inactivity), http_state_waits_for(s->state));
     svclog_error(&s->ps.log, "%s; session ended. URL=[%s], written=%" PRIu64, msg, url,
-                 s->bytes_out);
+                 s->t.bytes_out);
     http_abandon_waits(s);
-    if (s->bytes_out == 0 || s->progress) {
+    if (s->t.bytes_out == 0 || s->progress) {
         http_reply_error(s, 504, msg);
         return;
     }
-    str_copy(s->error, sizeof(s->error), msg);
+    str_copy(s->t.o.error, sizeof(s->t.o.error), msg);
     http_session_close(s);
 }
 
@@ -423,15 +411,15 @@ static void on_client_event(struct proxy_session *ps, uint32_t events)
         http_upload_step(s);
         break;
     default:
-        if ((events & EV_WRITE) && s->trickling) {
+        if ((events & EV_WRITE) && s->t.trickling) {
             http_trickle_send(s);
             if (proxy_session_done(&s->ps))
                 break;
         }
         if ((events & (EV_READ | EV_HUP | EV_ERROR)) && client_hung_up(s)) {
             if (s->state == HTTP_ST_CONNECT || s->state == HTTP_ST_RESOLVE)
-                snprintf(s->error, sizeof(s->error), "CONNECT(%s:%u)/connect cancelled", s->host,
-                         s->port);
+                snprintf(s->t.o.error, sizeof(s->t.o.error), "CONNECT(%s:%u)/connect cancelled",
+                         s->host, s->port);
             http_log_client_cancel(s);
             http_session_close(s);
         }
@@ -483,7 +471,7 @@ static void on_admitted(struct proxy_session *ps)
 static void on_stop(struct proxy_session *ps)
 {
     struct http_session *s = (struct http_session *)ps;
-    if (s->state == HTTP_ST_REQUEST && !s->have_req && buf_len(&s->in) == 0)
+    if (s->state == HTTP_ST_REQUEST && !s->t.have_req && buf_len(&s->in) == 0)
         http_session_close(s);
 }
 
@@ -519,13 +507,13 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
         proxy_session_abort(ps);
         return;
     }
-    s->spool = PROXY_SPOOL_CLOSED;
-    s->upload_fd = -1;
+    s->t.spool = PROXY_SPOOL_CLOSED;
+    s->t.upload_fd = -1;
     http_tunnel_dir_init(&s->up_dir);
     http_tunnel_dir_init(&s->down_dir);
     http_start_clock(s);
     sock_local_text(fd, s->local_ip, sizeof(s->local_ip), &s->local_port);
-    http1_request_init(&s->req, REQ_BUF_MAX);
+    http1_request_init(&s->t.req, REQ_BUF_MAX);
     ev_timer_init(&s->trickle_timer, http_on_trickle_timer, s);
     ev_timer_init(&s->progress_timer, http_on_progress_timer, s);
     ev_timer_init(&s->head_timer, http_on_head_timeout, s);

@@ -27,7 +27,7 @@ static ssize_t upload_take(struct http_session *s, const char *p, size_t n, bool
 {
     size_t used = 0;
     while (used < n && !*done) {
-        if (s->upload_chunked) {
+        if (s->t.upload_chunked) {
             size_t c;
             struct str data = STR_NULL;
             enum http1_result r =
@@ -36,23 +36,23 @@ static ssize_t upload_take(struct http_session *s, const char *p, size_t n, bool
                 return -1;
             used += c;
             if (data.len) {
-                if (write(s->upload_fd, data.ptr, data.len) != (ssize_t)data.len)
+                if (write(s->t.upload_fd, data.ptr, data.len) != (ssize_t)data.len)
                     return -1;
-                s->upload_len += data.len;
+                s->t.upload_len += data.len;
             }
             if (r == HTTP1_DONE)
                 *done = true;
             continue;
         }
         size_t take = n - used;
-        if (take > s->upload_left)
-            take = (size_t)s->upload_left;
-        if (take && write(s->upload_fd, p + used, take) != (ssize_t)take)
+        if (take > s->t.upload_left)
+            take = (size_t)s->t.upload_left;
+        if (take && write(s->t.upload_fd, p + used, take) != (ssize_t)take)
             return -1;
         used += take;
-        s->upload_len += take;
-        s->upload_left -= take;
-        if (s->upload_left == 0)
+        s->t.upload_len += take;
+        s->t.upload_left -= take;
+        if (s->t.upload_left == 0)
             *done = true;
     }
     return (ssize_t)used;
@@ -61,12 +61,12 @@ static ssize_t upload_take(struct http_session *s, const char *p, size_t n, bool
 static void upload_complete(struct http_session *s)
 {
     /* HTTP-12: Internet Explorer sends an extra CRLF after a POST body. */
-    if (s->req.method == HTTP1_METHOD_POST && s->in.wpos - s->in_used >= 2 &&
-        memcmp(s->in.data + s->in_used, "\r\n", 2) == 0) {
-        s->in_used += 2;
+    if (s->t.req.method == HTTP1_METHOD_POST && s->in.wpos - s->t.in_used >= 2 &&
+        memcmp(s->in.data + s->t.in_used, "\r\n", 2) == 0) {
+        s->t.in_used += 2;
         svclog_info(&s->ps.log, "read extra CRLF for POST method");
     }
-    if (!s->upload_scan) {
+    if (!s->t.upload_scan) {
         http_start_upstream(s);
         return;
     }
@@ -76,7 +76,7 @@ static void upload_complete(struct http_session *s)
     char url[HTTP1_URL_MAX + 1];
     http_url_text(s, url, sizeof(url));
     const char *file = strrchr(url, '/');
-    s->scan = proxy_scan_start(s->ps.w->scan_pool, s->ps.cfg, SCANREQ_SVC_HTTP, s->upload_fd,
+    s->scan = proxy_scan_start(s->ps.w->scan_pool, s->ps.cfg, SCANREQ_SVC_HTTP, s->t.upload_fd,
                                file ? file + 1 : url, NULL, &s->ps.log, on_upload_scanned, s);
 }
 
@@ -103,7 +103,7 @@ void http_upload_step(struct http_session *s)
             http_reply_error(s, 400, "Invalid request body");
             return;
         }
-        if (s->upload_scan && http_filesize_blocks(s, s->upload_len)) {
+        if (s->t.upload_scan && http_filesize_blocks(s, s->t.upload_len)) {
             http_reply_detection_page(s); /* G-13: the rest is not spooled */
             return;
         }
@@ -111,7 +111,7 @@ void http_upload_step(struct http_session *s)
             /* Bytes after the body (a pipelined request, IE's CRLF) are kept. */
             size_t rest = (size_t)n - (size_t)used;
             buf_compact(&s->in);
-            s->in.wpos = s->in_used; /* the head stays; the body was taken from mem */
+            s->in.wpos = s->t.in_used; /* the head stays; the body was taken from mem */
             if (rest && !buf_append(&s->in, mem + used, rest)) {
                 http_reply_error(s, 400, "Request too large");
                 return;
@@ -124,31 +124,31 @@ void http_upload_step(struct http_session *s)
 
 void http_start_upload(struct http_session *s, uint64_t length)
 {
-    s->upload_fd = spoolfile_create(s->ps.cfg->tmpdir);
-    if (s->upload_fd < 0) {
+    s->t.upload_fd = spoolfile_create(s->ps.cfg->tmpdir);
+    if (s->t.upload_fd < 0) {
         svclog_error_errno(&s->ps.log, errno, "cannot create a spool file in [%s]",
                            s->ps.cfg->tmpdir);
         http_reply_error(s, 503, "Temporary failure: cannot create a spool file");
         return;
     }
-    s->upload_left = length;
-    if (s->upload_chunked)
+    s->t.upload_left = length;
+    if (s->t.upload_chunked)
         http1_chunked_init(&s->req_chunk);
     s->state = HTTP_ST_UPLOAD;
     http_touch(s);
     /* Body bytes that came with the head. */
-    bool done = !s->upload_chunked && length == 0;
+    bool done = !s->t.upload_chunked && length == 0;
     ssize_t used =
-        upload_take(s, s->in.data + s->req.head_len, s->in.wpos - s->req.head_len, &done);
+        upload_take(s, s->in.data + s->t.req.head_len, s->in.wpos - s->t.req.head_len, &done);
     if (used < 0) {
         http_reply_error(s, 400, "Invalid request body");
         return;
     }
-    if (s->upload_scan && http_filesize_blocks(s, s->upload_len)) {
+    if (s->t.upload_scan && http_filesize_blocks(s, s->t.upload_len)) {
         http_reply_detection_page(s);
         return;
     }
-    s->in_used = s->req.head_len + (size_t)used;
+    s->t.in_used = s->t.req.head_len + (size_t)used;
     if (done) {
         upload_complete(s);
         return;
@@ -162,7 +162,7 @@ static void on_upload_scanned_inner(void *arg, const struct scanreq_reply *rep)
     if (!http_scan_accounted(s, rep))
         return;
     if (rep->verdict == SCANREQ_INFECTED) {
-        http_handle_detection(s, rep, s->upload_fd);
+        http_handle_detection(s, rep, s->t.upload_fd);
         if (s->ps.cfg->action != CONFIG_ACTION_PASS) {
             /* HTTP-11 (PUT) and G-18 (POST): the upload is not forwarded. */
             http_reply_detection_page(s);

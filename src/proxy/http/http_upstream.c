@@ -39,7 +39,7 @@ void http_tunnel_step(struct http_session *s)
     int b = http_tunnel_move(&s->down_dir, s->ps.server.fd, s->ps.client.fd);
     if (a > 0 || b > 0)
         http_moved(s);
-    s->bytes_out = s->down_dir.bytes;
+    s->t.bytes_out = s->down_dir.bytes;
     if (a < 0 || b < 0 || (s->up_dir.shut && s->down_dir.shut)) {
         http_session_close(s); /* never kept alive (HTTP-17) */
         return;
@@ -60,11 +60,11 @@ static void tunnel_begin(struct http_session *s)
         http_reply_error(s, 503, "Temporary failure: cannot create a tunnel");
         return;
     }
-    size_t extra = s->in.wpos - s->req.head_len;
-    buf_fini(&s->out);
-    if (buf_alloc_storage(&s->out, extra + 4096) < 0 ||
+    size_t extra = s->in.wpos - s->t.req.head_len;
+    buf_fini(&s->t.out);
+    if (buf_alloc_storage(&s->t.out, extra + 4096) < 0 ||
         (s->via_parent
-             ? !http1_rewrite_request(&s->out, &s->req, s->in.data, &s->url,
+             ? !http1_rewrite_request(&s->t.out, &s->t.req, s->in.data, &s->url,
                                       &(struct http1_rewrite_request_opts){
                                           .absolute_uri = true,
                                           .anonymous = true,
@@ -73,18 +73,18 @@ static void tunnel_begin(struct http_session *s)
         http_reply_error(s, 503, "Temporary failure: cannot create a tunnel");
         return;
     }
-    s->status = 200;
+    s->t.status = 200;
     s->state = HTTP_ST_TUNNEL;
     /* Bytes for the server (parent's CONNECT, early client bytes), then
      * the confirmation for the client. Both are small: written at once,
      * blocking only in theory (fresh sockets have empty buffers). */
-    if (!buf_append(&s->out, s->in.data + s->req.head_len, extra) ||
-        (buf_len(&s->out) && send(s->ps.server.fd, buf_rptr(&s->out), buf_len(&s->out),
-                                  MSG_NOSIGNAL) != (ssize_t)buf_len(&s->out))) {
+    if (!buf_append(&s->t.out, s->in.data + s->t.req.head_len, extra) ||
+        (buf_len(&s->t.out) && send(s->ps.server.fd, buf_rptr(&s->t.out), buf_len(&s->t.out),
+                                    MSG_NOSIGNAL) != (ssize_t)buf_len(&s->t.out))) {
         http_session_close(s);
         return;
     }
-    buf_reset(&s->out);
+    buf_reset(&s->t.out);
     if (!s->via_parent) {
         static const char ok[] = "HTTP/1.0 200 Connection established\r\n\r\n";
         if (send(s->ps.client.fd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(ok) - 1) {
@@ -102,8 +102,8 @@ static void tunnel_begin(struct http_session *s)
 void http_forward_step(struct http_session *s)
 {
     for (;;) {
-        while (buf_len(&s->up) > 0) {
-            ssize_t n = send(s->ps.server.fd, buf_rptr(&s->up), buf_len(&s->up), MSG_NOSIGNAL);
+        while (buf_len(&s->t.up) > 0) {
+            ssize_t n = send(s->ps.server.fd, buf_rptr(&s->t.up), buf_len(&s->t.up), MSG_NOSIGNAL);
             if (n < 0) {
                 if (errno == EINTR)
                     continue;
@@ -120,12 +120,12 @@ void http_forward_step(struct http_session *s)
                 http_reply_error(s, 503, msg);
                 return;
             }
-            buf_consume(&s->up, (size_t)n);
+            buf_consume(&s->t.up, (size_t)n);
             http_moved(s);
         }
-        if (s->upload_fd >= 0 && (uint64_t)s->upload_off < s->upload_len) {
-            uint64_t left = s->upload_len - (uint64_t)s->upload_off;
-            ssize_t n = sendfile(s->ps.server.fd, s->upload_fd, &s->upload_off,
+        if (s->t.upload_fd >= 0 && (uint64_t)s->upload_off < s->t.upload_len) {
+            uint64_t left = s->t.upload_len - (uint64_t)s->upload_off;
+            ssize_t n = sendfile(s->ps.server.fd, s->t.upload_fd, &s->upload_off,
                                  left < SENDFILE_CHUNK ? (size_t)left : SENDFILE_CHUNK);
             if (n > 0) {
                 http_moved(s);
@@ -142,9 +142,9 @@ void http_forward_step(struct http_session *s)
             http_reply_error(s, 503, msg);
             return;
         }
-        if (s->req_body_left == 0) {
+        if (s->t.req_body_left == 0) {
             s->state = HTTP_ST_RESPONSE;
-            if (buf_alloc_storage(&s->resp, RESP_BUF_SIZE) < 0) {
+            if (buf_alloc_storage(&s->t.resp, RESP_BUF_SIZE) < 0) {
                 http_reply_error(s, 503, "Temporary failure: out of memory");
                 return;
             }
@@ -154,14 +154,14 @@ void http_forward_step(struct http_session *s)
             return;
         }
         /* Relay the request body from the client. */
-        buf_reset(&s->up);
-        size_t want = buf_space(&s->up);
-        if (want > s->req_body_left)
-            want = (size_t)s->req_body_left;
-        ssize_t n = recv(s->ps.client.fd, buf_wptr(&s->up), want, 0);
+        buf_reset(&s->t.up);
+        size_t want = buf_space(&s->t.up);
+        if (want > s->t.req_body_left)
+            want = (size_t)s->t.req_body_left;
+        ssize_t n = recv(s->ps.client.fd, buf_wptr(&s->t.up), want, 0);
         if (n > 0) {
-            buf_produce(&s->up, (size_t)n);
-            s->req_body_left -= (uint64_t)n;
+            buf_produce(&s->t.up, (size_t)n);
+            s->t.req_body_left -= (uint64_t)n;
             http_moved(s);
             continue;
         }
@@ -190,7 +190,7 @@ static void start_forward(struct http_session *s)
         .absolute_uri = s->via_parent && s->url.form == HTTP1_URL_ABSOLUTE,
         .anonymous = s->ps.cfg->anonymous,
         .strip_proxy_auth = s->ps.cfg->proxyauth_pam_auth,
-        .keep_alive = s->client_wants_ka, /* worth keeping only if the client returns */
+        .keep_alive = s->t.client_wants_ka, /* worth keeping only if the client returns */
         .via_host = str_from_cstr(via_host),
         .product_name = str_from_cstr(s->ps.w->res->product_name),
         .client_ip = str_from_cstr(s->ps.client.ip),
@@ -199,37 +199,37 @@ static void start_forward(struct http_session *s)
     if (s->ps.cfg->virus_check) {
         o.filter_accept_encoding = true;
         o.accept_encoding =
-            http_decode_accept(http1_request_fields(&s->req, s->in.data), accept, sizeof(accept));
+            http_decode_accept(http1_request_fields(&s->t.req, s->in.data), accept, sizeof(accept));
         /* Item 9: what will be scanned is fetched whole (http_deliver_spool
          * serves a range of it). */
-        o.strip_range = s->req.method == HTTP1_METHOD_GET && http_skip_reason(s) == 0;
+        o.strip_range = s->t.req.method == HTTP1_METHOD_GET && http_skip_reason(s) == 0;
     }
     s->range_stripped = o.strip_range;
-    if (s->upload_fd >= 0) {
+    if (s->t.upload_fd >= 0) {
         /* G-35: a spooled body goes out with its Content-Length. */
         o.has_length = true;
-        o.length = s->upload_len;
+        o.length = s->t.upload_len;
         s->upload_off = 0;
     }
-    if (buf_alloc_storage(&s->up, s->in.cap + 4096) < 0 ||
-        !http1_rewrite_request(&s->up, &s->req, s->in.data, &s->url, &o)) {
+    if (buf_alloc_storage(&s->t.up, s->in.cap + 4096) < 0 ||
+        !http1_rewrite_request(&s->t.up, &s->t.req, s->in.data, &s->url, &o)) {
         http_reply_error(s, 400, "Request header too large");
         return;
     }
-    if (s->upload_fd >= 0) {
+    if (s->t.upload_fd >= 0) {
         http_forward_step(s);
         return;
     }
     /* Body bytes that arrived with the head go first. */
-    size_t extra = s->in.wpos - s->req.head_len;
-    if (extra > s->req_body_left)
-        extra = (size_t)s->req_body_left; /* pipelined bytes beyond the body are dropped */
-    if (!buf_append(&s->up, s->in.data + s->req.head_len, extra)) {
+    size_t extra = s->in.wpos - s->t.req.head_len;
+    if (extra > s->t.req_body_left)
+        extra = (size_t)s->t.req_body_left; /* pipelined bytes beyond the body are dropped */
+    if (!buf_append(&s->t.up, s->in.data + s->t.req.head_len, extra)) {
         http_reply_error(s, 400, "Request header too large");
         return;
     }
-    s->req_body_left -= extra;
-    s->in_used = s->req.head_len + extra;
+    s->t.req_body_left -= extra;
+    s->t.in_used = s->t.req.head_len + extra;
     http_forward_step(s);
 }
 
@@ -311,12 +311,12 @@ void http_start_upstream(struct http_session *s)
     }
     s->ps.log.server_host = s->host;
     s->ps.log.server_port = s->port;
-    s->upstream_reused = false;
+    s->t.upstream_reused = false;
     if (s->ps.server.fd >= 0) {
         if (!s->no_reuse && !s->tunnel && s->conn_port == s->port &&
             s->conn_via_parent == s->via_parent && strcmp(s->conn_host, s->host) == 0) {
             /* The connection kept from the previous request goes there. */
-            s->upstream_reused = true;
+            s->t.upstream_reused = true;
             http_set_server_events(s, 0);
             start_forward(s);
             return;

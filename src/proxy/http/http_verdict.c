@@ -24,53 +24,28 @@
 #include "lib/sha256.h"
 #include "lib/spoolfile.h"
 #include "proto/http1_rewrite.h"
+#include "proxy/proxy_detect.h"
 #include "proxy/proxy_scan.h"
 #include "proxy/http/http_decode.h"
 
 /* ---- scanning result -------------------------------------------------- */
 
-static void notify_done(void *arg)
-{
-    (void)arg;
-}
-
 void http_handle_detection(struct http_session *s, const struct scanreq_reply *rep, int fd)
 {
     const struct config *cfg = s->ps.cfg;
-    struct proxy_worker *w = s->ps.w;
-    s->result = ACCESSLOG_RESULT_INFECTED;
-    str_copy(s->detect_name, sizeof(s->detect_name), rep->name);
-    s->action = cfg->action == CONFIG_ACTION_PASS ? ACCESSLOG_ACTION_PASS : ACCESSLOG_ACTION_DELETE;
+    proxy_outcome_detected(&s->t.o, rep->name, NULL,
+                           cfg->action == CONFIG_ACTION_PASS ? ACCESSLOG_ACTION_PASS
+                                                             : ACCESSLOG_ACTION_DELETE);
     char url[HTTP1_URL_MAX + 1];
     http_url_text(s, url, sizeof(url));
-    if (cfg->quarantine && fd >= 0) { /* a block_filesize detection has no whole file */
-        static unsigned seq;
-        char name[128];
-        snprintf(name, sizeof(name), "http-%lld.%d.%u", (long long)time(NULL), (int)getpid(),
-                 ++seq);
-        if (spoolfile_keep(fd, cfg->quarantine_dir, name) == 0)
-            str_copy(s->quarantine, sizeof(s->quarantine), name);
-        else
-            svclog_error_errno(&s->ps.log, errno, "quarantine: cannot store [%s/%s] URL=[%s]",
-                               cfg->quarantine_dir, name, url);
-    }
+    if (cfg->quarantine && fd >= 0) /* a block_filesize detection has no whole file */
+        proxy_quarantine_file(&s->ps, &s->t.o, fd, url);
     svclog_info(&s->ps.log, "Infected: URL=[%s] VirusName: %s action=%s", url, rep->name,
-                accesslog_action_name(s->action));
+                accesslog_action_name(s->t.o.action));
     if (cfg->notify_admin && cfg->admin_mailaddr.count > 0) {
-        static struct template_var_table table;
-        static char mem[PAGE_BUF_SIZE];
-        http_fill_vars(s, &table, "", url);
-        struct buf body;
-        buf_init(&body, mem, sizeof(mem));
-        if (template_render(w->res->tpl_admin, table.vars, TEMPLATE_VAR_COUNT, &body) ==
-            TEMPLATE_PARSE_DONE)
-            notify_admin_send(w->loop, w->dns, cfg, w->res->hostname, buf_view(&body), &s->ps.log,
-                              notify_done, NULL);
-        else
-            svclog_error(&s->ps.log,
-                         "notify_admin: template_admin.txt does not fit in %u bytes "
-                         "once rendered: no notification",
-                         (unsigned)sizeof(mem));
+        struct template_vars v;
+        http_template_vars(s, &v, "", url);
+        proxy_notify_admin(&s->ps, &v);
     }
 }
 
@@ -81,30 +56,30 @@ static void original_length_opts(struct http_session *s, struct http1_rewrite_re
 {
     if (s->body_kind == HTTP1_BODY_LENGTH) {
         o->has_length = true;
-        o->length = s->spool_len + s->body_left;
+        o->length = s->t.spool_len + s->t.body_left;
     } else {
         o->drop_length = true;
-        s->keep_client = false;
+        s->t.keep_client = false;
     }
-    o->keep_alive = s->keep_client;
+    o->keep_alive = s->t.keep_client;
 }
 
 /* send_early_head - the client gets the response head before the verdict
  * (trickle, or an over-filesize body). */
 static bool send_early_head(struct http_session *s)
 {
-    s->keep_client = s->client_wants_ka && http_server_supports_ka(s);
+    s->t.keep_client = s->t.client_wants_ka && http_server_supports_ka(s);
     struct http1_rewrite_response_opts o = {
         .proxy_support = !s->via_parent && !s->ps.cfg->transparent,
     };
     original_length_opts(s, &o);
-    buf_fini(&s->out);
-    if (buf_alloc_storage(&s->out, RESP_BUF_SIZE) < 0 ||
-        !http1_rewrite_response(&s->out, &s->rsp, s->head_copy, &o))
+    buf_fini(&s->t.out);
+    if (buf_alloc_storage(&s->t.out, RESP_BUF_SIZE) < 0 ||
+        !http1_rewrite_response(&s->t.out, &s->rsp, s->t.head_copy, &o))
         return false;
-    s->head_sent = true;
-    s->status = s->rsp.status;
-    s->spool_off = 0;
+    s->t.head_sent = true;
+    s->t.status = s->rsp.status;
+    s->t.spool_off = 0;
     return true;
 }
 
@@ -125,14 +100,14 @@ void http_trickle_send(struct http_session *s)
         return;
     }
     uint64_t tail = s->ps.cfg->trickle_tail;
-    uint64_t limit = s->spool_len > tail ? s->spool_len - tail : 0;
+    uint64_t limit = s->t.spool_len > tail ? s->t.spool_len - tail : 0;
     uint64_t elapsed = ev_now_ms(s->ps.w->loop) - s->trickle_start_ms;
     uint64_t by_rate = s->ps.cfg->trickle_rate * (elapsed + 1000) / 1000;
     if (limit > by_rate)
         limit = by_rate;
-    while ((uint64_t)s->spool_off < limit) {
-        ssize_t n = sendfile(s->ps.client.fd, s->spool.fd, &s->spool_off,
-                             (size_t)(limit - (uint64_t)s->spool_off));
+    while ((uint64_t)s->t.spool_off < limit) {
+        ssize_t n = sendfile(s->ps.client.fd, s->t.spool.fd, &s->t.spool_off,
+                             (size_t)(limit - (uint64_t)s->t.spool_off));
         if (n <= 0) {
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
                 http_set_client_events(s, EV_READ | EV_WRITE);
@@ -144,7 +119,7 @@ void http_trickle_send(struct http_session *s)
             }
             return;
         }
-        s->bytes_out += (uint64_t)n;
+        s->t.bytes_out += (uint64_t)n;
         http_moved(s);
     }
     http_set_client_events(s, EV_READ);
@@ -156,12 +131,12 @@ static void http_on_trickle_timer_inner(struct ev_loop *loop, struct ev_timer *t
     struct http_session *s = t->data;
     if (s->state != HTTP_ST_SPOOL && s->state != HTTP_ST_SCAN)
         return;
-    if (!s->trickling) {
+    if (!s->t.trickling) {
         if (!send_early_head(s)) {
             http_reply_error(s, 502, "Response header too large to forward");
             return;
         }
-        s->trickling = true;
+        s->t.trickling = true;
         s->trickle_start_ms = ev_now_ms(s->ps.w->loop);
     }
     http_trickle_send(s);
@@ -182,22 +157,22 @@ void http_deliver_spool(struct http_session *s)
 {
     ev_timer_stop(s->ps.w->loop, &s->trickle_timer);
     if (s->ftp) {
-        if (!http_ftp_answer_head(s, STR_LIT("application/octet-stream"), s->spool_len, 0)) {
+        if (!http_ftp_answer_head(s, STR_LIT("application/octet-stream"), s->t.spool_len, 0)) {
             http_reply_error(s, 500, "Temporary failure: out of memory");
             return;
         }
-        s->send_spool = s->req.method != HTTP1_METHOD_HEAD;
-        s->spool_off = 0;
+        s->t.send_spool = s->t.req.method != HTTP1_METHOD_HEAD;
+        s->t.spool_off = 0;
         http_start_reply(s);
         return;
     }
-    if (s->over_filesize && !s->head_sent && !send_early_head(s)) {
+    if (s->t.over_filesize && !s->t.head_sent && !send_early_head(s)) {
         http_reply_error(s, 502, "Response header too large to forward");
         return;
     }
-    if (s->head_sent) {
+    if (s->t.head_sent) {
         /* Trickled or over-filesize: the head is out; the rest follows. */
-        s->send_spool = s->req.method != HTTP1_METHOD_HEAD;
+        s->t.send_spool = s->t.req.method != HTTP1_METHOD_HEAD;
         http_start_reply(s);
         return;
     }
@@ -206,36 +181,36 @@ void http_deliver_spool(struct http_session *s)
      * the body is: we know the length of the spool, but the documented
      * condition is the server's Content-Length, and a server that frames
      * by closing is not one to stay connected through. */
-    s->keep_client =
-        s->client_wants_ka && http_server_supports_ka(s) && s->body_kind == HTTP1_BODY_LENGTH;
+    s->t.keep_client =
+        s->t.client_wants_ka && http_server_supports_ka(s) && s->body_kind == HTTP1_BODY_LENGTH;
     struct http1_rewrite_response_opts o = {
         .use_http11 = false,
-        .keep_alive = s->keep_client,
+        .keep_alive = s->t.keep_client,
         .proxy_support = !s->via_parent && !s->ps.cfg->transparent,
         .has_length = true,
-        .length = s->spool_len,
+        .length = s->t.spool_len,
     };
     uint64_t first = 0;
     if (s->range_stripped && s->rsp.status == 200 &&
-        http_decode_range(http1_request_fields(&s->req, s->in.data), s->spool_len, &first,
+        http_decode_range(http1_request_fields(&s->t.req, s->in.data), s->t.spool_len, &first,
                           &o.range_last)) {
         /* Item 9: the client's one range, cut from the scanned whole. */
         o.partial = true;
         o.range_first = first;
-        o.range_total = s->spool_len;
+        o.range_total = s->t.spool_len;
         o.length = o.range_last - first + 1;
     }
-    buf_fini(&s->out);
-    if (buf_alloc_storage(&s->out, RESP_BUF_SIZE) < 0 ||
-        !http1_rewrite_response(&s->out, &s->rsp, s->head_copy, &o)) {
+    buf_fini(&s->t.out);
+    if (buf_alloc_storage(&s->t.out, RESP_BUF_SIZE) < 0 ||
+        !http1_rewrite_response(&s->t.out, &s->rsp, s->t.head_copy, &o)) {
         http_reply_error(s, 502, "Response header too large to forward");
         return;
     }
-    s->status = o.partial ? 206 : s->rsp.status;
-    s->send_spool = s->req.method != HTTP1_METHOD_HEAD;
-    s->spool_off = (off_t)first;
+    s->t.status = o.partial ? 206 : s->rsp.status;
+    s->t.send_spool = s->t.req.method != HTTP1_METHOD_HEAD;
+    s->t.spool_off = (off_t)first;
     if (o.partial)
-        s->spool_len = o.range_last + 1; /* where sending stops */
+        s->t.spool_len = o.range_last + 1; /* where sending stops */
     http_start_reply(s);
 }
 
@@ -247,14 +222,14 @@ void http_deliver_spool(struct http_session *s)
 bool http_scan_accounted(struct http_session *s, const struct scanreq_reply *rep)
 {
     s->scan = NULL;
-    s->checks++;
-    s->scan_ms += rep->scan_us / 1000u;
-    s->details |=
+    s->t.o.checks++;
+    s->t.o.scan_ms += rep->scan_us / 1000u;
+    s->t.o.details |=
         rep->details & (SCANREQ_VSD_ENCRYPTED | SCANREQ_VSD_MAXNESTED | SCANREQ_VSD_SCANTIMEOUT);
     if (rep->details & SCANREQ_VSD_UNDECODED)
-        s->details |= ACCESSLOG_DETAIL_VSD_UNDECODED;
+        s->t.o.details |= ACCESSLOG_DETAIL_VSD_UNDECODED;
     if (rep->details & SCANREQ_VSD_OVERSIZE)
-        s->details |= ACCESSLOG_DETAIL_OVER_SCANLIMIT;
+        s->t.o.details |= ACCESSLOG_DETAIL_OVER_SCANLIMIT;
     if (rep->verdict != SCANREQ_ERROR)
         return true;
     char url[HTTP1_URL_MAX + 1];
@@ -273,10 +248,10 @@ bool http_scan_accounted(struct http_session *s, const struct scanreq_reply *rep
  * Connection: close (HTTP-20 d); nothing of the scanned body goes out. */
 void http_reply_detection_page(struct http_session *s)
 {
-    s->keep_client = false;
+    s->t.keep_client = false;
     s->server_reusable = false;
     http_queue_page(s, s->ps.w->res->tpl_detect, 403, NULL);
-    s->send_spool = false;
+    s->t.send_spool = false;
     http_start_reply(s);
 }
 
@@ -310,10 +285,10 @@ bool http_filesize_blocks(struct http_session *s, uint64_t size)
 {
     if (!filesize_over(s, size))
         return false;
-    if (!s->filesize_hit) {
+    if (!s->t.filesize_hit) {
         struct scanreq_reply rep;
         filesize_reply(&rep);
-        s->filesize_hit = true;
+        s->t.filesize_hit = true;
         http_handle_detection(s, &rep, -1);
     }
     return s->ps.cfg->action != CONFIG_ACTION_PASS;
@@ -332,11 +307,11 @@ void http_filesize_stop_download(struct http_session *s)
         http_progress_verdict(s, &rep);
         return;
     }
-    if (s->head_sent) {
+    if (s->t.head_sent) {
         svclog_info(&s->ps.log,
                     "block_filesize: connection cut after %" PRIu64 " bytes, the download is "
                     "larger than %" PRIu64 " bytes",
-                    s->bytes_out, s->ps.cfg->block_filesize_len);
+                    s->t.bytes_out, s->ps.cfg->block_filesize_len);
         http_session_close(s);
         return;
     }
@@ -349,20 +324,20 @@ static void on_scanned_inner(void *arg, const struct scanreq_reply *rep)
     if (!http_scan_accounted(s, rep))
         return;
     if (rep->verdict == SCANREQ_INFECTED)
-        http_handle_detection(s, rep, s->spool.fd);
+        http_handle_detection(s, rep, s->t.spool.fd);
     if (s->progress) {
         http_progress_verdict(s, rep);
         return;
     }
     if (rep->verdict == SCANREQ_INFECTED) {
-        if (s->ps.cfg->action != CONFIG_ACTION_PASS && s->head_sent) {
+        if (s->ps.cfg->action != CONFIG_ACTION_PASS && s->t.head_sent) {
             /* G-02: the head is out (trickle): cut the connection, so the
              * client never gets a complete infected file. */
             svclog_info(&s->ps.log,
                         "trickle: connection cut after %" PRIu64 " of %" PRIu64
                         " bytes, the download is infected",
-                        (uint64_t)s->spool_off, s->spool_len);
-            s->over_filesize = false;
+                        (uint64_t)s->t.spool_off, s->t.spool_len);
+            s->t.over_filesize = false;
             http_session_close(s);
             return;
         }
@@ -387,7 +362,7 @@ void http_start_scan(struct http_session *s)
 {
     s->state = HTTP_ST_SCAN;
     http_touch(s); /* the scan's own limit times it (waits_with_own_bound) */
-    if (s->over_filesize)
+    if (s->t.over_filesize)
         http_set_server_events(s, 0); /* read the rest after the verdict */
     else if (s->server_reusable)
         http_set_server_events(s, 0);
@@ -400,10 +375,10 @@ void http_start_scan(struct http_session *s)
     const char *file = strrchr(url, '/');
     uint8_t digest[SHA256_DIGEST_LEN];
     bool whole =
-        s->hashing && !s->over_filesize && !s->ftp && sha256_final(&s->body_hash, digest) == 0;
+        s->hashing && !s->t.over_filesize && !s->ftp && sha256_final(&s->body_hash, digest) == 0;
     sha256_release(&s->body_hash);
     s->hashing = false;
-    s->scan = proxy_scan_start_coded(s->ps.w->scan_pool, s->ps.cfg, SCANREQ_SVC_HTTP, s->spool.fd,
+    s->scan = proxy_scan_start_coded(s->ps.w->scan_pool, s->ps.cfg, SCANREQ_SVC_HTTP, s->t.spool.fd,
                                      s->ftp ? 0 : s->scan_encoding, file ? file + 1 : url,
                                      whole ? digest : NULL, &s->ps.log, on_scanned, s);
 }
