@@ -40,3 +40,10 @@ void sha256_release(struct sha256 *c)
     c->ctx = NULL;
     c->failed = false;
 }
+
+int sha256_digest(const void *data, size_t len, uint8_t out[SHA256_DIGEST_LEN])
+{
+    unsigned n = 0;
+    return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == SHA256_DIGEST_LEN ? 0
+                                                                                             : -1;
+}

@@ -38,5 +38,8 @@ void sha256_update(struct sha256 *c, const void *data, size_t len);
 int sha256_final(struct sha256 *c, uint8_t out[SHA256_DIGEST_LEN]);
 /* sha256_release - drop a digest in progress, if any. */
 void sha256_release(struct sha256 *c);
+/* sha256_digest - the digest of data[0..len) in one call (EVP_Digest).
+ * 0, or -1 when libcrypto failed (out is then not a digest). */
+int sha256_digest(const void *data, size_t len, uint8_t out[SHA256_DIGEST_LEN]);
 
 #endif

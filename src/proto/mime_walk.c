@@ -6,7 +6,7 @@
  * parts, or in its epilogue. Every line that starts with "--" is compared
  * with the boundaries of the open multiparts, innermost first; a match
  * closes everything inside that multipart. Entities are recorded in a
- * fixed table of offsets (struct walk_rec). Pass 2 turns each record into
+ * fixed table of offsets (struct mime_walk_rec). Pass 2 turns each record into
  * a struct mime_part, in document order, for the callback: containers can
  * only be reported before their parts with their whole span once the
  * span's end is known, which is why there are two passes and not one.
@@ -41,34 +41,6 @@ enum walk_state {
     WALK_ST_EPILOGUE,    /* multipart after its closing boundary */
 };
 
-struct walk_rec {
-    uint32_t hdr_off, hdr_end, body_off, body_end;
-    uint16_t flags;
-    uint8_t depth, kind;
-    bool in_digest; /* parent is multipart/digest */
-};
-
-struct walk_frame {
-    uint32_t rec; /* index in recs, or WALK_NO_REC past MIME_PARTS_MAX */
-    uint8_t kind, state;
-    bool digest;        /* multipart/digest */
-    bool header_seen;   /* a header field line was seen (continuations allowed) */
-    uint32_t hdr_lines; /* lines of the header block so far */
-    uint32_t hdr_cut;   /* where line MIME_HEADER_LINES_MAX + 1 starts, or 0 */
-    size_t blen;
-    char boundary[MIME_BOUNDARY_MAX];
-};
-
-struct walk {
-    const char *msg;
-    size_t len;
-    unsigned nrec, nframes;
-    unsigned long_header_lines; /* the most lines of a header block cut (G-32) */
-    struct walk_rec recs[MIME_PARTS_MAX];
-    /* frames[i] is the open entity at depth i. */
-    struct walk_frame frames[MIME_DEPTH_MAX + 1];
-};
-
 const char *mime_cte_name(enum mime_cte cte)
 {
     switch (cte) {
@@ -97,6 +69,8 @@ const char *mime_result_name(enum mime_result r)
         return "STOPPED";
     case MIME_INVALID:
         return "INVALID";
+    case MIME_MORE:
+        return "MORE";
     }
     return "MIME_???";
 }
@@ -242,7 +216,7 @@ static unsigned part_fill(struct str headers, bool in_digest, struct mime_part *
 
 /* boundary_get - the boundary of a multipart into f, unquoted; checks the
  * SCAN-7 characters. False when there is no usable boundary. */
-static bool boundary_get(struct str ct, struct walk_frame *f, unsigned *flags)
+static bool boundary_get(struct str ct, struct mime_walk_frame *f, unsigned *flags)
 {
     struct str raw;
     bool quoted = false;
@@ -306,15 +280,15 @@ static bool boundary_get(struct str ct, struct walk_frame *f, unsigned *flags)
     return true;
 }
 
-static struct walk_frame *top(struct walk *w)
+static struct mime_walk_frame *top(struct mime_walker *w)
 {
     return &w->frames[w->nframes - 1];
 }
 
 /* entity_start - open an entity whose header block starts at off. */
-static void entity_start(struct walk *w, size_t off, unsigned depth, bool in_digest)
+static void entity_start(struct mime_walker *w, size_t off, unsigned depth, bool in_digest)
 {
-    struct walk_frame *f = &w->frames[w->nframes++];
+    struct mime_walk_frame *f = &w->frames[w->nframes++];
     f->kind = WALK_LEAF;
     f->state = WALK_ST_HEADERS;
     f->digest = false;
@@ -336,7 +310,7 @@ static void entity_start(struct walk *w, size_t off, unsigned depth, bool in_dig
         return;
     }
     f->rec = w->nrec++;
-    struct walk_rec *r = &w->recs[f->rec];
+    struct mime_walk_rec *r = &w->recs[f->rec];
     r->hdr_off = r->hdr_end = r->body_off = r->body_end = (uint32_t)off;
     r->depth = (uint8_t)depth;
     r->kind = WALK_LEAF;
@@ -346,14 +320,14 @@ static void entity_start(struct walk *w, size_t off, unsigned depth, bool in_dig
 
 /* headers_end - the top entity's header block is [hdr_off, hdr_end) and its
  * body starts at body_off: find out what it is and, if allowed, descend. */
-static void headers_end(struct walk *w, size_t hdr_end, size_t body_off, bool descend)
+static void headers_end(struct mime_walker *w, size_t hdr_end, size_t body_off, bool descend)
 {
     unsigned depth = w->nframes - 1;
-    struct walk_frame *f = top(w);
+    struct mime_walk_frame *f = top(w);
     f->state = WALK_ST_BODY;
     if (f->rec == WALK_NO_REC)
         return;
-    struct walk_rec *r = &w->recs[f->rec];
+    struct mime_walk_rec *r = &w->recs[f->rec];
     r->hdr_end = (uint32_t)hdr_end;
     r->body_off = r->body_end = (uint32_t)body_off;
     if (f->hdr_cut && f->hdr_cut < hdr_end) {
@@ -398,13 +372,13 @@ static void headers_end(struct walk *w, size_t hdr_end, size_t body_off, bool de
 
 /* frame_close - close the top entity: the line at ls (a boundary, or the
  * end of the message) ends it; its body ends at e. */
-static void frame_close(struct walk *w, size_t ls, size_t e)
+static void frame_close(struct mime_walker *w, size_t ls, size_t e)
 {
-    struct walk_frame *f = top(w);
+    struct mime_walk_frame *f = top(w);
     if (f->rec != WALK_NO_REC) {
         if (f->state == WALK_ST_HEADERS)
             headers_end(w, ls, ls, false);
-        struct walk_rec *r = &w->recs[f->rec];
+        struct mime_walk_rec *r = &w->recs[f->rec];
         /* The line break before a boundary is not part of what it ends,
          * so nothing may reach past e: an entity that began on the
          * boundary line itself, or whose body would start there, is
@@ -423,7 +397,7 @@ static void frame_close(struct walk *w, size_t ls, size_t e)
 }
 
 /* boundary_hit - the line [ls, next) is a boundary of frames[i]. */
-static void boundary_hit(struct walk *w, unsigned i, size_t ls, size_t next, bool close)
+static void boundary_hit(struct mime_walker *w, unsigned i, size_t ls, size_t next, bool close)
 {
     /* RFC 2046 5.1.1: the line break before a boundary belongs to it. */
     size_t e = ls;
@@ -433,7 +407,7 @@ static void boundary_hit(struct walk *w, unsigned i, size_t ls, size_t next, boo
         e -= 1;
     while (w->nframes > i + 1)
         frame_close(w, ls, e);
-    struct walk_frame *f = &w->frames[i];
+    struct mime_walk_frame *f = &w->frames[i];
     if (close) {
         f->state = WALK_ST_EPILOGUE;
         return;
@@ -461,7 +435,7 @@ static bool header_line(const char *m, size_t ls, size_t ce, bool seen)
 /* walk_line - one line [ls, ce) (ce excludes the line end; next starts the
  * next line). Returns true when the line must be looked at again because
  * it ended a header block and so belongs to the new body. */
-static bool walk_line(struct walk *w, size_t ls, size_t ce, size_t next)
+static bool walk_line(struct mime_walker *w, size_t ls, size_t ce, size_t next)
 {
     const char *m = w->msg;
     if (ce - ls >= 2 && m[ls] == '-' && m[ls + 1] == '-') {
@@ -470,7 +444,7 @@ static bool walk_line(struct walk *w, size_t ls, size_t ce, size_t next)
             te--;
         size_t n = te - ls - 2;
         for (unsigned i = w->nframes; i-- > 0;) {
-            const struct walk_frame *f = &w->frames[i];
+            const struct mime_walk_frame *f = &w->frames[i];
             if (f->kind != WALK_MULTIPART || f->state == WALK_ST_EPILOGUE)
                 continue;
             bool close;
@@ -486,7 +460,7 @@ static bool walk_line(struct walk *w, size_t ls, size_t ce, size_t next)
             return false;
         }
     }
-    struct walk_frame *f = top(w);
+    struct mime_walk_frame *f = top(w);
     if (f->state != WALK_ST_HEADERS)
         return false;
     size_t k = ls;
@@ -506,18 +480,52 @@ static bool walk_line(struct walk *w, size_t ls, size_t ce, size_t next)
     return true;
 }
 
-/* walk_structure - pass 1. Sets up *w itself: the part table is filled as
- * entities are found, never cleared as a whole (it is 24 KiB). */
-static void walk_structure(struct walk *w, const char *m, size_t len)
+enum mime_result mime_walker_init(struct mime_walker *w, const char *msg, size_t len)
 {
-    size_t pos = 0;
-    w->msg = m;
+    w->msg = msg;
     w->len = len;
+    w->pos = w->scan = 0;
     w->nrec = w->nframes = 0;
     w->long_header_lines = 0;
+    w->invalid = !msg || len == 0 || len > WALK_LEN_MAX;
+    w->done = w->invalid;
+    if (w->invalid)
+        return MIME_INVALID;
+    /* The part table is filled as entities are found, never cleared as a
+     * whole (it is 24 KiB). */
     entity_start(w, 0, 0, false);
-    while (pos < w->len) {
-        const char *nl = memchr(m + pos, '\n', w->len - pos);
+    return MIME_MORE;
+}
+
+/* mime_walker_step - pass 1, line by line from w->pos. The end of the
+ * line is searched for in at most what is left of the budget, so that a
+ * line of any length is found over several steps (w->scan is how far
+ * the search has come); a line found is then walked whole. */
+enum mime_result mime_walker_step(struct mime_walker *w, size_t budget)
+{
+    if (w->invalid)
+        return MIME_INVALID;
+    if (w->done)
+        return MIME_DONE;
+    const char *m = w->msg;
+    size_t spent = 0;
+    if (budget == 0)
+        budget = 1;
+    while (w->pos < w->len) {
+        if (spent >= budget)
+            return MIME_MORE;
+        size_t room = w->len - w->scan;
+        size_t look = budget - spent < room ? budget - spent : room;
+        const char *nl = memchr(m + w->scan, '\n', look);
+        if (!nl) {
+            spent += look;
+            w->scan += look;
+            if (w->scan < w->len)
+                continue; /* the budget is spent: the search goes on next step */
+        } else {
+            spent += (size_t)(nl - (m + w->scan)) + 1;
+        }
+        size_t pos = w->pos;
         size_t le = nl ? (size_t)(nl - m) : w->len;
         size_t next = nl ? le + 1 : w->len;
         size_t ce = (le > pos && m[le - 1] == '\r') ? le - 1 : le;
@@ -525,15 +533,22 @@ static void walk_structure(struct walk *w, const char *m, size_t len)
          * (each time one level deeper). */
         for (unsigned k = 0; k <= MIME_DEPTH_MAX + 1 && walk_line(w, pos, ce, next); k++)
             ;
-        pos = next;
+        w->pos = w->scan = next;
     }
     while (w->nframes > 0)
         frame_close(w, w->len, w->len);
+    w->done = true;
+    return MIME_DONE;
 }
 
-static void part_make(const struct walk *w, unsigned k, struct mime_part *p)
+unsigned mime_walker_parts(const struct mime_walker *w)
 {
-    const struct walk_rec *r = &w->recs[k];
+    return w->invalid ? 0 : w->nrec;
+}
+
+void mime_walker_part(const struct mime_walker *w, unsigned k, struct mime_part *p)
+{
+    const struct mime_walk_rec *r = &w->recs[k];
     p->headers = str_make(w->msg + r->hdr_off, r->hdr_end - r->hdr_off);
     part_fill(p->headers, r->in_digest, p);
     p->index = k;
@@ -544,9 +559,23 @@ static void part_make(const struct walk *w, unsigned k, struct mime_part *p)
     p->is_message = r->kind == WALK_MESSAGE;
 }
 
-static void summary_fill(const struct walk *w, struct mime_summary *out)
+static void summary_clear(struct mime_summary *out)
 {
-    const struct walk_rec *r0 = &w->recs[0];
+    out->content_type[0] = '\0';
+    out->message_id = out->date = out->from = out->to = out->cc = out->subject = STR_NULL;
+    out->admin_notification_id = STR_NULL;
+    out->header_len = 0;
+    out->parts = out->flags = 0;
+    out->header_lines_max = 0;
+    out->store_len = 0;
+}
+
+void mime_walker_summary(const struct mime_walker *w, struct mime_summary *out)
+{
+    summary_clear(out);
+    if (w->invalid || w->nrec == 0)
+        return;
+    const struct mime_walk_rec *r0 = &w->recs[0];
     struct str h = str_make(w->msg, r0->hdr_end);
     struct mime_part p;
     part_fill(h, false, &p);
@@ -572,26 +601,20 @@ static void summary_fill(const struct walk *w, struct mime_summary *out)
 enum mime_result mime_walk(const char *msg, size_t len, mime_part_fn *fn, void *arg,
                            struct mime_summary *out)
 {
-    if (out) {
-        out->content_type[0] = '\0';
-        out->message_id = out->date = out->from = out->to = out->cc = out->subject = STR_NULL;
-        out->admin_notification_id = STR_NULL;
-        out->header_len = 0;
-        out->parts = out->flags = 0;
-        out->header_lines_max = 0;
-        out->store_len = 0;
-    }
-    if (!msg || len == 0 || len > WALK_LEN_MAX)
+    struct mime_walker w;
+    if (mime_walker_init(&w, msg, len) == MIME_INVALID) {
+        if (out)
+            summary_clear(out);
         return MIME_INVALID;
-    struct walk w;
-    walk_structure(&w, msg, len);
+    }
+    (void)mime_walker_step(&w, SIZE_MAX);
     if (out)
-        summary_fill(&w, out);
+        mime_walker_summary(&w, out);
     if (!fn)
         return MIME_DONE;
     for (unsigned k = 0; k < w.nrec; k++) {
         struct mime_part p;
-        part_make(&w, k, &p);
+        mime_walker_part(&w, k, &p);
         if (!fn(arg, &p))
             return MIME_STOPPED;
     }

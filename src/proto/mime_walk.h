@@ -41,6 +41,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/str.h"
 
@@ -156,6 +157,7 @@ enum mime_result {
     MIME_DONE = 0,
     MIME_STOPPED, /* the callback returned false */
     MIME_INVALID, /* no message: msg NULL, len 0, or len above 4 GiB - 2 */
+    MIME_MORE,    /* mime_walker_step: the structure is not complete yet */
 };
 const char *mime_result_name(enum mime_result r);
 
@@ -168,5 +170,81 @@ const char *mime_result_name(enum mime_result r);
  * flags cover the whole message even when fn stops the walk. */
 enum mime_result mime_walk(const char *msg, size_t len, mime_part_fn *fn, void *arg,
                            struct mime_summary *out);
+
+/* ---- the walk in steps ----------------------------------------------
+ *
+ * mime_walk() is the walker below run in one step. A caller that must not
+ * spend the time of a whole message at once (the proxy walks a 2 GB mail
+ * on an event loop shared with other sessions) runs pass 1 in steps of a
+ * bounded budget of message bytes, then takes the parts one at a time:
+ *
+ *     mime_walker_init(w, msg, len);
+ *     while (mime_walker_step(w, budget) == MIME_MORE)
+ *         ... yield ...
+ *     mime_walker_summary(w, &sum);
+ *     for (k = 0; k < mime_walker_parts(w); k++)
+ *         mime_walker_part(w, k, &part);
+ *
+ * The whole message is in memory from the start (it is not fed in
+ * pieces); what a step bounds is the work. A step reads at most budget
+ * bytes searching for line ends, plus the work on the lines it found:
+ * each line is compared with the open boundaries, and a line that ends a
+ * header block has that block parsed. The outcome does not depend on the
+ * budgets: any sequence of steps gives what one step of SIZE_MAX gives
+ * (tests/unit/proto/test_mime_walk.c, fuzz/fuzz_mime_walk.c). */
+
+/* Private: the walker's state, in the header so that a caller can hold a
+ * walker (about 27 KiB) where it likes. Use the functions only. */
+struct mime_walk_rec {
+    uint32_t hdr_off, hdr_end, body_off, body_end;
+    uint16_t flags;
+    uint8_t depth, kind;
+    bool in_digest; /* parent is multipart/digest */
+};
+
+struct mime_walk_frame {
+    uint32_t rec; /* index in recs, or UINT32_MAX past MIME_PARTS_MAX */
+    uint8_t kind, state;
+    bool digest;        /* multipart/digest */
+    bool header_seen;   /* a header field line was seen (continuations allowed) */
+    uint32_t hdr_lines; /* lines of the header block so far */
+    uint32_t hdr_cut;   /* where line MIME_HEADER_LINES_MAX + 1 starts, or 0 */
+    size_t blen;
+    char boundary[MIME_BOUNDARY_MAX];
+};
+
+struct mime_walker {
+    const char *msg;
+    size_t len;
+    size_t pos;  /* the first line not walked yet */
+    size_t scan; /* how far its line end has been searched for */
+    bool invalid, done;
+    unsigned nrec, nframes;
+    unsigned long_header_lines; /* the most lines of a header block cut (G-32) */
+    struct mime_walk_rec recs[MIME_PARTS_MAX];
+    /* frames[i] is the open entity at depth i. */
+    struct mime_walk_frame frames[MIME_DEPTH_MAX + 1];
+};
+
+/* mime_walker_init - start a walk of msg[0..len), which must stay valid
+ * and unchanged while w is used. MIME_INVALID as mime_walk, else
+ * MIME_MORE. */
+enum mime_result mime_walker_init(struct mime_walker *w, const char *msg, size_t len);
+
+/* mime_walker_step - walk on for about budget bytes (0 counts as 1; see
+ * above). MIME_MORE until the structure is complete, then MIME_DONE (and
+ * MIME_DONE again on later calls); MIME_INVALID for an invalid message. */
+enum mime_result mime_walker_step(struct mime_walker *w, size_t budget);
+
+/* mime_walker_summary - fill out as mime_walk does (all empty for an
+ * invalid message). Only after MIME_DONE. */
+void mime_walker_summary(const struct mime_walker *w, struct mime_summary *out);
+
+/* mime_walker_parts - entities reported (0 for an invalid message), and
+ * mime_walker_part - entity k < that, as mime_walk hands it to its
+ * callback. Only after MIME_DONE. Each part costs the parsing of its own
+ * header block. */
+unsigned mime_walker_parts(const struct mime_walker *w);
+void mime_walker_part(const struct mime_walker *w, unsigned k, struct mime_part *p);
 
 #endif

@@ -1,5 +1,6 @@
 /* proxy_mail_scan - virus and policy scanning of a spooled mail, part by part
- * (see proxy_mail_scan.h for what is scanned and why). */
+ * (see proxy_mail_scan.h for what is scanned and why, and for how the
+ * work is cut into slices). */
 #include "proxy/proxy_mail_scan.h"
 
 #include <errno.h>
@@ -7,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/verdict_cache.h"
@@ -20,6 +23,7 @@
 #include "proto/pass_rules.h"
 
 #define DECODE_CHUNK 65536 /* decoder output per write(2) */
+#define UU_CARRY     512   /* the end of a decoded line kept for the next chunk */
 
 /* Put before a message scanned whole: libclamav's file typing knows a
  * mail by its first header field, and only a mail goes to its mail
@@ -42,6 +46,33 @@ struct mail_part {
     char filename[MIME_FILENAME_MAX + 1];
 };
 
+/* A body being decoded over several slices (base64, QP, uuencoded data
+ * lines, or as it is). */
+struct body_dec {
+    const char *in;
+    size_t left;
+    enum mime_cte cte;
+    bool uu, draining;
+    struct mime_b64 b64;
+    struct mime_qp qp;
+};
+
+enum phase {
+    PH_WALK = 0, /* mime_walker_step */
+    PH_COLLECT,  /* the structural policies and the part list, part by part */
+    PH_SCAN,     /* decode a part into its spool, then scand; the next part */
+};
+
+/* Where the decision on the current entity (collect) goes on. */
+enum stage {
+    ST_START = 0, /* flags, containers; block_filesize on the encoded size */
+    ST_SIZE,      /* block_filesize: decoding, counting */
+    ST_NAMED,     /* counted as a file; pass_ext; which uu search */
+    ST_ENC_UU,    /* a uuencoded file inside a base64/QP text? */
+    ST_RAW_UU,    /* the uuencoded files of a raw body */
+    ST_ADD,       /* into the part list */
+};
+
 struct proxy_mail_scan {
     struct proxy_worker *w;
     const struct config *cfg;
@@ -50,6 +81,23 @@ struct proxy_mail_scan {
     const char *map; /* the message, or NULL when it is empty */
     size_t len;
     bool map_heap; /* map is a malloc'ed copy, not a mapping */
+    /* turns: an eventfd that is readable while there is work to slice, so
+     * the loop calls on_turn once per iteration, among the other events */
+    int turn_fd;
+    struct ev_io turn_io;
+    bool turning;
+    enum phase phase;
+    struct mime_walker *walker;
+    struct mime_summary sum;
+    /* PH_COLLECT */
+    unsigned entity, entities;
+    enum stage stage;
+    struct mime_part cur; /* the entity being decided */
+    struct body_dec cdec; /* ST_SIZE, ST_ENC_UU */
+    uint64_t counted;     /* ST_SIZE */
+    char carry[UU_CARRY]; /* ST_ENC_UU */
+    size_t carry_len;
+    size_t uu_from; /* ST_RAW_UU: the next line to look at */
     struct mail_part *parts;
     size_t nparts, cap;
     bool oom;
@@ -57,18 +105,90 @@ struct proxy_mail_scan {
     unsigned uu_files;  /* uuencoded files found, at most MIME_PARTS_MAX */
     const char *policy; /* a structural policy detection, or NULL */
     char policy_file[MIME_FILENAME_MAX + 1];
+    /* PH_SCAN */
     size_t next; /* the next part to scan */
     /* the part in flight */
+    bool decoding;
+    struct body_dec dec;
+    uint64_t dec_len;
+    bool hashing;
+    char *hash_buf; /* VERDICT_CACHE_OBJECT_MAX bytes, for one-call hashing */
     int part_fd, exec_fd;
     uint64_t mem_held; /* bytes of the worker's memory budget the spools hold */
     struct proxy_scan *scan;
-    bool in_step;  /* advance() is on the stack: a synchronous callback only records */
+    bool in_step;  /* proxy_scan_start is on the stack: a synchronous callback only records */
     bool returned; /* a scan callback ran during proxy_scan_start */
     struct proxy_mail_scan_result res;
+    proxy_mail_scan_walked_fn *walked;
     proxy_mail_scan_fn *cb;
     void *cb_arg;
-    bool finished;
 };
+
+static void turns(struct proxy_mail_scan *ms, bool on)
+{
+    if (on == ms->turning)
+        return;
+    uint64_t v = 1;
+    /* An eventfd's counter cannot overflow at 1 and reading a non-zero
+     * one cannot block: neither call fails. */
+    ssize_t r = on ? write(ms->turn_fd, &v, sizeof(v)) : read(ms->turn_fd, &v, sizeof(v));
+    (void)r;
+    ms->turning = on;
+}
+
+/* ---- decoding a body in pieces ------------------------------------------ */
+
+static void body_dec_init(struct body_dec *d, const char *in, size_t len, enum mime_cte cte,
+                          bool uu)
+{
+    d->in = in;
+    d->left = len;
+    d->cte = cte;
+    d->uu = uu;
+    d->draining = false;
+    mime_b64_init(&d->b64);
+    mime_qp_init(&d->qp);
+}
+
+/* body_dec_next - the next piece of the decoded body, at most cap bytes:
+ * in scratch, or for a raw body a view of the message (*data). 0 at the
+ * end, and only there. *spent grows by the input consumed (at least 1). */
+static size_t body_dec_next(struct body_dec *d, char *scratch, size_t cap, const char **data,
+                            size_t *spent)
+{
+    *data = scratch;
+    size_t before = d->left, n = 0;
+    if (d->uu) {
+        size_t used = 0;
+        n = d->left ? mime_uu_decode(d->in, d->left, scratch, cap, &used) : 0;
+        d->in += used;
+        d->left -= used;
+    } else if (d->cte == MIME_CTE_BASE64 || d->cte == MIME_CTE_QP) {
+        bool b = d->cte == MIME_CTE_BASE64;
+        /* n == 0 with input consumed (line ends, padding) comes back as
+         * an empty piece; the caller asks again */
+        while (!d->draining && d->left > 0 && n == 0) {
+            size_t used = 0;
+            n = b ? mime_b64_decode(&d->b64, d->in, d->left, scratch, cap, &used)
+                  : mime_qp_decode(&d->qp, d->in, d->left, scratch, cap, &used);
+            if (used == 0)
+                d->draining = true; /* cannot happen: the decoders take input while out has room */
+            d->in += used;
+            d->left -= used;
+        }
+        if (n == 0) {
+            d->draining = true;
+            n = b ? mime_b64_finish(&d->b64, scratch, cap) : mime_qp_finish(&d->qp, scratch, cap);
+        }
+    } else {
+        n = d->left < cap ? d->left : cap;
+        *data = d->in;
+        d->in += n;
+        d->left -= n;
+    }
+    *spent += before - d->left ? before - d->left : 1;
+    return n;
+}
 
 /* ---- the walk: structural policies and the part list ----------------- */
 
@@ -103,59 +223,98 @@ static bool add_part(struct proxy_mail_scan *ms, struct str body, enum mime_cte 
     return true;
 }
 
-/* add_uu_parts - every uuencoded file in a raw body, each scanned on its
- * own under its name: clients extract them from anywhere in a text. */
-static bool add_uu_parts(struct proxy_mail_scan *ms, struct str body)
+/* A step's outcome. */
+enum step {
+    STEP_DONE = 0, /* this stage is over */
+    STEP_MORE,     /* the slice's budget is spent: go on next turn */
+    STEP_STOP,     /* the run is decided (ms->policy) or failed (ms->oom) */
+};
+
+static void hit(struct proxy_mail_scan *ms, const char *policy, const char *file)
 {
-    struct mime_uu uu;
-    for (size_t from = 0; mime_uu_next(body, from, &uu); from = uu.end) {
+    ms->policy = policy;
+    str_copy(ms->policy_file, sizeof(ms->policy_file), file);
+}
+
+/* raw_uu_step - every uuencoded file in a raw body, each scanned on its
+ * own under its name: clients extract them from anywhere in a text. The
+ * body is searched in windows of about the budget that end at a line end
+ * and reach one line further, so that a "begin" line and the data line
+ * after it are always seen together; a window's last line is looked at
+ * again with the next window. A block that reaches the end of a window
+ * is delimited in the whole body. */
+static enum step raw_uu_step(struct proxy_mail_scan *ms, size_t *spent, size_t budget)
+{
+    struct str body = ms->cur.body;
+    while (ms->uu_from < body.len) {
+        if (*spent >= budget)
+            return STEP_MORE;
+        size_t from = ms->uu_from, w = body.len;
+        if (body.len - from > budget - *spent) {
+            size_t at = from + (budget - *spent);
+            for (int lines = 0; lines < 2 && at < body.len; lines++) {
+                const char *nl = memchr(body.ptr + at, '\n', body.len - at);
+                at = nl ? (size_t)(nl - body.ptr) + 1 : body.len;
+            }
+            w = at;
+        }
+        struct mime_uu uu;
+        if (!mime_uu_next(str_make(body.ptr, w), from, &uu)) {
+            *spent += w - from;
+            if (w == body.len) {
+                ms->uu_from = w;
+                break;
+            }
+            /* the window's last line again, with what follows it */
+            const char *nl = memrchr(body.ptr + from, '\n', w - 1 - from);
+            ms->uu_from = nl ? (size_t)(nl - body.ptr) + 1 : w;
+            continue;
+        }
+        if (uu.end == w && w < body.len)
+            (void)mime_uu_next(body, uu.begin, &uu);
+        *spent += uu.end - from;
+        ms->uu_from = uu.end;
         ms->uu_seen = true;
         if (++ms->uu_files > MIME_PARTS_MAX) {
             /* Bounded work, as for MIME parts; what is not scanned is
              * not passed either. */
-            ms->policy = PROXY_MAIL_SCAN_POLICY_UUENCODE;
-            str_copy(ms->policy_file, sizeof(ms->policy_file), uu.name);
-            return false;
+            hit(ms, PROXY_MAIL_SCAN_POLICY_UUENCODE, uu.name);
+            return STEP_STOP;
         }
         if (!add_part(ms, str_make(body.ptr + uu.data, uu.end - uu.data), MIME_CTE_7BIT,
                       uu.name[0] ? uu.name : "uuencoded"))
-            return false;
+            return STEP_STOP;
         ms->parts[ms->nparts - 1].uu = true;
     }
-    return true;
+    return STEP_DONE;
 }
 
-/* encoded_uu - does the base64 or quoted-printable body of p, decoded,
- * hold a uuencoded file? Streamed through a scratch buffer; a line cut
+/* enc_uu_step - does the base64 or quoted-printable body of the entity,
+ * decoded, hold a uuencoded file? *found is set when it does. A line cut
  * by a chunk end is carried over (up to UU_CARRY bytes of it). */
-#define UU_CARRY 512
-static bool encoded_uu(const struct mime_part *p)
+static enum step enc_uu_step(struct proxy_mail_scan *ms, size_t *spent, size_t budget, bool *found)
 {
-    static char scratch[UU_CARRY + DECODE_CHUNK]; /* a worker is one thread */
-    struct mime_b64 b64;
-    struct mime_qp qp;
-    mime_b64_init(&b64);
-    mime_qp_init(&qp);
-    bool b = p->cte == MIME_CTE_BASE64;
-    const char *in = p->body.ptr;
-    size_t left = p->body.len, carry = 0;
-    for (bool draining = false;;) {
-        size_t used = 0, n;
-        if (!draining && left > 0) {
-            n = b ? mime_b64_decode(&b64, in, left, scratch + carry, DECODE_CHUNK, &used)
-                  : mime_qp_decode(&qp, in, left, scratch + carry, DECODE_CHUNK, &used);
-            in += used;
-            left -= used;
-        } else {
-            draining = true;
-            n = b ? mime_b64_finish(&b64, scratch + carry, DECODE_CHUNK)
-                  : mime_qp_finish(&qp, scratch + carry, DECODE_CHUNK);
-            if (n == 0)
-                return carry > 0 && mime_uu_begins(str_make(scratch, carry));
+    static char scratch[UU_CARRY + DECODE_CHUNK]; /* a worker is one thread; per slice only */
+    size_t carry = ms->carry_len;
+    memcpy(scratch, ms->carry, carry);
+    *found = false;
+    for (;;) {
+        if (*spent >= budget) {
+            memcpy(ms->carry, scratch, carry);
+            ms->carry_len = carry;
+            return STEP_MORE;
+        }
+        const char *data;
+        size_t n = body_dec_next(&ms->cdec, scratch + carry, DECODE_CHUNK, &data, spent);
+        if (n == 0) {
+            *found = carry > 0 && mime_uu_begins(str_make(scratch, carry));
+            return STEP_DONE;
         }
         size_t have = carry + n;
-        if (mime_uu_begins(str_make(scratch, have)))
-            return true;
+        if (mime_uu_begins(str_make(scratch, have))) {
+            *found = true;
+            return STEP_DONE;
+        }
         /* keep the last, maybe unfinished, line */
         const char *nl = have ? memrchr(scratch, '\n', have) : NULL;
         size_t keep = nl ? have - (size_t)(nl - scratch) : have;
@@ -163,101 +322,140 @@ static bool encoded_uu(const struct mime_part *p)
             keep = UU_CARRY;
         memmove(scratch, scratch + have - keep, keep);
         carry = keep;
-        if (n == 0 && used == 0 && !draining)
-            draining = true;
     }
 }
 
-/* decoded_size_over - is the decoded body of p longer than limit? Decoding
- * never makes a body longer, so only a body longer than limit is decoded
- * (into a scratch buffer, counting). */
-static bool decoded_size_over(const struct mime_part *p, uint64_t limit)
+/* size_step - is the decoded body of the entity longer than limit?
+ * Decoding never makes a body longer, so only a base64 or QP body longer
+ * than limit comes here; it is decoded into a scratch buffer, counting. */
+static enum step size_step(struct proxy_mail_scan *ms, size_t *spent, size_t budget, bool *over)
 {
-    if ((uint64_t)p->body.len <= limit)
-        return false;
-    if (p->cte != MIME_CTE_BASE64 && p->cte != MIME_CTE_QP)
-        return true;
     static char scratch[DECODE_CHUNK]; /* a worker is one thread */
-    struct mime_b64 b64;
-    struct mime_qp qp;
-    mime_b64_init(&b64);
-    mime_qp_init(&qp);
-    bool b = p->cte == MIME_CTE_BASE64;
-    uint64_t total = 0;
-    const char *in = p->body.ptr;
-    size_t left = p->body.len;
-    while (left > 0 && total <= limit) {
-        size_t used = 0;
-        total += b ? mime_b64_decode(&b64, in, left, scratch, sizeof(scratch), &used)
-                   : mime_qp_decode(&qp, in, left, scratch, sizeof(scratch), &used);
-        if (used == 0)
-            break; /* cannot happen: the decoders take input while out has room */
-        in += used;
-        left -= used;
+    uint64_t limit = ms->cfg->block_filesize_len;
+    for (;;) {
+        if (ms->counted > limit) {
+            *over = true;
+            return STEP_DONE;
+        }
+        if (*spent >= budget)
+            return STEP_MORE;
+        const char *data;
+        size_t n = body_dec_next(&ms->cdec, scratch, sizeof(scratch), &data, spent);
+        if (n == 0) {
+            *over = false;
+            return STEP_DONE;
+        }
+        ms->counted += n;
     }
-    for (size_t n = 1; n > 0 && total <= limit; total += n)
-        n = b ? mime_b64_finish(&b64, scratch, sizeof(scratch))
-              : mime_qp_finish(&qp, scratch, sizeof(scratch));
-    return total > limit;
 }
 
-static bool collect(void *arg, const struct mime_part *p)
+/* collect_step - go on deciding entity ms->cur from ms->stage. */
+static enum step collect_step(struct proxy_mail_scan *ms, size_t *spent, size_t budget)
 {
-    struct proxy_mail_scan *ms = arg;
     const struct config *cfg = ms->cfg;
-    const char *hit = NULL;
-    if (p->flags & MIME_F_BAD_BOUNDARY)
-        hit = PROXY_MAIL_SCAN_POLICY_BOUNDARY;
-    else if (p->flags & MIME_F_BAD_FILENAME)
-        hit = PROXY_MAIL_SCAN_POLICY_FILENAME;
-    else if (p->flags & MIME_F_TOO_DEEP)
-        hit = PROXY_MAIL_SCAN_POLICY_DEPTH; /* libclamav stops sooner still */
-    else if (cfg->block_partial_message && p->is_partial)
-        hit = PROXY_MAIL_SCAN_POLICY_PARTIAL;
-    else if (cfg->block_ext && p->filename[0] && block_ext_matches(cfg, p->filename))
-        hit = PROXY_MAIL_SCAN_POLICY_EXT;
-    if (hit) {
-        ms->policy = hit;
-        str_copy(ms->policy_file, sizeof(ms->policy_file), p->filename);
-        return false; /* the first one decides */
-    }
-    if (p->is_multipart || p->is_message)
-        return true; /* a container: its parts follow */
-    if (cfg->block_filesize && decoded_size_over(p, cfg->block_filesize_len)) {
-        ms->policy = PROXY_MAIL_SCAN_POLICY_FILESIZE;
-        str_copy(ms->policy_file, sizeof(ms->policy_file), p->filename);
-        return false;
-    }
-    ms->res.files++;
-    bool named = p->filename[0] || p->attachment;
-    if (named && cfg->pass_ext &&
-        pass_rules_extension(str_from_cstr(p->filename), cfg->pass_ext_list.items,
-                             cfg->pass_ext_list.count))
-        return true; /* SCAN-4: exempt from scanning */
-    bool html = strcmp(p->type, "text/html") == 0;
+    const struct mime_part *p = &ms->cur;
     bool encoded = p->cte == MIME_CTE_BASE64 || p->cte == MIME_CTE_QP;
-    if (encoded && strncmp(p->type, "text/", 5) == 0 && encoded_uu(p)) {
-        /* A uuencoded file inside an encoded text: clients decode both
-         * layers, libclamav does not; the mail cannot be passed unseen. */
-        ms->policy = PROXY_MAIL_SCAN_POLICY_UUENCODE;
-        str_copy(ms->policy_file, sizeof(ms->policy_file), p->filename);
-        return false;
+    bool named = p->filename[0] || p->attachment;
+    for (;;) {
+        switch (ms->stage) {
+        case ST_START: {
+            const char *policy = NULL;
+            if (p->flags & MIME_F_BAD_BOUNDARY)
+                policy = PROXY_MAIL_SCAN_POLICY_BOUNDARY;
+            else if (p->flags & MIME_F_BAD_FILENAME)
+                policy = PROXY_MAIL_SCAN_POLICY_FILENAME;
+            else if (p->flags & MIME_F_TOO_DEEP)
+                policy = PROXY_MAIL_SCAN_POLICY_DEPTH; /* libclamav stops sooner still */
+            else if (cfg->block_partial_message && p->is_partial)
+                policy = PROXY_MAIL_SCAN_POLICY_PARTIAL;
+            else if (cfg->block_ext && p->filename[0] && block_ext_matches(cfg, p->filename))
+                policy = PROXY_MAIL_SCAN_POLICY_EXT;
+            if (policy) {
+                hit(ms, policy, p->filename); /* the first one decides */
+                return STEP_STOP;
+            }
+            if (p->is_multipart || p->is_message)
+                return STEP_DONE; /* a container: its parts follow */
+            ms->stage = ST_NAMED;
+            if (cfg->block_filesize && (uint64_t)p->body.len > cfg->block_filesize_len) {
+                if (!encoded) {
+                    hit(ms, PROXY_MAIL_SCAN_POLICY_FILESIZE, p->filename);
+                    return STEP_STOP;
+                }
+                body_dec_init(&ms->cdec, p->body.ptr, p->body.len, p->cte, false);
+                ms->counted = 0;
+                ms->stage = ST_SIZE;
+            }
+            break;
+        }
+        case ST_SIZE: {
+            bool over = false;
+            enum step r = size_step(ms, spent, budget, &over);
+            if (r != STEP_DONE)
+                return r;
+            if (over) {
+                hit(ms, PROXY_MAIL_SCAN_POLICY_FILESIZE, p->filename);
+                return STEP_STOP;
+            }
+            ms->stage = ST_NAMED;
+            break;
+        }
+        case ST_NAMED:
+            ms->res.files++;
+            if (named && cfg->pass_ext &&
+                pass_rules_extension(str_from_cstr(p->filename), cfg->pass_ext_list.items,
+                                     cfg->pass_ext_list.count))
+                return STEP_DONE; /* SCAN-4: exempt from scanning */
+            if (encoded && strncmp(p->type, "text/", 5) == 0) {
+                body_dec_init(&ms->cdec, p->body.ptr, p->body.len, p->cte, false);
+                ms->carry_len = 0;
+                ms->stage = ST_ENC_UU;
+            } else if (!encoded) {
+                ms->uu_from = 0;
+                ms->stage = ST_RAW_UU;
+            } else {
+                ms->stage = ST_ADD;
+            }
+            break;
+        case ST_ENC_UU: {
+            bool found = false;
+            enum step r = enc_uu_step(ms, spent, budget, &found);
+            if (r != STEP_DONE)
+                return r;
+            if (found) {
+                /* A uuencoded file inside an encoded text: clients decode
+                 * both layers, libclamav does not; the mail cannot be
+                 * passed unseen. */
+                hit(ms, PROXY_MAIL_SCAN_POLICY_UUENCODE, p->filename);
+                return STEP_STOP;
+            }
+            ms->stage = ST_ADD;
+            break;
+        }
+        case ST_RAW_UU: {
+            /* A uuencoded file in any raw body is an attachment all the same. */
+            enum step r = raw_uu_step(ms, spent, budget);
+            if (r != STEP_DONE)
+                return r;
+            ms->stage = ST_ADD;
+            break;
+        }
+        case ST_ADD:
+            if (!named && strcmp(p->type, "text/plain") == 0) {
+                /* SCAN-8: virus_check_text=no skips prose, never an encoded
+                 * payload: a base64 or QP text body is scanned decoded. */
+                if ((cfg->virus_check_text || encoded) && !add_part(ms, p->body, p->cte, ""))
+                    return STEP_STOP;
+                return STEP_DONE;
+            }
+            if (!add_part(ms, p->body, p->cte, p->filename))
+                return STEP_STOP;
+            ms->parts[ms->nparts - 1].html = strcmp(p->type, "text/html") == 0;
+            ms->parts[ms->nparts - 1].exec_only =
+                ms->parts[ms->nparts - 1].html && !named && !cfg->virus_check_wholehtml;
+            return STEP_DONE;
+        }
     }
-    /* A uuencoded file in any raw body is an attachment all the same. */
-    if (!encoded && !add_uu_parts(ms, p->body))
-        return false; /* out of memory (ms->oom) or too many (ms->policy) */
-    if (!named && strcmp(p->type, "text/plain") == 0) {
-        /* SCAN-8: virus_check_text=no skips prose, never an encoded
-         * payload: a base64 or QP text body is scanned decoded. */
-        if ((cfg->virus_check_text || encoded) && !add_part(ms, p->body, p->cte, ""))
-            return false;
-        return true;
-    }
-    if (!add_part(ms, p->body, p->cte, p->filename))
-        return false;
-    ms->parts[ms->nparts - 1].html = html;
-    ms->parts[ms->nparts - 1].exec_only = html && !named && !cfg->virus_check_wholehtml;
-    return true;
 }
 
 /* read_whole - a small message is read into the heap: unmapping a
@@ -272,58 +470,6 @@ static void *read_whole(int fd, size_t len)
     return p;
 }
 
-struct proxy_mail_scan *proxy_mail_scan_open(struct proxy_worker *w, enum scanreq_service svc,
-                                             int spool_fd, uint64_t len,
-                                             const struct svclog_ctx *log, struct mime_summary *sum)
-{
-    if (len > SIZE_MAX) {
-        errno = EFBIG;
-        return NULL;
-    }
-    struct proxy_mail_scan *ms = calloc(1, sizeof(*ms));
-    if (!ms)
-        return NULL;
-    ms->w = w;
-    ms->cfg = w->cfg;
-    ms->svc = svc;
-    ms->log = log;
-    ms->part_fd = -1;
-    ms->exec_fd = -1;
-    ms->len = (size_t)len;
-    memset(sum, 0, sizeof(*sum));
-    if (len == 0)
-        return ms;
-    void *map = ms->len <= PROXY_MAIL_SCAN_COPY_MAX ? read_whole(spool_fd, ms->len) : NULL;
-    ms->map_heap = map != NULL;
-    if (!map) {
-        map = mmap(NULL, ms->len, PROT_READ, MAP_PRIVATE, spool_fd, 0);
-        if (map == MAP_FAILED) {
-            int e = errno;
-            free(ms);
-            errno = e;
-            return NULL;
-        }
-    }
-    ms->map = map;
-    mime_walk(ms->map, ms->len, collect, ms, sum);
-    if (sum->flags & MIME_F_LONG_HEADER)
-        svclog_warning(log, "parse_header: Too long header lines (len=%u,limit=%u). ignored",
-                       sum->header_lines_max, MIME_HEADER_LINES_MAX);
-    if (!ms->policy && ((sum->flags & WHOLE_FLAGS) || ms->uu_seen) && !ms->oom &&
-        add_part(ms, str_make(ms->map, ms->len), MIME_CTE_BINARY, "")) {
-        /* What the walk could not take apart with certainty (and a
-         * uuencoded file, which clients may read otherwise): libclamav's
-         * mail parser gets the whole message. */
-        ms->parts[ms->nparts - 1].whole = true;
-    }
-    if (ms->oom) {
-        proxy_mail_scan_free(ms);
-        errno = ENOMEM;
-        return NULL;
-    }
-    return ms;
-}
-
 /* ---- scanning the parts ----------------------------------------------- */
 
 static void release_part(struct proxy_mail_scan *ms)
@@ -333,14 +479,18 @@ static void release_part(struct proxy_mail_scan *ms)
     if (ms->exec_fd >= 0)
         close(ms->exec_fd);
     ms->part_fd = ms->exec_fd = -1;
+    ms->decoding = false;
     ms->w->spool_mem_used -= ms->mem_held;
     ms->mem_held = 0;
 }
 
+/* finish - the run is decided: call back (which may free ms). */
 static void finish(struct proxy_mail_scan *ms)
 {
     release_part(ms);
-    ms->finished = true;
+    turns(ms, false);
+    ms->phase = PH_SCAN;
+    ms->next = ms->nparts; /* nothing more, whatever comes */
     ms->cb(ms->cb_arg, &ms->res);
 }
 
@@ -375,91 +525,57 @@ static int new_spool(struct proxy_mail_scan *ms, uint64_t bound)
     return spoolfile_create(ms->cfg->tmpdir);
 }
 
-struct decoded {
-    uint64_t len;
-    bool has_digest;
-    uint8_t digest[SHA256_DIGEST_LEN];
-};
-
-/* decode_part - the decoded body of p into fd. false with errno. */
-static bool decode_part(struct proxy_mail_scan *ms, const struct mail_part *p, int fd,
-                        struct decoded *out)
+/* part_begin - the spool of part p, and its decoder. */
+static bool part_begin(struct proxy_mail_scan *ms, const struct mail_part *p)
 {
-    static char chunk[DECODE_CHUNK]; /* a worker is one thread */
-    bool hashing = ms->cfg->verdict_cache;
-    out->len = 0;
-    const char *in = ms->map + p->off;
-    size_t left = p->len;
-    struct mime_b64 b64;
-    struct mime_qp qp;
-    mime_b64_init(&b64);
-    mime_qp_init(&qp);
-    bool draining = false;
+    uint64_t bound = p->cte == MIME_CTE_BASE64 ? (uint64_t)p->len / 4u * 3u + 3u : p->len;
+    if (p->whole)
+        bound += sizeof(WHOLE_PREFIX);
+    ms->part_fd = new_spool(ms, bound);
+    if (ms->part_fd < 0) {
+        fail(ms, errno, "cannot create a spool file");
+        return false;
+    }
+    ms->decoding = true;
+    ms->dec_len = 0;
+    /* A part small enough for the verdict cache is also kept, to be
+     * hashed in one call (libcrypto's SHA extensions) once decoded. */
+    ms->hashing = ms->cfg->verdict_cache && !p->whole; /* the cache is for parts */
+    if (ms->hashing && !ms->hash_buf && !(ms->hash_buf = malloc(VERDICT_CACHE_OBJECT_MAX)))
+        ms->hashing = false;
+    body_dec_init(&ms->dec, ms->map ? ms->map + p->off : NULL, p->len, p->cte, p->uu);
     if (p->whole) {
-        if (spoolfile_write_all(fd, WHOLE_PREFIX, sizeof(WHOLE_PREFIX) - 1) < 0)
-            return false;
-        hashing = false; /* not a part: the verdict cache is for parts */
-        out->len = sizeof(WHOLE_PREFIX) - 1;
-    }
-    /* A part small enough for the verdict cache is hashed as it is
-     * decoded; without a digest it is only scanned. */
-    struct sha256 hash = {0};
-    if (hashing && sha256_init(&hash) < 0)
-        hashing = false;
-    for (;;) {
-        const char *data;
-        size_t n;
-        if (p->uu) {
-            size_t used = 0;
-            n = left ? mime_uu_decode(in, left, chunk, sizeof(chunk), &used) : 0;
-            if (n == 0 && used == 0)
-                break;
-            in += used;
-            left -= used;
-            data = chunk;
-        } else if (p->cte == MIME_CTE_BASE64 || p->cte == MIME_CTE_QP) {
-            size_t used = 0;
-            if (!draining && left > 0) {
-                n = p->cte == MIME_CTE_BASE64
-                        ? mime_b64_decode(&b64, in, left, chunk, sizeof(chunk), &used)
-                        : mime_qp_decode(&qp, in, left, chunk, sizeof(chunk), &used);
-                in += used;
-                left -= used;
-            } else {
-                draining = true;
-                n = p->cte == MIME_CTE_BASE64 ? mime_b64_finish(&b64, chunk, sizeof(chunk))
-                                              : mime_qp_finish(&qp, chunk, sizeof(chunk));
-                if (n == 0)
-                    break;
-            }
-            data = chunk;
-        } else {
-            if (left == 0)
-                break;
-            n = left < DECODE_CHUNK ? left : DECODE_CHUNK;
-            data = in;
-            in += n;
-            left -= n;
-        }
-        if (n == 0)
-            continue;
-        if (spoolfile_write_all(fd, data, n) < 0) {
-            int err = errno;
-            sha256_release(&hash);
-            errno = err;
+        if (spoolfile_write_all(ms->part_fd, WHOLE_PREFIX, sizeof(WHOLE_PREFIX) - 1) < 0) {
+            fail(ms, errno, "spool write failed");
             return false;
         }
-        if (hashing && out->len + n <= VERDICT_CACHE_OBJECT_MAX) {
-            sha256_update(&hash, data, n);
-        } else if (hashing) {
-            hashing = false;
-            sha256_release(&hash);
-        }
-        out->len += n;
+        ms->dec_len = sizeof(WHOLE_PREFIX) - 1;
     }
-    out->has_digest = hashing && sha256_final(&hash, out->digest) == 0;
-    sha256_release(&hash);
     return true;
+}
+
+/* decode_step - the decoded body of the part into its spool, for about
+ * budget bytes of input. */
+static enum step decode_step(struct proxy_mail_scan *ms, size_t *spent, size_t budget)
+{
+    static char chunk[DECODE_CHUNK]; /* a worker is one thread; per call only */
+    for (;;) {
+        if (*spent >= budget)
+            return STEP_MORE;
+        const char *data;
+        size_t n = body_dec_next(&ms->dec, chunk, sizeof(chunk), &data, spent);
+        if (n == 0)
+            return STEP_DONE;
+        if (spoolfile_write_all(ms->part_fd, data, n) < 0) {
+            fail(ms, errno, "spool write failed");
+            return STEP_STOP;
+        }
+        if (ms->hashing && ms->dec_len + n <= VERDICT_CACHE_OBJECT_MAX)
+            memcpy(ms->hash_buf + ms->dec_len, data, n);
+        else
+            ms->hashing = false;
+        ms->dec_len += n;
+    }
 }
 
 struct exec_sink {
@@ -486,44 +602,35 @@ static bool write_exec_part(void *arg, struct str part)
 
 static void on_part_scanned(void *arg, const struct scanreq_reply *rep);
 
-/* start_part - decode part i and start its scan. Returns true when a scan
- * is in flight (or its callback already ran); false when the part needed
- * no scan, or the run is decided (ms->res set). */
-static bool start_part(struct proxy_mail_scan *ms, const struct mail_part *p)
+/* part_scan - the part is decoded: the HTML policies, then its scan.
+ * Returns true when a scan is in flight (or its callback already ran);
+ * false when the part needed no scan, or the run is decided (ms->res
+ * set). */
+static bool part_scan(struct proxy_mail_scan *ms, const struct mail_part *p)
 {
-    uint64_t bound = p->cte == MIME_CTE_BASE64 ? (uint64_t)p->len / 4u * 3u + 3u : p->len;
-    if (p->whole)
-        bound += sizeof(WHOLE_PREFIX);
-    ms->part_fd = new_spool(ms, bound);
-    if (ms->part_fd < 0) {
-        fail(ms, errno, "cannot create a spool file");
-        return false;
-    }
-    struct decoded dec;
-    if (!decode_part(ms, p, ms->part_fd, &dec)) {
-        fail(ms, errno, "spool write failed");
-        return false;
-    }
+    uint8_t digest[SHA256_DIGEST_LEN];
+    bool has_digest = ms->hashing && sha256_digest(ms->hash_buf, (size_t)ms->dec_len, digest) == 0;
+    uint64_t len = ms->dec_len;
     int scan_fd = ms->part_fd;
-    if (p->html && dec.len > 0 &&
-        (p->exec_only || ms->cfg->block_script || ms->cfg->block_activex)) {
-        void *html = mmap(NULL, (size_t)dec.len, PROT_READ, MAP_PRIVATE, ms->part_fd, 0);
+    if (p->html && len > 0 && (p->exec_only || ms->cfg->block_script || ms->cfg->block_activex)) {
+        /* html_scan is not resumable: an HTML part is looked at in one go. */
+        void *html = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, ms->part_fd, 0);
         if (html == MAP_FAILED) {
             fail(ms, errno, "cannot map a decoded part");
             return false;
         }
         struct exec_sink x = {.fd = -1};
         if (p->exec_only) {
-            x.fd = ms->exec_fd = new_spool(ms, dec.len * 2u + 16u);
+            x.fd = ms->exec_fd = new_spool(ms, len * 2u + 16u);
             if (x.fd < 0) {
                 int e = errno;
-                munmap(html, (size_t)dec.len);
+                munmap(html, (size_t)len);
                 fail(ms, e, "cannot create a spool file");
                 return false;
             }
         }
-        unsigned flags = html_scan(html, (size_t)dec.len, write_exec_part, &x);
-        munmap(html, (size_t)dec.len);
+        unsigned flags = html_scan(html, (size_t)len, write_exec_part, &x);
+        munmap(html, (size_t)len);
         if (x.failed) {
             fail(ms, x.err, "spool write failed");
             return false;
@@ -540,33 +647,49 @@ static bool start_part(struct proxy_mail_scan *ms, const struct mail_part *p)
             if (x.bytes == 0)
                 return false; /* nothing executable: nothing to scan */
             scan_fd = ms->exec_fd;
-            dec.has_digest = false;
+            has_digest = false;
         }
     }
     ms->returned = false;
+    ms->in_step = true;
     ms->scan = proxy_scan_start(ms->w->scan_pool, ms->cfg, ms->svc, scan_fd,
                                 p->filename[0] ? p->filename : "message",
-                                dec.has_digest ? dec.digest : NULL, ms->log, on_part_scanned, ms);
+                                has_digest ? digest : NULL, ms->log, on_part_scanned, ms);
+    ms->in_step = false;
     return true;
 }
 
-/* advance - scan the parts from ms->next on until one is in flight or
- * the run is decided; then call back. Iterative, so that scans answered
- * synchronously (verdict cache) do not recurse. */
-static void advance(struct proxy_mail_scan *ms)
+/* scan_slice - decode and scan the parts from ms->next on, within the
+ * budget. Returns false when ms may be gone (the run is finished); when
+ * a scan is in flight, the turns stop until on_part_scanned. */
+static bool scan_slice(struct proxy_mail_scan *ms, size_t *spent, size_t budget)
 {
-    ms->in_step = true;
-    while (ms->res.verdict == SCANREQ_CLEAN && ms->next < ms->nparts) {
-        const struct mail_part *p = &ms->parts[ms->next++];
-        bool asked = start_part(ms, p);
+    for (;;) {
+        if (!ms->decoding) {
+            if (ms->res.verdict != SCANREQ_CLEAN || ms->next >= ms->nparts) {
+                finish(ms);
+                return false;
+            }
+            if (!part_begin(ms, &ms->parts[ms->next++])) {
+                finish(ms);
+                return false;
+            }
+        }
+        const struct mail_part *p = &ms->parts[ms->next - 1];
+        enum step r = decode_step(ms, spent, budget);
+        if (r == STEP_MORE)
+            return true;
+        if (r == STEP_STOP) {
+            finish(ms);
+            return false;
+        }
+        bool asked = part_scan(ms, p);
         if (asked && !ms->returned) {
-            ms->in_step = false;
-            return; /* in flight: on_part_scanned goes on */
+            turns(ms, false);
+            return true; /* in flight: on_part_scanned goes on */
         }
         release_part(ms);
     }
-    ms->in_step = false;
-    finish(ms);
 }
 
 static void on_part_scanned(void *arg, const struct scanreq_reply *rep)
@@ -588,25 +711,176 @@ static void on_part_scanned(void *arg, const struct scanreq_reply *rep)
         return;
     }
     release_part(ms);
-    advance(ms);
+    turns(ms, true); /* the next part on the next turn */
 }
 
-void proxy_mail_scan_run(struct proxy_mail_scan *ms, proxy_mail_scan_fn *cb, void *arg)
+/* ---- the slices --------------------------------------------------------- */
+
+/* walked - the structure is known: the summary to the caller, then the
+ * part list. Returns false when ms is gone. */
+static bool walked(struct proxy_mail_scan *ms)
 {
-    ms->cb = cb;
-    ms->cb_arg = arg;
-    ms->res.verdict = SCANREQ_CLEAN;
+    if (ms->walker)
+        mime_walker_summary(ms->walker, &ms->sum);
+    if (ms->sum.flags & MIME_F_LONG_HEADER)
+        svclog_warning(ms->log, "parse_header: Too long header lines (len=%u,limit=%u). ignored",
+                       ms->sum.header_lines_max, MIME_HEADER_LINES_MAX);
+    if (ms->walked && !ms->walked(ms->cb_arg, &ms->sum))
+        return false;
+    ms->phase = PH_COLLECT;
+    ms->entity = 0;
+    ms->entities = ms->walker ? mime_walker_parts(ms->walker) : 0;
+    ms->stage = ST_START;
+    return true;
+}
+
+/* collected - the part list is complete (or a policy decided): what the
+ * walk could not take apart goes whole; then the scans. */
+static bool collected(struct proxy_mail_scan *ms)
+{
+    ms->phase = PH_SCAN;
+    ms->next = 0;
+    if (!ms->policy && ((ms->sum.flags & WHOLE_FLAGS) || ms->uu_seen) && !ms->oom &&
+        add_part(ms, str_make(ms->map, ms->len), MIME_CTE_BINARY, "")) {
+        /* What the walk could not take apart with certainty (and a
+         * uuencoded file, which clients may read otherwise): libclamav's
+         * mail parser gets the whole message. */
+        ms->parts[ms->nparts - 1].whole = true;
+    }
+    if (ms->oom) {
+        fail(ms, ENOMEM, "out of memory");
+        finish(ms);
+        return false;
+    }
     if (ms->policy) {
         /* SCAN-6/7: a policy detection is handled exactly like a virus. */
         detected(ms, ms->policy, ms->policy_file);
         finish(ms);
-        return;
+        return false;
     }
     if (!ms->cfg->virus_check) {
         finish(ms);
-        return;
+        return false;
     }
-    advance(ms);
+    return true;
+}
+
+static void on_turn(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+{
+    (void)loop;
+    (void)events;
+    struct proxy_mail_scan *ms = io->data;
+    if (!ms->turning)
+        return;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t spent = 0, budget = PROXY_MAIL_SCAN_SLICE;
+    bool alive = true;
+    while (alive && ms->turning && spent < budget) {
+        switch (ms->phase) {
+        case PH_WALK: {
+            enum mime_result r =
+                ms->walker ? mime_walker_step(ms->walker, budget - spent) : MIME_INVALID;
+            spent = budget; /* the step took its budget, or ended the walk: a turn */
+            if (r == MIME_MORE)
+                break;
+            alive = walked(ms);
+            break;
+        }
+        case PH_COLLECT:
+            if (ms->entity == ms->entities) {
+                alive = collected(ms);
+                break;
+            }
+            if (ms->stage == ST_START) {
+                mime_walker_part(ms->walker, ms->entity, &ms->cur);
+                spent += ms->cur.headers.len + 1;
+            }
+            switch (collect_step(ms, &spent, budget)) {
+            case STEP_DONE:
+                ms->entity++;
+                ms->stage = ST_START;
+                break;
+            case STEP_STOP:
+                ms->entity = ms->entities; /* decided (policy) or out of memory */
+                break;
+            case STEP_MORE:
+                break;
+            }
+            break;
+        case PH_SCAN:
+            alive = scan_slice(ms, &spent, budget);
+            break;
+        }
+    }
+    if (!alive)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    uint64_t us = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u + (uint64_t)(t1.tv_nsec / 1000) -
+                  (uint64_t)(t0.tv_nsec / 1000);
+    ms->res.slices++;
+    if (us > ms->res.slice_max_us)
+        ms->res.slice_max_us = us;
+}
+
+/* ---- the interface -------------------------------------------------------- */
+
+struct proxy_mail_scan *proxy_mail_scan_open(struct proxy_worker *w, enum scanreq_service svc,
+                                             int spool_fd, uint64_t len,
+                                             const struct svclog_ctx *log)
+{
+    if (len > SIZE_MAX) {
+        errno = EFBIG;
+        return NULL;
+    }
+    struct proxy_mail_scan *ms = calloc(1, sizeof(*ms));
+    if (!ms)
+        return NULL;
+    ms->w = w;
+    ms->cfg = w->cfg;
+    ms->svc = svc;
+    ms->log = log;
+    ms->part_fd = -1;
+    ms->exec_fd = -1;
+    ms->len = (size_t)len;
+    ms->turn_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ev_io_init(&ms->turn_io, ms->turn_fd, on_turn, ms);
+    if (ms->turn_fd < 0 || ev_io_set(w->loop, &ms->turn_io, EV_READ) < 0)
+        goto fail;
+    if (len > 0) {
+        void *map = ms->len <= PROXY_MAIL_SCAN_COPY_MAX ? read_whole(spool_fd, ms->len) : NULL;
+        ms->map_heap = map != NULL;
+        if (!map) {
+            map = mmap(NULL, ms->len, PROT_READ, MAP_PRIVATE, spool_fd, 0);
+            if (map == MAP_FAILED)
+                goto fail;
+        }
+        ms->map = map;
+        ms->walker = malloc(sizeof(*ms->walker));
+        if (!ms->walker)
+            goto fail;
+        if (mime_walker_init(ms->walker, ms->map, ms->len) == MIME_INVALID) {
+            free(ms->walker); /* too long to walk: as an empty one */
+            ms->walker = NULL;
+        }
+    }
+    return ms;
+fail:;
+    int e = errno;
+    proxy_mail_scan_free(ms);
+    errno = e;
+    return NULL;
+}
+
+void proxy_mail_scan_run(struct proxy_mail_scan *ms, proxy_mail_scan_walked_fn *walked_fn,
+                         proxy_mail_scan_fn *cb, void *arg)
+{
+    ms->walked = walked_fn;
+    ms->cb = cb;
+    ms->cb_arg = arg;
+    ms->res.verdict = SCANREQ_CLEAN;
+    ms->phase = PH_WALK;
+    turns(ms, true);
 }
 
 void proxy_mail_scan_free(struct proxy_mail_scan *ms)
@@ -617,10 +891,18 @@ void proxy_mail_scan_free(struct proxy_mail_scan *ms)
         proxy_scan_cancel(ms->scan);
     ms->scan = NULL;
     release_part(ms);
+    ev_io_stop(ms->w->loop, &ms->turn_io);
+    if (ms->turn_fd >= 0)
+        close(ms->turn_fd);
     if (ms->map_heap)
         free((void *)ms->map);
     else if (ms->map)
         munmap((void *)ms->map, ms->len);
+    free(ms->walker);
+    free(ms->hash_buf);
     free(ms->parts);
-    free(ms);
+    /* The turn watcher may still be pending in this batch: the struct
+     * that holds it goes after it. */
+    if (ev_defer(ms->w->loop, free, ms) < 0)
+        free(ms);
 }

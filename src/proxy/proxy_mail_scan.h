@@ -1,10 +1,11 @@
 /* proxy_mail_scan - virus and policy scanning of a spooled mail, part by part.
  *
  * The SMTP proxy (and later the POP proxy) hands over the spool file of a
- * complete message. proxy_mail_scan_open() maps it and walks its MIME structure
- * once (mime_walk), which gives the caller the top-level header summary
- * for logs and templates, and gives this module the list of parts to
- * check. proxy_mail_scan_run() then decides, in document order:
+ * complete message. proxy_mail_scan_open() maps it; proxy_mail_scan_run()
+ * walks its MIME structure once (mime_walker), which gives the caller the
+ * top-level header summary for logs and templates (the walked callback),
+ * and gives this module the list of parts to check. It then decides, in
+ * document order:
  *
  *   1. the structural policies of spec SCAN-6/SCAN-7, on the MIME
  *      structure alone: FSIGK/POLICY_FORMAT_MIME_BOUNDARY and
@@ -53,6 +54,28 @@
  * (full disk) end the run with MAIL_SCAN verdict ERROR: the caller must
  * then refuse the mail temporarily, never pass it.
  *
+ * Slices. A message may be 2 GB, and its worker serves other sessions
+ * on the same event loop, so the run never does O(message) work at once:
+ * it goes in slices of about PROXY_MAIL_SCAN_SLICE bytes of the message
+ * per loop turn (walked, checked, or decoded and written), and between
+ * two slices the loop polls and serves every other ready event. The
+ * turns come from an eventfd kept readable while there is work (lib/ev's
+ * deferred calls and 0 ms timers run before the loop polls again, so
+ * they would not let other sessions in). The phases:
+ *   1. the walk: mime_walker_step, a slice's budget per turn;
+ *   2. the part list: each entity's policies (block_filesize decodes a
+ *      body to count it), the search for uuencoded files (a raw body in
+ *      windows, a base64/QP text decoded), resumed where the budget ran
+ *      out;
+ *   3. per part to scan: decoding into its spool over as many turns as
+ *      it takes, then scand (the turns stop while scand works).
+ * What is not sliced: the work on one line of the message (a line
+ * longer than a slice is searched for in slices but compared whole), the
+ * parsing of one header block, the delimiting of one uuencoded block in
+ * a raw body, and html_scan on one decoded text/html part. Each is linear
+ * in that line, block or part, at memchr-like speed except html_scan.
+ * The result counts the slices and the longest one (slice_max_us).
+ *
  * It owns the mapping of the message, the part list and the part spools;
  * the message's spool fd stays the caller's (and must stay open until
  * proxy_mail_scan_free). Scans go through the worker's proxy_scan pool (and its
@@ -61,6 +84,7 @@
 #ifndef SEKISHO_PROXY_PROXY_MAIL_SCAN_H
 #define SEKISHO_PROXY_PROXY_MAIL_SCAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/svclog.h"
@@ -74,6 +98,9 @@
 #define PROXY_MAIL_SCAN_MEM_PART_MAX (256u * 1024u)
 /* Messages up to this size are read into the heap rather than mapped. */
 #define PROXY_MAIL_SCAN_COPY_MAX (1024u * 1024u)
+/* Bytes of the message walked, checked or decoded per loop turn: a few
+ * ms of work (docs/internals/mail-scan.md has the figures). */
+#define PROXY_MAIL_SCAN_SLICE (2u * 1024u * 1024u)
 
 /* Detection names this module gives (DET-2 with the SEKISHO/ prefix). */
 #define PROXY_MAIL_SCAN_POLICY_EXT      "SEKISHO/POLICY_BLOCK_EXT"
@@ -95,26 +122,37 @@ struct proxy_mail_scan_result {
     unsigned files;                    /* leaf parts of the message */
     unsigned checks;                   /* scans done by scand */
     uint64_t scan_ms;                  /* their scanning time */
+    unsigned slices;                   /* loop turns the run took (walk, checks, decoding) */
+    uint64_t slice_max_us;             /* the longest of them, in microseconds */
 };
 
 typedef void proxy_mail_scan_fn(void *arg, const struct proxy_mail_scan_result *res);
+/* The walk is over: sum is the top-level header summary (its views valid
+ * until proxy_mail_scan_free). Return true to go on deciding the message;
+ * false to end the run here (the result callback is then never called;
+ * the caller may free the scan inside this callback, and then must
+ * return false). */
+typedef bool proxy_mail_scan_walked_fn(void *arg, const struct mime_summary *sum);
 
 struct proxy_mail_scan;
 
-/* proxy_mail_scan_open - map spool_fd[0..len) and walk it; fills *sum, whose
- * views stay valid until proxy_mail_scan_free. NULL with errno when the
- * message cannot be mapped or memory is short. */
+/* proxy_mail_scan_open - map spool_fd[0..len), nothing more. NULL with
+ * errno when the message cannot be mapped or memory or fds are short. */
 struct proxy_mail_scan *proxy_mail_scan_open(struct proxy_worker *w, enum scanreq_service svc,
                                              int spool_fd, uint64_t len,
-                                             const struct svclog_ctx *log,
-                                             struct mime_summary *sum);
+                                             const struct svclog_ctx *log);
 
-/* proxy_mail_scan_run - decide the message (policies, then with virus_check
- * the scans); cb runs exactly once, possibly before this returns, unless
- * proxy_mail_scan_free comes first. Call once per mail_scan. */
-void proxy_mail_scan_run(struct proxy_mail_scan *ms, proxy_mail_scan_fn *cb, void *arg);
+/* proxy_mail_scan_run - walk and decide the message (policies, then with
+ * virus_check the scans), in slices on w's loop. walked (may be NULL)
+ * runs once when the walk is over; then cb runs exactly once, unless
+ * walked returned false or proxy_mail_scan_free comes first. Neither runs
+ * before this returns: both run from the event loop. Call once per
+ * mail_scan. */
+void proxy_mail_scan_run(struct proxy_mail_scan *ms, proxy_mail_scan_walked_fn *walked,
+                         proxy_mail_scan_fn *cb, void *arg);
 
-/* proxy_mail_scan_free - cancel what is in flight and release everything. */
+/* proxy_mail_scan_free - cancel what is in flight and release everything;
+ * at any time, also from either callback. */
 void proxy_mail_scan_free(struct proxy_mail_scan *ms);
 
 #endif

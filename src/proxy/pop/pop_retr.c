@@ -307,24 +307,32 @@ static bool admin_notification(const struct pop_session *s, const struct mime_su
            id == s->ps.cfg->admin_notification_id;
 }
 
+/* on_mail_walked - the structure is known: the summary for the record
+ * and a replacement, and SCAN-13 before anything is decided. */
+static bool on_mail_walked(void *arg, const struct mime_summary *sum)
+{
+    struct pop_session *s = arg;
+    copy_summary(s, sum);
+    if (!admin_notification(s, sum))
+        return true;
+    proxy_session_enter(&s->ps);
+    proxy_mail_scan_free(s->r.mscan);
+    s->r.mscan = NULL;
+    start_send(s);
+    proxy_session_leave(&s->ps);
+    return false;
+}
+
 static void start_scan(struct pop_session *s)
 {
     s->state = POP_ST_SCAN;
-    static struct mime_summary sum; /* 16 KiB: a worker is one thread */
-    s->r.mscan = proxy_mail_scan_open(s->ps.w, SCANREQ_SVC_POP, s->r.spool.fd, s->r.spool.len,
-                                      &s->ps.log, &sum);
+    s->r.mscan =
+        proxy_mail_scan_open(s->ps.w, SCANREQ_SVC_POP, s->r.spool.fd, s->r.spool.len, &s->ps.log);
     if (!s->r.mscan) {
         fail(s, "PROXY/cannot map the spooled message");
         return;
     }
-    copy_summary(s, &sum);
-    if (admin_notification(s, &sum)) {
-        proxy_mail_scan_free(s->r.mscan);
-        s->r.mscan = NULL;
-        start_send(s);
-        return;
-    }
-    proxy_mail_scan_run(s->r.mscan, on_mail_scanned, s);
+    proxy_mail_scan_run(s->r.mscan, on_mail_walked, on_mail_scanned, s);
 }
 
 /* ---- receiving ---------------------------------------------------------- */

@@ -864,7 +864,7 @@ static void on_scanned(struct smtp_session *s, const struct proxy_mail_scan_resu
 
 /* on_mail_scanned - the scan is over: the session goes on with a copy of
  * the result (mail_scan touches nothing after its callback, so it can be
- * freed here, also when it answers before proxy_mail_scan_run returns). */
+ * freed here). */
 static void on_mail_scanned(void *arg, const struct proxy_mail_scan_result *r)
 {
     struct smtp_session *s = arg;
@@ -888,29 +888,37 @@ static void copy_summary(struct smtp_session *s, const struct mime_summary *sum)
     s->m.header_len = sum->header_len;
 }
 
+/* on_mail_walked - the mail's structure is known (the walk runs in slices
+ * on the loop): the summary, and SCAN-13 before anything is decided. */
+static bool on_mail_walked(void *arg, const struct mime_summary *sum)
+{
+    struct smtp_session *s = arg;
+    copy_summary(s, sum);
+    if (!admin_notification(s, sum))
+        return true;
+    /* SCAN-13: our own notification is not scanned again. */
+    proxy_session_enter(&s->ps);
+    proxy_mail_scan_free(s->m.mscan);
+    s->m.mscan = NULL;
+    s->state = SMTP_ST_SEND;
+    smtp_up_command(s, on_data_reply, "DATA");
+    proxy_session_leave(&s->ps);
+    return false;
+}
+
 static void start_scan(struct smtp_session *s)
 {
     s->state = SMTP_ST_SCAN;
     s->dlg.busy = true;
-    static struct mime_summary sum; /* 16 KiB: a worker is one thread */
-    s->m.mscan = proxy_mail_scan_open(s->ps.w, SCANREQ_SVC_SMTP, s->m.spool.fd, s->m.msg_len,
-                                      &s->ps.log, &sum);
+    s->m.mscan =
+        proxy_mail_scan_open(s->ps.w, SCANREQ_SVC_SMTP, s->m.spool.fd, s->m.msg_len, &s->ps.log);
     if (!s->m.mscan) {
         svclog_error_errno(&s->ps.log, errno, "cannot map the spooled message");
         snprintf(s->m.o.error, sizeof(s->m.o.error), "PROXY/cannot map the spooled message");
         smtp_cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
         return;
     }
-    copy_summary(s, &sum);
-    if (admin_notification(s, &sum)) {
-        /* SCAN-13: our own notification is not scanned again. */
-        proxy_mail_scan_free(s->m.mscan);
-        s->m.mscan = NULL;
-        s->state = SMTP_ST_SEND;
-        smtp_up_command(s, on_data_reply, "DATA");
-        return;
-    }
-    proxy_mail_scan_run(s->m.mscan, on_mail_scanned, s);
+    proxy_mail_scan_run(s->m.mscan, on_mail_walked, on_mail_scanned, s);
 }
 
 /* ---- events ----------------------------------------------------------------- */

@@ -786,6 +786,131 @@ static void test_rfc2231_boundary_and_ambiguity(void **state)
     assert_true(sum.flags & MIME_F_NO_BOUNDARY);
 }
 
+/* ---- the walk in steps ---- */
+
+static void part_equal(const struct mime_part *a, const struct seen *b, const char *msg)
+{
+    assert_int_equal(a->index, b->index);
+    assert_int_equal(a->depth, b->depth);
+    assert_int_equal(a->flags, b->flags);
+    assert_string_equal(a->type, b->type);
+    assert_string_equal(a->charset, b->charset);
+    assert_string_equal(a->filename, b->filename);
+    assert_int_equal(a->cte, b->cte);
+    assert_int_equal(a->attachment, b->attachment);
+    assert_int_equal(a->is_multipart, b->is_multipart);
+    assert_int_equal(a->is_message, b->is_message);
+    assert_int_equal(a->is_partial, b->is_partial);
+    assert_int_equal(a->headers.ptr - msg, b->hdr_off);
+    assert_int_equal(a->headers.len, b->hdr_len);
+    assert_int_equal(a->body.ptr - msg, b->body_off);
+    assert_int_equal(a->body.len, b->body_len);
+}
+
+static bool view_equal(struct str a, struct str b)
+{
+    if (!a.ptr || !b.ptr)
+        return a.ptr == b.ptr;
+    return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
+}
+
+static struct mime_walker walker;
+static struct mime_summary sum2;
+
+/* stepped_equals_one_pass - walking msg in steps of every budget from 1
+ * to its length + 1 gives the parts and the summary of one pass; a step
+ * returns MIME_MORE while the walk is unfinished, and a budget smaller
+ * than the message takes more than one step. */
+static void stepped_equals_one_pass(const char *msg, size_t len)
+{
+    memset(&col, 0, sizeof(col));
+    col.msg = msg;
+    col.len = len;
+    assert_int_equal(mime_walk(msg, len, collect_fn, &col, &sum), MIME_DONE);
+    for (size_t budget = 1; budget <= len + 1; budget++) {
+        assert_int_equal(mime_walker_init(&walker, msg, len), MIME_MORE);
+        size_t steps = 0;
+        enum mime_result r;
+        while ((r = mime_walker_step(&walker, budget)) == MIME_MORE)
+            assert_true(++steps <= len + 1);
+        assert_int_equal(r, MIME_DONE);
+        assert_int_equal(mime_walker_step(&walker, budget), MIME_DONE);
+        if (budget < len)
+            assert_true(steps >= 1 && steps + 1 >= len / budget);
+        mime_walker_summary(&walker, &sum2);
+        assert_string_equal(sum2.content_type, sum.content_type);
+        assert_int_equal(sum2.header_len, sum.header_len);
+        assert_int_equal(sum2.parts, sum.parts);
+        assert_int_equal(sum2.flags, sum.flags);
+        assert_int_equal(sum2.header_lines_max, sum.header_lines_max);
+        assert_true(view_equal(sum2.message_id, sum.message_id));
+        assert_true(view_equal(sum2.date, sum.date));
+        assert_true(view_equal(sum2.from, sum.from));
+        assert_true(view_equal(sum2.to, sum.to));
+        assert_true(view_equal(sum2.cc, sum.cc));
+        assert_true(view_equal(sum2.subject, sum.subject));
+        assert_true(view_equal(sum2.admin_notification_id, sum.admin_notification_id));
+        assert_int_equal(mime_walker_parts(&walker), col.n);
+        for (unsigned k = 0; k < col.n; k++) {
+            struct mime_part p;
+            mime_walker_part(&walker, k, &p);
+            part_equal(&p, &col.p[k], msg);
+        }
+    }
+}
+
+static void test_steps_give_one_pass(void **state)
+{
+    (void)state;
+    const char *mails[] = {outlook, thunderbird, forwarded, partial};
+    for (size_t i = 0; i < sizeof(mails) / sizeof(mails[0]); i++)
+        stepped_equals_one_pass(mails[i], strlen(mails[i]));
+    /* Boundaries, line ends and header blocks cut at every place: CR LF
+     * split, a boundary line and a header block with no blank line, an
+     * unterminated part, no final line end. */
+    static const char edgy[] = "Subject: x\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n"
+                               "\r\npre\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n"
+                               "Content-Type: multipart/alternative; boundary=c\n\n--c\n"
+                               "Content-Type: text/html\nnot a header\n--c--\n--b  \r\n"
+                               "Content-Disposition: attachment; filename=a.exe\r\n"
+                               "Content-Transfer-Encoding: base64\r\n\r\nTVqQ\r\n--b";
+    stepped_equals_one_pass(edgy, strlen(edgy));
+    char *deep = nested(MIME_DEPTH_MAX + 2);
+    stepped_equals_one_pass(deep, strlen(deep));
+    free(deep);
+}
+
+static void test_steps_bound_a_long_line(void **state)
+{
+    (void)state;
+    /* A 1 MiB line without a line end is searched for in steps too. */
+    size_t len = 1u << 20;
+    char *m = malloc(len);
+    assert_non_null(m);
+    static const char head[] = "Subject: x\n\n";
+    size_t hl = sizeof(head) - 1;
+    memcpy(m, head, hl);
+    memset(m + hl, 'a', len - hl);
+    assert_int_equal(mime_walker_init(&walker, m, len), MIME_MORE);
+    size_t steps = 0;
+    while (mime_walker_step(&walker, 4096) == MIME_MORE)
+        assert_true(++steps <= len);
+    assert_true(steps >= len / 4096 - 1);
+    mime_walker_summary(&walker, &sum2);
+    assert_int_equal(sum2.parts, 1);
+    assert_int_equal(sum2.header_len, hl);
+    struct mime_part p;
+    mime_walker_part(&walker, 0, &p);
+    assert_int_equal(p.body.len, len - hl);
+    free(m);
+    /* An invalid message stays invalid, with an empty summary. */
+    assert_int_equal(mime_walker_init(&walker, NULL, 0), MIME_INVALID);
+    assert_int_equal(mime_walker_step(&walker, 1), MIME_INVALID);
+    assert_int_equal(mime_walker_parts(&walker), 0);
+    mime_walker_summary(&walker, &sum2);
+    assert_int_equal(sum2.parts, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -807,6 +932,8 @@ int main(void)
         cmocka_unit_test(test_linear_on_hostile_input),
         cmocka_unit_test(test_header_lines_limit),
         cmocka_unit_test(test_rfc2231_boundary_and_ambiguity),
+        cmocka_unit_test(test_steps_give_one_pass),
+        cmocka_unit_test(test_steps_bound_a_long_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
