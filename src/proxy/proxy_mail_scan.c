@@ -2,6 +2,7 @@
  * (see proxy_mail_scan.h for what is scanned and why, and for how the
  * work is cut into slices). */
 #include "proxy/proxy_mail_scan.h"
+#include "proxy/proxy_spool.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -112,9 +113,9 @@ struct proxy_mail_scan {
     struct body_dec dec;
     uint64_t dec_len;
     bool hashing;
-    char *hash_buf; /* VERDICT_CACHE_OBJECT_MAX bytes, for one-call hashing */
-    int part_fd, exec_fd;
-    uint64_t mem_held; /* bytes of the worker's memory budget the spools hold */
+    char *hash_buf;          /* VERDICT_CACHE_OBJECT_MAX bytes, for one-call hashing */
+    struct proxy_spool part; /* the decoded part (proxy_spool: memory, then tmpdir) */
+    struct proxy_spool exec; /* the executable parts of an HTML part */
     struct proxy_scan *scan;
     bool in_step;  /* proxy_scan_start is on the stack: a synchronous callback only records */
     bool returned; /* a scan callback ran during proxy_scan_start */
@@ -474,14 +475,9 @@ static void *read_whole(int fd, size_t len)
 
 static void release_part(struct proxy_mail_scan *ms)
 {
-    if (ms->part_fd >= 0)
-        close(ms->part_fd);
-    if (ms->exec_fd >= 0)
-        close(ms->exec_fd);
-    ms->part_fd = ms->exec_fd = -1;
+    proxy_spool_close(&ms->part);
+    proxy_spool_close(&ms->exec);
     ms->decoding = false;
-    ms->w->spool_mem_used -= ms->mem_held;
-    ms->mem_held = 0;
 }
 
 /* finish - the run is decided: call back (which may free ms). */
@@ -508,31 +504,13 @@ static void detected(struct proxy_mail_scan *ms, const char *name, const char *f
     str_copy(ms->res.file, sizeof(ms->res.file), file);
 }
 
-/* new_spool - memfd when bound bytes fit the worker's budget, else an
- * unnamed file in tmpdir. */
-static int new_spool(struct proxy_mail_scan *ms, uint64_t bound)
-{
-    struct proxy_worker *w = ms->w;
-    if (bound <= PROXY_MAIL_SCAN_MEM_PART_MAX &&
-        w->spool_mem_used + bound <= PROXY_SPOOL_MEM_BUDGET) {
-        int fd = spoolfile_create_mem();
-        if (fd >= 0) {
-            w->spool_mem_used += bound;
-            ms->mem_held += bound;
-            return fd;
-        }
-    }
-    return spoolfile_create(ms->cfg->tmpdir);
-}
-
 /* part_begin - the spool of part p, and its decoder. */
 static bool part_begin(struct proxy_mail_scan *ms, const struct mail_part *p)
 {
     uint64_t bound = p->cte == MIME_CTE_BASE64 ? (uint64_t)p->len / 4u * 3u + 3u : p->len;
     if (p->whole)
         bound += sizeof(WHOLE_PREFIX);
-    ms->part_fd = new_spool(ms, bound);
-    if (ms->part_fd < 0) {
+    if (proxy_spool_open(&ms->part, ms->w, bound) < 0) {
         fail(ms, errno, "cannot create a spool file");
         return false;
     }
@@ -545,7 +523,7 @@ static bool part_begin(struct proxy_mail_scan *ms, const struct mail_part *p)
         ms->hashing = false;
     body_dec_init(&ms->dec, ms->map ? ms->map + p->off : NULL, p->len, p->cte, p->uu);
     if (p->whole) {
-        if (spoolfile_write_all(ms->part_fd, WHOLE_PREFIX, sizeof(WHOLE_PREFIX) - 1) < 0) {
+        if (proxy_spool_write(&ms->part, WHOLE_PREFIX, sizeof(WHOLE_PREFIX) - 1) < 0) {
             fail(ms, errno, "spool write failed");
             return false;
         }
@@ -566,7 +544,7 @@ static enum step decode_step(struct proxy_mail_scan *ms, size_t *spent, size_t b
         size_t n = body_dec_next(&ms->dec, chunk, sizeof(chunk), &data, spent);
         if (n == 0)
             return STEP_DONE;
-        if (spoolfile_write_all(ms->part_fd, data, n) < 0) {
+        if (proxy_spool_write(&ms->part, data, n) < 0) {
             fail(ms, errno, "spool write failed");
             return STEP_STOP;
         }
@@ -611,17 +589,18 @@ static bool part_scan(struct proxy_mail_scan *ms, const struct mail_part *p)
     uint8_t digest[SHA256_DIGEST_LEN];
     bool has_digest = ms->hashing && sha256_digest(ms->hash_buf, (size_t)ms->dec_len, digest) == 0;
     uint64_t len = ms->dec_len;
-    int scan_fd = ms->part_fd;
+    int scan_fd = ms->part.fd;
     if (p->html && len > 0 && (p->exec_only || ms->cfg->block_script || ms->cfg->block_activex)) {
         /* html_scan is not resumable: an HTML part is looked at in one go. */
-        void *html = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, ms->part_fd, 0);
+        void *html = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, ms->part.fd, 0);
         if (html == MAP_FAILED) {
             fail(ms, errno, "cannot map a decoded part");
             return false;
         }
         struct exec_sink x = {.fd = -1};
         if (p->exec_only) {
-            x.fd = ms->exec_fd = new_spool(ms, len * 2u + 16u);
+            /* len * 2 + 16 bounds the extract: it stays where it began */
+            x.fd = proxy_spool_open(&ms->exec, ms->w, len * 2u + 16u) < 0 ? -1 : ms->exec.fd;
             if (x.fd < 0) {
                 int e = errno;
                 munmap(html, (size_t)len);
@@ -646,7 +625,7 @@ static bool part_scan(struct proxy_mail_scan *ms, const struct mail_part *p)
         if (p->exec_only) {
             if (x.bytes == 0)
                 return false; /* nothing executable: nothing to scan */
-            scan_fd = ms->exec_fd;
+            scan_fd = ms->exec.fd;
             has_digest = false;
         }
     }
@@ -840,8 +819,7 @@ struct proxy_mail_scan *proxy_mail_scan_open(struct proxy_worker *w, enum scanre
     ms->cfg = w->cfg;
     ms->svc = svc;
     ms->log = log;
-    ms->part_fd = -1;
-    ms->exec_fd = -1;
+    ms->part = ms->exec = PROXY_SPOOL_CLOSED;
     ms->len = (size_t)len;
     ms->turn_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     ev_io_init(&ms->turn_io, ms->turn_fd, on_turn, ms);

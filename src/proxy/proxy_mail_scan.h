@@ -17,7 +17,7 @@
  *      block_messagesize. They apply even with virus_check=no.
  *   2. with virus_check=yes, each leaf part is decoded (base64, quoted-
  *      printable) into its own spool (memfd for small parts, within the
- *      worker's in-memory spool budget; else an unnamed file in tmpdir)
+ *      worker's in-memory spool budget: proxy_spool; else an unnamed file in tmpdir)
  *      and scanned by sekisho-scand, one part at a time, under its
  *      decoded RFC 2231 / 2047 file name, so a detection names the file
  *      (DETECT-STAT file field, #{FILE}...). Which parts (SCAN-8):
@@ -92,10 +92,6 @@
 #include "proto/scanreq.h"
 #include "proxy/proxy_worker.h"
 
-/* Parts decoded into memory (memfd) up to this size; larger ones go to
- * tmpdir. Counted against the worker's spool_mem_used budget
- * (PROXY_SPOOL_MEM_BUDGET). */
-#define PROXY_MAIL_SCAN_MEM_PART_MAX (256u * 1024u)
 /* Messages up to this size are read into the heap rather than mapped. */
 #define PROXY_MAIL_SCAN_COPY_MAX (1024u * 1024u)
 /* Bytes of the message walked, checked or decoded per loop turn: a few
