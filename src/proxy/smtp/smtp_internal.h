@@ -38,6 +38,7 @@
 #define SMTP_OUT_CAP        (64 * 1024)
 #define SMTP_UP_CAP         (128 * 1024)  /* commands; message chunks after stuffing */
 #define SMTP_SPOOL_CHUNK    (32 * 1024)   /* read from the spool per upstream write */
+#define SMTP_SEND_ROUNDS    32            /* spool chunks sent per event at most (1 MiB) */
 #define SMTP_MESSAGE_MAX    2000000000ull /* SMTP-1 */
 #define SMTP_PATH_MAX       512
 #define SMTP_RCPTS_MAX      4096 /* bytes of the comma-joined recipients kept for logs */

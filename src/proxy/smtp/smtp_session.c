@@ -757,7 +757,11 @@ static bool added_headers(struct smtp_session *s)
  * takes it; then the end line and the final reply. */
 static void send_step(struct smtp_session *s)
 {
-    for (;;) {
+    /* Bounded per event (SMTP_SEND_ROUNDS chunks): a fast server on the
+     * same host would otherwise take a 2 GB message in one turn of the
+     * loop while the worker's other sessions wait. The rest goes on at
+     * the next writable event (server_pull). */
+    for (unsigned round = 0; round < SMTP_SEND_ROUNDS; round++) {
         if (!proxy_session_flush(&s->ps, &s->ps.server)) {
             smtp_server_lost(s);
             return;
