@@ -42,6 +42,7 @@
 #define PAGE_BUF_SIZE   65536  /* rendered templates: 9000 bytes + escaped values */
 #define IDLE_TIMEOUT_MS 120000 /* G-22: no progress for 120 s */
 #define SENDFILE_CHUNK  (1u << 20)
+#define SENDFILE_ROUNDS 4    /* sendfile calls per event at most */
 #define LINGER_MS       2000 /* read what the client still sends before closing */
 
 enum http_state {

@@ -183,7 +183,14 @@ void http_do_reply(struct http_session *s)
         }
         return;
     }
-    while (s->t.send_spool && (uint64_t)s->t.spool_off < s->t.spool_len) {
+    /* Bounded per event (SENDFILE_ROUNDS): a client on a fast link would
+     * otherwise take a 2 GB spool in one turn of the loop while the
+     * worker's other sessions wait; the socket stays watched for
+     * writing, so the next turn goes on. */
+    for (unsigned round = 0; s->t.send_spool && (uint64_t)s->t.spool_off < s->t.spool_len;
+         round++) {
+        if (round == SENDFILE_ROUNDS)
+            return;
         uint64_t left = s->t.spool_len - (uint64_t)s->t.spool_off;
         ssize_t n = sendfile(s->ps.client.fd, s->t.spool.fd, &s->t.spool_off,
                              left < SENDFILE_CHUNK ? (size_t)left : SENDFILE_CHUNK);
