@@ -148,6 +148,19 @@ void smtp_relay_after_rset(struct smtp_session *s, const struct smtp_reply *r);
  * handler in progress returns). */
 void smtp_session_abort(struct smtp_session *s);
 
+/* smtp_max_message_size - SMTP-1's limit, or block_messagesize_len. */
+uint64_t smtp_max_message_size(const struct config *cfg);
+
+/* ---- the message (smtp_message.c) ----------------------------------- */
+
+/* smtp_start_data - DATA: the spool, then 354 (or why not). */
+void smtp_start_data(struct smtp_session *s);
+/* smtp_data_step - DATA: message bytes from the client into the spool;
+ * at its end the scan. */
+void smtp_data_step(struct smtp_session *s);
+/* smtp_send_step - SEND: more of the spool upstream (bounded per event). */
+void smtp_send_step(struct smtp_session *s);
+
 /* ---- timeouts (smtp_timeout.c) -------------------------------------- */
 
 /* smtp_on_line_timeout - request_timeout ran out on a partial command

@@ -48,11 +48,10 @@
 
 static void next_command(struct smtp_session *s);
 static void process_input(struct smtp_session *s);
-static void data_step(struct smtp_session *s);
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static uint64_t max_message_size(const struct config *cfg)
+uint64_t smtp_max_message_size(const struct config *cfg)
 {
     return cfg->block_messagesize ? cfg->block_messagesize_len : SMTP_MESSAGE_MAX;
 }
@@ -199,7 +198,7 @@ static void on_helo_reply(struct smtp_session *s, const struct smtp_reply *r)
     bool ehlo = strcmp(s->verb, "EHLO") == 0;
     if (ehlo && r->code == 250) {
         size_t mark = s->ps.client.out.wpos;
-        if (!smtp_ehlo_rewrite(&s->ps.client.out, r, max_message_size(s->ps.cfg),
+        if (!smtp_ehlo_rewrite(&s->ps.client.out, r, smtp_max_message_size(s->ps.cfg),
                                s->ps.cfg->proxymail_auth, s->lan)) {
             s->ps.client.out.wpos = mark;
             smtp_session_relay(s, r);
@@ -270,8 +269,6 @@ static bool rcpt_allowed(struct smtp_session *s, struct str addr)
         return false;
     }
 }
-
-static void start_data(struct smtp_session *s);
 
 /* auth_required - SMTP-4 b: authentication is a later issue; the gate
  * itself is here so that turning pbs or proxymail_auth on never opens a
@@ -385,7 +382,7 @@ SMTP_CMD(cmd_rcpt)
 SMTP_CMD(cmd_data)
 {
     (void)line, (void)arg;
-    start_data(S);
+    smtp_start_data(S);
 }
 
 SMTP_CMD(cmd_rset)
@@ -533,7 +530,7 @@ static void process_input(struct smtp_session *s)
     for (int round = 0; round < 4 && !proxy_session_done(&s->ps); round++) {
         enum smtp_state before = s->state;
         if (s->state == SMTP_ST_DATA)
-            data_step(s);
+            smtp_data_step(s);
         else
             next_command(s);
         if (s->state == before || buf_len(&s->ps.client.in) == 0)
@@ -609,322 +606,6 @@ void smtp_cancel_mail(struct smtp_session *s, unsigned code, const char *text)
     smtp_up_command(s, on_cancel_reply, "RSET");
 }
 
-/* ---- DATA ------------------------------------------------------------------ */
-
-static void start_scan(struct smtp_session *s);
-
-static void start_data(struct smtp_session *s)
-{
-    if (!s->m.have_mail || s->m.nrcpt == 0) {
-        smtp_session_reply(s, 503, "Need MAIL FROM and RCPT TO before DATA");
-        return;
-    }
-    /* In memory while small, then in tmpdir (proxy_spool). */
-    if (proxy_spool_open(&s->m.spool, s->ps.w, 0) < 0) {
-        svclog_error_errno(&s->ps.log, errno, "cannot create a spool file in [%s]",
-                           s->ps.cfg->tmpdir);
-        smtp_session_reply(s, 451, "Temporary failure: cannot spool the message");
-        return;
-    }
-    s->mails++;
-    s->m.mail_received = true;
-    clock_gettime(CLOCK_REALTIME, &s->m.o.start_rt);
-    s->m.o.start_ms = ev_now_ms(s->ps.w->loop);
-    s->m.msg_len = 0;
-    s->m.too_long = false;
-    smtp_dot_decoder_init(&s->m.dot);
-    s->state = SMTP_ST_DATA;
-    smtp_session_reply(s, 354, "Enter mail");
-}
-
-/* data_step - move message bytes from in to the spool. */
-static void data_step(struct smtp_session *s)
-{
-    char chunk[SMTP_IN_CAP + 1]; /* + a ".\r" held from the last call */
-    while (buf_len(&s->ps.client.in) > 0 && !s->m.dot.done) {
-        size_t used, n = smtp_dot_decode(&s->m.dot, buf_rptr(&s->ps.client.in),
-                                         buf_len(&s->ps.client.in), chunk, &used);
-        buf_consume(&s->ps.client.in, used);
-        if (s->m.too_long)
-            continue; /* read to the end, keep nothing */
-        if (s->m.msg_len + n > max_message_size(s->ps.cfg)) {
-            s->m.too_long = true;
-            continue;
-        }
-        if (proxy_spool_write(&s->m.spool, chunk, n) < 0) {
-            /* A full disk is a temporary failure (never a drop). */
-            svclog_error_errno(&s->ps.log, errno, "spool write failed in [%s]", s->ps.cfg->tmpdir);
-            str_copy(s->m.o.error, sizeof(s->m.o.error), "PROXY/spool write failed");
-            /* The rest of the message is still coming: read it to its end
-             * (keeping nothing), then answer 451. */
-            s->m.too_long = true;
-            s->m.spool_failed = true;
-        }
-        s->m.msg_len += n;
-    }
-    buf_compact(&s->ps.client.in);
-    if (!s->m.dot.done)
-        return;
-    if (s->m.spool_failed) {
-        smtp_cancel_mail(s, 451, "Temporary failure: cannot spool the message");
-        return;
-    }
-    if (s->m.dot.bare_lf || s->m.dot.bare_cr) {
-        /* SMTP smuggling: only CRLF ends a line (smtp_dot.h). The message
-         * was read to its real end, so nothing of it runs as commands;
-         * refused as postfix's smtpd_forbid_bare_newline does, never sent
-         * on, so the server cannot see another message than the scanner. */
-        const char *what = s->m.dot.bare_lf ? "<LF>" : "<CR>";
-        svclog_info(&s->ps.log, "bare %s received in DATA: mail from [%s] refused", what,
-                    s->m.mail_from);
-        snprintf(s->m.o.error, sizeof(s->m.o.error), "PROXY/bare %s received", what);
-        char text[64];
-        snprintf(text, sizeof(text), "5.5.2 Error: bare %s received", what);
-        smtp_cancel_mail(s, 550, text);
-        return;
-    }
-    if (s->m.too_long) {
-        /* SMTP-9 4: refused; the envelope given upstream is cancelled. */
-        s->m.o.result = ACCESSLOG_RESULT_INFECTED;
-        str_copy(s->m.o.detect_name, sizeof(s->m.o.detect_name),
-                 "SEKISHO/POLICY_BLOCK_MESSAGESIZE");
-        s->m.o.action = ACCESSLOG_ACTION_DENY;
-        smtp_cancel_mail(s, 554, "Too long message");
-        return;
-    }
-    start_scan(s);
-}
-
-/* ---- after the scan: forward, or the action ------------------------------- */
-
-static void send_message(struct smtp_session *s);
-
-void smtp_on_final_reply(struct smtp_session *s, const struct smtp_reply *r)
-{
-    /* SMTP-9 / no mail lost: the client hears what the server said about
-     * the mail, so it gets 250 only when the server accepted it. */
-    if (r->code / 100 != 2 && !s->m.o.error[0]) {
-        smtp_log_server_error(s, "DATAEND", r);
-        snprintf(s->m.o.error, sizeof(s->m.o.error), "SERVER/ERROR Reply(DATA END): buf=[%u %.*s]",
-                 r->code, r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
-    }
-    smtp_write_record(s);
-    smtp_reset_mail(s);
-    s->state = SMTP_ST_COMMAND;
-    s->on_reply = NULL;
-    smtp_session_relay(s, r);
-    if (r->code == 421)
-        s->close_after_out = true;
-    smtp_finish_command(s);
-}
-
-static void on_data_reply(struct smtp_session *s, const struct smtp_reply *r)
-{
-    if (r->code != 354) {
-        /* SMTP-9 6: not accepted: the client hears why. */
-        smtp_log_server_error(s, "DATA", r);
-        snprintf(s->m.o.error, sizeof(s->m.o.error), "SERVER/ERROR Reply(DATA): buf=[%u %.*s]",
-                 r->code, r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
-        smtp_on_final_reply(s, r);
-        return;
-    }
-    send_message(s);
-}
-
-/* received_header - SMTP-9 6: three folded lines. */
-static bool added_headers(struct smtp_session *s)
-{
-    char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-    const char *product = s->ps.w->res->product_name;
-    bool ok = true;
-    if (!s->ps.cfg->anonymous)
-        ok = buf_printf(&s->ps.server.out, "Received: from %s (%s)\r\n\tby %s (%s) ;\r\n\t%s\r\n",
-                        s->ps.client.host, s->ps.client.ip, s->ps.w->res->hostname, product, date);
-    /* C-48: the status header is added even with anonymous. */
-    if (ok && s->m.o.result == ACCESSLOG_RESULT_INFECTED)
-        ok = buf_printf(&s->ps.server.out, "X-Virus-Status: infected(%s) with %s\r\n", product,
-                        s->m.o.detect_name);
-    else if (ok)
-        ok = buf_printf(&s->ps.server.out, "X-Virus-Status: clean(%s)\r\n", product);
-    return ok;
-}
-
-/* send_step - the spool through the dot encoder into up, as the server
- * takes it; then the end line and the final reply. */
-static void send_step(struct smtp_session *s)
-{
-    /* Bounded per event (SMTP_SEND_ROUNDS chunks): a fast server on the
-     * same host would otherwise take a 2 GB message in one turn of the
-     * loop while the worker's other sessions wait. The rest goes on at
-     * the next writable event (server_pull). */
-    for (unsigned round = 0; round < SMTP_SEND_ROUNDS; round++) {
-        if (!proxy_session_flush(&s->ps, &s->ps.server)) {
-            smtp_server_lost(s);
-            return;
-        }
-        if (buf_len(&s->ps.server.out) > 0)
-            return; /* the server is slower: on_server_drained goes on */
-        if (s->m.send_done) {
-            s->ps.server_pull = false;
-            return;
-        }
-        if ((uint64_t)s->m.send_off >= s->m.msg_len) {
-            char end[5];
-            size_t n = smtp_dot_end(&s->m.enc, end);
-            buf_append(&s->ps.server.out, end, n);
-            s->m.send_done = true;
-            s->on_reply = smtp_on_final_reply;
-            continue;
-        }
-        char chunk[SMTP_SPOOL_CHUNK];
-        ssize_t n = pread(s->m.spool.fd, chunk, sizeof(chunk), s->m.send_off);
-        if (n <= 0) {
-            svclog_error_errno(&s->ps.log, n < 0 ? errno : EIO, "spool read failed");
-            smtp_server_lost(s); /* a 421: the client will retry */
-            return;
-        }
-        buf_compact(&s->ps.server.out);
-        size_t used, w = smtp_dot_encode(&s->m.enc, chunk, (size_t)n, buf_wptr(&s->ps.server.out),
-                                         buf_space(&s->ps.server.out), &used);
-        buf_produce(&s->ps.server.out, w);
-        s->m.send_off += (off_t)used;
-    }
-}
-
-static void send_message(struct smtp_session *s)
-{
-    s->state = SMTP_ST_SEND;
-    s->on_reply = NULL;
-    s->m.send_off = 0;
-    s->m.send_done = false;
-    smtp_dot_encoder_init(&s->m.enc);
-    s->ps.server_pull = true; /* on_server_drained: the next chunk */
-    if (!added_headers(s)) {
-        smtp_server_lost(s);
-        return;
-    }
-    send_step(s);
-}
-
-/* admin_notification - SCAN-13: our own notification mails (they carry
- * X-Admin-Notification-Id with the configured id) are not treated as
- * infected: they quote detection names, and would loop. */
-static bool admin_notification(const struct smtp_session *s, const struct mime_summary *sum)
-{
-    uint64_t id;
-    return s->ps.cfg->admin_notification_id != 0 && sum->admin_notification_id.ptr &&
-           str_to_u64(str_trim(sum->admin_notification_id), UINT64_MAX, &id) &&
-           id == s->ps.cfg->admin_notification_id;
-}
-
-static void on_scanned(struct smtp_session *s, const struct proxy_mail_scan_result *res)
-{
-    s->m.o.checks += res->checks;
-    s->m.o.scan_ms += res->scan_ms;
-    s->m.o.details |= res->details;
-    if (res->verdict == SCANREQ_ERROR) {
-        /* A dead scanner or a full disk is a temporary failure, never a pass. */
-        svclog_error(&s->ps.log, "virus scan failed: %s mail from [%s]", res->error,
-                     s->m.mail_from);
-        snprintf(s->m.o.error, sizeof(s->m.o.error), "PROXY/virus scan failed: %s", res->error);
-        smtp_cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
-        return;
-    }
-    if (res->verdict == SCANREQ_INFECTED) {
-        proxy_outcome_detected(
-            &s->m.o, res->name, res->file,
-            proxy_detect_action(s->lan ? s->ps.cfg->lan_action : s->ps.cfg->action));
-        svclog_info(
-            &s->ps.log, "Infected: mail from [%s] to [%s] VirusName: %s File: [%s] action=%s",
-            s->m.mail_from, s->m.rcpts, res->name, res->file, accesslog_action_name(s->m.o.action));
-        if (s->lan ? s->ps.cfg->lan_quarantine : s->ps.cfg->quarantine)
-            smtp_quarantine_mail(s);
-        if ((s->lan ? s->ps.cfg->lan_notify_admin : s->ps.cfg->notify_admin) &&
-            s->ps.cfg->admin_mailaddr.count > 0)
-            smtp_notify_admin(s);
-        if (s->m.o.action != ACCESSLOG_ACTION_PASS) {
-            if (s->m.o.action == ACCESSLOG_ACTION_SENDBACK ||
-                s->m.o.action == ACCESSLOG_ACTION_DELETE) {
-                smtp_notify(s);
-                return;
-            }
-            if (s->m.o.action == ACCESSLOG_ACTION_BLACKHOLE) {
-                smtp_cancel_mail(s, 250, "Message accepted for delivery");
-                return;
-            }
-            char text[SCANREQ_NAME_MAX + 64];
-            snprintf(text, sizeof(text), "Infected by %s", res->name);
-            smtp_cancel_mail(s, 554, text);
-            return;
-        }
-    }
-    s->state = SMTP_ST_SEND;
-    smtp_up_command(s, on_data_reply, "DATA");
-}
-
-/* on_mail_scanned - the scan is over: the session goes on with a copy of
- * the result (mail_scan touches nothing after its callback, so it can be
- * freed here). */
-static void on_mail_scanned(void *arg, const struct proxy_mail_scan_result *r)
-{
-    struct smtp_session *s = arg;
-    struct proxy_mail_scan_result res = *r;
-    proxy_session_enter(&s->ps);
-    proxy_mail_scan_free(s->m.mscan);
-    s->m.mscan = NULL;
-    on_scanned(s, &res);
-    proxy_session_leave(&s->ps);
-}
-
-/* copy_summary - what the logs and templates need from the header; the
- * summary's views die with the scan's mapping. */
-static void copy_summary(struct smtp_session *s, const struct mime_summary *sum)
-{
-    str_copy(s->m.o.content_type, sizeof(s->m.o.content_type), sum->content_type);
-    str_copy_view(s->m.message_id, sizeof(s->m.message_id), str_trim(sum->message_id));
-    str_copy_view(s->m.orig_date, sizeof(s->m.orig_date), str_trim(sum->date));
-    str_copy_view(s->m.orig_to, sizeof(s->m.orig_to), str_trim(sum->to));
-    str_copy_view(s->m.orig_cc, sizeof(s->m.orig_cc), str_trim(sum->cc));
-    s->m.header_len = sum->header_len;
-}
-
-/* on_mail_walked - the mail's structure is known (the walk runs in slices
- * on the loop): the summary, and SCAN-13 before anything is decided. */
-static bool on_mail_walked(void *arg, const struct mime_summary *sum)
-{
-    struct smtp_session *s = arg;
-    copy_summary(s, sum);
-    if (!admin_notification(s, sum))
-        return true;
-    /* SCAN-13: our own notification is not scanned again. */
-    proxy_session_enter(&s->ps);
-    proxy_mail_scan_free(s->m.mscan);
-    s->m.mscan = NULL;
-    s->state = SMTP_ST_SEND;
-    smtp_up_command(s, on_data_reply, "DATA");
-    proxy_session_leave(&s->ps);
-    return false;
-}
-
-static void start_scan(struct smtp_session *s)
-{
-    s->state = SMTP_ST_SCAN;
-    s->dlg.busy = true;
-    s->m.mscan =
-        proxy_mail_scan_open(s->ps.w, SCANREQ_SVC_SMTP, s->m.spool.fd, s->m.msg_len, &s->ps.log);
-    if (!s->m.mscan) {
-        svclog_error_errno(&s->ps.log, errno, "cannot map the spooled message");
-        snprintf(s->m.o.error, sizeof(s->m.o.error), "PROXY/cannot map the spooled message");
-        smtp_cancel_mail(s, 451, "Temporary failure: virus scan failed, please try again later");
-        return;
-    }
-    proxy_mail_scan_run(s->m.mscan, on_mail_walked, on_mail_scanned, s);
-}
-
 /* ---- events ----------------------------------------------------------------- */
 
 static void on_greeting(struct smtp_session *s, const struct smtp_reply *r)
@@ -991,7 +672,7 @@ static void on_server_drained(struct proxy_session *ps)
 {
     struct smtp_session *s = (struct smtp_session *)ps;
     if (s->state == SMTP_ST_SEND && !s->m.send_done)
-        send_step(s);
+        smtp_send_step(s);
 }
 
 static void on_client_input(struct proxy_session *ps)
