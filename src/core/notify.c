@@ -12,6 +12,7 @@
 
 #include "core/upstream.h"
 #include "lib/buf.h"
+#include "lib/mail_date.h"
 #include "proto/notify_mail_format.h"
 #include "proto/smtp_dot.h"
 #include "proto/template_parse.h"
@@ -323,11 +324,8 @@ bool notify_build_message(struct buf *out, const struct config *cfg, struct str 
         ok = ok && buf_append(&trail, "\r\n", 2);
     }
     if (ok && !template_parse_header_find(header, "Date", &v)) {
-        char date[64];
-        time_t t = (time_t)now;
-        struct tm tm;
-        localtime_r(&t, &tm);
-        strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+        char date[MAIL_DATE_MAX];
+        mail_date((time_t)now, date, sizeof(date));
         ok = buf_printf(&trail, "Date: %s\r\n", date);
     }
     ok = ok && buf_printf(&trail, "X-Admin-Notification-Id: %" PRIu64 "\r\n",

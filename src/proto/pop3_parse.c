@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "proto/text_line.h"
+
 const char *pop3_result_name(enum pop3_result r)
 {
     switch (r) {
@@ -81,28 +83,18 @@ static bool is_hex(char c)
 
 /* ---- lines -------------------------------------------------------------- */
 
-/* find_line - the line at buf[0..len) with at most max bytes before its
- * line end (LF, or CR LF); as smtp_parse's: nothing beyond max + 2 bytes
- * is looked at. */
+/* find_line - text_line_find in this parser's result codes. */
 static enum pop3_result find_line(const char *buf, size_t len, size_t max, size_t *line_len,
                                   size_t *consumed)
 {
-    size_t scan = len < max + 2 ? len : max + 2;
-    const char *lf = memchr(buf, '\n', scan);
-    if (lf) {
-        size_t n = (size_t)(lf - buf);
-        size_t l = n > 0 && buf[n - 1] == '\r' ? n - 1 : n;
-        if (l > max)
-            return POP3_TOO_LONG;
-        *line_len = l;
-        *consumed = n + 1;
+    switch (text_line_find(buf, len, max, line_len, consumed)) {
+    case TEXT_LINE_DONE:
         return POP3_DONE;
-    }
-    /* max bytes may still be followed by CR LF: only a CR at index max
-     * leaves hope. */
-    if (len > max + 1 || (len > max && buf[max] != '\r'))
+    case TEXT_LINE_TOO_LONG:
         return POP3_TOO_LONG;
-    return POP3_AGAIN;
+    default:
+        return POP3_AGAIN;
+    }
 }
 
 size_t pop3_line_discard(const char *buf, size_t len, bool *ended)

@@ -4,6 +4,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "proto/text_line.h"
+
 const char *smtp_result_name(enum smtp_result r)
 {
     switch (r) {
@@ -50,30 +52,18 @@ static bool is_digit(char c)
 
 /* ---- lines -------------------------------------------------------------- */
 
-/* find_line - the line at buf[0..len) with at most max bytes before its
- * line end (LF, or CR LF). See smtp_line_find. */
+/* find_line - text_line_find in this parser's result codes. */
 static enum smtp_result find_line(const char *buf, size_t len, size_t max, size_t *line_len,
                                   size_t *consumed)
 {
-    /* The LF of an acceptable line is at index max + 1 at the latest
-     * (max bytes, CR, LF), so nothing beyond that is looked at. */
-    size_t scan = len < max + 2 ? len : max + 2;
-    const char *lf = memchr(buf, '\n', scan);
-    if (lf) {
-        size_t n = (size_t)(lf - buf);
-        size_t l = n > 0 && buf[n - 1] == '\r' ? n - 1 : n;
-        if (l > max)
-            return SMTP_TOO_LONG;
-        *line_len = l;
-        *consumed = n + 1;
+    switch (text_line_find(buf, len, max, line_len, consumed)) {
+    case TEXT_LINE_DONE:
         return SMTP_DONE;
-    }
-    /* No LF yet. max bytes may be followed by CR LF: a CR at index max
-     * still leaves hope; any other byte there, or a byte after that CR
-     * that was not LF, means the line is already too long. */
-    if (len > max + 1 || (len > max && buf[max] != '\r'))
+    case TEXT_LINE_TOO_LONG:
         return SMTP_TOO_LONG;
-    return SMTP_AGAIN;
+    default:
+        return SMTP_AGAIN;
+    }
 }
 
 enum smtp_result smtp_line_find(const char *buf, size_t len, size_t *line_len, size_t *consumed)

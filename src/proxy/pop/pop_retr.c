@@ -30,6 +30,7 @@
 #include "core/template.h"
 #include "core/template_vars.h"
 #include "lib/buf.h"
+#include "lib/mail_date.h"
 #include "lib/str.h"
 #include "proto/notify_mail_format.h"
 #include "proxy/pop/pop_internal.h"
@@ -108,19 +109,11 @@ void pop_retr_start(struct pop_session *s, const struct pop3_status *st)
 
 /* ---- after the scan: what the client gets ---------------------------- */
 
-static void rfc822_now(char *out, size_t cap)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(out, cap, "%a, %d %b %Y %H:%M:%S %z", &tm);
-}
-
 /* lead_lines - C-28, C-29: our header lines before the message. */
 static bool lead_lines(struct pop_session *s, struct buf *out, bool replaced)
 {
-    char date[64];
-    rfc822_now(date, sizeof(date));
+    char date[MAIL_DATE_MAX];
+    mail_date(time(NULL), date, sizeof(date));
     const char *product = s->ps.w->res->product_name;
     bool ok =
         buf_printf(out, "Received: from SEKISHO: %s\r\n", date) &&

@@ -12,6 +12,7 @@
 
 #include "core/svclog.h"
 #include "lib/buf.h"
+#include "lib/mail_date.h"
 #include "lib/str.h"
 #include "proto/accesslog_format.h"
 #include "proto/smtp_dot.h"
@@ -144,11 +145,8 @@ static void on_data_reply(struct smtp_session *s, const struct smtp_reply *r)
 /* received_header - SMTP-9 6: three folded lines. */
 static bool added_headers(struct smtp_session *s)
 {
-    char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+    char date[MAIL_DATE_MAX];
+    mail_date(time(NULL), date, sizeof(date));
     const char *product = s->ps.w->res->product_name;
     bool ok = true;
     if (!s->ps.cfg->anonymous)

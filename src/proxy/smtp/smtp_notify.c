@@ -24,6 +24,7 @@
 #include "core/notify.h"
 #include "core/template.h"
 #include "core/template_vars.h"
+#include "lib/mail_date.h"
 #include "lib/spoolfile.h"
 #include "lib/str.h"
 #include "proto/mbox_format.h"
@@ -160,11 +161,8 @@ static void on_notify_data(struct smtp_session *s, const struct smtp_reply *r)
         buf_printf(&rendered, "Subject: Virus notification: %s\r\n\r\n%s\r\n", s->m.o.detect_name,
                    s->m.o.detect_name);
     }
-    char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+    char date[MAIL_DATE_MAX];
+    mail_date(time(NULL), date, sizeof(date));
     const char *product = s->ps.w->res->product_name;
     /* TPL-5: our lines first, then the template (core of G-31 there). */
     static char lead_mem[8192];
