@@ -82,10 +82,9 @@ struct proxy_mail_scan {
     const char *map; /* the message, or NULL when it is empty */
     size_t len;
     bool map_heap; /* map is a malloc'ed copy, not a mapping */
-    /* turns: an eventfd that is readable while there is work to slice, so
-     * the loop calls on_turn once per iteration, among the other events */
-    int turn_fd;
-    struct ev_io turn_io;
+    /* turns: while there is work to slice, the scan is in its worker's
+     * turn queue (see turns()) */
+    struct proxy_mail_scan *turn_next;
     bool turning;
     enum phase phase;
     struct mime_walker *walker;
@@ -125,16 +124,87 @@ struct proxy_mail_scan {
     void *cb_arg;
 };
 
+/* The worker's turn queue: the scans that have work to slice, and one
+ * eventfd, readable while the queue is not empty, so the loop hands one
+ * slice to the scan at the head once per iteration, among the other
+ * events (ev_defer and 0 ms timers run before the loop polls again, so
+ * other sessions would never get in). One eventfd per worker, created on
+ * first use: a mail costs no descriptor and no epoll change of its own.
+ * A worker is one thread. */
+static struct {
+    struct ev_loop *loop;
+    int fd;
+    struct ev_io io;
+    struct proxy_mail_scan *head, *tail;
+} turnq = {.fd = -1};
+
+static void on_turn(struct ev_loop *loop, struct ev_io *io, uint32_t events);
+
+static bool turnq_ready(struct ev_loop *loop)
+{
+    if (turnq.fd >= 0)
+        return true;
+    turnq.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (turnq.fd < 0)
+        return false;
+    turnq.loop = loop;
+    ev_io_init(&turnq.io, turnq.fd, on_turn, NULL);
+    if (ev_io_set(loop, &turnq.io, EV_READ) < 0) {
+        close(turnq.fd);
+        turnq.fd = -1;
+        return false;
+    }
+    return true;
+}
+
+/* turnq_signal - the eventfd readable (on) or not. An eventfd's counter
+ * cannot overflow at 1 and reading a non-zero one cannot block. */
+static void turnq_signal(bool on)
+{
+    uint64_t v = 1;
+    ssize_t r = on ? write(turnq.fd, &v, sizeof(v)) : read(turnq.fd, &v, sizeof(v));
+    (void)r;
+}
+
+static void turnq_remove(struct proxy_mail_scan *ms)
+{
+    struct proxy_mail_scan **pp = &turnq.head, *prev = NULL;
+    while (*pp && *pp != ms) {
+        prev = *pp;
+        pp = &(*pp)->turn_next;
+    }
+    if (!*pp)
+        return;
+    *pp = ms->turn_next;
+    if (turnq.tail == ms)
+        turnq.tail = prev;
+    ms->turn_next = NULL;
+    if (!turnq.head)
+        turnq_signal(false);
+}
+
+static void turnq_append(struct proxy_mail_scan *ms)
+{
+    bool was_empty = !turnq.head;
+    ms->turn_next = NULL;
+    if (turnq.tail)
+        turnq.tail->turn_next = ms;
+    else
+        turnq.head = ms;
+    turnq.tail = ms;
+    if (was_empty)
+        turnq_signal(true);
+}
+
 static void turns(struct proxy_mail_scan *ms, bool on)
 {
     if (on == ms->turning)
         return;
-    uint64_t v = 1;
-    /* An eventfd's counter cannot overflow at 1 and reading a non-zero
-     * one cannot block: neither call fails. */
-    ssize_t r = on ? write(ms->turn_fd, &v, sizeof(v)) : read(ms->turn_fd, &v, sizeof(v));
-    (void)r;
     ms->turning = on;
+    if (on)
+        turnq_append(ms);
+    else
+        turnq_remove(ms);
 }
 
 /* ---- decoding a body in pieces ------------------------------------------ */
@@ -746,11 +816,18 @@ static bool collected(struct proxy_mail_scan *ms)
 
 static void on_turn(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 {
-    (void)loop;
-    (void)events;
-    struct proxy_mail_scan *ms = io->data;
-    if (!ms->turning)
+    (void)loop, (void)io, (void)events;
+    struct proxy_mail_scan *ms = turnq.head;
+    if (!ms)
         return;
+    /* The head's slice, and it goes to the back: every scan with work
+     * gets a slice in turn. */
+    if (ms->turn_next) {
+        turnq.head = ms->turn_next;
+        turnq.tail->turn_next = ms;
+        turnq.tail = ms;
+        ms->turn_next = NULL;
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t spent = 0, budget = PROXY_MAIL_SCAN_SLICE;
@@ -760,9 +837,13 @@ static void on_turn(struct ev_loop *loop, struct ev_io *io, uint32_t events)
         case PH_WALK: {
             enum mime_result r =
                 ms->walker ? mime_walker_step(ms->walker, budget - spent) : MIME_INVALID;
-            spent = budget; /* the step took its budget, or ended the walk: a turn */
-            if (r == MIME_MORE)
+            if (r == MIME_MORE) {
+                spent = budget; /* the step took its budget */
                 break;
+            }
+            /* The walk ended within the budget: a small mail goes on to
+             * its checks and decoding in the same turn. */
+            spent += ms->len < budget - spent ? ms->len : budget - spent;
             alive = walked(ms);
             break;
         }
@@ -821,9 +902,7 @@ struct proxy_mail_scan *proxy_mail_scan_open(struct proxy_worker *w, enum scanre
     ms->log = log;
     ms->part = ms->exec = PROXY_SPOOL_CLOSED;
     ms->len = (size_t)len;
-    ms->turn_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    ev_io_init(&ms->turn_io, ms->turn_fd, on_turn, ms);
-    if (ms->turn_fd < 0 || ev_io_set(w->loop, &ms->turn_io, EV_READ) < 0)
+    if (!turnq_ready(w->loop))
         goto fail;
     if (len > 0) {
         void *map = ms->len <= PROXY_MAIL_SCAN_COPY_MAX ? read_whole(spool_fd, ms->len) : NULL;
@@ -869,9 +948,7 @@ void proxy_mail_scan_free(struct proxy_mail_scan *ms)
         proxy_scan_cancel(ms->scan);
     ms->scan = NULL;
     release_part(ms);
-    ev_io_stop(ms->w->loop, &ms->turn_io);
-    if (ms->turn_fd >= 0)
-        close(ms->turn_fd);
+    turns(ms, false);
     if (ms->map_heap)
         free((void *)ms->map);
     else if (ms->map)
@@ -879,8 +956,8 @@ void proxy_mail_scan_free(struct proxy_mail_scan *ms)
     free(ms->walker);
     free(ms->hash_buf);
     free(ms->parts);
-    /* The turn watcher may still be pending in this batch: the struct
-     * that holds it goes after it. */
+    /* A callback of this scan may still be on the stack (a slice that
+     * ended in a verdict): the memory goes after the batch of events. */
     if (ev_defer(ms->w->loop, free, ms) < 0)
         free(ms);
 }
