@@ -3,15 +3,18 @@
  * See mime_decode.h. Inside, every decoded byte goes through a "sink"
  * (bounded output: all-or-nothing into a struct buf, or keep-the-tail for
  * file names), and text in a charset goes through a "conv" (UTF-8
- * validation, iconv, or the ISO-2022-JP to CP932 step in front of iconv)
- * that buffers at most CONV_IN_MAX input bytes. Nothing here allocates
- * except iconv_open(3).
+ * validation, iconv, the ISO-2022-JP to CP932 step in front of iconv,
+ * UTF-7, or ASCII with every 8-bit byte as U+FFFD for the charsets we do
+ * not convert) that buffers at most CONV_IN_MAX input bytes. Nothing here
+ * allocates except iconv_open(3).
  */
 #include "proto/mime_decode.h"
 
 #include <errno.h>
 #include <iconv.h>
 #include <string.h>
+
+#include "proto/mime_utf7.h"
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -462,6 +465,9 @@ enum conv_kind {
     CONV_UTF8,    /* validated, invalid bytes become U+FFFD */
     CONV_ICONV,   /* through iconv to UTF-8 */
     CONV_JIS,     /* ISO-2022-JP rewritten to CP932, then iconv */
+    CONV_UTF7,    /* RFC 2152, decoded here */
+    CONV_ASCII,   /* a charset we do not convert: ASCII kept, 8-bit bytes
+                     become U+FFFD (see conv_open) */
 };
 
 struct conv {
@@ -471,6 +477,7 @@ struct conv {
      * two-byte character, a partial escape sequence. */
     unsigned char jset, lead, nesc;
     unsigned char esc[4];
+    struct mime_utf7 u7;
     size_t n;
     char in[CONV_IN_MAX];
 };
@@ -521,6 +528,13 @@ static const struct charset_alias {
     {"x-euc-jp", CONV_ICONV, "EUC-JP-MS"},
     {"eucjp", CONV_ICONV, "EUC-JP-MS"},
     {"cseucpkdfmtjapanese", CONV_ICONV, "EUC-JP-MS"},
+    /* Outlook and Thunderbird decode UTF-7, where ASCII can hide in base64
+     * ("+AC4-exe" is ".exe"). */
+    {"utf-7", CONV_UTF7, NULL},
+    {"utf7", CONV_UTF7, NULL},
+    {"unicode-1-1-utf-7", CONV_UTF7, NULL},
+    {"csunicode11utf7", CONV_UTF7, NULL},
+    {"x-unicode20utf7", CONV_UTF7, NULL},
 };
 
 static const struct charset_alias *charset_find(struct str name)
@@ -535,29 +549,37 @@ static const struct charset_alias *charset_find(struct str name)
     return NULL;
 }
 
-/* conv_open - false when the charset is unknown (or iconv cannot open it,
- * e.g. gconv modules missing); raw=true opens a pass-through conv. */
-static bool conv_open(struct conv *c, struct str charset, bool raw)
+/* conv_open - a conv for text in charset; raw=true opens a pass-through
+ * conv instead.
+ *
+ * A charset outside the table (ISO-8859-2, KOI8-R, GBK, Big5, ...), or
+ * one iconv cannot open (gconv modules missing), is read as ASCII with
+ * every byte >= 0x80 as U+FFFD. Every charset a mailer writes into a
+ * header but UTF-7 (in the table) and UTF-16/32 keeps ASCII as ASCII
+ * bytes, so the ASCII of the text -- a file name's extension, which the
+ * attachment policies match -- is exactly what a mail client shows; the
+ * other characters are not guessed. (UTF-16/32 put NUL bytes into the
+ * result, which a file name check flags, spec SCAN-7.) Bytes below 0x80
+ * are kept as they are, control characters included. */
+static void conv_open(struct conv *c, struct str charset, bool raw)
 {
     c->n = 0;
     c->jset = JIS_ASCII;
     c->lead = 0;
     c->nesc = 0;
     c->cd = (iconv_t)-1;
+    mime_utf7_init(&c->u7);
     if (raw) {
         c->kind = CONV_RAW;
-        return true;
+        return;
     }
     const struct charset_alias *a = charset_find(charset);
-    if (!a)
-        return false;
-    c->kind = a->kind;
-    if (a->iconv) {
+    c->kind = a ? a->kind : CONV_ASCII;
+    if (a && a->iconv) {
         c->cd = iconv_open("UTF-8", a->iconv);
         if (c->cd == (iconv_t)-1)
-            return false;
+            c->kind = CONV_ASCII;
     }
-    return true;
 }
 
 /* utf8_seq - length of the valid UTF-8 sequence at p[0..n): 1..4; 0 when
@@ -742,10 +764,37 @@ static void jis_put(struct conv *c, struct sink *s, unsigned char b)
     conv_byte(c, s, (unsigned char)s2);
 }
 
+/* ascii_put - ASCII bytes as they are, runs of them at once; each byte
+ * >= 0x80 becomes U+FFFD. */
+static void ascii_put(struct sink *s, const char *p, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)p[i] < 0x80)
+            continue;
+        sink_put(s, p + start, i - start);
+        sink_put_fffd(s);
+        start = i + 1;
+    }
+    sink_put(s, p + start, n - start);
+}
+
 static void conv_put(struct conv *c, struct sink *s, const char *p, size_t n)
 {
     if (c->kind == CONV_RAW) {
         sink_put(s, p, n);
+        return;
+    }
+    if (c->kind == CONV_ASCII) {
+        ascii_put(s, p, n);
+        return;
+    }
+    if (c->kind == CONV_UTF7) {
+        char out[MIME_UTF7_OUT_MAX];
+        for (size_t i = 0; i < n; i++) {
+            size_t w = mime_utf7_byte(&c->u7, (unsigned char)p[i], out);
+            sink_put(s, out, w);
+        }
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -758,6 +807,11 @@ static void conv_put(struct conv *c, struct sink *s, const char *p, size_t n)
 
 static void conv_close(struct conv *c, struct sink *s)
 {
+    if (c->kind == CONV_UTF7) {
+        char out[MIME_UTF7_OUT_MAX];
+        size_t n = mime_utf7_finish(&c->u7, out);
+        sink_put(s, out, n);
+    }
     conv_run(c, s, true);
     if (c->kind == CONV_JIS && (c->lead || c->nesc))
         sink_put_fffd(s); /* half a character or escape at the end */
@@ -884,10 +938,6 @@ static void words_decode(struct str in, struct sink *s)
             i = j + 1;
             continue;
         }
-        if (!charset_find(w.charset)) { /* kept raw, as text */
-            i = w.end;
-            continue;
-        }
         bool glued = open && last_word_end == text_start && all_lws(in, text_start, j);
         if (!glued) {
             if (open)
@@ -900,11 +950,7 @@ static void words_decode(struct str in, struct sink *s)
             open = false;
         }
         if (!open) {
-            if (!conv_open(&c, w.charset, false)) { /* iconv could not: raw word */
-                text_put(s, in, j, w.end);
-                i = text_start = w.end;
-                continue;
-            }
+            conv_open(&c, w.charset, false);
             open = true;
             open_cs = w.charset;
         }
@@ -1095,10 +1141,11 @@ static void ext_put(const struct seg *segs, size_t nseg, struct sink *s)
             csn = 0;
         }
     }
+    /* No charset (or an empty one): the bytes raw, as they were meant in
+     * the mailer's local charset; an unknown one: see conv_open. */
     struct conv c;
     bool raw = !have_cs || csn == 0 || csn == sizeof(cs);
-    if (raw || !conv_open(&c, str_make(cs, csn), false))
-        conv_open(&c, STR_NULL, true);
+    conv_open(&c, str_make(cs, csn), raw);
     for (size_t k = 0; k < nseg; k++)
         value_put(segs[k].v, segs[k].quoted, k == 0 ? from : 0, segs[k].ext, &c, s);
     conv_close(&c, s);

@@ -10,9 +10,16 @@
  * U+FFFD), ISO-8859-1 (read as Windows-1252, as mail clients do),
  * ISO-8859-15, Windows-1252, Shift_JIS / CP932 and EUC-JP (read as CP932 /
  * eucJP-ms, the supersets Japanese mailers really write) go through
- * iconv(3), and ISO-2022-JP is turned into CP932 here first so that the
+ * iconv(3), ISO-2022-JP is turned into CP932 here first so that the
  * NEC and IBM extension characters (circled digits, ...) that Japanese
- * mailers put into it decode too.
+ * mailers put into it decode too, and UTF-7 is decoded here (mime_utf7).
+ * Text in any other charset (ISO-8859-2, KOI8-R, GBK, Big5,
+ * windows-1251, ...) is decoded all the same, as ASCII with every byte
+ * >= 0x80 as U+FFFD: the ASCII of a file name, its extension, is then
+ * exactly what a mail client shows, which the attachment policies need
+ * (kept raw, `=?ISO-8859-2?Q?evil.exe?=` passed block_ext=.exe). Decoded
+ * control bytes (NUL included) are kept for the caller to judge (see
+ * mime_param_get_tail).
  *
  * It owns nothing: inputs are caller views, outputs go into caller
  * buffers. It does no I/O and keeps no global state. The only allocation
@@ -98,9 +105,10 @@ size_t mime_qp_finish(struct mime_qp *d, char *out, size_t cap);
  * dropped (RFC 2047 section 6.2), and adjacent words in the same charset
  * are converted as one byte stream, so a character or an ISO-2022-JP
  * escape state split over two words still decodes. Words are recognised
- * anywhere, also glued to text, as mail clients do. A word in an unknown
- * charset is kept raw, like any other text; raw 8-bit text is copied as
- * it is. Folding line breaks are removed (RFC 5322 2.2.3).
+ * anywhere, also glued to text, as mail clients do. A word in a charset
+ * we do not convert is decoded too (ASCII kept, 8-bit bytes U+FFFD);
+ * raw 8-bit text between words is copied as it is. Folding line breaks
+ * are removed (RFC 5322 2.2.3).
  *
  * Appends to out all or nothing: false (out unchanged) when the result
  * does not fit. */
@@ -115,8 +123,9 @@ bool mime_decode_words(struct str in, struct buf *out);
  * parameters is tolerated. Understood, best first: RFC 2231 continuations
  * name*0 / name*0* / name*1* ... (in any order, up to the first missing
  * index) and name*=charset'lang'%XX, converted from their charset to
- * UTF-8 (an unknown or empty charset gives the percent-decoded bytes
- * raw); then plain name=value (token or quoted-string with backslash
+ * UTF-8 (a charset we do not convert gives ASCII with 8-bit bytes as
+ * U+FFFD, an empty or missing one the percent-decoded bytes raw); then
+ * plain name=value (token or quoted-string with backslash
  * escapes), with RFC 2047 words inside decoded. The first occurrence of a
  * form counts.
  *
@@ -136,7 +145,11 @@ const char *mime_param_result_name(enum mime_param_result r);
  * last bytes (cut at a UTF-8 character boundary), because the end of a
  * file name, its extension, is what the policies look at. When ctl is not
  * NULL it gets the number of bytes below 0x20 other than ESC (0x1b) in
- * the whole decoded value, the invalid characters of spec SCAN-7. */
+ * the whole decoded value, the invalid characters of spec SCAN-7. A
+ * decoded NUL ends the string in dst early ("evil.exe\0.txt" gives
+ * "evil.exe") but is counted in ctl, so a caller that blocks on ctl (the
+ * walker's BAD_FILENAME) blocks such a name whatever a client makes of
+ * it: one stops at the NUL, another drops or replaces it. */
 enum mime_param_result mime_param_get_tail(struct str params, const char *name, char *dst,
                                            size_t cap, size_t *ctl);
 

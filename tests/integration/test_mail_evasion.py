@@ -4,7 +4,9 @@ a real SMTP session through the gateway to smtp-sink and checks the reply,
 the detect log and what the parent received. Forms the walker cannot take
 apart with certainty are also scanned whole by libclamav's mail parser;
 uuencoded files are found anywhere and scanned one by one; a uuencoded
-file inside an encoded text is blocked (POLICY_FORMAT_MIME_UUENCODE)."""
+file inside an encoded text is blocked (POLICY_FORMAT_MIME_UUENCODE); a
+file name in a charset the decoder does not convert is read as clients
+show it, for block_ext."""
 import binascii
 import os
 import quopri
@@ -181,6 +183,52 @@ class TestEncodedText(ScanCase):
         part = ("Content-Type: text/plain\r\nContent-Transfer-Encoding: base64",
                 b64("just words\r\n"))
         self.delivered(multipart([part], subject="b64 clean"), "b64 clean")
+
+
+class TestForeignCharsetNames(ScanCase):
+    """An attachment named with RFC 2047 / RFC 2231 in a charset the
+    decoder does not convert (ISO-8859-2, KOI8-R, GBK ...) is still read
+    as a mail client shows it: its ASCII, the extension, exact. It was
+    kept raw ("=?ISO-8859-2?Q?evil.exe?="), which block_ext=.exe missed."""
+    SECTION = {"block_ext": "yes", "block_ext_list": ".exe"}
+
+    def clean_att(self, params):
+        return attachment(params, b64(testfiles.clean_bytes(3000)))
+
+    def test_iso_8859_2_encoded_word_file_name_is_blocked(self):
+        msg = multipart([text_part("hi"), self.clean_att('filename="=?ISO-8859-2?Q?evil.exe?="')],
+                        subject="cs 8859-2")
+        name, file, _ = self.refused(msg, "cs 8859-2")
+        self.assertEqual(name, "SEKISHO/POLICY_BLOCK_EXT")
+        self.assertEqual(file, "evil.exe")
+
+    def test_koi8r_name_in_content_type_is_blocked(self):
+        # "Privet.exe" in Cyrillic, B-encoded, in Content-Type name= only.
+        part = ("Content-Type: application/octet-stream; name=\"=?KOI8-R?B?8NLJ18XULmV4ZQ==?=\"\r\n"
+                "Content-Transfer-Encoding: base64", b64(testfiles.clean_bytes(3000)))
+        name, _, _ = self.refused(multipart([text_part("hi"), part], subject="cs koi8"), "cs koi8")
+        self.assertEqual(name, "SEKISHO/POLICY_BLOCK_EXT")
+
+    def test_utf7_and_rfc2231_unknown_charset_are_blocked(self):
+        for params, subject in (('filename="=?UTF-7?Q?evil+AC4-exe?="', "cs utf7"),
+                                ("filename*=iso-8859-2''%BFevil.exe", "cs 2231")):
+            msg = multipart([text_part("hi"), self.clean_att(params)], subject=subject)
+            name, _, _ = self.refused(msg, subject)
+            self.assertEqual(name, "SEKISHO/POLICY_BLOCK_EXT")
+
+    def test_decoded_nul_in_the_name_is_a_malformed_name(self):
+        # "evil.exe\0.txt": a client that stops at the NUL shows evil.exe,
+        # another evil.exe.txt; the name is blocked whatever the reading.
+        msg = multipart([text_part("hi"),
+                         self.clean_att('filename="=?ISO-8859-2?Q?evil.exe=00.txt?="')],
+                        subject="cs nul")
+        name, _, _ = self.refused(msg, "cs nul")
+        self.assertEqual(name, "SEKISHO/POLICY_FORMAT_MIME_FILENAME")
+
+    def test_other_extension_in_a_foreign_charset_is_delivered(self):
+        msg = multipart([text_part("hi"), self.clean_att('filename="=?ISO-8859-2?Q?z=B9=BFka.txt?="')],
+                        subject="cs clean")
+        self.delivered(msg, "cs clean")
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ static const char *words(const char *in)
     assert_true(mime_decode_words(str_from_cstr(in), &b));
     memcpy(result, buf_rptr(&b), buf_len(&b));
     result[buf_len(&b)] = '\0';
+    result_len = buf_len(&b);
     return result;
 }
 
@@ -254,17 +255,15 @@ static void test_words_rfc2047_examples(void **state)
     assert_string_equal(words("(=?ISO-8859-1?Q?a?=  =?ISO-8859-1?Q?b?=)"), "(ab)");
     assert_string_equal(words("(=?ISO-8859-1?Q?a?=\r\n    =?ISO-8859-1?Q?b?=)"), "(ab)");
     assert_string_equal(words("(=?ISO-8859-1?Q?a_b?=)"), "(a b)");
-    /* ISO-8859-2 is not one of ours: that word stays as it is. */
-    assert_string_equal(words("(=?ISO-8859-1?Q?a?= =?ISO-8859-2?Q?_b?=)"),
-                        "(a =?ISO-8859-2?Q?_b?=)");
+    /* ISO-8859-2 is not converted, but decoded all the same (ASCII). */
+    assert_string_equal(words("(=?ISO-8859-1?Q?a?= =?ISO-8859-2?Q?_b?=)"), "(a b)");
     assert_string_equal(words("=?US-ASCII?Q?Keith_Moore?= <moore@cs.utk.edu>"),
                         "Keith Moore <moore@cs.utk.edu>");
     assert_string_equal(words("=?ISO-8859-1?Q?Andr=E9?= Pirard <PIRARD@vm1.ulg.ac.be>"),
                         "Andr\xc3\xa9 Pirard <PIRARD@vm1.ulg.ac.be>");
-    assert_string_equal(
-        words("=?ISO-8859-1?B?SWYgeW91IGNhbiByZWFkIHRoaXMgeW8=?=\r\n"
-              " =?ISO-8859-2?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?="),
-        "If you can read this yo =?ISO-8859-2?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?=");
+    assert_string_equal(words("=?ISO-8859-1?B?SWYgeW91IGNhbiByZWFkIHRoaXMgeW8=?=\r\n"
+                              " =?ISO-8859-2?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?="),
+                        "If you can read this you understand the example.");
     /* Plain text, folding removed. */
     assert_string_equal(words("plain\r\n text"), "plain text");
 }
@@ -302,6 +301,70 @@ static void test_words_charsets(void **state)
     assert_string_equal(words("=?UTF-8?Q?a?= =?ISO-8859-1?Q?=E9?="), "a\xc3\xa9");
 }
 
+/* Charsets we do not convert: the word is decoded (B or Q) all the same,
+ * ASCII kept and every 8-bit byte U+FFFD, so a file name's extension is
+ * what a mail client shows (a raw word would let "evil.exe" pass a
+ * block_ext list). */
+static void test_words_unconverted_charsets(void **state)
+{
+    (void)state;
+    assert_string_equal(words("=?ISO-8859-2?Q?evil.exe?="), "evil.exe");
+    assert_string_equal(words("=?iso-8859-2?q?=BFr=F3d=B3o_evil.exe?="), "\xef\xbf\xbdr\xef\xbf\xbd"
+                                                                         "d\xef\xbf\xbdo evil.exe");
+    /* KOI8-R "Privet.exe" in Cyrillic; GBK and Big5 two-byte characters:
+     * one U+FFFD per byte. */
+    assert_string_equal(words("=?KOI8-R?B?8NLJ18XULmV4ZQ==?="),
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                        "\xef\xbf\xbd.exe");
+    assert_string_equal(words("=?GBK?B?zsS8/i5leGU=?="),
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.exe");
+    assert_string_equal(words("=?Big5?B?pGouZXhl?="), "\xef\xbf\xbdj.exe");
+    assert_string_equal(words("=?windows-1251?Q?a=80b?="), "a\xef\xbf\xbd"
+                                                           "b");
+    assert_string_equal(words("=?x-unknown?B?YWJj?= tail"), "abc tail");
+    /* Adjacent words, known and unknown, in any order: whitespace between
+     * them dropped (RFC 2047 6.2), each in its own charset. */
+    assert_string_equal(words("=?UTF-8?Q?a?= =?koi8-r?Q?b?="), "ab");
+    assert_string_equal(words("=?UTF-8?B?44OG?= =?ISO-8859-2?Q?=E9vil?=\r\n"
+                              " =?koi8-r?Q?.ex?= =?ISO-8859-1?Q?e?="),
+                        "\xe3\x83\x86\xef\xbf\xbdvil.exe");
+    /* A decoded NUL or control byte is kept: the file name check flags
+     * it (spec SCAN-7). */
+    assert_string_equal(words("=?KOI8-R?B?ZXZpbAAuZXhl?="), "evil");
+    assert_int_equal(result_len, 9);
+    assert_memory_equal(result, "evil\0.exe", 9);
+    /* UTF-16 is not converted: its NULs stay (a file name with them is
+     * blocked as malformed, SCAN-7). */
+    assert_string_equal(words("=?UTF-16BE?B?AGUAdgBpAGwALgBlAHgAZQ==?="), "");
+    assert_int_equal(result_len, 16);
+}
+
+/* UTF-7 (RFC 2152), which Outlook and Thunderbird decode: ASCII can hide
+ * in its base64 runs. */
+static void test_words_utf7(void **state)
+{
+    (void)state;
+    assert_string_equal(words("=?UTF-7?Q?evil+AC4-exe?="), "evil.exe");
+    assert_string_equal(words("=?utf-7?B?ZXZpbCtBQzQtZXhl?="), "evil.exe"); /* same, B */
+    assert_string_equal(words("=?UTF-7?Q?+AOk-vil.exe?="), "\xc3\xa9vil.exe");
+    /* "+-" is '+'; a run also ends at a non-base64 byte, which is text. */
+    assert_string_equal(words("=?UTF-7?Q?a+-b+AGEAYgBj.exe?="), "a+babc.exe");
+    /* A surrogate pair (U+1F600); lone halves are U+FFFD. */
+    assert_string_equal(words("=?UTF-7?Q?+2D3eAA.exe?="), "\xf0\x9f\x98\x80.exe");
+    assert_string_equal(words("=?UTF-7?Q?+2D0-x?="), "\xef\xbf\xbdx");
+    assert_string_equal(words("=?UTF-7?Q?+3gA-x?="), "\xef\xbf\xbdx");
+    assert_string_equal(words("=?UTF-7?Q?+2D0AYQ-?="), "\xef\xbf\xbd"
+                                                       "a");
+    assert_string_equal(words("=?UTF-7?Q?+2D0?="), "\xef\xbf\xbd");
+    /* 8-bit bytes are not UTF-7. */
+    assert_string_equal(words("=?UTF-7?Q?a=E9b?="), "a\xef\xbf\xbd"
+                                                    "b");
+    /* One stream over adjacent words, as for other charsets. */
+    assert_string_equal(words("=?UTF-7?Q?evil+AC?= =?UTF-7?Q?4-exe?="), "evil.exe");
+    /* In RFC 2231 too. */
+    assert_string_equal(param("a; filename*=utf-7''evil+AC4-exe", "filename"), "evil.exe");
+}
+
 static void test_words_not_words(void **state)
 {
     (void)state;
@@ -313,7 +376,6 @@ static void test_words_not_words(void **state)
         "=?utf-8?Q?abc",
         "=?utf-8?Q?a b?=",
         "x=?utf-8?Q?",
-        "=?x-unknown?B?YWJj?= tail",
         "boundary ----=_NextPart_000_0012_01C8",
         "=?=?=?=?",
     };
@@ -321,8 +383,6 @@ static void test_words_not_words(void **state)
         assert_string_equal(words(same[i]), same[i]);
     /* Glued to text: decoded anyway, as mail clients do. */
     assert_string_equal(words("Re:=?UTF-8?Q?caf=C3=A9?=!"), "Re:caf\xc3\xa9!");
-    /* Whitespace between a word and an unknown one is kept. */
-    assert_string_equal(words("=?UTF-8?Q?a?= =?koi8-r?Q?b?="), "a =?koi8-r?Q?b?=");
     /* A word after a retried "=?" (linear search restarts there). */
     assert_string_equal(words("=?utf-8?q?x=?utf-8?q?y?="), "=?utf-8?q?x"
                                                            "y");
@@ -414,10 +474,17 @@ static void test_param_rfc2231(void **state)
                         "real.exe");
     /* A gap ends the value. */
     assert_string_equal(param("a; n*0=a; n*1=b; n*3=d", "n"), "ab");
-    /* Shift_JIS charset; unknown and empty charsets give raw bytes. */
+    /* Shift_JIS charset; an unknown charset gives its ASCII, 8-bit bytes
+     * as U+FFFD; an empty one raw bytes. */
     assert_string_equal(param("a; filename*=Shift_JIS''%83e%83X%83g.txt", "filename"),
                         "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88.txt");
-    assert_string_equal(param("a; filename*=x-mac-roman''%41%ff", "filename"), "A\xff");
+    assert_string_equal(param("a; filename*=x-mac-roman''%41%ff", "filename"), "A\xef\xbf\xbd");
+    assert_string_equal(param("a; filename*=ISO-8859-2''%BFr%F3d%B3o.exe", "filename"),
+                        "\xef\xbf\xbdr\xef\xbf\xbd"
+                        "d\xef\xbf\xbdo.exe");
+    assert_string_equal(param("a; filename*0*=koi8-r''%F0%D2; filename*1=\".exe\"", "filename"),
+                        "\xef\xbf\xbd\xef\xbf\xbd.exe");
+    assert_string_equal(param("a; filename*=''%ff", "filename"), "\xff");
     assert_string_equal(param("a; filename*=''%41%42", "filename"), "AB");
     /* No charset'lang' at all: percent-decoded raw. Bad escapes literal. */
     assert_string_equal(param("a; filename*=a%2Fb%zz%4", "filename"), "a/b%zz%4");
@@ -445,6 +512,11 @@ static void test_param_rfc2047_legacy(void **state)
                         want);
     /* Backslashes and words together. */
     assert_string_equal(param("a; name=\"\\=?UTF-8?Q?x?=\"", "name"), "x");
+    /* Any charset: the name a mail client shows, extension and all. */
+    assert_string_equal(param("attachment; filename=\"=?ISO-8859-2?Q?evil.exe?=\"", "filename"),
+                        "evil.exe");
+    assert_string_equal(param("a; name==?GBK?B?zsS8/i5leGU=?=", "name"),
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.exe");
 }
 
 static void test_param_tail(void **state)
@@ -493,6 +565,24 @@ static void test_param_tail(void **state)
         mime_param_get_tail(STR_LIT("a; name=\"tab\there\""), "name", dst, sizeof(dst), &ctl),
         MIME_PARAM_FOUND);
     assert_int_equal(ctl, 1);
+    /* A NUL decoded from a word in a charset we do not convert: counted
+     * (the name is blocked as malformed, whatever a client makes of the
+     * bytes after the NUL), and the NUL ends the C string. */
+    assert_int_equal(
+        mime_param_get_tail(STR_LIT("a; filename=\"=?ISO-8859-2?Q?evil.exe=00.txt?=\""), "filename",
+                            dst, sizeof(dst), &ctl),
+        MIME_PARAM_FOUND);
+    assert_int_equal(ctl, 1);
+    assert_string_equal(dst, "evil.exe");
+    assert_int_equal(mime_param_get_tail(STR_LIT("a; filename*=koi8-r''evil%0D.exe"), "filename",
+                                         dst, sizeof(dst), &ctl),
+                     MIME_PARAM_FOUND);
+    assert_int_equal(ctl, 1);
+    /* A long name in such a charset keeps its end, cut at a character. */
+    assert_int_equal(mime_param_get_tail(STR_LIT("a; filename=\"=?GBK?B?zsTOxM7EzsTOxC5leGU=?=\""),
+                                         "filename", dst, sizeof(dst), &ctl),
+                     MIME_PARAM_TRUNCATED);
+    assert_string_equal(dst, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.exe");
     /* Absent. */
     assert_int_equal(mime_param_get_tail(STR_LIT("attachment"), "filename", dst, sizeof(dst), &ctl),
                      MIME_PARAM_ABSENT);
@@ -588,6 +678,8 @@ int main(void)
         cmocka_unit_test(test_qp_streaming),
         cmocka_unit_test(test_words_rfc2047_examples),
         cmocka_unit_test(test_words_charsets),
+        cmocka_unit_test(test_words_unconverted_charsets),
+        cmocka_unit_test(test_words_utf7),
         cmocka_unit_test(test_words_not_words),
         cmocka_unit_test(test_words_all_or_nothing),
         cmocka_unit_test(test_param_plain),
