@@ -609,6 +609,12 @@ static void on_closing(struct proxy_session *ps)
 {
     struct pop_session *s = (struct pop_session *)ps;
     proxy_dialogue_stop(&s->dlg);
+    /* A RETR still unrecorded here ended without a hook of ours: the core
+     * aborts the session when a write to the client fails (the client
+     * reset the connection while the message was being sent). POP-9: it
+     * has its record all the same (pop_retr_abandon records once). */
+    if (s->state == POP_ST_RETR || s->state == POP_ST_SCAN || s->state == POP_ST_SEND)
+        pop_retr_abandon(s, "CLIENT/connection closed during RETR");
     pop_retr_end(s);
 }
 

@@ -105,14 +105,16 @@ class RawPop:
         """The multi-line body after a positive status line, as sent,
         through its end line; what came when the connection closed first
         (then not ending with the end line)."""
+        searched = 0  # the end line is looked for in new bytes only
         while True:
             if self.buf.startswith(b".\r\n"):
                 i = 3
                 break
-            i = self.buf.find(b"\r\n.\r\n")
+            i = self.buf.find(b"\r\n.\r\n", max(0, searched - 4))
             if i >= 0:
                 i += 5
                 break
+            searched = len(self.buf)
             if len(self.buf) > limit:
                 raise AssertionError("body over %d bytes" % limit)
             try:
@@ -256,7 +258,7 @@ class FakePop:
         return not close
 
     def _serve(self, conn, sess):
-        conn.settimeout(20 * SLOW)
+        conn.settimeout(120 * SLOW)  # a sendall of a big reply included
         buf = b""
         try:
             if not self._reply("GREETING", conn, b""):
