@@ -7,7 +7,6 @@ are test_pop_retr.py; hostile clients and servers test_pop_hostile.py;
 the keys of [pop] test_pop_keys.py."""
 import base64
 import hashlib
-import os
 import poplib
 import re
 import signal

@@ -11,7 +11,7 @@ import unittest
 
 import harness
 from harness import mail_fixtures as mf
-from harness.pop_proxy import FakePop, PopCase, PopEnv, RawPop, msgno, stuff
+from harness.pop_proxy import PopCase, PopEnv, RawPop, msgno, stuff
 
 ENV = {}
 

@@ -3,7 +3,6 @@ pop_to, acl_from, acl_to, reverselookup, pre_spawn (options.tsv `pop`
 rows; CFG-7: an ini list replaces that field of hosts.allow). Each class
 is one gateway; each test asserts the key's effect."""
 import os
-import re
 import subprocess
 import unittest
 

@@ -22,8 +22,8 @@ import urllib.parse
 import harness
 from harness import fake_scanner
 from harness import mail_fixtures as mf
-from harness.pop_proxy import (ORDER, PRODUCT_RX, CLOSE, FakePop, PopCase, PopEnv, RawPop,
-                               TIMEOUT, field, msgno, stuff, unstuff)
+from harness.pop_proxy import (ORDER, PRODUCT_RX, CLOSE, PopCase, PopEnv, RawPop,
+                               TIMEOUT, msgno, stuff, unstuff)
 
 ENV = {}
 EICAR_NAME = "Eicar-Test-Signature"

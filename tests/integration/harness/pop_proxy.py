@@ -417,9 +417,5 @@ def field(line, name):
     return m.group(1) if m else None
 
 
-def wait_port_closed_by(c, timeout=10.0):
-    return c.wait_closed(timeout)
-
-
 __all__ = ["RawPop", "FakePop", "PopEnv", "PopCase", "pbs_dump", "stuff", "unstuff", "msgno",
            "ORDER", "CLOSE", "TIMEOUT", "PRODUCT_RX", "require_dovecot", "field", "wait_for"]
