@@ -146,7 +146,10 @@ static void cmd_user(struct pop_session *s, const struct pop3_command *c)
     struct pop3_user_target t;
     enum pop3_user_status st = pop3_user_split(arg, &t);
     const struct config *cfg = s->ps.cfg;
-    if (st == POP3_USER_SYNTAX || (st == POP3_USER_PLAIN && !*cfg->parent_server_host)) {
+    /* An empty name is a format error too: there is no user to name to
+     * the server (RFC 1939 USER takes one), and "USER " would be sent. */
+    if (st == POP3_USER_SYNTAX || arg.len == 0 ||
+        (st == POP3_USER_PLAIN && !*cfg->parent_server_host)) {
         if (proxy_dialogue_invalid(&s->dlg)) {
             pop_reply(s, false, "Too many errors");
             pop_end(s);
@@ -606,6 +609,12 @@ static void on_closing(struct proxy_session *ps)
 {
     struct pop_session *s = (struct pop_session *)ps;
     proxy_dialogue_stop(&s->dlg);
+    /* A RETR still unrecorded here ended without a hook of ours: the core
+     * aborts the session when a write to the client fails (the client
+     * reset the connection while the message was being sent). POP-9: it
+     * has its record all the same (pop_retr_abandon records once). */
+    if (s->state == POP_ST_RETR || s->state == POP_ST_SCAN || s->state == POP_ST_SEND)
+        pop_retr_abandon(s, "CLIENT/connection closed during RETR");
     pop_retr_end(s);
 }
 
