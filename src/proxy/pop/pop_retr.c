@@ -43,10 +43,34 @@
 
 static struct buf prefix_buf; /* a worker is one thread, and one RETR sends at a time */
 
+#define POP_URL_MAX (POP_USER_MAX + PROXY_HOST_MAX + 32)
+
+/* pop_url - POP-9: "pop://<user>@<server>:<port>", the record's URL. */
+static void pop_url(const struct pop_session *s, char *out, size_t cap)
+{
+    snprintf(out, cap, "pop://%s@%s:%u", s->user, s->ps.server.host, s->ps.server.port);
+}
+
+/* pop_vars - every TPL-3 variable for a mail about the message (the
+ * replacement, the admin notification): the outcome's and POP's own. The
+ * views point into s and url. */
+static void pop_vars(struct pop_session *s, struct template_vars *v, const char *url)
+{
+    *v = (struct template_vars){
+        .status = 200,
+        .method = STR_LIT("GET"),
+        .url = str_from_cstr(url),
+        .content_length = s->r.spool.len,
+        .header = proxy_mail_header(s->r.spool.fd, s->r.header_len),
+        .message_id = str_from_cstr(s->r.message_id),
+    };
+    proxy_outcome_vars(&s->ps, &s->r.o, v);
+}
+
 static void pop_record(struct pop_session *s, unsigned status)
 {
-    char url[POP_USER_MAX + PROXY_HOST_MAX + 32];
-    snprintf(url, sizeof(url), "pop://%s@%s:%u", s->user, s->ps.server.host, s->ps.server.port);
+    char url[POP_URL_MAX];
+    pop_url(s, url, sizeof(url));
     struct access_record r = {
         .status = status,
         .size = s->r.spool.len,
@@ -139,17 +163,10 @@ static bool replacement(struct pop_session *s, struct buf *out)
     buf_init(&rendered, rendered_mem, sizeof(rendered_mem));
     if (!lead_lines(s, &lead, true))
         return false;
-    char url[POP_USER_MAX + PROXY_HOST_MAX + 32];
-    snprintf(url, sizeof(url), "pop://%s@%s:%u", s->user, s->ps.server.host, s->ps.server.port);
-    struct template_vars v = {
-        .status = 200,
-        .method = STR_LIT("GET"),
-        .url = str_from_cstr(url),
-        .content_length = s->r.spool.len,
-        .header = proxy_mail_header(s->r.spool.fd, s->r.header_len),
-        .message_id = str_from_cstr(s->r.message_id),
-    };
-    proxy_outcome_vars(&s->ps, &s->r.o, &v);
+    char url[POP_URL_MAX];
+    pop_url(s, url, sizeof(url));
+    struct template_vars v;
+    pop_vars(s, &v, url);
     static struct template_var_table table;
     template_vars_table(&v, &table);
     if (template_render(s->ps.w->res->tpl_pop, table.vars, TEMPLATE_VAR_COUNT, &rendered) !=
@@ -255,24 +272,15 @@ static void on_scanned(struct pop_session *s, const struct proxy_mail_scan_resul
     if (res->verdict == SCANREQ_INFECTED) {
         const struct config *cfg = s->ps.cfg;
         proxy_outcome_detected(&s->r.o, res->name, res->file, proxy_detect_action(cfg->action));
-        svclog_info(&s->ps.log, "Infected: URL=[pop://%s@%s:%u] VirusName: %s File: [%s] action=%s",
-                    s->user, s->ps.server.host, s->ps.server.port, res->name, res->file,
-                    accesslog_action_name(s->r.o.action));
+        char url[POP_URL_MAX];
+        pop_url(s, url, sizeof(url));
+        svclog_info(&s->ps.log, "Infected: URL=[%s] VirusName: %s File: [%s] action=%s", url,
+                    res->name, res->file, accesslog_action_name(s->r.o.action));
         if (cfg->quarantine)
             proxy_quarantine_mbox(&s->ps, &s->r.o, s->r.spool.fd, s->user);
         if (cfg->notify_admin && cfg->admin_mailaddr.count > 0) {
-            char url[POP_USER_MAX + PROXY_HOST_MAX + 32];
-            snprintf(url, sizeof(url), "pop://%s@%s:%u", s->user, s->ps.server.host,
-                     s->ps.server.port);
-            struct template_vars v = {
-                .status = 200,
-                .method = STR_LIT("GET"),
-                .url = str_from_cstr(url),
-                .content_length = s->r.spool.len,
-                .header = proxy_mail_header(s->r.spool.fd, s->r.header_len),
-                .message_id = str_from_cstr(s->r.message_id),
-            };
-            proxy_outcome_vars(&s->ps, &s->r.o, &v);
+            struct template_vars v;
+            pop_vars(s, &v, url);
             proxy_notify_admin(&s->ps, &v);
         }
     }
