@@ -47,12 +47,14 @@
 #   BENCH_SKIP_SQUID=1          leave out Squid + c-icap + clamd
 #   BENCH_SCAND_TIMEOUT=600     bound on a full database load (s, scand and clamd)
 #   BENCH_KEEP=1                keep the run directory (configs, logs, wrk output)
-#   BUILD=build                 build directory holding bin/
+#   BUILD=build                 build directory holding bin/ (relative to the
+#                               repository, or absolute; SEKISHO_BUILD too: see
+#                               bench/build-dir.sh)
 set -u
 cd "$(dirname "$0")/.." || exit 2
 REPO=$PWD
-BUILD=${BUILD:-build}
-BIN=$REPO/$BUILD/bin
+# shellcheck source=bench/build-dir.sh
+. "$REPO/bench/build-dir.sh"
 # curl honours these even with -x: a no_proxy of 127.0.0.1 would bypass the
 # proxy under test.
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
@@ -366,11 +368,12 @@ start_gateway() {
     port=$(free_port)
     prefix=$RUN/gw-$name
     mkdir -p "$prefix/conf"
-    cp "$REPO"/conf/template_* "$prefix/conf/"
+    cp "$BUILD_TREE"/conf/template_* "$prefix/conf/"
     : >"$prefix/conf/hosts.allow"
     # ipv6=no: with ipv6=yes an older proxy resolved even the literal
     # 127.0.0.1 through DNS (see docs/bench.md). keepalive=yes: the
     # keep-alive cells; "Connection: close" requests still close.
+    # max_sessions_per_client=0: every bench client comes from 127.0.0.1.
     cat >"$prefix/conf/sekisho.ini" <<EOF
 [common]
 tmpdir=tmp/spool
@@ -382,6 +385,7 @@ workers=$WORKERS
 svcport=127.0.0.1:$port
 virus_check=$vc
 pre_spawn=$PRE_SPAWN
+max_sessions_per_client=0
 ipv6=no
 keepalive=yes
 $extra
@@ -804,8 +808,7 @@ tunnel() {
 
 # ---- header ----------------------------------------------------------------
 
-GIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')
-git -C "$REPO" diff --quiet HEAD -- src 2>/dev/null || GIT="$GIT+local changes in src/"
+GIT=$BUILD_GIT
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== Sekisho HTTP proxy benchmark"
 echo "date:        $(date -u +%Y-%m-%dT%H:%M:%SZ)"

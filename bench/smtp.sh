@@ -43,12 +43,14 @@
 #   BENCH_SKIP_CLAMSMTP=1       leave out clamsmtp + clamd
 #   BENCH_SCAND_TIMEOUT=600     bound on a full database load (s, scand and clamd)
 #   BENCH_KEEP=1                keep the run directory (configs, logs, outputs)
-#   BUILD=build                 build directory holding bin/
+#   BUILD=build                 build directory holding bin/ (relative to the
+#                               repository, or absolute; SEKISHO_BUILD too: see
+#                               bench/build-dir.sh)
 set -u
 cd "$(dirname "$0")/.." || exit 2
 REPO=$PWD
-BUILD=${BUILD:-build}
-BIN=$REPO/$BUILD/bin
+# shellcheck source=bench/build-dir.sh
+. "$REPO/bench/build-dir.sh"
 
 CELL_SECONDS=${BENCH_SECONDS:-10}
 WARMUP=${BENCH_WARMUP:-2}
@@ -322,9 +324,10 @@ start_gateway() {
     port=$(free_port)
     prefix=$RUN/gw-$name
     mkdir -p "$prefix/conf"
-    cp "$REPO"/conf/template_* "$prefix/conf/"
+    cp "$BUILD_TREE"/conf/template_* "$prefix/conf/"
     : >"$prefix/conf/hosts.allow"
     # ipv6=no: the parent is the literal 127.0.0.1 (see bench/http.sh).
+    # max_sessions_per_client=0: every bench client comes from 127.0.0.1.
     cat >"$prefix/conf/sekisho.ini" <<EOF
 [common]
 tmpdir=tmp/spool
@@ -339,6 +342,7 @@ parent_server_port=$SINK_PORT
 virus_check=yes
 action=deny
 pre_spawn=$PRE_SPAWN
+max_sessions_per_client=0
 ipv6=no
 EOF
     chmod -R a+rX "$prefix"
@@ -606,10 +610,7 @@ run_cells() {
 
 # ---- header ----------------------------------------------------------------
 
-GIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')
-git -C "$REPO" diff --quiet HEAD -- src 2>/dev/null &&
-    [ -z "$(git -C "$REPO" ls-files --others --exclude-standard -- src 2>/dev/null)" ] ||
-    GIT="$GIT+local changes in src/"
+GIT=$BUILD_GIT
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 MSG_SIZE=$("$LOAD" -p "$SINK_PORT" -n 1 -s "$ATTACH_BYTES" | sed -n 's/.* avg_msg_bytes=\([0-9]*\).*/\1/p')
 echo "== Sekisho SMTP proxy benchmark"
