@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -121,10 +122,14 @@ static void close_now(struct proxy_session *s)
     s->dnsq = NULL;
     ev_timer_stop(loop, &s->idle);
     end_close_fd(s, &s->server);
-    if (s->ending && !s->aborting && s->client.fd >= 0) {
-        /* The last reply is out: a lingering close, so that input the
-         * client still sends cannot reset the connection before it read
-         * that reply (proxy_linger). */
+    int unread = 0;
+    if (s->ending && !s->aborting && s->client.fd >= 0 &&
+        ioctl(s->client.fd, FIONREAD, &unread) == 0 && unread > 0) {
+        /* The last reply is out but the client's input is not all read
+         * (a flood, a pipelined burst): a lingering close, or that input
+         * would make the kernel reset the connection before the client
+         * read the reply (proxy_linger). Without unread input (QUIT) a
+         * plain close costs nothing more. */
         ev_io_stop(loop, &s->client.io);
         proxy_linger(loop, s->client.fd);
         s->client.fd = -1;
