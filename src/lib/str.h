@@ -60,4 +60,16 @@ size_t str_copy(char *dst, size_t cap, const char *src);
 /* str_copy_view - the same for a view. Returns s.len. */
 size_t str_copy_view(char *dst, size_t cap, struct str s);
 
+/* str_hex_digit - the value of a hexadecimal digit (either case), or -1. */
+static inline int str_hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
 #endif

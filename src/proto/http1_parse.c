@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "lib/str.h"
+
 /* ---------------------------------------------------------------- names */
 
 const char *http1_result_name(enum http1_result r)
@@ -234,17 +236,6 @@ static bool is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* tchar of RFC 9110 5.6.2: method names and header field names. */
 static bool is_tchar(unsigned char c)
 {
@@ -325,7 +316,7 @@ static bool parse_ipv6(struct str s)
     }
     while (i < s.len) {
         size_t j = i;
-        while (j < s.len && j - i < 5 && hex_value((unsigned char)s.ptr[j]) >= 0)
+        while (j < s.len && j - i < 5 && str_hex_digit((unsigned char)s.ptr[j]) >= 0)
             j++;
         if (j < s.len && s.ptr[j] == '.') {
             /* Trailing IPv4 part: two groups' worth, and the end. */
@@ -377,7 +368,7 @@ static bool ends_in_number(struct str host)
     size_t i = 0;
     if (label.len >= 2 && label.ptr[0] == '0' && (label.ptr[1] == 'x' || label.ptr[1] == 'X')) {
         for (i = 2; i < label.len; i++) {
-            if (hex_value((unsigned char)label.ptr[i]) < 0)
+            if (str_hex_digit((unsigned char)label.ptr[i]) < 0)
                 return false;
         }
         return true;
@@ -1201,7 +1192,7 @@ static unsigned chunked_step(struct http1_chunked *st, unsigned char c)
     switch (st->state) {
     case CH_SIZE_FIRST:
     case CH_SIZE: {
-        int h = hex_value(c);
+        int h = str_hex_digit(c);
         if (h >= 0) {
             /* RFC 9112 7.1: anticipate overflow of the size. */
             if (st->count >= HTTP1_CHUNK_SIZE_DIGITS_MAX || st->remaining > (UINT64_MAX >> 4))
