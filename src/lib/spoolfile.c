@@ -162,7 +162,7 @@ int spoolfile_create_mem(void)
     return fd;
 }
 
-int spoolfile_keep(int fd, const char *dir, const char *name)
+int spoolfile_link(int fd, const char *dir, const char *name)
 {
     char path[4096], proc[64];
     if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
@@ -170,8 +170,18 @@ int spoolfile_keep(int fd, const char *dir, const char *name)
         return -1;
     }
     snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-    if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+    return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
+int spoolfile_keep(int fd, const char *dir, const char *name)
+{
+    if (spoolfile_link(fd, dir, name) == 0)
         return 0;
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (out < 0)
         return -1;

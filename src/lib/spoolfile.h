@@ -41,8 +41,15 @@ int spoolfile_read_at(int fd, void *buf, size_t n, off_t off);
  * writing goes on where it was. fd stays open. -1 with errno. */
 int spoolfile_to_disk(int fd, const char *dir);
 
+/* spoolfile_link - give the spool file the name dir/name by a hard link
+ * (no data moved): works for an O_TMPFILE spool on dir's file system;
+ * fails (EXDEV, ENOENT) for a memfd, another file system, or a spool
+ * that was unlinked rather than created unnamed. 0, or -1 with errno. */
+int spoolfile_link(int fd, const char *dir, const char *name);
+
 /* spoolfile_keep - give the spool file a name in dir (quarantine):
- * links it when dir is on the same file system, copies it otherwise.
+ * links it when dir is on the same file system, copies it otherwise
+ * (O(size), blocking: not for an event loop, see proxy/proxy_bgcopy).
  * The new file is 0600. Returns 0, or -1 with errno. */
 int spoolfile_keep(int fd, const char *dir, const char *name);
 

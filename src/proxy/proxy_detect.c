@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,8 +13,7 @@
 #include "lib/buf.h"
 #include "lib/spoolfile.h"
 #include "proto/mbox_format.h"
-
-#define MBOX_CHUNK 16384
+#include "proxy/proxy_bgcopy.h"
 #define NOTIFY_MAX 65536 /* a rendered notification, at most */
 
 enum accesslog_action proxy_detect_action(enum config_action a)
@@ -39,62 +39,121 @@ static void quarantine_name(const struct proxy_session *s, char *name, size_t ca
     snprintf(name, cap, "%s-%lld.%d.%u", s->ops->name, (long long)time(NULL), (int)getpid(), ++seq);
 }
 
+/* reserve - quarantine_dir/name created empty, 0600, O_EXCL and
+ * O_NOFOLLOW: the name the record gives is this new file's, never
+ * another's nor a link planted in its place. A quick metadata operation,
+ * made on the loop before any copy starts. The descriptor, or -1. */
+static int reserve(const struct proxy_session *s, const char *name, char *path, size_t cap)
+{
+    if ((size_t)snprintf(path, cap, "%s/%s", s->cfg->quarantine_dir, name) >= cap) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+/* copy_now - a small object copied at once on the loop (bounded by
+ * PROXY_QUARANTINE_NOW_MAX). */
+static bool copy_now(const struct proxy_session *s, const struct proxy_bgcopy_req *req)
+{
+    int rc = proxy_bgcopy_run(req, NULL);
+    int err = rc < 0 ? errno : 0;
+    if (close(req->dst) < 0 && rc == 0)
+        err = errno;
+    if (!err)
+        return true;
+    svclog_error_errno(&s->log, err, "quarantine: cannot write [%s]", req->path);
+    unlink(req->path);
+    return false;
+}
+
+/* copy_later - a large object handed to the worker's copier with a
+ * duplicate of the spool's descriptor (the session may close its own). */
+static bool copy_later(const struct proxy_session *s, struct proxy_bgcopy_req *req, int fd)
+{
+    struct proxy_worker *w = s->w;
+    if (!w->bgcopy)
+        w->bgcopy = proxy_bgcopy_new(w->loop);
+    req->src = w->bgcopy ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+    if (req->src >= 0 && proxy_bgcopy_submit(w->bgcopy, req, &s->log) == 0)
+        return true;
+    int err = errno;
+    if (req->src >= 0)
+        close(req->src);
+    close(req->dst);
+    unlink(req->path);
+    if (err == EAGAIN)
+        svclog_error(&s->log,
+                     "quarantine: %u copies in progress on this worker already: [%s] not "
+                     "written",
+                     (unsigned)PROXY_BGCOPY_JOBS, req->path);
+    else
+        svclog_error_errno(&s->log, err, "quarantine: cannot queue the copy to [%s]", req->path);
+    return false;
+}
+
+/* copy - req's object (spool fd) into req->dst, at once or later by its
+ * size; its name goes to o->quarantine unless that fails at once. */
+static bool copy(const struct proxy_session *s, struct proxy_outcome *o,
+                 struct proxy_bgcopy_req *req, int fd, const char *name)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        svclog_error_errno(&s->log, errno, "quarantine: cannot read the spool for [%s]", req->path);
+        close(req->dst);
+        unlink(req->path);
+        return false;
+    }
+    req->src = fd;
+    req->len = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    if (!(req->len <= PROXY_QUARANTINE_NOW_MAX ? copy_now(s, req) : copy_later(s, req, fd)))
+        return false;
+    str_copy(o->quarantine, sizeof(o->quarantine), name);
+    return true;
+}
+
 bool proxy_quarantine_mbox(const struct proxy_session *s, struct proxy_outcome *o, int fd,
                            const char *envelope_from)
 {
-    char name[PROXY_QUARANTINE_NAME_MAX], path[4096];
+    char name[PROXY_QUARANTINE_NAME_MAX], path[PROXY_BGCOPY_PATH_MAX];
     quarantine_name(s, name, sizeof(name));
-    snprintf(path, sizeof(path), "%s/%s", s->cfg->quarantine_dir, name);
-    int out_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int out_fd = reserve(s, name, path, sizeof(path));
     if (out_fd < 0) {
         svclog_error_errno(&s->log, errno, "quarantine: cannot create [%s]", path);
         return false;
     }
-    static char in[MBOX_CHUNK], mem[2 * MBOX_CHUNK + 512];
-    struct buf out;
-    buf_init(&out, mem, sizeof(mem));
-    struct mbox_writer mw;
-    mbox_writer_init(&mw);
-    bool ok = mbox_separator(&out, envelope_from, (int64_t)time(NULL));
-    for (off_t off = 0; ok;) {
-        ssize_t n = pread(fd, in, sizeof(in), off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            ok = n == 0 && mbox_finish(&mw, &out);
-            n = 0;
-        } else {
-            ok = mbox_write(&mw, in, (size_t)n, &out);
-            off += n;
-        }
-        ok = ok && spoolfile_write_all(out_fd, buf_rptr(&out), buf_len(&out)) == 0;
-        buf_reset(&out);
-        if (n == 0)
-            break;
-    }
-    if (close(out_fd) < 0)
-        ok = false;
-    if (!ok) {
-        svclog_error_errno(&s->log, errno, "quarantine: cannot write [%s]", path);
+    char sep_mem[PROXY_BGCOPY_SEP_MAX];
+    struct buf sep;
+    buf_init(&sep, sep_mem, sizeof(sep_mem));
+    if (!mbox_separator(&sep, envelope_from, (int64_t)time(NULL)) || !buf_cstr(&sep)) {
+        svclog_error(&s->log, "quarantine: cannot write [%s]: no separator line", path);
+        close(out_fd);
         unlink(path);
         return false;
     }
-    str_copy(o->quarantine, sizeof(o->quarantine), name);
-    return true;
+    struct proxy_bgcopy_req req = {
+        .mode = PROXY_BGCOPY_MBOX, .dst = out_fd, .path = path, .sep = buf_cstr(&sep)};
+    return copy(s, o, &req, fd, name);
 }
 
 bool proxy_quarantine_file(const struct proxy_session *s, struct proxy_outcome *o, int fd,
                            const char *what)
 {
-    char name[PROXY_QUARANTINE_NAME_MAX];
+    char name[PROXY_QUARANTINE_NAME_MAX], path[PROXY_BGCOPY_PATH_MAX];
     quarantine_name(s, name, sizeof(name));
-    if (spoolfile_keep(fd, s->cfg->quarantine_dir, name) < 0) {
+    /* The same file system: the spool gets a name, no byte is moved. */
+    if (spoolfile_link(fd, s->cfg->quarantine_dir, name) == 0) {
+        str_copy(o->quarantine, sizeof(o->quarantine), name);
+        return true;
+    }
+    int out_fd = reserve(s, name, path, sizeof(path));
+    if (out_fd < 0) {
         svclog_error_errno(&s->log, errno, "quarantine: cannot store [%s/%s] URL=[%s]",
                            s->cfg->quarantine_dir, name, what);
         return false;
     }
-    str_copy(o->quarantine, sizeof(o->quarantine), name);
-    return true;
+    struct proxy_bgcopy_req req = {.mode = PROXY_BGCOPY_RAW, .dst = out_fd, .path = path};
+    return copy(s, o, &req, fd, name);
 }
 
 static void notify_done(void *arg)

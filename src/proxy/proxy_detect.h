@@ -8,9 +8,18 @@
  * a refusal, a replaced message) is the protocol's; the choice of the
  * access-log action from the configured one is here.
  *
- * Detections are rare: the quarantine copy is made on the worker's loop
- * in one go, bounded by the object's size (a mailbox copy reads the spool
- * in 16 KiB steps).
+ * The quarantine copy is O(object) and a worker's loop must not block:
+ * the destination file is created on the loop (O_EXCL, 0600: the record
+ * names it at once), then an object of at most PROXY_QUARANTINE_NOW_MAX
+ * bytes is copied at once (under a millisecond; every in-memory spool is
+ * this small, so no copy ever holds a memfd and its budget), a larger one
+ * by the worker's copier thread (proxy_bgcopy) while the loop goes on. A
+ * spool file on quarantine_dir's file system is linked, not copied
+ * (HTTP, FTP). The record is written before a large copy ends: a copy
+ * that fails later is logged ("quarantine: cannot write [path]") and its
+ * partial file removed, so the file named is complete or absent; one
+ * refused because the worker's copier has PROXY_BGCOPY_JOBS copies in
+ * flight is logged and named in no record.
  */
 #ifndef SEKISHO_PROXY_DETECT_H
 #define SEKISHO_PROXY_DETECT_H
@@ -24,6 +33,7 @@
 #include "proto/accesslog_format.h"
 #include "proxy/proxy_record.h"
 #include "proxy/proxy_session.h"
+#include "proxy/proxy_spool.h"
 
 /* The original header block offered as #{HEADER}: at most this much and
  * this many whole lines (a notification must not carry an arbitrary
@@ -31,18 +41,22 @@
 #define PROXY_DETECT_HEADER_MAX   8192
 #define PROXY_DETECT_HEADER_LINES 64
 
+/* Quarantine copies up to this size are made on the loop at once. */
+#define PROXY_QUARANTINE_NOW_MAX PROXY_SPOOL_MEM_MAX
+
 /* proxy_detect_action - the access-log action of a configured action. */
 enum accesslog_action proxy_detect_action(enum config_action a);
 
 /* proxy_quarantine_mbox - the message of spool fd as a mailbox file
  * "<service>-<time>.<pid>.<n>" in quarantine_dir (envelope_from on its
  * "From " line); its name goes to o->quarantine. false (and an error
- * line) when it cannot be written. */
+ * line) when it cannot be created or queued. A large copy finishes
+ * after the call (see above). */
 bool proxy_quarantine_mbox(const struct proxy_session *s, struct proxy_outcome *o, int fd,
                            const char *envelope_from);
 
 /* proxy_quarantine_file - the spooled object itself (HTTP, FTP), linked
- * or copied into quarantine_dir. */
+ * or copied into quarantine_dir (the copy as above). */
 bool proxy_quarantine_file(const struct proxy_session *s, struct proxy_outcome *o, int fd,
                            const char *what);
 

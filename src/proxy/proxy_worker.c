@@ -13,6 +13,7 @@
 
 #include "core/svclog.h"
 #include "lib/sock.h"
+#include "proxy/proxy_bgcopy.h"
 #include "proxy/proxy_resources.h"
 
 #define CAP_RECHECK_MS       20    /* how often a capped worker looks for a free slot */
@@ -260,6 +261,9 @@ int proxy_worker_main(const struct proxy_worker_env *env)
     ev_io_set(w->loop, &w->listen_io, EV_READ);
     ev_timer_init(&w->resume_timer, on_resume, w);
     int rc = ev_run(w->loop) < 0 ? 1 : 0;
+    /* A quarantined object must not be lost to a stop: its copy ends
+     * first, within a bound (then it is removed and logged). */
+    proxy_bgcopy_free(w->bgcopy, PROXY_BGCOPY_DRAIN_MS);
     dns_free(w->dns);
     proxy_scan_pool_free(w->scan_pool);
     ev_loop_free(w->loop);

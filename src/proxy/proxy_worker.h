@@ -4,7 +4,8 @@
  * claims a session slot (proxy_slots) before each accept so that
  * pre_spawn caps concurrent sessions across the service, and hands the
  * connection to the protocol's session code. On SIGTERM it stops
- * accepting and exits when its last session has ended. Protocol code
+ * accepting and exits when its last session has ended and its quarantine
+ * copies are done (proxy_bgcopy: at most PROXY_BGCOPY_DRAIN_MS more). Protocol code
  * calls back proxy_worker_session_end() exactly once per session.
  */
 #ifndef SEKISHO_PROXY_WORKER_H
@@ -26,6 +27,7 @@
 #define PROXY_SPOOL_MEM_BUDGET (64u * 1024u * 1024u)
 
 struct proxy_worker;
+struct proxy_bgcopy;
 
 /* A session's entry in its worker's list, so that a stopping worker can
  * close the sessions that are only waiting (idle keep-alive). */
@@ -72,6 +74,7 @@ struct proxy_worker {
     struct ev_loop *loop;
     struct dns *dns;
     struct proxy_scan_pool *scan_pool;
+    struct proxy_bgcopy *bgcopy; /* quarantine copies; NULL until the first */
     int listen_fd;
     int index;
     uint16_t listen_port;
