@@ -33,9 +33,8 @@
 void http_handle_detection(struct http_session *s, const struct scanreq_reply *rep, int fd)
 {
     const struct config *cfg = s->ps.cfg;
-    proxy_outcome_detected(&s->t.o, rep->name, NULL,
-                           cfg->action == CONFIG_ACTION_PASS ? ACCESSLOG_ACTION_PASS
-                                                             : ACCESSLOG_ACTION_DELETE);
+    /* HTTP's action is pass or delete (config_keys.def) */
+    proxy_outcome_detected(&s->t.o, rep->name, NULL, proxy_detect_action(cfg->action));
     char url[HTTP1_URL_MAX + 1];
     http_url_text(s, url, sizeof(url));
     if (cfg->quarantine && fd >= 0) /* a block_filesize detection has no whole file */

@@ -78,6 +78,7 @@ struct pop_session {
     bool edit_capa;          /* ... and it is CAPA's, which is edited */
     bool login;              /* PASS/APOP/AUTH: a positive reply is a login (POP-6) */
     enum pop3_verb verb;     /* of the command in progress */
+    struct pop3_command cmd; /* the command line being carried out (views into client.in) */
     char user[POP_USER_MAX]; /* the POP user name, for the record's URL */
     struct pop3_body relay;  /* a multi-line body relayed unchanged */
     unsigned retrs;          /* messages retrieved */

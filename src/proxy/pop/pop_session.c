@@ -135,9 +135,12 @@ static void start_server(struct pop_session *s, const char *host, uint16_t port)
 }
 
 /* cmd_user - POP-4. */
-static void cmd_user(struct pop_session *s, const struct pop3_command *c)
+static void cmd_user(struct proxy_session *ps, struct str cmd_line, struct str cmd_arg)
 {
-    struct str arg = pop3_arg_trim(c->arg);
+    (void)cmd_line;
+    struct pop_session *s = (struct pop_session *)ps;
+    const struct pop3_command *c = &s->cmd;
+    struct str arg = pop3_arg_trim(cmd_arg);
     if (!s->self_proxy) {
         str_copy_view(s->user, sizeof(s->user), arg);
         relay_command(s, c);
@@ -187,8 +190,11 @@ static void cmd_user(struct pop_session *s, const struct pop3_command *c)
 }
 
 /* cmd_quit - POP-5. */
-static void cmd_quit(struct pop_session *s, const struct pop3_command *c)
+static void cmd_quit(struct proxy_session *ps, struct str line, struct str arg)
 {
+    (void)line, (void)arg;
+    struct pop_session *s = (struct pop_session *)ps;
+    const struct pop3_command *c = &s->cmd;
     if (s->ps.server.fd < 0) {
         pop_reply(s, true, "Quit");
         pop_end(s);
@@ -201,35 +207,47 @@ static void cmd_quit(struct pop_session *s, const struct pop3_command *c)
 /* cmd_login - POP-6: PASS, APOP and AUTH; a positive final reply is a
  * login (AUTH-7). AUTH with a mechanism is an exchange: the client's
  * lines go upstream as they are until the server's final reply. */
-static void cmd_login(struct pop_session *s, const struct pop3_command *c)
+static void cmd_login(struct proxy_session *ps, struct str line, struct str arg)
 {
+    (void)line, (void)arg;
+    struct pop_session *s = (struct pop_session *)ps;
+    const struct pop3_command *c = &s->cmd;
     s->login = true;
     relay_command(s, c);
 }
 
-static void cmd_stls(struct pop_session *s, const struct pop3_command *c)
+static void cmd_stls(struct proxy_session *ps, struct str line, struct str arg)
 {
+    (void)line, (void)arg;
+    struct pop_session *s = (struct pop_session *)ps;
+    const struct pop3_command *c = &s->cmd;
     (void)c;
     pop_reply(s, false, "STLS is not available through this proxy");
 }
 
-static void cmd_retr(struct pop_session *s, const struct pop3_command *c)
+static void cmd_retr(struct proxy_session *ps, struct str line, struct str arg)
 {
+    (void)line, (void)arg;
+    struct pop_session *s = (struct pop_session *)ps;
+    const struct pop3_command *c = &s->cmd;
     s->multiline = false; /* the body is pop_retr's */
     s->edit_capa = false;
     up_line(s, c->line);
 }
 
-static void cmd_relay(struct pop_session *s, const struct pop3_command *c)
+static void cmd_relay(struct proxy_session *ps, struct str line, struct str arg)
 {
+    (void)line, (void)arg;
+    struct pop_session *s = (struct pop_session *)ps;
+    const struct pop3_command *c = &s->cmd;
     relay_command(s, c);
 }
 
-/* The command table: what is not here is relayed (POP-8). */
-static void (*const pop_commands[])(struct pop_session *, const struct pop3_command *) = {
-    [POP3_V_USER] = cmd_user,  [POP3_V_QUIT] = cmd_quit,  [POP3_V_PASS] = cmd_login,
-    [POP3_V_APOP] = cmd_login, [POP3_V_AUTH] = cmd_login, [POP3_V_STLS] = cmd_stls,
-    [POP3_V_RETR] = cmd_retr,
+/* The command table (proxy_dialogue): what is not here is relayed (POP-8). */
+static const struct proxy_command pop_commands[] = {
+    {POP3_V_USER, cmd_user},  {POP3_V_QUIT, cmd_quit},  {POP3_V_PASS, cmd_login},
+    {POP3_V_APOP, cmd_login}, {POP3_V_AUTH, cmd_login}, {POP3_V_STLS, cmd_stls},
+    {POP3_V_RETR, cmd_retr},
 };
 
 static void do_command(struct pop_session *s, const struct pop3_command *c)
@@ -241,10 +259,10 @@ static void do_command(struct pop_session *s, const struct pop3_command *c)
         pop_reply(s, false, "please use USER command at first.");
         return;
     }
-    void (*run)(struct pop_session *, const struct pop3_command *) =
-        (size_t)c->verb < sizeof(pop_commands) / sizeof(pop_commands[0]) ? pop_commands[c->verb]
-                                                                         : NULL;
-    (run ? run : cmd_relay)(s, c);
+    s->cmd = *c; /* its views stay valid until the line is consumed */
+    const struct proxy_command *cmd = proxy_command_find(
+        pop_commands, sizeof(pop_commands) / sizeof(pop_commands[0]), (int)c->verb);
+    (cmd ? cmd->run : cmd_relay)(&s->ps, c->line, c->arg);
 }
 
 /* take_line - the dialogue's line finder: POP-3's 998-byte limit. */
