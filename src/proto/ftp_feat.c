@@ -45,12 +45,10 @@ bool ftp_feat_edit(const struct ftp_reply *r, struct buf *out)
     struct str line, rest = str_make(r->text, r->text_len);
     /* Bounded by the text: each turn takes at least one byte of rest. */
     while (ok && rest.len > 0) {
-        if (!str_cut(rest, '\n', &line, &rest)) {
-            line = rest;
-            rest = str_make(rest.ptr + rest.len, 0);
-            if (r->truncated)
-                break; /* possibly cut in the middle */
-        }
+        /* The last line is the "211 End" line, or a line cut at
+         * FTP_REPLY_TEXT_MAX (r->truncated): never a feature. */
+        if (!str_cut(rest, '\n', &line, &rest))
+            break;
         if (first) {
             first = false;
             continue; /* "Features:" / "Extensions supported:" */

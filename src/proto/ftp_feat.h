@@ -45,9 +45,10 @@ bool ftp_feat_allowed(struct str feature);
  *
  * Only code 211 is edited: false for any other code (the session relays
  * a 500/502 "not understood" as it is), and out is unchanged. Feature
- * lines are the lines of r->text after the first that begin with a blank
- * (RFC 2389 3.2); the last line of a truncated text (r->truncated) is
- * dropped, as it may be cut. Allowed ones are written " <feature>\r\n"
+ * lines are the lines of r->text between the first and the last that
+ * begin with a blank (RFC 2389 3.2): the last is the "211 End" line, or,
+ * in a text cut at FTP_REPLY_TEXT_MAX (r->truncated), a line that may be
+ * cut in the middle. Allowed ones are written " <feature>\r\n"
  * as the server spelled them (r->text is already free of control bytes),
  * between "211-Features:\r\n" and "211 End\r\n"; none at all gives the
  * single line "211 No features\r\n" (RFC 2389 3.2 no-features). false

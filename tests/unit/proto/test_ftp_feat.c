@@ -72,6 +72,9 @@ static void test_edges(void **state)
                      " rest stream\r\n  mdtm  \r\n211 End\r\n",
                      out, sizeof(out)));
     assert_string_equal(out, "211-Features:\r\n rest stream\r\n mdtm\r\n211 End\r\n");
+    /* the end line is never a feature, even one that begins with a blank */
+    assert_true(edit("211-Features:\r\n MDTM\r\n211  SIZE\r\n", out, sizeof(out)));
+    assert_string_equal(out, "211-Features:\r\n MDTM\r\n211 End\r\n");
     /* out too small: false, out unchanged */
     assert_false(edit("211-Features:\r\n SIZE\r\n211 End\r\n", out, 20));
     assert_true(ftp_feat_allowed(STR_LIT("MLST size*;")));
