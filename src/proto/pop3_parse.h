@@ -31,6 +31,7 @@
 #include "lib/buf.h"
 #include "lib/str.h"
 #include "proto/smtp_dot.h"
+#include "proto/user_target.h"
 
 /* POP-3: a command line longer than this, line end excluded, is answered
  * "-ERR Too long line" (the RFC 5322 line limit; RFC 1939 itself allows
@@ -128,8 +129,9 @@ bool pop3_reply_is_multiline(const struct pop3_command *c);
 
 /* ---- USER name@host for self_proxy (POP-4, G-16) ------------------------ */
 
-/* A host name is at most this long (RFC 1035 2.3.4 without the final dot). */
-#define POP3_HOST_MAX 253
+/* The split itself is proto/user_target's, shared with the FTP proxy
+ * (FTP-4); these are its POP names. */
+#define POP3_HOST_MAX USER_TARGET_HOST_MAX
 
 enum pop3_user_status {
     POP3_USER_PLAIN = 0, /* no '@' or '#': the whole argument is the name */
@@ -145,7 +147,8 @@ struct pop3_user_target {
     bool ipv6;       /* host came in brackets */
 };
 
-/* pop3_user_split - the argument of USER (after pop3_arg_trim).
+/* pop3_user_split - the argument of USER (after pop3_arg_trim):
+ * user_target_split, whose rules are these.
  *
  * The split is at the LAST '@' or '#' (POP-4): "a@b.example@pop.example"
  * is the user "a@b.example" at pop.example. The server part is a host
