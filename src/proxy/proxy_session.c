@@ -124,12 +124,14 @@ static void close_now(struct proxy_session *s)
     end_close_fd(s, &s->server);
     int unread = 0;
     if (s->ending && !s->aborting && s->client.fd >= 0 &&
-        ioctl(s->client.fd, FIONREAD, &unread) == 0 && unread > 0) {
-        /* The last reply is out but the client's input is not all read
-         * (a flood, a pipelined burst): a lingering close, or that input
-         * would make the kernel reset the connection before the client
-         * read the reply (proxy_linger). Without unread input (QUIT) a
-         * plain close costs nothing more. */
+        (!s->client_quit || (ioctl(s->client.fd, FIONREAD, &unread) == 0 && unread > 0))) {
+        /* The last reply is out, and the client may still be sending (it
+         * did not ask to end: an error budget spent, a timeout, a flood
+         * still arriving) or sent more than we read: a lingering close,
+         * or input arriving after close() would make the kernel reset
+         * the connection before the client read that reply
+         * (proxy_linger). After a QUIT with nothing unread, a plain close
+         * costs nothing more. */
         ev_io_stop(loop, &s->client.io);
         proxy_linger(loop, s->client.fd);
         s->client.fd = -1;

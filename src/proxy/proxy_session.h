@@ -139,6 +139,7 @@ struct proxy_session {
     bool aborting;     /* close now */
     bool closed;       /* closing or closed: nothing runs any more */
     bool refused_from; /* acl_from refused the client (a protocol may log it) */
+    bool client_quit;  /* the client asked to end (QUIT): it sends nothing more */
     bool server_pull;  /* call server_drained when server.out empties */
     bool client_pull;  /* call client_drained when client.out empties */
 };

@@ -195,6 +195,7 @@ static void cmd_quit(struct proxy_session *ps, struct str line, struct str arg)
     (void)line, (void)arg;
     struct pop_session *s = (struct pop_session *)ps;
     const struct pop3_command *c = &s->cmd;
+    ps->client_quit = true;
     if (s->ps.server.fd < 0) {
         pop_reply(s, true, "Quit");
         pop_end(s);

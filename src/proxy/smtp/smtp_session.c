@@ -409,6 +409,7 @@ SMTP_CMD(cmd_quit)
 {
     (void)arg;
     S->close_after_out = true;
+    ps->client_quit = true;
     S->dlg.busy = true;
     up_raw(S, line, on_quit_reply);
 }
