@@ -85,11 +85,6 @@ bool ftp_verb_is_upload(enum ftp_verb v)
     return v == FTP_V_STOR || v == FTP_V_STOU || v == FTP_V_APPE;
 }
 
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* is_bad_ctl - a control byte other than HT, or DEL. */
 static bool is_bad_ctl(char c)
 {
@@ -98,19 +93,12 @@ static bool is_bad_ctl(char c)
 
 size_t ftp_line_discard(const char *buf, size_t len, bool *ended)
 {
-    const char *lf = memchr(buf, '\n', len);
-    *ended = lf != NULL;
-    return lf ? (size_t)(lf - buf) + 1 : len;
+    return text_line_discard(buf, len, ended);
 }
 
 struct str ftp_arg_trim(struct str arg)
 {
-    size_t b = 0, e = arg.len;
-    while (b < e && is_blank(arg.ptr[b]))
-        b++;
-    while (e > b && is_blank(arg.ptr[e - 1]))
-        e--;
-    return str_make(arg.ptr + b, e - b);
+    return text_line_trim(arg);
 }
 
 /* telnet_prefix - the length of the Telnet commands at the start of
@@ -155,11 +143,11 @@ enum ftp_cmd_result ftp_command_find(const char *buf, size_t len, struct ftp_com
     bool bad = pre < 0;
     size_t i = pre < 0 ? 0 : (size_t)pre;
     out->telnet_prefix = i > 0;
-    while (i < line_len && is_blank(p[i]))
+    while (i < line_len && text_line_is_blank(p[i]))
         i++;
     out->command = str_make(p + i, line_len - i);
     size_t v = i;
-    while (i < line_len && !is_blank(p[i]))
+    while (i < line_len && !text_line_is_blank(p[i]))
         i++;
     out->verb_text = str_make(p + v, i - v);
     if (i < line_len)

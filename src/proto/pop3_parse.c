@@ -48,11 +48,6 @@ const char *pop3_status_kind_name(enum pop3_status_kind k)
     return "?";
 }
 
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* is_bad_ctl - a control byte other than HT, or DEL. */
 static bool is_bad_ctl(char c)
 {
@@ -85,19 +80,12 @@ static enum pop3_result find_line(const char *buf, size_t len, size_t max, size_
 
 size_t pop3_line_discard(const char *buf, size_t len, bool *ended)
 {
-    const char *lf = memchr(buf, '\n', len);
-    *ended = lf != NULL;
-    return lf ? (size_t)(lf - buf) + 1 : len;
+    return text_line_discard(buf, len, ended);
 }
 
 struct str pop3_arg_trim(struct str arg)
 {
-    size_t b = 0, e = arg.len;
-    while (b < e && is_blank(arg.ptr[b]))
-        b++;
-    while (e > b && is_blank(arg.ptr[e - 1]))
-        e--;
-    return str_make(arg.ptr + b, e - b);
+    return text_line_trim(arg);
 }
 
 /* ---- commands ----------------------------------------------------------- */
@@ -139,10 +127,10 @@ enum pop3_result pop3_command_find(const char *buf, size_t len, struct pop3_comm
         return r;
     const char *p = buf;
     size_t i = 0;
-    while (i < line_len && is_blank(p[i]))
+    while (i < line_len && text_line_is_blank(p[i]))
         i++;
     size_t v = i;
-    while (i < line_len && !is_blank(p[i]))
+    while (i < line_len && !text_line_is_blank(p[i]))
         i++;
     out->line = str_make(p, line_len);
     out->verb_text = str_make(p + v, i - v);
@@ -220,7 +208,7 @@ static int indicator(const char *buf, size_t n, bool ended, enum pop3_status_kin
             maybe = true; /* a blank or the line end must follow */
             continue;
         }
-        if (n > il && !is_blank(buf[il]))
+        if (n > il && !text_line_is_blank(buf[il]))
             continue; /* "+OKAY", "-ERROR", "+x" */
         if (maybe)
             return 0; /* "+" so far could still be "+OK" */

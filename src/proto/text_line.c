@@ -26,3 +26,20 @@ enum text_line_result text_line_find(const char *buf, size_t len, size_t max, si
         return TEXT_LINE_TOO_LONG;
     return TEXT_LINE_AGAIN;
 }
+
+size_t text_line_discard(const char *buf, size_t len, bool *ended)
+{
+    const char *lf = memchr(buf, '\n', len);
+    *ended = lf != NULL;
+    return lf ? (size_t)(lf - buf) + 1 : len;
+}
+
+struct str text_line_trim(struct str s)
+{
+    size_t b = 0, e = s.len;
+    while (b < e && text_line_is_blank(s.ptr[b]))
+        b++;
+    while (e > b && text_line_is_blank(s.ptr[e - 1]))
+        e--;
+    return str_make(s.ptr + b, e - b);
+}

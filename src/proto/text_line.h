@@ -12,7 +12,10 @@
 #ifndef SEKISHO_PROTO_TEXT_LINE_H
 #define SEKISHO_PROTO_TEXT_LINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "lib/str.h"
 
 enum text_line_result {
     TEXT_LINE_DONE = 0,
@@ -22,5 +25,19 @@ enum text_line_result {
 
 enum text_line_result text_line_find(const char *buf, size_t len, size_t max, size_t *line_len,
                                      size_t *consumed);
+
+/* text_line_discard - after TOO_LONG: the bytes of buf[0..len) up to and
+ * including the first LF (*ended = true), or all of them (*ended = false:
+ * call again with the next bytes). */
+size_t text_line_discard(const char *buf, size_t len, bool *ended);
+
+/* text_line_is_blank - SP or HT, the blanks between words of a line. */
+static inline bool text_line_is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* text_line_trim - s without leading and trailing blanks (SP, HT). */
+struct str text_line_trim(struct str s);
 
 #endif

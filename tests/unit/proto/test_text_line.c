@@ -49,11 +49,26 @@ static void test_limit(void **state)
     assert_int_equal(find("1234567890\n", 5, &line, &used), TEXT_LINE_TOO_LONG);
 }
 
+static void test_discard_and_trim(void **state)
+{
+    (void)state;
+    bool ended;
+    assert_int_equal(text_line_discard("xxxx\nNOOP\r\n", 10, &ended), 5);
+    assert_true(ended);
+    assert_int_equal(text_line_discard("xxxx", 4, &ended), 4);
+    assert_false(ended);
+    struct str s = text_line_trim(str_from_cstr(" \t a b \t"));
+    assert_int_equal(s.len, 3);
+    assert_memory_equal(s.ptr, "a b", 3);
+    assert_int_equal(text_line_trim(str_from_cstr(" \t ")).len, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_line_ends),
         cmocka_unit_test(test_limit),
+        cmocka_unit_test(test_discard_and_trim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
