@@ -26,6 +26,7 @@
 #include "master/relay_warning.h"
 #include "master/service_switch.h"
 #include "proxy/http/http_session.h"
+#include "proxy/ftp/ftp_session.h"
 #include "proxy/pop/pop_session.h"
 #include "proxy/smtp/smtp_session.h"
 #include "proxy/proxy_resources.h"
@@ -77,6 +78,8 @@ static const struct proxy_proto *proto_for(enum service svc)
         return &smtp_proto;
     case SVC_POP:
         return &pop_proto;
+    case SVC_FTP:
+        return &ftp_proto;
     default:
         return NULL;
     }

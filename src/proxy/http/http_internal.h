@@ -34,7 +34,7 @@
 #include "proxy/proxy_worker.h"
 #include "proxy/http/http_inactivity.h"
 #include "proxy/http/http_progress.h"
-#include "proxy/http/http_tunnel.h"
+#include "proxy/proxy_splice.h"
 
 #define REQ_BUF_INITIAL 16384
 #define REQ_BUF_MAX     HTTP1_REQUEST_HEAD_MAX
@@ -151,7 +151,7 @@ struct http_session {
     bool conn_via_parent;
 
     /* CONNECT tunnel (HTTP-17): one pipe per direction for splice(2). */
-    struct http_tunnel_dir up_dir, down_dir; /* client->server, server->client */
+    struct proxy_splice_dir up_dir, down_dir; /* client->server, server->client */
     bool tunnel;
 
     off_t upload_off; /* bytes of the upload spool already sent upstream */

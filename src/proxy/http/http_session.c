@@ -43,7 +43,7 @@
 #include "proxy/proxy_scan.h"
 #include "proxy/http/http_inactivity.h"
 #include "proxy/http/http_progress.h"
-#include "proxy/http/http_tunnel.h"
+#include "proxy/proxy_splice.h"
 
 static const char *http_state_name(enum http_state st)
 {
@@ -509,8 +509,8 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     }
     s->t.spool = PROXY_SPOOL_CLOSED;
     s->t.upload_fd = -1;
-    http_tunnel_dir_init(&s->up_dir);
-    http_tunnel_dir_init(&s->down_dir);
+    proxy_splice_dir_init(&s->up_dir);
+    proxy_splice_dir_init(&s->down_dir);
     http_start_clock(s);
     sock_local_text(fd, s->local_ip, sizeof(s->local_ip), &s->local_port);
     http1_request_init(&s->t.req, REQ_BUF_MAX);

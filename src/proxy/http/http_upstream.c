@@ -5,7 +5,7 @@
  * from the previous request (HTTP-20); forwards the rewritten request
  * head and its body (HTTP-7), then leaves the response to
  * http_response.c. A CONNECT instead becomes a tunnel (HTTP-17): not
- * scanned, moved zero-copy by http_tunnel.
+ * scanned, moved zero-copy by proxy_splice.
  */
 #include "proxy/http/http_internal.h"
 
@@ -22,21 +22,21 @@
 #include "proto/http1_rewrite.h"
 #include "proxy/http/http_decode.h"
 #include "proxy/http/http_guard.h"
-#include "proxy/http/http_tunnel.h"
+#include "proxy/proxy_splice.h"
 
-/* ---- CONNECT tunnels (HTTP-17): not scanned, zero-copy (http_tunnel),
+/* ---- CONNECT tunnels (HTTP-17): not scanned, zero-copy (proxy_splice),
  * never kept alive ---------------------------------------------------- */
 
 void http_tunnel_free_buffers(struct http_session *s)
 {
-    http_tunnel_dir_close(&s->up_dir);
-    http_tunnel_dir_close(&s->down_dir);
+    proxy_splice_dir_close(&s->up_dir);
+    proxy_splice_dir_close(&s->down_dir);
 }
 
 void http_tunnel_step(struct http_session *s)
 {
-    int a = http_tunnel_move(&s->up_dir, s->ps.client.fd, s->ps.server.fd);
-    int b = http_tunnel_move(&s->down_dir, s->ps.server.fd, s->ps.client.fd);
+    int a = proxy_splice_move(&s->up_dir, s->ps.client.fd, s->ps.server.fd);
+    int b = proxy_splice_move(&s->down_dir, s->ps.server.fd, s->ps.client.fd);
     if (a > 0 || b > 0)
         http_moved(s);
     s->t.bytes_out = s->down_dir.bytes;
@@ -55,8 +55,8 @@ void http_tunnel_step(struct http_session *s)
  * client sent after its CONNECT head (a TLS hello) go first. */
 static void tunnel_begin(struct http_session *s)
 {
-    if (http_tunnel_dir_open(&s->up_dir, false) < 0 ||
-        http_tunnel_dir_open(&s->down_dir, true) < 0) { /* downloads are the bulk */
+    if (proxy_splice_dir_open(&s->up_dir, false) < 0 ||
+        proxy_splice_dir_open(&s->down_dir, true) < 0) { /* downloads are the bulk */
         http_reply_error(s, 503, "Temporary failure: cannot create a tunnel");
         return;
     }

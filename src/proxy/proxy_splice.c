@@ -1,5 +1,5 @@
-/* http_tunnel - see http_tunnel.h. */
-#include "proxy/http/http_tunnel.h"
+/* proxy_splice - see proxy_splice.h. */
+#include "proxy/proxy_splice.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,12 +12,12 @@
  * kernel refuses, the pipe keeps its size and splice simply moves less. */
 #define TUNNEL_CHUNK (256 * 1024)
 
-void http_tunnel_dir_init(struct http_tunnel_dir *d)
+void proxy_splice_dir_init(struct proxy_splice_dir *d)
 {
-    *d = (struct http_tunnel_dir){.pipe = {-1, -1}};
+    *d = (struct proxy_splice_dir){.pipe = {-1, -1}};
 }
 
-int http_tunnel_dir_open(struct http_tunnel_dir *d, bool bulk)
+int proxy_splice_dir_open(struct proxy_splice_dir *d, bool bulk)
 {
     if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
         return -1;
@@ -26,7 +26,7 @@ int http_tunnel_dir_open(struct http_tunnel_dir *d, bool bulk)
     return 0;
 }
 
-void http_tunnel_dir_close(struct http_tunnel_dir *d)
+void proxy_splice_dir_close(struct proxy_splice_dir *d)
 {
     for (int j = 0; j < 2; j++) {
         if (d->pipe[j] >= 0)
@@ -35,10 +35,10 @@ void http_tunnel_dir_close(struct http_tunnel_dir *d)
     }
 }
 
-int http_tunnel_move(struct http_tunnel_dir *d, int from, int to)
+int proxy_splice_move(struct proxy_splice_dir *d, int from, int to)
 {
     int progress = 0;
-    for (;;) {
+    for (int round = 0; round < 2 * PROXY_SPLICE_ROUNDS; round++) {
         if (d->in_pipe > 0) {
             ssize_t n =
                 splice(d->pipe[0], NULL, to, NULL, d->in_pipe, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
@@ -67,4 +67,5 @@ int http_tunnel_move(struct http_tunnel_dir *d, int from, int to)
         d->in_pipe = (size_t)n;
         progress = 1;
     }
+    return progress;
 }
