@@ -231,6 +231,7 @@ class Gateway:
             if name.startswith("template_"):
                 shutil.copy(os.path.join(src, name), self.conf)
         self.port = free_port()
+        self.listen_host = "127.0.0.1"  # where start() waits for the service
         self.common = {"tmpdir": "tmp/spool", "quarantine_dir": "tmp/quarantine",
                        "scand_socket": scand_socket, "run_user": unprivileged_user(),
                        "workers": "2"}
@@ -269,7 +270,7 @@ class Gateway:
         self.proc = Process(argv, os.path.join(self.workdir, "sekisho-%s.out" % self.service),
                             env=self.env)
         if wait:
-            wait_for(lambda: port_open(self.port) or not self.proc.alive(), 20,
+            wait_for(lambda: port_open(self.port, self.listen_host) or not self.proc.alive(), 20,
                      what="sekisho listening")
             if not self.proc.alive():
                 raise RuntimeError("sekisho exited: " + self.proc.output())
