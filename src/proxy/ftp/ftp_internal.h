@@ -128,6 +128,8 @@ struct ftp_session {
     enum ftp_verb verb; /* of the command in progress */
     struct ftp_command cmd;
     char user[FTP_USER_MAX];
+    char cwd[FTP_PATH_MAX + 1];     /* the server's current directory, as far as known */
+    char new_cwd[FTP_PATH_MAX + 1]; /* where a CWD/CDUP in flight leads */
     /* the server's replies */
     struct ftp_reply reply;
     size_t reply_fed;       /* bytes of server.in the parser has seen */
@@ -168,6 +170,9 @@ void ftp_end(struct ftp_session *s);
 /* ftp_noop_start / ftp_noop_stop - the keep-alive during a transfer. */
 void ftp_noop_start(struct ftp_session *s);
 void ftp_noop_stop(struct ftp_session *s);
+/* ftp_resolve - the absolute path of arg in the current directory
+ * (proto/ftp_path); arg itself when that does not fit. */
+void ftp_resolve(const struct ftp_session *s, struct str arg, char *out, size_t cap);
 /* ftp_server_lost - the server's control connection went away. */
 void ftp_server_lost(struct ftp_session *s);
 

@@ -36,6 +36,7 @@
 #include "lib/buf.h"
 #include "lib/str.h"
 #include "proto/ftp_feat.h"
+#include "proto/ftp_path.h"
 #include "proto/user_target.h"
 #include "proxy/ftp/ftp_internal.h"
 
@@ -264,6 +265,63 @@ static void cmd_feat(struct proxy_session *ps, struct str line, struct str arg)
     }
 }
 
+/* ---- the current directory (FTP-11: the record names the file) ---------- */
+
+void ftp_resolve(const struct ftp_session *s, struct str arg, char *out, size_t cap)
+{
+    if (!ftp_path_resolve(s->cwd, arg, out, cap))
+        str_copy_view(out, cap, arg);
+}
+
+static void on_cwd(struct ftp_session *s, const struct ftp_reply *r, struct str raw)
+{
+    ftp_relay_raw(s, raw);
+    if (r->code < 200) {
+        s->on_reply = on_cwd;
+        return;
+    }
+    if (r->code < 300 && s->new_cwd[0])
+        str_copy(s->cwd, sizeof(s->cwd), s->new_cwd);
+    ftp_finish_command(s);
+}
+
+static void on_pwd(struct ftp_session *s, const struct ftp_reply *r, struct str raw)
+{
+    ftp_relay_raw(s, raw);
+    if (r->code < 200) {
+        s->on_reply = on_pwd;
+        return;
+    }
+    char dir[FTP_PATH_MAX + 1];
+    if (r->code == 257 && ftp_pwd_parse(str_make(r->text, r->text_len), dir, sizeof(dir)) &&
+        dir[0] == '/')
+        ftp_path_resolve("/", str_from_cstr(dir), s->cwd, sizeof(s->cwd));
+    ftp_finish_command(s);
+}
+
+/* cmd_dir - CWD, CDUP and PWD (and their X aliases) relayed; their
+ * replies keep the current directory known. */
+static void cmd_dir(struct proxy_session *ps, struct str line, struct str arg)
+{
+    (void)line;
+    struct ftp_session *s = (struct ftp_session *)ps;
+    ftp_reply_fn *fn = on_cwd;
+    s->new_cwd[0] = '\0';
+    if (s->verb == FTP_V_CWD || s->verb == FTP_V_XCWD) {
+        if (!ftp_path_resolve(s->cwd, arg, s->new_cwd, sizeof(s->new_cwd)))
+            s->new_cwd[0] = '\0';
+    } else if (s->verb == FTP_V_CDUP || s->verb == FTP_V_XCUP) {
+        if (!ftp_path_resolve(s->cwd, STR_LIT(".."), s->new_cwd, sizeof(s->new_cwd)))
+            s->new_cwd[0] = '\0';
+    } else {
+        fn = on_pwd;
+    }
+    if (ftp_up(s, s->cmd.command.ptr, s->cmd.command.len, fn)) {
+        s->dlg.busy = true;
+        s->state = FTP_ST_REPLY;
+    }
+}
+
 /* cmd_refuse - what the proxy cannot carry through. */
 static void cmd_refuse(struct proxy_session *ps, struct str line, struct str arg)
 {
@@ -321,6 +379,8 @@ static const struct proxy_command ftp_commands[] = {
     {FTP_V_PBSZ, cmd_refuse},       {FTP_V_PROT, cmd_refuse},       {FTP_V_CCC, cmd_refuse},
     {FTP_V_MIC, cmd_refuse},        {FTP_V_CONF, cmd_refuse},       {FTP_V_ENC, cmd_refuse},
     {FTP_V_LPRT, cmd_refuse},       {FTP_V_LPSV, cmd_refuse},       {FTP_V_HOST, cmd_refuse},
+    {FTP_V_CWD, cmd_dir},           {FTP_V_XCWD, cmd_dir},          {FTP_V_CDUP, cmd_dir},
+    {FTP_V_XCUP, cmd_dir},          {FTP_V_PWD, cmd_dir},           {FTP_V_XPWD, cmd_dir},
 };
 
 static void do_command(struct ftp_session *s, const struct ftp_command *c)
@@ -745,6 +805,7 @@ static void ftp_session_start(struct proxy_worker *w, int fd, const struct socka
     const struct config *cfg = w->cfg;
     ps->idle_ms = cfg->timeout_inactive ? (uint64_t)cfg->inactive_timeout * 1000u : FTP_IDLE_MS;
     s->self_proxy = cfg->self_proxy;
+    str_copy(s->cwd, sizeof(s->cwd), "/"); /* until CWD or PWD say otherwise */
     ftp_reply_init(&s->reply);
     ev_timer_init(&s->noop_timer, on_noop_timer, s);
     ftp_sock_init(&s->listen_client);

@@ -83,7 +83,7 @@ static void sock_reset(struct ftp_session *s, struct ftp_sock *k)
     ftp_sock_close(s, k);
 }
 
-/* ftp_url - FTP-11: "ftp://<user>@<server>:<port>/<path>". */
+/* ftp_url - FTP-11: "ftp://<user>@<server>:<port><absolute path>". */
 static void ftp_url(const struct ftp_session *s, char *out, size_t cap)
 {
     const char *path = s->x.path;
@@ -401,7 +401,7 @@ void ftp_cmd_transfer(struct proxy_session *ps, struct str line, struct str arg)
     x->send_off = 0;
     x->moved = 0;
     x->detection[0] = '\0';
-    str_copy_view(x->path, sizeof(x->path), ftp_arg_trim(arg));
+    ftp_resolve(s, arg, x->path, sizeof(x->path));
     size_t n =
         s->cmd.command.len < sizeof(x->cmd_buf) ? s->cmd.command.len : sizeof(x->cmd_buf) - 1;
     memcpy(x->cmd_buf, s->cmd.command.ptr, n);
