@@ -3,7 +3,7 @@
 # into a prefix with the repository's default configuration, then run the
 # whole gateway in the foreground: sekisho-scand with the bundled
 # definitions and every service whose <svc>_service=yes in the installed
-# conf/sekisho.ini (the shipped file turns on HTTP, SMTP and POP). Each prints
+# conf/sekisho.ini (the shipped file turns on HTTP, SMTP, POP and FTP). Each prints
 # where it listens. Ctrl-C (SIGINT) or SIGTERM stops everything it started.
 #
 #   bash dev/run-gateway.sh
@@ -17,6 +17,10 @@
 #   POP_SVCPORT=127.0.0.1:9110   where the POP3 proxy listens (svcport of [pop])
 #   POP_PARENT=host:port         the POP3 server a plain user name goes to
 #                                (parent_server_host/port of [pop]; without
+#                                it, users log in as name@server)
+#   FTP_SVCPORT=127.0.0.1:9021   where the FTP proxy listens (svcport of [ftp])
+#   FTP_PARENT=host:port         the FTP server a plain user name goes to
+#                                (parent_server_host/port of [ftp]; without
 #                                it, users log in as name@server)
 # A variable that is set is written into $PREFIX/conf/sekisho.ini (so it
 # stays set for the next run and for the rc scripts); an existing
@@ -77,6 +81,11 @@ if [ -n "${POP_PARENT:-}" ]; then
     ini_set pop parent_server_port "${POP_PARENT##*:}"
 fi
 if [ -n "${POP_SVCPORT:-}" ]; then ini_set pop svcport "$POP_SVCPORT"; fi
+if [ -n "${FTP_PARENT:-}" ]; then
+    ini_set ftp parent_server_host "${FTP_PARENT%:*}"
+    ini_set ftp parent_server_port "${FTP_PARENT##*:}"
+fi
+if [ -n "${FTP_SVCPORT:-}" ]; then ini_set ftp svcport "$FTP_SVCPORT"; fi
 
 # Which services to run: the binary reads the switch with the real loader
 # (exit 0 yes, 1 no, 2 invalid file, 3 not implemented in this version).

@@ -168,9 +168,8 @@ class PartlyBuilt(PromiseCase):
     """Keys acted on in some groups only: refused in the others."""
 
     CASES = [  # group, service started, key, value, groups where it acts
-        ("ftp", "http", "virus_check", "no", "[http] [smtp] [pop]"),
-        ("ftp", "smtp", "svcport", "9121", "[http] [smtp] [pop]"),
-        ("ftp", "smtp", "self_proxy", "yes", "[http] [pop]"),
+        ("ftp", "http", "scan_error_action", "pass", "[http]"),
+        ("pop", "smtp", "scan_error_action", "pass", "[http]"),
         ("common", "smtp", "scan_error_action", "pass", "[http]"),
         ("smtp", "smtp", "scan_error_action", "pass", "[http]"),
     ]
@@ -203,16 +202,6 @@ class PartlyBuilt(PromiseCase):
             self.assertTrue(harness.port_open(gw.port))
         finally:
             gw.stop()
-
-    def test_ftp_service_does_not_start(self):
-        for service in ("ftp",):
-            wd = os.path.join(ENV["wd"].path, "svc-" + service)
-            gw = harness.Gateway(wd, ENV["scand"].socket, service="http", start=False)
-            out = subprocess.run([os.path.join(harness.BIN, "sekisho"), "--" + service, "-f",
-                                  gw.ini], capture_output=True, text=True,
-                                 timeout=30 * harness.SLOW)
-            self.assertNotEqual(out.returncode, 0)
-            self.assertIn("the %s service is not implemented yet" % service, out.stderr)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """The README's run command (dev/run-gateway.sh), driven as the README's
 examples drive it: it installs into PREFIX, runs sekisho-scand and every
-service switched on in the installed sekisho.ini (HTTP, SMTP and POP as
-shipped), each printing where it listens; curl fetches a page through the
+service switched on in the installed sekisho.ini (HTTP, SMTP, POP and FTP
+as shipped), each printing where it listens; curl fetches a page through the
 HTTP proxy, swaks sends a mail through the SMTP proxy to its parent
 (smtp-sink, set with SMTP_PARENT), curl fetches mail through the POP3 proxy
-from a dovecot named in the user name; SIGINT (Ctrl-C) stops everything."""
+from a dovecot named in the user name and a file through the FTP proxy from
+a vsftpd named the same way (EICAR refused); SIGINT (Ctrl-C) stops
+everything."""
 import os
 import re
 import signal
@@ -12,7 +14,8 @@ import subprocess
 import unittest
 
 import harness
-from harness import dovecot, mail_fixtures, testfiles
+from harness import dovecot, ftp_files, mail_fixtures, testfiles
+from harness import vsftpd as vs
 
 
 class TestRunGateway(unittest.TestCase):
@@ -25,6 +28,9 @@ class TestRunGateway(unittest.TestCase):
         self.pop = dovecot.Dovecot(self.wd.path, "run")
         self.pop.set_mailbox("alice", [mail_fixtures.FIXTURES["clean_text"],
                                        mail_fixtures.FIXTURES["eicar"]])
+        self.ftp_root = os.path.join(self.wd.path, "ftproot")
+        ftp_files.generate(self.ftp_root, ["clean_1k.bin", "eicar.com"])
+        self.ftp = vs.Vsftpd(self.wd.path, self.ftp_root, name="run-ftp")
         self.prefix = os.path.join(self.wd.path, "sekisho")
         self.script = None
 
@@ -40,6 +46,7 @@ class TestRunGateway(unittest.TestCase):
             os.kill(pid, signal.SIGKILL)
         self.sink.stop()
         self.pop.stop()
+        self.ftp.stop()
         self.nginx.stop()
         self.wd.cleanup()
 
@@ -49,10 +56,12 @@ class TestRunGateway(unittest.TestCase):
 
     def test_readme_run_command(self):
         http_port, smtp_port, pop_port = harness.free_port(), harness.free_port(), harness.free_port()
+        ftp_port = harness.free_port()
         run_env = dict(os.environ, PREFIX=self.prefix,
                        HTTP_SVCPORT="127.0.0.1:%d" % http_port,
                        SMTP_SVCPORT="127.0.0.1:%d" % smtp_port,
                        POP_SVCPORT="127.0.0.1:%d" % pop_port,
+                       FTP_SVCPORT="127.0.0.1:%d" % ftp_port,
                        SMTP_PARENT="127.0.0.1:%d" % self.sink.port)
         if harness.SANITIZED:
             run_env["SAN"] = "1"
@@ -62,15 +71,14 @@ class TestRunGateway(unittest.TestCase):
                 ["bash", os.path.join(harness.REPO, "dev", "run-gateway.sh")], env=run_env,
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
-        for svc, port in (("http", http_port), ("smtp", smtp_port), ("pop", pop_port)):
+        for svc, port in (("http", http_port), ("smtp", smtp_port), ("pop", pop_port),
+                          ("ftp", ftp_port)):
             harness.wait_for(
                 lambda: "sekisho_%s: listening on 127.0.0.1:%d" % (svc, port) in self.output()
                 or self.script.poll() is not None, 600, 0.2, what="sekisho_%s listening" % svc)
             self.assertIsNone(self.script.poll(), self.output())
             harness.wait_for(lambda: harness.port_open(port), 20, what="port %d" % port)
         self.assertIn("listening on %s/run/sekisho-scand.sock" % self.prefix, self.output())
-        # The switch of the services not built is reported, not ignored.
-        self.assertIn("ftp_service=no", self.output())
         # The rc scripts see the services of this run.
         r = subprocess.run([os.path.join(self.prefix, "rc.sekisho_smtp"), "status"],
                            capture_output=True, text=True, timeout=30)
@@ -109,6 +117,18 @@ class TestRunGateway(unittest.TestCase):
         self.assertIn(b"X-Virus-Status: infected(", got.stdout)
         self.assertNotIn(testfiles.EICAR, got.stdout)
 
+        # README: curl 'ftp://anonymous%40<server>:x@127.0.0.1:9021/<file>' (self_proxy=yes
+        # as shipped: the user name names the FTP server)
+        user = "anonymous%%40127.0.0.1%%3A%d" % self.ftp.port
+        url = "ftp://%s:x@127.0.0.1:%d/" % (user, ftp_port)
+        got = subprocess.run(["curl", "-s", url + "clean_1k.bin"], capture_output=True,
+                             timeout=60)
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertEqual(got.stdout, ftp_files.content("clean_1k.bin"))
+        got = subprocess.run(["curl", "-s", url + "eicar.com"], capture_output=True, timeout=60)
+        self.assertNotEqual(got.returncode, 0)
+        self.assertNotIn(testfiles.EICAR, got.stdout)
+
         self.assertTrue(harness.processes_under(self.prefix))
         self.script.send_signal(signal.SIGINT)
         self.script.wait(120 * harness.SLOW)
@@ -117,6 +137,7 @@ class TestRunGateway(unittest.TestCase):
         self.assertFalse(harness.port_open(http_port))
         self.assertFalse(harness.port_open(smtp_port))
         self.assertFalse(harness.port_open(pop_port))
+        self.assertFalse(harness.port_open(ftp_port))
         self.assertRegex(self.output(), re.compile(r"Stopping Sekisho scanning daemon.*\[ OK \]"))
         harness.check_sanitizer_report(self.output(), "run-gateway")
 
