@@ -314,6 +314,14 @@ static void on_prelim(struct ftp_session *s, const struct ftp_reply *r, struct s
         ftp_finish_command(s);
         return;
     }
+    if (x->verb == FTP_V_STOU) {
+        /* The server names the file (RFC 1123 4.1.2.9: "150 FILE: <name>"). */
+        const char *f = strstr(r->text, "FILE: ");
+        if (f) {
+            struct str name = ftp_arg_trim(str_from_cstr(f + 6));
+            ftp_resolve(s, name, x->path, sizeof(x->path));
+        }
+    }
     x->phase = FTP_XP_OPEN;
     s->on_reply = on_final;
     ftp_noop_start(s);
@@ -331,6 +339,7 @@ static void on_prelim(struct ftp_session *s, const struct ftp_reply *r, struct s
 static void send_command(struct ftp_session *s)
 {
     struct ftp_xfer *x = &s->x;
+    ev_timer_stop(s->ps.w->loop, &x->wait);
     x->phase = FTP_XP_PRELIM;
     ftp_up(s, x->cmd.ptr, x->cmd.len, on_prelim);
     if (s->mode == FTP_DM_ACTIVE)
@@ -347,6 +356,7 @@ static void connect_server(struct ftp_session *s)
         return;
     }
     ftp_sock_watch(s, &x->sdata, EV_WRITE);
+    ev_timer_start(s->ps.w->loop, &x->wait, FTP_DATA_WAIT_MS);
 }
 
 /* start_data - once both data connections are up, the bytes move. */
