@@ -38,6 +38,8 @@ static bool walk(char *out, size_t cap, size_t *n, const char *p, size_t len)
         size_t clen = i - start;
         if (clen == 0 || (clen == 1 && p[start] == '.'))
             continue;
+        if (memchr(p + start, '\0', clen))
+            return false; /* the result is a C string */
         if (clen == 2 && p[start] == '.' && p[start + 1] == '.') {
             pop(out, n);
             continue;

@@ -21,7 +21,7 @@
 
 /* ftp_path_resolve - dir (absolute, as this module writes it) joined with
  * arg (absolute when it starts with '/'), normalized, into out[0..cap).
- * false (out = "") when the result does not fit. */
+ * false (out = "") when the result does not fit or arg holds a NUL. */
 bool ftp_path_resolve(const char *dir, struct str arg, char *out, size_t cap);
 
 /* ftp_pwd_parse - the directory named in the text of a 257 reply: the

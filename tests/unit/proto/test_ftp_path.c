@@ -48,6 +48,7 @@ static void test_resolve_bounded(void **state)
     assert_string_equal(out, "");
     assert_false(ftp_path_resolve("/abc", str_from_cstr("defg"), out, sizeof(out)));
     assert_false(ftp_path_resolve("/", str_from_cstr("a"), out, 1));
+    assert_false(ftp_path_resolve("/", str_make("a\0b", 3), out, sizeof(out)));
 }
 
 static void test_pwd(void **state)
