@@ -19,6 +19,9 @@ void proxy_splice_dir_init(struct proxy_splice_dir *d)
 
 int proxy_splice_dir_open(struct proxy_splice_dir *d, bool bulk)
 {
+    /* A fresh direction: an FTP session opens one per transfer. */
+    proxy_splice_dir_close(d);
+    proxy_splice_dir_init(d);
     if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
         return -1;
     if (bulk)

@@ -28,7 +28,8 @@ struct proxy_splice_dir {
 /* proxy_splice_dir_init - no pipe yet (safe to close). */
 void proxy_splice_dir_init(struct proxy_splice_dir *d);
 
-/* proxy_splice_dir_open - create the pipe; bulk = enlarge it for the
+/* proxy_splice_dir_open - a new direction (counters and flags reset, an
+ * earlier pipe closed), with its pipe; bulk = enlarge it for the
  * direction that carries most bytes. -1 with errno on failure. */
 int proxy_splice_dir_open(struct proxy_splice_dir *d, bool bulk);
 

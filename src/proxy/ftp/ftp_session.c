@@ -32,6 +32,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lib/buf.h"
 #include "lib/str.h"
@@ -803,6 +804,11 @@ static void ftp_session_start(struct proxy_worker *w, int fd, const struct socka
         return;
     struct ftp_session *s = (struct ftp_session *)ps;
     const struct config *cfg = w->cfg;
+    /* A client sends ABOR "urgent" (RFC 959 4.1.3; Python's ftplib sends
+     * the whole line with MSG_OOB): kept in the stream, as servers do,
+     * or the line would lose its last byte. */
+    int one = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
     ps->idle_ms = cfg->timeout_inactive ? (uint64_t)cfg->inactive_timeout * 1000u : FTP_IDLE_MS;
     s->self_proxy = cfg->self_proxy;
     str_copy(s->cwd, sizeof(s->cwd), "/"); /* until CWD or PWD say otherwise */

@@ -772,6 +772,11 @@ void ftp_xfer_event(struct ftp_session *s, struct ftp_sock *k, uint32_t events)
 
 void ftp_xfer_abort(struct ftp_session *s)
 {
+    if (s->x.phase == FTP_XP_SWALLOW) {
+        /* Already ended (a refusal, a failure): its final reply is out. */
+        ftp_reply(s, 226, "Abort successful");
+        return;
+    }
     svclog_info(&s->ps.log, "ftp: the client aborted %s [%s]", ftp_verb_name(s->x.verb), s->x.path);
     ftp_reply(s, 426, "Transfer aborted.");
     xfer_fail(s, 226, "Abort successful", 500, "CLIENT/ABOR");
