@@ -771,6 +771,7 @@ static void test_key_in_wrong_section(void **state)
                  NAME ":2: key 'scand_threads' is not valid in [http] (valid in [common])\n");
     expect_invalid("[pop]\nlan_action=deny\n", "key 'lan_action' is not valid in [pop]");
     expect_invalid("[ftp]\nuse_http11=yes\n", "key 'use_http11' is not valid in [ftp]");
+    expect_invalid("[pop]\nnoop_interval=5\n", "key 'noop_interval' is not valid in [pop]");
     expect_invalid("[http]\nblock_messagesize=yes\n", "not valid in [http] (valid in [smtp])");
 }
 
@@ -1108,9 +1109,7 @@ static void test_shipped_ini_loads_cleanly(void **state)
         assert_string_equal(cfg->run_user, "nobody");
         if (all_views[v] != SVC_COMMON) {
             static const unsigned ports[] = {9080, 9025, 9110, 9021};
-            /* FTP is not built: its group stays at the defaults */
-            bool built = all_views[v] != SVC_FTP;
-            assert_string_equal(cfg->svcport.addr, built ? "127.0.0.1" : "");
+            assert_string_equal(cfg->svcport.addr, "127.0.0.1");
             assert_int_equal(cfg->svcport.port, ports[all_views[v]]);
             assert_true(cfg->virus_check);
         }
@@ -1214,10 +1213,12 @@ static void test_not_built_keys_refused(void **state)
                        "last value is used\n" NAME
                        ":7: pbs_lifetime: not supported by this version\n");
     /* a key built for some services only */
-    expect_strict("[ftp]\nvirus_check=no\n", SVC_SMTP,
-                  NAME ":2: virus_check: not supported by this version in [ftp] (only in [http] "
-                       "[smtp] [pop])\n");
-    expect_strict("[ftp]\nvirus_check=yes\nsvcport=9021\n[pop]\nvirus_check=no\n", SVC_HTTP, "");
+    expect_strict("[ftp]\nscan_error_action=pass\n", SVC_SMTP,
+                  NAME ":2: scan_error_action: not supported by this version in [ftp] (only in "
+                       "[http])\n");
+    expect_strict("[ftp]\nvirus_check=no\nsvcport=9021\nnoop_interval=5\n[pop]\nvirus_check=no\n",
+                  SVC_HTTP, "");
+
     expect_strict("[common]\nscan_error_action=pass\n", SVC_HTTP,
                   NAME ":2: scan_error_action: not supported by this version in [common] (only "
                        "in [http])\n");
@@ -1228,8 +1229,8 @@ static void test_not_built_keys_refused(void **state)
                        "or no\n");
 }
 
-/* The keys the configuration issue names as not built today, and the
- * FTP group while that service does not exist. */
+/* The keys the configuration issue names as not built today; every
+ * service's keys built somewhere. */
 static void test_built_column(void **state)
 {
     (void)state;
@@ -1252,11 +1253,7 @@ static void test_built_column(void **state)
                                             "spam_rbl",
                                             "spam_rbl_list",
                                             "spam_surbl",
-                                            "spam_surbl_list",
-                                            "ftp_service",
-                                            "ftp_from",
-                                            "ftp_to",
-                                            "ftp_pass_to"};
+                                            "spam_surbl_list"};
     for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++) {
         const struct config_key *k = config_key_find(str_from_cstr(not_built[i]));
         assert_non_null(k);
@@ -1267,8 +1264,6 @@ static void test_built_column(void **state)
         const struct config_key *k = config_key_at(i);
         if ((k->built & ~k->sections) != 0)
             fail_msg("%s is built outside its groups", k->name);
-        if (config_key_built_in(k, SVC_FTP))
-            fail_msg("%s is marked built for a service that does not exist", k->name);
     }
     /* the manual says it in each row */
     char *buf = NULL;
@@ -1282,11 +1277,10 @@ static void test_built_column(void **state)
     const char *next = strstr(row + 4, "\n### ");
     const char *mark = strstr(row, "**not supported by this version**");
     assert_true(mark && next && mark < next);
-    row = strstr(buf, "### virus_check\n");
+    row = strstr(buf, "### scan_error_action\n");
     assert_non_null(row);
     next = strstr(row + 4, "\n### ");
-    mark = strstr(
-        row, "- acted on in: [http] [smtp] [pop]; **not supported by this version** elsewhere");
+    mark = strstr(row, "- acted on in: [http]; **not supported by this version** elsewhere");
     assert_true(mark && next && mark < next);
     free(buf);
 }
