@@ -210,7 +210,8 @@ static void cmd_user(struct proxy_session *ps, struct str line, struct str cmd_a
     uint16_t port = cfg->parent_server_port ? (uint16_t)cfg->parent_server_port : FTP_DEFAULT_PORT;
     if (st == USER_TARGET_HOST) {
         str_copy_view(host, sizeof(host), t.host);
-        port = t.port ? t.port : FTP_DEFAULT_PORT;
+        if (t.port) /* G-16: else parent_server_port (21 unless set) */
+            port = t.port;
     } else {
         str_copy(host, sizeof(host), cfg->parent_server_host);
     }
