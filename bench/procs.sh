@@ -1,10 +1,10 @@
 # shellcheck shell=bash disable=SC2034 # LAST_PID is read by the sourcing script
-# procs.sh - sourced by bench/http.sh, smtp.sh and pop.sh: the processes a
-# bench starts and stops. Each daemon runs in its own session (setsid), its
-# output in $RUN/<name>.out; on exit every one is stopped in reverse order
-# (its signal, a bounded wait of STOP_TIMEOUT, then SIGKILL to its group)
-# and $RUN removed unless KEEP=1. Needs RUN, KEEP, STOP_TIMEOUT and a note()
-# function of the sourcing script.
+# procs.sh - sourced by bench/http.sh, smtp.sh, pop.sh and ftp.sh: the
+# processes a bench starts and stops. Each daemon runs in its own session
+# (setsid), its output in $RUN/<name>.out; on exit every one is stopped in
+# reverse order (its signal, a bounded wait of STOP_TIMEOUT, then SIGKILL to
+# its group) and $RUN removed unless KEEP=1. Needs RUN, KEEP, STOP_TIMEOUT
+# and a note() function of the sourcing script.
 
 STARTED=() # "pid:signal", stopped in reverse order on exit
 declare -A PID_NAME
