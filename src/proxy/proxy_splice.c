@@ -6,26 +6,27 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Bytes moved per splice pair. Pipes are enlarged to this (F_SETPIPE_SZ)
- * when the per-user pipe allowance permits: at 1 GB/s a 64 KiB pipe costs
- * about 30000 splice calls a second, 256 KiB a quarter of that. Where the
- * kernel refuses, the pipe keeps its size and splice simply moves less. */
-#define TUNNEL_CHUNK (256 * 1024)
+/* Bytes asked of one splice into a pipe of the kernel's default size. */
+#define SPLICE_CHUNK_DEFAULT (64 * 1024)
 
 void proxy_splice_dir_init(struct proxy_splice_dir *d)
 {
     *d = (struct proxy_splice_dir){.pipe = {-1, -1}};
 }
 
-int proxy_splice_dir_open(struct proxy_splice_dir *d, bool bulk)
+int proxy_splice_dir_open(struct proxy_splice_dir *d, enum proxy_splice_pipe size)
 {
     /* A fresh direction: an FTP session opens one per transfer. */
     proxy_splice_dir_close(d);
     proxy_splice_dir_init(d);
     if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
         return -1;
-    if (bulk)
-        (void)fcntl(d->pipe[1], F_SETPIPE_SZ, TUNNEL_CHUNK);
+    d->chunk = SPLICE_CHUNK_DEFAULT;
+    if (size != PROXY_SPLICE_PIPE_SMALL) {
+        int got = fcntl(d->pipe[1], F_SETPIPE_SZ, (int)size);
+        if (got > 0)
+            d->chunk = (size_t)got;
+    }
     return 0;
 }
 
@@ -60,7 +61,7 @@ int proxy_splice_move(struct proxy_splice_dir *d, int from, int to)
             return progress;
         }
         ssize_t n =
-            splice(from, NULL, d->pipe[1], NULL, TUNNEL_CHUNK, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+            splice(from, NULL, d->pipe[1], NULL, d->chunk, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
         if (n == 0) {
             d->eof = true;
             continue;

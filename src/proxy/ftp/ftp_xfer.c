@@ -378,7 +378,7 @@ static void start_data(struct ftp_session *s)
         }
         x->phase = FTP_XP_RECEIVE;
     } else {
-        if (proxy_splice_dir_open(&x->splice, true) < 0) {
+        if (proxy_splice_dir_open(&x->splice, PROXY_SPLICE_PIPE_FILE) < 0) {
             xfer_fail(s, 451, "Requested action aborted: local error in processing.", 500,
                       "PROXY/pipe failed");
             return;
@@ -590,7 +590,7 @@ static void deliver(struct ftp_session *s)
     }
     if (x->over && !x->src_eof) {
         /* SCAN-4: the rest of the file, unscanned, as it comes. */
-        if (proxy_splice_dir_open(&x->splice, true) < 0) {
+        if (proxy_splice_dir_open(&x->splice, PROXY_SPLICE_PIPE_FILE) < 0) {
             xfer_fail(s, 451, "Requested action aborted: local error in processing.", 500,
                       "PROXY/pipe failed");
             return;

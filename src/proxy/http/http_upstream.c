@@ -55,8 +55,9 @@ void http_tunnel_step(struct http_session *s)
  * client sent after its CONNECT head (a TLS hello) go first. */
 static void tunnel_begin(struct http_session *s)
 {
-    if (proxy_splice_dir_open(&s->up_dir, false) < 0 ||
-        proxy_splice_dir_open(&s->down_dir, true) < 0) { /* downloads are the bulk */
+    if (proxy_splice_dir_open(&s->up_dir, PROXY_SPLICE_PIPE_SMALL) < 0 ||
+        proxy_splice_dir_open(&s->down_dir, PROXY_SPLICE_PIPE_BULK) <
+            0) { /* downloads are the bulk */
         http_reply_error(s, 503, "Temporary failure: cannot create a tunnel");
         return;
     }
