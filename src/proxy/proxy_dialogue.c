@@ -65,6 +65,11 @@ enum proxy_line_status proxy_dialogue_next(struct proxy_dialogue *d, struct str 
     return r;
 }
 
+void proxy_dialogue_hold(struct proxy_dialogue *d)
+{
+    deadline(d, true);
+}
+
 void proxy_dialogue_consume(struct proxy_dialogue *d, size_t consumed)
 {
     buf_consume(&d->s->client.in, consumed);

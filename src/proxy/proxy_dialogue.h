@@ -81,6 +81,12 @@ enum proxy_line_status proxy_dialogue_next(struct proxy_dialogue *d, struct str 
                                            size_t *consumed);
 void proxy_dialogue_consume(struct proxy_dialogue *d, size_t consumed);
 
+/* proxy_dialogue_hold - a line is still arriving that the protocol takes
+ * apart itself (the rest of a line over the limit, being dropped):
+ * request_timeout runs on it as on any partial line (from now, if it was
+ * not running). The next proxy_dialogue_next() settles it again. */
+void proxy_dialogue_hold(struct proxy_dialogue *d);
+
 /* proxy_dialogue_invalid - count an invalid command; true once the budget
  * is spent (the protocol then says so and ends the session). */
 bool proxy_dialogue_invalid(struct proxy_dialogue *d);

@@ -125,6 +125,7 @@ struct ftp_session {
     bool late_user;     /* self_proxy: USER <name> goes up once the greeting is in */
     bool quit;          /* QUIT went upstream: end after its reply */
     bool epsv_all;      /* EPSV ALL (RFC 2428 4): no PORT, PASV, EPRT any more */
+    bool discarding;    /* the rest of a line over FTP-3's limit is being dropped */
     enum ftp_verb verb; /* of the command in progress */
     struct ftp_command cmd;
     char user[FTP_USER_MAX];

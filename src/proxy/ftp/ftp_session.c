@@ -440,10 +440,13 @@ static bool too_many_errors(struct ftp_session *s)
 static void next_command(struct ftp_session *s)
 {
     while (s->state == FTP_ST_COMMAND && !proxy_session_done(&s->ps)) {
-        if (s->dlg.paused) {
-            if (!discard_long_line(s))
+        if (s->discarding) {
+            if (!discard_long_line(s)) {
+                /* request_timeout bounds the line being dropped too. */
+                proxy_dialogue_hold(&s->dlg);
                 return;
-            s->dlg.paused = false;
+            }
+            s->discarding = false;
         }
         struct str line;
         size_t consumed;
@@ -453,7 +456,7 @@ static void next_command(struct ftp_session *s)
             if (too_many_errors(s))
                 return;
             ftp_reply(s, 500, "Too long line");
-            s->dlg.paused = true;
+            s->discarding = true;
             continue;
         }
         if (r != PROXY_LINE_DONE)
@@ -588,6 +591,18 @@ static void on_server_input(struct proxy_session *ps)
             }
             if (avail > room)
                 avail = room;
+            /* Whole lines only: a line the parser refuses later must not
+             * have gone out in part, with the proxy's own reply glued to
+             * it. A longer run without a line end is fed whole: the parser
+             * refuses it (FTP_REPLY_LINE_MAX). */
+            const char *p = buf_rptr(in);
+            size_t whole = avail;
+            while (whole > 0 && p[whole - 1] != '\n')
+                whole--;
+            if (whole > 0)
+                avail = whole;
+            else if (avail <= FTP_REPLY_LINE_MAX + 2)
+                return; /* the rest of the line comes later */
         }
         size_t used = 0;
         enum ftp_reply_result rr =

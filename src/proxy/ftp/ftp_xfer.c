@@ -74,13 +74,21 @@ static bool sock_ready(const struct ftp_sock *k)
  * (the server would keep the upload), on the client's side once bytes
  * went out (a client with nothing yet reads the final reply, "530
  * Infected by ...", instead of a reset it reports as a network error). */
-static void sock_reset(struct ftp_session *s, struct ftp_sock *k)
+static void sock_hard_close(struct ftp_session *s, struct ftp_sock *k)
 {
-    if (k->fd >= 0 && (k == &s->x.sdata || s->x.moved > 0 || s->x.upload)) {
+    if (k->fd >= 0) {
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
         (void)setsockopt(k->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     }
     ftp_sock_close(s, k);
+}
+
+static void sock_reset(struct ftp_session *s, struct ftp_sock *k)
+{
+    if (k == &s->x.sdata || s->x.moved > 0 || s->x.upload)
+        sock_hard_close(s, k);
+    else
+        ftp_sock_close(s, k);
 }
 
 /* ftp_url - FTP-11: "ftp://<user>@<server>:<port><absolute path>". */
@@ -784,6 +792,11 @@ void ftp_xfer_abort(struct ftp_session *s)
 
 void ftp_xfer_abandon(struct ftp_session *s, const char *error)
 {
+    /* The session ends with the transfer unfinished: neither side may take
+     * the end of its data connection for the end of the file (a spliced
+     * upload would be kept whole by the server). */
+    sock_hard_close(s, &s->x.cdata);
+    sock_hard_close(s, &s->x.sdata);
     xfer_record(s, 500, error);
     ftp_xfer_end(s);
     ftp_noop_stop(s);
