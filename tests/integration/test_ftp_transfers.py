@@ -867,5 +867,71 @@ class TestAccessLog(TransferCase):
                              % (self.url_rx(path), EICAR_NAME))
 
 
+@unittest.skipUnless(os.geteuid() == 0, "mounting a small tmpfs needs root")
+class TestSpoolFull(unittest.TestCase):
+    """FTP-1 (transfers bounded by disk space): tmpdir on a 6 MiB tmpfs. A
+    10 MiB download or upload cannot be spooled: the client gets the
+    temporary failure 451 and none of the bytes, the server none of the
+    upload's; the session goes on and a small file still passes (its spool
+    was given back)."""
+
+    def test_full_tmpdir_is_a_temporary_failure(self):
+        import subprocess
+        env = ENV["env"]
+        d = os.path.join(env.wd.path, "full")
+        mnt = os.path.join(d, "spool")
+        os.makedirs(mnt, exist_ok=True)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m,mode=0700", "tmpfs", mnt],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount tmpfs: " + r.stderr.strip())
+        gw = None
+        try:
+            harness.chown_for_daemons(mnt)
+            gw = harness.Gateway(d, env.scand.socket, service="ftp",
+                                 section={"parent_server_host": env.a4.host,
+                                          "parent_server_port": str(env.a4.port),
+                                          "virus_check": "yes", "action": "delete"},
+                                 common={"hostname": "gw.test", "tmpdir": mnt})
+            c = RawFtp(gw.port)
+            try:
+                c.login()
+                data = c.connect_data(c.pasv())
+                self.assertEqual(c.cmd("RETR clean_10m.bin")[0][:3], "150")
+                got, _ = RawFtp.read_all(data)
+                data.close()
+                self.assertEqual(c.reply(),
+                                 ["451 Requested action aborted: local error in processing."])
+                self.assertEqual(got, b"")
+                data = c.connect_data(c.pasv())
+                self.assertEqual(c.cmd("STOR incoming/full-up.bin")[0][:3], "150")
+                try:
+                    data.sendall(ftp_files.content("clean_10m.bin"))
+                except (ConnectionResetError, BrokenPipeError):
+                    pass  # the proxy resets an upload it cannot take
+                data.close()
+                self.assertEqual(c.reply(),
+                                 ["451 Requested action aborted: local error in processing."])
+                path = os.path.join(env.upload_path, "full-up.bin")
+                self.assertEqual(upload_outcome(env.a4, "/incoming/full-up.bin"), "FAIL UPLOAD")
+                self.assertTrue(not os.path.exists(path) or os.path.getsize(path) == 0)
+                # The session goes on: a small file passes.
+                data = c.connect_data(c.pasv())
+                self.assertEqual(c.cmd("RETR clean_1k.bin")[0][:3], "150")
+                got, _ = RawFtp.read_all(data)
+                data.close()
+                self.assertEqual(c.reply()[0][:3], "226")
+                self.assertEqual(got, ftp_files.content("clean_1k.bin"))
+            finally:
+                c.close()
+            lines = gw.wait_log("access", r"PROXY-ERROR:PROXY/spool", count=2)
+            self.assertTrue(all("TCP_MISS/500" in ln for ln in lines), lines)
+            self.assertRegex(gw.log_text("error"), r"ftp: cannot spool \[/clean_10m.bin\]")
+        finally:
+            if gw:
+                gw.stop()
+            subprocess.run(["umount", mnt], capture_output=True)
+
+
 if __name__ == "__main__":
     unittest.main()
