@@ -71,7 +71,7 @@ class Installation:
             harness.wait_for(lambda: harness.port_open(port), 20, what="port %d" % port)
 
     def stop(self):
-        for svc in ("smtp", "http", "scand"):
+        for svc in ("ftp", "pop", "smtp", "http", "scand"):
             if os.path.exists(os.path.join(self.prefix, "rc.sekisho%s_%s" % (self.suffix, svc))):
                 self.rc(svc, "stop")
 
@@ -106,7 +106,10 @@ class TestInstall(unittest.TestCase):
     def tearDown(self):
         for inst in self.installs:
             inst.stop()
-        for rc in ("rc.sekisho_smtp", "rc.sekisho_http", "rc.sekisho_scand"):
+        # Every service a test may have started (a failed assertion must not
+        # leave one running): POP and FTP are on as shipped.
+        for rc in ("rc.sekisho_ftp", "rc.sekisho_pop", "rc.sekisho_smtp", "rc.sekisho_http",
+                   "rc.sekisho_scand"):
             path = os.path.join(self.prefix, rc)
             if os.path.exists(path):
                 subprocess.run([path, "stop"], capture_output=True, timeout=400)
