@@ -1,0 +1,32 @@
+/* base64_strict - RFC 4648 section 4 base64, strictly.
+ *
+ * What it does: decodes the base64 of authentication exchanges (SASL
+ * PLAIN and LOGIN in SMTP AUTH, RFC 4954; HTTP Basic credentials, RFC
+ * 7617), where a decoder that skips or repairs bytes would let two
+ * parsers read different credentials. Accepted: the 64 characters of the
+ * standard alphabet in groups of four, '=' padding only at the end and
+ * only as RFC 4648 3.2 requires, unused bits of the last group zero
+ * (section 3.5: a non-canonical encoding is refused). Refused: blanks, line
+ * ends, the URL-safe alphabet, missing or extra padding.
+ * (proto/mime_decode's streaming decoder is the lenient one, for mail
+ * bodies, where real mail breaks every rule.)
+ *
+ * What it owns: nothing. No I/O, no allocation; all or nothing.
+ */
+#ifndef SEKISHO_PROTO_BASE64_STRICT_H
+#define SEKISHO_PROTO_BASE64_STRICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/str.h"
+
+/* The decoded size of n base64 characters, at most. */
+#define BASE64_DECODED_MAX(n) ((n) / 4 * 3)
+
+/* base64_strict_decode - in decoded into out[0..cap); *len the bytes.
+ * false (nothing promised in out) when in is not canonical base64 or
+ * does not fit. An empty in decodes to nothing (true, *len = 0). */
+bool base64_strict_decode(struct str in, unsigned char *out, size_t cap, size_t *len);
+
+#endif
