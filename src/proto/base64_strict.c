@@ -1,6 +1,8 @@
 /* base64_strict - see base64_strict.h. */
 #include "proto/base64_strict.h"
 
+#include <stdint.h>
+
 /* value - the 6 bits of an alphabet character, -1 for anything else. */
 static int value(unsigned char c)
 {
@@ -55,5 +57,29 @@ bool base64_strict_decode(struct str in, unsigned char *out, size_t cap, size_t 
             out[n++] = b[k];
     }
     *len = n;
+    return true;
+}
+
+bool base64_strict_encode(const unsigned char *in, size_t n, char *out, size_t cap, size_t *len)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    *len = 0;
+    if (n > (SIZE_MAX - 2) / 4 * 3 || BASE64_ENCODED_LEN(n) > cap)
+        return false;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        size_t take = n - i < 3 ? n - i : 3;
+        unsigned bits = (unsigned)in[i] << 16;
+        if (take > 1)
+            bits |= (unsigned)in[i + 1] << 8;
+        if (take > 2)
+            bits |= in[i + 2];
+        out[o++] = alphabet[bits >> 18 & 63];
+        out[o++] = alphabet[bits >> 12 & 63];
+        out[o++] = take > 1 ? alphabet[bits >> 6 & 63] : '=';
+        out[o++] = take > 2 ? alphabet[bits & 63] : '=';
+    }
+    *len = o;
     return true;
 }

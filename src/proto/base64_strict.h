@@ -11,6 +11,11 @@
  * (proto/mime_decode's streaming decoder is the lenient one, for mail
  * bodies, where real mail breaks every rule.)
  *
+ * The encoder is the other direction of the same alphabet (the canonical
+ * form: decoding it gives the bytes back, encoding a decoded input gives
+ * the input back), for test and fuzz round trips and for any credentials
+ * the proxy has to send itself.
+ *
  * What it owns: nothing. No I/O, no allocation; all or nothing.
  */
 #ifndef SEKISHO_PROTO_BASE64_STRICT_H
@@ -28,5 +33,13 @@
  * false (nothing promised in out) when in is not canonical base64 or
  * does not fit. An empty in decodes to nothing (true, *len = 0). */
 bool base64_strict_decode(struct str in, unsigned char *out, size_t cap, size_t *len);
+
+/* The encoded size of n bytes (padding included). */
+#define BASE64_ENCODED_LEN(n) (((n) + 2) / 3 * 4)
+
+/* base64_strict_encode - in[0..n) encoded into out[0..cap), padded, no
+ * line ends, no NUL added; *len the characters. false (*len = 0) when
+ * BASE64_ENCODED_LEN(n) > cap. */
+bool base64_strict_encode(const unsigned char *in, size_t n, char *out, size_t cap, size_t *len);
 
 #endif

@@ -72,12 +72,48 @@ static void test_bounded(void **state)
     assert_false(base64_strict_decode(str_from_cstr("Zm9v"), out, 2, &len));
 }
 
+static void test_encode(void **state)
+{
+    (void)state;
+    /* RFC 4648 10, and back */
+    static const char *v[][2] = {
+        {"", ""},
+        {"f", "Zg=="},
+        {"fo", "Zm8="},
+        {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"},
+    };
+    char out[16];
+    unsigned char back[16];
+    size_t len, blen;
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        size_t n = strlen(v[i][0]);
+        assert_true(
+            base64_strict_encode((const unsigned char *)v[i][0], n, out, sizeof(out), &len));
+        assert_int_equal(len, BASE64_ENCODED_LEN(n));
+        assert_memory_equal(out, v[i][1], len);
+        assert_true(base64_strict_decode(str_make(out, len), back, sizeof(back), &blen));
+        assert_int_equal(blen, n);
+        assert_memory_equal(back, v[i][0], n);
+    }
+    static const unsigned char hi[] = {0xfb, 0xff, 0x00};
+    assert_true(base64_strict_encode(hi, 3, out, sizeof(out), &len));
+    assert_memory_equal(out, "+/8A", 4);
+    /* one character short: refused whole */
+    assert_false(base64_strict_encode((const unsigned char *)"foob", 4, out, 7, &len));
+    assert_int_equal(len, 0);
+    assert_true(base64_strict_encode((const unsigned char *)"foob", 4, out, 8, &len));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
