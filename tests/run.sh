@@ -122,7 +122,7 @@ if want fuzz; then
             cp -r "fuzz/corpus/$name/." "$fuzzdir/$name/" 2>/dev/null
             dict=(); [ -f "fuzz/dict/$name.dict" ] && dict=(-dict="fuzz/dict/$name.dict")
             while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-            (timeout 120 "$f" -max_total_time="${SEKISHO_FUZZ_SECONDS:-15}" -rss_limit_mb=2048 \
+            (timeout 120 "$f" -max_total_time="${SEKISHO_FUZZ_SECONDS:-12}" -rss_limit_mb=2048 \
                 -artifact_prefix="$fuzzdir/$name/" "${dict[@]}" "$fuzzdir/$name" \
                 >"$fuzzdir/$name.log" 2>&1; echo $? >"$fuzzdir/$name.rc") &
         done
