@@ -33,7 +33,7 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wvla
            -Wformat=2 -Wno-format-nonliteral -fstack-protector-strong -Isrc \
            -include dev/banned.h $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-LIBS    := -lpthread -lcares -lcrypto -lz -lbrotlidec -lzstd -llmdb
+LIBS    := -lpthread -lcares -lcrypto -lz -lbrotlidec -lzstd -llmdb -lpam
 CLAMAV_CFLAGS := $(shell pkg-config --cflags libclamav 2>/dev/null)
 CLAMAV_LIBS   := $(shell pkg-config --libs libclamav 2>/dev/null || echo -lclamav)
 

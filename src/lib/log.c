@@ -16,7 +16,7 @@ struct sink {
     pid_t pipe_pid; /* the `|command` child, or 0 */
 };
 
-static struct sink sinks[LOG_SINK_COUNT] = {{-1, 0}, {-1, 0}, {-1, 0}, {-1, 0}};
+static struct sink sinks[LOG_SINK_COUNT] = {{-1, 0}, {-1, 0}, {-1, 0}, {-1, 0}, {-1, 0}};
 static bool mirror_stderr;
 
 const char *log_sink_name(enum log_sink sink)
@@ -30,6 +30,8 @@ const char *log_sink_name(enum log_sink sink)
         return "info";
     case LOG_SINK_ERROR:
         return "error";
+    case LOG_SINK_AUTH:
+        return "auth";
     default:
         return "SINK_???";
     }

@@ -1,6 +1,6 @@
 /* log - the process-wide log sinks: where finished log lines go.
  *
- * Four sinks per service (access, detect, info, error), each a file opened
+ * Five sinks per service (access, detect, info, error, auth), each a file opened
  * O_APPEND or a pipe to a shell command (`|command`, CFG-6). A line is
  * written with one write(2), so lines from several worker processes never
  * interleave (files: O_APPEND; pipes: lines below PIPE_BUF). Formatting
@@ -20,6 +20,7 @@ enum log_sink {
     LOG_SINK_DETECT,
     LOG_SINK_INFO,
     LOG_SINK_ERROR,
+    LOG_SINK_AUTH, /* failed authentications, in a form fail2ban reads (proxy_auth) */
     LOG_SINK_COUNT,
 };
 

@@ -107,7 +107,7 @@ static const char *cld_code_name(int code)
 static int open_logs(const struct config *cfg, uid_t uid, gid_t gid)
 {
     const char *dest[LOG_SINK_COUNT] = {cfg->access_log, cfg->detect_log, cfg->info_log,
-                                        cfg->error_log};
+                                        cfg->error_log, cfg->auth_log};
     for (int i = 0; i < LOG_SINK_COUNT; i++) {
         if (log_sink_open((enum log_sink)i, dest[i], uid, gid) < 0) {
             fprintf(stderr, "sekisho: cannot open %s log %s: %s\n", log_sink_name(i), dest[i],

@@ -250,7 +250,10 @@ int proxy_worker_main(const struct proxy_worker_env *env)
     w->loop = ev_loop_new();
     w->dns = w->loop ? dns_new(w->loop) : NULL;
     w->scan_pool = w->loop ? proxy_scan_pool_new(w->loop, w->cfg->scand_socket) : NULL;
-    if (sfd < 0 || !w->loop || !w->dns || !w->scan_pool) {
+    char pam_service[PROXY_AUTH_SERVICE_MAX];
+    proxy_auth_service(w->proto->name, pam_service, sizeof(pam_service));
+    w->auth_pool = w->loop ? proxy_auth_pool_new(w->loop, pam_service) : NULL;
+    if (sfd < 0 || !w->loop || !w->dns || !w->scan_pool || !w->auth_pool) {
         svclog_error_errno(NULL, errno, "worker %d: cannot initialise its event loop", w->index);
         return 1;
     }
@@ -264,6 +267,7 @@ int proxy_worker_main(const struct proxy_worker_env *env)
     /* A quarantined object must not be lost to a stop: its copy ends
      * first, within a bound (then it is removed and logged). */
     proxy_bgcopy_free(w->bgcopy, PROXY_BGCOPY_DRAIN_MS);
+    proxy_auth_pool_free(w->auth_pool);
     dns_free(w->dns);
     proxy_scan_pool_free(w->scan_pool);
     ev_loop_free(w->loop);

@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "lib/dns.h"
 #include "lib/ev.h"
+#include "proxy/proxy_auth.h"
 #include "proxy/proxy_resources.h"
 #include "proxy/proxy_scan.h"
 #include "proxy/proxy_slots.h"
@@ -74,7 +75,8 @@ struct proxy_worker {
     struct ev_loop *loop;
     struct dns *dns;
     struct proxy_scan_pool *scan_pool;
-    struct proxy_bgcopy *bgcopy; /* quarantine copies; NULL until the first */
+    struct proxy_auth_pool *auth_pool; /* PAM checks off the loop (no thread until the first) */
+    struct proxy_bgcopy *bgcopy;       /* quarantine copies; NULL until the first */
     int listen_fd;
     int index;
     uint16_t listen_port;

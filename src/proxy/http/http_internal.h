@@ -28,6 +28,7 @@
 #include "proto/accesslog_format.h"
 #include "proto/http1_parse.h"
 #include "proto/scanreq.h"
+#include "proxy/proxy_auth.h"
 #include "proxy/proxy_record.h"
 #include "proxy/proxy_session.h"
 #include "proxy/proxy_spool.h"
@@ -60,6 +61,7 @@ enum http_state {
     HTTP_ST_UPLOAD,
     HTTP_ST_UPLOAD_SCAN,
     HTTP_ST_FTP,
+    HTTP_ST_AUTH, /* proxyauth_pam_auth: PAM checks the credentials (http_auth.c) */
 };
 
 /* One request and its response: everything that begins anew with each
@@ -108,6 +110,10 @@ struct http_txn {
     bool head_sent;     /* the response head went out before the verdict */
     bool trickling;     /* body bytes go out slowly while spooling/scanning */
     bool progress_ok;   /* this download may get the progress page */
+    /* HTTP-5: the user proxy authentication admitted for this request
+     * (the access log's user field); empty when none was needed. */
+    bool auth_ok;
+    char user[PAM_CHECK_FIELD_MAX + 1];
 };
 
 struct http_session {
@@ -140,7 +146,8 @@ struct http_session {
     bool hashing;    /* body_hash covers the whole spool (verdict_cache) */
     struct sha256 body_hash;
     struct proxy_scan *scan;
-    bool log_anyway; /* log even without a request */
+    struct proxy_auth *auth; /* HTTP_ST_AUTH: the PAM check in flight */
+    bool log_anyway;         /* log even without a request */
 
     /* Keep-alive (HTTP-20). */
     unsigned requests;                  /* requests on this connection so far (PROXY-STAT files) */
@@ -218,6 +225,17 @@ void http_request_step(struct http_session *s);
 void http_parse_buffered(struct http_session *s);
 /* http_on_head_timeout - request_timeout ran out before the head was complete (408). */
 void http_on_head_timeout(struct ev_loop *loop, struct ev_timer *t);
+/* http_request_route - the parsed request, authenticated when that is
+ * required: where it goes (tunnel, ftp://, upload, upstream). */
+void http_request_route(struct http_session *s);
+
+/* ---- proxy authentication (http_auth.c) ----------------------------- */
+
+/* http_auth_admit - HTTP-5 with proxyauth_pam_auth=yes: true when the
+ * request may go on now; otherwise the 407 (or a temporary failure) is
+ * under way, or the session waits in AUTH for PAM and goes on with
+ * http_request_route when the credentials are good. */
+bool http_auth_admit(struct http_session *s);
 
 /* ---- the server side (http_upstream.c) ------------------------------ */
 

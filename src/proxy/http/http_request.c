@@ -108,6 +108,13 @@ static void request_ready(struct http_session *s)
     }
     if (refuse_guarded(s))
         return;
+    if (s->ps.cfg->proxyauth_pam_auth && !http_auth_admit(s))
+        return;
+    http_request_route(s);
+}
+
+void http_request_route(struct http_session *s)
+{
     if (s->t.req.method == HTTP1_METHOD_CONNECT) {
         if (s->url.form != HTTP1_URL_AUTHORITY) {
             http_reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));

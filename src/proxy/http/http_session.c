@@ -49,7 +49,7 @@ static const char *http_state_name(enum http_state st)
 {
     static const char *const names[] = {"REQUEST", "RESOLVE", "CONNECT",     "FORWARD", "RESPONSE",
                                         "SPOOL",   "SCAN",    "RELAY",       "REPLY",   "LINGER",
-                                        "TUNNEL",  "UPLOAD",  "UPLOAD_SCAN", "FTP"};
+                                        "TUNNEL",  "UPLOAD",  "UPLOAD_SCAN", "FTP",     "AUTH"};
     return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "STATE_???";
 }
 
@@ -72,6 +72,7 @@ static const char *http_state_waits_for(enum http_state st)
         "receiving the client's request body",
         "waiting for the virus scan of the upload",
         "fetching the ftp:// URL",
+        "checking the proxy authentication",
     };
     return (unsigned)st < sizeof(what) / sizeof(what[0]) ? what[st] : "working";
 }
@@ -218,6 +219,7 @@ void http_write_access_log(struct http_session *s)
                        (s->t.trickling ? ACCESSLOG_PROTO_TRICKLE : 0) |
                        (s->progress ? ACCESSLOG_PROTO_PROGRESS : 0),
         .proto2 = str_from_cstr(xff),
+        .user = str_from_cstr(s->t.user), /* HTTP-5: "-" when empty */
     };
     proxy_record_write(&s->ps, &s->t.o, &r);
 }
@@ -267,6 +269,8 @@ static void on_closing(struct proxy_session *ps)
     s->ftpc = NULL;
     proxy_scan_cancel(s->scan);
     s->scan = NULL;
+    proxy_auth_cancel(s->auth);
+    s->auth = NULL;
     http_inactivity_stop(&s->inactivity, loop);
     ev_timer_stop(loop, &s->trickle_timer);
     ev_timer_stop(loop, &s->progress_timer);
@@ -315,6 +319,8 @@ void http_abandon_waits(struct http_session *s)
 {
     proxy_scan_cancel(s->scan);
     s->scan = NULL;
+    proxy_auth_cancel(s->auth);
+    s->auth = NULL;
     if (s->ps.pc)
         upstream_cancel(s->ps.pc);
     s->ps.pc = NULL;
