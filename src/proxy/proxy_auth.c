@@ -238,6 +238,8 @@ static void check_done(struct workq_job *j)
                 cache_put(p, a->cache_key);
             fail_clear(p, a->client_ip);
         } else if (a->result == PAM_CHECK_DENIED) {
+            svclog_info(&a->log, "PAM %s (%s, user [%s]): %s", a->service,
+                        a->has_password ? "authenticate" : "account", a->user, a->why);
             if (a->has_password)
                 fail_note(p, a->client_ip);
         } else {

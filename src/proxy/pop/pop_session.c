@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/pbs_store.h"
+#include "proxy/proxy_pbs.h"
 #include "lib/buf.h"
 #include "lib/str.h"
 #include "proxy/pop/pop_internal.h"
@@ -58,31 +58,9 @@ static void connect_error(struct pop_session *s, const char *error)
 
 /* ---- the POP-before-SMTP feed (AUTH-7) --------------------------------- */
 
-/* pbs - the store of this worker, opened on first use (after fork: an
- * LMDB environment must not cross one). A store that cannot be opened is
- * logged once and the logins are not recorded (SMTP with pbs=yes then
- * refuses, which is the safe side). */
-static struct pbs_store *pbs(struct pop_session *s)
-{
-    static struct pbs_store *store;
-    static bool failed;
-    if (!store && !failed) {
-        store = pbs_store_open(s->ps.cfg->tmpdir);
-        if (!store) {
-            failed = true;
-            svclog_error_errno(NULL, errno, "POP-before-SMTP store in [%s] cannot be opened",
-                               s->ps.cfg->tmpdir);
-        }
-    }
-    return store;
-}
-
 static void record_login(struct pop_session *s)
 {
-    struct pbs_store *store = pbs(s);
-    if (store && pbs_store_record(store, s->ps.client.ip, (int64_t)time(NULL)) < 0)
-        svclog_error_errno(&s->ps.log, errno, "POP-before-SMTP: cannot record [%s]",
-                           s->ps.client.ip);
+    proxy_pbs_record(s->ps.cfg, s->ps.client.ip, &s->ps.log);
 }
 
 /* ---- the commands --------------------------------------------------------- */
@@ -675,12 +653,7 @@ static void pop_session_start(struct proxy_worker *w, int fd, const struct socka
  * the service starts. */
 static int pop_service_init(const struct config *cfg)
 {
-    struct pbs_store *store = pbs_store_open(cfg->tmpdir);
-    if (!store)
-        return -1;
-    int rc = pbs_store_reset(store);
-    pbs_store_close(store);
-    return rc;
+    return proxy_pbs_reset(cfg);
 }
 
 const struct proxy_proto pop_proto = {

@@ -24,6 +24,7 @@
 #include "proto/mime_walk.h"
 #include "proto/scanreq.h"
 #include "proto/smtp_dot.h"
+#include "proto/sasl.h"
 #include "proto/smtp_parse.h"
 #include "proxy/proxy_dialogue.h"
 #include "proxy/proxy_mail_scan.h"
@@ -43,6 +44,9 @@
 #define SMTP_PATH_MAX       512
 #define SMTP_RCPTS_MAX      4096 /* bytes of the comma-joined recipients kept for logs */
 #define SMTP_HELD_REPLY_MAX 1024 /* a server reply kept while RSET goes first */
+/* Failed AUTH attempts in one session before it is ended (421), as
+ * Postfix's smtpd_hard_error_limit ends a guessing session. */
+#define SMTP_AUTH_FAILURES_MAX 3
 /* Room client.out must have before the next command is taken, so that any
  * one reply fits (a generated one is at most SMTP_REPLY_FORMAT_MAX bytes, a
  * relayed one far below this); with less, the session waits for the client
@@ -58,6 +62,15 @@ enum smtp_state {
     SMTP_ST_SCAN,        /* the message is being scanned */
     SMTP_ST_SEND,        /* the message goes upstream */
     SMTP_ST_CLOSING,     /* flushing the last reply, then close */
+};
+
+/* Where a proxy AUTH exchange is (smtp_auth.c): the next client line is
+ * a SASL response, not a command. */
+enum smtp_auth_step {
+    SMTP_AUTH_NONE = 0,
+    SMTP_AUTH_PLAIN,      /* after "334 " */
+    SMTP_AUTH_LOGIN_USER, /* after "334 VXNlcm5hbWU6" */
+    SMTP_AUTH_LOGIN_PASS, /* after "334 UGFzc3dvcmQ6" */
 };
 
 struct smtp_session;
@@ -114,6 +127,16 @@ struct smtp_session {
     char cancel_text[SCANREQ_NAME_MAX + 64];
     unsigned mails; /* messages received in this session */
 
+    /* SMTP AUTH at the proxy (smtp_auth.c). */
+    bool authed;                                /* 235 was given */
+    char auth_user[SASL_FIELD_MAX + 1];         /* who: the access log's user field */
+    char auth_pending_user[SASL_FIELD_MAX + 1]; /* being checked */
+    char auth_mech[8];                          /* "PLAIN" / "LOGIN" */
+    enum smtp_auth_step auth_step;
+    struct sasl_field auth_login_user; /* LOGIN: the name, until the password */
+    struct proxy_auth *auth;           /* the PAM check in flight */
+    unsigned auth_failures;
+
     struct smtp_mail m; /* the transaction in progress */
 };
 
@@ -150,6 +173,19 @@ void smtp_session_abort(struct smtp_session *s);
 
 /* smtp_max_message_size - SMTP-1's limit, or block_messagesize_len. */
 uint64_t smtp_max_message_size(const struct config *cfg);
+
+/* ---- authentication (smtp_auth.c) ----------------------------------- */
+
+/* smtp_authenticated - SMTP AUTH succeeded in this session, or (pbs=yes)
+ * the client's address logged in through the POP proxy within
+ * pbs_lifetime minutes (AUTH-4, AUTH-7: either suffices). */
+bool smtp_authenticated(struct smtp_session *s);
+/* smtp_auth_command - AUTH with proxymail_auth=yes (SMTP-8). */
+void smtp_auth_command(struct smtp_session *s, struct str arg);
+/* smtp_auth_response - the client's line while an exchange waits for one. */
+void smtp_auth_response(struct smtp_session *s, struct str line);
+/* smtp_auth_stop - the session ends: no callback, nothing kept. */
+void smtp_auth_stop(struct smtp_session *s);
 
 /* ---- the message (smtp_message.c) ----------------------------------- */
 

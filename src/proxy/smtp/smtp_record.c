@@ -73,6 +73,7 @@ void smtp_write_record(struct smtp_session *s)
         .files = s->mails ? s->mails : 1,
         .proto1 = str_from_cstr(s->m.mail_from),
         .proto2 = str_from_cstr(s->m.message_id),
+        .user = str_from_cstr(s->auth_user), /* SMTP-8: the AUTH user, else "-" */
         .proxy_error = str_from_cstr(*s->m.o.error ? s->m.o.error : s->m.txn_error),
     };
     proxy_record_write(&s->ps, &s->m.o, &r);

@@ -30,6 +30,7 @@
 #include "core/template.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "proxy/proxy_pbs.h"
 #include "lib/sock.h"
 #include "lib/spoolfile.h"
 #include "lib/str.h"
@@ -152,6 +153,7 @@ static void on_closing(struct proxy_session *ps)
     if (s->m.record_due)
         smtp_write_record(s); /* the client left, or the session ended, mid-transaction */
     proxy_dialogue_stop(&s->dlg);
+    smtp_auth_stop(s);
     proxy_mail_scan_free(s->m.mscan);
     s->m.mscan = NULL;
 }
@@ -256,8 +258,8 @@ static void on_rcpt_reply(struct smtp_session *s, const struct smtp_reply *r)
 /* rcpt_allowed - SMTP-7 relay control. */
 static bool rcpt_allowed(struct smtp_session *s, struct str addr)
 {
-    if (!s->ps.cfg->acl_rcpt || s->lan)
-        return true;
+    if (!s->ps.cfg->acl_rcpt || s->lan || smtp_authenticated(s))
+        return true; /* SMTP-7 2: authenticated (PbS or SMTP AUTH) or LAN */
     char domain[256];
     switch (smtp_rcpt_classify(addr, domain, sizeof(domain))) {
     case SMTP_RCPT_NO_DOMAIN:
@@ -270,17 +272,18 @@ static bool rcpt_allowed(struct smtp_session *s, struct str addr)
     }
 }
 
-/* auth_required - SMTP-4 b: authentication is a later issue; the gate
- * itself is here so that turning pbs or proxymail_auth on never opens a
- * relay: without a way to authenticate yet, such a client only gets the
- * commands the gate lets through. */
-static bool auth_required(const struct smtp_session *s, enum smtp_verb v)
+/* auth_required - SMTP-4 2: with pbs or proxymail_auth on, no relay
+ * restriction (acl_rcpt) and not a LAN client, only HELO, EHLO, AUTH, QUIT
+ * and RSET are taken before the session is authenticated. */
+static bool auth_required(struct smtp_session *s, enum smtp_verb v)
 {
     const struct config *cfg = s->ps.cfg;
     if (!(cfg->pbs || cfg->proxymail_auth) || s->lan || cfg->acl_rcpt)
         return false;
-    return v != SMTP_V_HELO && v != SMTP_V_EHLO && v != SMTP_V_AUTH && v != SMTP_V_QUIT &&
-           v != SMTP_V_RSET;
+    if (v == SMTP_V_HELO || v == SMTP_V_EHLO || v == SMTP_V_AUTH || v == SMTP_V_QUIT ||
+        v == SMTP_V_RSET)
+        return false;
+    return !smtp_authenticated(s);
 }
 
 static void on_quit_reply(struct smtp_session *s, const struct smtp_reply *r)
@@ -397,8 +400,7 @@ SMTP_CMD(cmd_auth)
 {
     (void)arg;
     if (ps->cfg->proxymail_auth) {
-        /* Proxy authentication (PAM) is a later issue. */
-        smtp_session_reply(S, 504, "this mechanism not available");
+        smtp_auth_command(S, arg); /* SMTP-8: the proxy's own AUTH */
         return;
     }
     S->dlg.busy = true;
@@ -453,6 +455,10 @@ static const struct proxy_command smtp_commands[] = {
 /* do_command - one complete client line (without its line end). */
 static void do_command(struct smtp_session *s, struct str line)
 {
+    if (s->auth_step != SMTP_AUTH_NONE) {
+        smtp_auth_response(s, line);
+        return;
+    }
     if (s->state == SMTP_ST_AUTH_RELAY) {
         s->dlg.busy = true;
         up_raw(s, line, on_auth_reply);
@@ -776,8 +782,16 @@ static void smtp_session_start(struct proxy_worker *w, int fd, const struct sock
     proxy_session_start(ps);
 }
 
+/* smtp_service_init - AUTH-7: with pbs=yes the POP-before-SMTP store is
+ * emptied when the service starts, as the POP service empties it. */
+static int smtp_service_init(const struct config *cfg)
+{
+    return cfg->pbs ? proxy_pbs_reset(cfg) : 0;
+}
+
 const struct proxy_proto smtp_proto = {
     .name = "smtp",
     .session_start = smtp_session_start,
     .busy_reply = "421 4.7.0 Too many connections from your address (%s)\r\n",
+    .service_init = smtp_service_init,
 };
