@@ -24,6 +24,7 @@
 #include "proxy/proxy_dialogue.h"
 #include "proxy/proxy_record.h"
 #include "proxy/proxy_scan.h"
+#include "proto/user_target.h"
 #include "proxy/proxy_session.h"
 #include "proxy/proxy_splice.h"
 #include "proxy/proxy_spool.h"
@@ -129,6 +130,11 @@ struct ftp_session {
     enum ftp_verb verb; /* of the command in progress */
     struct ftp_command cmd;
     char user[FTP_USER_MAX];
+    /* proxyauth_pam_account (FTP-4): the account check in flight, and the
+     * server USER goes to once it passes. */
+    struct proxy_auth *acct;
+    char acct_host[USER_TARGET_HOST_MAX + 1];
+    uint16_t acct_port;
     char cwd[FTP_PATH_MAX + 1];     /* the server's current directory, as far as known */
     char new_cwd[FTP_PATH_MAX + 1]; /* where a CWD/CDUP in flight leads */
     /* the server's replies */

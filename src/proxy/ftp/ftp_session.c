@@ -182,52 +182,101 @@ static void send_user(struct ftp_session *s)
     }
 }
 
+/* user_go - FTP-4 after the user restriction: USER upstream (connected,
+ * or self_proxy=no), or connect to acct_host first. */
+static void user_go(struct ftp_session *s)
+{
+    if (!s->self_proxy || s->ps.server.fd >= 0) {
+        send_user(s);
+        return;
+    }
+    s->late_user = true;
+    start_server(s, s->acct_host, s->acct_port);
+}
+
+/* acct_answered - the user restriction's verdict (AUTH-3: only users the
+ * PAM service sekisho_ftp knows; the server still checks the password). */
+static void acct_answered(void *arg, enum pam_check_result r)
+{
+    struct ftp_session *s = arg;
+    s->acct = NULL;
+    proxy_session_enter(&s->ps);
+    s->dlg.busy = false;
+    if (r == PAM_CHECK_OK) {
+        user_go(s);
+    } else {
+        if (r == PAM_CHECK_DENIED) {
+            proxy_auth_log_failure(s->ps.w->auth_pool, s->ps.client.host, s->ps.client.ip, "USER",
+                                   "user not permitted", s->user);
+            svclog_info(&s->ps.log, "Invalid Account Auth.: user [%s] on [%s]", s->user,
+                        s->acct_host);
+            ftp_reply(s, 500, "Invalid Account Auth.");
+        } else {
+            ftp_reply(s, 421, "Authentication service unavailable, closing control connection.");
+            ftp_end(s);
+        }
+        s->user[0] = '\0';
+        if (r == PAM_CHECK_DENIED)
+            ftp_finish_command(s);
+    }
+    proxy_session_leave(&s->ps);
+}
+
 /* cmd_user - FTP-4. */
 static void cmd_user(struct proxy_session *ps, struct str line, struct str cmd_arg)
 {
     (void)line;
     struct ftp_session *s = (struct ftp_session *)ps;
     struct str arg = ftp_arg_trim(cmd_arg);
+    const struct config *cfg = ps->cfg;
     if (!s->self_proxy) {
         str_copy_view(s->user, sizeof(s->user), arg);
-        relay_command(s);
-        return;
-    }
-    struct user_target t;
-    enum user_target_status st = user_target_split(arg, &t);
-    const struct config *cfg = ps->cfg;
-    if (st == USER_TARGET_SYNTAX || arg.len == 0 ||
-        (st == USER_TARGET_PLAIN && !*cfg->parent_server_host)) {
-        if (proxy_dialogue_invalid(&s->dlg)) {
-            ftp_reply(s, 421, "Too many errors");
-            ftp_end(s);
+        str_copy(s->acct_host, sizeof(s->acct_host), ps->server.host);
+    } else {
+        struct user_target t;
+        enum user_target_status st = user_target_split(arg, &t);
+        if (st == USER_TARGET_SYNTAX || arg.len == 0 ||
+            (st == USER_TARGET_PLAIN && !*cfg->parent_server_host)) {
+            if (proxy_dialogue_invalid(&s->dlg)) {
+                ftp_reply(s, 421, "Too many errors");
+                ftp_end(s);
+                return;
+            }
+            ftp_reply(s, 500, "USER format is USER username@hostname or username#hostname");
             return;
         }
-        ftp_reply(s, 500, "USER format is USER username@hostname or username#hostname");
-        return;
-    }
-    char host[USER_TARGET_HOST_MAX + 1];
-    uint16_t port = cfg->parent_server_port ? (uint16_t)cfg->parent_server_port : FTP_DEFAULT_PORT;
-    if (st == USER_TARGET_HOST) {
-        str_copy_view(host, sizeof(host), t.host);
-        if (t.port) /* G-16: else parent_server_port (21 unless set) */
-            port = t.port;
-    } else {
-        str_copy(host, sizeof(host), cfg->parent_server_host);
-    }
-    str_copy_view(s->user, sizeof(s->user), t.name);
-    if (ps->server.fd >= 0) {
-        /* A second USER (a new login): the same server only, for the
-         * name is all that goes to it. */
-        if (strcmp(host, ps->server.host) != 0 || port != ps->server.port) {
+        uint16_t port =
+            cfg->parent_server_port ? (uint16_t)cfg->parent_server_port : FTP_DEFAULT_PORT;
+        if (st == USER_TARGET_HOST) {
+            str_copy_view(s->acct_host, sizeof(s->acct_host), t.host);
+            if (t.port) /* G-16: else parent_server_port (21 unless set) */
+                port = t.port;
+        } else {
+            str_copy(s->acct_host, sizeof(s->acct_host), cfg->parent_server_host);
+        }
+        s->acct_port = port;
+        str_copy_view(s->user, sizeof(s->user), t.name);
+        /* A second USER (a new login): the same server only, for the name
+         * is all that goes to it. */
+        if (ps->server.fd >= 0 &&
+            (strcmp(s->acct_host, ps->server.host) != 0 || port != ps->server.port)) {
             ftp_reply(s, 530, "already connected to (%s:%u)", ps->server.host, ps->server.port);
             return;
         }
-        send_user(s);
+    }
+    if (!cfg->proxyauth_pam_account) {
+        user_go(s);
         return;
     }
-    s->late_user = true;
-    start_server(s, host, port);
+    struct proxy_auth_req req = {
+        .user = s->user, .client_ip = ps->client.ip, .server = s->acct_host};
+    s->dlg.busy = true;
+    s->acct = proxy_auth_start(ps->w->auth_pool, &req, &ps->log, acct_answered, s);
+    if (!s->acct) {
+        s->dlg.busy = false;
+        ftp_reply(s, 421, "Authentication service unavailable, closing control connection.");
+        ftp_end(s);
+    }
 }
 
 /* cmd_quit - FTP-5. */
@@ -786,6 +835,8 @@ static void on_closing(struct proxy_session *ps)
 {
     struct ftp_session *s = (struct ftp_session *)ps;
     proxy_dialogue_stop(&s->dlg);
+    proxy_auth_cancel(s->acct);
+    s->acct = NULL;
     ftp_noop_stop(s);
     if (s->state == FTP_ST_XFER)
         ftp_xfer_abandon(s, "CLIENT/connection closed during transfer");

@@ -22,14 +22,15 @@
 #include "proxy/proxy_session.h"
 #include "proxy/proxy_spool.h"
 
-#define POP_IDLE_MS      600000      /* RFC 1939 3: the autologout timer, at least 10 minutes */
-#define POP_CLIENT_IN    4096        /* command lines (998 bytes at most) */
-#define POP_CLIENT_OUT   (64 * 1024) /* replies, relayed bodies, the message */
-#define POP_SERVER_IN    (64 * 1024) /* status lines and bodies */
-#define POP_SERVER_OUT   4096        /* command lines */
-#define POP_SPOOL_CHUNK  (32 * 1024) /* spool bytes stuffed per step */
-#define POP_DEFAULT_PORT 110         /* G-16 */
-#define POP_USER_MAX     256
+#define POP_IDLE_MS       600000      /* RFC 1939 3: the autologout timer, at least 10 minutes */
+#define POP_CLIENT_IN     4096        /* command lines (998 bytes at most) */
+#define POP_CLIENT_OUT    (64 * 1024) /* replies, relayed bodies, the message */
+#define POP_SERVER_IN     (64 * 1024) /* status lines and bodies */
+#define POP_SERVER_OUT    4096        /* command lines */
+#define POP_SPOOL_CHUNK   (32 * 1024) /* spool bytes stuffed per step */
+#define POP_DEFAULT_PORT  110         /* G-16 */
+#define POP_USER_MAX      256
+#define POP_LINE_KEEP_MAX 1024 /* an APOP line kept while its user is checked */
 
 enum pop_state {
     POP_ST_CONNECT = 0, /* connecting upstream */
@@ -83,6 +84,13 @@ struct pop_session {
     struct pop3_body relay;  /* a multi-line body relayed unchanged */
     unsigned retrs;          /* messages retrieved */
     struct pop_retr r;
+    /* proxyauth_pam_account (POP-4, POP-6): the account check in flight,
+     * and what USER does once it passes. */
+    struct proxy_auth *acct;
+    char acct_host[POP3_HOST_MAX + 1];
+    uint16_t acct_port;
+    bool acct_apop; /* the check is APOP's: the line is kept in acct_line */
+    char acct_line[POP_LINE_KEEP_MAX];
 };
 
 /* ---- the dialogue (pop_session.c) ------------------------------------ */

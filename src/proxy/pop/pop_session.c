@@ -112,21 +112,88 @@ static void start_server(struct pop_session *s, const char *host, uint16_t port)
     proxy_session_connect(&s->ps, host, port);
 }
 
+/* user_go - POP-4 after the user restriction: USER upstream (connected,
+ * or self_proxy=no), or connect to acct_host first. */
+static void user_go(struct pop_session *s)
+{
+    if (!s->self_proxy || s->ps.server.fd >= 0) {
+        char line[POP_USER_MAX + 8];
+        int n = snprintf(line, sizeof(line), "USER %s", s->user);
+        s->multiline = false;
+        s->edit_capa = false;
+        up_line(s, str_make(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1));
+        return;
+    }
+    s->late_user = true;
+    start_server(s, s->acct_host, s->acct_port);
+}
+
+/* acct_answered - the user restriction's verdict (AUTH-3: only users the
+ * PAM service sekisho_pop knows; the server still checks the password). */
+static void acct_answered(void *arg, enum pam_check_result r)
+{
+    struct pop_session *s = arg;
+    s->acct = NULL;
+    proxy_session_enter(&s->ps);
+    s->dlg.busy = false;
+    if (r == PAM_CHECK_OK) {
+        if (s->acct_apop) {
+            s->login = true;
+            s->multiline = false;
+            s->edit_capa = false;
+            up_line(s, str_from_cstr(s->acct_line));
+            explicit_bzero(s->acct_line, sizeof(s->acct_line));
+        } else {
+            user_go(s);
+        }
+    } else if (r == PAM_CHECK_DENIED) {
+        proxy_auth_log_failure(s->ps.w->auth_pool, s->ps.client.host, s->ps.client.ip, "USER",
+                               "user not permitted", s->user);
+        svclog_info(&s->ps.log, "Invalid Account Auth.: user [%s] on [%s]", s->user, s->acct_host);
+        s->user[0] = '\0';
+        pop_reply(s, false, "Invalid Account Auth.");
+        pop_finish_command(s);
+    } else {
+        s->user[0] = '\0';
+        pop_reply(s, false, "[SYS/TEMP] Authentication service unavailable");
+        pop_finish_command(s);
+    }
+    proxy_session_leave(&s->ps);
+}
+
+/* check_account - proxyauth_pam_account=yes: ask PAM whether user may use
+ * acct_host (POP-4, POP-6); the command goes on in acct_answered. */
+static void check_account(struct pop_session *s, const char *user)
+{
+    struct proxy_auth_req req = {
+        .user = user, .client_ip = s->ps.client.ip, .server = s->acct_host};
+    s->dlg.busy = true;
+    s->acct = proxy_auth_start(s->ps.w->auth_pool, &req, &s->ps.log, acct_answered, s);
+    if (!s->acct) {
+        s->dlg.busy = false;
+        pop_reply(s, false, "[SYS/TEMP] Authentication service unavailable");
+    }
+}
+
 /* cmd_user - POP-4. */
 static void cmd_user(struct proxy_session *ps, struct str cmd_line, struct str cmd_arg)
 {
     (void)cmd_line;
     struct pop_session *s = (struct pop_session *)ps;
-    const struct pop3_command *c = &s->cmd;
     struct str arg = pop3_arg_trim(cmd_arg);
+    const struct config *cfg = s->ps.cfg;
+    s->acct_apop = false;
     if (!s->self_proxy) {
         str_copy_view(s->user, sizeof(s->user), arg);
-        relay_command(s, c);
+        str_copy(s->acct_host, sizeof(s->acct_host), s->ps.server.host);
+        if (cfg->proxyauth_pam_account)
+            check_account(s, s->user);
+        else
+            user_go(s);
         return;
     }
     struct pop3_user_target t;
     enum pop3_user_status st = pop3_user_split(arg, &t);
-    const struct config *cfg = s->ps.cfg;
     /* An empty name is a format error too: there is no user to name to
      * the server (RFC 1939 USER takes one), and "USER " would be sent. */
     if (st == POP3_USER_SYNTAX || arg.len == 0 ||
@@ -139,32 +206,27 @@ static void cmd_user(struct proxy_session *ps, struct str cmd_line, struct str c
         pop_reply(s, false, "USER format is USER username@hostname or username#hostname");
         return;
     }
-    char host[POP3_HOST_MAX + 1];
     uint16_t port = cfg->parent_server_port ? (uint16_t)cfg->parent_server_port : POP_DEFAULT_PORT;
     if (st == POP3_USER_TARGET) {
-        str_copy_view(host, sizeof(host), t.host);
+        str_copy_view(s->acct_host, sizeof(s->acct_host), t.host);
         if (t.port)
             port = t.port;
     } else {
-        str_copy(host, sizeof(host), cfg->parent_server_host);
+        str_copy(s->acct_host, sizeof(s->acct_host), cfg->parent_server_host);
     }
+    s->acct_port = port;
     str_copy_view(s->user, sizeof(s->user), t.name);
-    if (s->ps.server.fd >= 0) {
-        /* A second USER (after a refused PASS): the same server only, for
-         * the name is all that goes to it. */
-        if (strcmp(host, s->ps.server.host) != 0 || port != s->ps.server.port) {
-            pop_reply(s, false, "already connected to (%s:%u)", s->ps.server.host,
-                      s->ps.server.port);
-            return;
-        }
-        char line[POP_USER_MAX + 8];
-        int n = snprintf(line, sizeof(line), "USER %s", s->user);
-        s->multiline = false;
-        up_line(s, str_make(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1));
+    /* A second USER (after a refused PASS): the same server only, for the
+     * name is all that goes to it. */
+    if (s->ps.server.fd >= 0 &&
+        (strcmp(s->acct_host, s->ps.server.host) != 0 || port != s->ps.server.port)) {
+        pop_reply(s, false, "already connected to (%s:%u)", s->ps.server.host, s->ps.server.port);
         return;
     }
-    s->late_user = true;
-    start_server(s, host, port);
+    if (cfg->proxyauth_pam_account)
+        check_account(s, s->user);
+    else
+        user_go(s);
 }
 
 /* cmd_quit - POP-5. */
@@ -188,9 +250,30 @@ static void cmd_quit(struct proxy_session *ps, struct str line, struct str arg)
  * lines go upstream as they are until the server's final reply. */
 static void cmd_login(struct proxy_session *ps, struct str line, struct str arg)
 {
-    (void)line, (void)arg;
+    (void)line;
     struct pop_session *s = (struct pop_session *)ps;
     const struct pop3_command *c = &s->cmd;
+    if (ps->cfg->proxyauth_pam_account && c->verb == POP3_V_APOP) {
+        /* POP-6: APOP names its user itself; it is checked like USER's. */
+        struct str a = pop3_arg_trim(arg), name, rest;
+        str_cut(a, ' ', &name, &rest);
+        if (name.len == 0 || name.len >= sizeof(s->user) || line.len >= sizeof(s->acct_line)) {
+            pop_reply(s, false, "Invalid Account Auth.");
+            return;
+        }
+        str_copy_view(s->user, sizeof(s->user), name);
+        str_copy_view(s->acct_line, sizeof(s->acct_line), line);
+        str_copy(s->acct_host, sizeof(s->acct_host), s->ps.server.host);
+        s->acct_apop = true;
+        check_account(s, s->user);
+        return;
+    }
+    if (ps->cfg->proxyauth_pam_account && c->verb == POP3_V_AUTH) {
+        /* A SASL exchange names its user in base64 the proxy does not
+         * read: with the user restriction on it would be a way around it. */
+        pop_reply(s, false, "AUTH is not available here; use USER and PASS");
+        return;
+    }
     s->login = true;
     relay_command(s, c);
 }
@@ -606,6 +689,9 @@ static void on_closing(struct proxy_session *ps)
 {
     struct pop_session *s = (struct pop_session *)ps;
     proxy_dialogue_stop(&s->dlg);
+    proxy_auth_cancel(s->acct);
+    s->acct = NULL;
+    explicit_bzero(s->acct_line, sizeof(s->acct_line));
     /* A RETR still unrecorded here ended without a hook of ours: the core
      * aborts the session when a write to the client fails (the client
      * reset the connection while the message was being sent). POP-9: it
