@@ -26,6 +26,7 @@
 #include "proto/smtp_dot.h"
 #include "proto/sasl.h"
 #include "proto/smtp_parse.h"
+#include "proto/smtp_xclient.h"
 #include "proxy/proxy_dialogue.h"
 #include "proxy/proxy_mail_scan.h"
 #include "proxy/proxy_record.h"
@@ -137,6 +138,17 @@ struct smtp_session {
     struct proxy_auth *auth;           /* the PAM check in flight */
     unsigned auth_failures;
 
+    /* The real client for the parent (smtp_xclient.c). */
+    struct smtp_xoffer xoffer; /* what the parent's EHLO offered us */
+    char *probe_reply;         /* that EHLO reply, kept for the client's first EHLO */
+    size_t probe_len;
+    bool xclient_done;  /* the parent took XCLIENT: it sees the real client */
+    bool xclient_login; /* ... and the login of the authenticated client */
+    char helo[256];     /* the client's HELO/EHLO argument */
+    bool esmtp;         /* it said EHLO */
+    smtp_reply_fn *xforward_next; /* the reply after XFORWARD's (MAIL's) */
+    void (*after_login)(struct smtp_session *s); /* once XCLIENT LOGIN is through */
+
     struct smtp_mail m; /* the transaction in progress */
 };
 
@@ -186,6 +198,33 @@ void smtp_auth_command(struct smtp_session *s, struct str arg);
 void smtp_auth_response(struct smtp_session *s, struct str line);
 /* smtp_auth_stop - the session ends: no callback, nothing kept. */
 void smtp_auth_stop(struct smtp_session *s);
+
+/* ---- the real client for the parent (smtp_xclient.c) --------------- */
+
+/* smtp_xclient_probe - xclient=yes, after the parent's 220: EHLO to learn
+ * its offer, then our greeting (smtp_greet_client). */
+void smtp_xclient_probe(struct smtp_session *s);
+/* smtp_xclient_helo - the client's HELO/EHLO with argument arg: true when
+ * it is carried out here (XCLIENT first, or the probe's reply reused, or
+ * the client's own name after XCLIENT); false: the usual SMTP-5 path. */
+bool smtp_xclient_helo(struct smtp_session *s, struct str arg);
+/* smtp_xforward_before / _after - around MAIL's line: XFORWARD first when
+ * the parent offers it and not XCLIENT (before: true when it was queued;
+ * after: its reply is taken before MAIL's). */
+bool smtp_xforward_before(struct smtp_session *s);
+void smtp_xforward_after(struct smtp_session *s);
+/* smtp_xclient_login - the client authenticated (SMTP AUTH): when the
+ * parent took XCLIENT and offers LOGIN, tell it, then run then(s) (with
+ * r NULL); otherwise then(s) at once. */
+void smtp_xclient_login(struct smtp_session *s, void (*then)(struct smtp_session *s));
+void smtp_xclient_free(struct smtp_session *s);
+
+/* smtp_greet_client - SMTP-3 4: our 220, then commands. */
+void smtp_greet_client(struct smtp_session *s);
+/* smtp_helo_answer - the parent's reply r to HELO/EHLO (raw: its bytes),
+ * edited (SMTP-5), queued for the client. */
+void smtp_helo_answer(struct smtp_session *s, const struct smtp_reply *r, const char *raw);
+void smtp_on_helo_reply(struct smtp_session *s, const struct smtp_reply *r);
 
 /* ---- the message (smtp_message.c) ----------------------------------- */
 

@@ -154,6 +154,7 @@ static void on_closing(struct proxy_session *ps)
         smtp_write_record(s); /* the client left, or the session ended, mid-transaction */
     proxy_dialogue_stop(&s->dlg);
     smtp_auth_stop(s);
+    smtp_xclient_free(s);
     proxy_mail_scan_free(s->m.mscan);
     s->m.mscan = NULL;
 }
@@ -195,19 +196,22 @@ static void on_relayed_reply(struct smtp_session *s, const struct smtp_reply *r)
     smtp_finish_command(s);
 }
 
-static void on_helo_reply(struct smtp_session *s, const struct smtp_reply *r)
+void smtp_helo_answer(struct smtp_session *s, const struct smtp_reply *r, const char *raw)
 {
     bool ehlo = strcmp(s->verb, "EHLO") == 0;
-    if (ehlo && r->code == 250) {
-        size_t mark = s->ps.client.out.wpos;
-        if (!smtp_ehlo_rewrite(&s->ps.client.out, r, smtp_max_message_size(s->ps.cfg),
-                               s->ps.cfg->proxymail_auth, s->lan)) {
-            s->ps.client.out.wpos = mark;
-            smtp_session_relay(s, r);
-        }
-    } else {
-        smtp_session_relay(s, r);
+    size_t mark = s->ps.client.out.wpos;
+    if (!(ehlo && r->code == 250 &&
+          smtp_ehlo_rewrite(&s->ps.client.out, r, smtp_max_message_size(s->ps.cfg),
+                            s->ps.cfg->proxymail_auth, s->lan))) {
+        s->ps.client.out.wpos = mark;
+        if (!buf_append(&s->ps.client.out, raw, r->len))
+            s->close_after_out = true;
     }
+}
+
+void smtp_on_helo_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    smtp_helo_answer(s, r, buf_rptr(&s->ps.server.in));
     smtp_finish_command(s);
 }
 
@@ -331,9 +335,11 @@ static void smtp_invalid_command(struct smtp_session *s, unsigned code, const ch
 /* SMTP-5: our host name, not the client's argument. */
 SMTP_CMD(cmd_helo)
 {
-    (void)line, (void)arg;
+    (void)line;
     S->dlg.busy = true;
-    smtp_up_command(S, on_helo_reply, "%s %s", strcmp(S->verb, "EHLO") == 0 ? "EHLO" : "HELO",
+    if (smtp_xclient_helo(S, arg))
+        return; /* the real client for the parent (smtp_xclient.c) */
+    smtp_up_command(S, smtp_on_helo_reply, "%s %s", strcmp(S->verb, "EHLO") == 0 ? "EHLO" : "HELO",
                     ps->w->res->hostname);
 }
 
@@ -350,7 +356,10 @@ SMTP_CMD(cmd_mail)
     smtp_end_transaction(s); /* the previous one, if a record is due; this one starts */
     str_copy_view(s->m.mail_from, sizeof(s->m.mail_from), addr);
     s->dlg.busy = true;
+    bool xforward = smtp_xforward_before(s); /* the parent offers XFORWARD only */
     up_raw(s, line, on_mail_reply);
+    if (xforward)
+        smtp_xforward_after(s);
 }
 
 SMTP_CMD(cmd_rcpt)
@@ -624,6 +633,15 @@ static void on_greeting(struct smtp_session *s, const struct smtp_reply *r)
         smtp_end_session(s);
         return;
     }
+    if (s->ps.cfg->xclient) {
+        smtp_xclient_probe(s); /* what the parent offers; then the greeting */
+        return;
+    }
+    smtp_greet_client(s);
+}
+
+void smtp_greet_client(struct smtp_session *s)
+{
     /* SMTP-3 4 (C-02): our own greeting; the server's text is not relayed. */
     buf_printf(&s->ps.client.out, "220 %s %s\r\n", s->ps.w->res->hostname,
                s->ps.w->res->product_name);
