@@ -15,7 +15,8 @@
 # libclamav), every src/tools/<name>/*.c forms bin <name>, every
 # tests/unit/*/test_*.c is one cmocka binary (those in tests/unit/proxy/
 # also link libsekisho-proxy.a) and every fuzz/fuzz_*.c one replay runner
-# and one fuzzer.
+# and one fuzzer. src/pam/*.c with the library files it needs form the
+# PAM module $(B)/lib/pam_sekisho_userdb.so.
 
 CC      ?= cc
 SAN     ?= 0
@@ -33,7 +34,7 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wvla
            -Wformat=2 -Wno-format-nonliteral -fstack-protector-strong -Isrc \
            -include dev/banned.h $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-LIBS    := -lpthread -lcares -lcrypto -lz -lbrotlidec -lzstd -llmdb -lpam
+LIBS    := -lpthread -lcares -lcrypto -lz -lbrotlidec -lzstd -llmdb -lpam -lcrypt
 CLAMAV_CFLAGS := $(shell pkg-config --cflags libclamav 2>/dev/null)
 CLAMAV_LIBS   := $(shell pkg-config --libs libclamav 2>/dev/null || echo -lclamav)
 
@@ -53,13 +54,34 @@ BINS       := $(B)/bin/sekisho $(B)/bin/sekisho-scand $(addprefix $(B)/bin/,$(TO
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 REPLAY_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/replay_%,$(FUZZ_SRCS))
 
+# The PAM module: its own source and the library files it calls, built
+# position-independent into $(B)/obj-pic/ (the objects of libsekisho.a are
+# PIE, not PIC). It is loaded into PAM applications that are not built with
+# sanitizers (pamtester, sshd ...), and an ASan-instrumented library cannot
+# be loaded into those, so it is built without SANFLAGS in build-san too
+# (inside the ASan build of sekisho it is simply uninstrumented code; the
+# same library code is tested under ASan by tests/unit/core/test_userdb.c).
+# Only the pam_sm_* functions are exported (-fvisibility=hidden).
+PAM_SRCS     := $(wildcard src/pam/*.c) src/core/userdb.c src/proto/userdb_parse.c \
+                src/proto/user_target.c src/lib/str.c
+PAM_MODULE   := $(B)/lib/pam_sekisho_userdb.so
+PIC_CFLAGS   := $(filter-out $(SANFLAGS),$(CFLAGS)) -fPIC -fvisibility=hidden
+
 .PHONY: all all-bins check lint fuzz format clean install
-all: $(BINS) $(UNIT_BINS) $(REPLAY_BINS)
-all-bins: $(BINS)
+all: $(BINS) $(PAM_MODULE) $(UNIT_BINS) $(REPLAY_BINS)
+all-bins: $(BINS) $(PAM_MODULE)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(if $(findstring src/scand/,$<),$(CLAMAV_CFLAGS)) -MMD -MP -c $< -o $@
+
+$(B)/obj-pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PIC_CFLAGS) -MMD -MP -c $< -o $@
+
+$(PAM_MODULE): $(patsubst %.c,$(B)/obj-pic/%.o,$(PAM_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-z,defs -o $@ $^ -lpam -llmdb -lcrypt
 
 $(LIB_A): $(call obj,$(LIB_SRCS))
 	@mkdir -p $(dir $@)
@@ -127,9 +149,23 @@ clean:
 # installations on one host are told apart in ps and in /etc/init.d; the rc
 # scripts are written from packaging/rc/*.in with the service and the
 # suffix filled in.
+#
+# PAM (AUTH-1, AUTH-2): the module goes to lib/security/, create_userdb
+# next to the other programs (and conf/pam/create_userdb, where AUTH-2 runs
+# it); conf/pam/userdb.txt (passwords: 0600) is installed only when there
+# is none, and userdb.db built from it only when there is none, 0640 and in
+# the group of run_user (the proxies read it after dropping privileges).
+# conf/pam/sekisho_<svc>.pam are written from conf/pam/*.pam with the paths
+# filled in; they are the product's files and rewritten on every update
+# (AUTH-1: a site customises a copy in /etc/pam.d), a differing old one is
+# kept as .old. $(pamdir)/sekisho<suffix>_<svc> is made a symlink to each,
+# except where a real file is: the administrator's copy, left alone with a
+# warning. Tests set pamdir to a directory of their own.
 prefix ?= /opt/sekisho
 suffix ?=
-install: $(BINS)
+pamdir ?= /etc/pam.d
+PAM_INST := $(prefix)/lib/security/pam_sekisho_userdb$(suffix).so
+install: $(BINS) $(PAM_MODULE)
 	@case "$(suffix)" in "" | [A-Za-z0-9]) ;; *) \
 	    echo "make install: suffix='$(suffix)': one letter or digit at most (INST-2)" >&2; \
 	    exit 1 ;; esac
@@ -152,6 +188,31 @@ install: $(BINS)
 	for f in sekisho.ini hosts.allow; do \
 	    if [ -f $(prefix)/conf/$$f ]; then install -m 644 conf/$$f $(prefix)/conf/$$f.new; \
 	    else install -m 644 conf/$$f $(prefix)/conf/$$f; fi; done
+	install -d -m 755 $(prefix)/lib $(prefix)/lib/security $(prefix)/conf/pam $(pamdir)
+	install -m 644 $(PAM_MODULE) $(PAM_INST)
+	install -m 755 $(B)/bin/create_userdb $(prefix)/create_userdb$(suffix)
+	ln -sfn ../../create_userdb$(suffix) $(prefix)/conf/pam/create_userdb
+	[ -e $(prefix)/conf/pam/userdb.txt ] || \
+	    install -m 600 conf/pam/userdb.txt $(prefix)/conf/pam/userdb.txt
+	@db=$(prefix)/conf/pam/userdb.db; [ -e $$db ] && exit 0; \
+	    $(prefix)/create_userdb$(suffix) $$db $(prefix)/conf/pam/userdb.txt || exit 1; \
+	    u=$$(sed -n 's/^[[:space:]]*run_user[[:space:]]*=[[:space:]]*\([^[:space:]]*\).*/\1/p' \
+	        $(prefix)/conf/sekisho.ini | head -n 1); \
+	    g=$$(id -gn "$${u:-nobody}" 2>/dev/null); \
+	    if [ -n "$$g" ] && chgrp "$$g" $$db; then chmod 640 $$db; else \
+	        echo "make install: warning: $$db: cannot give it the group of run_user" \
+	            "'$${u:-nobody}': make it readable by that user (docs/internals/userdb.md)" >&2; fi
+	@for s in http smtp pop ftp; do \
+	    f=$(prefix)/conf/pam/sekisho_$$s.pam; \
+	    sed -e "s|@PAM_MODULE@|$(PAM_INST)|g" -e "s|@USERDB@|$(prefix)/conf/pam/userdb.db|g" \
+	        conf/pam/sekisho_$$s.pam >$$f.tmp || exit 1; \
+	    if [ -f $$f ] && ! cmp -s $$f $$f.tmp; then mv -f $$f $$f.old; \
+	        echo "make install: $$f rewritten (AUTH-1); the old one is $$f.old" >&2; fi; \
+	    mv -f $$f.tmp $$f && chmod 644 $$f || exit 1; \
+	    l=$(pamdir)/sekisho$(suffix)_$$s; \
+	    if [ -e $$l ] && [ ! -L $$l ]; then \
+	        echo "make install: warning: $$l is a file, not a link: left alone (AUTH-1)" >&2; \
+	    else ln -sfn $$f $$l || exit 1; fi; done
 	cp -r docs/. $(prefix)/doc/ 2>/dev/null || true
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/obj-pic -name '*.d' 2>/dev/null)

@@ -6,7 +6,7 @@
 #   proxy/X  -> lib/, proto/, core/, proxy/proxy_*.h and proxy/X/ (never a sibling)
 #   master   -> everything above
 #   scand    -> lib/, proto/, core/config*, scand/ (the only place for <clamav.h>)
-#   tools, admin -> lib/, core/, proto/, own folder
+#   tools, admin, pam -> lib/, core/, proto/, own folder
 set -u
 cd "$(dirname "$0")/.." || exit 2
 bad=0
@@ -22,7 +22,7 @@ while IFS= read -r f; do
         proxy) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || $inc == proxy/proxy_* || $inc == proxy/$sub/* ]] || violation "$f" "$inc" ;;
         master) ;;
         scand) [[ $inc == lib/* || $inc == proto/* || $inc == core/config* || $inc == scand/* ]] || violation "$f" "$inc" ;;
-        tools|admin) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || $inc == $layer/$sub/* ]] || violation "$f" "$inc" ;;
+        tools|admin|pam) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || $inc == $layer/$sub/* ]] || violation "$f" "$inc" ;;
         esac
     done < <(sed -n 's/^#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
     if [[ $layer != scand ]] && grep -q '^#[[:space:]]*include[[:space:]]*<clamav.h>' "$f"; then

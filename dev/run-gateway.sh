@@ -10,6 +10,7 @@
 #
 # Environment (all optional):
 #   PREFIX=/opt/sekisho          where to install and run
+#   PAMDIR=/etc/pam.d            where the PAM service links sekisho_<svc> go
 #   SMTP_PARENT=host:port        the mail server the SMTP proxy hands mail to
 #                                (parent_server_host/port of [smtp])
 #   HTTP_SVCPORT=127.0.0.1:9080  where the HTTP proxy listens (svcport of [http])
@@ -35,7 +36,7 @@ STOP_TENTHS=600 # each service finishes its transfers in flight first
 
 dev/install-deps.sh run
 make -s -j"$(nproc)" all-bins
-make -s install prefix="$PREFIX"
+make -s install prefix="$PREFIX" pamdir="${PAMDIR:-/etc/pam.d}"
 cd "$PREFIX"
 PREFIX=$(pwd -P) # as the rc scripts see it (they match the ini path)
 INI=$PREFIX/conf/sekisho.ini

@@ -13,7 +13,10 @@ from harness import testfiles
 
 
 def make_install(prefix, suffix=""):
-    argv = ["make", "-s", "-C", harness.REPO, "install", "prefix=" + prefix]
+    # pamdir: the PAM service links go next to the prefix, not into the
+    # host's /etc/pam.d (test_userdb_pam.py checks them).
+    argv = ["make", "-s", "-C", harness.REPO, "install", "prefix=" + prefix,
+            "pamdir=" + os.path.join(os.path.dirname(prefix), "pam.d")]
     if suffix:
         argv.append("suffix=" + suffix)
     if harness.SANITIZED:

@@ -58,6 +58,7 @@ class TestRunGateway(unittest.TestCase):
         http_port, smtp_port, pop_port = harness.free_port(), harness.free_port(), harness.free_port()
         ftp_port = harness.free_port()
         run_env = dict(os.environ, PREFIX=self.prefix,
+                       PAMDIR=os.path.join(self.wd.path, "pam.d"),
                        HTTP_SVCPORT="127.0.0.1:%d" % http_port,
                        SMTP_SVCPORT="127.0.0.1:%d" % smtp_port,
                        POP_SVCPORT="127.0.0.1:%d" % pop_port,
