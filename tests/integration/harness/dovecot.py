@@ -13,6 +13,10 @@ What it owns: its directory (config, passwd file, logs, Maildirs, runtime
 sockets) and the dovecot process group; stop() ends them. Every wait is
 bounded.
 
+DovecotAuth is dovecot's authentication service alone (no protocol
+listens), users from a passwd-file, on a unix socket that postfix's smtpd
+uses as its SASL backend (smtpd_sasl_type = dovecot; harness/postfix.py).
+
 What it does not do: no TLS (ssl = no), no IMAP, no mbox (dovecot's mbox
 rewrites headers; a Maildir file is served byte for byte, bare LFs as
 CRLF).
@@ -109,6 +113,41 @@ def _port_open(addr, port):
         return False
 
 
+def _no_auth_penalty(directory, proc, name):
+    """dovecot delays every login from an address after a failed one (2 s,
+    doubling up to 15 s; auth_failure_delay is another delay), which tests
+    of wrong passwords would pay. The auth process turns that off when it
+    finds no anvil-auth-penalty socket at its start; it starts with the
+    first client (a login process, or smtpd on the auth socket), so the
+    socket goes before the first connection."""
+    penalty = os.path.join(directory, "run", "anvil-auth-penalty")
+    wait_for(lambda: os.path.exists(penalty) or not proc.alive(), 15,
+             interval=0.05, what="dovecot %s runtime sockets" % name)
+    if os.path.exists(penalty):
+        os.unlink(penalty)
+
+
+def _stop_master(process):
+    """SIGTERM to dovecot's master (it ends its children), then the process
+    group is killed for anything left; bounded."""
+    proc = process.proc
+    if proc.poll() is None:
+        try:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(10 * SLOW)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+    process.stop()
+
+
 class Dovecot:
     """dovecot serving POP3 for users (name -> password) on a loopback port.
 
@@ -194,18 +233,8 @@ service anvil {
                 "internal_group": "root" if root else pwd.getpwuid(os.geteuid()).pw_name,
                 "passwd": passwd, "port": self.port})
         self.proc = Process([DOVECOT, "-F", "-c", self.conf], os.path.join(self.dir, "dovecot.out"))
-        penalty = os.path.join(self.dir, "run", "anvil-auth-penalty")
         try:
-            # dovecot delays every login from an address after a failed one
-            # (2 s, doubling up to 15 s; auth_failure_delay is another
-            # delay), which tests of wrong passwords would pay. The auth
-            # process turns that off when it finds no anvil-auth-penalty
-            # socket at its start; it starts with the first login process,
-            # so the socket goes before the first connection.
-            wait_for(lambda: os.path.exists(penalty) or not self.proc.alive(), 15,
-                     interval=0.05, what="dovecot %s runtime sockets" % name)
-            if os.path.exists(penalty):
-                os.unlink(penalty)
+            _no_auth_penalty(self.dir, self.proc, name)
             wait_for(lambda: _port_open(self.host, self.port) or not self.proc.alive(),
                      15, interval=0.1, what="dovecot %s on port %d" % (name, self.port))
         except TimeoutError:
@@ -285,24 +314,7 @@ service anvil {
         return out
 
     def stop(self):
-        """SIGTERM to the master (it ends its children), then the process
-        group is killed for anything left; bounded."""
-        proc = self.proc.proc
-        if proc.poll() is None:
-            try:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(10 * SLOW)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
-        self.proc.stop()
+        _stop_master(self.proc)
 
 
 def wait_for_logins(server, count, timeout=5.0):
@@ -310,3 +322,88 @@ def wait_for_logins(server, count, timeout=5.0):
     wait_for(lambda: len(server.logins()) >= count, timeout, what="%d logins" % count)
     return server.logins()
 
+
+class DovecotAuth:
+    """dovecot as an authentication server only (no protocol listens):
+    users (name -> password, plaintext) checked on a unix socket, self.socket,
+    in the protocol postfix's smtpd speaks with smtpd_sasl_type = dovecot.
+    The socket is mode 0666 so that smtpd (user postfix) can use it."""
+
+    def __init__(self, workdir, name="dovecot-auth", users=None):
+        if not os.path.exists(DOVECOT):
+            raise RuntimeError("dovecot is not installed (Debian package dovecot-core)")
+        self.name = name
+        self.users = dict(DEFAULT_USERS if users is None else users)
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir)
+        os.chmod(self.dir, 0o755)
+        self.log_path = os.path.join(self.dir, "dovecot.log")
+        self.socket = os.path.join(self.dir, "auth-client")
+        passwd = os.path.join(self.dir, "passwd")
+        with open(passwd, "w") as f:
+            for user, password in self.users.items():
+                f.write("%s:{PLAIN}%s::::::\n" % (user, password))
+        os.chmod(passwd, 0o600)
+        root = os.geteuid() == 0
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        with open(self.conf, "w") as f:
+            f.write("""# written by tests/integration/harness/dovecot.py
+base_dir = %(d)s/run
+state_dir = %(d)s/state
+instance_name = sekisho-%(name)s
+# dovecot wants a listen address even when no protocol listens
+protocols = none
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+auth_verbose = yes
+log_path = %(log)s
+info_log_path = %(log)s
+default_internal_user = %(internal)s
+default_internal_group = %(internal_group)s
+default_login_user = %(login)s
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN %(passwd)s
+}
+userdb {
+  driver = static
+  args = uid=%(uid)d gid=%(gid)d
+}
+service auth {
+  unix_listener %(socket)s {
+    mode = 0666
+  }
+}
+service anvil {
+  chroot =
+}
+""" % {"d": self.dir, "name": name, "log": self.log_path, "passwd": passwd,
+                "internal": "root" if root else me, "internal_group": "root" if root else me,
+                "login": LOGIN_USER if root else me, "uid": os.geteuid(), "gid": os.getegid(),
+                "socket": self.socket})
+        self.proc = Process([DOVECOT, "-F", "-c", self.conf], os.path.join(self.dir, "dovecot.out"))
+        try:
+            _no_auth_penalty(self.dir, self.proc, name)
+            wait_for(lambda: os.path.exists(self.socket) or not self.proc.alive(), 15,
+                     interval=0.05, what="dovecot %s auth socket" % name)
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError("dovecot did not start:\n" + self.log_text())
+        if not self.proc.alive():
+            out = self.proc.output()
+            self.stop()
+            raise RuntimeError("dovecot exited: " + out + self.log_text())
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def stop(self):
+        _stop_master(self.proc)
