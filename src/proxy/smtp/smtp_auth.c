@@ -53,12 +53,6 @@ static void auth_reset(struct smtp_session *s)
     s->auth_login_user.len = 0;
 }
 
-static void reply_authed(struct smtp_session *s)
-{
-    smtp_session_reply(s, 235, "ok authed");
-    smtp_finish_command(s);
-}
-
 static void auth_answered(void *arg, enum pam_check_result r)
 {
     struct smtp_session *s = arg;
@@ -71,10 +65,8 @@ static void auth_answered(void *arg, enum pam_check_result r)
         s->auth_pending_user[0] = '\0';
         svclog_info(&s->ps.log, "SMTP AUTH %s: user [%s] authenticated", s->auth_mech,
                     s->auth_user);
-        /* An XCLIENT parent is told the login first (smtp_xclient.c). */
-        smtp_xclient_login(s, reply_authed);
-        proxy_session_leave(&s->ps);
-        return;
+        smtp_session_reply(s, 235, "ok authed");
+        break;
     case PAM_CHECK_DENIED:
         s->auth_failures++;
         proxy_auth_log_failure(s->ps.w->auth_pool, s->ps.client.host, s->ps.client.ip, s->auth_mech,

@@ -142,12 +142,11 @@ struct smtp_session {
     struct smtp_xoffer xoffer; /* what the parent's EHLO offered us */
     char *probe_reply;         /* that EHLO reply, kept for the client's first EHLO */
     size_t probe_len;
-    bool xclient_done;  /* the parent took XCLIENT: it sees the real client */
-    bool xclient_login; /* ... and the login of the authenticated client */
-    char helo[256];     /* the client's HELO/EHLO argument */
-    bool esmtp;         /* it said EHLO */
-    smtp_reply_fn *xforward_next; /* the reply after XFORWARD's (MAIL's) */
-    void (*after_login)(struct smtp_session *s); /* once XCLIENT LOGIN is through */
+    bool xclient_done; /* the parent took XCLIENT: it sees the real client */
+    char helo[256];    /* the client's HELO/EHLO argument */
+    bool esmtp;        /* it said EHLO */
+    char *held_mail;   /* the MAIL line waiting for XCLIENT to go through */
+    smtp_reply_fn *mail_cb; /* MAIL's reply handler (after XCLIENT or XFORWARD) */
 
     struct smtp_mail m; /* the transaction in progress */
 };
@@ -208,15 +207,12 @@ void smtp_xclient_probe(struct smtp_session *s);
  * it is carried out here (XCLIENT first, or the probe's reply reused, or
  * the client's own name after XCLIENT); false: the usual SMTP-5 path. */
 bool smtp_xclient_helo(struct smtp_session *s, struct str arg);
-/* smtp_xforward_before / _after - around MAIL's line: XFORWARD first when
- * the parent offers it and not XCLIENT (before: true when it was queued;
- * after: its reply is taken before MAIL's). */
-bool smtp_xforward_before(struct smtp_session *s);
-void smtp_xforward_after(struct smtp_session *s);
-/* smtp_xclient_login - the client authenticated (SMTP AUTH): when the
- * parent took XCLIENT and offers LOGIN, tell it, then run then(s) (with
- * r NULL); otherwise then(s) at once. */
-void smtp_xclient_login(struct smtp_session *s, void (*then)(struct smtp_session *s));
+/* smtp_xclient_mail - MAIL (line, its reply for cb): when the parent
+ * offers XCLIENT and has not been told yet, XCLIENT (with the login of an
+ * authenticated client) and HELO/EHLO go first: true, the MAIL follows by
+ * itself. Else, when the parent offers only XFORWARD, that is queued
+ * before MAIL's line (true as well). false: send MAIL as usual. */
+bool smtp_xclient_mail(struct smtp_session *s, struct str line, smtp_reply_fn *cb);
 void smtp_xclient_free(struct smtp_session *s);
 
 /* smtp_greet_client - SMTP-3 4: our 220, then commands. */

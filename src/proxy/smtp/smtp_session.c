@@ -356,10 +356,9 @@ SMTP_CMD(cmd_mail)
     smtp_end_transaction(s); /* the previous one, if a record is due; this one starts */
     str_copy_view(s->m.mail_from, sizeof(s->m.mail_from), addr);
     s->dlg.busy = true;
-    bool xforward = smtp_xforward_before(s); /* the parent offers XFORWARD only */
+    if (smtp_xclient_mail(s, line, on_mail_reply))
+        return; /* XCLIENT or XFORWARD first (smtp_xclient.c) */
     up_raw(s, line, on_mail_reply);
-    if (xforward)
-        smtp_xforward_after(s);
 }
 
 SMTP_CMD(cmd_rcpt)

@@ -5,32 +5,39 @@
  * anyone the gateway lets through; its HELO, client and RBL checks see
  * the gateway. With xclient=yes (the default) the proxy asks the parent
  * what it offers (EHLO right after the parent's greeting, before ours to
- * the client) and, when the parent offers XCLIENT to the gateway
- * (Postfix: smtpd_authorized_xclient_hosts), sends at the client's
- * HELO/EHLO:
+ * the client). When the parent offers XCLIENT to the gateway (Postfix:
+ * smtpd_authorized_xclient_hosts), the first MAIL of the session is
+ * preceded by
  *
- *   XCLIENT NAME=<name> ADDR=<address> PORT=<port> PROTO=<SMTP|ESMTP> HELO=<helo>
+ *   XCLIENT NAME=<name> ADDR=<address> PORT=<port> PROTO=<SMTP|ESMTP>
+ *           HELO=<helo> [LOGIN=<user>]            (one command: Postfix
+ *                     checks a second XCLIENT against the new address)
  *   -> 220 (the parent starts the session anew, now as the real client)
- *   <HELO|EHLO> <the client's own name>   (the parent sees what a direct
- *                                          client would show, so its
- *                                          HELO restrictions apply)
+ *   <HELO|EHLO> <the client's own name> -> 250   (its HELO rules apply)
+ *   MAIL FROM:...
  *
- * and after the client authenticated at the proxy (SMTP AUTH), when the
- * parent offers LOGIN: XCLIENT LOGIN=<user> and EHLO again, so that its
- * permit_sasl_authenticated lets the user relay as the gateway did.
+ * It waits for the first MAIL because only then is it known whether the
+ * client authenticated (SMTP AUTH at the proxy: LOGIN=<user>; POP-before-
+ * SMTP: LOGIN=pop-before-smtp), which the parent's
+ * permit_sasl_authenticated needs to let it relay as the gateway did. A
+ * parent that refuses XCLIENT would go on seeing the gateway, which it
+ * may trust: the session ends with 421 instead (fail closed), and the
+ * error log says why.
+ *
  * A parent that offers only XFORWARD gets "XFORWARD ..." before each MAIL
- * (Postfix resets it with each transaction): its logs name the real client;
- * its relay decisions do not change (XFORWARD is for logging only).
+ * (Postfix forgets it with each transaction): its logs name the real
+ * client; its relay decisions do not change (XFORWARD is for logging).
  *
- * When the parent offers neither, nothing changes: the probe's EHLO
- * reply answers the client's first EHLO (the parent already holds that
- * EHLO), so the parent sees one EHLO as before. A refused XCLIENT is an
- * error-log line; the session goes on as without it.
+ * When the parent offers neither, nothing changes: the probe's EHLO reply
+ * answers the client's first EHLO (the parent already holds that EHLO),
+ * so the parent sees one EHLO as before.
  */
 #include "proxy/smtp/smtp_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "proxy/proxy_pbs.h"
 
 static void drop_probe(struct smtp_session *s)
 {
@@ -42,6 +49,8 @@ static void drop_probe(struct smtp_session *s)
 void smtp_xclient_free(struct smtp_session *s)
 {
     drop_probe(s);
+    free(s->held_mail);
+    s->held_mail = NULL;
 }
 
 static void on_probe_reply(struct smtp_session *s, const struct smtp_reply *r)
@@ -83,60 +92,14 @@ static struct smtp_xclient_facts facts(const struct smtp_session *s)
 /* send_own_helo - after XCLIENT: HELO/EHLO with the client's own name. */
 static void send_own_helo(struct smtp_session *s, smtp_reply_fn *cb)
 {
-    smtp_up_command(s, cb, "%s %s", s->esmtp ? "EHLO" : "HELO",
-                    s->helo[0] ? s->helo : s->ps.w->res->hostname);
-}
-
-/* queue_xclient - the XCLIENT line with the attributes the parent offers
- * (mask limits them). false when there is nothing to send. */
-static bool queue_xclient(struct smtp_session *s, unsigned mask, smtp_reply_fn *cb)
-{
-    struct smtp_xclient_facts f = facts(s);
-    char mem[SMTP_XCLIENT_LINE_MAX + 8];
-    struct buf line;
-    buf_init(&line, mem, sizeof(mem));
-    if (!smtp_xclient_format(&line, "XCLIENT", s->xoffer.xclient & mask, &f))
-        return false;
-    line.wpos -= 2; /* smtp_up_command adds the line end */
-    smtp_up_command(s, cb, "%.*s", (int)buf_len(&line), buf_rptr(&line));
-    return true;
-}
-
-static void on_xclient_reply(struct smtp_session *s, const struct smtp_reply *r)
-{
-    if (r->code == 220) {
-        s->xclient_done = true;
-        s->xclient_login = s->auth_user[0] && (s->xoffer.xclient & SMTP_XATTR_LOGIN);
-        send_own_helo(s, smtp_on_helo_reply);
-        return;
-    }
-    if (r->code == 421) {
-        smtp_session_relay(s, r);
-        smtp_end_session(s);
-        return;
-    }
-    /* The parent offered XCLIENT and refused it: it goes on seeing the
-     * gateway. Say so loudly; the session is as without xclient. */
-    svclog_error(&s->ps.log, "XCLIENT refused by the parent (%s:%u): buf=[%u %.*s]",
-                 s->ps.server.host, s->ps.server.port, r->code,
-                 r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
-    s->xoffer.xclient = 0;
-    smtp_up_command(s, smtp_on_helo_reply, "%s %s", s->esmtp ? "EHLO" : "HELO",
-                    s->ps.w->res->hostname);
+    smtp_up_command(s, cb, "%s %s", s->esmtp ? "EHLO" : "HELO", s->helo);
 }
 
 bool smtp_xclient_helo(struct smtp_session *s, struct str arg)
 {
     s->esmtp = strcmp(s->verb, "EHLO") == 0;
     str_copy_view(s->helo, sizeof(s->helo), arg);
-    if (s->xoffer.xclient && !s->xclient_done) {
-        drop_probe(s); /* XCLIENT starts the parent's session anew */
-        if (queue_xclient(s, SMTP_XATTR_NAME | SMTP_XATTR_ADDR | SMTP_XATTR_PORT |
-                                 SMTP_XATTR_PROTO | SMTP_XATTR_HELO | SMTP_XATTR_LOGIN,
-                          on_xclient_reply))
-            return true;
-    }
-    if (s->probe_reply && s->esmtp) {
+    if (s->probe_reply && s->esmtp && !s->xclient_done) {
         /* The parent is in the state the probe's EHLO left it in: its
          * reply answers this EHLO. */
         struct smtp_reply r;
@@ -152,76 +115,108 @@ bool smtp_xclient_helo(struct smtp_session *s, struct str arg)
         return true;
     }
     drop_probe(s);
-    if (s->xclient_done) {
+    if (s->xclient_done && s->helo[0]) {
         send_own_helo(s, smtp_on_helo_reply);
         return true;
     }
     return false;
 }
 
-/* ---- XCLIENT LOGIN after SMTP AUTH -------------------------------------- */
+/* ---- XCLIENT before the first MAIL --------------------------------------- */
 
-static void on_login_helo_reply(struct smtp_session *s, const struct smtp_reply *r)
+static void xclient_failed(struct smtp_session *s, const char *what, const struct smtp_reply *r)
 {
-    if (r->code != 250)
-        svclog_error(&s->ps.log, "EHLO after XCLIENT LOGIN refused by the parent: buf=[%u %.*s]",
-                     r->code, r->nlines ? (int)r->lines[0].len : 0,
-                     r->nlines ? r->lines[0].ptr : "");
-    void (*then)(struct smtp_session *) = s->after_login;
-    s->after_login = NULL;
-    then(s);
+    svclog_error(&s->ps.log,
+                 "%s refused by the parent (%s:%u): buf=[%u %.*s]; session ended (the parent "
+                 "would see the gateway's address)",
+                 what, s->ps.server.host, s->ps.server.port, r->code,
+                 r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
+    free(s->held_mail);
+    s->held_mail = NULL;
+    smtp_session_reply(s, 421, "4.7.0 Cannot pass the client to the mail server (%s:%u)",
+                       s->ps.server.host, s->ps.server.port);
+    smtp_end_session(s);
 }
 
-static void on_login_reply(struct smtp_session *s, const struct smtp_reply *r)
+static void send_held_mail(struct smtp_session *s)
 {
-    if (r->code == 220) {
-        s->xclient_login = true;
-        send_own_helo(s, on_login_helo_reply);
+    char *line = s->held_mail;
+    s->held_mail = NULL;
+    smtp_up_command(s, s->mail_cb, "%s", line ? line : "");
+    free(line);
+}
+
+static void on_xclient_helo_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (r->code != 250) {
+        xclient_failed(s, s->esmtp ? "EHLO after XCLIENT" : "HELO after XCLIENT", r);
         return;
     }
-    svclog_error(&s->ps.log, "XCLIENT LOGIN refused by the parent: buf=[%u %.*s]", r->code,
-                 r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
-    void (*then)(struct smtp_session *) = s->after_login;
-    s->after_login = NULL;
-    then(s);
+    send_held_mail(s);
 }
 
-void smtp_xclient_login(struct smtp_session *s, void (*then)(struct smtp_session *s))
+static void on_xclient_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
-    if (s->xclient_done && !s->xclient_login && (s->xoffer.xclient & SMTP_XATTR_LOGIN) &&
-        s->auth_user[0]) {
-        s->after_login = then;
-        if (queue_xclient(s, SMTP_XATTR_LOGIN, on_login_reply))
-            return;
-        s->after_login = NULL;
+    if (r->code != 220 && r->code != 250) { /* 220 (Postfix), 250 (older smtp-sink) */
+        xclient_failed(s, "XCLIENT", r);
+        return;
     }
-    then(s);
+    s->xclient_done = true;
+    svclog_info(&s->ps.log, "XCLIENT: the parent was told client [%s]%s%s", s->ps.client.ip,
+                s->auth_user[0] ? " user " : "", s->auth_user);
+    if (s->helo[0])
+        send_own_helo(s, on_xclient_helo_reply);
+    else
+        send_held_mail(s); /* no HELO to repeat: the parent takes MAIL after XCLIENT */
+}
+
+static bool start_xclient(struct smtp_session *s, struct str line, smtp_reply_fn *cb)
+{
+    struct smtp_xclient_facts f = facts(s);
+    if (!f.login.len && s->ps.cfg->pbs && proxy_pbs_valid(s->ps.cfg, s->ps.client.ip))
+        f.login = STR_LIT("pop-before-smtp"); /* AUTH-7: the gateway vouches for it */
+    char mem[SMTP_XCLIENT_LINE_MAX + 8];
+    struct buf x;
+    buf_init(&x, mem, sizeof(mem));
+    if (!smtp_xclient_format(&x, "XCLIENT", s->xoffer.xclient, &f))
+        return false;
+    s->held_mail = strndup(line.ptr, line.len);
+    if (!s->held_mail) {
+        smtp_session_reply(s, 451, "4.3.0 Out of memory");
+        s->dlg.busy = false;
+        return true;
+    }
+    s->mail_cb = cb;
+    x.wpos -= 2; /* smtp_up_command adds the line end */
+    smtp_up_command(s, on_xclient_reply, "%.*s", (int)buf_len(&x), buf_rptr(&x));
+    return true;
 }
 
 /* ---- XFORWARD ------------------------------------------------------------ */
-
-bool smtp_xforward_before(struct smtp_session *s)
-{
-    /* A LAN client may send its own XFORWARD (issue 10): ours would
-     * override what it said. */
-    if (s->xclient_done || !s->xoffer.xforward || s->lan)
-        return false;
-    struct smtp_xclient_facts f = facts(s);
-    f.login = STR_NULL;
-    return smtp_xclient_format(&s->ps.server.out, "XFORWARD", s->xoffer.xforward, &f);
-}
 
 static void on_xforward_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
     if (r->code != 250)
         svclog_error(&s->ps.log, "XFORWARD refused by the parent: buf=[%u %.*s]", r->code,
                      r->nlines ? (int)r->lines[0].len : 0, r->nlines ? r->lines[0].ptr : "");
-    s->on_reply = s->xforward_next; /* MAIL's reply comes next */
-    s->xforward_next = NULL;
+    s->on_reply = s->mail_cb; /* MAIL's reply comes next */
 }
 
-void smtp_xforward_after(struct smtp_session *s)
+bool smtp_xclient_mail(struct smtp_session *s, struct str line, smtp_reply_fn *cb)
 {
-    s->xforward_next = s->on_reply;
-    s->on_reply = on_xforward_reply;
+    /* Without ADDR the parent would still see the gateway's address:
+     * such an XCLIENT is not worth the round trips. */
+    if ((s->xoffer.xclient & SMTP_XATTR_ADDR) && !s->xclient_done)
+        return start_xclient(s, line, cb);
+    /* A LAN client may send its own XFORWARD (issue 10): ours would
+     * override what it said. */
+    if (s->xclient_done || !s->xoffer.xforward || s->lan)
+        return false;
+    struct smtp_xclient_facts f = facts(s);
+    f.login = STR_NULL;
+    if (!smtp_xclient_format(&s->ps.server.out, "XFORWARD", s->xoffer.xforward, &f))
+        return false;
+    s->mail_cb = cb;
+    smtp_up_command(s, on_xforward_reply, "%.*s", (int)line.len, line.ptr);
+    return true;
 }
