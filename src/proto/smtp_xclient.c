@@ -8,7 +8,7 @@ static const struct {
     const char *name;
     unsigned bit;
 } attrs[] = {
-    {"NAME", SMTP_XATTR_NAME}, {"ADDR", SMTP_XATTR_ADDR},   {"PORT", SMTP_XATTR_PORT},
+    {"NAME", SMTP_XATTR_NAME},   {"ADDR", SMTP_XATTR_ADDR}, {"PORT", SMTP_XATTR_PORT},
     {"PROTO", SMTP_XATTR_PROTO}, {"HELO", SMTP_XATTR_HELO}, {"LOGIN", SMTP_XATTR_LOGIN},
 };
 

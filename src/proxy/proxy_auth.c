@@ -169,7 +169,7 @@ static void fail_clear(struct proxy_auth_pool *p, const char *ip)
 
 static void cache_key(const struct proxy_auth *a, uint8_t out[SHA256_DIGEST_LEN])
 {
-    struct sha256 c;
+    struct sha256 c = {0};
     if (sha256_init(&c) < 0) {
         memset(out, 0, SHA256_DIGEST_LEN);
         return;
