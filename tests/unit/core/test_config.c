@@ -1197,21 +1197,25 @@ static void test_dump(void **state)
 static void test_not_built_keys_refused(void **state)
 {
     (void)state;
-    expect_strict("[http]\nproxyauth_pam_auth=yes\n", SVC_HTTP,
-                  NAME ":2: proxyauth_pam_auth: not supported by this version\n");
-    expect_strict("[http]\nproxyauth_pam_auth=No\n", SVC_HTTP, "");
+    expect_strict("[http]\ntransparent=yes\n", SVC_HTTP,
+                  NAME ":2: transparent: not supported by this version\n");
+    expect_strict("[http]\ntransparent=No\n", SVC_HTTP, "");
     /* refused whichever service starts: the file is one promise */
-    expect_strict("[smtp]\nproxymail_auth=yes\n", SVC_HTTP,
-                  NAME ":2: proxymail_auth: not supported by this version\n");
-    expect_strict("[common]\nspam_rbl=yes\nUPDATEURL=http://db.example/\n[smtp]\npbs=yes\n"
-                  "pbs_lifetime=10\npbs_lifetime=11\n",
-                  SVC_SMTP,
-                  NAME ":2: spam_rbl: not supported by this version\n" NAME
-                       ":3: UPDATEURL: not supported by this version\n" NAME
-                       ":5: pbs: not supported by this version\n" NAME
-                       ":7: duplicate key 'pbs_lifetime' in [smtp] (previous at line 6); the "
-                       "last value is used\n" NAME
-                       ":7: pbs_lifetime: not supported by this version\n");
+    expect_strict("[smtp]\nspam_check=yes\n", SVC_HTTP,
+                  NAME ":2: spam_check: not supported by this version\n");
+    expect_strict(
+        "[common]\nspam_rbl=yes\nUPDATEURL=http://db.example/\n[smtp]\nspam_action=blackhole\n"
+        "spam_quarantine=no\nspam_quarantine=yes\n",
+        SVC_SMTP,
+        NAME ":2: spam_rbl: not supported by this version\n" NAME
+             ":3: UPDATEURL: not supported by this version\n" NAME
+             ":5: spam_action: not supported by this version\n" NAME
+             ":7: duplicate key 'spam_quarantine' in [smtp] (previous at line 6); the "
+             "last value is used\n" NAME ":7: spam_quarantine: not supported by this version\n");
+    /* built since issue 13: accepted */
+    expect_strict("[http]\nproxyauth_pam_auth=yes\n[smtp]\nproxymail_auth=yes\npbs=yes\n"
+                  "pbs_lifetime=11\nxclient=no\n[pop]\nproxyauth_pam_account=yes\n",
+                  SVC_SMTP, "");
     /* a key built for some services only */
     expect_strict("[ftp]\nscan_error_action=pass\n", SVC_SMTP,
                   NAME ":2: scan_error_action: not supported by this version in [ftp] (only in "
@@ -1234,12 +1238,7 @@ static void test_not_built_keys_refused(void **state)
 static void test_built_column(void **state)
 {
     (void)state;
-    static const char *const not_built[] = {"proxyauth_pam_auth",
-                                            "proxyauth_pam_account",
-                                            "proxymail_auth",
-                                            "pbs",
-                                            "pbs_lifetime",
-                                            "transparent",
+    static const char *const not_built[] = {"transparent",
                                             "transparent_tproxy",
                                             "transparent_tproxy_version",
                                             "UPDATEURL",
@@ -1272,7 +1271,7 @@ static void test_built_column(void **state)
     assert_non_null(f);
     config_doc_write(f);
     fclose(f);
-    const char *row = strstr(buf, "### proxyauth_pam_auth\n");
+    const char *row = strstr(buf, "### transparent\n");
     assert_non_null(row);
     const char *next = strstr(row + 4, "\n### ");
     const char *mark = strstr(row, "**not supported by this version**");
