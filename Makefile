@@ -63,7 +63,7 @@ REPLAY_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/replay_%,$(FUZZ_SRCS))
 # same library code is tested under ASan by tests/unit/core/test_userdb.c).
 # Only the pam_sm_* functions are exported (-fvisibility=hidden).
 PAM_SRCS     := $(wildcard src/pam/*.c) src/core/userdb.c src/proto/userdb_parse.c \
-                src/proto/user_target.c src/lib/str.c
+                src/proto/user_target.c src/lib/str.c src/lib/lmdb_open.c
 PAM_MODULE   := $(B)/lib/pam_sekisho_userdb.so
 PIC_CFLAGS   := $(filter-out $(SANFLAGS),$(CFLAGS)) -fPIC -fvisibility=hidden
 

@@ -1,6 +1,8 @@
 /* pbs_store - the POP-before-SMTP database on LMDB; see pbs_store.h. */
 #include "core/pbs_store.h"
 
+#include "lib/lmdb_open.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <lmdb.h>
@@ -16,19 +18,10 @@ struct pbs_store {
     MDB_dbi dbi;
 };
 
-/* set_errno - errno for an LMDB return code: LMDB passes system errors
- * through as themselves; its own (negative, MDB_*) become EIO, except the
- * two a caller may want to tell apart. Returns -1. */
+/* set_errno - errno for an LMDB return code (lib/lmdb_open); returns -1. */
 static int set_errno(int rc)
 {
-    if (rc > 0)
-        errno = rc;
-    else if (rc == MDB_MAP_FULL)
-        errno = ENOSPC;
-    else if (rc == MDB_READERS_FULL)
-        errno = EAGAIN;
-    else
-        errno = EIO;
+    errno = lmdb_errno(rc);
     return -1;
 }
 
@@ -95,28 +88,14 @@ struct pbs_store *pbs_store_open_sized(const char *dir, size_t map_size)
     struct pbs_store *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    MDB_txn *txn = NULL;
     int rc = mdb_env_create(&s->env);
     if (rc == 0)
         rc = mdb_env_set_mapsize(s->env, map_size);
     if (rc == 0)
         rc = mdb_env_set_maxreaders(s->env, PBS_STORE_MAX_READERS);
     if (rc == 0)
-        rc = mdb_env_open(s->env, spath, MDB_NOTLS | MDB_NOSYNC, 0600);
-    if (rc == 0) {
-        int dead = 0;
-        mdb_reader_check(s->env, &dead);
-        rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    }
-    if (rc == 0)
-        rc = mdb_dbi_open(txn, NULL, 0, &s->dbi);
-    if (rc == 0) {
-        rc = mdb_txn_commit(txn);
-        txn = NULL;
-    }
+        rc = lmdb_open_main(s->env, spath, MDB_NOTLS | MDB_NOSYNC, 0600, true, 0, &s->dbi);
     if (rc != 0) {
-        if (txn)
-            mdb_txn_abort(txn);
         if (s->env)
             mdb_env_close(s->env);
         free(s);

@@ -1,6 +1,8 @@
 /* userdb - the user database on LMDB; see userdb.h. */
 #include "core/userdb.h"
 
+#include "lib/lmdb_open.h"
+
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -45,16 +47,6 @@ const char *userdb_verdict_name(enum userdb_verdict v)
         return "FAILED";
     }
     return "?";
-}
-
-/* lmdb_errno - errno for an LMDB return code: system errors are passed
- * through as themselves, LMDB's own (negative) become EIO, a full map
- * ENOSPC. */
-static int lmdb_errno(int rc)
-{
-    if (rc > 0)
-        return rc;
-    return rc == MDB_MAP_FULL ? ENOSPC : EIO;
 }
 
 /* ---- building ------------------------------------------------------------------------- */
@@ -317,21 +309,11 @@ struct userdb *userdb_open(const char *path)
     struct userdb *db = calloc(1, sizeof(*db));
     if (!db)
         return NULL;
-    MDB_txn *txn = NULL;
     int rc = mdb_env_create(&db->env);
     if (rc == 0)
-        rc = mdb_env_open(db->env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOSUBDIR, 0);
-    if (rc == 0)
-        rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
-    if (rc == 0)
-        rc = mdb_dbi_open(txn, NULL, 0, &db->dbi);
-    if (rc == 0) {
-        rc = mdb_txn_commit(txn);
-        txn = NULL;
-    }
+        rc = lmdb_open_main(db->env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOSUBDIR, 0, false,
+                            MDB_RDONLY, &db->dbi);
     if (rc != 0) {
-        if (txn)
-            mdb_txn_abort(txn);
         if (db->env)
             mdb_env_close(db->env);
         free(db);

@@ -1,9 +1,10 @@
 /* workq - see workq.h. */
 #include "lib/workq.h"
 
+#include "lib/thread.h"
+
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -153,17 +154,7 @@ struct workq *workq_new(struct ev_loop *loop, unsigned max_threads, unsigned max
 /* start_thread - one more thread (under mu). 0 or an errno value. */
 static int start_thread(struct workq *q)
 {
-    /* The thread takes no signal: the worker's signalfd and the default
-     * actions stay the loop thread's business. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, THREAD_STACK);
-    int err = pthread_create(&q->tid[q->threads], &attr, worker, q);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int err = thread_start(&q->tid[q->threads], THREAD_STACK, worker, q);
     if (!err) {
         q->threads++;
         q->idle++;

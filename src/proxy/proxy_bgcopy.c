@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/thread.h"
 #include "lib/buf.h"
 #include "lib/sock.h"
 #include "lib/spoolfile.h"
@@ -261,17 +262,7 @@ struct proxy_bgcopy *proxy_bgcopy_new(struct ev_loop *loop)
             err = errno;
     }
     if (!err) {
-        /* The thread takes no signal: the worker's signalfd and the
-         * default actions stay the loop thread's business. */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, THREAD_STACK);
-        err = pthread_create(&bc->thread, &attr, copier, bc);
-        pthread_attr_destroy(&attr);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        err = thread_start(&bc->thread, THREAD_STACK, copier, bc); /* no signals */
     }
     if (err) {
         if (bc->efd >= 0) {
