@@ -30,6 +30,7 @@
 #include "proxy/pop/pop_session.h"
 #include "proxy/smtp/smtp_session.h"
 #include "proxy/proxy_resources.h"
+#include "proxy/proxy_authfail.h"
 #include "proxy/proxy_slots.h"
 #include "proxy/proxy_worker.h"
 
@@ -57,6 +58,7 @@ struct master {
     struct config *cfg;
     struct proxy_resources *res;
     struct proxy_slots *slots;
+    struct proxy_authfail *authfail;
     int listen_fd;
     uid_t uid;
     gid_t gid;
@@ -189,6 +191,7 @@ static pid_t spawn_worker(struct master *m, int index)
         .res = m->res,
         .proto = proto_for(m->opt->svc),
         .slots = m->slots,
+        .authfail = m->authfail,
         .listen_fd = m->listen_fd,
         .index = index,
     };
@@ -471,7 +474,8 @@ int master_run(const struct master_options *opt, struct config *cfg)
     if (m.nworkers > MASTER_MAX_WORKERS)
         m.nworkers = MASTER_MAX_WORKERS;
     m.slots = proxy_slots_new(cfg->pre_spawn);
-    if (!m.slots) {
+    m.authfail = proxy_authfail_new();
+    if (!m.slots || !m.authfail) {
         svclog_error_errno(NULL, errno, "main: cannot allocate %u session slots",
                            (unsigned)cfg->pre_spawn);
         return 1;
@@ -524,6 +528,7 @@ int master_run(const struct master_options *opt, struct config *cfg)
                 m.listen_fd, (int)getpid());
     int rc = supervise(&m);
     proxy_slots_free(m.slots);
+    proxy_authfail_free(m.authfail);
     proxy_resources_free(m.res);
     config_free(m.cfg);
     log_sink_close_all();

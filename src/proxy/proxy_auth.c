@@ -21,19 +21,13 @@ struct cache_slot {
     uint64_t expires_ms; /* 0: empty */
 };
 
-struct fail_slot {
-    char ip[IP_MAX];
-    unsigned count;
-    uint64_t first_ms, last_ms;
-};
-
 struct proxy_auth_pool {
     struct ev_loop *loop;
     struct workq *q;
     char service[PROXY_AUTH_SERVICE_MAX];
     uint64_t checks;
     struct cache_slot cache[PROXY_AUTH_CACHE_SLOTS];
-    struct fail_slot fails[PROXY_AUTH_FAIL_SLOTS];
+    struct proxy_authfail *fails; /* the service's, shared by its workers */
 };
 
 enum auth_mode {
@@ -72,12 +66,14 @@ void proxy_auth_service(const char *proto, char *out, size_t cap)
     snprintf(out, cap, "%s_%s", prog, proto);
 }
 
-struct proxy_auth_pool *proxy_auth_pool_new(struct ev_loop *loop, const char *service)
+struct proxy_auth_pool *proxy_auth_pool_new(struct ev_loop *loop, const char *service,
+                                            struct proxy_authfail *fails)
 {
     struct proxy_auth_pool *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
     p->loop = loop;
+    p->fails = fails;
     str_copy(p->service, sizeof(p->service), service);
     return p;
 }
@@ -119,50 +115,23 @@ void proxy_auth_log_failure(const struct proxy_auth_pool *p, const char *client_
         log_sink_write(LOG_SINK_AUTH, buf_rptr(&b), buf_len(&b));
 }
 
-/* ---- the failure limit ------------------------------------------------- */
-
-static struct fail_slot *fail_find(struct proxy_auth_pool *p, const char *ip)
-{
-    for (size_t i = 0; i < PROXY_AUTH_FAIL_SLOTS; i++)
-        if (p->fails[i].count && strcmp(p->fails[i].ip, ip) == 0)
-            return &p->fails[i];
-    return NULL;
-}
+/* ---- the failure limit (proxy_authfail) -------------------------------- */
 
 bool proxy_auth_blocked(struct proxy_auth_pool *p, const char *ip)
 {
-    const struct fail_slot *f = fail_find(p, ip);
-    uint64_t now = ev_now_ms(p->loop);
-    return f && f->count >= PROXY_AUTH_FAIL_MAX &&
-           now - f->last_ms < (uint64_t)PROXY_AUTH_FAIL_WINDOW_S * 1000;
+    return p->fails && proxy_authfail_blocked(p->fails, ip, ev_now_ms(p->loop));
 }
 
 static void fail_note(struct proxy_auth_pool *p, const char *ip)
 {
-    uint64_t now = ev_now_ms(p->loop);
-    uint64_t window = (uint64_t)PROXY_AUTH_FAIL_WINDOW_S * 1000;
-    struct fail_slot *f = fail_find(p, ip);
-    if (!f) {
-        /* An empty slot, else the one whose last failure is oldest. */
-        f = &p->fails[0];
-        for (size_t i = 0; i < PROXY_AUTH_FAIL_SLOTS && f->count; i++)
-            if (!p->fails[i].count || p->fails[i].last_ms < f->last_ms)
-                f = &p->fails[i];
-        *f = (struct fail_slot){.first_ms = now};
-        str_copy(f->ip, sizeof(f->ip), ip);
-    } else if (now - f->last_ms >= window) {
-        f->count = 0; /* the old failures have expired */
-        f->first_ms = now;
-    }
-    f->count++;
-    f->last_ms = now;
+    if (p->fails)
+        proxy_authfail_note(p->fails, ip, ev_now_ms(p->loop));
 }
 
 static void fail_clear(struct proxy_auth_pool *p, const char *ip)
 {
-    struct fail_slot *f = fail_find(p, ip);
-    if (f)
-        *f = (struct fail_slot){0};
+    if (p->fails)
+        proxy_authfail_clear(p->fails, ip);
 }
 
 /* ---- the cache --------------------------------------------------------- */

@@ -20,13 +20,12 @@
  * Proxy-Authorization with every request, does not run PAM per request.
  * A removed user or a changed password takes effect within that time.
  *
- * The failure limit: PROXY_AUTH_FAIL_MAX failed checks from one client
- * address within PROXY_AUTH_FAIL_WINDOW_S block that address's checks
- * until PROXY_AUTH_FAIL_WINDOW_S after its last failure: they are
- * answered DENIED without asking PAM (the guesser learns nothing, the
- * backend is spared). The table is the worker's (PROXY_AUTH_FAIL_SLOTS
- * addresses, the stalest replaced), so with N workers an address gets at
- * most N * PROXY_AUTH_FAIL_MAX guesses per window.
+ * The failure limit (proxy_authfail, shared by the service's workers):
+ * PROXY_AUTHFAIL_MAX failed checks from one client address, with less
+ * than a minute between them, block that address's checks until a
+ * minute after its last failure: they are answered DENIED without asking
+ * PAM (the guesser learns nothing, the backend is spared). A good check
+ * clears the address.
  */
 #ifndef SEKISHO_PROXY_AUTH_H
 #define SEKISHO_PROXY_AUTH_H
@@ -37,24 +36,24 @@
 #include "core/pam_check.h"
 #include "core/svclog.h"
 #include "lib/ev.h"
+#include "proxy/proxy_authfail.h"
 
-#define PROXY_AUTH_THREADS       4
-#define PROXY_AUTH_QUEUE_MAX     256
-#define PROXY_AUTH_TIMEOUT_MS    30000
-#define PROXY_AUTH_CACHE_SLOTS   256
-#define PROXY_AUTH_CACHE_TTL_S   60
-#define PROXY_AUTH_FAIL_MAX      5
-#define PROXY_AUTH_FAIL_WINDOW_S 60
-#define PROXY_AUTH_FAIL_SLOTS    1024
-#define PROXY_AUTH_SERVICE_MAX   64
+#define PROXY_AUTH_THREADS     4
+#define PROXY_AUTH_QUEUE_MAX   256
+#define PROXY_AUTH_TIMEOUT_MS  30000
+#define PROXY_AUTH_CACHE_SLOTS 256
+#define PROXY_AUTH_CACHE_TTL_S 60
+#define PROXY_AUTH_SERVICE_MAX 64
 
 struct proxy_auth;
 struct proxy_auth_pool;
 
 typedef void proxy_auth_fn(void *arg, enum pam_check_result r);
 
-/* proxy_auth_pool_new - service is the PAM service name (proxy_auth_service). */
-struct proxy_auth_pool *proxy_auth_pool_new(struct ev_loop *loop, const char *service);
+/* proxy_auth_pool_new - service is the PAM service name (proxy_auth_service);
+ * fails the service's failure table (NULL: no limit, unit tests). */
+struct proxy_auth_pool *proxy_auth_pool_new(struct ev_loop *loop, const char *service,
+                                            struct proxy_authfail *fails);
 void proxy_auth_pool_free(struct proxy_auth_pool *pool);
 
 /* proxy_auth_service - the PAM service of protocol proto ("http", ...):

@@ -252,7 +252,7 @@ int proxy_worker_main(const struct proxy_worker_env *env)
     w->scan_pool = w->loop ? proxy_scan_pool_new(w->loop, w->cfg->scand_socket) : NULL;
     char pam_service[PROXY_AUTH_SERVICE_MAX];
     proxy_auth_service(w->proto->name, pam_service, sizeof(pam_service));
-    w->auth_pool = w->loop ? proxy_auth_pool_new(w->loop, pam_service) : NULL;
+    w->auth_pool = w->loop ? proxy_auth_pool_new(w->loop, pam_service, env->authfail) : NULL;
     if (sfd < 0 || !w->loop || !w->dns || !w->scan_pool || !w->auth_pool) {
         svclog_error_errno(NULL, errno, "worker %d: cannot initialise its event loop", w->index);
         return 1;

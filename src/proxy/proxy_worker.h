@@ -63,6 +63,7 @@ struct proxy_worker_env {
     const struct proxy_resources *res;
     const struct proxy_proto *proto;
     struct proxy_slots *slots;
+    struct proxy_authfail *authfail; /* failed authentications per address (shared) */
     int listen_fd;
     int index; /* worker number, 0.. */
 };
