@@ -433,25 +433,29 @@ enum userdb_verdict userdb_check_account(struct userdb *db, const char *user, co
     if (!user || user[0] == '\0')
         return USERDB_UNKNOWN_USER;
     struct str u = str_from_cstr(user);
-    struct user_target t;
-    struct str name, host;
-    switch (user_target_split(u, &t)) {
-    case USER_TARGET_HOST:
-        name = t.name;
-        host = t.host;
-        break;
-    case USER_TARGET_PLAIN:
-        name = u;
-        if (!server || server[0] == '\0') {
+    struct str name = u, host;
+    if (server && server[0]) {
+        /* The proxy split USER already and names the server: the user
+         * name is taken whole, '@' and all. Reading a server out of it
+         * would let "alice@a.example@b.example" in on b.example with
+         * a.example's entry. */
+        if (!server_host(str_from_cstr(server), &host))
+            return USERDB_UNKNOWN_USER;
+    } else {
+        struct user_target t;
+        switch (user_target_split(u, &t)) {
+        case USER_TARGET_HOST: /* "user@server" as pamtester passes it */
+            name = t.name;
+            host = t.host;
+            break;
+        case USER_TARGET_PLAIN: {
             int found = lookup(db, name, NULL, 0);
             return found < 0 ? USERDB_FAILED : found ? USERDB_OK : USERDB_UNKNOWN_USER;
         }
-        if (!server_host(str_from_cstr(server), &host))
+        case USER_TARGET_SYNTAX:
+        default:
             return USERDB_UNKNOWN_USER;
-        break;
-    case USER_TARGET_SYNTAX:
-    default:
-        return USERDB_UNKNOWN_USER;
+        }
     }
     char key[USERDB_KEY_MAX + 1];
     size_t n = userdb_key_for(name, host, key, sizeof(key));

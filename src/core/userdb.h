@@ -104,12 +104,14 @@ enum userdb_verdict userdb_check_password(struct userdb *db, const char *user,
  * proxy to server (AUTH-3, POP-6, FTP-4), or, without a server, whether
  * user is a known plain user (HTTP, SMTP).
  *
+ * server (NULL or "" for none) is the host the proxy connects to (it
+ * split USER itself): a host name, an IPv4 address or an IPv6 address
+ * with or without brackets, no port; user is then the user name WHOLE,
+ * even with '@' or '#' in it (an e-mail address as a POP user name; and
+ * no server can be smuggled in through the name). Without a server, a
  * user containing '@' or '#' is split at the LAST one as
  * proto/user_target splits USER ("alice@pop.example", "alice#[::1]:110":
- * a port is ignored, entries name servers) and server is ignored (the
- * form pamtester and a PAM user name can carry). Otherwise server (NULL
- * or "" for none) is the host the proxy connects to: a host name, an IPv4
- * address or an IPv6 address with or without brackets, no port.
+ * a port is ignored), the form pamtester and a PAM user name carry.
  * With a server: USERDB_OK when "user@server" or "@server" is in the
  * database (the server compared without case); a plain key "user" does
  * NOT allow it (AUTH-3: plain keys are HTTP/SMTP users). Without: OK when

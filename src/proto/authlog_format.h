@@ -11,7 +11,9 @@
  * postfix[mode=auth] (the postfix-sasl jail) already matches: a site
  * bans password guessers with a stock jail whose logpath is the auth
  * logs. HTTP Basic is written as mechanism PLAIN (it carries the same
- * user and password pair), the POP/FTP restriction as USER.
+ * user and password pair), the POP/FTP user restriction as LOGIN (the
+ * user step of a login; the filter knows LOGIN, PLAIN, CRAM-MD5 and
+ * DIGEST-MD5 only).
  *
  * Hostile bytes: the host, the address and the user name get %xx (lower
  * case) for every byte <= 0x20, >= 0x7f and for '[' ']' '%' ',', so no
@@ -36,7 +38,7 @@ struct authlog_line {
     long pid;
     struct str client_host; /* empty: "unknown", as Postfix writes it */
     struct str client_ip;
-    struct str mechanism; /* "PLAIN", "LOGIN", "USER" */
+    struct str mechanism; /* "PLAIN", "LOGIN" */
     const char *reason;
     struct str user; /* may be empty */
 };

@@ -128,12 +128,6 @@ static void fail_note(struct proxy_auth_pool *p, const char *ip)
         proxy_authfail_note(p->fails, ip, ev_now_ms(p->loop));
 }
 
-static void fail_clear(struct proxy_auth_pool *p, const char *ip)
-{
-    if (p->fails)
-        proxy_authfail_clear(p->fails, ip);
-}
-
 /* ---- the cache --------------------------------------------------------- */
 
 static void cache_key(const struct proxy_auth *a, uint8_t out[SHA256_DIGEST_LEN])
@@ -205,12 +199,12 @@ static void check_done(struct workq_job *j)
         if (a->result == PAM_CHECK_OK) {
             if (a->has_password)
                 cache_put(p, a->cache_key);
-            fail_clear(p, a->client_ip);
+            /* The address's failures are not cleared: one good account
+             * must not reset a guesser's count. */
         } else if (a->result == PAM_CHECK_DENIED) {
             svclog_info(&a->log, "PAM %s (%s, user [%s]): %s", a->service,
                         a->has_password ? "authenticate" : "account", a->user, a->why);
-            if (a->has_password)
-                fail_note(p, a->client_ip);
+            fail_note(p, a->client_ip); /* user names probed count as well */
         } else {
             svclog_error(&a->log, "PAM %s (%s, user [%s]): %s", a->service,
                          a->has_password ? "authenticate" : "account", a->user, a->why);
@@ -278,7 +272,7 @@ struct proxy_auth *proxy_auth_start(struct proxy_auth_pool *p, const struct prox
     a->log.server_host = NULL;
     ev_timer_init(&a->timer, on_timeout, a);
 
-    if (a->has_password && proxy_auth_blocked(p, a->client_ip))
+    if (proxy_auth_blocked(p, a->client_ip))
         return defer_answer(a, PAM_CHECK_DENIED);
     if (a->has_password) {
         cache_key(a, a->cache_key);

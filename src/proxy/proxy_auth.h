@@ -21,11 +21,14 @@
  * A removed user or a changed password takes effect within that time.
  *
  * The failure limit (proxy_authfail, shared by the service's workers):
- * PROXY_AUTHFAIL_MAX failed checks from one client address, with less
- * than a minute between them, block that address's checks until a
- * minute after its last failure: they are answered DENIED without asking
- * PAM (the guesser learns nothing, the backend is spared). A good check
- * clears the address.
+ * PROXY_AUTHFAIL_MAX failed checks (passwords or, for the POP/FTP user
+ * restriction, user names) from one client address, with less than a
+ * minute between them, block that address's checks until a minute after
+ * its last failure: they are answered DENIED without asking PAM (the
+ * guesser learns nothing, the backend is spared). A good check does not
+ * clear the count (one known account must not reset a guesser's).
+ * Callers that log why a check failed ask proxy_auth_blocked BEFORE
+ * starting it: after a failure the address may have just become blocked.
  */
 #ifndef SEKISHO_PROXY_AUTH_H
 #define SEKISHO_PROXY_AUTH_H
@@ -81,8 +84,10 @@ bool proxy_auth_blocked(struct proxy_auth_pool *pool, const char *client_ip);
 
 /* proxy_auth_log_failure - one line in the auth log (auth_log,
  * proto/authlog_format: the form fail2ban's postfix[mode=auth] filter
- * reads). mech: "PLAIN", "LOGIN" (HTTP Basic is PLAIN), or "USER" for
- * the POP/FTP user restriction; client_host may be NULL. */
+ * reads, which knows the mechanisms LOGIN, PLAIN, CRAM-MD5, DIGEST-MD5).
+ * mech: "PLAIN" (SMTP, and HTTP Basic: the same user and password pair)
+ * or "LOGIN" (SMTP, and the POP/FTP user restriction: a login's user
+ * step); client_host may be NULL. */
 void proxy_auth_log_failure(const struct proxy_auth_pool *pool, const char *client_host,
                             const char *client_ip, const char *mech, const char *reason,
                             const char *user);

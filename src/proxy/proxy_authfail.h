@@ -8,8 +8,7 @@
  * from one address within PROXY_AUTHFAIL_WINDOW_MS block it until
  * PROXY_AUTHFAIL_WINDOW_MS after its last failure; the stalest entry is
  * replaced when the PROXY_AUTHFAIL_SLOTS entries are taken (a flood of
- * addresses costs the others their count, never the service). A good
- * authentication clears the address.
+ * addresses costs the others their count, never the service).
  *
  * One process-shared, robust mutex guards the table: a scan of 1024
  * entries, microseconds, on the workers' loops; a worker that dies while

@@ -135,7 +135,8 @@ struct ftp_session {
     struct proxy_auth *acct;
     char acct_host[USER_TARGET_HOST_MAX + 1];
     uint16_t acct_port;
-    char cwd[FTP_PATH_MAX + 1];     /* the server's current directory, as far as known */
+    bool acct_limited;          /* the address was over the failure limit when the check began */
+    char cwd[FTP_PATH_MAX + 1]; /* the server's current directory, as far as known */
     char new_cwd[FTP_PATH_MAX + 1]; /* where a CWD/CDUP in flight leads */
     /* the server's replies */
     struct ftp_reply reply;

@@ -206,8 +206,10 @@ static void acct_answered(void *arg, enum pam_check_result r)
         user_go(s);
     } else {
         if (r == PAM_CHECK_DENIED) {
-            proxy_auth_log_failure(s->ps.w->auth_pool, s->ps.client.host, s->ps.client.ip, "USER",
-                                   "user not permitted", s->user);
+            proxy_auth_log_failure(s->ps.w->auth_pool, s->ps.client.host, s->ps.client.ip, "LOGIN",
+                                   s->acct_limited ? "too many failures from this address"
+                                                   : "user not permitted",
+                                   s->user);
             svclog_info(&s->ps.log, "Invalid Account Auth.: user [%s] on [%s]", s->user,
                         s->acct_host);
             ftp_reply(s, 500, "Invalid Account Auth.");
@@ -271,6 +273,7 @@ static void cmd_user(struct proxy_session *ps, struct str line, struct str cmd_a
     struct proxy_auth_req req = {
         .user = s->user, .client_ip = ps->client.ip, .server = s->acct_host};
     s->dlg.busy = true;
+    s->acct_limited = proxy_auth_blocked(ps->w->auth_pool, ps->client.ip);
     s->acct = proxy_auth_start(ps->w->auth_pool, &req, &ps->log, acct_answered, s);
     if (!s->acct) {
         s->dlg.busy = false;

@@ -49,9 +49,8 @@ static void auth_answered(void *arg, enum pam_check_result r)
     case PAM_CHECK_DENIED:
         svclog_info(&s->ps.log, "Proxy authentication failed: user [%s]", s->t.user);
         proxy_auth_log_failure(s->ps.w->auth_pool, s->ps.client.host, s->ps.client.ip, "PLAIN",
-                               proxy_auth_blocked(s->ps.w->auth_pool, s->ps.client.ip)
-                                   ? "too many failures from this address"
-                                   : "authentication failure",
+                               s->auth_limited ? "too many failures from this address"
+                                               : "authentication failure",
                                s->t.user);
         s->t.user[0] = '\0'; /* the access log names admitted users only */
         reply_407(s, "PROXY/407 Proxy authentication failed");
@@ -90,6 +89,7 @@ bool http_auth_admit(struct http_session *s)
         .client_ip = s->ps.client.ip,
     };
     s->state = HTTP_ST_AUTH;
+    s->auth_limited = proxy_auth_blocked(s->ps.w->auth_pool, s->ps.client.ip);
     http_set_client_events(s, EV_READ); /* a hang-up while PAM works ends the session */
     s->auth = proxy_auth_start(s->ps.w->auth_pool, &req, &s->ps.log, auth_answered, s);
     explicit_bzero(&cred, sizeof(cred));

@@ -147,6 +147,7 @@ struct http_session {
     struct sha256 body_hash;
     struct proxy_scan *scan;
     struct proxy_auth *auth; /* HTTP_ST_AUTH: the PAM check in flight */
+    bool auth_limited;       /* ... its address was over the failure limit already */
     bool log_anyway;         /* log even without a request */
 
     /* Keep-alive (HTTP-20). */

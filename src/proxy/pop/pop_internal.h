@@ -89,7 +89,8 @@ struct pop_session {
     struct proxy_auth *acct;
     char acct_host[POP3_HOST_MAX + 1];
     uint16_t acct_port;
-    bool acct_apop; /* the check is APOP's: the line is kept in acct_line */
+    bool acct_apop;    /* the check is APOP's: the line is kept in acct_line */
+    bool acct_limited; /* the address was over the failure limit when the check began */
     char acct_line[POP_LINE_KEEP_MAX];
 };
 

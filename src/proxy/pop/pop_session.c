@@ -147,8 +147,10 @@ static void acct_answered(void *arg, enum pam_check_result r)
             user_go(s);
         }
     } else if (r == PAM_CHECK_DENIED) {
-        proxy_auth_log_failure(s->ps.w->auth_pool, s->ps.client.host, s->ps.client.ip, "USER",
-                               "user not permitted", s->user);
+        proxy_auth_log_failure(s->ps.w->auth_pool, s->ps.client.host, s->ps.client.ip, "LOGIN",
+                               s->acct_limited ? "too many failures from this address"
+                                               : "user not permitted",
+                               s->user);
         svclog_info(&s->ps.log, "Invalid Account Auth.: user [%s] on [%s]", s->user, s->acct_host);
         s->user[0] = '\0';
         pop_reply(s, false, "Invalid Account Auth.");
@@ -168,6 +170,7 @@ static void check_account(struct pop_session *s, const char *user)
     struct proxy_auth_req req = {
         .user = user, .client_ip = s->ps.client.ip, .server = s->acct_host};
     s->dlg.busy = true;
+    s->acct_limited = proxy_auth_blocked(s->ps.w->auth_pool, s->ps.client.ip);
     s->acct = proxy_auth_start(s->ps.w->auth_pool, &req, &s->ps.log, acct_answered, s);
     if (!s->acct) {
         s->dlg.busy = false;

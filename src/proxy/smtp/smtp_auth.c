@@ -70,9 +70,8 @@ static void auth_answered(void *arg, enum pam_check_result r)
     case PAM_CHECK_DENIED:
         s->auth_failures++;
         proxy_auth_log_failure(s->ps.w->auth_pool, s->ps.client.host, s->ps.client.ip, s->auth_mech,
-                               proxy_auth_blocked(s->ps.w->auth_pool, s->ps.client.ip)
-                                   ? "too many failures from this address"
-                                   : "authentication failure",
+                               s->auth_limited ? "too many failures from this address"
+                                               : "authentication failure",
                                s->auth_pending_user);
         svclog_info(&s->ps.log, "SMTP AUTH %s: user [%s] refused (%u in this session)",
                     s->auth_mech, s->auth_pending_user, s->auth_failures);
@@ -97,6 +96,7 @@ static void check(struct smtp_session *s, const char *user, const char *password
     str_copy(s->auth_pending_user, sizeof(s->auth_pending_user), user);
     struct proxy_auth_req req = {.user = user, .password = password, .client_ip = s->ps.client.ip};
     s->dlg.busy = true;
+    s->auth_limited = proxy_auth_blocked(s->ps.w->auth_pool, s->ps.client.ip);
     s->auth = proxy_auth_start(s->ps.w->auth_pool, &req, &s->ps.log, auth_answered, s);
     if (!s->auth) {
         smtp_session_reply(s, 454, "4.7.0 Temporary authentication failure");

@@ -137,6 +137,7 @@ struct smtp_session {
     struct sasl_field auth_login_user; /* LOGIN: the name, until the password */
     struct proxy_auth *auth;           /* the PAM check in flight */
     unsigned auth_failures;
+    bool auth_limited; /* the address was over the failure limit when the check began */
 
     /* The real client for the parent (smtp_xclient.c). */
     struct smtp_xoffer xoffer; /* what the parent's EHLO offered us */

@@ -247,14 +247,17 @@ static void test_check_account(void **state)
         {"carol@pop.example", NULL, USERDB_OK},
         {"carol#pop.example", NULL, USERDB_OK},
         {"carol@POP.EXAMPLE:995", NULL, USERDB_OK},
-        {"carol@pop.example", "other.example", USERDB_OK}, /* the name's server wins */
+        /* with a server named, the name is taken whole (issue 13: no server
+         * smuggled in through the name; e-mail addresses as user names) */
+        {"carol@pop.example", "other.example", USERDB_UNKNOWN_USER},
         {"carol@other.example", "pop.example", USERDB_UNKNOWN_USER},
         {"a@b.example@pop.example", NULL, USERDB_OK},
-        {"a@b.example", "pop.example", USERDB_UNKNOWN_USER}, /* user "a", server b.example */
+        {"a@b.example", "pop.example", USERDB_OK}, /* user "a@b.example" on pop.example */
+        {"a@b.example", "b.example", USERDB_UNKNOWN_USER},
         /* @server: every user of that server */
         {"dave", "ftp.example", USERDB_OK},
         {"dave@FTP.example", NULL, USERDB_OK},
-        {"dave#ftp.example", "x.example", USERDB_OK},
+        {"dave#ftp.example", "x.example", USERDB_UNKNOWN_USER}, /* not x.example's */
         {"dave", "ftp2.example", USERDB_UNKNOWN_USER},
         {"x", "192.0.2.1", USERDB_OK},
         {"x@192.0.2.1:21", NULL, USERDB_OK},
