@@ -196,6 +196,13 @@ void smtp_auth_command(struct smtp_session *s, struct str arg)
         smtp_session_reply(s, 503, "5.5.1 Error: MAIL transaction in progress");
         return;
     }
+    if (s->xclient_done && (s->xoffer.xclient & SMTP_XATTR_LOGIN)) {
+        /* The parent was told this client (XCLIENT, smtp_xclient.c) at the
+         * first MAIL, without a login, and takes no second XCLIENT: an
+         * AUTH now would let the gateway relay what the parent refuses. */
+        smtp_session_reply(s, 503, "5.5.1 Error: AUTH must come before the first MAIL");
+        return;
+    }
     struct sasl_auth a;
     if (!sasl_auth_parse(arg, &a)) {
         smtp_session_reply(s, 501, "Syntax error (AUTH mechanism [initial-response])");

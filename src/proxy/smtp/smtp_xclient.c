@@ -163,7 +163,7 @@ static void on_xclient_reply(struct smtp_session *s, const struct smtp_reply *r)
     }
     s->xclient_done = true;
     svclog_info(&s->ps.log, "XCLIENT: the parent was told client [%s]%s%s", s->ps.client.ip,
-                s->auth_user[0] ? " user " : "", s->auth_user);
+                s->xclient_login[0] ? " login " : "", s->xclient_login);
     if (s->helo[0])
         send_own_helo(s, on_xclient_helo_reply);
     else
@@ -175,6 +175,8 @@ static bool start_xclient(struct smtp_session *s, struct str line, smtp_reply_fn
     struct smtp_xclient_facts f = facts(s);
     if (!f.login.len && s->ps.cfg->pbs && proxy_pbs_valid(s->ps.cfg, s->ps.client.ip))
         f.login = STR_LIT("pop-before-smtp"); /* AUTH-7: the gateway vouches for it */
+    str_copy_view(s->xclient_login, sizeof(s->xclient_login),
+                  (s->xoffer.xclient & SMTP_XATTR_LOGIN) ? f.login : STR_NULL);
     char mem[SMTP_XCLIENT_LINE_MAX + 8];
     struct buf x;
     buf_init(&x, mem, sizeof(mem));
