@@ -143,11 +143,12 @@ struct smtp_session {
     struct smtp_xoffer xoffer; /* what the parent's EHLO offered us */
     char *probe_reply;         /* that EHLO reply, kept for the client's first EHLO */
     size_t probe_len;
-    bool xclient_done;      /* the parent took XCLIENT: it sees the real client */
-    char helo[256];         /* the client's HELO/EHLO argument */
-    bool esmtp;             /* it said EHLO */
-    char *held_mail;        /* the MAIL line waiting for XCLIENT to go through */
-    smtp_reply_fn *mail_cb; /* MAIL's reply handler (after XCLIENT or XFORWARD) */
+    bool xclient_done;                      /* the parent took XCLIENT: it sees the real client */
+    char xclient_login[SASL_FIELD_MAX + 1]; /* the LOGIN it was told, if any */
+    char helo[256];                         /* the client's HELO/EHLO argument */
+    bool esmtp;                             /* it said EHLO */
+    char *held_mail;                        /* the MAIL line waiting for XCLIENT to go through */
+    smtp_reply_fn *mail_cb;                 /* MAIL's reply handler (after XCLIENT or XFORWARD) */
 
     struct smtp_mail m; /* the transaction in progress */
 };
