@@ -14,7 +14,10 @@ build=(gcc make pkg-config libclamav-dev libc-ares-dev libssl-dev zlib1g-dev lib
 run=(curl swaks)
 test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
       nginx-light postfix vsftpd curl python3 zip procps iproute2 swaks arj
-      brotli zstd dovecot-pop3d lmdb-utils)
+      brotli zstd dovecot-pop3d lmdb-utils
+      libpam-wrapper fail2ban)
+# libpam-wrapper: PAM without system accounts or /etc/pam.d (tests/integration/harness/pam_matrix.py);
+# fail2ban: fail2ban-regex reads the auth log with the stock postfix[mode=auth] filter (test_auth_http).
 pkgs=("${build[@]}")
 case "$what" in
 build) ;;
