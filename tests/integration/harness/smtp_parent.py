@@ -247,8 +247,11 @@ class ScriptedParent:
 class Client:
     """A raw SMTP client: replies come back as text, one line per reply line."""
 
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=15 * SLOW)
+    def __init__(self, port, source=None):
+        # source: another loopback address to connect from (127.0.0.2 ...),
+        # for what depends on the client's address (limits, POP-before-SMTP)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=15 * SLOW,
+                                             source_address=(source, 0) if source else None)
         self.buf = b""
         self.greeting = self.reply()
 
@@ -372,11 +375,17 @@ class ParentCase(unittest.TestCase):
                 f.write(cls.TEMPLATE_FROM + "\n" + text)
         try:
             cls.gw = Gateway(cls.dir, cls.ENV["scand"].socket, service="smtp",
-                                     section=section, common=common,
-                                     hosts_allow=cls.HOSTS_ALLOW, templates_from=templates)
+                             section=section, common=common, hosts_allow=cls.HOSTS_ALLOW,
+                             templates_from=templates, env=cls.gateway_env())
         except Exception:
             cls.parent.stop()
             raise
+
+    @classmethod
+    def gateway_env(cls):
+        """Variables added to the gateway's environment (harness.Gateway's
+        env), e.g. harness/pam.py's pam_env; None: the tests' own."""
+        return None
 
     @classmethod
     def tearDownClass(cls):
@@ -388,8 +397,8 @@ class ParentCase(unittest.TestCase):
     def setUp(self):
         self.parent.reset()
 
-    def client(self):
-        c = Client(self.gw.port)
+    def client(self, source=None):
+        c = Client(self.gw.port, source=source)
         self.addCleanup(c.close)
         self.assertRegex(c.greeting, r"^220 gw\.test ")
         return c
