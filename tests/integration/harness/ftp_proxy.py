@@ -265,6 +265,7 @@ class FtpCase(unittest.TestCase):
     HOSTS_ALLOW = ""
     PARENT = "a4"
     LISTEN = "127.0.0.1"
+    GW_ENV = None  # variables added to sekisho's environment (harness.Gateway env=)
 
     @classmethod
     def setUpClass(cls):
@@ -280,7 +281,8 @@ class FtpCase(unittest.TestCase):
         common = {"hostname": "gw.test"}
         common.update(cls.COMMON)
         cls.gw = Gateway(cls.dir, env.scand.socket, service="ftp", section=section,
-                         common=common, hosts_allow=cls.HOSTS_ALLOW, start=False)
+                         common=common, hosts_allow=cls.HOSTS_ALLOW, start=False,
+                         env=cls.GW_ENV)
         if cls.LISTEN != "127.0.0.1":
             cls.gw.section["svcport"] = "[%s]:%d" % (cls.LISTEN, cls.gw.port)
             cls.gw.listen_host = cls.LISTEN

@@ -343,13 +343,16 @@ class PopEnv:
 class PopCase(unittest.TestCase):
     """One sekisho --pop per class. SECTION/COMMON/HOSTS_ALLOW as in the
     SMTP tests; PARENT "a" (default), "b", "fake" (cls.fake, a FakePop) or
-    None (no parent_server_host). ENV is the module's {"env": PopEnv}."""
+    None (no parent_server_host). ENV is the module's {"env": PopEnv};
+    GW_ENV a dict of variables for sekisho's environment (PAM, CARES_HOSTS),
+    filled by then."""
     ENV = None
     SECTION = {}
     COMMON = {}
     HOSTS_ALLOW = ""
     PARENT = "a"
     FAKE = None  # the FakePop script of the class, when PARENT == "fake"
+    GW_ENV = None  # variables added to sekisho's environment (harness.Gateway env=)
 
     @classmethod
     def setUpClass(cls):
@@ -370,7 +373,7 @@ class PopCase(unittest.TestCase):
         common.update(cls.COMMON)
         try:
             cls.gw = Gateway(cls.dir, env.scand.socket, service="pop", section=section,
-                             common=common, hosts_allow=cls.HOSTS_ALLOW)
+                             common=common, hosts_allow=cls.HOSTS_ALLOW, env=cls.GW_ENV)
         except Exception:
             if cls.fake:
                 cls.fake.stop()
