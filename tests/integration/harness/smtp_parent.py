@@ -247,8 +247,11 @@ class ScriptedParent:
 class Client:
     """A raw SMTP client: replies come back as text, one line per reply line."""
 
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=15 * SLOW)
+    def __init__(self, port, host="127.0.0.1", source=None):
+        # source: another loopback address to connect from (127.0.0.2 ...),
+        # a client the gateway's smtp_lan / PbS / the parent tell apart
+        self.sock = socket.create_connection(
+            (host, port), timeout=15 * SLOW, source_address=(source, 0) if source else None)
         self.buf = b""
         self.greeting = self.reply()
 
@@ -348,6 +351,12 @@ class ParentCase(unittest.TestCase):
     ENV = None  # the test module's {"wd": Workdir, "scand": Scand}
 
     @classmethod
+    def gateway_env(cls):
+        """Variables added to the gateway's environment (Gateway env=, e.g.
+        harness.pam.pam_env(...) for proxymail_auth=yes); None: none."""
+        return None
+
+    @classmethod
     def setUpClass(cls):
         cls.dir = os.path.join(cls.ENV["wd"].path, cls.__name__)
         os.makedirs(cls.dir, exist_ok=True)
@@ -373,7 +382,8 @@ class ParentCase(unittest.TestCase):
         try:
             cls.gw = Gateway(cls.dir, cls.ENV["scand"].socket, service="smtp",
                                      section=section, common=common,
-                                     hosts_allow=cls.HOSTS_ALLOW, templates_from=templates)
+                                     hosts_allow=cls.HOSTS_ALLOW, templates_from=templates,
+                                     env=cls.gateway_env())
         except Exception:
             cls.parent.stop()
             raise
@@ -388,8 +398,8 @@ class ParentCase(unittest.TestCase):
     def setUp(self):
         self.parent.reset()
 
-    def client(self):
-        c = Client(self.gw.port)
+    def client(self, source=None):
+        c = Client(self.gw.port, source=source)
         self.addCleanup(c.close)
         self.assertRegex(c.greeting, r"^220 gw\.test ")
         return c
