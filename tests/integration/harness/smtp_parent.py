@@ -247,11 +247,11 @@ class ScriptedParent:
 class Client:
     """A raw SMTP client: replies come back as text, one line per reply line."""
 
-    def __init__(self, port, source=None):
+    def __init__(self, port, host="127.0.0.1", source=None):
         # source: another loopback address to connect from (127.0.0.2 ...),
-        # for what depends on the client's address (limits, POP-before-SMTP)
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=15 * SLOW,
-                                             source_address=(source, 0) if source else None)
+        # a client the gateway's smtp_lan / PbS / the parent tell apart
+        self.sock = socket.create_connection(
+            (host, port), timeout=15 * SLOW, source_address=(source, 0) if source else None)
         self.buf = b""
         self.greeting = self.reply()
 
@@ -349,6 +349,12 @@ class ParentCase(unittest.TestCase):
     HOSTS_ALLOW = ""
     TEMPLATE_FROM = None  # a From: line to put at the top of template_smtp.txt
     ENV = None  # the test module's {"wd": Workdir, "scand": Scand}
+
+    @classmethod
+    def gateway_env(cls):
+        """Variables added to the gateway's environment (Gateway env=, e.g.
+        harness.pam.pam_env(...) for proxymail_auth=yes); None: none."""
+        return None
 
     @classmethod
     def setUpClass(cls):
