@@ -388,12 +388,6 @@ class ParentCase(unittest.TestCase):
             raise
 
     @classmethod
-    def gateway_env(cls):
-        """Variables added to the gateway's environment (harness.Gateway's
-        env), e.g. harness/pam.py's pam_env; None: the tests' own."""
-        return None
-
-    @classmethod
     def tearDownClass(cls):
         try:
             cls.gw.stop()
