@@ -204,7 +204,8 @@ static void check_done(struct workq_job *j)
         } else if (a->result == PAM_CHECK_DENIED) {
             svclog_info(&a->log, "PAM %s (%s, user [%s]): %s", a->service,
                         a->has_password ? "authenticate" : "account", a->user, a->why);
-            fail_note(p, a->client_ip); /* user names probed count as well */
+            if (a->has_password)
+                fail_note(p, a->client_ip);
         } else {
             svclog_error(&a->log, "PAM %s (%s, user [%s]): %s", a->service,
                          a->has_password ? "authenticate" : "account", a->user, a->why);
@@ -272,7 +273,7 @@ struct proxy_auth *proxy_auth_start(struct proxy_auth_pool *p, const struct prox
     a->log.server_host = NULL;
     ev_timer_init(&a->timer, on_timeout, a);
 
-    if (proxy_auth_blocked(p, a->client_ip))
+    if (a->has_password && proxy_auth_blocked(p, a->client_ip))
         return defer_answer(a, PAM_CHECK_DENIED);
     if (a->has_password) {
         cache_key(a, a->cache_key);

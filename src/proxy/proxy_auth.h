@@ -21,9 +21,8 @@
  * A removed user or a changed password takes effect within that time.
  *
  * The failure limit (proxy_authfail, shared by the service's workers):
- * PROXY_AUTHFAIL_MAX failed checks (passwords or, for the POP/FTP user
- * restriction, user names) from one client address, with less than a
- * minute between them, block that address's checks until a minute after
+ * PROXY_AUTHFAIL_MAX failed password checks from one client address,
+ * with less than a minute between them, block that address's checks until a minute after
  * its last failure: they are answered DENIED without asking PAM (the
  * guesser learns nothing, the backend is spared). A good check does not
  * clear the count (one known account must not reset a guesser's).

@@ -20,7 +20,7 @@ Covered (docs/internals/auth-coverage.md maps the test names):
   password, dovecot's -ERR for a wrong one); an unlisted user gets
   `-ERR Invalid Account Auth.`, the server is never contacted, the
   session goes on, and the auth log gets the Postfix-form line (mech
-  USER); self_proxy=no: USER <name> is checked against the parent's host
+  LOGIN, so fail2ban's postfix[mode=auth] filter reads it); self_proxy=no: USER <name> is checked against the parent's host
   as configured (an address, or a name);
 - POP-6: APOP's user checked the same way (not relayed when refused, a
   real APOP login when listed); POP AUTH refused while the restriction is
@@ -35,10 +35,9 @@ Covered (docs/internals/auth-coverage.md maps the test names):
   the end of the control connection; never a login, nothing reaches the
   server.
 
-Tests whose docstring starts with "BUG" show proxy defects found while
-writing this module; they fail until those are fixed (the user name with
-'@' handed to PAM as if it carried the server; the auth log's USER lines
-missed by fail2ban's stock filter).
+Tests whose docstring says "found by this test" showed defects that are
+fixed (the user name with '@' read by the module as if it carried the
+server; the auth log's USER lines missed by fail2ban's stock filter).
 
 One gateway per class (its [pop]/[ftp] section); the module's servers
 and the user database are shared. Server names (mail-a.test, open.test,
@@ -90,7 +89,7 @@ INVALID_FTP = ["500 Invalid Account Auth."]
 UNAVAILABLE_POP = b"-ERR [SYS/TEMP] Authentication service unavailable"
 UNAVAILABLE_FTP = ["421 Authentication service unavailable, closing control connection."]
 AUTH_LINE = (r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d sekisho_%s\[(\d+)\]: warning: "
-             r"127\.0\.0\.1\[127\.0\.0\.1\]: SASL USER authentication failed: "
+             r"127\.0\.0\.1\[127\.0\.0\.1\]: SASL LOGIN authentication failed: "
              r"user not permitted, user=%s$")
 
 
@@ -346,11 +345,10 @@ class TestPop4SelfProxy(PopAuthCase):
         self.assertEqual(sorted(self.gw.worker_pids()), workers)
 
     def test_pop4_auth_log_line_read_by_fail2ban(self):
-        """BUG (reported, not fixed here): proto/authlog_format.h writes the
-        restriction's refusals as "SASL USER authentication failed" for
-        fail2ban's stock filter postfix[mode=auth]; that filter's
-        mechanism is (?i)LOGIN|PLAIN|(?:CRAM|DIGEST)-MD5, so it misses
-        every USER line: the postfix-sasl jail never sees them."""
+        """The restriction's refusals are read by fail2ban's stock filter
+        postfix[mode=auth], whose mechanism is
+        (?i)LOGIN|PLAIN|(?:CRAM|DIGEST)-MD5: they are written as LOGIN
+        (found by this test: they were "USER", which it missed)."""
         c = self.client()
         self.assertEqual(self.user(c, "fred", "127.0.0.1", self.a.port), INVALID_POP)
         auth_lines(self.gw, "pop", "fred")
@@ -382,7 +380,7 @@ class TestPop4SelfProxy(PopAuthCase):
                 self.assertEqual(reply, b"+OK user" if admitted else INVALID_POP)
 
     def test_auth3_user_name_with_at_sign(self):
-        """BUG (reported, not fixed here): the entry alice@example.com@mail-a.test
+        """Found by this test (fixed): the entry alice@example.com@mail-a.test
         (user "alice@example.com", server mail-a.test: the split at the LAST
         '@', as create_userdb and USER do) never admits that user: the proxy
         passes PAM_USER "alice@example.com" with SEKISHO_SERVER=mail-a.test,
@@ -393,7 +391,7 @@ class TestPop4SelfProxy(PopAuthCase):
                          b"+OK user")
 
     def test_auth3_server_inside_the_user_name_not_trusted(self):
-        """BUG (reported, not fixed here): a listed user reaches ANY server
+        """Found by this test (fixed): a listed user reaches ANY server
         by writing a listed server into the user name. USER
         alice@mail-a.test@other.test is the user "alice@mail-a.test" on
         other.test (no entry); the module reads PAM_USER "alice@mail-a.test"
@@ -489,7 +487,7 @@ class TestPop6ParentByName(PopAuthCase):
         self.assertEqual(self.lines_of_this_session(c), [b"NOOP"])
 
     def test_auth3_server_inside_the_user_name_not_trusted(self):
-        """BUG (reported, not fixed here): with self_proxy=no the whole
+        """Found by this test (fixed): with self_proxy=no the whole
         argument is the user name; "zed@open.test" (no entry on
         mail-a.test) is admitted and relayed because the module takes
         open.test, where every user is listed, out of the name and
@@ -660,8 +658,8 @@ class TestFtp4SelfProxy(FtpAuthCase):
         return c if c.greeting and c.greeting[0].startswith("220 ") else None
 
     def test_ftp4_auth_log_line_read_by_fail2ban(self):
-        """BUG (reported, not fixed here): as for POP, fail2ban's stock
-        postfix[mode=auth] filter misses the "SASL USER" lines."""
+        """As for POP: fail2ban's stock postfix[mode=auth] filter reads
+        every refusal line."""
         c = self.client()
         self.assertEqual(c.cmd("USER fred@127.0.0.1:%d" % self.a4.port), INVALID_FTP)
         auth_lines(self.gw, "ftp", "fred")
@@ -713,7 +711,7 @@ class TestFtp4SelfProxy(FtpAuthCase):
                                  else INVALID_FTP)
 
     def test_auth3_server_inside_the_user_name_not_trusted(self):
-        """BUG (reported, not fixed here): as for POP, USER
+        """Found by this test (fixed): as for POP, USER
         anonymous@mail-a.test@other.test is let through to other.test (no
         entry) because the module reads the listed server out of the user
         name and ignores SEKISHO_SERVER."""

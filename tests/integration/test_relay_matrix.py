@@ -571,7 +571,7 @@ class TestXclientAuthModes(PostfixParentCase):
         qid = self.queue(s, self.far())
         self.assertDelivered(qid, self.far())
         self.assertClient(qid, "unknown[127.0.0.2]", ", sasl_method=XCLIENT, sasl_username=alice")
-        self.gw.wait_log("info", r"XCLIENT: the parent was told client \[127\.0\.0\.2\] user "
+        self.gw.wait_log("info", r"XCLIENT: the parent was told client \[127\.0\.0\.2\] login "
                                  r"alice$")
 
     def test_auth7_pbs_client_relays_as_pop_before_smtp(self):
@@ -615,19 +615,26 @@ class TestXclientAclRcptAuth(PostfixParentCase):
         self.assertDelivered(qid, self.local())
         self.assertClient(qid, "unknown[127.0.0.2]")
 
-    def test_smtp8_auth_after_a_first_mail_relays(self):
-        """AUTH after a first (local) mail: the gateway lets the relay
-        through, so the parent must know the login as well (RFC 4954 allows
-        AUTH between transactions). Fails as of this writing (reported):
-        XCLIENT went out before the first MAIL without LOGIN, postfix
-        refuses a second XCLIENT from the outside address, so it refuses
-        the relay (554 5.7.1 Relay access denied)."""
+    def test_smtp8_auth_after_a_first_mail_is_refused(self):
+        """AUTH after a first (local) mail: XCLIENT went out before that
+        MAIL without LOGIN, and postfix takes no second XCLIENT from the
+        outside address, so the login could never reach it. The gateway
+        refuses the AUTH (503) rather than relay what the parent would
+        refuse after a 235; the client can reconnect and AUTH first."""
         s = self.connect(OUTSIDE)
         first = self.queue(s, self.local())
         self.assertDelivered(first, self.local())
         code, text = s.docmd("AUTH", "PLAIN " + PLAIN_OK)
+        self.assertEqual(code, 503, text)
+        self.assertRegex(text.decode(), r"^5\.5\.1 Error: AUTH must come before the first MAIL ")
+        code, text = self.rcpt(s, self.far())
+        self.assertEqual(code, 550, text)  # acl_rcpt: not authenticated, not relayed
+        # A new session that authenticates first relays.
+        s2 = self.connect(OUTSIDE)
+        code, text = s2.docmd("AUTH", "PLAIN " + PLAIN_OK)
         self.assertEqual(code, 235, text)
-        self.assertEqual(self.rcpt(s, self.far()), (250, b"2.1.5 Ok"))
+        self.assertEqual(self.rcpt(s2, self.far()), (250, b"2.1.5 Ok"))
+
 
 class TestXforwardOnlyParent(PostfixParentCase):
     """A postfix of its own that authorises 127.0.0.1 for XFORWARD only."""

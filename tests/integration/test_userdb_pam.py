@@ -325,9 +325,11 @@ class TestAccount(UserdbCase):
                 with self.subTest(name=form):
                     self.assertEqual(self.pt.acct_mgmt("sekisho_ftp", form),
                                      (0, [OK_ACCT]) if allowed else (1, [USER_UNKNOWN]))
-        # the server inside the name wins over SEKISHO_SERVER
+        # with SEKISHO_SERVER set (as the proxies set it) the name is taken
+        # whole: no server can be named through it (issue 13: the name
+        # "carol@pop.example" on x.example is not pop.example's carol)
         self.assertEqual(self.pt.acct_mgmt("sekisho_ftp", "carol@pop.example", "x.example"),
-                         (0, [OK_ACCT]))
+                         (1, [USER_UNKNOWN]))
 
     def test_without_a_server_only_plain_users(self):
         self.assertEqual(self.pt.acct_mgmt("sekisho_http", "alice"), (0, [OK_ACCT]))
