@@ -339,10 +339,17 @@ class TestPop4SelfProxy(PopAuthCase):
             c.send("USER %s@127.0.0.1:%d\r\n" % ("alice" if i % 2 else "gone%d" % i,
                                                   self.fake_pop.port))
             abandon(c)
-        c = self.client()
+        # the slots of max_sessions_per_client (20) come free as the proxy
+        # notices the ends (under load, not all at once)
+        c = harness.wait_for(self.admitted_client, 20 * harness.SLOW, interval=0.1,
+                             what="a session")
         self.assertEqual(self.user(c, "alice", "127.0.0.1", self.a.port), b"+OK")
         self.assertEqual(c.cmd("PASS alice-pw"), b"+OK Logged in.")
         self.assertEqual(sorted(self.gw.worker_pids()), workers)
+
+    def admitted_client(self):
+        c = self.client()
+        return c if c.greeting and c.greeting.startswith(b"+OK") else None
 
     def test_pop4_auth_log_line_read_by_fail2ban(self):
         """The restriction's refusals are read by fail2ban's stock filter
