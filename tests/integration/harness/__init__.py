@@ -112,6 +112,36 @@ class Process:
         check_sanitizer_report(self.output(), " ".join(self.argv[:2]))
         return self.proc.returncode
 
+    def stop_group(self, timeout=10.0):
+        """For a daemon's master that ends its own children on SIGTERM
+        (dovecot, postfix): SIGTERM, then SIGKILL to the whole process group
+        for anything left behind; bounded."""
+        if self.alive():
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout * SLOW)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        return self.stop()
+
+
+def read_text(path):
+    """The text of a file a server writes (its log), "" while it does not
+    exist yet; bytes that are not UTF-8 replaced."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+
 
 class Nginx:
     """nginx serving a directory on a loopback port (the origin server)."""

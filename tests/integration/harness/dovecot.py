@@ -40,11 +40,9 @@ suite runs as root).
 import os
 import pwd
 import shutil
-import signal
 import socket
-import subprocess
 
-from . import SLOW, Process, wait_for
+from . import SLOW, Process, read_text, wait_for
 
 DOVECOT = "/usr/sbin/dovecot"
 POP3_BINARY = "/usr/lib/dovecot/pop3"
@@ -127,25 +125,6 @@ def _no_auth_penalty(directory, proc, name):
         os.unlink(penalty)
 
 
-def _stop_master(process):
-    """SIGTERM to dovecot's master (it ends its children), then the process
-    group is killed for anything left; bounded."""
-    proc = process.proc
-    if proc.poll() is None:
-        try:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(10 * SLOW)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        pass
-    process.stop()
 
 
 class Dovecot:
@@ -298,11 +277,7 @@ service anvil {
     # ---- observation -------------------------------------------------------
 
     def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_text(self.log_path)
 
     def logins(self):
         """The users that logged in so far, in order (from the log)."""
@@ -314,7 +289,7 @@ service anvil {
         return out
 
     def stop(self):
-        _stop_master(self.proc)
+        self.proc.stop_group()
 
 
 def wait_for_logins(server, count, timeout=5.0):
@@ -399,11 +374,7 @@ service anvil {
             raise RuntimeError("dovecot exited: " + out + self.log_text())
 
     def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_text(self.log_path)
 
     def stop(self):
-        _stop_master(self.proc)
+        self.proc.stop_group()

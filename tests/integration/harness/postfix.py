@@ -52,11 +52,10 @@ How it runs (found by trying, postfix 3.7 as root under gVisor):
 import os
 import pwd
 import re
-import signal
 import socket
 import subprocess
 
-from . import SLOW, Process, SmtpSink, free_port, wait_for
+from . import SLOW, Process, SmtpSink, free_port, read_text, wait_for
 from .dovecot import DovecotAuth, ipv6_loopback  # noqa: F401 (for the tests)
 
 POSTFIX = "/usr/sbin/postfix"
@@ -281,11 +280,7 @@ class Postfix:
     # ---- observation -------------------------------------------------------
 
     def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_text(self.log_path)
 
     def log_lines(self):
         return self.log_text().splitlines()
@@ -322,18 +317,7 @@ class Postfix:
         process group for anything left; then the auth server and the sink.
         Bounded."""
         if self.proc is not None:
-            proc = self.proc.proc
-            if proc.poll() is None:
-                try:
-                    proc.send_signal(signal.SIGTERM)
-                    proc.wait(10 * SLOW)
-                except subprocess.TimeoutExpired:
-                    pass
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.proc.stop()
+            self.proc.stop_group()
             self.proc = None
         if self.auth is not None:
             self.auth.stop()

@@ -64,7 +64,7 @@ import socket
 import subprocess
 import time
 
-from . import SLOW, Process, free_port, wait_for
+from . import SLOW, Process, free_port, read_text, wait_for
 
 VSFTPD = "/usr/sbin/vsftpd"
 PASV_PORTS = 20            # size of the passive port range
@@ -262,11 +262,7 @@ class Vsftpd:
 
     def log_text(self):
         """The protocol log so far ("" before the first session)."""
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_text(self.log_path)
 
     def commands(self):
         """Commands received, in order, as vsftpd logged them ("USER anonymous", "PASV"...)."""
