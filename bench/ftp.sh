@@ -129,18 +129,7 @@ LOAD=$RUN/ftpload
 cc -O2 -Wall -Wextra -o "$LOAD" "$REPO/bench/ftpload.c" 2>"$RUN/ftpload-cc.out" ||
     die "cannot compile bench/ftpload.c: $(cat "$RUN/ftpload-cc.out")"
 
-# cpu_ticks PID... - CPU time (clock ticks) of each PID (all its threads)
-# and its live children, plus the children it already reaped.
-cpu_ticks() {
-    local total=0 pid p
-    for pid in "$@"; do
-        total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-        for p in $(pgrep -P "$pid"); do
-            total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-        done
-    done
-    echo "$total"
-}
+# CPU figures: cpu_ticks and us_per (bench/procs.sh).
 CLK_TCK=$(getconf CLK_TCK)
 
 # busy_ticks - CPU time (clock ticks) the whole machine spent busy (user,
@@ -217,54 +206,23 @@ vsftpd_idle() { [ -z "$(pgrep -P "$VS_PID")" ]; }
 
 # ---- scand and gateways ----------------------------------------------------
 
-SCAND_SOCK=$RUN/scand.sock
-start scand TERM "$BIN/sekisho-scand" --socket "$SCAND_SOCK" --databases "$REPO/databases" --threads 2
-SCAND_PID=$LAST_PID
-scand_ready() { [ -S "$SCAND_SOCK" ] && grep -q listening "$RUN/scand.out"; }
-wait_until $BUNDLED_LOAD_TIMEOUT eval 'scand_ready || ! alive $SCAND_PID'
-scand_ready || die "sekisho-scand did not start: $(tail -n 5 "$RUN/scand.out")"
+start_scand scand "$REPO/databases" $BUNDLED_LOAD_TIMEOUT || die "sekisho-scand did not start"
 
-declare -A T_PORT GW_PID GW_PREFIX
+declare -A T_PORT
 declare -A LABEL=([direct]="vsftpd direct" [off]="Sekisho, scanning off" [on]="Sekisho, scanning on")
 T_PORT[direct]=$VS_PORT
-workers_of() { pgrep -P "$1" | sort | tr '\n' ' '; }
 
 # start_gateway NAME VIRUS_CHECK - sekisho --ftp in front of the vsftpd.
 start_gateway() {
-    local name=$1 check=$2 port prefix pid
-    port=$(free_port)
-    prefix=$RUN/gw-$name
-    mkdir -p "$prefix/conf"
-    cp "$BUILD_TREE"/conf/template_* "$prefix/conf/"
-    : >"$prefix/conf/hosts.allow"
+    local name=$1 check=$2
     # ipv6=no: the parent is the literal 127.0.0.1.
-    cat >"$prefix/conf/sekisho.ini" <<INI
-[common]
-tmpdir=tmp/spool
-quarantine_dir=tmp/quarantine
-scand_socket=$SCAND_SOCK
-run_user=nobody
-workers=$WORKERS
-[ftp]
-svcport=127.0.0.1:$port
-self_proxy=no
+    gateway_start ftp "$name" "$SCAND_SOCK" "self_proxy=no
 parent_server_host=127.0.0.1
 parent_server_port=$VS_PORT
 virus_check=$check
 action=delete
-ipv6=no
-INI
-    chmod -R a+rX "$prefix"
-    start "gw-$name" TERM "$BIN/sekisho" --ftp -f "$prefix/conf/sekisho.ini" -q
-    pid=$LAST_PID
-    gw_up() { port_open "$port" || ! alive "$pid"; }
-    wait_until $GATEWAY_START_TIMEOUT gw_up
-    alive "$pid" && port_open "$port" || die "gateway $name did not start: $(tail -n 20 "$RUN/gw-$name.out")"
-    gw_workers() { [ "$(pgrep -c -P "$pid")" -ge "$WORKERS" ]; }
-    wait_until $GATEWAY_START_TIMEOUT gw_workers || die "gateway $name: workers did not start"
-    GW_PID[$name]=$pid
-    GW_PREFIX[$name]=$prefix
-    T_PORT[$name]=$port
+ipv6=no"
+    T_PORT[$name]=$GW_PORT
 }
 start_gateway off no
 start_gateway on yes

@@ -187,25 +187,8 @@ chmod 755 "$RUN"
 # shellcheck source=bench/procs.sh
 . "$REPO/bench/procs.sh"
 
-# cpu_ticks PID... - CPU time (clock ticks) of each PID and its live
-# children, plus the children it already reaped (a worker or c-icap child
-# replaced during a cell counts).
-cpu_ticks() {
-    local total=0 pid p
-    for pid in "$@"; do
-        total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-        for p in $(pgrep -P "$pid"); do
-            total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-        done
-    done
-    echo "$total"
-}
+# CPU figures: cpu_ticks and us_per (bench/procs.sh).
 CLK_TCK=$(getconf CLK_TCK)
-
-# us_per TICKS REQUESTS - CPU microseconds per request.
-us_per() {
-    awk -v t="$1" -v hz="$CLK_TCK" -v r="$2" 'BEGIN { if (r > 0) printf "%.0f", t / hz * 1e6 / r; else printf "-" }'
-}
 
 # ---- origin ----------------------------------------------------------------
 
@@ -273,79 +256,32 @@ T_SRV[direct]=$NGINX_PID
 
 # ---- scand and gateways ----------------------------------------------------
 
-# start_scand NAME DBDIR TIMEOUT - sets SCAND_SOCK, SCAND_LOAD (seconds) and
-# SCAND_PID; returns 1 if scand did not report "listening" in time.
-SCAND_SOCK=
-SCAND_LOAD=
-SCAND_PID=
-start_scand() {
-    local name=$1 db=$2 timeout=$3 t0=$SECONDS pid
-    SCAND_SOCK=$RUN/$name.sock
-    start "$name" TERM "$BIN/sekisho-scand" --socket "$SCAND_SOCK" --databases "$db" --threads 2
-    pid=$LAST_PID
-    scand_ready() { [ -S "$SCAND_SOCK" ] && grep -q listening "$RUN/$name.out"; }
-    scand_gone() { ! alive "$pid"; }
-    wait_until "$timeout" eval 'scand_ready || scand_gone'
-    if ! scand_ready; then
-        note "sekisho-scand ($name) not listening after ${timeout}s: $(tail -n 5 "$RUN/$name.out")"
-        stop_pid "$pid" TERM
-        return 1
-    fi
-    SCAND_LOAD=$((SECONDS - t0))
-    SCAND_PID=$pid
-    return 0
-}
 
-declare -A GW_PID GW_PREFIX
-workers_of() { pgrep -P "$1" | sort | tr '\n' ' '; }
 
 # start_gateway NAME VIRUS_CHECK SCAND_SOCKET [INI_LINE] - also defines
 # target NAME; INI_LINE is added to [http].
 start_gateway() {
-    local name=$1 vc=$2 sock=$3 extra=${4:-} port prefix pid
-    port=$(free_port)
-    prefix=$RUN/gw-$name
-    mkdir -p "$prefix/conf"
-    cp "$BUILD_TREE"/conf/template_* "$prefix/conf/"
-    : >"$prefix/conf/hosts.allow"
+    local name=$1 vc=$2 sock=$3 extra=${4:-}
     # ipv6=no: with ipv6=yes an older proxy resolved even the literal
     # 127.0.0.1 through DNS (see docs/bench.md). keepalive=yes: the
     # keep-alive cells; "Connection: close" requests still close.
     # max_sessions_per_client=0: every bench client comes from 127.0.0.1.
-    cat >"$prefix/conf/sekisho.ini" <<EOF
-[common]
-tmpdir=tmp/spool
-quarantine_dir=tmp/quarantine
-scand_socket=$sock
-run_user=nobody
-workers=$WORKERS
-[http]
-svcport=127.0.0.1:$port
-virus_check=$vc
+    # connect_ports: the CONNECT cells tunnel to the origin's port (443
+    # only, the default, refused them with 403 since issue 10).
+    gateway_start http "$name" "$sock" "virus_check=$vc
 pre_spawn=$PRE_SPAWN
 max_sessions_per_client=0
 ipv6=no
 keepalive=yes
-$extra
-EOF
-    chmod -R a+rX "$prefix"
-    start "gw-$name" TERM "$BIN/sekisho" --http -f "$prefix/conf/sekisho.ini" -q
-    pid=$LAST_PID
-    gw_up() { port_open "$port" || ! alive "$pid"; }
-    wait_until $GATEWAY_START_TIMEOUT gw_up
-    alive "$pid" && port_open "$port" || die "gateway $name did not start: $(tail -n 20 "$RUN/gw-$name.out")"
-    gw_workers() { [ "$(pgrep -c -P "$pid")" -ge "$WORKERS" ]; }
-    wait_until $GATEWAY_START_TIMEOUT gw_workers || die "gateway $name: workers did not start"
-    GW_PID[$name]=$pid
-    GW_PREFIX[$name]=$prefix
-    T_PORT[$name]=$port
+connect_ports=$NGINX_PORT
+$extra"
+    T_PORT[$name]=$GW_PORT
     T_MODE[$name]=proxy
-    T_SRV[$name]=$pid
+    T_SRV[$name]=${GW_PID[$name]}
     T_GW[$name]=$name
     [ "$vc" = yes ] && T_SCAN[$name]=$SCAND_PID
 }
 
-stop_gateway() { stop_pid "${GW_PID[$1]}" TERM; }
 
 gw_error_lines() {
     local f=${GW_PREFIX[$1]}/log/http/error.log

@@ -142,24 +142,8 @@ cc -O2 -Wall -Wextra -o "$LOAD" "$REPO/bench/popload.c" -lpthread 2>"$RUN/poploa
 # shellcheck source=bench/procs.sh
 . "$REPO/bench/procs.sh"
 
-# cpu_ticks PID... - CPU time (clock ticks) of each PID (all its threads)
-# and its live children, plus the children it already reaped.
-cpu_ticks() {
-    local total=0 pid p
-    for pid in "$@"; do
-        total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-        for p in $(pgrep -P "$pid"); do
-            total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-        done
-    done
-    echo "$total"
-}
+# CPU figures: cpu_ticks and us_per (bench/procs.sh).
 CLK_TCK=$(getconf CLK_TCK)
-
-# us_per TICKS MAILS - CPU microseconds per mail.
-us_per() {
-    awk -v t="$1" -v hz="$CLK_TCK" -v r="$2" 'BEGIN { if (r > 0) printf "%.0f", t / hz * 1e6 / r; else printf "-" }'
-}
 
 # busy_ticks - CPU time (clock ticks) the whole machine spent busy (user,
 # nice, system, irq, softirq, steal), all CPUs.
@@ -287,28 +271,8 @@ PY
 
 # ---- scand and gateways ----------------------------------------------------
 
-SCAND_SOCK=
-SCAND_LOAD=
-SCAND_PID=
-start_scand() {
-    local name=$1 db=$2 timeout=$3 t0=$SECONDS pid
-    SCAND_SOCK=$RUN/$name.sock
-    start "$name" TERM "$BIN/sekisho-scand" --socket "$SCAND_SOCK" --databases "$db" --threads 2
-    pid=$LAST_PID
-    scand_ready() { [ -S "$SCAND_SOCK" ] && grep -q listening "$RUN/$name.out"; }
-    scand_gone() { ! alive "$pid"; }
-    wait_until "$timeout" eval 'scand_ready || scand_gone'
-    if ! scand_ready; then
-        note "sekisho-scand ($name) not listening after ${timeout}s: $(tail -n 5 "$RUN/$name.out")"
-        stop_pid "$pid" TERM
-        return 1
-    fi
-    SCAND_LOAD=$((SECONDS - t0))
-    SCAND_PID=$pid
-    return 0
-}
 
-declare -A T_PORT T_SCAN GW_PID GW_PREFIX
+declare -A T_PORT T_SCAN
 declare -A LABEL=(
     [direct]="dovecot direct"
     [bundled]="Sekisho, bundled db"
@@ -316,47 +280,21 @@ declare -A LABEL=(
     [repeat]="Sekisho, bundled db, same mail"
 )
 T_PORT[direct]=$DC_PORT
-workers_of() { pgrep -P "$1" | sort | tr '\n' ' '; }
 
 # start_gateway NAME SCAND_SOCKET - sekisho --pop, self_proxy=no, parent =
 # the dovecot; defines target NAME.
 start_gateway() {
-    local name=$1 sock=$2 port prefix pid
-    port=$(free_port)
-    prefix=$RUN/gw-$name
-    mkdir -p "$prefix/conf"
-    cp "$BUILD_TREE"/conf/template_* "$prefix/conf/"
-    : >"$prefix/conf/hosts.allow"
+    local name=$1 sock=$2
     # max_sessions_per_client=0: every bench client comes from 127.0.0.1.
-    cat >"$prefix/conf/sekisho.ini" <<INI
-[common]
-tmpdir=tmp/spool
-quarantine_dir=tmp/quarantine
-scand_socket=$sock
-run_user=nobody
-workers=$WORKERS
-[pop]
-svcport=127.0.0.1:$port
-self_proxy=no
+    gateway_start pop "$name" "$sock" "self_proxy=no
 parent_server_host=127.0.0.1
 parent_server_port=$DC_PORT
 virus_check=yes
 action=delete
 pre_spawn=$PRE_SPAWN
 max_sessions_per_client=0
-ipv6=no
-INI
-    chmod -R a+rX "$prefix"
-    start "gw-$name" TERM "$BIN/sekisho" --pop -f "$prefix/conf/sekisho.ini" -q
-    pid=$LAST_PID
-    gw_up() { port_open "$port" || ! alive "$pid"; }
-    wait_until $GATEWAY_START_TIMEOUT gw_up
-    alive "$pid" && port_open "$port" || die "gateway $name did not start: $(tail -n 20 "$RUN/gw-$name.out")"
-    gw_workers() { [ "$(pgrep -c -P "$pid")" -ge "$WORKERS" ]; }
-    wait_until $GATEWAY_START_TIMEOUT gw_workers || die "gateway $name: workers did not start"
-    GW_PID[$name]=$pid
-    GW_PREFIX[$name]=$prefix
-    T_PORT[$name]=$port
+ipv6=no"
+    T_PORT[$name]=$GW_PORT
     T_SCAN[$name]=$SCAND_PID
 }
 

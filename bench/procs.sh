@@ -72,3 +72,81 @@ wait_until() {
         sleep 0.1
     done
 }
+
+# ---- what every bench starts the same way ------------------------------------
+# Needs BIN, BUILD_TREE, WORKERS, GATEWAY_START_TIMEOUT, die() and note().
+
+declare -A GW_PID GW_PREFIX
+GW_PORT=   # the port of the gateway gateway_start started last
+SCAND_PID= # the sekisho-scand start_scand started last
+SCAND_SOCK=
+SCAND_LOAD=
+
+# gateway_start SVC NAME SOCK SECTION - a sekisho --SVC gateway in $RUN/gw-NAME:
+# [common] with what every bench uses (tmpdir, quarantine_dir, scand_socket
+# SOCK, run_user nobody, WORKERS workers), [SVC] with svcport (a free port
+# on 127.0.0.1) and the lines of SECTION. Waits until it listens and its
+# workers run (dies otherwise); sets GW_PID[NAME], GW_PREFIX[NAME], GW_PORT.
+gateway_start() {
+    local svc=$1 name=$2 sock=$3 section=$4 port prefix pid
+    port=$(free_port)
+    prefix=$RUN/gw-$name
+    mkdir -p "$prefix/conf"
+    cp "$BUILD_TREE"/conf/template_* "$prefix/conf/"
+    : >"$prefix/conf/hosts.allow"
+    printf '[common]\ntmpdir=tmp/spool\nquarantine_dir=tmp/quarantine\nscand_socket=%s\nrun_user=nobody\nworkers=%s\n[%s]\nsvcport=127.0.0.1:%s\n%s\n' \
+        "$sock" "$WORKERS" "$svc" "$port" "$section" >"$prefix/conf/sekisho.ini"
+    chmod -R a+rX "$prefix"
+    start "gw-$name" TERM "$BIN/sekisho" "--$svc" -f "$prefix/conf/sekisho.ini" -q
+    pid=$LAST_PID
+    gw_up() { port_open "$port" || ! alive "$pid"; }
+    wait_until "$GATEWAY_START_TIMEOUT" gw_up
+    alive "$pid" && port_open "$port" || die "gateway $name did not start: $(tail -n 20 "$RUN/gw-$name.out")"
+    gw_workers() { [ "$(pgrep -c -P "$pid")" -ge "$WORKERS" ]; }
+    wait_until "$GATEWAY_START_TIMEOUT" gw_workers || die "gateway $name: workers did not start"
+    GW_PID[$name]=$pid
+    GW_PREFIX[$name]=$prefix
+    GW_PORT=$port
+}
+
+stop_gateway() { stop_pid "${GW_PID[$1]}" TERM; }
+
+# start_scand NAME DB TIMEOUT - sekisho-scand (2 threads) on $RUN/NAME.sock
+# with the databases of DB; 1 when it does not listen within TIMEOUT s.
+# Sets SCAND_SOCK, SCAND_PID, SCAND_LOAD (seconds to listen).
+start_scand() {
+    local name=$1 db=$2 timeout=$3 t0=$SECONDS pid
+    SCAND_SOCK=$RUN/$name.sock
+    start "$name" TERM "$BIN/sekisho-scand" --socket "$SCAND_SOCK" --databases "$db" --threads 2
+    pid=$LAST_PID
+    scand_ready() { [ -S "$SCAND_SOCK" ] && grep -q listening "$RUN/$name.out"; }
+    scand_gone() { ! alive "$pid"; }
+    wait_until "$timeout" eval 'scand_ready || scand_gone'
+    if ! scand_ready; then
+        note "sekisho-scand ($name) not listening after ${timeout}s: $(tail -n 5 "$RUN/$name.out")"
+        stop_pid "$pid" TERM
+        return 1
+    fi
+    SCAND_LOAD=$((SECONDS - t0))
+    SCAND_PID=$pid
+    return 0
+}
+
+# cpu_ticks PID... - CPU ticks of the processes and of their children.
+cpu_ticks() {
+    local total=0 pid p
+    for pid in "$@"; do
+        total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+        for p in $(pgrep -P "$pid"); do
+            total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+        done
+    done
+    echo "$total"
+}
+
+# us_per TICKS N - microseconds of CPU per unit ("-" for none).
+us_per() {
+    awk -v t="$1" -v hz="$CLK_TCK" -v r="$2" 'BEGIN { if (r > 0) printf "%.0f", t / hz * 1e6 / r; else printf "-" }'
+}
+
+workers_of() { pgrep -P "$1" | sort | tr '\n' ' '; }

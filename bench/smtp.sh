@@ -166,24 +166,8 @@ cc -O2 -Wall -Wextra -o "$LOAD" "$REPO/bench/smtpload.c" -lpthread 2>"$RUN/smtpl
 # shellcheck source=bench/procs.sh
 . "$REPO/bench/procs.sh"
 
-# cpu_ticks PID... - CPU time (clock ticks) of each PID (all its threads)
-# and its live children, plus the children it already reaped.
-cpu_ticks() {
-    local total=0 pid p
-    for pid in "$@"; do
-        total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-        for p in $(pgrep -P "$pid"); do
-            total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-        done
-    done
-    echo "$total"
-}
+# CPU figures: cpu_ticks and us_per (bench/procs.sh).
 CLK_TCK=$(getconf CLK_TCK)
-
-# us_per TICKS MAILS - CPU microseconds per mail.
-us_per() {
-    awk -v t="$1" -v hz="$CLK_TCK" -v r="$2" 'BEGIN { if (r > 0) printf "%.0f", t / hz * 1e6 / r; else printf "-" }'
-}
 
 # busy_ticks - CPU time (clock ticks) the whole machine spent busy (user,
 # nice, system, irq, softirq, steal), all CPUs.
@@ -228,78 +212,28 @@ T_SRV[direct]=$SINK_PID
 
 # ---- scand and gateways ----------------------------------------------------
 
-# start_scand NAME DBDIR TIMEOUT - sets SCAND_SOCK, SCAND_LOAD (seconds) and
-# SCAND_PID; returns 1 if scand did not report "listening" in time.
-SCAND_SOCK=
-SCAND_LOAD=
-SCAND_PID=
-start_scand() {
-    local name=$1 db=$2 timeout=$3 t0=$SECONDS pid
-    SCAND_SOCK=$RUN/$name.sock
-    start "$name" TERM "$BIN/sekisho-scand" --socket "$SCAND_SOCK" --databases "$db" --threads 2
-    pid=$LAST_PID
-    scand_ready() { [ -S "$SCAND_SOCK" ] && grep -q listening "$RUN/$name.out"; }
-    scand_gone() { ! alive "$pid"; }
-    wait_until "$timeout" eval 'scand_ready || scand_gone'
-    if ! scand_ready; then
-        note "sekisho-scand ($name) not listening after ${timeout}s: $(tail -n 5 "$RUN/$name.out")"
-        stop_pid "$pid" TERM
-        return 1
-    fi
-    SCAND_LOAD=$((SECONDS - t0))
-    SCAND_PID=$pid
-    return 0
-}
 
-declare -A GW_PID GW_PREFIX
-workers_of() { pgrep -P "$1" | sort | tr '\n' ' '; }
 
 # start_gateway NAME SCAND_SOCKET - a sekisho --smtp gateway scanning
 # (virus_check=yes, action=deny: an infected mail gets 554) in front of the
 # sink; also defines target NAME.
 start_gateway() {
-    local name=$1 sock=$2 port prefix pid
-    port=$(free_port)
-    prefix=$RUN/gw-$name
-    mkdir -p "$prefix/conf"
-    cp "$BUILD_TREE"/conf/template_* "$prefix/conf/"
-    : >"$prefix/conf/hosts.allow"
+    local name=$1 sock=$2
     # ipv6=no: the parent is the literal 127.0.0.1 (see bench/http.sh).
     # max_sessions_per_client=0: every bench client comes from 127.0.0.1.
-    cat >"$prefix/conf/sekisho.ini" <<EOF
-[common]
-tmpdir=tmp/spool
-quarantine_dir=tmp/quarantine
-scand_socket=$sock
-run_user=nobody
-workers=$WORKERS
-[smtp]
-svcport=127.0.0.1:$port
-parent_server_host=127.0.0.1
+    gateway_start smtp "$name" "$sock" "parent_server_host=127.0.0.1
 parent_server_port=$SINK_PORT
 virus_check=yes
 action=deny
 pre_spawn=$PRE_SPAWN
 max_sessions_per_client=0
-ipv6=no
-EOF
-    chmod -R a+rX "$prefix"
-    start "gw-$name" TERM "$BIN/sekisho" --smtp -f "$prefix/conf/sekisho.ini" -q
-    pid=$LAST_PID
-    gw_up() { port_open "$port" || ! alive "$pid"; }
-    wait_until $GATEWAY_START_TIMEOUT gw_up
-    alive "$pid" && port_open "$port" || die "gateway $name did not start: $(tail -n 20 "$RUN/gw-$name.out")"
-    gw_workers() { [ "$(pgrep -c -P "$pid")" -ge "$WORKERS" ]; }
-    wait_until $GATEWAY_START_TIMEOUT gw_workers || die "gateway $name: workers did not start"
-    GW_PID[$name]=$pid
-    GW_PREFIX[$name]=$prefix
-    T_PORT[$name]=$port
-    T_SRV[$name]=$pid
+ipv6=no"
+    T_PORT[$name]=$GW_PORT
+    T_SRV[$name]=${GW_PID[$name]}
     T_SCAN[$name]=$SCAND_PID
     T_GW[$name]=$name
 }
 
-stop_gateway() { stop_pid "${GW_PID[$1]}" TERM; }
 
 gw_error_lines() {
     local f=${GW_PREFIX[$1]}/log/smtp/error.log
