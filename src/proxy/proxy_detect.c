@@ -194,3 +194,20 @@ struct str proxy_mail_header(int fd, size_t header_len)
     }
     return str_make(headers, keep);
 }
+
+void proxy_detect_object(const struct proxy_session *s, struct proxy_outcome *o, const char *name,
+                         const char *file, int fd, const char *url, proxy_detect_vars_fn *vars,
+                         void *arg)
+{
+    const struct config *cfg = s->cfg;
+    proxy_outcome_detected(o, name, file, proxy_detect_action(cfg->action));
+    if (cfg->quarantine && fd >= 0)
+        proxy_quarantine_file(s, o, fd, url);
+    svclog_info(&s->log, "Infected: URL=[%s] VirusName: %s action=%s", url, name,
+                accesslog_action_name(o->action));
+    if (cfg->notify_admin && cfg->admin_mailaddr.count > 0) {
+        struct template_vars v;
+        vars(arg, &v, url);
+        proxy_notify_admin(s, &v);
+    }
+}

@@ -60,6 +60,20 @@ bool proxy_quarantine_mbox(const struct proxy_session *s, struct proxy_outcome *
 bool proxy_quarantine_file(const struct proxy_session *s, struct proxy_outcome *o, int fd,
                            const char *what);
 
+/* The template variables of an administrator mail about the object at url
+ * (the protocol's own, filled once the outcome names the detection). */
+typedef void proxy_detect_vars_fn(void *arg, struct template_vars *v, const char *url);
+
+/* proxy_detect_object - SCAN-12 for a detection name in a spooled object
+ * (HTTP, FTP): the outcome (action from the configured one, file may be
+ * NULL), the quarantine copy of fd when quarantine is on (fd < 0: there is
+ * no whole object, e.g. a block_filesize detection), the info line
+ * "Infected: URL=[url] VirusName: name action=...", and the administrator
+ * mail (vars(arg, ...)) when notify_admin is on. */
+void proxy_detect_object(const struct proxy_session *s, struct proxy_outcome *o, const char *name,
+                         const char *file, int fd, const char *url, proxy_detect_vars_fn *vars,
+                         void *arg);
+
 /* proxy_notify_admin - template_admin.txt rendered with v, to every
  * admin_mailaddr (core/notify: asynchronous, never blocks the loop). */
 void proxy_notify_admin(const struct proxy_session *s, const struct template_vars *v);

@@ -250,26 +250,21 @@ static unsigned skip_reason(const struct ftp_session *s)
 
 /* detected - SCAN-12: logged, quarantined, reported; true when the file
  * is refused (action=delete). */
+static void detection_vars(void *arg, struct template_vars *v, const char *url)
+{
+    xfer_vars(arg, v, url, 0);
+}
+
 static bool detected(struct ftp_session *s, const char *name, int fd)
 {
     struct ftp_xfer *x = &s->x;
-    const struct config *cfg = s->ps.cfg;
     char url[FTP_URL_MAX];
     ftp_url(s, url, sizeof(url));
     char file[MIME_FILENAME_MAX + 1];
     str_copy_view(file, sizeof(file), file_name(s));
-    proxy_outcome_detected(&x->o, name, file, proxy_detect_action(cfg->action));
+    proxy_detect_object(&s->ps, &x->o, name, file, fd, url, detection_vars, s);
     str_copy(x->detection, sizeof(x->detection), name);
-    if (cfg->quarantine && fd >= 0)
-        proxy_quarantine_file(&s->ps, &x->o, fd, url);
-    svclog_info(&s->ps.log, "Infected: URL=[%s] VirusName: %s action=%s", url, name,
-                accesslog_action_name(x->o.action));
-    if (cfg->notify_admin && cfg->admin_mailaddr.count > 0) {
-        struct template_vars v;
-        xfer_vars(s, &v, url, 0);
-        proxy_notify_admin(&s->ps, &v);
-    }
-    x->infected = cfg->action == CONFIG_ACTION_DELETE;
+    x->infected = s->ps.cfg->action == CONFIG_ACTION_DELETE;
     return x->infected;
 }
 

@@ -30,22 +30,17 @@
 
 /* ---- scanning result -------------------------------------------------- */
 
+static void detection_vars(void *arg, struct template_vars *v, const char *url)
+{
+    http_template_vars(arg, v, "", url);
+}
+
 void http_handle_detection(struct http_session *s, const struct scanreq_reply *rep, int fd)
 {
-    const struct config *cfg = s->ps.cfg;
     /* HTTP's action is pass or delete (config_keys.def) */
-    proxy_outcome_detected(&s->t.o, rep->name, NULL, proxy_detect_action(cfg->action));
     char url[HTTP1_URL_MAX + 1];
     http_url_text(s, url, sizeof(url));
-    if (cfg->quarantine && fd >= 0) /* a block_filesize detection has no whole file */
-        proxy_quarantine_file(&s->ps, &s->t.o, fd, url);
-    svclog_info(&s->ps.log, "Infected: URL=[%s] VirusName: %s action=%s", url, rep->name,
-                accesslog_action_name(s->t.o.action));
-    if (cfg->notify_admin && cfg->admin_mailaddr.count > 0) {
-        struct template_vars v;
-        http_template_vars(s, &v, "", url);
-        proxy_notify_admin(&s->ps, &v);
-    }
+    proxy_detect_object(&s->ps, &s->t.o, rep->name, NULL, fd, url, detection_vars, s);
 }
 
 /* original_length_opts - the framing of a response whose body is not all
