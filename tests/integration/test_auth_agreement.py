@@ -33,25 +33,8 @@ ROWS = [("alice", "alice-pw", True), ("alice", "alice-pw ", False), ("alice", "a
 def setUpModule():
     harness.serve_test_files(ENV, "authagree")
     wd = ENV["wd"].path
-    d = os.path.join(wd, "db")
-    os.makedirs(d, exist_ok=True)
-    lines = []
-    for u, p in USERS:
-        lines += [u, p]
-    for e in ENTRIES:
-        lines += [e, ""]
-    txt = os.path.join(d, "userdb.txt")
-    with open(txt, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    db = os.path.join(d, "userdb.db")
-    subprocess.run([os.path.join(harness.BIN, "create_userdb"), db, txt], check=True,
-                   capture_output=True, timeout=300)
-    os.chmod(d, 0o755)
-    os.chmod(db, 0o644)
-    ENV["pamd"] = os.path.join(wd, "pam.d")
-    for svc in ("sekisho_http", "sekisho_smtp"):
-        pam.write_service(ENV["pamd"], svc, pam.service_text(db))
-    os.chmod(ENV["pamd"], 0o755)
+    ENV["pamd"] = pam.userdb_service_dir(wd, USERS + [(e, "") for e in ENTRIES],
+                                         ["sekisho_http", "sekisho_smtp"])
     ENV["sink"] = harness.SmtpSink(wd)
     ENV["http"] = harness.Gateway(os.path.join(wd, "h"), ENV["scand"].socket,
                                   section={"proxyauth_pam_auth": "yes"},

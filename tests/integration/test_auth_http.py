@@ -90,7 +90,6 @@ def setUpModule():
     ENV["wd"] = wd
     ENV["origin"] = og.Origin()
     ENV["scand"] = harness.Scand(wd.path)
-    ENV["seq"] = 0
 
 
 def tearDownModule():
@@ -103,10 +102,7 @@ def tearDownModule():
 
 def serve(name, behaviour):
     """Register behaviour on a path of its own; returns (path, url)."""
-    ENV["seq"] += 1
-    path = "/%s-%d" % (name, ENV["seq"])
-    ENV["origin"].route(path, behaviour)
-    return path, ENV["origin"].url(path)
+    return ENV["origin"].serve(name, behaviour)
 
 
 def serve_body(name, body=BODY):
@@ -469,13 +465,7 @@ class TestConnect(AuthCase):
             connect_req = head_bytes("CONNECT", target, cred, [("Host", target)],
                                      version="HTTP/1.1")
             s.sendall(connect_req + get if early else connect_req)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            reply, _, rest = data.partition(b"\r\n\r\n")
+            reply, _, rest = harness.recv_until(s, b"\r\n\r\n").partition(b"\r\n\r\n")
             if not reply.startswith(b"HTTP/1.0 200"):
                 return reply + b"\r\n\r\n" + rest + read_all(s), path, None
             if not early:

@@ -6,7 +6,6 @@ file, and a '|command' pipe as for the other logs (CFG-6). The backend is
 the product's own: pam_sekisho_userdb.so on a database built by
 create_userdb, under pam_wrapper (harness/pam.py)."""
 import os
-import re
 import subprocess
 import unittest
 
@@ -20,20 +19,8 @@ LINE_RX = (r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d sekisho_http\[\d+\]: warning: [^\[]
 
 def setUpModule():
     harness.serve_test_files(ENV, "authkeys")
-    wd = ENV["wd"].path
-    db_dir = os.path.join(wd, "pamdb")
-    os.makedirs(db_dir, exist_ok=True)
-    txt = os.path.join(db_dir, "userdb.txt")
-    with open(txt, "w") as f:
-        f.write("alice\nalice-pw\n")
-    db = os.path.join(db_dir, "userdb.db")
-    subprocess.run([os.path.join(harness.BIN, "create_userdb"), db, txt], check=True,
-                   capture_output=True, timeout=120)
-    os.chmod(db_dir, 0o755)
-    os.chmod(db, 0o644)
-    ENV["pamd"] = os.path.join(wd, "pam.d")
-    pam.write_service(ENV["pamd"], "sekisho_http", pam.service_text(db))
-    os.chmod(ENV["pamd"], 0o755)
+    ENV["pamd"] = pam.userdb_service_dir(ENV["wd"].path, [("alice", "alice-pw")],
+                                         ["sekisho_http"])
 
 
 def tearDownModule():

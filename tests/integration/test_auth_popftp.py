@@ -93,19 +93,10 @@ AUTH_LINE = (r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d sekisho_%s\[(\d+)\]: warning: "
              r"user not permitted, user=%s$")
 
 
-def readable_by_workers(path, mode):
-    os.chmod(path, mode)
-    harness.chown_for_daemons(path)
-
-
 def pam_setup(directory, db, services=("sekisho_pop", "sekisho_ftp")):
-    """A service directory in which services use our module on db; the
-    gateway's environment for it (CARES_HOSTS included)."""
-    os.makedirs(directory)
-    readable_by_workers(directory, 0o755)
-    for svc in services:
-        readable_by_workers(pam.write_service(directory, svc, pam.service_text(db)), 0o644)
-    env = pam.pam_env(directory)
+    """The gateway's environment (CARES_HOSTS included) in which services
+    (a service directory of their own) use our module on db."""
+    env = pam.pam_env(pam.service_dir(directory, db, services))
     env["CARES_HOSTS"] = ENV["hosts"]
     return env
 
@@ -131,12 +122,7 @@ def setUpModule():
         with open(ENV["hosts"], "w") as f:
             f.write(HOSTS)
         os.chmod(ENV["hosts"], 0o644)
-        ENV["db"] = os.path.join(wd, "userdb.db")
-        text = "".join("%s\n%s\n" % kv for kv in USERDB)
-        r = subprocess.run([os.path.join(harness.BIN, "create_userdb"), ENV["db"]],
-                           input=text.encode(), capture_output=True, timeout=TIMEOUT)
-        assert r.returncode == 0, r.stderr
-        readable_by_workers(ENV["db"], 0o644)
+        ENV["db"] = pam.create_userdb(os.path.join(wd, "userdb.db"), USERDB)
         ENV["pamd"] = os.path.join(wd, "pam.d")
         GW_ENV.update(pam_setup(ENV["pamd"], ENV["db"]))
         GW_ENV_NO_DB.update(pam_setup(os.path.join(wd, "pam.d-no-db"),
@@ -199,35 +185,87 @@ def abandon(sock_owner):
     sock_owner.close()
 
 
-# ---- POP ----------------------------------------------------------------------------
-
-
-class PopAuthCase(PopCase):
-    """sekisho --pop under pam_wrapper with the module's database; the
-    scripted POP server (fake_pop) records every connection the proxy
-    makes."""
+class AuthCaseMixin:
+    """What the POP and FTP cases share: the gateway under pam_wrapper with
+    the module's database, self_proxy=yes with the restriction on, and a
+    scripted server (ENV[RECORDER]) that records every connection the proxy
+    makes, where LISTED@127.0.0.1 is admitted with RECORDER_ADMITS."""
     ENV = ENV
     GW_ENV = GW_ENV
     PARENT = None
     SECTION = {"self_proxy": "yes", "proxyauth_pam_account": "yes"}
+    PROTO = RAW = RECORDER = LISTED = RECORDER_ADMITS = INVALID = None
 
     @property
-    def fake_pop(self):
-        return ENV["fakepop"]
+    def recorder(self):
+        return ENV[self.RECORDER]
+
+    def assert_refused_unseen(self, c, line):
+        """line (a USER naming the recorder) refused with Invalid Account
+        Auth., and no connection reached the recorder."""
+        before = len(sessions(self.recorder))
+        self.assertEqual(c.cmd(line), self.INVALID)
+        # The positive control: an admitted USER to the same server on the
+        # same connection reaches it; the refused one would have come first.
+        self.assertEqual(c.cmd("USER %s@127.0.0.1:%d" % (self.LISTED, self.recorder.port)),
+                         self.RECORDER_ADMITS)
+        new = sessions(self.recorder)[before:]
+        self.assertEqual([session_lines(s, self.recorder) for s in new],
+                         [[b"USER " + self.LISTED.encode()]])
+
+    def assert_unlisted_refused_by_a_worker(self, c):
+        """mallory refused unseen, logged by a worker in the auth log and
+        with the server in the info log."""
+        self.assert_refused_unseen(c, "USER mallory@127.0.0.1:%d" % self.recorder.port)
+        line = auth_lines(self.gw, self.PROTO, "mallory")[-1]
+        self.assertIn(int(re.match(AUTH_LINE % (self.PROTO, "mallory"), line).group(1)),
+                      self.gw.worker_pids())
+        self.gw.wait_log("info", r"Invalid Account Auth\.: user \[mallory\] on \[127\.0\.0\.1\]$")
+
+    def abandon_during_checks(self, count):
+        """count clients that each send a USER (every other one LISTED) and
+        go at once, while the check runs; returns the first admitted
+        session after them: the slots of max_sessions_per_client come free
+        as the proxy notices the ends (under load, not all at once)."""
+        for i in range(count):
+            c = self.RAW(self.gw.port)
+            c.send("USER %s@127.0.0.1:%d\r\n" % (self.LISTED if i % 2 else "gone%d" % i,
+                                                  self.recorder.port))
+            abandon(c)
+        return harness.wait_for(self.admitted_client, 20 * harness.SLOW, interval=0.1,
+                                what="a session")
+
+    def assert_fail2ban_reads_the_refusals(self, user):
+        """Once user's refusal is in the auth log, fail2ban's stock filter
+        matches every line of it."""
+        auth_lines(self.gw, self.PROTO, user)
+        lines, matched, missed = fail2ban_counts(self.gw)
+        self.assertGreater(lines, 0)
+        self.assertEqual((matched, missed), (lines, 0))
+
+    def assert_pamtester_and_the_proxy_agree(self, cases):
+        """For each (user, server, admitted): pamtester's acct_mgmt verdict
+        on the protocol's service, and the proxy's reply to USER."""
+        for user, server, admitted in cases:
+            with self.subTest(user=user, server=server):
+                self.assertEqual(pamtester_admits("sekisho_" + self.PROTO, user, server),
+                                 admitted)
+                with self.RAW(self.gw.port) as c:  # one at a time (max_sessions_per_client)
+                    reply = c.cmd("USER %s@%s:%d" % (user, server, self.recorder.port))
+                self.assertEqual(reply, self.RECORDER_ADMITS if admitted else self.INVALID)
+
+
+# ---- POP ----------------------------------------------------------------------------
+
+
+class PopAuthCase(AuthCaseMixin, PopCase):
+    """sekisho --pop under pam_wrapper with the module's database; the
+    scripted POP server (fakepop) is the recorder."""
+    PROTO, RAW, RECORDER, LISTED, RECORDER_ADMITS = "pop", RawPop, "fakepop", "alice", b"+OK user"
+    INVALID = INVALID_POP
 
     def user(self, c, name, host, port):
         return c.cmd("USER %s@%s:%d" % (name, host, port))
-
-    def assert_refused_unseen(self, c, line):
-        """line (a USER naming the fake server) refused with Invalid
-        Account Auth., and no connection reached the fake server."""
-        before = len(sessions(self.fake_pop))
-        self.assertEqual(c.cmd(line), INVALID_POP)
-        # The positive control: an admitted USER to the same server on the
-        # same connection reaches it; the refused one would have come first.
-        self.assertEqual(self.user(c, "alice", "127.0.0.1", self.fake_pop.port), b"+OK user")
-        new = sessions(self.fake_pop)[before:]
-        self.assertEqual([session_lines(s, self.fake_pop) for s in new], [[b"USER alice"]])
 
 
 class TestPop4SelfProxy(PopAuthCase):
@@ -270,11 +308,7 @@ class TestPop4SelfProxy(PopAuthCase):
 
     def test_pop4_unlisted_user_refused_and_nothing_reaches_the_server(self):
         c = self.client()
-        self.assert_refused_unseen(c, "USER mallory@127.0.0.1:%d" % self.fake_pop.port)
-        line = auth_lines(self.gw, "pop", "mallory")[-1]
-        self.assertIn(int(re.match(AUTH_LINE % ("pop", "mallory"), line).group(1)),
-                      self.gw.worker_pids())
-        self.gw.wait_log("info", r"Invalid Account Auth\.: user \[mallory\] on \[127\.0\.0\.1\]$")
+        self.assert_unlisted_refused_by_a_worker(c)
 
     def test_auth3_plain_entry_does_not_admit_a_pop_user(self):
         # carol is a plain user (HTTP/SMTP) with a password, and carol of b
@@ -284,7 +318,7 @@ class TestPop4SelfProxy(PopAuthCase):
         self.assertEqual(c.cmd("PASS carol-pw"), b"-ERR please use USER command at first.")
         auth_lines(self.gw, "pop", "carol")
         c = self.client()
-        self.assert_refused_unseen(c, "USER carol@127.0.0.1:%d" % self.fake_pop.port)
+        self.assert_refused_unseen(c, "USER carol@127.0.0.1:%d" % self.recorder.port)
 
     def test_auth3_server_compared_without_case(self):
         for host in ("mail-a.test", "MAIL-A.TEST", "Mail-A.Test"):
@@ -296,23 +330,23 @@ class TestPop4SelfProxy(PopAuthCase):
     def test_auth3_entry_keys_the_server_name_the_client_used(self):
         # other.test is 127.0.0.1 as well, but no entry names it.
         c = self.client()
-        self.assert_refused_unseen(c, "USER alice@other.test:%d" % self.fake_pop.port)
+        self.assert_refused_unseen(c, "USER alice@other.test:%d" % self.recorder.port)
         # the user name is compared as written
         c = self.client()
-        self.assert_refused_unseen(c, "USER ALICE@127.0.0.1:%d" % self.fake_pop.port)
+        self.assert_refused_unseen(c, "USER ALICE@127.0.0.1:%d" % self.recorder.port)
 
     def test_pop6_auth_refused_while_restricted(self):
         c = self.client()
-        before = len(sessions(self.fake_pop))
-        self.assertEqual(self.user(c, "alice", "127.0.0.1", self.fake_pop.port), b"+OK user")
+        before = len(sessions(self.recorder))
+        self.assertEqual(self.user(c, "alice", "127.0.0.1", self.recorder.port), b"+OK user")
         for line in ("AUTH PLAIN", "AUTH PLAIN " + base64.b64encode(b"\0bob\0x").decode(),
                      "AUTH"):
             with self.subTest(line=line):
                 self.assertEqual(c.cmd(line),
                                  b"-ERR AUTH is not available here; use USER and PASS")
         self.assertEqual(c.cmd("NOOP"), b"+OK")
-        new = sessions(self.fake_pop)[before:]
-        self.assertEqual([session_lines(s, self.fake_pop) for s in new], [[b"USER alice", b"NOOP"]])
+        new = sessions(self.recorder)[before:]
+        self.assertEqual([session_lines(s, self.recorder) for s in new], [[b"USER alice", b"NOOP"]])
 
     def test_pop4_refused_user_then_listed_user_on_one_connection(self):
         c = self.client()
@@ -334,15 +368,7 @@ class TestPop4SelfProxy(PopAuthCase):
         # proxy_auth_cancel: a session that ends while its check runs is not
         # touched by the answer (under ASan a use after free would show).
         workers = sorted(self.gw.worker_pids())
-        for i in range(30):
-            c = RawPop(self.gw.port)
-            c.send("USER %s@127.0.0.1:%d\r\n" % ("alice" if i % 2 else "gone%d" % i,
-                                                  self.fake_pop.port))
-            abandon(c)
-        # the slots of max_sessions_per_client (20) come free as the proxy
-        # notices the ends (under load, not all at once)
-        c = harness.wait_for(self.admitted_client, 20 * harness.SLOW, interval=0.1,
-                             what="a session")
+        c = self.abandon_during_checks(30)  # max_sessions_per_client is 20
         self.assertEqual(self.user(c, "alice", "127.0.0.1", self.a.port), b"+OK")
         self.assertEqual(c.cmd("PASS alice-pw"), b"+OK Logged in.")
         self.assertEqual(sorted(self.gw.worker_pids()), workers)
@@ -358,10 +384,7 @@ class TestPop4SelfProxy(PopAuthCase):
         (found by this test: they were "USER", which it missed)."""
         c = self.client()
         self.assertEqual(self.user(c, "fred", "127.0.0.1", self.a.port), INVALID_POP)
-        auth_lines(self.gw, "pop", "fred")
-        lines, matched, missed = fail2ban_counts(self.gw)
-        self.assertGreater(lines, 0)
-        self.assertEqual((matched, missed), (lines, 0))
+        self.assert_fail2ban_reads_the_refusals("fred")
 
     def test_auth1_pamtester_and_the_proxy_agree(self):
         cases = [
@@ -379,12 +402,7 @@ class TestPop4SelfProxy(PopAuthCase):
             ("ALICE", "127.0.0.1", False),
             ("anonymous", "127.0.0.1", True),  # an FTP-looking entry is an entry
         ]
-        for user, server, admitted in cases:
-            with self.subTest(user=user, server=server):
-                self.assertEqual(pamtester_admits("sekisho_pop", user, server), admitted)
-                with RawPop(self.gw.port) as c:  # one at a time (max_sessions_per_client)
-                    reply = self.user(c, user, server, self.fake_pop.port)
-                self.assertEqual(reply, b"+OK user" if admitted else INVALID_POP)
+        self.assert_pamtester_and_the_proxy_agree(cases)
 
     def test_auth3_user_name_with_at_sign(self):
         """Found by this test (fixed): the entry alice@example.com@mail-a.test
@@ -394,7 +412,7 @@ class TestPop4SelfProxy(PopAuthCase):
         and the module takes the '@' in PAM_USER for a server part
         (userdb_check_account) and looks up alice@example.com instead."""
         c = self.client()
-        self.assertEqual(c.cmd("USER alice@example.com@mail-a.test:%d" % self.fake_pop.port),
+        self.assertEqual(c.cmd("USER alice@example.com@mail-a.test:%d" % self.recorder.port),
                          b"+OK user")
 
     def test_auth3_server_inside_the_user_name_not_trusted(self):
@@ -406,8 +424,8 @@ class TestPop4SelfProxy(PopAuthCase):
         proxy connects to other.test and relays "USER alice@mail-a.test".
         With @open.test in the database any name "x@open.test" opens every
         server."""
-        for line in ("USER alice@mail-a.test@other.test:%d" % self.fake_pop.port,
-                     "USER zed@open.test@127.0.0.1:%d" % self.fake_pop.port):
+        for line in ("USER alice@mail-a.test@other.test:%d" % self.recorder.port,
+                     "USER zed@open.test@127.0.0.1:%d" % self.recorder.port):
             with self.subTest(line=line):
                 c = self.client()
                 self.assert_refused_unseen(c, line)
@@ -555,14 +573,14 @@ class TestPopPamUnavailable(PopAuthCase):
     GW_ENV = GW_ENV_NO_DB
 
     def test_auth1_pam_unavailable_is_a_temporary_failure(self):
-        before = len(sessions(self.fake_pop))
+        before = len(sessions(self.recorder))
         c = self.client()
-        self.assertEqual(self.user(c, "alice", "127.0.0.1", self.fake_pop.port), UNAVAILABLE_POP)
+        self.assertEqual(self.user(c, "alice", "127.0.0.1", self.recorder.port), UNAVAILABLE_POP)
         self.assertEqual(c.cmd("PASS alice-pw"), b"-ERR please use USER command at first.")
         self.assertEqual(self.user(c, "alice", "127.0.0.1", self.a.port), UNAVAILABLE_POP)
         self.assertEqual(c.cmd("QUIT"), b"+OK Quit")
         self.assertEqual(c.wait_closed(), b"")
-        self.assertEqual(sessions(self.fake_pop)[before:], [])
+        self.assertEqual(sessions(self.recorder)[before:], [])
         self.gw.wait_log("error", r"PAM sekisho_pop \(account, user \[alice\]\): pam_acct_mgmt: "
                                   r"Authentication service cannot retrieve authentication info")
         # an outage is no client's failure: nothing for fail2ban
@@ -572,30 +590,29 @@ class TestPopPamUnavailable(PopAuthCase):
 # ---- FTP ----------------------------------------------------------------------------
 
 
-class FtpAuthCase(FtpCase):
+class FtpAuthCase(AuthCaseMixin, FtpCase):
     """sekisho --ftp under pam_wrapper with the module's database; the
-    scripted FTP server (fake_ftp) records every connection the proxy
-    makes."""
-    ENV = ENV
-    GW_ENV = GW_ENV
-    PARENT = None
-    SECTION = {"self_proxy": "yes", "proxyauth_pam_account": "yes"}
-
-    @property
-    def fake_ftp(self):
-        return ENV["fakeftp"]
+    scripted FTP server (fakeftp) is the recorder."""
+    PROTO, RAW, RECORDER, LISTED = "ftp", RawFtp, "fakeftp", "anonymous"
+    RECORDER_ADMITS = ["331 Please specify the password."]
+    INVALID = INVALID_FTP
 
     @property
     def a4(self):
         return self.env.a4
 
-    def assert_refused_unseen(self, c, line):
-        before = len(sessions(self.fake_ftp))
-        self.assertEqual(c.cmd(line), INVALID_FTP)
-        self.assertEqual(c.cmd("USER anonymous@127.0.0.1:%d" % self.fake_ftp.port),
-                         ["331 Please specify the password."])
-        new = sessions(self.fake_ftp)[before:]
-        self.assertEqual([session_lines(s, self.fake_ftp) for s in new], [[b"USER anonymous"]])
+    def assert_unavailable_closes(self, error_rx):
+        """USER when PAM cannot answer: 421 and the end of the control
+        connection, nothing reaches the recorder, the error logged (its
+        reason: error_rx), nothing for fail2ban."""
+        before = len(sessions(self.recorder))
+        c = self.client()
+        self.assertEqual(c.cmd("USER anonymous@127.0.0.1:%d" % self.recorder.port),
+                         UNAVAILABLE_FTP)
+        self.assertEqual(c.wait_closed(), b"")
+        self.assertEqual(sessions(self.recorder)[before:], [])
+        self.gw.wait_log("error", r"PAM sekisho_ftp \(account, user \[anonymous\]\): " + error_rx)
+        self.assertEqual(self.gw.log_text("auth"), "")
 
     def login(self, c, password):
         self.assertEqual(c.cmd("PASS " + password), ["230 Login successful."])
@@ -633,11 +650,7 @@ class TestFtp4SelfProxy(FtpAuthCase):
 
     def test_ftp4_unlisted_user_refused_and_nothing_reaches_the_server(self):
         c = self.client()
-        self.assert_refused_unseen(c, "USER mallory@127.0.0.1:%d" % self.fake_ftp.port)
-        line = auth_lines(self.gw, "ftp", "mallory")[-1]
-        self.assertIn(int(re.match(AUTH_LINE % ("ftp", "mallory"), line).group(1)),
-                      self.gw.worker_pids())
-        self.gw.wait_log("info", r"Invalid Account Auth\.: user \[mallory\] on \[127\.0\.0\.1\]$")
+        self.assert_unlisted_refused_by_a_worker(c)
         # vsftpd a: a refused user never connects there either
         c = self.client()
         self.assertEqual(c.cmd("USER walter@127.0.0.1:%d" % self.a4.port), INVALID_FTP)
@@ -646,14 +659,7 @@ class TestFtp4SelfProxy(FtpAuthCase):
 
     def test_ftp4_client_gone_during_the_check(self):
         workers = sorted(self.gw.worker_pids())
-        for i in range(12):
-            c = RawFtp(self.gw.port)
-            c.send("USER %s@127.0.0.1:%d\r\n" % ("anonymous" if i % 2 else "gone%d" % i,
-                                                  self.fake_ftp.port))
-            abandon(c)
-        # the slots of max_sessions_per_client (5) come free as the proxy
-        # notices the ends
-        c = harness.wait_for(self.admitted_client, 20, interval=0.1, what="a session")
+        c = self.abandon_during_checks(12)  # max_sessions_per_client is 5
         self.assertEqual(c.cmd("USER anonymous@127.0.0.1:%d" % self.a4.port),
                          ["331 Please specify the password."])
         self.login(c, "after@example.com")
@@ -669,10 +675,7 @@ class TestFtp4SelfProxy(FtpAuthCase):
         every refusal line."""
         c = self.client()
         self.assertEqual(c.cmd("USER fred@127.0.0.1:%d" % self.a4.port), INVALID_FTP)
-        auth_lines(self.gw, "ftp", "fred")
-        lines, matched, missed = fail2ban_counts(self.gw)
-        self.assertGreater(lines, 0)
-        self.assertEqual((matched, missed), (lines, 0))
+        self.assert_fail2ban_reads_the_refusals("fred")
 
     def test_auth3_server_compared_without_case(self):
         for host in ("mail-a.test", "MAIL-A.TEST"):
@@ -684,7 +687,7 @@ class TestFtp4SelfProxy(FtpAuthCase):
 
     def test_auth3_entry_keys_the_server_name_the_client_used(self):
         c = self.client()
-        self.assert_refused_unseen(c, "USER anonymous@other.test:%d" % self.fake_ftp.port)
+        self.assert_refused_unseen(c, "USER anonymous@other.test:%d" % self.recorder.port)
 
     def test_ftp4_ipv6_server_entry(self):
         if not self.env.a6:
@@ -709,13 +712,7 @@ class TestFtp4SelfProxy(FtpAuthCase):
             ("carol", "127.0.0.1", False),
             ("alice", "127.0.0.1", True),  # a POP-looking entry is an entry
         ]
-        for user, server, admitted in cases:
-            with self.subTest(user=user, server=server):
-                self.assertEqual(pamtester_admits("sekisho_ftp", user, server), admitted)
-                with RawFtp(self.gw.port) as c:  # one at a time (max_sessions_per_client=5)
-                    reply = c.cmd("USER %s@%s:%d" % (user, server, self.fake_ftp.port))
-                self.assertEqual(reply, ["331 Please specify the password."] if admitted
-                                 else INVALID_FTP)
+        self.assert_pamtester_and_the_proxy_agree(cases)
 
     def test_auth3_server_inside_the_user_name_not_trusted(self):
         """Found by this test (fixed): as for POP, USER
@@ -724,7 +721,7 @@ class TestFtp4SelfProxy(FtpAuthCase):
         name and ignores SEKISHO_SERVER."""
         c = self.client()
         self.assert_refused_unseen(c, "USER anonymous@mail-a.test@other.test:%d"
-                                   % self.fake_ftp.port)
+                                   % self.recorder.port)
 
 
 class TestFtp4Parent(FtpAuthCase):
@@ -764,15 +761,8 @@ class TestFtpPamUnavailable(FtpAuthCase):
     GW_ENV = GW_ENV_NO_SERVICE
 
     def test_auth1_pam_unavailable_closes_the_control_connection(self):
-        before = len(sessions(self.fake_ftp))
-        c = self.client()
-        self.assertEqual(c.cmd("USER anonymous@127.0.0.1:%d" % self.fake_ftp.port),
-                         UNAVAILABLE_FTP)
-        self.assertEqual(c.wait_closed(), b"")
-        self.assertEqual(sessions(self.fake_ftp)[before:], [])
-        self.gw.wait_log("error", r"PAM sekisho_ftp \(account, user \[anonymous\]\): "
-                                  r"pam_start\(sekisho_ftp\): Critical error - immediate abort")
-        self.assertEqual(self.gw.log_text("auth"), "")
+        self.assert_unavailable_closes(
+            r"pam_start\(sekisho_ftp\): Critical error - immediate abort")
 
 
 class TestFtpPamUnavailableNoDb(FtpAuthCase):
@@ -780,13 +770,7 @@ class TestFtpPamUnavailableNoDb(FtpAuthCase):
     GW_ENV = GW_ENV_NO_DB
 
     def test_auth1_pam_unavailable_closes_the_control_connection(self):
-        before = len(sessions(self.fake_ftp))
-        c = self.client()
-        self.assertEqual(c.cmd("USER anonymous@127.0.0.1:%d" % self.fake_ftp.port), UNAVAILABLE_FTP)
-        self.assertEqual(c.wait_closed(), b"")
-        self.assertEqual(sessions(self.fake_ftp)[before:], [])
-        self.gw.wait_log("error", r"PAM sekisho_ftp \(account, user \[anonymous\]\): "
-                                  r"pam_acct_mgmt: Authentication service cannot retrieve")
+        self.assert_unavailable_closes(r"pam_acct_mgmt: Authentication service cannot retrieve")
 
 
 if __name__ == "__main__":

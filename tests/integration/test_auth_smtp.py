@@ -118,24 +118,11 @@ def fail2ban(lines, workdir):
     return tuple(int(g) for g in m.groups()), ips
 
 
-def write_userdb(path):
-    text = "".join("%s\n%s\n" % kv for kv in USERS.items())
-    r = subprocess.run([os.path.join(harness.BIN, "create_userdb"), path], input=text.encode(),
-                       capture_output=True, timeout=TIMEOUT)
-    if r.returncode != 0:
-        raise AssertionError("create_userdb: %s" % r.stderr)
-    os.chmod(path, 0o644)  # the PAM module runs in the workers, as the unprivileged user
-
-
-def pam_dir(name, service_text=None):
+def pam_dir(name, db=None):
     """A PAM service directory of the module's work directory holding
-    sekisho_smtp (service_text; None: no service file at all)."""
-    d = os.path.join(ENV["wd"].path, name)
-    os.makedirs(d, exist_ok=True)
-    os.chmod(d, 0o755)
-    if service_text is not None:
-        os.chmod(pam.write_service(d, "sekisho_smtp", service_text), 0o644)
-    return d
+    sekisho_smtp on db (None: no service file at all)."""
+    return pam.service_dir(os.path.join(ENV["wd"].path, name), db,
+                           ["sekisho_smtp"] if db else [])
 
 
 def setUpModule():
@@ -143,9 +130,7 @@ def setUpModule():
     ENV["wd"] = wd
     try:
         ENV["scand"] = harness.Scand(wd.path)
-        ENV["db"] = os.path.join(wd.path, "userdb.db")
-        write_userdb(ENV["db"])
-        ENV["pam"] = pam_dir("pam.d", pam.service_text(ENV["db"]))
+        ENV["pam"] = pam.userdb_service_dir(wd.path, USERS.items(), ["sekisho_smtp"])
         dv_reason = dv.available()
         if dv_reason:
             raise AssertionError("POP-before-SMTP tests need dovecot: %s" % dv_reason)
@@ -618,14 +603,14 @@ class TestPamDatabaseMissing(UnavailableCase):
     @classmethod
     def setUpClass(cls):
         cls.late_db = os.path.join(ENV["wd"].path, "late-userdb.db")
-        ENV["pam-late-db"] = pam_dir("pam-late-db.d", pam.service_text(cls.late_db))
+        ENV["pam-late-db"] = pam_dir("pam-late-db.d", cls.late_db)
         super().setUpClass()
 
     def test_smtp8_user_database_missing_454(self):
         c = self.client()
         self.ehlo(c)
         self.assertTemporary(c)
-        write_userdb(self.late_db)
+        pam.create_userdb(self.late_db, USERS.items())
         self.assertGenerated(c.cmd("AUTH PLAIN " + plain("alice", "alice-pw")), "235 ok authed")
 
 

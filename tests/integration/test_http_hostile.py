@@ -57,11 +57,8 @@ def tearDownModule():
 
 
 def serve(name, behaviour):
-    """Register behaviour on a path of its own on the scripted origin."""
-    ENV["seq"] += 1
-    path = "/%s-%d" % (name, ENV["seq"])
-    ENV["origin"].route(path, behaviour)
-    return path, ENV["origin"].url(path)
+    """Register behaviour on a path of its own; returns (path, url)."""
+    return ENV["origin"].serve(name, behaviour)
 
 
 # ---- an origin that keeps connections open ------------------------------------

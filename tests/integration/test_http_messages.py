@@ -27,7 +27,6 @@ def setUpModule():
     ENV["wd"] = wd
     ENV["origin"] = og.Origin()
     ENV["scand"] = harness.Scand(wd.path)
-    ENV["seq"] = 0
 
 
 def tearDownModule():
@@ -39,10 +38,7 @@ def tearDownModule():
 
 def serve(name, behaviour):
     """Register behaviour on a path of its own; returns (path, url)."""
-    ENV["seq"] += 1
-    path = "/%s-%d" % (name, ENV["seq"])
-    ENV["origin"].route(path, behaviour)
-    return path, ENV["origin"].url(path)
+    return ENV["origin"].serve(name, behaviour)
 
 
 class Reply:

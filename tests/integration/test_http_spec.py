@@ -55,10 +55,7 @@ def tearDownModule():
 
 def serve(name, behaviour):
     """Register behaviour on a path of its own; returns (path, url)."""
-    ENV["seq"] += 1
-    path = "/%s-%d" % (name, ENV["seq"])
-    ENV["origin"].route(path, behaviour)
-    return path, ENV["origin"].url(path)
+    return ENV["origin"].serve(name, behaviour)
 
 
 def request_bytes(method, target, version="HTTP/1.0", headers=(), body=None):

@@ -38,7 +38,7 @@ TIMEOUT = 15 * SLOW
 # XCLIENT ADDR needs.
 BOTH = ("127.0.0.1", "::1") if pf.ipv6_loopback() else ("127.0.0.1",)
 OUTSIDE = "127.0.0.2"  # a loopback address outside mynetworks
-SENDER = "sender@outside.example"
+SENDER = pf.SENDER
 GREETING = (220, b"parent.test ESMTP Postfix")
 UNAUTHORISED = (550, b"5.7.0 Error: insufficient authorization")
 XCLIENT_ATTRS = {"NAME", "ADDR", "PROTO", "HELO", "REVERSE_NAME", "PORT", "LOGIN"}
@@ -58,11 +58,7 @@ def tearDownModule():
     ENV["wd"].cleanup()
 
 
-def relay_denied(rcpt):
-    return (554, ("5.7.1 <%s>: Relay access denied" % rcpt).encode())
-
-
-class PostfixCase(unittest.TestCase):
+class PostfixCase(pf.MailChecks, unittest.TestCase):
     """One private postfix per class, configured by MAIN / SASL_USERS."""
     MAIN = {}
     SASL_USERS = None
@@ -77,14 +73,6 @@ class PostfixCase(unittest.TestCase):
     def tearDownClass(cls):
         cls.postfix.stop()
 
-    def far(self):
-        """A recipient in a domain postfix is not responsible for (relaying),
-        named after the test so that its log lines are its own."""
-        return "%s@far.example" % self._testMethodName
-
-    def local(self):
-        return "%s@%s" % (self._testMethodName, pf.LOCAL_DOMAIN)
-
     def connect(self, source="127.0.0.1", helo="client.test", host=None):
         s = smtplib.SMTP(timeout=TIMEOUT, source_address=(source, 0))
         self.addCleanup(s.close)
@@ -98,35 +86,14 @@ class PostfixCase(unittest.TestCase):
         self.assertEqual(s.docmd("XCLIENT", attrs), GREETING)
         self.assertEqual(s.ehlo(helo)[0], 250)
 
-    def rcpt(self, s, rcpt):
-        """MAIL and RCPT; the reply to RCPT."""
-        self.assertEqual(s.mail(SENDER), (250, b"2.1.0 Ok"))
-        return s.rcpt(rcpt)
-
-    def queue(self, s, rcpt):
-        """A whole mail to rcpt, which must be accepted; its queue id."""
-        self.assertEqual(self.rcpt(s, rcpt), (250, b"2.1.5 Ok"))
-        code, reply = s.data("From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nHello.\r\n"
-                             % (SENDER, rcpt, self._testMethodName))
-        self.assertEqual(code, 250, reply)
-        m = re.fullmatch(rb"2\.0\.0 Ok: queued as ([0-9A-F]+)", reply)
-        self.assertTrue(m, reply)
-        return m.group(1).decode()
-
     def assertRefused(self, s, rcpt, client):
         """RCPT rcpt is refused as a relay attempt, logged for client
         (postfix's name[address]); nothing is queued."""
-        self.assertEqual(self.rcpt(s, rcpt), relay_denied(rcpt))
+        self.assertEqual(self.rcpt(s, rcpt), pf.relay_denied(rcpt))
         self.assertEqual(s.docmd("DATA"), (554, b"5.5.1 Error: no valid recipients"))
         self.postfix.wait_log(r"NOQUEUE: reject: RCPT from %s: 554 5.7.1 <%s>: Relay access denied"
                               % (re.escape(client), re.escape(rcpt)))
 
-    def assertDelivered(self, qid, rcpt):
-        """The mail qid reached the sink for rcpt; its text."""
-        mail = self.postfix.wait_delivered(qid)
-        self.assertIn("X-Rcpt-Args: <%s>" % rcpt, mail)
-        self.assertIn("Subject: %s" % self._testMethodName, mail)
-        return mail
 
 
 class LanOnly(PostfixCase):

@@ -58,7 +58,6 @@ import base64
 import os
 import re
 import smtplib
-import subprocess
 import unittest
 
 import harness
@@ -103,7 +102,7 @@ def setUpModule():
         # pbs.lmdb there and the SMTP proxies read it, as two services on
         # one host share /var/tmp/sekisho (AUTH-7).
         ENV["tmpdir"] = os.path.join(wd.path, "shared-tmp")
-        ENV["pamd"] = make_userdb(wd.path)
+        ENV["pamd"] = pam.userdb_service_dir(wd.path, [(USER, PASSWORD)], ["sekisho_smtp"])
         ENV["dovecot"] = Dovecot(wd.path, "dovecot")
         started.append(ENV["dovecot"])
         pop_dir = os.path.join(wd.path, "pop")
@@ -144,23 +143,6 @@ def tearDownModule():
     ENV["wd"].cleanup()
     if errors:
         raise errors[0]
-
-
-def make_userdb(workdir):
-    """userdb.db (create_userdb) with USER, and the PAM service sekisho_smtp
-    using our module on it (pam_wrapper reads the directory returned)."""
-    db = os.path.join(workdir, "userdb.db")
-    r = subprocess.run([os.path.join(harness.BIN, "create_userdb"), db],
-                       input=("%s\n%s\n" % (USER, PASSWORD)).encode(), capture_output=True,
-                       timeout=TIMEOUT)
-    if r.returncode != 0:
-        raise AssertionError("create_userdb: %s" % r.stderr.decode())
-    os.chmod(db, 0o644)  # the workers (unprivileged) open it
-    pamd = os.path.join(workdir, "pam.d")
-    path = pam.write_service(pamd, "sekisho_smtp", pam.service_text(db))
-    os.chmod(pamd, 0o755)
-    os.chmod(path, 0o644)
-    return pamd
 
 
 def pop_login(source):
@@ -212,20 +194,28 @@ class MatrixTests:
         self.assertEqual(any(re.fullmatch(r"250[- ]AUTH PLAIN LOGIN", l)
                              for l in reply.split("\n")), self.AUTH, reply)
 
-    def assert_relays(self, c):
-        """What an authorised client gets: MAIL, then every trick reaches
-        the parent as it came and the parent's 250 comes back (except the
-        gateway's own syntax refusal); then the mail is delivered."""
-        self.assertEqual(c.cmd("MAIL FROM:<%s>" % SENDER), "250 2.1.0 sender ok")
-        relayed = []
+    def send_tricks(self, c, check):
+        """RCPT TO each of RELAY_TRICKS on c (a subtest each): the gateway's
+        own 501 for those it finds malformed, check(reply) for the others;
+        the RCPT lines of those others."""
+        others = []
         for addr in RELAY_TRICKS:
             with self.subTest(addr=addr[:60]):
                 reply = c.cmd("RCPT TO:<%s>" % addr)
                 if addr in GATEWAY_SYNTAX_ERRORS:
                     self.assertGenerated(reply, "501 Syntax error (RCPT TO:)")
                 else:
-                    self.assertEqual(reply, "250 2.1.5 recipient ok")
-                    relayed.append("RCPT TO:<%s>" % addr)
+                    check(reply)
+                    others.append("RCPT TO:<%s>" % addr)
+        return others
+
+    def assert_relays(self, c):
+        """What an authorised client gets: MAIL, then every trick reaches
+        the parent as it came and the parent's 250 comes back (except the
+        gateway's own syntax refusal); then the mail is delivered."""
+        self.assertEqual(c.cmd("MAIL FROM:<%s>" % SENDER), "250 2.1.0 sender ok")
+        relayed = self.send_tricks(
+            c, lambda reply: self.assertEqual(reply, "250 2.1.5 recipient ok"))
         self.assertEqual(self.parent_lines("RCPT"), relayed)
         self.assertGenerated(c.cmd("DATA"), "354 Enter mail")
         self.assertEqual(c.message("From: %s\r\nTo: user@outside.example\r\nSubject: %s\r\n"
@@ -274,13 +264,7 @@ class MatrixTests:
             # SMTP-7: the relay restriction; the local domain needs no
             # authentication (AUTH-4).
             self.assertEqual(c.cmd("MAIL FROM:<%s>" % SENDER), "250 2.1.0 sender ok")
-            for addr in RELAY_TRICKS:
-                with self.subTest(addr=addr[:60]):
-                    reply = c.cmd("RCPT TO:<%s>" % addr)
-                    if addr in GATEWAY_SYNTAX_ERRORS:
-                        self.assertGenerated(reply, "501 Syntax error (RCPT TO:)")
-                    else:
-                        self.assertGenerated(reply, "550 Relaying denied.")
+            self.send_tricks(c, lambda reply: self.assertGenerated(reply, "550 Relaying denied."))
             self.assertEqual(c.cmd("RCPT TO:<%s>" % LOCAL_RCPT), "250 2.1.5 recipient ok")
         self.assertEqual(self.parent_lines("RCPT"),
                          [] if not self.ACL_RCPT else ["RCPT TO:<%s>" % LOCAL_RCPT])
@@ -370,12 +354,7 @@ class TestMatrixBoth(AuthTests, PbsTests, MatrixTests, ParentCase):
 
 # ---- part 2: XCLIENT with a real Postfix parent ---------------------------------
 
-def relay_denied(rcpt):
-    """postfix's refusal of a relay attempt, as smtplib returns it."""
-    return (554, ("5.7.1 <%s>: Relay access denied" % rcpt).encode())
-
-
-class PostfixParentCase(unittest.TestCase):
+class PostfixParentCase(pf.MailChecks, unittest.TestCase):
     """One gateway per class (acl_rcpt=no unless SECTION says otherwise:
     relay decisions are the parent's) in front of the module's postfix, or
     of a postfix of the class's own when POSTFIX_MAIN is set. LISTEN: the
@@ -422,14 +401,6 @@ class PostfixParentCase(unittest.TestCase):
             if cls.own_postfix:
                 cls.own_postfix.stop()
 
-    def far(self):
-        """A recipient outside postfix's domains, named after the test so
-        that the log lines are its own."""
-        return "%s@far.example" % self._testMethodName
-
-    def local(self):
-        return "%s@%s" % (self._testMethodName, pf.LOCAL_DOMAIN)
-
     def connect(self, source, helo="outside.client", host="127.0.0.1"):
         """An SMTP client from source to the gateway, after EHLO helo."""
         s = smtplib.SMTP(timeout=TIMEOUT, source_address=(source, 0), local_hostname=helo)
@@ -440,27 +411,12 @@ class PostfixParentCase(unittest.TestCase):
         self.assertEqual(s.ehlo()[0], 250)
         return s
 
-    def rcpt(self, s, rcpt):
-        """MAIL and RCPT; the reply to RCPT."""
-        self.assertEqual(s.mail(SENDER), (250, b"2.1.0 Ok"))
-        return s.rcpt(rcpt)
-
-    def queue(self, s, rcpt):
-        """A whole mail to rcpt, which postfix must accept; its queue id."""
-        self.assertEqual(self.rcpt(s, rcpt), (250, b"2.1.5 Ok"))
-        code, reply = s.data("From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nHello.\r\n"
-                             % (SENDER, rcpt, self._testMethodName))
-        self.assertEqual(code, 250, reply)
-        m = re.fullmatch(rb"2\.0\.0 Ok: queued as ([0-9A-F]+)", reply)
-        self.assertTrue(m, reply)
-        return m.group(1).decode()
-
-    def assertDelivered(self, qid, rcpt):
-        """The mail qid reached postfix's sink for rcpt; its text."""
-        mail = self.postfix.wait_delivered(qid)
-        self.assertIn("X-Rcpt-Args: <%s>" % rcpt, mail)
-        self.assertIn("Subject: %s" % self._testMethodName, mail)
-        return mail
+    def assert_relays_far(self, s, client, extra=""):
+        """A mail to far() on s is queued, delivered, and logged by postfix as
+        from client followed by extra (see assertClient)."""
+        qid = self.queue(s, self.far())
+        self.assertDelivered(qid, self.far())
+        self.assertClient(qid, client, extra)
 
     def assertClient(self, qid, client, extra=""):
         """postfix logged the mail qid as received from client (its
@@ -473,7 +429,7 @@ class TestXclientParent(PostfixParentCase):
 
     def test_xclient_outside_relay_refused_by_the_parent(self):
         s = self.connect(OUTSIDE, helo="outside.client")
-        self.assertEqual(self.rcpt(s, self.far()), relay_denied(self.far()))
+        self.assertEqual(self.rcpt(s, self.far()), pf.relay_denied(self.far()))
         line = self.postfix.wait_log(
             r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.2\]: 554 5\.7\.1 <%s>: Relay access "
             r"denied;" % re.escape(self.far()))[-1]
@@ -502,7 +458,7 @@ class TestXclientParent(PostfixParentCase):
         self.addCleanup(s.close)
         self.assertEqual(s.connect("127.0.0.1", self.gw.port)[0], 220)
         self.assertEqual(s.helo()[0], 250)
-        self.assertEqual(self.rcpt(s, self.far()), relay_denied(self.far()))
+        self.assertEqual(self.rcpt(s, self.far()), pf.relay_denied(self.far()))
         line = self.postfix.wait_log(r"reject: RCPT from unknown\[127\.0\.0\.2\]: .*<%s>"
                                      % re.escape(self.far()))[-1]
         self.assertIn("proto=SMTP helo=<old.client>", line)
@@ -519,7 +475,7 @@ class TestXclientParent(PostfixParentCase):
         self.addCleanup(s.close)
         self.assertEqual(s.connect("127.0.0.1", self.gw.port)[0], 220)
         self.assertEqual(s.docmd("MAIL", "FROM:<%s>" % SENDER), (250, b"2.1.0 Ok"))
-        self.assertEqual(s.docmd("RCPT", "TO:<%s>" % self.far()), relay_denied(self.far()))
+        self.assertEqual(s.docmd("RCPT", "TO:<%s>" % self.far()), pf.relay_denied(self.far()))
         self.postfix.wait_log(r"reject: RCPT from unknown\[127\.0\.0\.2\]: .*<%s>"
                               % re.escape(self.far()))
 
@@ -537,7 +493,7 @@ class TestXclientParent(PostfixParentCase):
         self.assertEqual(direct.ehlo()[0], 250)
         expected = verdicts(direct)
         got = verdicts(self.connect(OUTSIDE, helo="outside.client"))
-        self.assertIn(relay_denied("user@outside.example"), expected)
+        self.assertIn(pf.relay_denied("user@outside.example"), expected)
         for addr, want, have in zip(RELAY_TRICKS, expected, got):
             with self.subTest(addr=addr[:60]):
                 self.assertEqual(have[0], want[0], (want, have))
@@ -552,9 +508,7 @@ class TestXclientOff(PostfixParentCase):
 
     def test_xclient_no_the_parent_relays_for_the_outside_client(self):
         s = self.connect(OUTSIDE)
-        qid = self.queue(s, self.far())
-        self.assertDelivered(qid, self.far())
-        self.assertClient(qid, "unknown[127.0.0.1]")
+        self.assert_relays_far(s, "unknown[127.0.0.1]")
 
 
 class TestXclientAuthModes(PostfixParentCase):
@@ -568,31 +522,26 @@ class TestXclientAuthModes(PostfixParentCase):
         code, text = s.docmd("AUTH", "PLAIN " + PLAIN_OK)
         self.assertEqual(code, 235)
         self.assertRegex(text.decode(), r"^ok authed " + PRODUCT_RX + "$")
-        qid = self.queue(s, self.far())
-        self.assertDelivered(qid, self.far())
-        self.assertClient(qid, "unknown[127.0.0.2]", ", sasl_method=XCLIENT, sasl_username=alice")
+        self.assert_relays_far(s, "unknown[127.0.0.2]",
+                               ", sasl_method=XCLIENT, sasl_username=alice")
         self.gw.wait_log("info", r"XCLIENT: the parent was told client \[127\.0\.0\.2\] login "
                                  r"alice$")
 
     def test_auth7_pbs_client_relays_as_pop_before_smtp(self):
         pop_login(PBS)
         s = self.connect(PBS)
-        qid = self.queue(s, self.far())
-        self.assertDelivered(qid, self.far())
-        self.assertClient(qid, "unknown[127.0.0.4]",
-                          ", sasl_method=XCLIENT, sasl_username=pop-before-smtp")
+        self.assert_relays_far(s, "unknown[127.0.0.4]",
+                               ", sasl_method=XCLIENT, sasl_username=pop-before-smtp")
 
     def test_auth4_lan_client_relays_in_the_parents_mynetworks(self):
         s = self.connect(LAN)
-        qid = self.queue(s, self.far())
-        self.assertDelivered(qid, self.far())
-        self.assertClient(qid, "unknown[127.0.0.3]")
+        self.assert_relays_far(s, "unknown[127.0.0.3]")
 
     def test_auth4_lan_client_unknown_to_the_parent_is_refused_by_it(self):
         """With XCLIENT, smtp_lan opens the gateway only: the parent needs
         the LAN in its own mynetworks."""
         s = self.connect(LAN_ONLY)
-        self.assertEqual(self.rcpt(s, self.far()), relay_denied(self.far()))
+        self.assertEqual(self.rcpt(s, self.far()), pf.relay_denied(self.far()))
         self.postfix.wait_log(r"reject: RCPT from unknown\[127\.0\.0\.5\]: 554 5\.7\.1 <%s>"
                               % re.escape(self.far()))
 
@@ -660,7 +609,7 @@ class TestXclientIpv6Client(PostfixParentCase):
 
     def test_xclient_ipv6_client_is_judged_by_its_address(self):
         s = self.connect("::1", helo="outside.client", host="::1")
-        self.assertEqual(self.rcpt(s, self.far()), relay_denied(self.far()))
+        self.assertEqual(self.rcpt(s, self.far()), pf.relay_denied(self.far()))
         self.postfix.wait_log(r"reject: RCPT from unknown\[::1\]: 554 5\.7\.1 <%s>"
                               % re.escape(self.far()))
         self.assertEqual(s.rset()[0], 250)

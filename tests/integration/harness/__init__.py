@@ -32,6 +32,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def recv_until(sock, marker):
+    """Bytes from sock until they hold marker, or the peer closes (the
+    socket's timeout bounds each wait); all that was read."""
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
     """Poll predicate until it returns a true value; bounded by timeout."""
     deadline = time.monotonic() + timeout * SLOW

@@ -168,6 +168,7 @@ class Origin:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._routes = {}
+        self._served = 0
         self._records = []
         self._conns = set()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -184,6 +185,15 @@ class Origin:
         """Answer requests for path (exact match, without query) with behaviour."""
         with self._lock:
             self._routes["/" + path.lstrip("/")] = behaviour
+
+    def serve(self, name, behaviour):
+        """route() behaviour on a path of its own, /<name>-<n> (n counts the
+        calls), so that no test sees another's requests; returns (path, url)."""
+        with self._lock:
+            self._served += 1
+            path = "/%s-%d" % (name, self._served)
+        self.route(path, behaviour)
+        return path, self.url(path)
 
     def _behaviour_for(self, path):
         with self._lock:

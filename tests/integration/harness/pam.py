@@ -12,8 +12,13 @@ system accounts and leaves /etc/pam.d alone (see `man pam_wrapper`).
 pam_syslog lines of the modules go to the process's stderr as
 "PWRAP_ERROR[...] - SYSLOG(3): <text>" (LOG_DEBUG ones "PWRAP_DEBUG ...
 SYSLOG(7)" with debug_level=2).
+
+A test's user database and service directory in one call:
+
+    d = pam.userdb_service_dir(workdir, [("alice", "alice-pw")], ["sekisho_smtp"])
 """
 import os
+import subprocess
 
 import harness
 
@@ -43,6 +48,40 @@ def write_service(directory, name, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def create_userdb(path, entries):
+    """Build the user database path with the build's create_userdb from
+    entries, (name, password) pairs in order (AUTH-2 text: a name line then
+    a password line, "" for a POP/FTP entry), readable by the unprivileged
+    user the workers (where our module runs) have become; returns path."""
+    text = "".join("%s\n%s\n" % kv for kv in entries)
+    r = subprocess.run([os.path.join(harness.BIN, "create_userdb"), path],
+                       input=text.encode("utf-8"), capture_output=True,
+                       timeout=120 * harness.SLOW)
+    if r.returncode != 0:
+        raise AssertionError("create_userdb %s: %s" % (path, r.stderr.decode(errors="replace")))
+    os.chmod(path, 0o644)
+    return path
+
+
+def service_dir(directory, db, services):
+    """The service directory directory (created) holding a file per name in
+    services using our module on db (none at all for no services: PAM then
+    finds no service), all readable by the workers; returns directory."""
+    os.makedirs(directory, exist_ok=True)
+    os.chmod(directory, 0o755)
+    for name in services:
+        os.chmod(write_service(directory, name, service_text(db)), 0o644)
+    return directory
+
+
+def userdb_service_dir(workdir, entries, services):
+    """<workdir>/userdb.db built from entries (see create_userdb) and the
+    service directory <workdir>/pam.d whose services use our module on it
+    (see service_dir); returns the service directory, for pam_env."""
+    db = create_userdb(os.path.join(workdir, "userdb.db"), entries)
+    return service_dir(os.path.join(workdir, "pam.d"), db, services)
 
 
 def pam_env(service_dir, base=None, debug_level=None):

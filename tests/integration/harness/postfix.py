@@ -55,8 +55,9 @@ import re
 import socket
 import subprocess
 
-from . import SLOW, Process, SmtpSink, free_port, read_text, wait_for
+from . import SLOW, Process, SmtpSink, free_port, read_text, recv_until, wait_for
 from .dovecot import DovecotAuth, ipv6_loopback  # noqa: F401 (for the tests)
+from .smtp_parent import SENDER
 
 POSTFIX = "/usr/sbin/postfix"
 POSTCONF = "/usr/sbin/postconf"
@@ -121,6 +122,47 @@ def login_needs_sasl(version=None):
     LOGIN unless smtpd_sasl_auth_enable = yes (see the module docstring)."""
     v = version or mail_version()
     return v < (3, 7, 12) or (3, 8) <= v < (3, 8, 7) or (3, 9) <= v < (3, 9, 1)
+
+
+def relay_denied(rcpt):
+    """postfix's refusal of a relay attempt, as smtplib returns it."""
+    return (554, ("5.7.1 <%s>: Relay access denied" % rcpt).encode())
+
+
+class MailChecks:
+    """For a TestCase sending mail to postfix (self.postfix), directly or
+    through the gateway: recipients of the test's own, so that the log
+    lines and the mails are its own; MAIL and RCPT; a whole mail; its
+    delivery."""
+
+    def far(self):
+        """A recipient in a domain postfix is not responsible for (relaying)."""
+        return "%s@far.example" % self._testMethodName
+
+    def local(self):
+        return "%s@%s" % (self._testMethodName, LOCAL_DOMAIN)
+
+    def rcpt(self, s, rcpt):
+        """MAIL and RCPT on the smtplib client s; the reply to RCPT."""
+        self.assertEqual(s.mail(SENDER), (250, b"2.1.0 Ok"))
+        return s.rcpt(rcpt)
+
+    def queue(self, s, rcpt):
+        """A whole mail to rcpt, which postfix must accept; its queue id."""
+        self.assertEqual(self.rcpt(s, rcpt), (250, b"2.1.5 Ok"))
+        code, reply = s.data("From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nHello.\r\n"
+                             % (SENDER, rcpt, self._testMethodName))
+        self.assertEqual(code, 250, reply)
+        m = re.fullmatch(rb"2\.0\.0 Ok: queued as ([0-9A-F]+)", reply)
+        self.assertTrue(m, reply)
+        return m.group(1).decode()
+
+    def assertDelivered(self, qid, rcpt):
+        """The mail qid reached postfix's sink for rcpt; its text."""
+        mail = self.postfix.wait_delivered(qid)
+        self.assertIn("X-Rcpt-Args: <%s>" % rcpt, mail)
+        self.assertIn("Subject: %s" % self._testMethodName, mail)
+        return mail
 
 
 class Postfix:
@@ -264,12 +306,7 @@ class Postfix:
         with socket.socket(family) as s:
             s.settimeout(20 * SLOW)
             s.connect((self.host, self.port))
-            data = b""
-            while b"\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+            data = recv_until(s, b"\n")
             try:
                 s.sendall(b"QUIT\r\n")
                 s.recv(4096)
