@@ -27,7 +27,6 @@ servers test_ftp_hostile.py.
 import os
 import re
 import socket
-import threading
 import time
 import unittest
 
@@ -35,6 +34,7 @@ import harness
 from harness import ftp_files
 from harness import vsftpd as vs
 from harness.ftp_proxy import PRODUCT_RX, TIMEOUT, FtpCase, FtpEnv, RawFtp
+from harness.line_server import LineServer, LineSession
 
 ENV = {}
 BANNER_LINES = ["Welcome to server m,", "a greeting of three lines,", "the last one blank:"]
@@ -180,53 +180,45 @@ def slow_data(addr):
 
 # ---- a scripted server ---------------------------------------------------------------
 
-class ScriptedFtp:
+class ScriptedFtp(LineServer):
     """A one-connection-at-a-time FTP server on 127.0.0.1 whose greeting and
     replies a test writes: replies maps a command line, or its verb, to the
     reply bytes (CRLFs included) or to a function f(session, line) that
     talks itself (session.send(bytes), session.readline() - which records
     the line too); anything else gets "502 not scripted". lines() is what
     it received, in order. Bounded: every socket has a timeout and stop()
-    joins the thread."""
+    joins the thread (harness.line_server)."""
+    CONCURRENT = False
+    BACKLOG = 4
+    TIMEOUT = TIMEOUT
+    STOP_JOIN = 10 * harness.SLOW
 
     def __init__(self, greeting=b"220 scripted ready\r\n", replies=None):
         self.greeting = greeting
         self.replies = dict(replies or {})
         self.received = []
         self.errors = []
-        self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+        super().__init__()
 
     def lines(self):
         with self.lock:
             return list(self.received)
 
-    def _run(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            try:
-                self._serve(_ScriptedSession(self, conn))
-            except OSError:
-                pass  # the proxy hung up (a reset when its client left)
-            except AssertionError as e:  # the proxy did not do what the script expects
-                with self.lock:
-                    self.errors.append(repr(e))
-            finally:
-                conn.close()
+    def session(self, conn):
+        return _ScriptedSession(self, conn)
 
-    def _serve(self, session):
+    def record_line(self, sess, line):
+        with self.lock:
+            self.received.append(line)
+
+    def serve(self, conn, session):
+        try:
+            self._dialogue(session)
+        except AssertionError as e:  # the proxy did not do what the script expects
+            with self.lock:
+                self.errors.append(repr(e))
+
+    def _dialogue(self, session):
         session.send(self.greeting)
         if not self.greeting.startswith(b"2"):
             return
@@ -244,33 +236,15 @@ class ScriptedFtp:
             else:
                 session.send(reply)
 
-    def stop(self):
-        self.stopping = True
-        self.sock.close()
-        self.thread.join(10 * harness.SLOW)
 
-
-class _ScriptedSession:
-    def __init__(self, server, conn):
-        self.server = server
-        self.conn = conn
-        self.conn.settimeout(TIMEOUT)
-        self.buf = b""
-
-    def send(self, data):
-        self.conn.sendall(data)
-
+class _ScriptedSession(LineSession):
     def readline(self):
         """The next command line (recorded), None at the end."""
-        while b"\n" not in self.buf:
-            chunk = self.conn.recv(4096)
-            if not chunk:
-                return None
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        line = line.rstrip(b"\r").decode("latin-1")
-        with self.server.lock:
-            self.server.received.append(line)
+        raw = self.reader.readline()
+        if not raw:
+            return None
+        line = raw[:-1].rstrip(b"\r").decode("latin-1")
+        self.server.record_line(self, line)
         return line
 
 

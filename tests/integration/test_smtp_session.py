@@ -11,6 +11,7 @@ import unittest
 import harness
 from harness import testfiles
 from harness.fake_scanner import DyingScanner, HungScanner
+from harness.line_server import LineServer
 
 ENV = {}
 RCPT = "user@local.example"
@@ -537,63 +538,39 @@ if __name__ == "__main__":
     unittest.main()
 
 
-class _FlakyParent:
+class _FlakyParent(LineServer):
     """A parent server that behaves until DATA, then closes the connection
-    after reading some of the message: nothing is ever delivered."""
+    after reading some of the message: nothing is ever delivered. One
+    connection at a time (harness.line_server)."""
+    CONCURRENT = False
+    BACKLOG = 8
+    TIMEOUT = 10
 
     def __init__(self):
-        import threading
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.delivered = 0
         self.data_started = 0
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def serve(self):
-        self.sock.settimeout(0.2)
-        while not self.stop_flag:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
+    def serve(self, conn, sess):
+        conn.sendall(b"220 flaky ESMTP\r\n")
+        for _ in range(100):
+            line = sess.reader.readline()
+            if not line:
                 return
-            with conn:
-                conn.settimeout(10)
-                f = conn.makefile("rb")
-                conn.sendall(b"220 flaky ESMTP\r\n")
-                try:
-                    for _ in range(100):
-                        line = f.readline()
-                        if not line:
-                            break
-                        verb = line[:4].upper()
-                        if verb == b"DATA":
-                            self.data_started += 1
-                            conn.sendall(b"354 go ahead\r\n")
-                            f.read(1000)  # some of the message, then gone
-                            break
-                        if verb == b"QUIT":
-                            conn.sendall(b"221 bye\r\n")
-                            break
-                        conn.sendall(b"250 ok\r\n")
-                except OSError:
-                    pass
-                # (makefile keeps the socket open: shut it down for real)
-                f.close()
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def stop(self):
-        self.stop_flag = True
-        self.sock.close()
-        self.thread.join(5)
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                self.data_started += 1
+                conn.sendall(b"354 go ahead\r\n")
+                got = len(sess.reader.buf)  # some of the message, then gone
+                while got < 1000:
+                    chunk = conn.recv(1000 - got)
+                    if not chunk:
+                        return
+                    got += len(chunk)
+                return
+            if verb == b"QUIT":
+                conn.sendall(b"221 bye\r\n")
+                return
+            conn.sendall(b"250 ok\r\n")
 
 
 class TestParentClosesMidData(unittest.TestCase):

@@ -5,8 +5,8 @@
     fake.reset(RETR=send_file(data, cut_after=1000, final=b"426 cut\\r\\n"))
     ... fake.lines() ... fake.stop()
 
-Modelled on harness.pop_proxy.FakePop: it listens on 127.0.0.1 (one
-thread per control connection) and answers each command line from a
+A harness.line_server.LineServer: it listens on 127.0.0.1 (one thread
+per control connection) and answers each command line from a
 script that maps an upper-case verb (or "GREETING", or "*" for any other
 line) to
 
@@ -48,13 +48,12 @@ bounded (DATA_TIMEOUT, the control connection's timeout), and stop() ends
 every connection and thread.
 """
 import socket
-import threading
 import time
 
 from . import SLOW
 from .ftp_proxy import FtpCase, RawFtp
+from .line_server import CLOSE, LineServer, LineSession, shut_down
 
-CLOSE = "<close>"
 DATA_TIMEOUT = 30 * SLOW  # seconds a transfer waits for its data connection
 
 MARK = b"150 Opening BINARY mode data connection.\r\n"
@@ -62,18 +61,13 @@ DONE = b"226 Transfer complete.\r\n"
 NO_DATA = b"425 Failed to establish connection.\r\n"
 
 
-class FakeFtpSession:
+class FakeFtpSession(LineSession):
     """One control connection: what it received and its data connection."""
 
     def __init__(self, server, conn):
-        self.server = server
-        self.conn = conn
-        self.lines = []
+        super().__init__(server, conn)
         self.listener = None  # the passive listening socket (PASV/EPSV)
         self.active = None  # (host, port) of PORT/EPRT
-
-    def send(self, data):
-        self.conn.sendall(data if isinstance(data, bytes) else data.encode("latin-1"))
 
     def passive(self, extended=False):
         """A listening socket for the next transfer; the 227/229 reply."""
@@ -211,7 +205,7 @@ def _retr(sess, line):
     return send_file(sess.server.files[name])(sess, line)
 
 
-class FakeFtp:
+class FakeFtp(LineServer):
     """A line-based FTP server on 127.0.0.1 (see the top). files: name ->
     bytes for the default RETR and LIST."""
 
@@ -244,26 +238,12 @@ class FakeFtp:
     }
 
     def __init__(self, files=None, **script):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.host = "127.0.0.1"
-        self.port = self.sock.getsockname()[1]
-        self.lock = threading.Lock()
         self.files = dict(files or {})
-        self.script = dict(script)
-        self.sessions = []
         self.record = []  # every line received, across sessions
         self.received = []  # (name, bytes, reset) per upload
-        self.conns = set()
         self.datas = set()
         self.listeners = []
-        self.threads = []
-        self.stopping = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        super().__init__(script)
 
     def reset(self, **script):
         """A new script (the files stay); the record starts again (lines
@@ -301,93 +281,29 @@ class FakeFtp:
             n += 1
         return n
 
-    def _accept(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            sess = FakeFtpSession(self, conn)
-            with self.lock:
-                self.sessions.append(sess)
-                self.conns.add(conn)
-            t = threading.Thread(target=self._serve, args=(sess,), daemon=True)
-            self.threads.append(t)
-            t.start()
+    def session(self, conn):
+        return FakeFtpSession(self, conn)
 
-    def _reply(self, key, sess, line):
+    def record_line(self, sess, line):
         with self.lock:
-            r = self.script.get(key, self.DEFAULT.get(key))
-            if r is None:
-                r = self.script.get("*", self.DEFAULT["*"])
-        if callable(r):
-            r = r(sess, line)
-        close = False
-        if isinstance(r, tuple):
-            r, close = r[0], r[1] is CLOSE
-        if r is CLOSE:
-            return False
-        if r:
-            sess.send(r)
-        return not close
+            sess.lines.append(line)
+            self.record.append(line)
 
-    def _serve(self, sess):
-        conn = sess.conn
-        conn.settimeout(120 * SLOW)  # a sendall of a big reply included
-        buf = b""
-        try:
-            if not self._reply("GREETING", sess, b""):
-                return
-            for _ in range(100000):
-                while b"\n" not in buf:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buf += chunk
-                i = buf.index(b"\n") + 1
-                raw, buf = buf[:i], buf[i:]
-                line = raw.rstrip(b"\r\n")
-                with self.lock:
-                    sess.lines.append(line)
-                    self.record.append(line)
-                # A Telnet "urgent" prefix (IAC IP IAC DM) before the verb.
-                verb = line.lstrip(b"\xff\xf4\xf2").split(b" ", 1)[0]
-                if not self._reply(verb.decode("latin-1").upper(), sess, line):
-                    return
-        except OSError:
-            pass
-        finally:
-            sess.close_listener()
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
-            with self.lock:
-                self.conns.discard(conn)
+    def verb(self, line):
+        # A Telnet "urgent" prefix (IAC IP IAC DM) before the verb.
+        return super().verb(line.lstrip(b"\xff\xf4\xf2"))
 
-    def stop(self):
-        self.stopping = True
-        self.sock.close()
-        self.thread.join(5)
+    def ended(self, sess):
+        sess.close_listener()
+
+    def wake(self):
+        super().wake()
         with self.lock:
-            socks = list(self.conns) + list(self.datas)
+            datas = list(self.datas)
             listeners = list(self.listeners)
-        for c in socks:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_down(datas + listeners)  # a listener's accept() wakes too
         for ls in listeners:
-            try:
-                ls.shutdown(socket.SHUT_RDWR)  # wakes an accept() waiting on it
-            except OSError:
-                pass
             ls.close()
-        for t in self.threads:
-            t.join(5)
 
 
 class FakeFtpCase(FtpCase):

@@ -19,13 +19,13 @@ import os
 import re
 import socket
 import subprocess
-import threading
 import time
 import unittest
 
 from . import SLOW, Gateway, Scand, Workdir, wait_for
 from . import dovecot as dv
 from . import mail_fixtures as mf
+from .line_server import CLOSE, LineServer
 
 TIMEOUT = 30 * SLOW
 # Every fixture in mailbox order: message n is ORDER[n - 1].
@@ -173,21 +173,14 @@ class RawPop:
 
 # ---- a scripted server -------------------------------------------------------------
 
-CLOSE = "<close>"
-
-
-class FakeSession:
-    def __init__(self):
-        self.lines = []
-
-
-class FakePop:
-    """A line-based POP3 server on 127.0.0.1. script maps an upper-case
-    verb (or "GREETING", or "*" for any other line) to a reply: bytes
-    (sent as they are: a reply with its CRLFs, multi-line bodies included),
-    CLOSE, a tuple (bytes, CLOSE) to answer then close, or a callable
-    (conn, line) -> one of these (it may also write to conn itself and
-    return b""). Every line received is recorded before it is answered."""
+class FakePop(LineServer):
+    """A line-based POP3 server on 127.0.0.1 (harness.line_server). script
+    maps an upper-case verb (or "GREETING", or "*" for any other line) to a
+    reply: bytes (sent as they are: a reply with its CRLFs, multi-line
+    bodies included), CLOSE, a tuple (bytes, CLOSE) to answer then close,
+    or a callable (conn, line) -> one of these (it may also write to conn
+    itself and return b""). Every line received is recorded before it is
+    answered."""
 
     DEFAULT = {
         "GREETING": b"+OK fake POP3 server ready\r\n",
@@ -201,20 +194,7 @@ class FakePop:
     }
 
     def __init__(self, **script):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.lock = threading.Lock()
-        self.script = dict(script)
-        self.sessions = []
-        self.conns = set()
-        self.threads = []
-        self.stopping = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        super().__init__(script)
 
     def reset(self, **script):
         with self.lock:
@@ -225,82 +205,8 @@ class FakePop:
         with self.lock:
             return [ln for s in self.sessions for ln in s.lines]
 
-    def _accept(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            sess = FakeSession()
-            with self.lock:
-                self.sessions.append(sess)
-                self.conns.add(conn)
-            t = threading.Thread(target=self._serve, args=(conn, sess), daemon=True)
-            self.threads.append(t)
-            t.start()
-
-    def _reply(self, key, conn, line):
-        with self.lock:
-            r = self.script.get(key, self.DEFAULT.get(key))
-            if r is None:
-                r = self.script.get("*", self.DEFAULT["*"])
-        if callable(r):
-            r = r(conn, line)
-        close = False
-        if isinstance(r, tuple):
-            r, close = r[0], r[1] is CLOSE
-        if r is CLOSE:
-            return False
-        if r:
-            conn.sendall(r)
-        return not close
-
-    def _serve(self, conn, sess):
-        conn.settimeout(120 * SLOW)  # a sendall of a big reply included
-        buf = b""
-        try:
-            if not self._reply("GREETING", conn, b""):
-                return
-            for _ in range(100000):
-                while b"\n" not in buf:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buf += chunk
-                i = buf.index(b"\n") + 1
-                raw, buf = buf[:i], buf[i:]
-                line = raw.rstrip(b"\r\n")
-                with self.lock:
-                    sess.lines.append(line)
-                verb = line.split(b" ", 1)[0].decode("latin-1").upper()
-                if not self._reply(verb, conn, line):
-                    return
-        except OSError:
-            pass
-        finally:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
-            with self.lock:
-                self.conns.discard(conn)
-
-    def stop(self):
-        self.stopping = True
-        self.sock.close()
-        self.thread.join(5)
-        with self.lock:
-            conns = list(self.conns)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        for t in self.threads:
-            t.join(5)
+    def script_arg(self, sess):
+        return sess.conn
 
 
 # ---- the fixture -------------------------------------------------------------------

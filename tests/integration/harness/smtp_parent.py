@@ -6,12 +6,12 @@ import re
 import select
 import shutil
 import socket
-import threading
 import time
 import unittest
 import urllib.parse
 
 from . import REPO, SLOW, Gateway, wait_for  # noqa: F401
+from .line_server import LineReader, LineServer
 
 SENDER = "sender@outside.example"
 RCPT = "user@local.example"
@@ -58,31 +58,20 @@ class ParentSession:
         self.counts = {}
 
 
-class ScriptedParent:
-    """A threaded SMTP server on 127.0.0.1. script maps a key (a verb such
-    as "RSET", "GREETING", "AUTH_DATA" for a line that follows a 334, "DOT"
-    for the end of a message) to a reply: a string (lines joined by CRLF),
-    CLOSE, a tuple (reply, CLOSE) to answer and then close, or a callable
-    (line, n) -> one of these or None (the default), where n counts that key
-    on the connection from 1. Everything is recorded before it is answered,
-    so once the client holds a reply the record of what caused it is there."""
+class ScriptedParent(LineServer):
+    """A threaded SMTP server on 127.0.0.1 (harness.line_server). script
+    maps a key (a verb such as "RSET", "GREETING", "AUTH_DATA" for a line
+    that follows a 334, "DOT" for the end of a message) to a reply: a
+    string (lines joined by CRLF), CLOSE, a tuple (reply, CLOSE) to answer
+    and then close, or a callable (line, n) -> one of these or None (the
+    default), where n counts that key on the connection from 1. Everything
+    is recorded before it is answered, so once the client holds a reply
+    the record of what caused it is there."""
+    TIMEOUT = 10
 
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.lock = threading.Lock()
-        self.script = {}
-        self.sessions = []
         self.accepted = 0
-        self.conns = set()
-        self.workers = []
-        self.stopping = False
-        self.thread = threading.Thread(target=self.accept_loop, daemon=True)
-        self.thread.start()
+        super().__init__()
 
     def reset(self, **script):
         with self.lock:
@@ -107,22 +96,10 @@ class ScriptedParent:
         with self.lock:
             return [m for s in self.sessions for m in s.messages]
 
-    def accept_loop(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            sess = ParentSession()
-            with self.lock:
-                self.accepted += 1
-                self.sessions.append(sess)
-                self.conns.add(conn)
-            t = threading.Thread(target=self.serve, args=(conn, sess), daemon=True)
-            self.workers.append(t)
-            t.start()
+    def session(self, conn):
+        with self.lock:
+            self.accepted += 1
+        return ParentSession()
 
     def answer(self, sess, key, line):
         n = sess.counts[key] = sess.counts.get(key, 0) + 1
@@ -158,88 +135,46 @@ class ScriptedParent:
         return not close
 
     def serve(self, conn, sess):
-        conn.settimeout(10)
-        buf = bytearray()
-        deadline = time.monotonic() + 120
-
-        def readline():
-            while True:
-                i = buf.find(b"\n")
-                if i >= 0:
-                    line = bytes(buf[:i + 1])
-                    del buf[:i + 1]
-                    return line
-                if len(buf) > LINE_MAX or time.monotonic() > deadline:
-                    return b""
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return b""
-                buf.extend(chunk)
-
-        try:
-            greeting = self.answer(sess, "GREETING", "")
-            # What the gateway sent before it was greeted (nothing, SMTP-3).
-            waiting = select.select([conn], [], [], 0)[0]
-            sess.before_greeting = conn.recv(65536, socket.MSG_PEEK) if waiting else b""
-            if not self.send(conn, greeting):
+        readline = LineReader(conn, limit=LINE_MAX, deadline=time.monotonic() + 120).readline
+        greeting = self.answer(sess, "GREETING", "")
+        # What the gateway sent before it was greeted (nothing, SMTP-3).
+        waiting = select.select([conn], [], [], 0)[0]
+        sess.before_greeting = conn.recv(65536, socket.MSG_PEEK) if waiting else b""
+        if not self.send(conn, greeting):
+            return
+        after_334 = False
+        for _ in range(COMMANDS_MAX):
+            raw = readline()
+            if not raw:
                 return
-            after_334 = False
-            for _ in range(COMMANDS_MAX):
-                raw = readline()
-                if not raw:
-                    return
-                line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
-                sess.raw_commands.append(raw)
-                sess.commands.append(line)
-                if after_334:
-                    key = "AUTH_DATA"
-                else:
-                    key = line.split(" ", 1)[0].upper()
-                    if key not in DEFAULT_REPLIES or key in ("GREETING", "DOT", "AUTH_DATA"):
-                        key = "*"
-                r = self.answer(sess, key, line)
-                text = r[0] if isinstance(r, tuple) else r
-                after_334 = (key in ("AUTH", "AUTH_DATA") and isinstance(text, str)
-                             and text.startswith("334"))
+            line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+            sess.raw_commands.append(raw)
+            sess.commands.append(line)
+            if after_334:
+                key = "AUTH_DATA"
+            else:
+                key = line.split(" ", 1)[0].upper()
+                if key not in DEFAULT_REPLIES or key in ("GREETING", "DOT", "AUTH_DATA"):
+                    key = "*"
+            r = self.answer(sess, key, line)
+            text = r[0] if isinstance(r, tuple) else r
+            after_334 = (key in ("AUTH", "AUTH_DATA") and isinstance(text, str)
+                         and text.startswith("334"))
+            ok = self.send(conn, r)
+            if ok and key == "DATA" and isinstance(text, str) and text.startswith("354"):
+                msg = bytearray()
+                while True:
+                    ml = readline()
+                    if not ml or len(msg) > MESSAGE_MAX:
+                        return
+                    if ml in (b".\r\n", b".\n"):
+                        break
+                    msg.extend(ml[1:] if ml.startswith(b".") else ml)
+                r = self.answer(sess, "DOT", ".")
+                sess.messages.append((bytes(msg), r[0] if isinstance(r, tuple) else r))
                 ok = self.send(conn, r)
-                if ok and key == "DATA" and isinstance(text, str) and text.startswith("354"):
-                    msg = bytearray()
-                    while True:
-                        ml = readline()
-                        if not ml or len(msg) > MESSAGE_MAX:
-                            return
-                        if ml in (b".\r\n", b".\n"):
-                            break
-                        msg.extend(ml[1:] if ml.startswith(b".") else ml)
-                    r = self.answer(sess, "DOT", ".")
-                    sess.messages.append((bytes(msg), r[0] if isinstance(r, tuple) else r))
-                    ok = self.send(conn, r)
-                if not ok:
-                    return
-        except OSError:
-            pass
-        finally:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
-            with self.lock:
-                self.conns.discard(conn)
-
-    def stop(self):
-        self.stopping = True
-        self.sock.close()
-        self.thread.join(5)
-        with self.lock:
-            conns = list(self.conns)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        for t in self.workers:
-            t.join(5)
+            if not ok:
+                return
 
 
 # ---- the client --------------------------------------------------------------
