@@ -46,13 +46,14 @@ run_unit() {
 }
 
 # run_integration BUILD_DIR LABEL [KEY_TRACE_FILE]: the integration tests in
-# SEKISHO_TEST_RUNNERS (2) runners side by side; each claims whole test
+# SEKISHO_TEST_RUNNERS (3) runners side by side; each claims whole test
 # modules from a shared directory (run.py), so a slow module on one does not
-# hold up the other. Most of a test's time is spent waiting on servers, so
-# two runners fit two cores.
+# hold up the others. Most of a test's time is spent waiting on servers (a
+# whole run kept the two cores 46% busy with two runners), so three runners
+# fit two cores.
 run_integration() {
     local b=$1 label=$2 trace=${3:-} line claim out i
-    local runners=${SEKISHO_TEST_RUNNERS:-2}
+    local runners=${SEKISHO_TEST_RUNNERS:-3}
     claim=$(mktemp -d)
     out=()
     for ((i = 0; i < runners; i++)); do
@@ -122,7 +123,7 @@ if want fuzz; then
             cp -r "fuzz/corpus/$name/." "$fuzzdir/$name/" 2>/dev/null
             dict=(); [ -f "fuzz/dict/$name.dict" ] && dict=(-dict="fuzz/dict/$name.dict")
             while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-            (timeout 120 "$f" -max_total_time="${SEKISHO_FUZZ_SECONDS:-12}" -rss_limit_mb=2048 \
+            (timeout 120 "$f" -max_total_time="${SEKISHO_FUZZ_SECONDS:-10}" -rss_limit_mb=2048 \
                 -artifact_prefix="$fuzzdir/$name/" "${dict[@]}" "$fuzzdir/$name" \
                 >"$fuzzdir/$name.log" 2>&1; echo $? >"$fuzzdir/$name.rc") &
         done
