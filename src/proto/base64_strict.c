@@ -3,8 +3,7 @@
 
 #include <stdint.h>
 
-/* value - the 6 bits of an alphabet character, -1 for anything else. */
-static int value(unsigned char c)
+int base64_value(unsigned char c)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -38,7 +37,7 @@ bool base64_strict_decode(struct str in, unsigned char *out, size_t cap, size_t 
             }
             if (pad > 0) /* data after padding ("ab=c") */
                 return false;
-            v[k] = value(g[k]);
+            v[k] = base64_value(g[k]);
             if (v[k] < 0)
                 return false;
         }

@@ -42,4 +42,9 @@ bool base64_strict_decode(struct str in, unsigned char *out, size_t cap, size_t 
  * BASE64_ENCODED_LEN(n) > cap. */
 bool base64_strict_encode(const unsigned char *in, size_t n, char *out, size_t cap, size_t *len);
 
+/* base64_value - the 6 bits of a character of the base64 alphabet (RFC 4648
+ * table 1: A-Z a-z 0-9 + /), -1 for anything else ('=' too). Also the
+ * alphabet of UTF-7's modified base64 (proto/mime_utf7). */
+int base64_value(unsigned char c);
+
 #endif

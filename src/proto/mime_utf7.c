@@ -3,24 +3,11 @@
 
 #include <string.h>
 
+#include "proto/base64_strict.h"
+
 void mime_utf7_init(struct mime_utf7 *d)
 {
     memset(d, 0, sizeof(*d));
-}
-
-static int b64_val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
 }
 
 static size_t put_fffd(char *out)
@@ -92,7 +79,7 @@ size_t mime_utf7_byte(struct mime_utf7 *d, unsigned char b, char *out)
 {
     size_t n = 0;
     if (d->b64) {
-        int v = b64_val(b);
+        int v = base64_value(b);
         if (v >= 0) {
             d->fresh = false;
             d->bits = (d->bits << 6 | (uint32_t)v) & 0x3fffff;
