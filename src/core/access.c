@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/file_read.h"
 #include "lib/str.h"
 
 /* Group flags: the keyword patterns. */
@@ -296,60 +297,6 @@ static void out_of_memory(struct builder *b)
     b->errors++;
 }
 
-/* read_file - the whole regular file at path, NUL-terminated, at most max
- * bytes. On error returns NULL with a message in err. */
-static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errcap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    struct stat st;
-    if (fd < 0) {
-        snprintf(err, errcap, "%s", strerror(errno));
-        return NULL;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errcap, "not a regular file");
-        close(fd);
-        return NULL;
-    }
-    if (st.st_size < 0 || (uint64_t)st.st_size > max) {
-        snprintf(err, errcap, "larger than %zu bytes", max);
-        close(fd);
-        return NULL;
-    }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
-    char *data = malloc(cap + 1);
-    if (!data) {
-        snprintf(err, errcap, "out of memory");
-        close(fd);
-        return NULL;
-    }
-    /* Read one byte more than stat promised, to notice a file that grew
-     * past the limit meanwhile. Bounded by cap. */
-    while (n < cap) {
-        ssize_t r = read(fd, data + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            snprintf(err, errcap, "%s", strerror(errno));
-            free(data);
-            close(fd);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    if (n > max) {
-        snprintf(err, errcap, "larger than %zu bytes", max);
-        free(data);
-        return NULL;
-    }
-    data[n] = '\0';
-    *len = n;
-    return data;
-}
-
 static void rule_discard(struct builder *b)
 {
     for (size_t i = 0; i < b->n_groups; i++)
@@ -484,7 +431,7 @@ static void add_list_file(struct builder *b, struct str path_view, unsigned ref_
         b->rule_bad = true;
         return;
     }
-    char *text = read_file(path, ACCESS_LIST_FILE_MAX, &len, err, sizeof(err));
+    char *text = file_read_all(path, ACCESS_LIST_FILE_MAX, &len, err, sizeof(err));
     if (!text) {
         report(b, b->name, ref_line, "cannot read list file %s: %s", path, err);
         b->rule_bad = true;
@@ -661,7 +608,7 @@ struct access_table *access_table_load(const char *path, FILE *diag)
 {
     char err[128];
     size_t len;
-    char *text = read_file(path, ACCESS_FILE_MAX, &len, err, sizeof(err));
+    char *text = file_read_all(path, ACCESS_FILE_MAX, &len, err, sizeof(err));
     if (!text) {
         if (diag)
             fprintf(diag, "%s: cannot read: %s\n", path, err);

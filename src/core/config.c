@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/config_value_check.h"
 #include "proto/ini_parse.h"
 
 /* ---- the tables generated from config_keys.def ------------------------ */
@@ -1061,6 +1062,12 @@ static void check_entries(struct load *ld, const char *text, size_t len)
             continue;
         char why[WHY_MAX];
         if (!set_value(scratch, k, sec, it.value, true, why, sizeof(why))) {
+            diag(ld, it.line, true, "invalid value '%.*s%s' for key '%.*s' in [%s]: %s",
+                 quote_len(it.value), it.value.ptr, quote_more(it.value), (int)it.key.len,
+                 it.key.ptr, service_name(sec), why);
+            continue;
+        }
+        if (!config_value_check(k->name, scratch, why, sizeof(why))) {
             diag(ld, it.line, true, "invalid value '%.*s%s' for key '%.*s' in [%s]: %s",
                  quote_len(it.value), it.value.ptr, quote_more(it.value), (int)it.key.len,
                  it.key.ptr, service_name(sec), why);

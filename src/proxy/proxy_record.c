@@ -24,6 +24,14 @@ void proxy_outcome_detected(struct proxy_outcome *o, const char *name, const cha
     o->action = action;
 }
 
+void proxy_outcome_spam(struct proxy_outcome *o, const char *name, enum accesslog_action action)
+{
+    o->result = ACCESSLOG_RESULT_SPAM;
+    str_copy(o->detect_name, sizeof(o->detect_name), name);
+    o->detect_file[0] = '\0';
+    o->action = action;
+}
+
 void proxy_record_write(const struct proxy_session *s, const struct proxy_outcome *o,
                         struct access_record *r)
 {

@@ -47,6 +47,11 @@ void proxy_outcome_begin(struct proxy_outcome *o, const struct proxy_session *s)
 void proxy_outcome_detected(struct proxy_outcome *o, const char *name, const char *file,
                             enum accesslog_action action);
 
+/* proxy_outcome_spam - record a spam classification (result SPAM, the
+ * name; no file) with the spam action taken (SPAM-10: PASS,
+ * CHANGE_SUBJECT, BLACKHOLE). */
+void proxy_outcome_spam(struct proxy_outcome *o, const char *name, enum accesslog_action action);
+
 /* proxy_record_write - complete r (the protocol set status, size, method,
  * url, user, files, proto_flags, proto1, proto2 and, if it wants another
  * than o->error, proxy_error) with the session's and the outcome's part,

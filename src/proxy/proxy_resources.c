@@ -54,6 +54,22 @@ static bool apply_ini_lists(const struct config *cfg, struct access_table **acl,
     return true;
 }
 
+/* SPAM-8: addresses never queried when hosts.allow has no spam_rbl_pass
+ * field (options.tsv gives this default). */
+#define SPAM_RBL_PASS_DEFAULT "127.0.0.1 10. 192.168. 172.16.0.0/255.240.0.0"
+
+static bool rbl_pass_default(const struct config *cfg, struct access_table **acl, FILE *diag)
+{
+    if (*acl && access_table_has(*acl, HOSTS_ALLOW_SPAM_RBL_PASS))
+        return true;
+    if (!*acl && !(*acl = access_table_new()))
+        return false;
+    char origin[64];
+    snprintf(origin, sizeof(origin), "%s default spam_rbl_pass", cfg->hosts_allow);
+    return access_table_set_list(*acl, HOSTS_ALLOW_SPAM_RBL_PASS, SPAM_RBL_PASS_DEFAULT,
+                                 strlen(SPAM_RBL_PASS_DEFAULT), origin, diag) == 0;
+}
+
 struct proxy_resources *proxy_resources_load(const struct config *cfg, FILE *diag)
 {
     struct proxy_resources *res = calloc(1, sizeof(*res));
@@ -83,6 +99,13 @@ struct proxy_resources *proxy_resources_load(const struct config *cfg, FILE *dia
         res->tpl_pop = template_load(cfg->template_dir, "template_pop.txt", diag);
         ok = ok && res->tpl_pop;
     }
+    /* Spam settings are read by the mail services that check spam only. */
+    bool spam = (cfg->service == SVC_SMTP || cfg->service == SVC_POP) && cfg->spam_check;
+    if (ok && spam) {
+        res->spam_rules = spam_rules_load(cfg->spam_dir, diag);
+        ok = res->spam_rules != NULL;
+    }
+    ok = ok && (!spam || !cfg->spam_rbl || rbl_pass_default(cfg, &res->acl, diag));
     if (cfg->service == SVC_HTTP && cfg->progress) {
         res->tpl_progress = template_load(cfg->template_dir, "template_http_progress.html", diag);
         ok = ok && res->tpl_progress != NULL;
@@ -115,5 +138,6 @@ void proxy_resources_free(struct proxy_resources *res)
     template_free(res->tpl_smtp);
     template_free(res->tpl_smtp_lan);
     template_free(res->tpl_pop);
+    spam_rules_free(res->spam_rules);
     free(res);
 }

@@ -3,6 +3,7 @@
  * The access table (hosts.allow), the templates of the service, the
  * gateway's host name and the product name (DESIGN: Sekisho/sekisho_<svc>/
  * <version>/<host> unless product_name is set). Loaded and validated by
+ * the custom spam rules (core/spam_rules), loaded by
  * the master at start and on SIGHUP, before anything is swapped in; the
  * workers inherit a read-only copy.
  */
@@ -13,6 +14,7 @@
 
 #include "core/access.h"
 #include "core/config.h"
+#include "core/spam_rules.h"
 #include "core/template.h"
 
 struct proxy_resources {
@@ -24,6 +26,7 @@ struct proxy_resources {
     struct template *tpl_smtp;     /* SMTP: sendback/delete notifications */
     struct template *tpl_smtp_lan; /* SMTP: the same for smtp_lan clients */
     struct template *tpl_pop;      /* POP: the message that replaces an infected one */
+    struct spam_rules *spam_rules; /* SMTP/POP with spam_check: the custom rules (n may be 0) */
     char hostname[256];
     char product_name[320];
 };

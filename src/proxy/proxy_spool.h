@@ -56,4 +56,27 @@ static inline bool proxy_spool_in_memory(const struct proxy_spool *sp)
 /* proxy_spool_close - close it and give its memory back. Idempotent. */
 void proxy_spool_close(struct proxy_spool *sp);
 
+/* A byte range of the spool the sender leaves out (change_subject: the
+ * original Subject field); start == end: none. */
+struct proxy_spool_skip {
+    uint64_t start, end;
+};
+
+/* proxy_spool_window - the sender's next read of a spool of len bytes at
+ * *off: moves *off past the skipped range when it is there, and returns
+ * how many bytes to read (at most cap, never into the range), 0 at the
+ * end. */
+static inline size_t proxy_spool_window(uint64_t *off, uint64_t len,
+                                        const struct proxy_spool_skip *skip, size_t cap)
+{
+    if (skip->end > skip->start && *off >= skip->start && *off < skip->end)
+        *off = skip->end;
+    if (*off >= len)
+        return 0;
+    uint64_t stop = len;
+    if (skip->end > skip->start && *off < skip->start)
+        stop = skip->start;
+    return stop - *off < cap ? (size_t)(stop - *off) : cap;
+}
+
 #endif

@@ -15,6 +15,7 @@
 #include "lib/sock.h"
 #include "proxy/proxy_bgcopy.h"
 #include "proxy/proxy_resources.h"
+#include "proxy/spam_check.h"
 
 #define CAP_RECHECK_MS       20    /* how often a capped worker looks for a free slot */
 #define CAP_WARNING_EVERY_MS 10000 /* LOG-E2 at most this often per worker */
@@ -266,6 +267,7 @@ int proxy_worker_main(const struct proxy_worker_env *env)
     int rc = ev_run(w->loop) < 0 ? 1 : 0;
     /* A quarantined object must not be lost to a stop: its copy ends
      * first, within a bound (then it is removed and logged). */
+    spam_check_pool_free(w);
     proxy_bgcopy_free(w->bgcopy, PROXY_BGCOPY_DRAIN_MS);
     proxy_auth_pool_free(w->auth_pool);
     dns_free(w->dns);

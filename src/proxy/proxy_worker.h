@@ -29,6 +29,7 @@
 
 struct proxy_worker;
 struct proxy_bgcopy;
+struct spam_check_pool;
 
 /* A session's entry in its worker's list, so that a stopping worker can
  * close the sessions that are only waiting (idle keep-alive). */
@@ -78,6 +79,7 @@ struct proxy_worker {
     struct proxy_scan_pool *scan_pool;
     struct proxy_auth_pool *auth_pool; /* PAM checks off the loop (no thread until the first) */
     struct proxy_bgcopy *bgcopy;       /* quarantine copies; NULL until the first */
+    struct spam_check_pool *spam_pool; /* spam checks (proxy/spam_check); NULL until the first */
     int listen_fd;
     int index;
     uint16_t listen_port;

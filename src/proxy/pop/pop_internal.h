@@ -21,6 +21,7 @@
 #include "proxy/proxy_record.h"
 #include "proxy/proxy_session.h"
 #include "proxy/proxy_spool.h"
+#include "proxy/spam_check.h"
 
 #define POP_IDLE_MS       600000      /* RFC 1939 3: the autologout timer, at least 10 minutes */
 #define POP_CLIENT_IN     4096        /* command lines (998 bytes at most) */
@@ -52,6 +53,10 @@ struct pop_retr {
     struct proxy_spool spool;      /* the unstuffed message */
     struct pop3_body body;         /* the server's body, being decoded */
     struct proxy_mail_scan *mscan; /* while it is scanned */
+    struct spam_check *spam;       /* while its spam check runs */
+    bool new_subject;              /* change_subject: the Subject is replaced */
+    struct spam_check_result spam_res;
+    struct proxy_spool_skip skip;  /* the original Subject's bytes, not sent */
     struct proxy_outcome o;
     bool too_long;     /* over POP3_BODY_MAX: not kept, not delivered */
     bool spool_failed; /* a full disk */

@@ -85,6 +85,8 @@ void pop_retr_end(struct pop_session *s)
 {
     proxy_mail_scan_free(s->r.mscan);
     s->r.mscan = NULL;
+    spam_check_cancel(s->r.spam);
+    s->r.spam = NULL;
     proxy_spool_close(&s->r.spool);
     s->ps.client_pull = false;
     s->r.send_done = true;
@@ -139,9 +141,18 @@ static bool lead_lines(struct pop_session *s, struct buf *out, bool replaced)
     char date[MAIL_DATE_MAX];
     mail_date(time(NULL), date, sizeof(date));
     const char *product = s->ps.w->res->product_name;
-    bool ok =
-        buf_printf(out, "Received: from SEKISHO: %s\r\n", date) &&
-        buf_printf(out, "X-Virus-Status: infected(%s) with %s\r\n", product, s->r.o.detect_name);
+    bool ok = buf_printf(out, "Received: from SEKISHO: %s\r\n", date);
+    if (ok && s->r.o.result == ACCESSLOG_RESULT_SPAM)
+        ok = buf_printf(out, "X-Spam-Status: Yes(%s) with %s\r\n", product, s->r.o.detect_name);
+    else if (ok)
+        ok = buf_printf(out, "X-Virus-Status: infected(%s) with %s\r\n", product,
+                        s->r.o.detect_name);
+    if (ok && s->r.new_subject &&
+        !spam_check_new_subject(s->r.spool.fd, &s->r.spam_res,
+                                s->ps.cfg->spam_change_subject_prefix, out)) {
+        svclog_error_errno(&s->ps.log, errno, "cannot write the changed Subject");
+        ok = false;
+    }
     if (ok && replaced) {
         /* POP-7: Date, To, Cc of the original, each when present. */
         if (s->r.orig_date[0])
@@ -189,7 +200,9 @@ static void start_send(struct pop_session *s)
     buf_reset(&prefix_buf);
     bool ok = true;
     s->r.send_spool = true;
-    if (s->r.o.result == ACCESSLOG_RESULT_INFECTED) {
+    if (s->r.o.result == ACCESSLOG_RESULT_SPAM) {
+        ok = lead_lines(s, &prefix_buf, false); /* POP never withholds spam (SPAM-10) */
+    } else if (s->r.o.result == ACCESSLOG_RESULT_INFECTED) {
         if (s->r.o.action == ACCESSLOG_ACTION_DELETE) {
             ok = replacement(s, &prefix_buf);
             s->r.send_spool = false;
@@ -227,8 +240,13 @@ void pop_retr_send_step(struct pop_session *s)
             buf_consume(&prefix_buf, used);
             continue;
         }
-        if (s->r.send_spool && (uint64_t)s->r.send_off < s->r.spool.len) {
-            ssize_t n = pread(s->r.spool.fd, chunk, sizeof(chunk), s->r.send_off);
+        uint64_t off = (uint64_t)s->r.send_off;
+        size_t want = s->r.send_spool
+                          ? proxy_spool_window(&off, s->r.spool.len, &s->r.skip, sizeof(chunk))
+                          : 0;
+        s->r.send_off = (off_t)off;
+        if (want > 0) {
+            ssize_t n = pread(s->r.spool.fd, chunk, want, s->r.send_off);
             if (n <= 0) {
                 fail(s, "PROXY/spool read failed");
                 return;
@@ -258,6 +276,67 @@ static void copy_summary(struct pop_session *s, const struct mime_summary *sum)
     s->r.header_len = sum->header_len;
 }
 
+/* ---- the spam check (SPAM-1..10; POP: pass or change_subject) ---------- */
+
+static void on_spam_checked(void *arg, const struct spam_check_result *r)
+{
+    struct pop_session *s = arg;
+    proxy_session_enter(&s->ps);
+    s->r.spam = NULL;
+    const struct config *cfg = s->ps.cfg;
+    char url[POP_URL_MAX];
+    pop_url(s, url, sizeof(url));
+    if (r->error) {
+        /* POP cannot withhold a mail (SCAN-12): delivered unclassified. */
+        svclog_error(&s->ps.log, "spam check failed: %s URL=[%s] (delivered unclassified)",
+                     r->note, url);
+    } else if (r->spam) {
+        bool change = cfg->spam_action == CONFIG_SPAM_ACTION_CHANGE_SUBJECT;
+        proxy_outcome_spam(&s->r.o, r->name,
+                           change ? ACCESSLOG_ACTION_CHANGE_SUBJECT : ACCESSLOG_ACTION_PASS);
+        svclog_info(&s->ps.log, "Spam: URL=[%s] SpamName: %s method=%s action=%s", url, r->name,
+                    spam_check_method_name(r->method), accesslog_action_name(s->r.o.action));
+        if (cfg->spam_quarantine)
+            proxy_quarantine_mbox(&s->ps, &s->r.o, s->r.spool.fd, s->user);
+        if (cfg->spam_notify_admin && cfg->admin_mailaddr.count > 0) {
+            struct template_vars v;
+            pop_vars(s, &v, url);
+            proxy_notify_admin(&s->ps, &v);
+        }
+        if (change && r->subject.found && r->subject_value_len > SPAM_SUBJECT_MAX) {
+            svclog_error(&s->ps.log, "Subject of URL=[%s] longer than %u bytes: not changed "
+                                     "(X-Spam-Status added)",
+                         url, SPAM_SUBJECT_MAX);
+        } else if (change) {
+            s->r.new_subject = true;
+            s->r.spam_res = *r;
+            if (r->subject.found)
+                s->r.skip = (struct proxy_spool_skip){r->subject.start, r->subject.end};
+        }
+    } else if (r->white) {
+        svclog_info(&s->ps.log, "Not spam: URL=[%s] matched a WHITE custom rule", url);
+    }
+    start_send(s);
+    proxy_session_leave(&s->ps);
+}
+
+static void start_spam(struct pop_session *s)
+{
+    const struct spam_check_input in = {
+        .spool_fd = s->r.spool.fd,
+        .len = s->r.spool.len,
+        .client_ip = NULL, /* SPAM-8: POP checks the Received: addresses only */
+        .user = s->user,
+        .queue_id = s->r.message_id,
+    };
+    s->r.spam = spam_check_start(s->ps.w, &in, &s->ps.log, on_spam_checked, s);
+    if (!s->r.spam) {
+        svclog_error_errno(&s->ps.log, errno, "cannot start the spam check (delivered "
+                                               "unclassified)");
+        start_send(s);
+    }
+}
+
 static void on_scanned(struct pop_session *s, const struct proxy_mail_scan_result *res)
 {
     s->r.o.checks += res->checks;
@@ -283,6 +362,10 @@ static void on_scanned(struct pop_session *s, const struct proxy_mail_scan_resul
             pop_vars(s, &v, url);
             proxy_notify_admin(&s->ps, &v);
         }
+    }
+    if (s->r.o.result == ACCESSLOG_RESULT_CLEAN && s->ps.cfg->spam_check) {
+        start_spam(s); /* SCAN-10: spam after viruses */
+        return;
     }
     start_send(s);
 }

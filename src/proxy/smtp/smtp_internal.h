@@ -33,6 +33,7 @@
 #include "proxy/proxy_session.h"
 #include "proxy/proxy_spool.h"
 #include "proxy/proxy_worker.h"
+#include "proxy/spam_check.h"
 
 #define SMTP_IDLE_MS        300000      /* G-22: command channel without progress */
 #define SMTP_IN_CAP         65536       /* client bytes: command lines, DATA chunks */
@@ -44,6 +45,7 @@
 #define SMTP_MESSAGE_MAX    2000000000ull /* SMTP-1 */
 #define SMTP_PATH_MAX       512
 #define SMTP_RCPTS_MAX      4096 /* bytes of the comma-joined recipients kept for logs */
+#define SMTP_RCPT_SPAM_MAX  256 /* recipients named to the spam engine */
 #define SMTP_HELD_REPLY_MAX 1024 /* a server reply kept while RSET goes first */
 /* Failed AUTH attempts in one session before it is ended (421), as
  * Postfix's smtpd_hard_error_limit ends a guessing session. */
@@ -101,6 +103,12 @@ struct smtp_mail {
     off_t send_off;
     bool send_done;
     struct proxy_mail_scan *mscan; /* the message's scan, while it runs */
+    struct spam_check *spam;       /* the spam check, while it runs */
+    struct proxy_spool_skip skip;  /* spool bytes not sent: the Subject change_subject replaces */
+    bool new_subject;              /* send "Subject: <prefix>..." with the added lines */
+    struct spam_check_result spam_res; /* where the original Subject is */
+    char spam_rcpt_text[SMTP_RCPTS_MAX]; /* the recipients cut apart, for the spam engine */
+    const char *spam_rcpt[SMTP_RCPT_SPAM_MAX];
 
     /* For the access log record of the mail (SMTP-14). */
     struct proxy_outcome o; /* times, verdict, detection, PROXY-ERROR */

@@ -142,6 +142,17 @@ static void on_data_reply(struct smtp_session *s, const struct smtp_reply *r)
     send_message(s);
 }
 
+/* new_subject - change_subject (SPAM-10, G-08): the prefix and the
+ * original value (whose own bytes smtp_send_step skips). */
+static bool new_subject(struct smtp_session *s)
+{
+    if (spam_check_new_subject(s->m.spool.fd, &s->m.spam_res,
+                               s->ps.cfg->spam_change_subject_prefix, &s->ps.server.out))
+        return true;
+    svclog_error_errno(&s->ps.log, errno, "cannot write the changed Subject");
+    return false;
+}
+
 /* received_header - SMTP-9 6: three folded lines. */
 static bool added_headers(struct smtp_session *s)
 {
@@ -152,6 +163,13 @@ static bool added_headers(struct smtp_session *s)
     if (!s->ps.cfg->anonymous)
         ok = buf_printf(&s->ps.server.out, "Received: from %s (%s)\r\n\tby %s (%s) ;\r\n\t%s\r\n",
                         s->ps.client.host, s->ps.client.ip, s->ps.w->res->hostname, product, date);
+    /* SMTP-9 6: the spam status, then the virus status (the mail is
+     * virus-clean when it got as far as the spam check). */
+    if (ok && s->m.o.result == ACCESSLOG_RESULT_SPAM)
+        ok = buf_printf(&s->ps.server.out, "X-Spam-Status: Yes(%s) with %s\r\n", product,
+                        s->m.o.detect_name);
+    if (ok && s->m.new_subject)
+        ok = new_subject(s);
     /* C-48: the status header is added even with anonymous. */
     if (ok && s->m.o.result == ACCESSLOG_RESULT_INFECTED)
         ok = buf_printf(&s->ps.server.out, "X-Virus-Status: infected(%s) with %s\r\n", product,
@@ -188,8 +206,13 @@ void smtp_send_step(struct smtp_session *s)
             s->on_reply = smtp_on_final_reply;
             continue;
         }
+        uint64_t off = (uint64_t)s->m.send_off;
         char chunk[SMTP_SPOOL_CHUNK];
-        ssize_t n = pread(s->m.spool.fd, chunk, sizeof(chunk), s->m.send_off);
+        size_t want = proxy_spool_window(&off, s->m.msg_len, &s->m.skip, sizeof(chunk));
+        s->m.send_off = (off_t)off;
+        if (want == 0)
+            continue; /* the skipped field ended the message: the end line next */
+        ssize_t n = pread(s->m.spool.fd, chunk, want, s->m.send_off);
         if (n <= 0) {
             svclog_error_errno(&s->ps.log, n < 0 ? errno : EIO, "spool read failed");
             smtp_server_lost(s); /* a 421: the client will retry */
@@ -227,6 +250,101 @@ static bool admin_notification(const struct smtp_session *s, const struct mime_s
     return s->ps.cfg->admin_notification_id != 0 && sum->admin_notification_id.ptr &&
            str_to_u64(str_trim(sum->admin_notification_id), UINT64_MAX, &id) &&
            id == s->ps.cfg->admin_notification_id;
+}
+
+/* ---- the spam check (SPAM-1..10) -------------------------------------------- */
+
+static enum accesslog_action spam_action(const struct config *cfg)
+{
+    switch (cfg->spam_action) {
+    case CONFIG_SPAM_ACTION_CHANGE_SUBJECT:
+        return ACCESSLOG_ACTION_CHANGE_SUBJECT;
+    case CONFIG_SPAM_ACTION_BLACKHOLE:
+        return ACCESSLOG_ACTION_BLACKHOLE;
+    case CONFIG_SPAM_ACTION_PASS:
+        break;
+    }
+    return ACCESSLOG_ACTION_PASS;
+}
+
+static void on_spam_checked(void *arg, const struct spam_check_result *r)
+{
+    struct smtp_session *s = arg;
+    proxy_session_enter(&s->ps);
+    s->m.spam = NULL;
+    if (r->error) {
+        /* The check could not run at all: the client tries again later;
+         * nothing passes unchecked. */
+        svclog_error(&s->ps.log, "spam check failed: %s mail from [%s]", r->note, s->m.mail_from);
+        snprintf(s->m.o.error, sizeof(s->m.o.error), "PROXY/spam check failed: %s", r->note);
+        smtp_cancel_mail(s, 451, "Temporary failure: spam check failed, please try again later");
+        proxy_session_leave(&s->ps);
+        return;
+    }
+    if (r->spam) {
+        const struct config *cfg = s->ps.cfg;
+        proxy_outcome_spam(&s->m.o, r->name, spam_action(cfg));
+        svclog_info(&s->ps.log, "Spam: mail from [%s] to [%s] SpamName: %s method=%s action=%s",
+                    s->m.mail_from, s->m.rcpts, r->name, spam_check_method_name(r->method),
+                    accesslog_action_name(s->m.o.action));
+        if (cfg->spam_quarantine)
+            smtp_quarantine_mail(s);
+        if (cfg->spam_notify_admin && cfg->admin_mailaddr.count > 0)
+            smtp_notify_admin(s);
+        if (s->m.o.action == ACCESSLOG_ACTION_BLACKHOLE) {
+            smtp_cancel_mail(s, 250, "Message accepted for delivery");
+            proxy_session_leave(&s->ps);
+            return;
+        }
+        if (s->m.o.action == ACCESSLOG_ACTION_CHANGE_SUBJECT) {
+            if (r->subject.found && r->subject_value_len > SPAM_SUBJECT_MAX) {
+                svclog_error(&s->ps.log, "Subject of mail from [%s] longer than %u bytes: not "
+                                         "changed (X-Spam-Status added)",
+                             s->m.mail_from, SPAM_SUBJECT_MAX);
+            } else {
+                s->m.new_subject = true;
+                s->m.spam_res = *r;
+                if (r->subject.found)
+                    s->m.skip = (struct proxy_spool_skip){r->subject.start, r->subject.end};
+            }
+        }
+    } else if (r->white) {
+        svclog_info(&s->ps.log, "Not spam: mail from [%s] matched a WHITE custom rule",
+                    s->m.mail_from);
+    }
+    s->state = SMTP_ST_SEND;
+    smtp_up_command(s, on_data_reply, "DATA");
+    proxy_session_leave(&s->ps);
+}
+
+static void start_spam(struct smtp_session *s)
+{
+    /* the recipients one by one, for the engine's Rcpt headers */
+    str_copy(s->m.spam_rcpt_text, sizeof(s->m.spam_rcpt_text), s->m.rcpts);
+    unsigned n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(s->m.spam_rcpt_text, ",", &save); t && n < SMTP_RCPT_SPAM_MAX;
+         t = strtok_r(NULL, ",", &save))
+        s->m.spam_rcpt[n++] = t;
+    const struct spam_check_input in = {
+        .spool_fd = s->m.spool.fd,
+        .len = s->m.msg_len,
+        .client_ip = s->ps.client.ip,
+        .helo = s->helo,
+        .mail_from = s->m.mail_from,
+        .user = s->authed ? s->auth_user : NULL,
+        .queue_id = s->m.message_id,
+        .rcpt = s->m.spam_rcpt,
+        .nrcpt = n,
+    };
+    s->m.spam = spam_check_start(s->ps.w, &in, &s->ps.log, on_spam_checked, s);
+    if (!s->m.spam) {
+        svclog_error_errno(&s->ps.log, errno, "cannot start the spam check of mail from [%s]",
+                           s->m.mail_from);
+        snprintf(s->m.o.error, sizeof(s->m.o.error), "PROXY/spam check failed: %s",
+                 strerror(errno));
+        smtp_cancel_mail(s, 451, "Temporary failure: spam check failed, please try again later");
+    }
 }
 
 static void on_scanned(struct smtp_session *s, const struct proxy_mail_scan_result *res)
@@ -269,6 +387,10 @@ static void on_scanned(struct smtp_session *s, const struct proxy_mail_scan_resu
             smtp_cancel_mail(s, 554, text);
             return;
         }
+    }
+    if (s->m.o.result == ACCESSLOG_RESULT_CLEAN && s->ps.cfg->spam_check && !s->lan) {
+        start_spam(s); /* SCAN-10: spam after viruses; SPAM-3: not for LAN clients */
+        return;
     }
     s->state = SMTP_ST_SEND;
     smtp_up_command(s, on_data_reply, "DATA");

@@ -138,6 +138,7 @@ static void up_raw(struct smtp_session *s, struct str line, smtp_reply_fn *cb)
 void smtp_reset_mail(struct smtp_session *s)
 {
     proxy_mail_scan_free(s->m.mscan);
+    spam_check_cancel(s->m.spam);
     proxy_spool_close(&s->m.spool);
     s->m = (struct smtp_mail){.spool = PROXY_SPOOL_CLOSED};
     proxy_outcome_begin(&s->m.o, &s->ps);
@@ -157,6 +158,8 @@ static void on_closing(struct proxy_session *ps)
     smtp_xclient_free(s);
     proxy_mail_scan_free(s->m.mscan);
     s->m.mscan = NULL;
+    spam_check_cancel(s->m.spam);
+    s->m.spam = NULL;
 }
 
 static void on_release(struct proxy_session *ps)
