@@ -188,6 +188,9 @@ install: $(BINS) $(PAM_MODULE)
 	for f in sekisho.ini hosts.allow; do \
 	    if [ -f $(prefix)/conf/$$f ]; then install -m 644 conf/$$f $(prefix)/conf/$$f.new; \
 	    else install -m 644 conf/$$f $(prefix)/conf/$$f; fi; done
+	install -d -m 755 $(prefix)/conf/spam
+	for f in files.txt custom.txt; do [ -e $(prefix)/conf/spam/$$f ] || \
+	    install -m 644 conf/spam/$$f $(prefix)/conf/spam/$$f || exit 1; done
 	install -d -m 755 $(prefix)/lib $(prefix)/lib/security $(prefix)/conf/pam $(pamdir)
 	install -m 644 $(PAM_MODULE) $(PAM_INST)
 	install -m 755 $(B)/bin/create_userdb $(prefix)/create_userdb$(suffix)

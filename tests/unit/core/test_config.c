@@ -552,6 +552,7 @@ static void test_list(void **state)
     free(v);
     /* RBL/SURBL lists: 199 characters (003:2689) */
     v = repeat('r', 199);
+    v[63] = v[127] = v[191] = '.'; /* DNS labels are at most 63 bytes */
     t = joinf("[common]\nspam_rbl_list=%s\n", v);
     cfg = load_ok(t, SVC_SMTP);
     config_free(cfg);
@@ -1201,17 +1202,18 @@ static void test_not_built_keys_refused(void **state)
                   NAME ":2: transparent: not supported by this version\n");
     expect_strict("[http]\ntransparent=No\n", SVC_HTTP, "");
     /* refused whichever service starts: the file is one promise */
-    expect_strict("[smtp]\nspam_check=yes\n", SVC_HTTP,
-                  NAME ":2: spam_check: not supported by this version\n");
-    expect_strict(
-        "[common]\nspam_rbl=yes\nUPDATEURL=http://db.example/\n[smtp]\nspam_action=blackhole\n"
-        "spam_quarantine=no\nspam_quarantine=yes\n",
-        SVC_SMTP,
-        NAME ":2: spam_rbl: not supported by this version\n" NAME
-             ":3: UPDATEURL: not supported by this version\n" NAME
-             ":5: spam_action: not supported by this version\n" NAME
-             ":7: duplicate key 'spam_quarantine' in [smtp] (previous at line 6); the "
-             "last value is used\n" NAME ":7: spam_quarantine: not supported by this version\n");
+    expect_strict("[http]\ntransparent_tproxy=yes\n", SVC_SMTP,
+                  NAME ":2: transparent_tproxy: not supported by this version\n");
+    expect_strict("[common]\nUPDATEURL=http://db.example/\n[smtp]\nspam_action=blackhole\n"
+                  "spam_quarantine=no\nspam_quarantine=yes\n",
+                  SVC_SMTP,
+                  NAME ":2: UPDATEURL: not supported by this version\n" NAME
+                       ":6: duplicate key 'spam_quarantine' in [smtp] (previous at line 5); the "
+                       "last value is used\n");
+    /* built since issue 14: the spam keys, in [common] and the mail services */
+    expect_strict("[common]\nspam_rbl=yes\nspam_commtouch=yes\nspam_dns_server=127.0.0.1\n"
+                  "[smtp]\nspam_check=yes\nspam_action=change_subject\n[pop]\nspam_check=yes\n",
+                  SVC_POP, "");
     /* built since issue 13: accepted */
     expect_strict("[http]\nproxyauth_pam_auth=yes\n[smtp]\nproxymail_auth=yes\npbs=yes\n"
                   "pbs_lifetime=11\nxclient=no\n[pop]\nproxyauth_pam_account=yes\n",
@@ -1243,16 +1245,7 @@ static void test_built_column(void **state)
                                             "transparent_tproxy_version",
                                             "UPDATEURL",
                                             "orspservice_http_proxy",
-                                            "spam_check",
-                                            "spam_action",
-                                            "spam_change_subject_prefix",
-                                            "spam_notify_admin",
-                                            "spam_quarantine",
-                                            "spam_commtouch",
-                                            "spam_rbl",
-                                            "spam_rbl_list",
-                                            "spam_surbl",
-                                            "spam_surbl_list"};
+                                            };
     for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++) {
         const struct config_key *k = config_key_find(str_from_cstr(not_built[i]));
         assert_non_null(k);
@@ -1282,6 +1275,42 @@ static void test_built_column(void **state)
     mark = strstr(row, "- acted on in: [http]; **not supported by this version** elsewhere");
     assert_true(mark && next && mark < next);
     free(buf);
+}
+
+/* config_value_check: what a key's type cannot say (issue 14) - RBL and
+ * SURBL zones must be DNS names, the engine's address numeric with a
+ * port, the DNS servers numeric; refused with the ini line. */
+static void test_spam_value_checks(void **state)
+{
+    (void)state;
+    struct config *cfg = load_ok("[common]\nspam_rbl_list=zen.spamhaus.org, bl.test\n"
+                                 "spam_surbl_list=multi.surbl.org\n"
+                                 "spam_engine_server=[::1]:11333\n"
+                                 "spam_dns_server=127.0.0.1:5353, [::1], 10.0.0.1\n",
+                                 SVC_SMTP);
+    assert_int_equal(cfg->spam_rbl_list.count, 2);
+    assert_int_equal(cfg->spam_dns_server.count, 3);
+    config_free(cfg);
+    cfg = load_ok("[smtp]\nspam_engine_server=/run/rspamd/normal.sock\n", SVC_SMTP);
+    config_free(cfg);
+    expect_error("[common]\nspam_rbl_list=bl.test, bad_zone.example.\n", SVC_SMTP,
+                 NAME ":2: invalid value 'bl.test, bad_zone.example.' for key 'spam_rbl_list' "
+                      "in [common]: 'bad_zone.example.' is not a DNS zone name (letters, digits "
+                      "and '-' labels)\n");
+    expect_error("[pop]\nspam_surbl_list=-x.org\n", SVC_POP,
+                 NAME ":2: invalid value '-x.org' for key 'spam_surbl_list' in [pop]: '-x.org' "
+                      "is not a DNS zone name (letters, digits and '-' labels)\n");
+    expect_error("[common]\nspam_engine_server=127.0.0.1\n", SVC_SMTP,
+                 NAME ":2: invalid value '127.0.0.1' for key 'spam_engine_server' in [common]: a "
+                      "port is needed: A.A.A.A:PPP, [v6]:PPP or /path/to/socket\n");
+    expect_error("[common]\nspam_engine_server=localhost:11333\n", SVC_SMTP,
+                 NAME ":2: invalid value 'localhost:11333' for key 'spam_engine_server' in "
+                      "[common]: expected A.A.A.A:PPP, [v6]:PPP or /path/to/socket (a numeric "
+                      "address)\n");
+    expect_error("[common]\nspam_dns_server=127.0.0.1:99999\n", SVC_SMTP,
+                 NAME ":2: invalid value '127.0.0.1:99999' for key 'spam_dns_server' in "
+                      "[common]: '127.0.0.1:99999' is not A.A.A.A[:PPP] or [v6][:PPP] (a numeric "
+                      "address)\n");
 }
 
 int main(void)
@@ -1323,6 +1352,7 @@ int main(void)
         cmocka_unit_test(test_shipped_ini_loads_cleanly),
         cmocka_unit_test(test_manual_is_generated_from_table),
         cmocka_unit_test(test_dump),
+        cmocka_unit_test(test_spam_value_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
