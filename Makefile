@@ -45,6 +45,9 @@ SCAND_SRCS := $(wildcard src/scand/*.c)
 TOOLS      := $(notdir $(wildcard src/tools/*))
 UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
 FUZZ_SRCS  := $(wildcard fuzz/fuzz_*.c)
+# Test programs the integration tests drive (tests/tools/<name>.c ->
+# $(B)/tests/<name>), linked like the proxy's unit tests.
+TEST_TOOL_SRCS := $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -53,6 +56,7 @@ PROXY_A    := $(B)/libsekisho-proxy.a
 BINS       := $(B)/bin/sekisho $(B)/bin/sekisho-scand $(addprefix $(B)/bin/,$(TOOLS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 REPLAY_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/replay_%,$(FUZZ_SRCS))
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TEST_TOOL_SRCS))
 
 # The PAM module: its own source and the library files it calls, built
 # position-independent into $(B)/obj-pic/ (the objects of libsekisho.a are
@@ -68,8 +72,8 @@ PAM_MODULE   := $(B)/lib/pam_sekisho_userdb.so
 PIC_CFLAGS   := $(filter-out $(SANFLAGS),$(CFLAGS)) -fPIC -fvisibility=hidden
 
 .PHONY: all all-bins check lint fuzz format clean install
-all: $(BINS) $(PAM_MODULE) $(UNIT_BINS) $(REPLAY_BINS)
-all-bins: $(BINS) $(PAM_MODULE)
+all: $(BINS) $(PAM_MODULE) $(UNIT_BINS) $(REPLAY_BINS) $(TEST_TOOLS)
+all-bins: $(BINS) $(PAM_MODULE) $(TEST_TOOLS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -111,6 +115,10 @@ $(B)/bin/%: $$(call obj,$$(wildcard src/tools/%/*.c)) $(LIB_A)
 $(B)/tests/proxy/%: $(B)/obj/tests/unit/proxy/%.o $(PROXY_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
+$(TEST_TOOLS): $(B)/tests/%: $(B)/obj/tests/tools/%.o $(PROXY_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIB_A)
 	@mkdir -p $(dir $@)

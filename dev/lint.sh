@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # lint - the static checks: the layer rule (dev/check-layers.sh), clang-format
-# on every tracked C file, cppcheck over src, fuzz and tests/unit. One line
+# on every tracked C file, cppcheck over src, fuzz, tests/unit and tests/tools. One line
 # "ok - lint: <check>" or "not ok - lint: <check>" per check (what failed
 # follows, indented); exit status 0 only if every check passed. `make lint`
 # runs it, and so does the lint stage of tests/run.sh, which counts its lines.
@@ -29,7 +29,7 @@ done >"$out"
 report "clang-format" $((1 - $?))
 
 cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
-    --inline-suppr --suppress=missingIncludeSystem -D__GNUC__ -Isrc src fuzz tests/unit \
+    --inline-suppr --suppress=missingIncludeSystem -D__GNUC__ -Isrc src fuzz tests/unit tests/tools \
     >"$out" 2>&1
 report "cppcheck" $?
 

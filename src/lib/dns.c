@@ -25,6 +25,8 @@ struct dns_query {
     struct dns *dns;
     dns_lookup_fn *lookup_cb;
     dns_reverse_fn *reverse_cb;
+    dns_a_fn *a_cb;
+    struct dns_a_answer *early; /* dns_query_a: answered while starting */
     void *arg;
     uint16_t port;
     bool ipv6;
@@ -119,7 +121,8 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
     ev_io_set(dns->loop, &w->io, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
 }
 
-struct dns *dns_new(struct ev_loop *loop)
+struct dns *dns_new_opts(struct ev_loop *loop, const char *servers, unsigned timeout_ms,
+                         unsigned tries)
 {
     static bool library_ready;
     if (!library_ready) {
@@ -136,15 +139,25 @@ struct dns *dns_new(struct ev_loop *loop)
     memset(&opts, 0, sizeof(opts));
     opts.sock_state_cb = dns_sock_state;
     opts.sock_state_cb_data = dns;
-    opts.timeout = 2000; /* ms per try */
-    opts.tries = 2;
+    opts.timeout = timeout_ms ? (int)timeout_ms : 1; /* ms per try */
+    opts.tries = tries ? (int)tries : 1;
     if (ares_init_options(&dns->channel, &opts,
                           ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES) !=
         ARES_SUCCESS) {
         free(dns);
         return NULL;
     }
+    if (servers && *servers && ares_set_servers_ports_csv(dns->channel, servers) != ARES_SUCCESS) {
+        ares_destroy(dns->channel);
+        free(dns);
+        return NULL;
+    }
     return dns;
+}
+
+struct dns *dns_new(struct ev_loop *loop)
+{
+    return dns_new_opts(loop, NULL, 2000, 2);
 }
 
 void dns_free(struct dns *dns)
@@ -304,4 +317,166 @@ void dns_cancel(struct dns_query *q)
 {
     if (q)
         q->cancelled = true;
+}
+
+/* ---- raw A queries (DNS lists) ---- */
+
+static uint32_t ttl_value(const unsigned char *p)
+{
+    uint32_t v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return (v & 0x80000000u) ? 0 : v; /* RFC 2181 8 */
+}
+
+/* skip_name - the offset after the (possibly compressed) name at off, or
+ * 0 when it runs past the message. A pointer ends the name in place. */
+static size_t skip_name(const unsigned char *m, size_t len, size_t off)
+{
+    while (off < len) {
+        unsigned l = m[off];
+        if ((l & 0xc0) == 0xc0)
+            return off + 2 <= len ? off + 2 : 0;
+        if (l & 0xc0)
+            return 0; /* the reserved label types */
+        if (l == 0)
+            return off + 1;
+        off += 1 + l;
+    }
+    return 0;
+}
+
+/* negative_ttl - RFC 2308 5: the SOA of the authority section, the
+ * smaller of its TTL and its MINIMUM. False when there is none or the
+ * message is cut short before it. */
+static bool negative_ttl(const unsigned char *m, size_t len, uint32_t *ttl)
+{
+    if (len < 12)
+        return false;
+    unsigned qd = (unsigned)m[4] << 8 | m[5], an = (unsigned)m[6] << 8 | m[7];
+    unsigned ns = (unsigned)m[8] << 8 | m[9];
+    size_t off = 12;
+    for (unsigned i = 0; i < qd; i++) {
+        off = skip_name(m, len, off);
+        if (!off || off + 4 > len)
+            return false;
+        off += 4;
+    }
+    for (unsigned i = 0; i < an + ns; i++) {
+        off = skip_name(m, len, off);
+        if (!off || off + 10 > len)
+            return false;
+        unsigned type = (unsigned)m[off] << 8 | m[off + 1];
+        unsigned cls = (unsigned)m[off + 2] << 8 | m[off + 3];
+        uint32_t rr_ttl = ttl_value(m + off + 4);
+        size_t rdlen = (size_t)m[off + 8] << 8 | m[off + 9];
+        size_t rdata = off + 10;
+        if (rdata + rdlen > len)
+            return false;
+        if (i >= an && type == 6 && cls == 1) { /* SOA IN */
+            size_t p = skip_name(m, rdata + rdlen, rdata);
+            p = p ? skip_name(m, rdata + rdlen, p) : 0; /* MNAME, RNAME */
+            if (!p || p + 20 > rdata + rdlen)
+                return false;
+            uint32_t minimum = ttl_value(m + p + 16);
+            *ttl = rr_ttl < minimum ? rr_ttl : minimum;
+            return true;
+        }
+        off = rdata + rdlen;
+    }
+    return false;
+}
+
+void dns_a_answer_parse(const unsigned char *abuf, size_t alen, struct dns_a_answer *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->status = DNS_A_FAIL;
+    if (!abuf || alen < 12 || alen > 65535 || !(abuf[2] & 0x80))
+        return; /* not a response */
+    unsigned rcode = abuf[3] & 0x0f;
+    if (rcode == 3) {
+        out->status = DNS_A_NXDOMAIN;
+    } else if (rcode != 0) {
+        return;
+    } else {
+        struct ares_addrttl rec[DNS_A_MAX];
+        int n = DNS_A_MAX;
+        int st = ares_parse_a_reply(abuf, (int)alen, NULL, rec, &n);
+        if (st == ARES_SUCCESS && n > 0) {
+            out->status = DNS_A_OK;
+            for (int i = 0; i < n && i < DNS_A_MAX; i++) {
+                memcpy(out->addr[i], &rec[i].ipaddr, 4);
+                out->ttl[i] = rec[i].ttl < 0 ? 0 : (uint32_t)rec[i].ttl;
+            }
+            out->n = (unsigned)(n < DNS_A_MAX ? n : DNS_A_MAX);
+            return;
+        }
+        if (st != ARES_SUCCESS && st != ARES_ENODATA)
+            return; /* malformed */
+        out->status = DNS_A_NODATA;
+    }
+    out->has_neg_ttl = negative_ttl(abuf, alen, &out->neg_ttl);
+}
+
+static void deliver_early(void *data)
+{
+    struct dns_query *q = data;
+    if (!q->cancelled)
+        q->a_cb(q->arg, q->early);
+    free(q->early);
+    free(q);
+}
+
+static void dns_on_a(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    (void)timeouts;
+    struct dns_query *q = arg;
+    if (status == ARES_EDESTRUCTION || q->cancelled) {
+        if (q->starting) {
+            q->done = true;
+            q->cancelled = true;
+        } else {
+            free(q);
+        }
+        return;
+    }
+    struct dns_a_answer a;
+    /* c-ares hands over the message also for NXDOMAIN and NODATA (its
+     * status is then ENOTFOUND/ENODATA); none for a timeout. */
+    dns_a_answer_parse(abuf, alen > 0 ? (size_t)alen : 0, &a);
+    if (a.status == DNS_A_FAIL && (!abuf || alen <= 0))
+        a.timeout = status == ARES_ETIMEOUT;
+    if (q->starting) { /* answered inside ares_query: deliver after return */
+        q->early = malloc(sizeof(a));
+        if (q->early)
+            memcpy(q->early, &a, sizeof(a));
+        q->done = true;
+        return;
+    }
+    q->a_cb(q->arg, &a);
+    free(q);
+}
+
+struct dns_query *dns_query_a(struct dns *dns, const char *name, dns_a_fn *cb, void *arg)
+{
+    if (!name || !*name)
+        return NULL;
+    struct dns_query *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    q->dns = dns;
+    q->a_cb = cb;
+    q->arg = arg;
+    q->starting = true;
+    ares_query(dns->channel, name, 1 /* C_IN */, 1 /* T_A */, dns_on_a, q);
+    dns_schedule_timer(dns);
+    q->starting = false;
+    if (!q->done)
+        return q;
+    /* ares_query completed at once (no memory, a name it refuses): the
+     * promise is a callback after return, so it goes through ev_defer. */
+    if (q->cancelled || !q->early || ev_defer(dns->loop, deliver_early, q) < 0) {
+        free(q->early);
+        free(q);
+        return NULL;
+    }
+    return q;
 }

@@ -8,6 +8,14 @@
  * for them. A query can be cancelled (its callback is then never
  * called); the resolver owns the c-ares channel and the watchers of its
  * sockets.
+ *
+ * DNS lists (proxy/spam_dnsbl) need more than addresses: a channel with
+ * explicit servers and its own timeout and tries (dns_new_opts), and a raw
+ * A query whose answer keeps the records' TTLs and, for NXDOMAIN/NODATA,
+ * the negative TTL of RFC 2308 5 (from the SOA in the authority section:
+ * the smaller of the SOA record's TTL and its MINIMUM field). The parser
+ * of such an answer (dns_a_answer_parse) is separate so that it can be
+ * fuzzed on raw message bytes.
  */
 #ifndef SEKISHO_LIB_DNS_H
 #define SEKISHO_LIB_DNS_H
@@ -39,6 +47,46 @@ typedef void dns_reverse_fn(void *arg, const char *name);
 
 struct dns *dns_new(struct ev_loop *loop);
 void dns_free(struct dns *dns);
+
+/* dns_new_opts - a channel of its own: servers "addr[:port],..." (IPv6 in
+ * brackets when a port is given, c-ares' ares_set_servers_ports_csv
+ * syntax), or NULL/"" for the nameservers of /etc/resolv.conf;
+ * timeout_ms per try and tries (>= 1). NULL on a bad server list or no
+ * memory. Lookups through it never read /etc/hosts (dns_query_a only). */
+struct dns *dns_new_opts(struct ev_loop *loop, const char *servers, unsigned timeout_ms,
+                         unsigned tries);
+
+#define DNS_A_MAX 16 /* A records kept from one answer */
+
+enum dns_a_status {
+    DNS_A_OK = 0,   /* >= 1 A record */
+    DNS_A_NXDOMAIN, /* RCODE 3 */
+    DNS_A_NODATA,   /* RCODE 0 and no A record (CNAME only, other types) */
+    DNS_A_FAIL,     /* no usable answer: timeout, SERVFAIL, REFUSED, malformed */
+};
+
+struct dns_a_answer {
+    enum dns_a_status status;
+    unsigned n;                       /* records in addr/ttl (at most DNS_A_MAX) */
+    unsigned char addr[DNS_A_MAX][4]; /* network byte order, answer order */
+    uint32_t ttl[DNS_A_MAX];          /* seconds (c-ares: min with the CNAME chain's) */
+    bool has_neg_ttl;                 /* NXDOMAIN/NODATA with an SOA in the authority */
+    uint32_t neg_ttl;                 /* min(SOA TTL, SOA MINIMUM) (RFC 2308 5) */
+    bool timeout;                     /* DNS_A_FAIL because no reply came */
+};
+
+/* dns_a_answer_parse - the answer in abuf[alen] (a whole DNS message as
+ * c-ares hands it to a query callback) into *out; the status comes from
+ * the message's RCODE and records. TTLs with the top bit set count as 0
+ * (RFC 2181 8). No I/O; c-ares allocates and frees inside. */
+void dns_a_answer_parse(const unsigned char *abuf, size_t alen, struct dns_a_answer *out);
+
+/* dns_query_a - one A query for name as given (no search list, no
+ * /etc/hosts). cb runs exactly once, never before this returns, unless
+ * the query is cancelled (dns_cancel). NULL only when name is unusable
+ * or there is no memory (cb is not called then). */
+typedef void dns_a_fn(void *arg, const struct dns_a_answer *a);
+struct dns_query *dns_query_a(struct dns *dns, const char *name, dns_a_fn *cb, void *arg);
 
 /* dns_lookup - resolve host (name or literal) for port. ipv6 = also
  * accept AAAA results (IPv4 addresses are listed first). Returns the

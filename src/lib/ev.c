@@ -45,10 +45,16 @@ struct ev_loop *ev_loop_new(void)
     return loop;
 }
 
+static void run_deferred(struct ev_loop *loop);
+
 void ev_loop_free(struct ev_loop *loop)
 {
     if (!loop)
         return;
+    /* Calls deferred after the last batch (an owner freed after ev_run
+     * returned: lib/dns' socket watchers closed by dns_free) are frees
+     * that would otherwise be lost. */
+    run_deferred(loop);
     close(loop->epfd);
     free(loop->heap);
     free(loop->deferred);

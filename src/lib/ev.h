@@ -42,6 +42,7 @@ struct ev_timer {
 };
 
 struct ev_loop *ev_loop_new(void);
+/* ev_loop_free - runs the calls still deferred (ev_defer), then frees. */
 void ev_loop_free(struct ev_loop *loop);
 
 void ev_io_init(struct ev_io *io, int fd, ev_io_fn *cb, void *data);
