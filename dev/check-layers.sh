@@ -3,7 +3,8 @@
 #   lib      -> nothing of ours (only lib/)
 #   proto    -> lib/str, lib/buf, proto/
 #   core     -> lib/, proto/, core/
-#   proxy/X  -> lib/, proto/, core/, proxy/proxy_*.h, proxy/spam_*.h and proxy/X/ (never a sibling)
+#   proxy/X  -> lib/, proto/, core/, the shared modules directly in proxy/
+#               (proxy_*.h, spam_*.h ...) and proxy/X/ (never a sibling)
 #   master   -> everything above
 #   scand    -> lib/, proto/, core/config*, scand/ (the only place for <clamav.h>)
 #   tools, admin, pam -> lib/, core/, proto/, own folder
@@ -19,7 +20,7 @@ while IFS= read -r f; do
         lib) [[ $inc == lib/* ]] || violation "$f" "$inc" ;;
         proto) [[ $inc == lib/str.h || $inc == lib/buf.h || $inc == proto/* ]] || violation "$f" "$inc" ;;
         core) [[ $inc == lib/* || $inc == proto/* || $inc == core/* ]] || violation "$f" "$inc" ;;
-        proxy) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || $inc == proxy/proxy_* || $inc == proxy/spam_* || $inc == proxy/$sub/* ]] || violation "$f" "$inc" ;;
+        proxy) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || ($inc == proxy/* && $inc != proxy/*/*) || $inc == proxy/$sub/* ]] || violation "$f" "$inc" ;;
         master) ;;
         scand) [[ $inc == lib/* || $inc == proto/* || $inc == core/config* || $inc == scand/* ]] || violation "$f" "$inc" ;;
         tools|admin|pam) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || $inc == $layer/$sub/* ]] || violation "$f" "$inc" ;;
