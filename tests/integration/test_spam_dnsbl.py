@@ -32,7 +32,7 @@ import urllib.parse
 
 import harness
 from harness import mail_fixtures as mf
-from harness.pop_proxy import PopCase, PopEnv
+from harness.pop_proxy import PopCase, PopEnv, unstuff
 from harness.unbound import Unbound, available
 
 ENV = {}
@@ -272,7 +272,7 @@ class TestPopRbl(PopCase):
         st, body = c.multi("RETR %d" % n)
         self.assertTrue(st.startswith(b"+OK"), st)
         c.cmd("QUIT")
-        return body
+        return unstuff(body)
 
     def test_pop_spam8_received_listed_client_never_queried(self):
         base = len(ENV["dns"].queries())
