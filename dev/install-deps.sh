@@ -13,7 +13,8 @@ build=(gcc make pkg-config libclamav-dev libc-ares-dev libssl-dev zlib1g-dev lib
 run=(curl swaks)
 test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
       nginx-light postfix vsftpd curl python3 zip procps iproute2 swaks arj
-      brotli zstd dovecot-pop3d lmdb-utils libpam-wrapper pamtester fail2ban)
+      brotli zstd dovecot-pop3d lmdb-utils libpam-wrapper pamtester fail2ban
+      rspamd unbound)
 pkgs=("${build[@]}")
 case "$what" in
 build) ;;

@@ -14,7 +14,7 @@ $LOCAL_CONFDIR (the work directory) override them:
   alone reaches "add header"; GTUBE is rspamd's own pre-filter and always
   gives "reject";
 - DNS: every lookup goes to the resolver given (dns="127.0.0.1:port",
-  e.g. harness.rspamd_dns.LocalDns serving the SPF policy of the test
+  e.g. harness.unbound.Unbound serving the SPF policy of the test
   domain); without one rspamd would use /etc/resolv.conf, which the tests
   must not depend on (they run offline);
 - offline: the modules that fetch maps or rules from the Internet
