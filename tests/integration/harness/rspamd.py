@@ -10,6 +10,8 @@ $LOCAL_CONFDIR (the work directory) override them:
 
 - actions: reject at 15, add header at 6, greylist at 4 (the package's
   figures, written down so that the tests rely on what they see here);
+- SPF is checked for local addresses too (spf.conf check_local): mail
+  reaches rspamd through the gateway from 127.0.0.1;
 - R_SPF_FAIL scores spf_fail_score (7.0 by default): a mail failing SPF
   alone reaches "add header"; GTUBE is rspamd's own pre-filter and always
   gives "reject";
@@ -129,6 +131,11 @@ class Rspamd:
                               "hs_cache": hs_cache_dir(), "task_timeout": task_timeout})
         with open(os.path.join(local, "actions.conf"), "w") as f:
             f.write("reject = 15;\nadd_header = 6;\ngreylist = 4;\n")
+        with open(os.path.join(local, "spf.conf"), "w") as f:
+            # The tests' mail comes from 127.0.0.1 through the gateway,
+            # which names that address in the IP header: rspamd must check
+            # SPF for it (by default it skips local addresses).
+            f.write("check_local = true;\n")
         with open(os.path.join(local, "policies_group.conf"), "w") as f:
             f.write('symbols {\n  "R_SPF_FAIL" { weight = %.2f; }\n}\n' % spf_fail_score)
         for module in OFFLINE_DISABLED:
