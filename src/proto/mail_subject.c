@@ -25,7 +25,8 @@ void mail_subject_find(const char *header, size_t len, struct mail_subject_span 
         size_t body = end - i;
         if (body == 0 || header[i] == '\n' || (header[i] == '\r' && body <= 2))
             return; /* the blank line: the header block is over */
-        if (body >= SUBJECT_NAME_LEN && strncasecmp(header + i, SUBJECT_NAME, SUBJECT_NAME_LEN) == 0) {
+        if (body >= SUBJECT_NAME_LEN &&
+            strncasecmp(header + i, SUBJECT_NAME, SUBJECT_NAME_LEN) == 0) {
             /* the field goes on over its continuation lines (RFC 5322 2.2.3) */
             size_t fend = end;
             while (fend < len && (header[fend] == ' ' || header[fend] == '\t'))

@@ -32,9 +32,9 @@
 #include "lib/str.h"
 
 struct mail_subject_span {
-    bool found;   /* a Subject field is in the header block */
-    size_t start; /* offset of its first byte ("Subject:") */
-    size_t end;   /* offset just past its last line end */
+    bool found;       /* a Subject field is in the header block */
+    size_t start;     /* offset of its first byte ("Subject:") */
+    size_t end;       /* offset just past its last line end */
     struct str value; /* its value after "Subject:", continuation lines included, line end
                        * excluded (a view into the header) */
 };

@@ -223,13 +223,14 @@ static void on_dnsbl(void *arg, const struct spam_dnsbl_result *r)
     c->dnsbl = NULL;
     if (r->listed) {
         c->res.spam = true;
-        c->res.method = strncmp(r->name, "SEKISHO/SPAM_RBL/", 17) == 0 ? SPAM_METHOD_RBL
-                                                                       : SPAM_METHOD_SURBL;
+        c->res.method =
+            strncmp(r->name, "SEKISHO/SPAM_RBL/", 17) == 0 ? SPAM_METHOD_RBL : SPAM_METHOD_SURBL;
         str_copy(c->res.name, sizeof(c->res.name), r->name);
     }
     if (r->timeouts)
-        svclog_error(c->log, "RBL/SURBL: %u of %u queries had no answer within 1 s (taken as not "
-                             "listed)",
+        svclog_error(c->log,
+                     "RBL/SURBL: %u of %u queries had no answer within 1 s (taken as not "
+                     "listed)",
                      r->timeouts, r->rbl_queries + r->surbl_queries);
     if (r->note[0])
         svclog_info(c->log, "RBL/SURBL: %s", r->note);
@@ -263,13 +264,15 @@ static void start_dnsbl(struct spam_check *c)
         char servers[512] = "";
         size_t off = 0;
         for (size_t i = 0; i < cfg->spam_dns_server.count; i++)
-            off += (size_t)snprintf(servers + off, off < sizeof(servers) ? sizeof(servers) - off : 0,
-                                    "%s%.*s", i ? "," : "", (int)cfg->spam_dns_server.items[i].len,
-                                    cfg->spam_dns_server.items[i].ptr);
+            off +=
+                (size_t)snprintf(servers + off, off < sizeof(servers) ? sizeof(servers) - off : 0,
+                                 "%s%.*s", i ? "," : "", (int)cfg->spam_dns_server.items[i].len,
+                                 cfg->spam_dns_server.items[i].ptr);
         p->dnsbl = spam_dnsbl_new(c->w->loop, servers);
         if (!p->dnsbl) {
-            svclog_error(c->log, "RBL/SURBL: cannot set up the resolver: %s (mail not "
-                                 "classified by RBL/SURBL)",
+            svclog_error(c->log,
+                         "RBL/SURBL: cannot set up the resolver: %s (mail not "
+                         "classified by RBL/SURBL)",
                          strerror(errno));
             finish(c);
             return;

@@ -79,7 +79,7 @@ struct spam_check_result {
     struct mail_subject_span subject; /* offsets in the spool; value not kept (see next) */
     uint64_t subject_value_off;       /* the Subject value's offset and length in the spool */
     size_t subject_value_len;
-    uint64_t ms;                      /* the whole check */
+    uint64_t ms; /* the whole check */
 };
 
 typedef void spam_check_fn(void *arg, const struct spam_check_result *r);

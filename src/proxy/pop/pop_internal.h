@@ -56,7 +56,7 @@ struct pop_retr {
     struct spam_check *spam;       /* while its spam check runs */
     bool new_subject;              /* change_subject: the Subject is replaced */
     struct spam_check_result spam_res;
-    struct proxy_spool_skip skip;  /* the original Subject's bytes, not sent */
+    struct proxy_spool_skip skip; /* the original Subject's bytes, not sent */
     struct proxy_outcome o;
     bool too_long;     /* over POP3_BODY_MAX: not kept, not delivered */
     bool spool_failed; /* a full disk */

@@ -288,8 +288,8 @@ static void on_spam_checked(void *arg, const struct spam_check_result *r)
     pop_url(s, url, sizeof(url));
     if (r->error) {
         /* POP cannot withhold a mail (SCAN-12): delivered unclassified. */
-        svclog_error(&s->ps.log, "spam check failed: %s URL=[%s] (delivered unclassified)",
-                     r->note, url);
+        svclog_error(&s->ps.log, "spam check failed: %s URL=[%s] (delivered unclassified)", r->note,
+                     url);
     } else if (r->spam) {
         bool change = cfg->spam_action == CONFIG_SPAM_ACTION_CHANGE_SUBJECT;
         proxy_outcome_spam(&s->r.o, r->name,
@@ -304,8 +304,9 @@ static void on_spam_checked(void *arg, const struct spam_check_result *r)
             proxy_notify_admin(&s->ps, &v);
         }
         if (change && r->subject.found && r->subject_value_len > SPAM_SUBJECT_MAX) {
-            svclog_error(&s->ps.log, "Subject of URL=[%s] longer than %u bytes: not changed "
-                                     "(X-Spam-Status added)",
+            svclog_error(&s->ps.log,
+                         "Subject of URL=[%s] longer than %u bytes: not changed "
+                         "(X-Spam-Status added)",
                          url, SPAM_SUBJECT_MAX);
         } else if (change) {
             s->r.new_subject = true;
@@ -331,8 +332,9 @@ static void start_spam(struct pop_session *s)
     };
     s->r.spam = spam_check_start(s->ps.w, &in, &s->ps.log, on_spam_checked, s);
     if (!s->r.spam) {
-        svclog_error_errno(&s->ps.log, errno, "cannot start the spam check (delivered "
-                                               "unclassified)");
+        svclog_error_errno(&s->ps.log, errno,
+                           "cannot start the spam check (delivered "
+                           "unclassified)");
         start_send(s);
     }
 }

@@ -45,7 +45,7 @@
 #define SMTP_MESSAGE_MAX    2000000000ull /* SMTP-1 */
 #define SMTP_PATH_MAX       512
 #define SMTP_RCPTS_MAX      4096 /* bytes of the comma-joined recipients kept for logs */
-#define SMTP_RCPT_SPAM_MAX  256 /* recipients named to the spam engine */
+#define SMTP_RCPT_SPAM_MAX  256  /* recipients named to the spam engine */
 #define SMTP_HELD_REPLY_MAX 1024 /* a server reply kept while RSET goes first */
 /* Failed AUTH attempts in one session before it is ended (421), as
  * Postfix's smtpd_hard_error_limit ends a guessing session. */
@@ -106,7 +106,7 @@ struct smtp_mail {
     struct spam_check *spam;       /* the spam check, while it runs */
     struct proxy_spool_skip skip;  /* spool bytes not sent: the Subject change_subject replaces */
     bool new_subject;              /* send "Subject: <prefix>..." with the added lines */
-    struct spam_check_result spam_res; /* where the original Subject is */
+    struct spam_check_result spam_res;   /* where the original Subject is */
     char spam_rcpt_text[SMTP_RCPTS_MAX]; /* the recipients cut apart, for the spam engine */
     const char *spam_rcpt[SMTP_RCPT_SPAM_MAX];
 

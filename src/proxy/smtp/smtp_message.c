@@ -146,8 +146,8 @@ static void on_data_reply(struct smtp_session *s, const struct smtp_reply *r)
  * original value (whose own bytes smtp_send_step skips). */
 static bool new_subject(struct smtp_session *s)
 {
-    if (spam_check_new_subject(s->m.spool.fd, &s->m.spam_res,
-                               s->ps.cfg->spam_change_subject_prefix, &s->ps.server.out))
+    if (spam_check_new_subject(s->m.spool.fd, &s->m.spam_res, s->ps.cfg->spam_change_subject_prefix,
+                               &s->ps.server.out))
         return true;
     svclog_error_errno(&s->ps.log, errno, "cannot write the changed Subject");
     return false;
@@ -298,8 +298,9 @@ static void on_spam_checked(void *arg, const struct spam_check_result *r)
         }
         if (s->m.o.action == ACCESSLOG_ACTION_CHANGE_SUBJECT) {
             if (r->subject.found && r->subject_value_len > SPAM_SUBJECT_MAX) {
-                svclog_error(&s->ps.log, "Subject of mail from [%s] longer than %u bytes: not "
-                                         "changed (X-Spam-Status added)",
+                svclog_error(&s->ps.log,
+                             "Subject of mail from [%s] longer than %u bytes: not "
+                             "changed (X-Spam-Status added)",
                              s->m.mail_from, SPAM_SUBJECT_MAX);
             } else {
                 s->m.new_subject = true;

@@ -1240,12 +1240,10 @@ static void test_not_built_keys_refused(void **state)
 static void test_built_column(void **state)
 {
     (void)state;
-    static const char *const not_built[] = {"transparent",
-                                            "transparent_tproxy",
-                                            "transparent_tproxy_version",
-                                            "UPDATEURL",
-                                            "orspservice_http_proxy",
-                                            };
+    static const char *const not_built[] = {
+        "transparent", "transparent_tproxy",     "transparent_tproxy_version",
+        "UPDATEURL",   "orspservice_http_proxy",
+    };
     for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++) {
         const struct config_key *k = config_key_find(str_from_cstr(not_built[i]));
         assert_non_null(k);

@@ -60,7 +60,8 @@ static void test_prefixed(void **state)
     /* no Subject: the prefix alone */
     prefixed_eq("[SPAM]", "", "Subject: [SPAM]\r\n");
     /* an encoded original needs the blank after an ASCII prefix */
-    prefixed_eq("[SPAM]", " =?UTF-8?B?w7w=?=", "Subject: =?UTF-8?B?W1NQQU1d?=\r\n =?UTF-8?B?w7w=?=\r\n");
+    prefixed_eq("[SPAM]",
+                " =?UTF-8?B?w7w=?=", "Subject: =?UTF-8?B?W1NQQU1d?=\r\n =?UTF-8?B?w7w=?=\r\n");
     prefixed_eq("[SPAM] ", " =?UTF-8?B?w7w=?=", "Subject: [SPAM] =?UTF-8?B?w7w=?=\r\n");
     /* a non-ASCII prefix is encoded, then a fold */
     prefixed_eq("\xc3\xbc", " x", "Subject: =?UTF-8?B?w7w=?=\r\n x\r\n");
