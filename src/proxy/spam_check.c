@@ -200,7 +200,7 @@ static void start_engine(struct spam_check *c)
         .helo = c->in.helo,
         .from = c->in.mail_from,
         .user = c->in.user,
-        .hostname = c->w->res->hostname,
+        .hostname = c->in.client_host,
         .queue_id = c->in.queue_id,
         .rcpt = c->in.rcpt,
         .nrcpt = c->in.nrcpt,

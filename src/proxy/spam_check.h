@@ -62,7 +62,9 @@ const char *spam_check_method_name(enum spam_check_method m);
 struct spam_check_input {
     int spool_fd; /* the whole message; duplicated, the caller keeps its own */
     uint64_t len;
-    const char *client_ip; /* SMTP: the client's address (RBL, RELAYIP); NULL for POP */
+    const char *client_ip;   /* SMTP: the client's address (RBL, RELAYIP); NULL for POP */
+    const char *client_host; /* its reverse-DNS name, NULL when unknown (the engine's
+                                Hostname: without it rspamd counts RDNS_NONE) */
     /* for the engine (any may be NULL or empty) */
     const char *helo, *mail_from, *user, *queue_id;
     const char *const *rcpt;

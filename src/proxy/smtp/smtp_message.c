@@ -331,6 +331,8 @@ static void start_spam(struct smtp_session *s)
         .spool_fd = s->m.spool.fd,
         .len = s->m.msg_len,
         .client_ip = s->ps.client.ip,
+        /* the session's host is the address itself when no name is known */
+        .client_host = strcmp(s->ps.client.host, s->ps.client.ip) != 0 ? s->ps.client.host : NULL,
         .helo = s->helo,
         .mail_from = s->m.mail_from,
         .user = s->authed ? s->auth_user : NULL,
