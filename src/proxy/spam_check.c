@@ -173,7 +173,8 @@ static void on_engine(void *arg, const struct spam_engine_result *r)
     }
     if (r->verdict == SPAM_ENGINE_ERROR)
         /* LOG-E23: the engine is not there; the mail goes on unclassified. */
-        svclog_error(c->log, "spam engine %s failed: %s (mail not classified by the engine)",
+        svclog_error(c->log,
+                     "spam_engine_open_session(%s) failed: %s (mail not classified by the engine)",
                      c->w->cfg->spam_engine_server, r->error);
     else if (r->verdict == SPAM_ENGINE_SKIPPED)
         svclog_info(c->log, "spam engine skipped: %s", r->error);
@@ -209,7 +210,8 @@ static void start_engine(struct spam_check *c)
     c->engine = spam_engine_check(c->w->loop, &t, cfg->spam_engine_timeout * 1000u, c->fd,
                                   c->in.len, &meta, on_engine, c);
     if (!c->engine) {
-        svclog_error(c->log, "spam engine %s failed: %s (mail not classified by the engine)",
+        svclog_error(c->log,
+                     "spam_engine_open_session(%s) failed: %s (mail not classified by the engine)",
                      cfg->spam_engine_server, strerror(errno));
         start_dnsbl(c);
     }

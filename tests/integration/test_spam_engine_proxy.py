@@ -162,7 +162,8 @@ class TestEngineDown(EngineCase):
     def test_log_e23_engine_down_mail_delivered_unclassified(self):
         self.send(mail("engine down", body=GTUBE + "\r\n"))
         self.assertIsNone(self.spam_name(self.delivered("engine down")))
-        self.gw.wait_log("error", r"spam engine %s failed: .*\(mail not classified by the "
+        self.gw.wait_log("error", r"###ERROR### spam_engine_open_session\(%s\) failed: "
+                                  r".*\(mail not classified by the "
                                   r"engine\)" % re.escape(self.ENGINE))
 
 
@@ -214,7 +215,8 @@ class TestEngineSilent(EngineCase):
     def test_engine_timeout_mail_delivered_unclassified(self):
         self.send(mail("silent engine", body=GTUBE + "\r\n"))
         self.assertIsNone(self.spam_name(self.delivered("silent engine")))
-        self.gw.wait_log("error", r"spam engine %s failed: .*(timeout|timed out)"
+        self.gw.wait_log("error", r"###ERROR### spam_engine_open_session\(%s\) failed: "
+                                  r".*(timeout|timed out)"
                          % re.escape(self.ENGINE))
         self.assertTrue(self.silent.conns, "the gateway did connect to the engine")
 
