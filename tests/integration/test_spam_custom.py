@@ -370,12 +370,17 @@ class TestRuleFileErrors(unittest.TestCase):
 
 SPAM_POP = mf.plain("cheap pills by pop", b"buy now\r\n")
 CLEAN_POP = mf.plain("a normal pop mail", b"hello\r\n")
+WHITE_POP = (b"From: Pal <pal@friend.example>\r\nTo: bob@inside.example\r\n"
+             b"Subject: from a friend by pop\r\nMessage-ID: <white-pop@friend.example>\r\n\r\n"
+             b"WIN MONEY now\r\n")
+BODY_POP = mf.plain("body rule by pop", b"hello\r\nWIN MONEY fast\r\n")
+VIRUS_POP = mf.with_attachment("cheap pills with a virus", "eicar.com", testfiles.EICAR)
 
 
 def setUpPop():
     if "pop" not in ENV:
         ENV["pop"] = PopEnv("spam-pop")
-        ENV["pop"].a.set_mailbox("bob", [SPAM_POP, CLEAN_POP])
+        ENV["pop"].a.set_mailbox("bob", [SPAM_POP, CLEAN_POP, WHITE_POP, BODY_POP, VIRUS_POP])
     return ENV["pop"]
 
 
@@ -403,7 +408,44 @@ class PopSpamCase(PopCase):
 
 
 class TestPopPass(PopSpamCase):
-    SECTION = {"spam_check": "yes", "spam_action": "pass"}
+    """spam_action=pass with spam_notify_admin."""
+    SECTION = {"spam_check": "yes", "spam_action": "pass", "spam_notify_admin": "yes"}
+
+    @classmethod
+    def setUpClass(cls):
+        d = os.path.join(setUpPop().wd.path, cls.__name__ + "-admin")
+        os.makedirs(d, exist_ok=True)
+        cls.admin = harness.SmtpSink(d)
+        cls.COMMON = {"admin_mailaddr": "av-admin@example.test", "admin_mx_host": "127.0.0.1",
+                      "admin_mx_port": str(cls.admin.port)}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.admin.stop()
+
+    def test_pop_scan12_admin_notified_of_spam(self):
+        self.retr(1)
+        notes = harness.wait_for(lambda: [n for n in self.admin.messages()
+                                          if "SPAM_LIST/CUSTOM/2/Subject" in n], 10,
+                                 what="admin notification")
+        self.assertIn("av-admin@example.test", notes[0])
+
+    def test_pop_spam5_white_rule_mail_untouched(self):
+        self.assertEqual(self.retr(3), WHITE_POP)
+        self.gw.wait_log("info", r"Not spam: URL=\[pop://bob@.*\] matched a WHITE custom rule")
+
+    def test_pop_spam4_textbody_rule(self):
+        body = self.retr(4)
+        self.assertRegex(body.split(b"\r\n")[1].decode(),
+                         r"^X-Spam-Status: Yes\(.*\) with SEKISHO/SPAM_LIST/CUSTOM/4/TEXTBODY$")
+        self.assertTrue(body.endswith(BODY_POP))
+
+    def test_pop_scan10_virus_before_spam(self):
+        body = self.retr(5)  # action=delete: the virus decides, no spam line
+        self.assertRegex(body.split(b"\r\n")[1].decode(), r"^X-Virus-Status: infected\(")
+        self.assertNotIn(b"X-Spam-Status", body)
 
     def test_pop7_spam_lines_before_the_message(self):
         body = self.retr(1)
@@ -430,6 +472,14 @@ class TestPopChangeSubject(PopSpamCase):
         self.assertIn(b"buy now", body)
         line = self.access_lines(r"DETECT-STAT:SPAM")[0]
         self.assertIn(" ACTION:CHANGE_SUBJECT:", line)
+        # SCAN-12: quarantined in mailbox format, the original Subject kept
+        m = re.search(r"DETECT-STAT:SPAM:[^:]*:[^:]*:([^:]+):", line)
+        self.assertTrue(m, line)
+        path = os.path.join(self.gw.prefix, "tmp", "quarantine", urllib.parse.unquote(m.group(1)))
+        with open(path, "rb") as f:
+            q = f.read()
+        self.assertTrue(q.startswith(b"From "), q[:80])
+        self.assertIn(b"Subject: cheap pills by pop", q)
         # the message is still on the server: POP never deletes (SPAM-10)
         self.assertIn(b"cheap pills by pop", self.retr(1))
 

@@ -249,6 +249,11 @@ class TestSlowDns(DnsblCase):
 
 POP_SPAM = ("Received: from relay.example (relay.example [203.0.113.9])\r\n\tby mx.example; "
             "Mon, 7 Dec 2026 08:00:00 +0000\r\n").encode() + mf.plain("pop rbl", b"hello\r\n")
+POP_RCV = ("Received: from relay.example (relay.example [203.0.113.9])\r\n\tby mx.example; "
+           "Mon, 7 Dec 2026 08:00:00 +0000\r\n").encode()
+POP_SURBL = mf.plain("pop surbl", b"see http://www.evil.co.jp/x\r\n")
+POP_CUSTOM = POP_RCV + mf.plain("custom-black by pop", b"see http://badsite.example/\r\n")
+POP_BOTH = POP_RCV + mf.plain("pop both", b"see http://badsite.example/\r\n")
 
 
 class TestPopRbl(PopCase):
@@ -260,10 +265,18 @@ class TestPopRbl(PopCase):
     def setUpClass(cls):
         if "pop" not in ENV:
             ENV["pop"] = PopEnv("spamdnsbl-pop")
-            ENV["pop"].a.set_mailbox("bob", [POP_SPAM, mf.plain("pop clean", b"hi\r\n")])
+            ENV["pop"].a.set_mailbox("bob", [POP_SPAM, mf.plain("pop clean", b"hi\r\n"),
+                                             POP_SURBL, POP_CUSTOM, POP_BOTH])
         ENV["env"] = ENV["pop"]
+        spam_dir = os.path.join(ENV["pop"].wd.path, "spamdir-" + cls.__name__)
+        os.makedirs(spam_dir, exist_ok=True)
+        with open(os.path.join(spam_dir, "files.txt"), "w") as f:
+            f.write("CUSTOM\tcustom.txt\n")
+        with open(os.path.join(spam_dir, "custom.txt"), "w") as f:
+            f.write("BLACK\tSubject\t\tcustom-black\n")
         cls.COMMON = {"workers": "1", "spam_rbl": "yes", "spam_rbl_list": "rbl.test",
-                      "spam_dns_server": ENV["dns"].server}
+                      "spam_surbl": "yes", "spam_surbl_list": "surbl.test",
+                      "spam_dns_server": ENV["dns"].server, "spam_dir": spam_dir}
         super().setUpClass()
 
     def retr(self, n):
@@ -285,6 +298,17 @@ class TestPopRbl(PopCase):
         # here) was never asked about by the POP proxy
         self.assertEqual(self.retr(2), mf.plain("pop clean", b"hi\r\n"))
         self.assertNotIn("1.0.0.127.rbl.test", ENV["dns"].queries()[base:])
+
+    def status(self, n):
+        return self.retr(n).split(b"\r\n")[1].decode()
+
+    def test_pop_spam9_surbl(self):
+        self.assertRegex(self.status(3), r"^X-Spam-Status: Yes\(.*\) with "
+                         r"SEKISHO/SPAM_SURBL/evil\.co\.jp\[surbl\.test:127\.0\.0\.4\]$")
+
+    def test_pop_spam2_custom_then_rbl_then_surbl(self):
+        self.assertRegex(self.status(4), r" with SEKISHO/SPAM_LIST/CUSTOM/1/Subject$")
+        self.assertRegex(self.status(5), r" with SEKISHO/SPAM_RBL/203\.0\.113\.9\[")
 
 
 if __name__ == "__main__":
