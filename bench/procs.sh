@@ -82,20 +82,21 @@ SCAND_PID= # the sekisho-scand start_scand started last
 SCAND_SOCK=
 SCAND_LOAD=
 
-# gateway_start SVC NAME SOCK SECTION - a sekisho --SVC gateway in $RUN/gw-NAME:
-# [common] with what every bench uses (tmpdir, quarantine_dir, scand_socket
-# SOCK, run_user nobody, WORKERS workers), [SVC] with svcport (a free port
-# on 127.0.0.1) and the lines of SECTION. Waits until it listens and its
-# workers run (dies otherwise); sets GW_PID[NAME], GW_PREFIX[NAME], GW_PORT.
+# gateway_start SVC NAME SOCK SECTION [COMMON] - a sekisho --SVC gateway in
+# $RUN/gw-NAME: [common] with what every bench uses (tmpdir, quarantine_dir,
+# scand_socket SOCK, run_user nobody, WORKERS workers) and the lines of
+# COMMON, [SVC] with svcport (a free port on 127.0.0.1) and the lines of
+# SECTION. Waits until it listens and its workers run (dies otherwise); sets
+# GW_PID[NAME], GW_PREFIX[NAME], GW_PORT.
 gateway_start() {
-    local svc=$1 name=$2 sock=$3 section=$4 port prefix pid
+    local svc=$1 name=$2 sock=$3 section=$4 common=${5:-} port prefix pid nl=$'\n'
     port=$(free_port)
     prefix=$RUN/gw-$name
     mkdir -p "$prefix/conf"
     cp "$BUILD_TREE"/conf/template_* "$prefix/conf/"
     : >"$prefix/conf/hosts.allow"
-    printf '[common]\ntmpdir=tmp/spool\nquarantine_dir=tmp/quarantine\nscand_socket=%s\nrun_user=nobody\nworkers=%s\n[%s]\nsvcport=127.0.0.1:%s\n%s\n' \
-        "$sock" "$WORKERS" "$svc" "$port" "$section" >"$prefix/conf/sekisho.ini"
+    printf '[common]\ntmpdir=tmp/spool\nquarantine_dir=tmp/quarantine\nscand_socket=%s\nrun_user=nobody\nworkers=%s\n%s[%s]\nsvcport=127.0.0.1:%s\n%s\n' \
+        "$sock" "$WORKERS" "${common:+$common$nl}" "$svc" "$port" "$section" >"$prefix/conf/sekisho.ini"
     chmod -R a+rX "$prefix"
     start "gw-$name" TERM "$BIN/sekisho" "--$svc" -f "$prefix/conf/sekisho.ini" -q
     pid=$LAST_PID

@@ -25,6 +25,31 @@
 # (both databases); then a summary against the targets of the issue.
 # Before measuring a scanning stack, an EICAR mail (base64 attachment) must
 # not reach the sink and a clean mail must; what each answered is printed.
+# Spam rows (issue 14; left out with BENCH_SKIP_SPAM=1): in the same run, with
+# the same scand (bundled databases/), load and senders as the Sekisho row
+# with spam checks off (spam_check=no, the "bundled db" row), gateways with
+# spam_check=yes spam_action=pass and
+#   - RBL+SURBL (spam_rbl, spam_surbl; lists rbl.bench and surbl.bench) on an
+#     unbound started here (bench/spam_servers.py, through the test harness
+#     tests/integration/harness/unbound.py: static local zones, NXDOMAIN with
+#     a 300 s negative TTL, no recursion); every mail carries a Received:
+#     address (198.18.0.0/15, outside the default spam_rbl_pass) and a URL:
+#       cached:   the same address and URL domain in every mail (not listed),
+#                 so after a worker's first mail every lookup is a cache hit;
+#       uncached: a fresh address and URL domain in every mail (also across
+#                 cells), so every lookup goes to unbound;
+#   - the spam engine (spam_commtouch=yes): an rspamd started here
+#     (bench/spam_servers.py, through tests/integration/harness/rspamd.py:
+#     the tests' configuration, one normal worker, offline, its resolver the
+#     unbound above); every mail unique (and with a fresh Received:/URL).
+# Before measuring them, one listed mail (the Received: address rbl.bench
+# lists; a URL domain surbl.bench lists; GTUBE for rspamd) must be delivered
+# and recorded as DETECT-STAT:SPAM in the gateway's access log, and a clean
+# mail must not; what was seen is printed, and a row whose check failed is
+# left out. The spam table adds to mails/s and p50/p99 the ADDED latency
+# and proxy CPU per mail against spam checks off, the CPU per mail of the
+# spam server (unbound or rspamd) and the DNS queries per mail that reached
+# unbound (its query log).
 # Figures only: nothing passes or fails on time. The exit status is non-zero
 # only when the bench itself could not run (missing binary, a server that did
 # not start). Everything started here is stopped on exit (trap).
@@ -41,6 +66,10 @@
 #   BENCH_FULLDB=$BENCH_DIR/fulldb     in BENCH_FULLDB and reused
 #   BENCH_SKIP_FULLDB=1         leave out the full-scale database
 #   BENCH_SKIP_CLAMSMTP=1       leave out clamsmtp + clamd
+#   BENCH_SKIP_SPAM=1           leave out the spam rows
+#   BENCH_SPAM_SENDERS=10       concurrent senders of the spam rows (and of
+#   BENCH_SPAM_MODES=many       their spam-off baseline, measured for these
+#                               too when BENCH_SENDERS/MODES lack them)
 #   BENCH_SCAND_TIMEOUT=600     bound on a full database load (s, scand and clamd)
 #   BENCH_KEEP=1                keep the run directory (configs, logs, outputs)
 #   BUILD=build                 build directory holding bin/ (relative to the
@@ -66,6 +95,9 @@ SKIP_FULLDB=${BENCH_SKIP_FULLDB:-0}
 SKIP_CLAMSMTP=${BENCH_SKIP_CLAMSMTP:-0}
 FULL_LOAD_TIMEOUT=${BENCH_SCAND_TIMEOUT:-600}
 KEEP=${BENCH_KEEP:-0}
+SKIP_SPAM=${BENCH_SKIP_SPAM:-0}
+SPAM_SENDERS=${BENCH_SPAM_SENDERS:-10}
+SPAM_MODES=${BENCH_SPAM_MODES:-many}
 
 SMTP_SINK=/usr/sbin/smtp-sink
 SINK_BACKLOG=1024
@@ -81,6 +113,8 @@ FULLDB_GEN_TIMEOUT=1800
 CHECK_SETTLE=1 # s after a check mail before the sink's count is read
 APT_TIMEOUT=900
 CLAMSMTP_PACKAGES="clamsmtp clamav-daemon"
+SPAM_START_TIMEOUT=120 # s, unbound + rspamd (rspamd's first start on a machine compiles ~11 s)
+RECORD_TIMEOUT=5       # s for a check mail's access record (written after the reply)
 
 die() {
     echo "smtp.sh: $*" >&2
@@ -205,6 +239,9 @@ declare -A LABEL=(
     [full]="Sekisho, full-scale db"
     [csb]="clamsmtp+clamd, bundled db"
     [csf]="clamsmtp+clamd, full-scale db"
+    [rblc]="Sekisho+RBL/SURBL, cached"
+    [rblu]="Sekisho+RBL/SURBL, uncached"
+    [rspamd]="Sekisho+rspamd"
 )
 declare -A MODE_LABEL=([one]="1 mail/conn" [many]="many/conn")
 T_PORT[direct]=$SINK_PORT
@@ -214,11 +251,12 @@ T_SRV[direct]=$SINK_PID
 
 
 
-# start_gateway NAME SCAND_SOCKET - a sekisho --smtp gateway scanning
-# (virus_check=yes, action=deny: an infected mail gets 554) in front of the
-# sink; also defines target NAME.
+# start_gateway NAME SCAND_SOCKET [SECTION] [COMMON] - a sekisho --smtp
+# gateway scanning (virus_check=yes, action=deny: an infected mail gets 554)
+# in front of the sink, with the lines of SECTION added to [smtp] and those
+# of COMMON to [common] (the spam gateways); also defines target NAME.
 start_gateway() {
-    local name=$1 sock=$2
+    local name=$1 sock=$2 section=${3:-} common=${4:-}
     # ipv6=no: the parent is the literal 127.0.0.1 (see bench/http.sh).
     # max_sessions_per_client=0: every bench client comes from 127.0.0.1.
     gateway_start smtp "$name" "$sock" "parent_server_host=127.0.0.1
@@ -227,7 +265,8 @@ virus_check=yes
 action=deny
 pre_spawn=$PRE_SPAWN
 max_sessions_per_client=0
-ipv6=no"
+ipv6=no${section:+
+$section}" "$common"
     T_PORT[$name]=$GW_PORT
     T_SRV[$name]=${GW_PID[$name]}
     T_SCAN[$name]=$SCAND_PID
@@ -328,6 +367,180 @@ stop_clamsmtp() {
     stop_pid "${T_SCAN[$1]}" TERM
 }
 
+# ---- spam servers and gateways ---------------------------------------------
+# bench/spam_servers.py starts unbound and rspamd through the integration
+# tests' harnesses (one configuration for tests and bench) and writes their
+# ports and pids into $RUN/spam.env; it stops them on SIGTERM (and when
+# this script is gone). Their pids are registered here too, so that the
+# trap stops them even if the wrapper could not.
+SPAM_STATE=
+RSPAMD_STATE=
+SPAM_SRV_PID=
+RCV_NEXT=0 # the first -R unique number not sent yet (smtpload's rcv_next)
+
+start_spam_servers() {
+    local args=() envf=$RUN/spam.env
+    [ -x /usr/bin/rspamd ] || args=(--no-rspamd)
+    start spam-servers TERM python3 "$REPO/bench/spam_servers.py" "$RUN/spam" "$envf" "${args[@]}"
+    SPAM_SRV_PID=$LAST_PID
+    spam_env_ready() { [ -e "$envf" ] || ! alive "$SPAM_SRV_PID"; }
+    wait_until $SPAM_START_TIMEOUT spam_env_ready
+    if [ ! -e "$envf" ]; then
+        SPAM_STATE="left out: bench/spam_servers.py wrote nothing in ${SPAM_START_TIMEOUT}s: $(tail -n 5 "$RUN/spam-servers.out" | tr '\n' ' ')"
+        return 1
+    fi
+    # shellcheck source=/dev/null # written by bench/spam_servers.py
+    . "$envf"
+    if [ -n "${SPAM_SERVERS_ERROR:-}" ]; then
+        SPAM_STATE="left out: $SPAM_SERVERS_ERROR"
+        return 1
+    fi
+    STARTED+=("$UNBOUND_PID:TERM")
+    PID_NAME[$UNBOUND_PID]=unbound
+    if [ -n "${RSPAMD_PID:-}" ]; then
+        STARTED+=("$RSPAMD_PID:TERM")
+        PID_NAME[$RSPAMD_PID]=rspamd
+    elif [ ${#args[@]} -gt 0 ]; then
+        RSPAMD_STATE="left out: /usr/bin/rspamd not installed (Debian package rspamd)"
+    else
+        RSPAMD_STATE="left out: ${RSPAMD_ERROR:-rspamd did not start}"
+    fi
+    return 0
+}
+
+stop_spam_servers() {
+    [ -n "$SPAM_SRV_PID" ] || return 0
+    stop_pid "$SPAM_SRV_PID" TERM
+    stop_pid "$UNBOUND_PID" TERM
+    [ -n "${RSPAMD_PID:-}" ] && stop_pid "$RSPAMD_PID" TERM
+    SPAM_SRV_PID=
+}
+
+# dns_queries - queries unbound has received (its query log, one line each).
+dns_queries() {
+    local n
+    n=$(grep -c ' A IN$' "$UNBOUND_LOG" 2>/dev/null)
+    echo "${n:-0}"
+}
+
+# The spam gateways: spam_check=yes spam_action=pass, and in [common] the
+# methods. Targets rblc/rblu share gateway rbl (smtpload's -R decides
+# whether its DNS cache answers), rspamd is gateway rspamd.
+SPAM_SECTION="spam_check=yes
+spam_action=pass"
+declare -A T_LOAD T_SPAM T_DNS
+start_spam_gateways() {
+    start_gateway rbl "$SCAND_SOCK" "$SPAM_SECTION" "spam_rbl=yes
+spam_surbl=yes
+spam_rbl_list=$RBL_ZONE
+spam_surbl_list=$SURBL_ZONE
+spam_dns_server=127.0.0.1:$UNBOUND_PORT"
+    unset 'T_PORT[rbl]' # the gateway is measured as rblc and rblu
+    local t
+    for t in rblc rblu; do
+        T_PORT[$t]=${GW_PORT}
+        T_SRV[$t]=${GW_PID[rbl]}
+        T_SCAN[$t]=$SCAND_PID
+        T_GW[$t]=rbl
+        T_SPAM[$t]=$UNBOUND_PID
+        T_DNS[$t]=1
+    done
+    T_LOAD[rblc]=fixed
+    T_LOAD[rblu]=unique
+    if [ -n "${RSPAMD_PID:-}" ]; then
+        start_gateway rspamd "$SCAND_SOCK" "$SPAM_SECTION" "spam_commtouch=yes
+spam_engine_server=127.0.0.1:$RSPAMD_PORT"
+        T_SPAM[rspamd]=$RSPAMD_PID
+        T_LOAD[rspamd]=unique
+    fi
+}
+
+access_log_of() { echo "${GW_PREFIX[$1]}/log/smtp/access.log"; }
+lines_of() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+
+# spam_records GATEWAY - access records classified SPAM so far.
+spam_records() {
+    local n
+    n=$(grep -c 'DETECT-STAT:SPAM:' "$(access_log_of "$1")" 2>/dev/null)
+    echo "${n:-0}"
+}
+
+# check_spam_mail TARGET SMTPLOAD_ARGS... - one mail through TARGET; prints
+# "<reply to the dot>|<mails the sink received>|<DETECT-STAT field of its
+# access record>|<queries unbound received>".
+check_spam_mail() {
+    local t=$1 f n0 n1 a0 q0 q1=0 out reply rec
+    shift
+    f=$(access_log_of "${T_GW[$t]}")
+    a0=$(lines_of "$f")
+    n0=$(sink_count)
+    q0=$(dns_queries)
+    out=$(timeout $((3 * IO_TIMEOUT + 20)) "$LOAD" -p "${T_PORT[$t]}" -n 1 -v -T "$IO_TIMEOUT" \
+        -s "$ATTACH_BYTES" "$@" 2>&1)
+    reply=$(sed -n 's/^SMTPREPLY //p' <<<"$out")
+    [ -n "$reply" ] || reply="no answer ($(tail -n 1 <<<"$out"))"
+    record_written() { [ "$(lines_of "$f")" -gt "$a0" ]; }
+    wait_until $RECORD_TIMEOUT record_written
+    sleep $CHECK_SETTLE
+    n1=$(sink_count)
+    q1=$(dns_queries)
+    rec=$(tail -n +$((a0 + 1)) "$f" | grep -o 'DETECT-STAT:[^ ]*' | tail -n 1)
+    echo "$reply|$((n1 - n0))|${rec:-no access record}|$((q1 - q0))"
+}
+
+# spam_expect LABEL RESULT PATTERN - one check's text for CHECK; false (and
+# a note) unless the mail was answered 250, reached the sink, and its
+# record matches PATTERN (grep -E).
+spam_expect() {
+    local what=$1 r=$2 pat=$3 reply got rec q
+    IFS='|' read -r reply got rec q <<<"$r"
+    SPAM_CHECK_TEXT="$what: answer '$reply', $got mail(s) at the sink, access record $rec, $q DNS queries at unbound"
+    if [ "${reply:0:3}" = 250 ] && [ "$got" = 1 ] && grep -Eq "$pat" <<<"$rec"; then
+        return 0
+    fi
+    NOTES+=("spam check failed: $SPAM_CHECK_TEXT (expected a record matching $pat)")
+    return 1
+}
+
+# check_spam GATEWAY - before any cell: spam checks are really on (in the
+# access record, the ':' of "<zone>:<reply>" is written %3a). Sets
+# CHECK[GATEWAY]; a gateway whose check fails is left out (its targets'
+# ports are removed, so no cell runs).
+check_spam() {
+    local gw=$1 ok=1 res=""
+    esc() { # a name as a literal in an ERE: its '.', '[' and ']'
+        local x=${1//./\\.}
+        x=${x//[/\\[}
+        echo "${x//]/\\]}"
+    }
+    if [ "$gw" = rbl ]; then
+        spam_expect "listed Received: address $RBL_LISTED" "$(check_spam_mail rblc -A "$RBL_LISTED")" \
+            "^DETECT-STAT:SPAM:SEKISHO/SPAM_RBL/$(esc "$RBL_LISTED")\[$(esc "$RBL_ZONE")(:|%3a)127\.0\.0\.2\]" || ok=0
+        res+="$SPAM_CHECK_TEXT; "
+        spam_expect "listed URL domain $SURBL_LISTED" "$(check_spam_mail rblc -D "www.$SURBL_LISTED")" \
+            "^DETECT-STAT:SPAM:SEKISHO/SPAM_SURBL/$(esc "$SURBL_LISTED")\[$(esc "$SURBL_ZONE")(:|%3a)127\.0\.0\.2\]" || ok=0
+        res+="$SPAM_CHECK_TEXT; "
+        spam_expect "fresh address + URL domain (not listed)" "$(check_spam_mail rblu -R unique -a "$RCV_NEXT")" \
+            "^DETECT-STAT:CLEAN" || ok=0
+        RCV_NEXT=$((RCV_NEXT + 1))
+        res+="$SPAM_CHECK_TEXT"
+    else
+        spam_expect "GTUBE" "$(check_spam_mail rspamd -G)" "^DETECT-STAT:SPAM:SEKISHO/SPAM_ENGINE/reject/" || ok=0
+        res+="$SPAM_CHECK_TEXT; "
+        spam_expect "clean mail" "$(check_spam_mail rspamd -R unique -a "$RCV_NEXT")" "^DETECT-STAT:CLEAN" || ok=0
+        RCV_NEXT=$((RCV_NEXT + 1))
+        res+="$SPAM_CHECK_TEXT"
+    fi
+    CHECK[$gw]=$res
+    if [ $ok = 0 ]; then
+        local t
+        for t in "${!T_GW[@]}"; do
+            [ "${T_GW[$t]}" = "$gw" ] && unset "T_PORT[$t]"
+        done
+        NOTES+=("spam gateway '$gw' left out of the measurements: its check failed")
+    fi
+}
+
 # ---- checks ----------------------------------------------------------------
 
 # check_mail TARGET [-E] - one mail (EICAR attachment with -E) through
@@ -377,7 +590,7 @@ check() {
 
 # ---- cells -----------------------------------------------------------------
 
-declare -A MPS MBS P50 P99 FAILED CPU SCPU TCPU SINKCPU GENCPU OTHERS
+declare -A MPS MBS P50 P99 FAILED CPU SCPU TCPU SINKCPU GENCPU OTHERS SPCPU QPM
 NOTES=()
 
 # cell TARGET SENDERS MODE - one smtpload run.
@@ -387,25 +600,44 @@ cell() {
     key="$t|$mode|$c"
     out=$RUN/load-$t-$mode-$c.txt
     local c0 s0=0 k0 c1 s1=0 k1 err0=0 n0 n1 b0 b1 w0 w1
+    # spam rows: smtpload's Received:/URL mode, the spam server's CPU, the
+    # queries that reached unbound, the mails the gateway called spam
+    local spam=${T_SPAM[$t]:-} p0=0 p1=0 q0=0 q1=0 h0=0 h1=0 extra=()
+    case ${T_LOAD[$t]:-} in
+    fixed) extra=(-R fixed) ;;
+    unique) extra=(-R unique -a "$RCV_NEXT") ;;
+    esac
     [ -n "$gw" ] && before=$(workers_of "${GW_PID[$gw]}") && err0=$(gw_error_lines "$gw")
+    [ -n "$spam" ] && h0=$(spam_records "$gw")
+    [ -n "${T_DNS[$t]:-}" ] && q0=$(dns_queries)
     n0=$(sink_count)
     c0=$(cpu_ticks "$srv")
     [ -n "$scan" ] && s0=$(cpu_ticks "$scan")
+    [ -n "$spam" ] && p0=$(cpu_ticks "$spam")
     k0=$(cpu_ticks "$SINK_PID")
     b0=$(busy_ticks)
     w0=$(date +%s.%N)
     note "$t, $mode, $c senders, ${CELL_SECONDS}s"
     timeout $((CELL_SECONDS + 3 * IO_TIMEOUT + 30)) \
         "$LOAD" -p "${T_PORT[$t]}" -c "$c" -m "$mode" -t "$CELL_SECONDS" -w "$WARMUP" -T "$IO_TIMEOUT" \
-        -s "$ATTACH_BYTES" >"$out" 2>&1
+        -s "$ATTACH_BYTES" "${extra[@]}" >"$out" 2>&1
     c1=$(cpu_ticks "$srv")
     [ -n "$scan" ] && s1=$(cpu_ticks "$scan")
+    [ -n "$spam" ] && p1=$(cpu_ticks "$spam")
     k1=$(cpu_ticks "$SINK_PID")
     b1=$(busy_ticks)
     w1=$(date +%s.%N)
     sleep 0.2 # the sink's counter after the last QUIT
     n1=$(sink_count)
+    [ -n "${T_DNS[$t]:-}" ] && q1=$(dns_queries)
+    [ -n "$spam" ] && h1=$(spam_records "$gw")
     line=$(grep '^SMTPLOAD ' "$out")
+    if [ "${T_LOAD[$t]:-}" = unique ]; then
+        local next
+        next=$(field rcv_next "$line")
+        # No result line: skip far ahead rather than reuse a number.
+        RCV_NEXT=${next:-$((RCV_NEXT + 1000000))}
+    fi
     if [ -z "$line" ]; then
         MPS[$key]=n/a
         NOTES+=("${LABEL[$t]}, ${MODE_LABEL[$mode]}, $c senders: smtpload gave no result ($(tail -n 2 "$out" | tr '\n' ' '))")
@@ -425,7 +657,7 @@ cell() {
         # CPUs (0..nproc) kept busy during the cell by anything but the
         # processes measured (proxy, scanner, sink, load generator): other
         # work on the machine, or steal.
-        local ours=$((c1 - c0 + s1 - s0))
+        local ours=$((c1 - c0 + s1 - s0 + p1 - p0))
         [ "$t" != direct ] && ours=$((ours + k1 - k0))
         OTHERS[$key]=$(awk -v b=$((b1 - b0)) -v o="$ours" -v g="$(field gen_cpu_s "$line")" \
             -v hz="$CLK_TCK" -v a="$w0" -v z="$w1" \
@@ -438,6 +670,14 @@ cell() {
             SCPU[$key]=$(us_per $((s1 - s0)) "$delivered")
             TCPU[$key]=$(us_per $((c1 - c0 + s1 - s0)) "$delivered")
             SINKCPU[$key]=$(us_per $((k1 - k0)) "$delivered")
+        fi
+        if [ -n "$spam" ]; then
+            SPCPU[$key]=$(us_per $((p1 - p0)) "$delivered")
+            [ -n "${T_DNS[$t]:-}" ] && QPM[$key]=$(awk -v q=$((q1 - q0)) -v n="$delivered" \
+                'BEGIN { if (n > 0) printf "%.2f", q / n; else printf "-" }')
+            if [ "$h1" != "$h0" ]; then
+                NOTES+=("${LABEL[$t]}, ${MODE_LABEL[$mode]}, $c senders: $((h1 - h0)) mail(s) recorded as spam (none expected)")
+            fi
         fi
         if [ "$failed" != 0 ]; then
             NOTES+=("${LABEL[$t]}, ${MODE_LABEL[$mode]}, $c senders: $failed failed mail(s): $(grep '^SMTPFAIL ' "$out" | sed 's/^SMTPFAIL //' | tr '\n' ';')")
@@ -469,13 +709,52 @@ cell() {
     sleep $CELL_PAUSE
 }
 
+in_list() {
+    local x=$1 y
+    shift
+    for y in "$@"; do [ "$x" = "$y" ] && return 0; done
+    return 1
+}
+
+# wants TARGET SENDERS MODE - is this cell measured? The spam rows have
+# their own senders and modes; the spam-off baseline (bundled) runs for
+# those too.
+SPAM_ON=0
+wants() {
+    local t=$1 c=$2 mode=$3
+    local -a s m ss sm
+    read -ra s <<<"$SENDERS"
+    read -ra m <<<"$MODES"
+    read -ra ss <<<"$SPAM_SENDERS"
+    read -ra sm <<<"$SPAM_MODES"
+    case $t in
+    rblc | rblu | rspamd) in_list "$c" "${ss[@]}" && in_list "$mode" "${sm[@]}" ;;
+    bundled)
+        { in_list "$c" "${s[@]}" && in_list "$mode" "${m[@]}"; } ||
+            { [ $SPAM_ON = 1 ] && in_list "$c" "${ss[@]}" && in_list "$mode" "${sm[@]}"; }
+        ;;
+    *) in_list "$c" "${s[@]}" && in_list "$mode" "${m[@]}" ;;
+    esac
+}
+
+# The sender counts and modes of any row, in order.
+all_senders() { echo "$SENDERS $SPAM_SENDERS" | tr -s ' ' '\n' | sed '/^$/d' | sort -n -u | tr '\n' ' '; }
+all_modes() {
+    local mode
+    for mode in one many; do
+        grep -qw "$mode" <<<"$MODES $SPAM_MODES" && printf '%s ' $mode
+    done
+}
+
 # run_cells TARGETS - every sender count and mode, interleaved.
 run_cells() {
     local targets=$1 c t mode
-    for c in $SENDERS; do
+    for c in $(all_senders); do
         for t in $targets; do
             [ -n "${T_PORT[$t]:-}" ] || continue
-            for mode in $MODES; do cell "$t" "$c" "$mode"; done
+            for mode in $(all_modes); do
+                wants "$t" "$c" "$mode" && cell "$t" "$c" "$mode"
+            done
         done
     done
 }
@@ -496,6 +775,11 @@ echo "setup:       unique mails of ${MSG_SIZE:-?} bytes (text/plain + ${ATTACH_B
 echo "             bench/smtpload: one thread per sender, reply timeout ${IO_TIMEOUT}s; smtp-sink -c, backlog $SINK_BACKLOG, nothing written;"
 echo "             Sekisho $WORKERS workers, pre_spawn=$PRE_SPAWN, virus_check=yes, action=deny, ipv6=no; scand 2 threads;"
 echo "             clamsmtpd defaults (MaxConnections 64, listen backlog 5, Action drop); clamd MaxThreads 12"
+if [ "$SKIP_SPAM" != 1 ]; then
+    echo "spam rows:   $SPAM_SENDERS senders, modes $SPAM_MODES (BENCH_SPAM_SENDERS/MODES); the same gateway settings plus"
+    echo "             spam_check=yes spam_action=pass; unbound $(dpkg-query -W -f '${Version}' unbound 2>/dev/null),"
+    echo "             rspamd $(dpkg-query -W -f '${Version}' rspamd 2>/dev/null) (1 normal worker, the tests' configuration)"
+fi
 echo "load average at start: $LOAD_START"
 
 # ---- phase 1: bundled database ---------------------------------------------
@@ -515,9 +799,26 @@ if [ -z "$CLAMSMTP_STATE" ]; then
     fi
 fi
 
-run_cells "direct bundled csb"
+if [ "$SKIP_SPAM" = 1 ]; then
+    SPAM_STATE="skipped (BENCH_SKIP_SPAM=1)"
+elif [ ! -x /usr/sbin/unbound ]; then
+    SPAM_STATE="left out: /usr/sbin/unbound not installed (Debian package unbound)"
+elif start_spam_servers; then
+    note "unbound on port $UNBOUND_PORT; rspamd ${RSPAMD_PORT:+on port $RSPAMD_PORT (up in ${RSPAMD_STARTUP}s)}$RSPAMD_STATE"
+    SPAM_ON=1
+    start_spam_gateways
+    check_spam rbl
+    [ -n "${T_PORT[rspamd]:-}" ] && check_spam rspamd
+fi
+[ -n "$SPAM_STATE" ] && note "spam rows $SPAM_STATE"
+
+run_cells "direct bundled rblc rblu rspamd csb"
 
 stop_gateway bundled
+for gw in rbl rspamd; do
+    [ -n "${GW_PID[$gw]:-}" ] && stop_gateway $gw
+done
+stop_spam_servers
 [ -n "${T_PORT[csb]:-}" ] && stop_clamsmtp csb
 
 # ---- phase 2: full-scale database ------------------------------------------
@@ -570,7 +871,7 @@ fi
 # ---- report ----------------------------------------------------------------
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-ORDER="direct bundled full csb csf"
+ORDER="direct bundled rblc rblu rspamd full csb csf"
 fmt='%-32s %-12s %7s %8s %7s %8s %8s %7s %7s %7s %7s %7s %7s  %s\n'
 
 echo
@@ -599,16 +900,62 @@ for c in $SENDERS; do
     echo
 done
 
-echo "== Checks before measuring (one EICAR mail, then one clean mail, through each target)"
+echo "== Checks before measuring (one EICAR mail, then one clean mail, through each target; through the spam gateways"
+echo "   listed mails, then a clean one: the access record of each)"
 for t in $ORDER; do
     [ -n "${CHECK[$t]:-}" ] && printf '%-32s %s\n' "${LABEL[$t]}:" "${CHECK[$t]}"
 done
+[ -n "${CHECK[rbl]:-}" ] && printf '%-32s %s\n' "Sekisho+RBL/SURBL gateway:" "${CHECK[rbl]}"
 echo "full-scale database: $FULL_STATE"
+[ -n "$SPAM_STATE" ] && echo "spam rows: $SPAM_STATE"
+[ -n "$RSPAMD_STATE" ] && echo "rspamd row: $RSPAMD_STATE"
 [ -n "$CLAMSMTP_STATE" ] && echo "clamsmtp + clamd: $CLAMSMTP_STATE"
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.0f%%", 100 * a / b; else printf "n/a" }'; }
 times() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }'; }
 max() { awk -v a="$1" -v b="$2" 'BEGIN { a += 0; b += 0; if (a == 0 && b == 0) print ""; else print (a > b ? a : b) }'; }
+
+# diff A B - A - B with one decimal and a sign; n/a unless both are figures.
+diff_of() {
+    awk -v a="$1" -v b="$2" 'BEGIN { num = "^[0-9]+([.][0-9]+)?$"
+        if (a ~ num && b ~ num) printf "%+.1f", a - b; else printf "n/a" }'
+}
+# intdiff A B - the same without decimals (CPU microseconds).
+intdiff() {
+    awk -v a="$1" -v b="$2" 'BEGIN { num = "^[0-9]+([.][0-9]+)?$"
+        if (a ~ num && b ~ num) printf "%+.0f", a - b; else printf "n/a" }'
+}
+declare -A SPAM_LABEL=(
+    [bundled]="spam off (spam_check=no)"
+    [rblc]="RBL+SURBL on, cached"
+    [rblu]="RBL+SURBL on, uncached"
+    [rspamd]="rspamd on (spam_commtouch)"
+)
+if [ $SPAM_ON = 1 ]; then
+    sfmt='%-28s %-11s %7s %8s %6s %8s %8s %8s %8s %7s %7s %7s %7s %6s\n'
+    echo
+    echo "== Spam checks (bundled db; spam off = the Sekisho row above, same run, same load and senders)"
+    echo "+p50/+p99: added latency per mail against spam off (ms); proxy: Sekisho CPU per mail (us), +proxy: added;"
+    echo "server: CPU per mail of unbound (RBL/SURBL rows) or rspamd (us); DNS q: queries per mail that reached unbound."
+    # shellcheck disable=SC2059 # the format is ours
+    printf "$sfmt" setup mode senders mails/s "vs off" "p50 ms" "p99 ms" "+p50 ms" "+p99 ms" proxy "+proxy" server "DNS q" failed
+    for c in $(all_senders); do
+        for mode in $(all_modes); do
+            base="bundled|$mode|$c"
+            for t in bundled rblc rblu rspamd; do
+                key="$t|$mode|$c"
+                [ -n "${MPS[$key]:-}" ] || continue
+                [ "$t" = bundled ] && ! wants rblc "$c" "$mode" && continue
+                # shellcheck disable=SC2059
+                printf "$sfmt" "${SPAM_LABEL[$t]}" "${MODE_LABEL[$mode]}" "$c" "${MPS[$key]}" \
+                    "$(pct "${MPS[$key]}" "${MPS[$base]:-}")" "${P50[$key]:--}" "${P99[$key]:--}" \
+                    "$(diff_of "${P50[$key]:-}" "${P50[$base]:-}")" "$(diff_of "${P99[$key]:-}" "${P99[$base]:-}")" \
+                    "${CPU[$key]:--}" "$(intdiff "${CPU[$key]:-}" "${CPU[$base]:-}")" "${SPCPU[$key]:--}" \
+                    "${QPM[$key]:--}" "${FAILED[$key]:--}"
+            done
+        done
+    done
+fi
 
 echo
 echo "== Summary (targets of the issue)"
@@ -632,7 +979,7 @@ for c in $SENDERS; do
 done
 echo "load average at start: $LOAD_START; at end: $LOAD_END (other work on the machine skews the figures)"
 
-for name in bundled full; do
+for name in bundled rbl rspamd full; do
     [ -n "${GW_PREFIX[$name]:-}" ] || continue
     f=${GW_PREFIX[$name]}/log/smtp/error.log
     if [ -s "$f" ]; then

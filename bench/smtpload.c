@@ -3,6 +3,7 @@
  *   cc -O2 -Wall -Wextra -o smtpload bench/smtpload.c -lpthread
  *   smtpload -p PORT [-H 127.0.0.1] [-c SENDERS] [-m one|many] [-t SECONDS]
  *            [-w WARMUP] [-n MESSAGES] [-s ATTACHMENT_BYTES] [-T IO_TIMEOUT] [-E] [-v]
+ *            [-R fixed|unique] [-a FIRST] [-A ADDRESS] [-D HOST] [-G]
  *
  * SENDERS threads (default 1) each send mails to 127.0.0.1:PORT until
  * SECONDS (default 10) have passed or MESSAGES mails (in all) were started:
@@ -16,6 +17,23 @@
  * fresh pseudo-random bytes, base64-encoded (about 81 KB in all), so no
  * verdict or scan cache can make a repeated mail free. -E puts the EICAR
  * test string in the attachment instead (eicar.com; for the checks).
+ *
+ * For the spam rows (RBL/SURBL lookups of the Received: addresses and URL
+ * domains, SPAM-8/9), -R adds a Received: field (first header) naming a
+ * relay address and a line with an http:// URL to the text part:
+ *   -R fixed   every mail the same address (-A, default 198.18.0.1) and URL
+ *              host (-D, default www.bench-shop.example): after the first
+ *              mail a gateway answers from its DNS cache;
+ *   -R unique  every mail a new address and a new URL domain, numbered from
+ *              FIRST (-a, default 0): address 198.18.1.0 + n (wrapping
+ *              within 198.18.1.0 .. 198.19.254.255, RFC 2544's benchmark
+ *              range, outside the default spam_rbl_pass), host
+ *              www.u<n>.example (registered domain u<n>.example, G-33);
+ *              the SMTPLOAD line says rcv_next= (the first number not used:
+ *              the next run's -a, so that a gateway's cache never knows a
+ *              name of a later run).
+ * -A or -D alone imply -R fixed. -G puts the GTUBE test string (spam to
+ * every engine) in the text part.
  *
  * Every reply code is checked: 220 greeting, 250 EHLO/MAIL/RCPT, 354 DATA,
  * 250 after the dot (the mail counts as delivered), 221 QUIT. Any other
@@ -65,13 +83,25 @@
 #define LOAD_FAIL_KINDS  32
 #define LOAD_SAMPLE_MAX  160
 #define LOAD_B64_LINE    57 /* input bytes per 76-character base64 line */
+/* -R unique: addresses 198.18.1.0 + n, n modulo this (198.18.0.x and
+ * 198.19.255.x stay free for -R fixed and the listed address of the checks). */
+#define LOAD_RCV_ADDRS (131072u - 512u)
+#define LOAD_HOST_MAX  200
 
 static const char load_eicar[] =
     "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+static const char load_gtube[] =
+    "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 
 enum load_mode {
     LOAD_MODE_ONE = 0,
     LOAD_MODE_MANY,
+};
+
+enum load_rcv {
+    LOAD_RCV_NONE = 0, /* no Received: field, no URL */
+    LOAD_RCV_FIXED,
+    LOAD_RCV_UNIQUE,
 };
 
 struct load_opts {
@@ -85,6 +115,11 @@ struct load_opts {
     int io_timeout;
     bool eicar;
     bool verbose;
+    bool gtube;
+    enum load_rcv rcv;
+    unsigned long rcv_first;          /* -a */
+    char rcv_addr[INET_ADDRSTRLEN];   /* -A (fixed) */
+    char url_host[LOAD_HOST_MAX + 1]; /* -D (fixed) */
 };
 
 /* One kind of failure: stage + reply code or error word. */
@@ -101,6 +136,7 @@ struct load_shared {
     double deadline;     /* t0 + seconds */
     double measure_from; /* t0 + warmup: start of the measured window */
     atomic_long started;
+    atomic_ulong rcv_seq; /* -R unique: numbers used so far */
     atomic_int stop;
     pthread_mutex_t lock;
     struct load_fail fails[LOAD_FAIL_KINDS];
@@ -285,33 +321,54 @@ static bool load_make_message(struct load_sender *s, unsigned char *attach)
     uint64_t boundary = load_rand(s->rng);
     s->seq++;
     s->msg_len = 0;
-    bool ok = load_put(s,
-                       "From: Bench Sender %u <sender%u@bench.example>\r\n"
-                       "To: Bench Recipient <rcpt@bench.example>\r\n"
-                       "Subject: bench mail %u-%lu\r\n"
-                       "Message-ID: <%lu.%u.%016llx@bench.example>\r\n"
-                       "Date: %s\r\n"
-                       "MIME-Version: 1.0\r\n"
-                       "Content-Type: multipart/mixed; boundary=\"=_bench_%016llx\"\r\n"
-                       "\r\n"
-                       "This is a multi-part message in MIME format.\r\n"
-                       "\r\n"
-                       "--=_bench_%016llx\r\n"
-                       "Content-Type: text/plain; charset=us-ascii\r\n"
-                       "Content-Transfer-Encoding: 7bit\r\n"
-                       "\r\n"
-                       "Hello,\r\n"
-                       "the attached file holds benchmark data (mail %u-%lu).\r\n"
-                       "\r\n"
-                       "--=_bench_%016llx\r\n"
-                       "Content-Type: application/octet-stream; name=\"%s\"\r\n"
-                       "Content-Transfer-Encoding: base64\r\n"
-                       "Content-Disposition: attachment; filename=\"%s\"\r\n"
-                       "\r\n",
-                       s->id, s->id, s->id, s->seq, s->seq, s->id, (unsigned long long)tag, date,
-                       (unsigned long long)boundary, (unsigned long long)boundary, s->id, s->seq,
-                       (unsigned long long)boundary, o->eicar ? "eicar.com" : "data.bin",
-                       o->eicar ? "eicar.com" : "data.bin");
+    char addr[INET_ADDRSTRLEN], host[LOAD_HOST_MAX + 32], url[LOAD_HOST_MAX + 64] = "";
+    bool ok = true;
+    if (o->rcv != LOAD_RCV_NONE) {
+        if (o->rcv == LOAD_RCV_UNIQUE) {
+            unsigned long n = o->rcv_first + atomic_fetch_add(&s->sh->rcv_seq, 1);
+            uint32_t a = (198u << 24 | 18u << 16) + 256u + (uint32_t)(n % LOAD_RCV_ADDRS);
+            snprintf(addr, sizeof addr, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+                     a & 255);
+            snprintf(host, sizeof host, "www.u%lu.example", n);
+        } else {
+            snprintf(addr, sizeof addr, "%s", o->rcv_addr);
+            snprintf(host, sizeof host, "%s", o->url_host);
+        }
+        snprintf(url, sizeof url, "Offer: http://%s/offer/%u-%lu\r\n", host, s->id, s->seq);
+        ok = load_put(s,
+                      "Received: from sender%u.bench.example (sender%u.bench.example [%s])\r\n"
+                      "\tby mx.bench.example with ESMTP id %016llx; %s\r\n",
+                      s->id, s->id, addr, (unsigned long long)tag, date);
+    }
+    ok = ok &&
+         load_put(s,
+                  "From: Bench Sender %u <sender%u@bench.example>\r\n"
+                  "To: Bench Recipient <rcpt@bench.example>\r\n"
+                  "Subject: bench mail %u-%lu\r\n"
+                  "Message-ID: <%lu.%u.%016llx@bench.example>\r\n"
+                  "Date: %s\r\n"
+                  "MIME-Version: 1.0\r\n"
+                  "Content-Type: multipart/mixed; boundary=\"=_bench_%016llx\"\r\n"
+                  "\r\n"
+                  "This is a multi-part message in MIME format.\r\n"
+                  "\r\n"
+                  "--=_bench_%016llx\r\n"
+                  "Content-Type: text/plain; charset=us-ascii\r\n"
+                  "Content-Transfer-Encoding: 7bit\r\n"
+                  "\r\n"
+                  "Hello,\r\n"
+                  "the attached file holds benchmark data (mail %u-%lu).\r\n"
+                  "%s%s%s"
+                  "\r\n"
+                  "--=_bench_%016llx\r\n"
+                  "Content-Type: application/octet-stream; name=\"%s\"\r\n"
+                  "Content-Transfer-Encoding: base64\r\n"
+                  "Content-Disposition: attachment; filename=\"%s\"\r\n"
+                  "\r\n",
+                  s->id, s->id, s->id, s->seq, s->seq, s->id, (unsigned long long)tag, date,
+                  (unsigned long long)boundary, (unsigned long long)boundary, s->id, s->seq, url,
+                  o->gtube ? load_gtube : "", o->gtube ? "\r\n" : "", (unsigned long long)boundary,
+                  o->eicar ? "eicar.com" : "data.bin", o->eicar ? "eicar.com" : "data.bin");
     if (!ok)
         return false;
     if (o->eicar) {
@@ -579,7 +636,8 @@ static void load_usage(void)
 {
     fprintf(stderr, "usage: smtpload -p PORT [-H ADDR] [-c SENDERS] [-m one|many] [-t SECONDS]\n"
                     "                [-w WARMUP] [-n MESSAGES] [-s ATTACHMENT_BYTES] [-T "
-                    "IO_TIMEOUT] [-E] [-v]\n");
+                    "IO_TIMEOUT] [-E] [-v]\n"
+                    "                [-R fixed|unique] [-a FIRST] [-A ADDRESS] [-D HOST] [-G]\n");
     exit(2);
 }
 
@@ -604,8 +662,11 @@ int main(int argc, char **argv)
     o->seconds = 10;
     o->attach_len = 58800;
     o->io_timeout = 30;
+    snprintf(o->rcv_addr, sizeof o->rcv_addr, "198.18.0.1");
+    snprintf(o->url_host, sizeof o->url_host, "www.bench-shop.example");
+    bool fixed_given = false;
     int c;
-    while ((c = getopt(argc, argv, "H:p:c:m:t:w:n:s:T:Ev")) != -1) {
+    while ((c = getopt(argc, argv, "H:p:c:m:t:w:n:s:T:EvR:a:A:D:G")) != -1) {
         switch (c) {
         case 'H':
             host = optarg;
@@ -645,12 +706,46 @@ int main(int argc, char **argv)
         case 'v':
             o->verbose = true;
             break;
+        case 'R':
+            if (strcmp(optarg, "fixed") == 0)
+                o->rcv = LOAD_RCV_FIXED;
+            else if (strcmp(optarg, "unique") == 0)
+                o->rcv = LOAD_RCV_UNIQUE;
+            else
+                load_usage();
+            break;
+        case 'a':
+            o->rcv_first = (unsigned long)load_num(optarg, 0, 1000000000);
+            break;
+        case 'A': {
+            struct in_addr in;
+            if (inet_pton(AF_INET, optarg, &in) != 1)
+                load_usage();
+            snprintf(o->rcv_addr, sizeof o->rcv_addr, "%s", optarg);
+            fixed_given = true;
+            break;
+        }
+        case 'D':
+            if (strlen(optarg) == 0 || strlen(optarg) > LOAD_HOST_MAX ||
+                strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(optarg))
+                load_usage();
+            snprintf(o->url_host, sizeof o->url_host, "%s", optarg);
+            fixed_given = true;
+            break;
+        case 'G':
+            o->gtube = true;
+            break;
         default:
             load_usage();
         }
     }
     if (port == 0 || optind != argc || o->warmup >= o->seconds)
         load_usage();
+    if (fixed_given) {
+        if (o->rcv == LOAD_RCV_UNIQUE)
+            load_usage();
+        o->rcv = LOAD_RCV_FIXED;
+    }
     o->addr.sin_family = AF_INET;
     o->addr.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, host, &o->addr.sin_addr) != 1)
@@ -728,11 +823,12 @@ int main(int argc, char **argv)
     unsigned long delivered = ok_warm + ok_window + ok_late;
     printf("SMTPLOAD senders=%u mode=%s window_s=%.3f run_s=%.3f msgs_per_s=%.1f mb_per_s=%.2f "
            "p50_ms=%.1f p99_ms=%.1f warm=%lu ok=%lu late=%lu failed=%lu avg_msg_bytes=%.0f "
-           "gen_cpu_us=%.0f gen_cpu_s=%.3f\n",
+           "gen_cpu_us=%.0f gen_cpu_s=%.3f rcv_next=%lu\n",
            o->senders, o->mode == LOAD_MODE_ONE ? "one" : "many", window, t_end - sh.t0,
            (double)ok_window / window, (double)bytes / window / 1e6, p50, p99, ok_warm, ok_window,
            ok_late, failed, ok_window ? (double)bytes / (double)ok_window : 0.0,
-           delivered ? cpu * 1e6 / (double)delivered : -1.0, cpu);
+           delivered ? cpu * 1e6 / (double)delivered : -1.0, cpu,
+           o->rcv_first + atomic_load(&sh.rcv_seq));
     for (unsigned i = 0; i < sh.nfails; i++) {
         /* The sample is a reply line: keep it on one line, printable. */
         for (char *p = sh.fails[i].sample; *p; p++)
