@@ -11,9 +11,8 @@ configuration the spam tests run, written in one place):
   with an SOA of TTL and MINIMUM 300 s, so every name they do not list is
   NXDOMAIN with a negative TTL of 300 s (the gateway caches that long);
   rbl.bench lists RBL_LISTED and surbl.bench SURBL_LISTED (127.0.0.2), for
-  the checks before measuring. On top of the harness' configuration one
-  line: `local-zone: "." static`, so that no name ever leads to
-  recursion (the bench runs offline);
+  the checks before measuring. The harness makes the root a static zone
+  too, so that no name ever leads to recursion (the bench runs offline);
 - rspamd (tests/integration/harness/rspamd.py: one normal worker on
   127.0.0.1:<free port>, the package's rules, the offline settings, the
   hyperscan cache shared with the tests) whose resolver is that unbound:
@@ -45,13 +44,6 @@ RBL_LISTED = "198.19.255.254"  # bench/smtpload -R unique never sends it
 SURBL_LISTED = "listed-shop.example"
 NEGATIVE_TTL = 300
 PARENT_POLL = 1.0  # s between checks that the bench still runs
-
-
-class BenchUnbound(Unbound):
-    """The harness' unbound, with the root a static zone: no recursion."""
-
-    def _config(self):
-        return super()._config().replace("server:\n", 'server:\n  local-zone: "." static\n', 1)
 
 
 def reversed_v4(addr):
@@ -87,7 +79,7 @@ def main():
     env = {}
     try:
         try:
-            dns = BenchUnbound(workdir, zones={
+            dns = Unbound(workdir, zones={
                 RBL_ZONE: {"records": [(reversed_v4(RBL_LISTED), "A", "127.0.0.2", NEGATIVE_TTL)],
                            "soa_minimum": NEGATIVE_TTL},
                 SURBL_ZONE: {"records": [(SURBL_LISTED, "A", "127.0.0.2", NEGATIVE_TTL)],
