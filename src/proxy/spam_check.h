@@ -5,7 +5,7 @@
  * spool of the whole message. The methods run in the guide's order, and
  * the first that classifies the mail names the detection (SPAM-2):
  *
- *   1. custom rules (proto/spam_match over the mapped message, on the
+ *   1. custom rules (proto/spam_match over the message, read whole or mapped, on the
  *      worker's spam thread pool: a 2 GB mail may take a second to read,
  *      and the loop serves other sessions meanwhile). The same pass
  *      collects what the later methods need: the Received: addresses,
