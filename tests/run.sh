@@ -52,8 +52,8 @@ run_unit() {
 # whole run kept the two cores 46% busy with two runners), so three runners
 # fit two cores.
 run_integration() {
-    local b=$1 label=$2 trace=${3:-} line claim out i
-    local runners=${SEKISHO_TEST_RUNNERS:-3}
+    local b=$1 label=$2 trace=${3:-} line claim out i start=$SECONDS
+    local runners=${SEKISHO_TEST_RUNNERS:-3} modules=()
     # Under ASan every process is several times heavier: two runners there
     # (a timing-sensitive greeting check failed once with three).
     [ "$b" = build-san ] && runners=${SEKISHO_SAN_RUNNERS:-2}
@@ -72,12 +72,17 @@ run_integration() {
             "PASS "*) ok "$label ${line#PASS }" ;;
             "FAIL "*) not_ok "$label ${line#FAIL }" ;;
             "RUNNER DONE "*) ;;
+            "MODULE "*) modules+=("${line#MODULE }") ;;
             *) echo "    $line" ;;
             esac
         done <"$f"
         rm -f "$f"
     done
     rm -rf "$claim"
+    # Where the time goes (the whole command must stay under 20 minutes):
+    # the stage's wall time and its slowest modules (each on one runner).
+    echo "# $label: $((SECONDS - start)) s with $runners runners; slowest modules:" \
+        "$(printf '%s\n' "${modules[@]}" | sort -k2 -rn | head -8 | awk '{printf "%s%s %ss", (NR > 1 ? ", " : ""), $1, $2}')"
 }
 
 if want lint; then
@@ -101,9 +106,11 @@ fi
 ok "build"
 rm -f /tmp/sekisho-build.$$
 
-want unit && run_unit build unit
+stage_start=$SECONDS
+want unit && run_unit build unit && echo "# unit: $((SECONDS - stage_start)) s"
 
 if want fuzz; then
+    stage_start=$SECONDS
     for r in build/fuzz/replay_fuzz_*; do
         [ -x "$r" ] || continue
         name=${r##*/replay_fuzz_}
@@ -144,6 +151,7 @@ if want fuzz; then
         not_ok "fuzz build"; tail -20 /tmp/sekisho-fuzzbuild.$$ 2>/dev/null
     fi
     rm -f /tmp/sekisho-fuzzbuild.$$
+    echo "# fuzz: $((SECONDS - stage_start)) s"
 fi
 
 if want integration; then
@@ -179,5 +187,5 @@ fi
 if [ $FAILED -gt 0 ]; then
     echo "failures:"; printf '  %s\n' "${FAILURES[@]}"
 fi
-echo "$PASSED passed, $FAILED failed"
+echo "$PASSED passed, $FAILED failed in $((SECONDS / 60)) min $((SECONDS % 60)) s"
 [ $FAILED -eq 0 ]

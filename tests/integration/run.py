@@ -9,6 +9,7 @@ makes each runner run only the test modules it claims first, so that
 runners started side by side share the suite."""
 import os
 import sys
+import time
 import traceback
 import unittest
 
@@ -116,7 +117,10 @@ def main():
             os.mkdir(os.path.join(claim_dir, module))
         except FileExistsError:
             continue
+        started = time.monotonic()
         TracedSuite(group).run(result)
+        # for tests/run.sh's list of the slowest modules
+        print("MODULE %s %.1f" % (module, time.monotonic() - started), flush=True)
         # A top-level run tears its last class and module down but leaves
         # them recorded as "previous": the next run would tear them down
         # again.
