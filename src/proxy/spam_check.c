@@ -348,6 +348,30 @@ static void start_dnsbl(struct spam_check *c)
     }
 }
 
+enum accesslog_action spam_check_action(enum config_spam_action a)
+{
+    switch (a) {
+    case CONFIG_SPAM_ACTION_CHANGE_SUBJECT:
+        return ACCESSLOG_ACTION_CHANGE_SUBJECT;
+    case CONFIG_SPAM_ACTION_BLACKHOLE:
+        return ACCESSLOG_ACTION_BLACKHOLE;
+    case CONFIG_SPAM_ACTION_PASS:
+        break;
+    }
+    return ACCESSLOG_ACTION_PASS;
+}
+
+bool spam_check_subject_skip(const struct spam_check_result *r, struct proxy_spool_skip *skip)
+{
+    *skip = (struct proxy_spool_skip){0, 0};
+    if (!r->subject.found)
+        return true;
+    if (r->subject_value_len > SPAM_SUBJECT_MAX)
+        return false;
+    *skip = (struct proxy_spool_skip){r->subject.start, r->subject.end};
+    return true;
+}
+
 bool spam_check_new_subject(int spool_fd, const struct spam_check_result *r, const char *prefix,
                             struct buf *out)
 {

@@ -42,8 +42,10 @@
 #include <stdint.h>
 
 #include "core/svclog.h"
+#include "proto/accesslog_format.h"
 #include "proto/mail_subject.h"
 #include "proto/scanreq.h"
+#include "proxy/proxy_spool.h"
 #include "proxy/proxy_worker.h"
 
 /* Threads and queued mails of a worker's spam pool. */
@@ -110,6 +112,15 @@ void spam_check_cancel(struct spam_check *c);
  * bytes [r->subject.start, r->subject.end) when r->subject.found. */
 bool spam_check_new_subject(int spool_fd, const struct spam_check_result *r, const char *prefix,
                             struct buf *out);
+
+/* spam_check_action - the access log's action for spam_action (SPAM-10). */
+enum accesslog_action spam_check_action(enum config_spam_action a);
+
+/* spam_check_subject_skip - change_subject: the spool range the sender
+ * leaves out, the original Subject field (empty when the mail has none).
+ * false when its value is over SPAM_SUBJECT_MAX: the Subject is then left
+ * as it is (the caller logs it; X-Spam-Status still says spam). */
+bool spam_check_subject_skip(const struct spam_check_result *r, struct proxy_spool_skip *skip);
 
 /* spam_check_pool_free - at worker exit. */
 void spam_check_pool_free(struct proxy_worker *w);

@@ -276,6 +276,19 @@ static void copy_summary(struct pop_session *s, const struct mime_summary *sum)
     s->r.header_len = sum->header_len;
 }
 
+/* detected_extras - SCAN-12: whatever the action, a copy in quarantine (mailbox
+ * format) and the administrator's notification when the settings ask. */
+static void detected_extras(struct pop_session *s, const char *url, bool quarantine, bool notify)
+{
+    if (quarantine)
+        proxy_quarantine_mbox(&s->ps, &s->r.o, s->r.spool.fd, s->user);
+    if (notify && s->ps.cfg->admin_mailaddr.count > 0) {
+        struct template_vars v;
+        pop_vars(s, &v, url);
+        proxy_notify_admin(&s->ps, &v);
+    }
+}
+
 /* ---- the spam check (SPAM-1..10; POP: pass or change_subject) ---------- */
 
 static void on_spam_checked(void *arg, const struct spam_check_result *r)
@@ -291,28 +304,21 @@ static void on_spam_checked(void *arg, const struct spam_check_result *r)
         svclog_error(&s->ps.log, "spam check failed: %s URL=[%s] (delivered unclassified)", r->note,
                      url);
     } else if (r->spam) {
-        bool change = cfg->spam_action == CONFIG_SPAM_ACTION_CHANGE_SUBJECT;
-        proxy_outcome_spam(&s->r.o, r->name,
-                           change ? ACCESSLOG_ACTION_CHANGE_SUBJECT : ACCESSLOG_ACTION_PASS);
+        /* blackhole is refused in [pop] at start: pass or change_subject */
+        proxy_outcome_spam(&s->r.o, r->name, spam_check_action(cfg->spam_action));
         svclog_info(&s->ps.log, "Spam: URL=[%s] SpamName: %s method=%s action=%s", url, r->name,
                     spam_check_method_name(r->method), accesslog_action_name(s->r.o.action));
-        if (cfg->spam_quarantine)
-            proxy_quarantine_mbox(&s->ps, &s->r.o, s->r.spool.fd, s->user);
-        if (cfg->spam_notify_admin && cfg->admin_mailaddr.count > 0) {
-            struct template_vars v;
-            pop_vars(s, &v, url);
-            proxy_notify_admin(&s->ps, &v);
-        }
-        if (change && r->subject.found && r->subject_value_len > SPAM_SUBJECT_MAX) {
-            svclog_error(&s->ps.log,
-                         "Subject of URL=[%s] longer than %u bytes: not changed "
-                         "(X-Spam-Status added)",
-                         url, SPAM_SUBJECT_MAX);
-        } else if (change) {
-            s->r.new_subject = true;
-            s->r.spam_res = *r;
-            if (r->subject.found)
-                s->r.skip = (struct proxy_spool_skip){r->subject.start, r->subject.end};
+        detected_extras(s, url, cfg->spam_quarantine, cfg->spam_notify_admin);
+        if (s->r.o.action == ACCESSLOG_ACTION_CHANGE_SUBJECT) {
+            if (spam_check_subject_skip(r, &s->r.skip)) {
+                s->r.new_subject = true;
+                s->r.spam_res = *r;
+            } else {
+                svclog_error(&s->ps.log,
+                             "Subject of URL=[%s] longer than %u bytes: not changed "
+                             "(X-Spam-Status added)",
+                             url, SPAM_SUBJECT_MAX);
+            }
         }
     } else if (r->white) {
         svclog_info(&s->ps.log, "Not spam: URL=[%s] matched a WHITE custom rule", url);
@@ -357,13 +363,7 @@ static void on_scanned(struct pop_session *s, const struct proxy_mail_scan_resul
         pop_url(s, url, sizeof(url));
         svclog_info(&s->ps.log, "Infected: URL=[%s] VirusName: %s File: [%s] action=%s", url,
                     res->name, res->file, accesslog_action_name(s->r.o.action));
-        if (cfg->quarantine)
-            proxy_quarantine_mbox(&s->ps, &s->r.o, s->r.spool.fd, s->user);
-        if (cfg->notify_admin && cfg->admin_mailaddr.count > 0) {
-            struct template_vars v;
-            pop_vars(s, &v, url);
-            proxy_notify_admin(&s->ps, &v);
-        }
+        detected_extras(s, url, cfg->quarantine, cfg->notify_admin);
     }
     if (s->r.o.result == ACCESSLOG_RESULT_CLEAN && s->ps.cfg->spam_check) {
         start_spam(s); /* SCAN-10: spam after viruses */

@@ -254,17 +254,14 @@ static bool admin_notification(const struct smtp_session *s, const struct mime_s
 
 /* ---- the spam check (SPAM-1..10) -------------------------------------------- */
 
-static enum accesslog_action spam_action(const struct config *cfg)
+/* detected_extras - SCAN-12: whatever the action, a copy in quarantine and
+ * the administrator's notification when the settings ask for them. */
+static void detected_extras(struct smtp_session *s, bool quarantine, bool notify)
 {
-    switch (cfg->spam_action) {
-    case CONFIG_SPAM_ACTION_CHANGE_SUBJECT:
-        return ACCESSLOG_ACTION_CHANGE_SUBJECT;
-    case CONFIG_SPAM_ACTION_BLACKHOLE:
-        return ACCESSLOG_ACTION_BLACKHOLE;
-    case CONFIG_SPAM_ACTION_PASS:
-        break;
-    }
-    return ACCESSLOG_ACTION_PASS;
+    if (quarantine)
+        smtp_quarantine_mail(s);
+    if (notify && s->ps.cfg->admin_mailaddr.count > 0)
+        smtp_notify_admin(s);
 }
 
 static void on_spam_checked(void *arg, const struct spam_check_result *r)
@@ -283,30 +280,25 @@ static void on_spam_checked(void *arg, const struct spam_check_result *r)
     }
     if (r->spam) {
         const struct config *cfg = s->ps.cfg;
-        proxy_outcome_spam(&s->m.o, r->name, spam_action(cfg));
+        proxy_outcome_spam(&s->m.o, r->name, spam_check_action(cfg->spam_action));
         svclog_info(&s->ps.log, "Spam: mail from [%s] to [%s] SpamName: %s method=%s action=%s",
                     s->m.mail_from, s->m.rcpts, r->name, spam_check_method_name(r->method),
                     accesslog_action_name(s->m.o.action));
-        if (cfg->spam_quarantine)
-            smtp_quarantine_mail(s);
-        if (cfg->spam_notify_admin && cfg->admin_mailaddr.count > 0)
-            smtp_notify_admin(s);
+        detected_extras(s, cfg->spam_quarantine, cfg->spam_notify_admin);
         if (s->m.o.action == ACCESSLOG_ACTION_BLACKHOLE) {
             smtp_cancel_mail(s, 250, "Message accepted for delivery");
             proxy_session_leave(&s->ps);
             return;
         }
         if (s->m.o.action == ACCESSLOG_ACTION_CHANGE_SUBJECT) {
-            if (r->subject.found && r->subject_value_len > SPAM_SUBJECT_MAX) {
+            if (spam_check_subject_skip(r, &s->m.skip)) {
+                s->m.new_subject = true;
+                s->m.spam_res = *r;
+            } else {
                 svclog_error(&s->ps.log,
                              "Subject of mail from [%s] longer than %u bytes: not "
                              "changed (X-Spam-Status added)",
                              s->m.mail_from, SPAM_SUBJECT_MAX);
-            } else {
-                s->m.new_subject = true;
-                s->m.spam_res = *r;
-                if (r->subject.found)
-                    s->m.skip = (struct proxy_spool_skip){r->subject.start, r->subject.end};
             }
         }
     } else if (r->white) {
@@ -370,11 +362,8 @@ static void on_scanned(struct smtp_session *s, const struct proxy_mail_scan_resu
         svclog_info(
             &s->ps.log, "Infected: mail from [%s] to [%s] VirusName: %s File: [%s] action=%s",
             s->m.mail_from, s->m.rcpts, res->name, res->file, accesslog_action_name(s->m.o.action));
-        if (s->lan ? s->ps.cfg->lan_quarantine : s->ps.cfg->quarantine)
-            smtp_quarantine_mail(s);
-        if ((s->lan ? s->ps.cfg->lan_notify_admin : s->ps.cfg->notify_admin) &&
-            s->ps.cfg->admin_mailaddr.count > 0)
-            smtp_notify_admin(s);
+        detected_extras(s, s->lan ? s->ps.cfg->lan_quarantine : s->ps.cfg->quarantine,
+                        s->lan ? s->ps.cfg->lan_notify_admin : s->ps.cfg->notify_admin);
         if (s->m.o.action != ACCESSLOG_ACTION_PASS) {
             if (s->m.o.action == ACCESSLOG_ACTION_SENDBACK ||
                 s->m.o.action == ACCESSLOG_ACTION_DELETE) {
