@@ -20,14 +20,14 @@ import os
 import re
 import signal
 import smtplib
-import subprocess
 import unittest
 import urllib.parse
 
 import harness
 from harness import mail_fixtures as mf
+from harness import spam
 from harness import testfiles
-from harness.pop_proxy import PopCase, PopEnv, unstuff
+from harness.pop_proxy import PopCase, PopEnv
 
 ENV = {}
 RCPT = "user@local.example"
@@ -45,13 +45,8 @@ RULES = "\n".join([
 ]) + "\n"
 
 
-def write_rules(prefix, rules=RULES, files="CUSTOM\tcustom.txt\n"):
-    d = os.path.join(prefix, "conf", "spam")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "files.txt"), "w") as f:
-        f.write(files)
-    with open(os.path.join(d, "custom.txt"), "w") as f:
-        f.write(rules)
+def write_rules(prefix, rules=RULES, files=spam.CUSTOM_ONLY):
+    spam.write_rules(os.path.join(prefix, "conf", "spam"), rules, files)
 
 
 def mail(subject, body="hello\r\n", sender="Sender <sender@outside.example>", extra=""):
@@ -399,12 +394,7 @@ class PopSpamCase(PopCase):
         super().setUpClass()
 
     def retr(self, n):
-        c = self.client()
-        c.login("bob", "bob secret")
-        st, body = c.multi("RETR %d" % n)
-        self.assertTrue(st.startswith(b"+OK"), st)
-        c.cmd("QUIT")
-        return unstuff(body)
+        return spam.pop_retr(self, n)
 
 
 class TestPopPass(PopSpamCase):

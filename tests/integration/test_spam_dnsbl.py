@@ -32,7 +32,8 @@ import urllib.parse
 
 import harness
 from harness import mail_fixtures as mf
-from harness.pop_proxy import PopCase, PopEnv, unstuff
+from harness import spam
+from harness.pop_proxy import PopCase, PopEnv
 from harness.unbound import Unbound, available
 
 ENV = {}
@@ -101,12 +102,7 @@ class DnsblCase(unittest.TestCase):
         cls.gw = harness.Gateway(cls.dir, ENV["scand"].socket, service="smtp", section=section,
                                  common=common, hosts_allow=cls.HOSTS_ALLOW, start=False)
         if cls.RULES is not None:
-            d = os.path.join(cls.gw.prefix, "conf", "spam")
-            os.makedirs(d, exist_ok=True)
-            with open(os.path.join(d, "files.txt"), "w") as f:
-                f.write("CUSTOM\tcustom.txt\n")
-            with open(os.path.join(d, "custom.txt"), "w") as f:
-                f.write(cls.RULES)
+            spam.write_rules(os.path.join(cls.gw.prefix, "conf", "spam"), cls.RULES)
         cls.gw.start()
 
     @classmethod
@@ -139,8 +135,7 @@ class DnsblCase(unittest.TestCase):
         return got[0]
 
     def spam_name(self, got):
-        m = re.search(r"^X-Spam-Status: Yes\([^)]*\) with (\S+)\r?$", got, re.M)
-        return m.group(1) if m else None
+        return spam.spam_name(got)
 
 
 class TestRblSurbl(DnsblCase):
@@ -269,23 +264,14 @@ class TestPopRbl(PopCase):
                                              POP_SURBL, POP_CUSTOM, POP_BOTH])
         ENV["env"] = ENV["pop"]
         spam_dir = os.path.join(ENV["pop"].wd.path, "spamdir-" + cls.__name__)
-        os.makedirs(spam_dir, exist_ok=True)
-        with open(os.path.join(spam_dir, "files.txt"), "w") as f:
-            f.write("CUSTOM\tcustom.txt\n")
-        with open(os.path.join(spam_dir, "custom.txt"), "w") as f:
-            f.write("BLACK\tSubject\t\tcustom-black\n")
+        spam.write_rules(spam_dir, "BLACK\tSubject\t\tcustom-black\n")
         cls.COMMON = {"workers": "1", "spam_rbl": "yes", "spam_rbl_list": "rbl.test",
                       "spam_surbl": "yes", "spam_surbl_list": "surbl.test",
                       "spam_dns_server": ENV["dns"].server, "spam_dir": spam_dir}
         super().setUpClass()
 
     def retr(self, n):
-        c = self.client()
-        c.login("bob", "bob secret")
-        st, body = c.multi("RETR %d" % n)
-        self.assertTrue(st.startswith(b"+OK"), st)
-        c.cmd("QUIT")
-        return unstuff(body)
+        return spam.pop_retr(self, n)
 
     def test_pop_spam8_received_listed_client_never_queried(self):
         base = len(ENV["dns"].queries())

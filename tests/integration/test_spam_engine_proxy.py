@@ -28,8 +28,9 @@ import unittest
 import harness
 from harness import mail_fixtures as mf
 from harness import rspamd as rs
+from harness import spam
 from harness import unbound
-from harness.pop_proxy import PopCase, PopEnv, unstuff
+from harness.pop_proxy import PopCase, PopEnv
 
 ENV = {}
 RCPT = "user@local.example"
@@ -83,12 +84,8 @@ class EngineCase(unittest.TestCase):
         common.update(cls.COMMON)
         cls.gw = harness.Gateway(cls.dir, ENV["scand"].socket, service="smtp", section=section,
                                  common=common, start=False)
-        d = os.path.join(cls.gw.prefix, "conf", "spam")
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "files.txt"), "w") as f:
-            f.write("CUSTOM\tcustom.txt\n")
-        with open(os.path.join(d, "custom.txt"), "w") as f:
-            f.write("BLACK\tSubject\t\tcustom-black\n")
+        spam.write_rules(os.path.join(cls.gw.prefix, "conf", "spam"),
+                         "BLACK\tSubject\t\tcustom-black\n")
         cls.gw.start()
 
     @classmethod
@@ -109,8 +106,7 @@ class EngineCase(unittest.TestCase):
         return got[0]
 
     def spam_name(self, got):
-        m = re.search(r"^X-Spam-Status: Yes\([^)]*\) with (\S+)\r?$", got, re.M)
-        return m.group(1) if m else None
+        return spam.spam_name(got)
 
 
 class TestEngine(EngineCase):
@@ -235,12 +231,7 @@ class TestPopEngine(PopCase):
         super().setUpClass()
 
     def test_pop_engine_gtube_marked_and_delivered(self):
-        c = self.client()
-        c.login("bob", "bob secret")
-        st, body = c.multi("RETR 1")
-        self.assertTrue(st.startswith(b"+OK"), st)
-        c.cmd("QUIT")
-        body = unstuff(body)
+        body = spam.pop_retr(self, 1)
         self.assertRegex(body.split(b"\r\n")[1].decode(),
                          r"^X-Spam-Status: Yes\(.*\) with SEKISHO/SPAM_ENGINE/reject/")
         self.assertIn(GTUBE.encode(), body)
