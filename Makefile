@@ -71,7 +71,7 @@ PAM_SRCS     := $(wildcard src/pam/*.c) src/core/userdb.c src/proto/userdb_parse
 PAM_MODULE   := $(B)/lib/pam_sekisho_userdb.so
 PIC_CFLAGS   := $(filter-out $(SANFLAGS),$(CFLAGS)) -fPIC -fvisibility=hidden
 
-.PHONY: all all-bins check lint fuzz format clean install
+.PHONY: all all-bins check lint fuzz format clean install show-dbversion
 all: $(BINS) $(PAM_MODULE) $(UNIT_BINS) $(REPLAY_BINS) $(TEST_TOOLS)
 all-bins: $(BINS) $(PAM_MODULE) $(TEST_TOOLS)
 
@@ -169,9 +169,19 @@ clean:
 # kept as .old. $(pamdir)/sekisho<suffix>_<svc> is made a symlink to each,
 # except where a real file is: the administrator's copy, left alone with a
 # warning. Tests set pamdir to a directory of their own.
+#
+# Definition updates (issue 15): dbupdate and conf/dbupdate.conf (0600: it
+# may hold a proxy password; kept when present), a Makefile in the prefix
+# (show-dbversion, update, autoupdate-on/-off/-status), the systemd units
+# sekisho<suffix>-dbupdate.{service,timer} in systemdunitdir, and with
+# autoupdate=yes (the default) hourly updates switched on: the timer when
+# systemd runs, else a line in crondir (make autoupdate-on in the prefix).
 prefix ?= /opt/sekisho
 suffix ?=
 pamdir ?= /etc/pam.d
+autoupdate ?= yes
+systemdunitdir ?= /etc/systemd/system
+crondir ?= /etc/cron.d
 PAM_INST := $(prefix)/lib/security/pam_sekisho_userdb$(suffix).so
 install: $(BINS) $(PAM_MODULE)
 	@case "$(suffix)" in "" | [A-Za-z0-9]) ;; *) \
@@ -224,6 +234,24 @@ install: $(BINS) $(PAM_MODULE)
 	    if [ -e $$l ] && [ ! -L $$l ]; then \
 	        echo "make install: warning: $$l is a file, not a link: left alone (AUTH-1)" >&2; \
 	    else ln -sfn $$f $$l || exit 1; fi; done
+	install -m 755 $(B)/bin/dbupdate $(prefix)/dbupdate$(suffix)
+	[ -e $(prefix)/conf/dbupdate.conf ] || install -m 600 conf/dbupdate.conf $(prefix)/conf/dbupdate.conf
+	sed -e "s|@PREFIX@|$(prefix)|g" -e "s/@SUFFIX@/$(suffix)/g" packaging/Makefile.prefix.in \
+	    >$(prefix)/Makefile
+	install -d -m 755 $(systemdunitdir)
+	for u in service timer; do \
+	    sed -e "s|@PREFIX@|$(prefix)|g" -e "s/@SUFFIX@/$(suffix)/g" \
+	        packaging/systemd/sekisho-dbupdate.$$u.in \
+	        >$(systemdunitdir)/sekisho$(suffix)-dbupdate.$$u || exit 1; done
+	@case "$(autoupdate)" in \
+	    yes) $(MAKE) --no-print-directory -C $(prefix) autoupdate-on \
+	        systemdunitdir=$(systemdunitdir) crondir=$(crondir) ;; \
+	    no) ;; \
+	    *) echo "make install: autoupdate='$(autoupdate)': yes or no" >&2; exit 1 ;; esac
 	cp -r docs/. $(prefix)/doc/ 2>/dev/null || true
+
+# make show-dbversion: the definitions of this tree's databases/ (CLI-3).
+show-dbversion: $(B)/bin/dbupdate
+	@$(B)/bin/dbupdate --show-version -f conf/sekisho.ini
 
 -include $(shell find $(B)/obj $(B)/obj-pic -name '*.d' 2>/dev/null)

@@ -11,6 +11,9 @@
 # Environment (all optional):
 #   PREFIX=/opt/sekisho          where to install and run
 #   PAMDIR=/etc/pam.d            where the PAM service links sekisho_<svc> go
+#   SYSTEMDUNITDIR=/etc/systemd/system, CRONDIR=/etc/cron.d
+#                                where make install puts the hourly definition
+#                                update (the timer with systemd, else a cron line)
 #   SMTP_PARENT=host:port        the mail server the SMTP proxy hands mail to
 #                                (parent_server_host/port of [smtp])
 #   HTTP_SVCPORT=127.0.0.1:9080  where the HTTP proxy listens (svcport of [http])
@@ -36,7 +39,8 @@ STOP_TENTHS=600 # each service finishes its transfers in flight first
 
 dev/install-deps.sh run
 make -s -j"$(nproc)" all-bins
-make -s install prefix="$PREFIX" pamdir="${PAMDIR:-/etc/pam.d}"
+make -s install prefix="$PREFIX" pamdir="${PAMDIR:-/etc/pam.d}" \
+    systemdunitdir="${SYSTEMDUNITDIR:-/etc/systemd/system}" crondir="${CRONDIR:-/etc/cron.d}"
 cd "$PREFIX"
 PREFIX=$(pwd -P) # as the rc scripts see it (they match the ini path)
 INI=$PREFIX/conf/sekisho.ini

@@ -15,8 +15,12 @@ from harness import testfiles
 def make_install(prefix, suffix=""):
     # pamdir: the PAM service links go next to the prefix, not into the
     # host's /etc/pam.d (test_userdb_pam.py checks them).
+    # systemdunitdir, crondir: the hourly definition update likewise.
+    parent = os.path.dirname(prefix)
     argv = ["make", "-s", "-C", harness.REPO, "install", "prefix=" + prefix,
-            "pamdir=" + os.path.join(os.path.dirname(prefix), "pam.d")]
+            "pamdir=" + os.path.join(parent, "pam.d"),
+            "systemdunitdir=" + os.path.join(parent, "systemd"),
+            "crondir=" + os.path.join(parent, "cron.d")]
     if suffix:
         argv.append("suffix=" + suffix)
     if harness.SANITIZED:

@@ -59,6 +59,8 @@ class TestRunGateway(unittest.TestCase):
         ftp_port = harness.free_port()
         run_env = dict(os.environ, PREFIX=self.prefix,
                        PAMDIR=os.path.join(self.wd.path, "pam.d"),
+                       SYSTEMDUNITDIR=os.path.join(self.wd.path, "systemd"),
+                       CRONDIR=os.path.join(self.wd.path, "cron.d"),
                        HTTP_SVCPORT="127.0.0.1:%d" % http_port,
                        SMTP_SVCPORT="127.0.0.1:%d" % smtp_port,
                        POP_SVCPORT="127.0.0.1:%d" % pop_port,

@@ -433,7 +433,8 @@ class TestInstall(unittest.TestCase):
 
     def install(self):
         argv = ["make", "-s", "-C", harness.REPO, "install", "prefix=" + self.prefix,
-                "pamdir=" + self.pamd]
+                "pamdir=" + self.pamd, "autoupdate=no",
+                "systemdunitdir=" + os.path.join(self.wd.path, "systemd")]
         if harness.SANITIZED:
             argv.append("SAN=1")
         r = subprocess.run(argv, capture_output=True, text=True, timeout=600)

@@ -1,0 +1,202 @@
+/* dbu_fetch - see dbu_fetch.h. */
+#include "tools/dbupdate/dbu_fetch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libfreshclam.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+
+/* ClamAV's database mirror and the DNS name of its version record, as
+ * freshclam uses them. */
+#define DBU_OFFICIAL_MIRROR "https://database.clamav.net"
+#define DBU_DNS_UPDATE_INFO "current.cvd.clamav.net"
+/* How much of freshclam.log's new part is searched for the reason. */
+#define DBU_FC_LOG_TAIL (64 * 1024)
+
+struct attempt {
+    const char *proxy_host; /* NULL: direct */
+    unsigned proxy_port;
+    const char *user, *pass;
+};
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* fc_reason - the last "ERROR: " (else "WARNING: ") text libfreshclam wrote
+ * to its log after offset from; "" when there is none. */
+static void fc_reason(const char *log_path, off_t from, char *out, size_t cap)
+{
+    out[0] = '\0';
+    int fd = open(log_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end - from > DBU_FC_LOG_TAIL)
+        from = end - DBU_FC_LOG_TAIL;
+    static char text[DBU_FC_LOG_TAIL + 1];
+    ssize_t n = end > from ? pread(fd, text, (size_t)(end - from), from) : 0;
+    close(fd);
+    if (n <= 0)
+        return;
+    text[n] = '\0';
+    const char *pick = NULL;
+    for (const char *want = "ERROR: "; !pick && want; want = strcmp(want, "ERROR: ") == 0 ? "WARNING: " : NULL)
+        for (const char *p = strstr(text, want); p; p = strstr(p + 1, want))
+            pick = p + strlen(want);
+    if (!pick)
+        return;
+    size_t len = strcspn(pick, "\n");
+    while (len > 0 && (pick[len - 1] == ' ' || pick[len - 1] == '\r'))
+        len--;
+    snprintf(out, cap, "%.*s", (int)len, pick);
+}
+
+static bool in_log(const char *log_path, off_t from, const char *needle, char *line, size_t cap)
+{
+    int fd = open(log_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end - from > DBU_FC_LOG_TAIL)
+        from = end - DBU_FC_LOG_TAIL;
+    static char text[DBU_FC_LOG_TAIL + 1];
+    ssize_t n = end > from ? pread(fd, text, (size_t)(end - from), from) : 0;
+    close(fd);
+    if (n <= 0)
+        return false;
+    text[n] = '\0';
+    const char *p = strstr(text, needle);
+    if (!p)
+        return false;
+    snprintf(line, cap, "%.*s", (int)strcspn(p, "\n"), p);
+    return true;
+}
+
+static void add_name(char *updated, size_t cap, const char *name)
+{
+    size_t len = strlen(updated);
+    snprintf(updated + len, cap - len, "%s%s", len ? ", " : "", name);
+}
+
+static const char *last_component(const char *url)
+{
+    const char *s = strrchr(url, '/');
+    return s ? s + 1 : url;
+}
+
+/* One pass over every source through one proxy (or none). */
+static fc_error_t run_pass(const struct dbu_ctx *ctx, const struct attempt *a, dbu_stage_fn *stage,
+                           char *updated, size_t cap, char *what, size_t whatcap)
+{
+    fc_config fcc;
+    memset(&fcc, 0, sizeof(fcc));
+    fcc.msgFlags = FC_CONFIG_MSG_QUIET | (ctx->verbose ? FC_CONFIG_MSG_VERBOSE : 0);
+    fcc.logFlags = FC_CONFIG_LOG_TIME | FC_CONFIG_LOG_VERBOSE;
+    fcc.maxAttempts = ctx->conf.max_attempts;
+    fcc.connectTimeout = ctx->conf.connect_timeout;
+    fcc.requestTimeout = ctx->conf.receive_timeout;
+    fcc.logFile = ctx->fc_log_path;
+    fcc.userAgent = NULL; /* libfreshclam's own: mirrors expect it */
+    fcc.proxyServer = a->proxy_host;
+    fcc.proxyPort = (uint16_t)a->proxy_port;
+    fcc.proxyUsername = a->user;
+    fcc.proxyPassword = a->pass;
+    fcc.databaseDirectory = ctx->staging;
+    fcc.tempDirectory = ctx->tmp;
+    fc_error_t rc = fc_initialize(&fcc);
+    if (rc != FC_SUCCESS) {
+        snprintf(what, whatcap, "libfreshclam could not start");
+        return rc;
+    }
+
+    const char *url = ctx->conf.updateurl[0] ? ctx->conf.updateurl : ctx->ini_updateurl;
+    char server[DBU_URL_MAX + 1];
+    snprintf(server, sizeof(server), "%s", url[0] ? url : DBU_OFFICIAL_MIRROR);
+    for (size_t n = strlen(server); n > 0 && server[n - 1] == '/'; n--)
+        server[n - 1] = '\0'; /* libfreshclam appends "/<file>" */
+    char *servers[1] = {server};
+    int private_mirror = url[0] != '\0';
+    char *dns_info = NULL, *new_version = NULL;
+    if (!private_mirror && ctx->conf.ndb > 0 &&
+        fc_dns_query_update_info(DBU_DNS_UPDATE_INFO, &dns_info, &new_version) != FC_SUCCESS)
+        dns_info = NULL; /* libfreshclam then reads the versions over HTTP */
+
+    for (size_t i = 0; rc == FC_SUCCESS && i < ctx->conf.ndb; i++) {
+        int changed = 0;
+        stage("fetching %s from %s%s%s", ctx->conf.db[i], server, a->proxy_host ? " via proxy " : "",
+              a->proxy_host ? a->proxy_host : "");
+        rc = fc_update_database(ctx->conf.db[i], servers, 1, private_mirror, dns_info, 1, NULL,
+                                &changed);
+        if (rc != FC_SUCCESS)
+            snprintf(what, whatcap, "%s from %s", ctx->conf.db[i], server);
+        else if (changed)
+            add_name(updated, cap, ctx->conf.db[i]);
+    }
+    for (size_t i = 0; rc == FC_SUCCESS && i < ctx->conf.ncustom; i++) {
+        int changed = 0;
+        stage("fetching %s%s%s", ctx->conf.custom_url[i], a->proxy_host ? " via proxy " : "",
+              a->proxy_host ? a->proxy_host : "");
+        rc = fc_download_url_database(ctx->conf.custom_url[i], NULL, &changed);
+        if (rc != FC_SUCCESS)
+            snprintf(what, whatcap, "%s", ctx->conf.custom_url[i]);
+        else if (changed)
+            add_name(updated, cap, last_component(ctx->conf.custom_url[i]));
+    }
+    free(dns_info);
+    free(new_version);
+    fc_cleanup();
+    return rc;
+}
+
+int dbu_fetch(const struct dbu_ctx *ctx, dbu_stage_fn *stage, char *updated, size_t cap,
+              char *err, size_t errcap)
+{
+    struct attempt list[DBU_PROXIES_MAX];
+    size_t n = 0;
+    const struct dbupdate_conf *c = &ctx->conf;
+    if (c->use_proxy) {
+        list[n++] = (struct attempt){c->proxy_host, c->proxy_port, c->proxyauth ? c->proxy_user : NULL,
+                                     c->proxyauth ? c->proxy_pass : NULL};
+    } else {
+        for (size_t i = 0; i < ctx->nproxies; i++) {
+            const struct dbu_proxy *p = &ctx->proxies[i];
+            list[n++] = (struct attempt){p->host, p->port, p->user[0] ? p->user : NULL,
+                                         p->user[0] ? p->pass : NULL};
+        }
+    }
+    if (n == 0)
+        list[n++] = (struct attempt){NULL, 0, NULL, NULL};
+
+    updated[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        off_t log_from = file_size(ctx->fc_log_path);
+        char what[DBU_URL_MAX + 64] = "";
+        fc_error_t rc = run_pass(ctx, &list[i], stage, updated, cap, what, sizeof(what));
+        char line[512];
+        if (rc == FC_SUCCESS && in_log(ctx->fc_log_path, log_from, "cool-down until", line, sizeof(line))) {
+            /* libfreshclam calls a 429 a success: nothing was fetched. */
+            snprintf(err, errcap, "the mirror asks to wait (HTTP 429): %s", line);
+            return -1;
+        }
+        if (rc == FC_SUCCESS)
+            return 0;
+        char reason[512];
+        fc_reason(ctx->fc_log_path, log_from, reason, sizeof(reason));
+        snprintf(err, errcap, "%s: %s%s%s%s", what, fc_strerror(rc), reason[0] ? " (" : "", reason,
+                 reason[0] ? ")" : "");
+        bool network = rc == FC_ECONNECTION || rc == FC_EFAILEDGET;
+        if (!network || i + 1 == n)
+            return -1;
+        /* the next proxy of orspservice_http_proxy */
+    }
+    return -1;
+}
