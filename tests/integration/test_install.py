@@ -12,7 +12,7 @@ import harness
 from harness import testfiles
 
 
-def make_install(prefix, suffix=""):
+def make_install(prefix, suffix="", extra=()):
     # pamdir: the PAM service links go next to the prefix, not into the
     # host's /etc/pam.d (test_userdb_pam.py checks them).
     # systemdunitdir, crondir: the hourly definition update likewise.
@@ -23,6 +23,7 @@ def make_install(prefix, suffix=""):
             "crondir=" + os.path.join(parent, "cron.d")]
     if suffix:
         argv.append("suffix=" + suffix)
+    argv += list(extra)
     if harness.SANITIZED:
         argv.append("SAN=1")
     return subprocess.run(argv, capture_output=True, text=True, timeout=600)
@@ -306,3 +307,84 @@ class TestInstall(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestInstallDefinitionUpdates(unittest.TestCase):
+    """Issue 15 in an installed prefix: dbupdate and conf/dbupdate.conf (0600: it may
+    hold a proxy password; an administrator's copy is kept), `make show-dbversion`
+    (CLI-3), the hourly automatic update: the systemd timer shipped with the package
+    and, without systemd, a cron line at a minute drawn at install time; `make
+    autoupdate-off/-on/-status` switch and report it."""
+
+    def setUp(self):
+        self.wd = harness.Workdir("install-upd")
+        self.prefix = os.path.join(self.wd.path, "sekisho")
+        self.units = os.path.join(self.wd.path, "systemd")
+        self.crond = os.path.join(self.wd.path, "cron.d")
+
+    def tearDown(self):
+        self.wd.cleanup()
+
+    def make_prefix(self, *targets):
+        return subprocess.run(["make", "-s", "-C", self.prefix] + list(targets) +
+                              ["systemdunitdir=" + self.units, "crondir=" + self.crond],
+                              capture_output=True, text=True, timeout=120)
+
+    def test_dbupdate_installed_and_scheduled(self):
+        r = make_install(self.prefix)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.access(os.path.join(self.prefix, "dbupdate"), os.X_OK))
+        conf = os.path.join(self.prefix, "conf", "dbupdate.conf")
+        self.assertEqual(os.stat(conf).st_mode & 0o777, 0o600)
+
+        # No systemd here (/run/systemd/system absent): the cron line.
+        self.assertFalse(os.path.isdir("/run/systemd/system"))
+        cron = os.path.join(self.crond, "sekisho-dbupdate")
+        text = open(cron).read()
+        m = re.search(r"(?m)^(\d+) \* \* \* \* root cd (\S+) && \./dbupdate --auto "
+                      r"-f conf/sekisho\.ini$", text)
+        self.assertTrue(m, text)
+        self.assertLess(int(m.group(1)), 60)
+        self.assertEqual(m.group(2), self.prefix)
+        self.assertIn("automatic updates: on (%s)" % cron, self.make_prefix(
+            "autoupdate-status").stdout)
+
+        # The units are shipped all the same, valid for systemd.
+        svc = os.path.join(self.units, "sekisho-dbupdate.service")
+        timer = os.path.join(self.units, "sekisho-dbupdate.timer")
+        self.assertIn("ExecStart=%s/dbupdate --auto --delay=0 -f %s/conf/sekisho.ini"
+                      % (self.prefix, self.prefix), open(svc).read())
+        self.assertIn("OnCalendar=hourly", open(timer).read())
+        self.assertIn("RandomizedDelaySec=", open(timer).read())
+        v = subprocess.run(["systemd-analyze", "verify", svc, timer], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        cal = subprocess.run(["systemd-analyze", "calendar", "hourly"], capture_output=True,
+                             text=True, timeout=30)
+        self.assertIn("*-*-* *:00:00", cal.stdout)
+
+        # The command the cron line runs works from the prefix.
+        show = self.make_prefix("show-dbversion")
+        self.assertEqual(show.returncode, 0, show.stderr)
+        self.assertRegex(show.stdout, r"(?m)^sekisho-test\.ndb version=custom signatures=\d+ ")
+
+        off = self.make_prefix("autoupdate-off")
+        self.assertEqual(off.returncode, 0, off.stderr)
+        self.assertFalse(os.path.exists(cron))
+        self.assertIn("automatic updates: off", self.make_prefix("autoupdate-status").stdout)
+        on = self.make_prefix("autoupdate-on")
+        self.assertEqual(on.returncode, 0, on.stderr)
+        self.assertTrue(os.path.exists(cron))
+
+        # Reinstalling keeps the administrator's dbupdate.conf.
+        with open(conf, "a") as f:
+            f.write("custom_url=file:///nonexistent/mine.ndb\n")
+        r = make_install(self.prefix)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("mine.ndb", open(conf).read())
+
+    def test_autoupdate_no(self):
+        r = make_install(self.prefix, extra=["autoupdate=no"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.crond, "sekisho-dbupdate")))
+        self.assertTrue(os.path.exists(os.path.join(self.units, "sekisho-dbupdate.timer")))
