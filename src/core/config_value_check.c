@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/str.h"
+#include "proto/dbupdate_conf.h"
 #include "proto/dnsbl_name.h"
 
 bool config_host_port_parse(const char *text, unsigned def_port, char addr[46], unsigned *port)
@@ -107,6 +108,15 @@ static bool check_dns_server(const struct config *cfg, char *why, size_t cap)
     return true;
 }
 
+/* KB-13: the fsaua http_proxies syntax, as dbupdate reads it. */
+static bool check_orsp_proxy(const struct config *cfg, char *why, size_t cap)
+{
+    struct dbu_proxy list[DBU_PROXIES_MAX];
+    size_t n;
+    const char *v = cfg->orspservice_http_proxy;
+    return dbu_proxy_list_parse(v, strlen(v), list, DBU_PROXIES_MAX, &n, why, cap) == 0;
+}
+
 static const struct {
     const char *key;
     bool (*check)(const struct config *cfg, char *why, size_t cap);
@@ -115,6 +125,7 @@ static const struct {
     {"spam_surbl_list", check_surbl_list},
     {"spam_engine_server", check_engine_server},
     {"spam_dns_server", check_dns_server},
+    {"orspservice_http_proxy", check_orsp_proxy},
 };
 
 bool config_value_check(const char *key, const struct config *cfg, char *why, size_t cap)

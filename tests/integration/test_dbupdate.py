@@ -320,7 +320,7 @@ class TestProxies(FreshSite):
         self.site.http.write_ini()
         r = self.site.run()
         self.assertEqual(r.returncode, 1)
-        self.assertIn("orspservice_http_proxy", r.stderr)
+        self.assertRegex(r.stderr, r"sekisho\.ini:\d+: .*orspservice_http_proxy")
 
 
 class TestFailures(FreshSite):

@@ -1235,14 +1235,16 @@ static void test_not_built_keys_refused(void **state)
                        "or no\n");
 }
 
-/* The keys the configuration issue names as not built today; every
- * service's keys built somewhere. */
+/* The keys not built today (UPDATEURL and orspservice_http_proxy are
+ * since issue 15: dbupdate reads them); every service's keys built
+ * somewhere. */
 static void test_built_column(void **state)
 {
     (void)state;
     static const char *const not_built[] = {
-        "transparent", "transparent_tproxy",     "transparent_tproxy_version",
-        "UPDATEURL",   "orspservice_http_proxy",
+        "transparent",
+        "transparent_tproxy",
+        "transparent_tproxy_version",
     };
     for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++) {
         const struct config_key *k = config_key_find(str_from_cstr(not_built[i]));
@@ -1305,6 +1307,12 @@ static void test_spam_value_checks(void **state)
                  NAME ":2: invalid value 'localhost:11333' for key 'spam_engine_server' in "
                       "[common]: expected A.A.A.A:PPP, [v6]:PPP or /path/to/socket (a numeric "
                       "address)\n");
+    cfg = load_ok("[common]\norspservice_http_proxy=http://u:p@proxy.example:3128,[::1]:8080\n",
+                  SVC_HTTP);
+    config_free(cfg);
+    expect_invalid("[common]\norspservice_http_proxy=proxy.example:port\n",
+                   NAME ":2: invalid value 'proxy.example:port' for key "
+                        "'orspservice_http_proxy' in [common]: ");
     expect_error("[common]\nspam_dns_server=127.0.0.1:99999\n", SVC_SMTP,
                  NAME ":2: invalid value '127.0.0.1:99999' for key 'spam_dns_server' in "
                       "[common]: '127.0.0.1:99999' is not A.A.A.A[:PPP] or [v6][:PPP] (a numeric "
