@@ -11,12 +11,15 @@
 # adding a file: src/{lib,proto,core}/*.c form libsekisho.a, every
 # src/proxy/*.c and src/proxy/*/*.c forms libsekisho-proxy.a, which with
 # src/master/*.c (main() is in src/master/main.c) forms `sekisho`,
-# src/scand/*.c form `sekisho-scand` (the only binary linked with
-# libclamav), every src/tools/<name>/*.c forms bin <name>, every
-# tests/unit/*/test_*.c is one cmocka binary (those in tests/unit/proxy/
-# also link libsekisho-proxy.a) and every fuzz/fuzz_*.c one replay runner
-# and one fuzzer. src/pam/*.c with the library files it needs form the
-# PAM module $(B)/lib/pam_sekisho_userdb.so.
+# src/clam/*.c (the libclamav calls sekisho-scand and dbupdate share) form
+# libsekisho-clam.a, src/scand/*.c with it form `sekisho-scand`, every
+# src/tools/<name>/*.c forms bin <name> (dbupdate also links
+# libsekisho-clam.a, libclamav and libfreshclam: with sekisho-scand the only
+# binaries linked with libclamav), every tests/unit/*/test_*.c is one cmocka
+# binary (those in tests/unit/proxy/ also link libsekisho-proxy.a, those in
+# tests/unit/clam/ libsekisho-clam.a and libclamav) and every fuzz/fuzz_*.c
+# one replay runner and one fuzzer. src/pam/*.c with the library files it
+# needs form the PAM module $(B)/lib/pam_sekisho_userdb.so.
 
 CC      ?= cc
 SAN     ?= 0
@@ -42,6 +45,8 @@ LIB_SRCS   := $(wildcard src/lib/*.c src/proto/*.c src/core/*.c)
 PROXY_SRCS := $(wildcard src/proxy/*.c src/proxy/*/*.c)
 MASTER_SRCS := $(wildcard src/master/*.c)
 SCAND_SRCS := $(wildcard src/scand/*.c)
+CLAM_SRCS  := $(wildcard src/clam/*.c)
+DBUPDATE_SRCS := $(wildcard src/tools/dbupdate/*.c)
 TOOLS      := $(notdir $(wildcard src/tools/*))
 UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
 FUZZ_SRCS  := $(wildcard fuzz/fuzz_*.c)
@@ -53,6 +58,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 LIB_A      := $(B)/libsekisho.a
 PROXY_A    := $(B)/libsekisho-proxy.a
+CLAM_A     := $(B)/libsekisho-clam.a
 BINS       := $(B)/bin/sekisho $(B)/bin/sekisho-scand $(addprefix $(B)/bin/,$(TOOLS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 REPLAY_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/replay_%,$(FUZZ_SRCS))
@@ -75,9 +81,12 @@ PIC_CFLAGS   := $(filter-out $(SANFLAGS),$(CFLAGS)) -fPIC -fvisibility=hidden
 all: $(BINS) $(PAM_MODULE) $(UNIT_BINS) $(REPLAY_BINS) $(TEST_TOOLS)
 all-bins: $(BINS) $(PAM_MODULE) $(TEST_TOOLS)
 
+# The code that includes <clamav.h> (dev/check-layers.sh) or libfreshclam.h.
+CLAMAV_DIRS := src/scand/ src/clam/ src/tools/dbupdate/ tests/unit/clam/
+
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(if $(findstring src/scand/,$<),$(CLAMAV_CFLAGS)) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(if $(filter $(addsuffix %,$(CLAMAV_DIRS)),$<),$(CLAMAV_CFLAGS)) -MMD -MP -c $< -o $@
 
 $(B)/obj-pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -95,13 +104,22 @@ $(PROXY_A): $(call obj,$(PROXY_SRCS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(CLAM_A): $(call obj,$(CLAM_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(B)/bin/sekisho: $(call obj,$(MASTER_SRCS)) $(PROXY_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/bin/sekisho-scand: $(call obj,$(SCAND_SRCS)) $(LIB_A)
+$(B)/bin/sekisho-scand: $(call obj,$(SCAND_SRCS)) $(CLAM_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLAMAV_LIBS) $(LIBS)
+
+# dbupdate: an explicit rule, so it wins over the generic tools rule below.
+$(B)/bin/dbupdate: $(call obj,$(DBUPDATE_SRCS)) $(CLAM_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLAMAV_LIBS) -lfreshclam $(LIBS)
 
 .SECONDEXPANSION:
 $(B)/bin/%: $$(call obj,$$(wildcard src/tools/%/*.c)) $(LIB_A)
@@ -115,6 +133,11 @@ $(B)/bin/%: $$(call obj,$$(wildcard src/tools/%/*.c)) $(LIB_A)
 $(B)/tests/proxy/%: $(B)/obj/tests/unit/proxy/%.o $(PROXY_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
+# Those of tests/unit/clam/ test the libclamav layer against libclamav.
+$(B)/tests/clam/%: $(B)/obj/tests/unit/clam/%.o $(CLAM_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(CLAMAV_LIBS) $(LIBS)
 
 $(TEST_TOOLS): $(B)/tests/%: $(B)/obj/tests/tools/%.o $(PROXY_A) $(LIB_A)
 	@mkdir -p $(dir $@)

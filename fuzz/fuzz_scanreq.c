@@ -1,10 +1,12 @@
 /* fuzz_scanreq - libFuzzer target for proto/scanreq.
  *
- * The first input byte picks what is exercised: the request decoder, the
- * reply decoder (both followed by a re-encode that must decode to the
- * same frame length), the riskware pattern matcher or the ClamAV PUA
- * name mapper. Inputs are untrusted bytes straight off the socket, so any
- * crash, over-read (ASan) or UB here is a bug.
+ * The first input byte (modulo 5) picks what is exercised: the request
+ * decoder, the reply decoder, the VERSION reply decoder (each followed by
+ * a re-encode that must give back the same bytes; a VERSION reply's
+ * entries are also formatted as sekisho-scan prints them), the riskware
+ * pattern matcher or the ClamAV PUA name mapper. Inputs are untrusted
+ * bytes straight off the socket, so any crash, over-read (ASan) or UB
+ * here is a bug.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "lib/buf.h"
 #include "lib/str.h"
+#include "proto/db_version.h"
 #include "proto/scanreq.h"
 
 static void fuzz_request(const char *p, size_t len)
@@ -55,6 +58,30 @@ static void fuzz_reply(const char *p, size_t len)
         abort();
 }
 
+static void fuzz_version(const char *p, size_t len)
+{
+    static struct scanreq_version v; /* 6 KB */
+    size_t n = 0;
+    enum scanreq_parse st = scanreq_decode_version(p, len, &v, &n);
+    if (st == SCANREQ_AGAIN && (n == 0 || n > SCANREQ_VERSION_REPLY_MAX))
+        abort();
+    if (st != SCANREQ_DONE)
+        return;
+    if (n > len || v.count > DB_VERSION_ENTRIES_MAX)
+        abort();
+    static char mem[SCANREQ_VERSION_REPLY_MAX];
+    struct buf b;
+    buf_init(&b, mem, sizeof(mem));
+    if (!scanreq_encode_version(&b, &v) || buf_len(&b) != n || memcmp(mem, p, n) != 0)
+        abort();
+    for (size_t i = 0; i < v.count; i++) {
+        char line[DB_VERSION_LINE_MAX];
+        size_t w = db_version_format(&v.dbs[i], line, sizeof(line));
+        if (w >= sizeof(line) || strlen(line) != w || memchr(line, '\n', w) != NULL)
+            abort(); /* every entry fits one line, and stays one line */
+    }
+}
+
 static void fuzz_riskware(const char *p, size_t len)
 {
     /* patterns '\n' name */
@@ -87,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const char *p = (const char *)data + 1;
     size_t len = size - 1;
-    switch (data[0] & 3) {
+    switch (data[0] % 5) {
     case 0:
         fuzz_request(p, len);
         break;
@@ -96,6 +123,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 2:
         fuzz_riskware(p, len);
+        break;
+    case 4:
+        fuzz_version(p, len);
         break;
     default:
         fuzz_pua(p, len);

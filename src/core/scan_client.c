@@ -165,3 +165,36 @@ int scan_client_call(int sock, const struct scanreq_request *req, int file_fd,
         /* A reply to some earlier pipelined request: not ours, skip it. */
     }
 }
+
+int scan_client_version(int sock, uint64_t id, struct scanreq_version *v)
+{
+    struct scanreq_request req;
+    memset(&req, 0, sizeof(req));
+    req.type = SCANREQ_T_VERSION;
+    req.id = id;
+    struct scan_client_tx tx;
+    if (scan_client_tx_init(&tx, &req, -1) < 0 || scan_client_send(sock, &tx) != SCAN_CLIENT_DONE)
+        return -1;
+    char mem[SCANREQ_VERSION_REPLY_MAX];
+    size_t have = 0;
+    for (;;) {
+        size_t n = 0;
+        enum scanreq_parse st = scanreq_decode_version(mem, have, v, &n);
+        if (st == SCANREQ_DONE && v->id == id)
+            return 0;
+        if (st != SCANREQ_AGAIN) {
+            errno = EPROTO;
+            return -1;
+        }
+        /* The decoder bounds the frame, so n always fits. */
+        ssize_t got = read(sock, mem + have, n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (got == 0)
+                errno = ECONNRESET;
+            return -1;
+        }
+        have += (size_t)got;
+    }
+}

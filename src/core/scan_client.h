@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/buf.h"
 #include "proto/scanreq.h"
@@ -80,5 +81,12 @@ enum scan_client_status scan_client_recv(int sock, struct scan_client_rx *rx,
  * 0 on success, -1 with errno. */
 int scan_client_call(int sock, const struct scanreq_request *req, int file_fd,
                      struct scanreq_reply *rep);
+
+/* scan_client_version - blocking: send a VERSION request with id on a
+ * blocking sock that has nothing outstanding and read its reply (larger
+ * than struct scan_client_rx holds: it is read into a buffer of its own).
+ * 0 with *v filled, -1 with errno (EPROTO: an invalid reply or another
+ * id, ECONNRESET: EOF). */
+int scan_client_version(int sock, uint64_t id, struct scanreq_version *v);
 
 #endif

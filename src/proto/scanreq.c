@@ -19,6 +19,8 @@ const char *scanreq_type_name(enum scanreq_type t)
         return "SCAN";
     case SCANREQ_T_RELOAD:
         return "RELOAD";
+    case SCANREQ_T_VERSION:
+        return "VERSION";
     }
     return "TYPE_???";
 }
@@ -138,6 +140,7 @@ bool scanreq_encode_request(struct buf *out, const struct scanreq_request *req)
         put_string(&w, req->filename, SCANREQ_FILENAME_MAX);
         break;
     case SCANREQ_T_RELOAD:
+    case SCANREQ_T_VERSION:
         break;
     default:
         return false;
@@ -169,10 +172,34 @@ bool scanreq_encode_reply(struct buf *out, const struct scanreq_reply *rep)
         put_uint(&w, rep->signatures, 8);
         put_string(&w, rep->error, SCANREQ_ERROR_MAX);
         break;
-    default:
+    default: /* VERSION: scanreq_encode_version */
         return false;
     }
     return finish_frame(out, MAGIC_REPLY, rep->type, &w);
+}
+
+bool scanreq_encode_version(struct buf *out, const struct scanreq_version *v)
+{
+    unsigned char body[SCANREQ_VERSION_REPLY_BODY_MAX];
+    struct wcur w = {body, 0, sizeof(body), true};
+    if (v->count > DB_VERSION_ENTRIES_MAX)
+        return false;
+    put_uint(&w, v->id, 8);
+    put_uint(&w, v->engine_id, 8);
+    put_uint(&w, v->loaded_at, 8);
+    put_uint(&w, v->signatures, 8);
+    put_string(&w, v->libclamav, SCANREQ_LIBCLAMAV_MAX);
+    put_uint(&w, v->count, 2);
+    for (size_t i = 0; i < v->count; i++) {
+        const struct db_version_entry *e = &v->dbs[i];
+        if (e->name[0] == '\0')
+            return false;
+        put_string(&w, e->name, DB_VERSION_NAME_MAX);
+        put_uint(&w, e->version, 4);
+        put_uint(&w, e->signatures, 8);
+        put_uint(&w, (uint64_t)e->built, 8);
+    }
+    return finish_frame(out, MAGIC_REPLY, SCANREQ_T_VERSION, &w);
 }
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -212,10 +239,11 @@ static void get_string(struct rcur *r, char *dst, size_t max)
 }
 
 /* decode_header - validate the fixed header; on DONE *body_len is set and
- * the whole frame is available. */
+ * the whole frame is available. body_max[type] is the largest body of
+ * each type, 0 for a type the caller does not decode. */
 static enum scanreq_parse decode_header(const char *p, size_t len, const char magic[4],
-                                        size_t body_max, enum scanreq_type *type, size_t *body_len,
-                                        size_t *n)
+                                        const size_t body_max[SCANREQ_T_COUNT],
+                                        enum scanreq_type *type, size_t *body_len, size_t *n)
 {
     /* Reject a wrong magic as soon as its bytes are there, so garbage
      * fails fast instead of waiting for a header's worth of bytes. */
@@ -224,7 +252,7 @@ static enum scanreq_parse decode_header(const char *p, size_t len, const char ma
         goto invalid;
     if (len >= 5 && (unsigned char)p[4] != SCANREQ_VERSION)
         goto invalid;
-    if (len >= 6 && (unsigned char)p[5] > SCANREQ_T_RELOAD)
+    if (len >= 6 && ((unsigned char)p[5] >= SCANREQ_T_COUNT || body_max[(unsigned char)p[5]] == 0))
         goto invalid;
     if (len < SCANREQ_HEADER_LEN) {
         *n = SCANREQ_HEADER_LEN - len;
@@ -233,7 +261,7 @@ static enum scanreq_parse decode_header(const char *p, size_t len, const char ma
     struct rcur r = {(const unsigned char *)p, len, 6, true};
     uint64_t reserved = get_uint(&r, 2);
     uint64_t blen = get_uint(&r, 4);
-    if (reserved != 0 || blen > body_max)
+    if (reserved != 0 || blen > body_max[(unsigned char)p[5]])
         goto invalid;
     if (len - SCANREQ_HEADER_LEN < blen) {
         *n = (size_t)blen - (len - SCANREQ_HEADER_LEN);
@@ -250,10 +278,11 @@ invalid:
 enum scanreq_parse scanreq_decode_request(const char *p, size_t len, struct scanreq_request *req,
                                           size_t *n)
 {
+    static const size_t body_max[SCANREQ_T_COUNT] = {
+        [SCANREQ_T_SCAN] = SCANREQ_SCAN_BODY_MAX, [SCANREQ_T_RELOAD] = 8, [SCANREQ_T_VERSION] = 8};
     enum scanreq_type type;
     size_t blen;
-    enum scanreq_parse st =
-        decode_header(p, len, MAGIC_REQUEST, SCANREQ_SCAN_BODY_MAX, &type, &blen, n);
+    enum scanreq_parse st = decode_header(p, len, MAGIC_REQUEST, body_max, &type, &blen, n);
     if (st != SCANREQ_DONE)
         return st;
     struct rcur r = {(const unsigned char *)p + SCANREQ_HEADER_LEN, blen, 0, true};
@@ -285,10 +314,12 @@ enum scanreq_parse scanreq_decode_request(const char *p, size_t len, struct scan
 enum scanreq_parse scanreq_decode_reply(const char *p, size_t len, struct scanreq_reply *rep,
                                         size_t *n)
 {
+    static const size_t body_max[SCANREQ_T_COUNT] = {[SCANREQ_T_SCAN] = SCANREQ_REPLY_BODY_MAX,
+                                                     [SCANREQ_T_RELOAD] =
+                                                         SCANREQ_RELOAD_REPLY_BODY_MAX};
     enum scanreq_type type;
     size_t blen;
-    enum scanreq_parse st =
-        decode_header(p, len, MAGIC_REPLY, SCANREQ_REPLY_BODY_MAX, &type, &blen, n);
+    enum scanreq_parse st = decode_header(p, len, MAGIC_REPLY, body_max, &type, &blen, n);
     if (st != SCANREQ_DONE)
         return st;
     struct rcur r = {(const unsigned char *)p + SCANREQ_HEADER_LEN, blen, 0, true};
@@ -316,6 +347,44 @@ enum scanreq_parse scanreq_decode_reply(const char *p, size_t len, struct scanre
             r.ok = false;
         rep->reload_ok = ok == 1;
     }
+    if (!r.ok || r.pos != r.len) {
+        *n = 0;
+        return SCANREQ_INVALID;
+    }
+    *n = SCANREQ_HEADER_LEN + blen;
+    return SCANREQ_DONE;
+}
+
+enum scanreq_parse scanreq_decode_version(const char *p, size_t len, struct scanreq_version *v,
+                                          size_t *n)
+{
+    static const size_t body_max[SCANREQ_T_COUNT] = {[SCANREQ_T_VERSION] =
+                                                         SCANREQ_VERSION_REPLY_BODY_MAX};
+    enum scanreq_type type;
+    size_t blen;
+    enum scanreq_parse st = decode_header(p, len, MAGIC_REPLY, body_max, &type, &blen, n);
+    if (st != SCANREQ_DONE)
+        return st;
+    struct rcur r = {(const unsigned char *)p + SCANREQ_HEADER_LEN, blen, 0, true};
+    memset(v, 0, sizeof(*v));
+    v->id = get_uint(&r, 8);
+    v->engine_id = get_uint(&r, 8);
+    v->loaded_at = get_uint(&r, 8);
+    v->signatures = get_uint(&r, 8);
+    get_string(&r, v->libclamav, SCANREQ_LIBCLAMAV_MAX);
+    uint64_t count = get_uint(&r, 2);
+    if (count > DB_VERSION_ENTRIES_MAX)
+        r.ok = false;
+    for (size_t i = 0; r.ok && i < count; i++) {
+        struct db_version_entry *e = &v->dbs[i];
+        get_string(&r, e->name, DB_VERSION_NAME_MAX);
+        e->version = (uint32_t)get_uint(&r, 4);
+        e->signatures = get_uint(&r, 8);
+        e->built = (int64_t)get_uint(&r, 8);
+        if (e->name[0] == '\0')
+            r.ok = false; /* every database file has a name */
+    }
+    v->count = r.ok ? (size_t)count : 0;
     if (!r.ok || r.pos != r.len) {
         *n = 0;
         return SCANREQ_INVALID;

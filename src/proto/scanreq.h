@@ -5,7 +5,8 @@
  * a UNIX stream socket, and the daemon's replies. A SCAN request names
  * the options of one scan; the spooled file itself travels alongside as a
  * descriptor (SCM_RIGHTS, attached to the request's first byte), never as
- * bytes. A RELOAD request asks the daemon to compile the definitions anew.
+ * bytes. A RELOAD request asks the daemon to compile the definitions anew;
+ * a VERSION request asks which definitions the engine in service holds.
  * Also the two pure helpers of riskware policy (SCAN-9, DET-3): matching
  * a Category.Platform.Family name against pass_riskware patterns and
  * mapping a ClamAV PUA name onto Category.Platform.Family.
@@ -21,13 +22,17 @@
  *   reserved u16 = 0, body_len u32, body[body_len]
  * SCAN request body: id u64, service u8, encoding u8, flags u16,
  *   timeout_ms u32, patterns_len u16, patterns, name_len u16, name
- * RELOAD request body: id u64
+ * RELOAD and VERSION request body: id u64
  * SCAN reply body: id u64, verdict u8, reserved u8 = 0, details u16,
  *   scan_us u64, engine_id u64, name_len u16, name, error_len u16, error
  *   (engine_id: drawn at random each time scand compiles definitions, so a
  *   proxy can tell that verdicts it remembers predate the current ones)
  * RELOAD reply body: id u64, ok u8, reserved u8 = 0, reserved u16 = 0,
  *   signatures u64, error_len u16, error
+ * VERSION reply body: id u64, engine_id u64, loaded_at u64 (unix s),
+ *   signatures u64, libclamav_len u16, libclamav, count u16 (<= 64), then
+ *   count entries of name_len u16, name (1..64 bytes), version u32,
+ *   signatures u64, built i64 (unix s, two's complement)
  * Unknown versions, types, flag bits, non-zero reserved fields, strings
  * over their limits or containing NUL, and trailing bytes are INVALID.
  */
@@ -40,28 +45,42 @@
 
 #include "lib/buf.h"
 #include "lib/str.h"
+#include "proto/db_version.h"
 
-#define SCANREQ_VERSION           2    /* 2: engine_id in SCAN replies */
+#define SCANREQ_VERSION           3    /* 2: engine_id in SCAN replies; 3: VERSION */
 #define SCANREQ_HEADER_LEN        12   /* magic + version + type + reserved + body_len */
 #define SCANREQ_PATTERNS_MAX      1999 /* pass_riskware, options.tsv: max 1999 bytes */
 #define SCANREQ_FILENAME_MAX      255  /* file name hint */
 #define SCANREQ_NAME_MAX          255  /* detection name */
 #define SCANREQ_ERROR_MAX         255  /* error text */
 #define SCANREQ_RISKWARE_NAME_MAX 255  /* mapped Category.Platform.Family */
+#define SCANREQ_LIBCLAMAV_MAX     31   /* libclamav's version string (cl_retver) */
 
 /* Largest bodies and frames; a decoder rejects a body_len above these
  * before waiting for the bytes, so a peer cannot make us buffer more. */
 #define SCANREQ_SCAN_BODY_MAX                                                                      \
     (8 + 1 + 1 + 2 + 4 + 2 + SCANREQ_PATTERNS_MAX + 2 + SCANREQ_FILENAME_MAX)
 #define SCANREQ_REQUEST_MAX (SCANREQ_HEADER_LEN + SCANREQ_SCAN_BODY_MAX)
+/* SCAN and RELOAD replies (struct scanreq_reply): the SCAN one is larger. */
 #define SCANREQ_REPLY_BODY_MAX                                                                     \
     (8 + 1 + 1 + 2 + 8 + 8 + 2 + SCANREQ_NAME_MAX + 2 + SCANREQ_ERROR_MAX)
-#define SCANREQ_REPLY_MAX (SCANREQ_HEADER_LEN + SCANREQ_REPLY_BODY_MAX)
+#define SCANREQ_REPLY_MAX             (SCANREQ_HEADER_LEN + SCANREQ_REPLY_BODY_MAX)
+#define SCANREQ_RELOAD_REPLY_BODY_MAX (8 + 1 + 1 + 2 + 8 + 2 + SCANREQ_ERROR_MAX)
+/* The VERSION reply is ten times larger than the others, and only the CLI
+ * asks for it: it has its own struct and decoder, so that a SCAN reply and
+ * a proxy's receive buffer stay small. */
+#define SCANREQ_VERSION_REPLY_ENTRY_MAX (2 + DB_VERSION_NAME_MAX + 4 + 8 + 8)
+#define SCANREQ_VERSION_REPLY_BODY_MAX                                                             \
+    (8 + 8 + 8 + 8 + 2 + SCANREQ_LIBCLAMAV_MAX + 2 +                                               \
+     DB_VERSION_ENTRIES_MAX * SCANREQ_VERSION_REPLY_ENTRY_MAX)
+#define SCANREQ_VERSION_REPLY_MAX (SCANREQ_HEADER_LEN + SCANREQ_VERSION_REPLY_BODY_MAX)
 
 enum scanreq_type {
     SCANREQ_T_SCAN = 0,
     SCANREQ_T_RELOAD,
+    SCANREQ_T_VERSION,
 };
+#define SCANREQ_T_COUNT 3
 
 enum scanreq_service {
     SCANREQ_SVC_HTTP = 0,
@@ -138,6 +157,17 @@ struct scanreq_reply {
     char error[SCANREQ_ERROR_MAX + 1]; /* why, for ERROR and a failed reload */
 };
 
+/* The VERSION reply: what the engine in service was compiled from. */
+struct scanreq_version {
+    uint64_t id;
+    uint64_t engine_id;  /* as in SCAN replies */
+    uint64_t loaded_at;  /* when that engine was compiled, unix s */
+    uint64_t signatures; /* what libclamav loaded, all databases together */
+    char libclamav[SCANREQ_LIBCLAMAV_MAX + 1];
+    size_t count; /* entries in dbs, <= DB_VERSION_ENTRIES_MAX */
+    struct db_version_entry dbs[DB_VERSION_ENTRIES_MAX];
+};
+
 enum scanreq_parse {
     SCANREQ_DONE = 0, /* one message decoded; *n = bytes consumed */
     SCANREQ_AGAIN,    /* incomplete; *n = at least this many more bytes needed */
@@ -161,8 +191,19 @@ bool scanreq_encode_reply(struct buf *out, const struct scanreq_reply *rep);
  * Never reads past p + len. */
 enum scanreq_parse scanreq_decode_request(const char *p, size_t len, struct scanreq_request *req,
                                           size_t *n);
+/* scanreq_decode_reply - the same for a SCAN or RELOAD reply; a VERSION
+ * reply is INVALID here (scanreq_decode_version). */
 enum scanreq_parse scanreq_decode_reply(const char *p, size_t len, struct scanreq_reply *rep,
                                         size_t *n);
+
+/* scanreq_encode_version - append one framed VERSION reply. False (out
+ * untouched) when count is over DB_VERSION_ENTRIES_MAX, a name is empty or
+ * over its limit, the libclamav string over its limit, or it does not fit. */
+bool scanreq_encode_version(struct buf *out, const struct scanreq_version *v);
+/* scanreq_decode_version - decode one VERSION reply, with the contract of
+ * scanreq_decode_request; any other reply type is INVALID. */
+enum scanreq_parse scanreq_decode_version(const char *p, size_t len, struct scanreq_version *v,
+                                          size_t *n);
 
 /* scanreq_encoding_valid - the encoding byte is canonical: each nibble a
  * coding or 0, a second layer only after a first, UNDECODABLE alone. */

@@ -20,6 +20,7 @@ struct proxy_scan_pool {
     struct proxy_scan *wait_head; /* scans waiting for a connection, FIFO */
     struct proxy_scan *wait_tail;
     struct verdict_cache *cache;
+    uint64_t engine_id; /* of the last SCAN reply from scand; 0 before the first */
 };
 
 struct proxy_scan {
@@ -105,9 +106,25 @@ static void unlink_waiting(struct proxy_scan *ps)
     ps->waiting = false;
 }
 
+/* note_engine - the info log records when scand's definitions changed,
+ * as this worker sees it: on the first reply of a new engine (issue 15:
+ * "the info log of every service records when the engine changed").
+ * Replies made up here (errors, the verdict cache) carry no engine. */
+static void note_engine(struct proxy_scan_pool *pool, const struct scanreq_reply *rep)
+{
+    if (rep->engine_id == 0 || rep->engine_id == pool->engine_id)
+        return;
+    if (pool->engine_id != 0)
+        svclog_info(NULL,
+                    "virus definitions changed: sekisho-scand engine %016llx replaces %016llx",
+                    (unsigned long long)rep->engine_id, (unsigned long long)pool->engine_id);
+    pool->engine_id = rep->engine_id;
+}
+
 static void finish(struct proxy_scan *ps, const struct scanreq_reply *rep, bool reusable)
 {
     struct proxy_scan_pool *pool = ps->pool;
+    note_engine(pool, rep);
     ev_io_stop(pool->loop, &ps->io);
     ev_timer_stop(pool->loop, &ps->timer);
     if (ps->waiting)

@@ -15,7 +15,7 @@
  * which ends the whole scan at once (see cb_file_inspection). Granularity
  * is therefore one object: the time to scan the largest single object,
  * e.g. a 100 MB member at ~600 MB/s is ~0.2 s, is not interrupted; the
- * engine-wide ENGINE_MAX_SCANTIME_MS backstop covers that case.
+ * engine-wide CLAM_MAX_SCANTIME_MS backstop covers that case.
  */
 #include "scand/engine.h"
 #include "scand/engine_decode.h"
@@ -34,8 +34,9 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
-#include "lib/str.h"
 #include "lib/spoolfile.h"
+#include "lib/str.h"
+#include "proto/db_version.h"
 #include "scand/scand_log.h"
 
 #define ENGINE_NAMES_MAX 32 /* detection names kept per scan (all-match) */
@@ -48,7 +49,10 @@ struct engine {
     unsigned refs; /* guarded by the owning slot's mutex, or single-threaded */
     uint64_t signatures;
     double load_ms;
-    uint64_t id; /* random per compiled engine: SCAN replies carry it */
+    uint64_t id;        /* random per compiled engine: SCAN replies carry it */
+    uint64_t loaded_at; /* unix s */
+    size_t ndbs;
+    struct db_version_entry dbs[DB_VERSION_ENTRIES_MAX]; /* the directory at load time */
 };
 
 struct scan_ctx {
@@ -64,11 +68,11 @@ struct scan_ctx {
 static pthread_mutex_t engine_refs_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Set once at start, before any scanner thread exists. */
-static uint64_t max_filesize = ENGINE_MAX_FILESIZE;
+static uint64_t max_filesize = CLAM_MAX_FILESIZE;
 
 void engine_set_max_filesize(uint64_t bytes)
 {
-    max_filesize = bytes > 0 && bytes < ENGINE_MAX_FILESIZE ? bytes : ENGINE_MAX_FILESIZE;
+    max_filesize = bytes > 0 && bytes < CLAM_MAX_FILESIZE ? bytes : CLAM_MAX_FILESIZE;
 }
 
 uint64_t engine_max_filesize(void)
@@ -92,16 +96,6 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-int engine_global_init(char *err, size_t errcap)
-{
-    cl_error_t rc = cl_init(CL_INIT_DEFAULT);
-    if (rc != CL_SUCCESS) {
-        snprintf(err, errcap, "cl_init: %s", cl_strerror(rc));
-        return -1;
-    }
-    return 0;
 }
 
 /* ---- callbacks ------------------------------------------------------------ */
@@ -193,17 +187,6 @@ static void cb_virus_found(int fd, const char *virname, void *context)
 
 /* ---- load ---------------------------------------------------------------- */
 
-static int set_num(struct cl_engine *cl, enum cl_engine_field f, long long v, const char *what,
-                   char *err, size_t errcap)
-{
-    cl_error_t rc = cl_engine_set_num(cl, f, v);
-    if (rc != CL_SUCCESS) {
-        snprintf(err, errcap, "cl_engine_set_num(%s): %s", what, cl_strerror(rc));
-        return -1;
-    }
-    return 0;
-}
-
 /* Where libclamav writes what it extracts; "" = its default ($TMPDIR or
  * /tmp). Set once before the first engine_load. */
 static char engine_tmpdir[4096];
@@ -222,18 +205,6 @@ int engine_set_tmpdir(const char *dir)
     return 0;
 }
 
-static int set_tmpdir(struct cl_engine *cl, char *err, size_t errcap)
-{
-    if (engine_tmpdir[0] == '\0')
-        return 0;
-    cl_error_t rc = cl_engine_set_str(cl, CL_ENGINE_TMPDIR, engine_tmpdir);
-    if (rc != CL_SUCCESS) {
-        snprintf(err, errcap, "cl_engine_set_str(tmpdir %s): %s", engine_tmpdir, cl_strerror(rc));
-        return -1;
-    }
-    return 0;
-}
-
 struct engine *engine_load(const char *dir, bool clean_cache, char *err, size_t errcap)
 {
     uint64_t t0 = now_ns();
@@ -242,57 +213,32 @@ struct engine *engine_load(const char *dir, bool clean_cache, char *err, size_t 
         snprintf(err, errcap, "out of memory");
         return NULL;
     }
-    e->cl = cl_engine_new();
+    const struct clam_engine_opts opts = {
+        .max_filesize = max_filesize, .tmpdir = engine_tmpdir, .clean_cache = clean_cache};
+    e->cl = clam_engine_load(dir, &opts, &e->signatures, err, errcap);
     if (e->cl == NULL) {
-        snprintf(err, errcap, "cl_engine_new failed");
         free(e);
         return NULL;
     }
-    unsigned int sigs = 0;
-    /* CL_DB_PUA: riskware signatures are always in the engine; whether a
-     * PUA hit is reported is the request's riskware_check. */
-    cl_error_t rc = cl_load(dir, e->cl, &sigs, CL_DB_STDOPT | CL_DB_PUA);
-    if (rc != CL_SUCCESS) {
-        snprintf(err, errcap, "cl_load(%s): %s", dir, cl_strerror(rc));
-        goto fail;
-    }
-    if (sigs == 0) {
-        snprintf(err, errcap, "cl_load(%s): no signatures found", dir);
-        goto fail;
-    }
-    if (set_num(e->cl, CL_ENGINE_MAX_RECURSION, ENGINE_MAX_RECURSION, "max_recursion", err,
-                errcap) < 0 ||
-        set_num(e->cl, CL_ENGINE_MAX_FILESIZE, (long long)max_filesize, "max_filesize", err,
-                errcap) < 0 ||
-        set_num(e->cl, CL_ENGINE_MAX_SCANSIZE, (long long)max_filesize, "max_scansize", err,
-                errcap) < 0 ||
-        set_num(e->cl, CL_ENGINE_MAX_SCANTIME, ENGINE_MAX_SCANTIME_MS, "max_scantime", err,
-                errcap) < 0 ||
-        set_num(e->cl, CL_ENGINE_MAX_FILES, ENGINE_MAX_FILES, "max_files", err, errcap) < 0 ||
-        set_tmpdir(e->cl, err, errcap) < 0 ||
-        (!clean_cache &&
-         set_num(e->cl, CL_ENGINE_DISABLE_CACHE, 1, "disable_cache", err, errcap) < 0))
-        goto fail;
+    /* Plain assignments in libclamav (no recompile needed); they are ours,
+     * not part of the load dbupdate verifies. */
     cl_engine_set_clcb_virus_found(e->cl, cb_virus_found);
     cl_engine_set_clcb_file_inspection(e->cl, cb_file_inspection);
     cl_engine_set_clcb_pre_scan(e->cl, cb_pre_scan);
     cl_engine_set_clcb_meta(e->cl, cb_meta);
-    rc = cl_engine_compile(e->cl);
-    if (rc != CL_SUCCESS) {
-        snprintf(err, errcap, "cl_engine_compile: %s", cl_strerror(rc));
-        goto fail;
-    }
     e->refs = 1;
-    e->signatures = sigs;
     if (getrandom(&e->id, sizeof(e->id), GRND_NONBLOCK) != (ssize_t)sizeof(e->id))
         e->id = now_ns() ^ ((uint64_t)getpid() << 32);
     e->id |= 1; /* never 0, which a proxy reads as "unknown" */
-    e->load_ms = (double)(now_ns() - t0) / 1e6;
+    e->loaded_at = (uint64_t)time(NULL);
+    e->load_ms = (double)(now_ns() - t0) / 1e6; /* load and compile, as bench/ reports it */
+    /* The directory as it is now, just after the load: dbupdate swaps a
+     * whole verified directory in before it asks for a reload, so what is
+     * listed is what was loaded. */
+    char why[ENGINE_ERROR_MAX];
+    if (clam_db_list(dir, e->dbs, DB_VERSION_ENTRIES_MAX, &e->ndbs, why, sizeof(why)) < 0)
+        scand_log("cannot list the definitions (the engine serves): %s", why);
     return e;
-fail:
-    cl_engine_free(e->cl);
-    free(e);
-    return NULL;
 }
 
 int engine_set_clean_cache(struct engine *e, bool on)
@@ -309,7 +255,7 @@ void engine_ref(struct engine *e)
 
 static void engine_free(struct engine *e)
 {
-    cl_engine_free(e->cl);
+    clam_engine_free(e->cl);
     free(e);
 }
 
@@ -332,6 +278,30 @@ uint64_t engine_signatures(const struct engine *e)
 double engine_load_ms(const struct engine *e)
 {
     return e->load_ms;
+}
+
+void engine_describe(const struct engine *e, struct scanreq_version *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->engine_id = e->id;
+    v->loaded_at = e->loaded_at;
+    v->signatures = e->signatures;
+    str_copy(v->libclamav, sizeof(v->libclamav), clam_version());
+    v->count = e->ndbs;
+    memcpy(v->dbs, e->dbs, e->ndbs * sizeof(e->dbs[0]));
+}
+
+void engine_log_definitions(const struct engine *e)
+{
+    for (size_t i = 0; i < e->ndbs; i++) {
+        char line[DB_VERSION_LINE_MAX];
+        db_version_format(&e->dbs[i], line, sizeof(line));
+        scand_log("definitions loaded: %s", line);
+    }
+    scand_log("definitions in service: engine=%016llx signatures=%llu databases=%zu "
+              "libclamav=%s",
+              (unsigned long long)e->id, (unsigned long long)e->signatures, e->ndbs,
+              clam_version());
 }
 
 /* ---- scan ---------------------------------------------------------------- */
@@ -514,7 +484,7 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
         /* Item 7 of issue 10: scan what the client's decoder will see. A
          * body that cannot be decoded whole is blocked, never CLEAN. */
         char why[160];
-        decoded = engine_decode(fd, req->encoding, ENGINE_MAX_FILESIZE, why, sizeof(why));
+        decoded = engine_decode(fd, req->encoding, CLAM_MAX_FILESIZE, why, sizeof(why));
         if (decoded < 0 || fstat(decoded, &st) < 0) {
             if (decoded >= 0)
                 close(decoded);
@@ -677,12 +647,15 @@ static void *reload_main(void *arg)
     }
     res.signatures = s->cur->signatures;
     pthread_mutex_unlock(&s->mu);
-    if (fresh != NULL)
+    if (fresh != NULL) {
+        /* fresh cannot be retired before s->reloading is cleared below. */
+        engine_log_definitions(fresh);
         scand_log("reload done: loaded %llu signatures from %s in %.0f ms",
                   (unsigned long long)res.signatures, s->dir, res.load_ms);
-    else
+    } else {
         scand_log("reload failed, keeping the engine in service (%llu signatures): %s",
                   (unsigned long long)res.signatures, res.error);
+    }
 
     /* Tell the server now: the swap is done; retiring the old engine
      * below must not delay the replies. */
@@ -754,6 +727,13 @@ struct engine_reload_result engine_slot_last(struct engine_slot *s)
     struct engine_reload_result r = s->last;
     pthread_mutex_unlock(&s->mu);
     return r;
+}
+
+void engine_slot_describe(struct engine_slot *s, struct scanreq_version *v)
+{
+    struct engine *e = engine_slot_acquire(s);
+    engine_describe(e, v);
+    engine_slot_release(s, e);
 }
 
 uint64_t engine_slot_signatures(struct engine_slot *s)

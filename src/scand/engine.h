@@ -1,8 +1,10 @@
 /* engine - libclamav engines for sekisho-scand: load, scan, swap.
  *
- * What it does: loads a definitions directory into a new cl_engine (PUA
- * signatures always loaded, reporting is decided per request), sets the
- * limits of SCAN-2/SCAN-3, compiles it, and scans one descriptor with the
+ * What it does: has a definitions directory loaded and compiled into a
+ * new cl_engine by clam/clam_db (the load dbupdate verifies with: PUA
+ * signatures always loaded, reporting is decided per request; the limits
+ * of SCAN-2/SCAN-3), remembers what it was compiled from (the database
+ * list, clam_db_list, and the time), and scans one descriptor with the
  * options of one proto/scanreq request, turning libclamav's detections
  * into a scanreq reply (verdict, VSD_* details, detection name). A slot
  * holds the engine in service; a reload compiles a new engine in a
@@ -13,8 +15,8 @@
  * thread. It borrows the descriptors it scans (never closes them).
  *
  * What it does not do: no sockets, no queues, no threads other than the
- * reload thread. This file and its callers in src/scand/ are the only
- * code that includes <clamav.h>.
+ * reload thread. src/scand/ and src/clam/ are the only code that includes
+ * <clamav.h>.
  */
 #ifndef SEKISHO_SCAND_ENGINE_H
 #define SEKISHO_SCAND_ENGINE_H
@@ -25,25 +27,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clam/clam_db.h"
 #include "proto/scanreq.h"
 
-/* Archive nesting of SCAN-2: 6 levels are unpacked. libclamav counts the
- * outermost file as level 0's parent, so 7 lets an EICAR inside 6 nested
- * zips be found and raises Heuristics.Limits.Exceeded.MaxRecursion for 7
- * (measured with tests/integration/harness/testfiles.py nested_N.zip). */
-#define ENGINE_MAX_RECURSION 7
-/* SCAN-2: max scannable file 2 GB, before and after extraction; the
- * default and the maximum of scand_max_filesize (engine_set_max_filesize). */
-#define ENGINE_MAX_FILESIZE (2048ull * 1024 * 1024)
-#define ENGINE_MAX_SCANSIZE (2048ull * 1024 * 1024)
-/* Engine-wide backstop behind the per-request deadline (which cannot
- * interrupt one long object, see engine_scan): 10 minutes. */
-#define ENGINE_MAX_SCANTIME_MS (10u * 60 * 1000)
-/* Archive members scanned per file (libclamav's default, set explicitly
- * so that it is ours): a 20,000-member zip stops at this many with
- * VSD_MAXFILES instead of going through every member. */
-#define ENGINE_MAX_FILES 10000u
-#define ENGINE_ERROR_MAX 256
+/* The limits (CLAM_MAX_RECURSION, CLAM_MAX_FILESIZE ...) are set by
+ * clam/clam_db.h's load. */
+#define ENGINE_ERROR_MAX CLAM_ERROR_MAX
 
 /* Files up to this size are read into a per-thread buffer instead of
  * being mapped (ENGINE_SCAN_FMAP). */
@@ -60,12 +49,10 @@ struct engine;
 
 /* engine_set_max_filesize - libclamav's max file size and max scan size
  * for the engines loaded from now on (scand_max_filesize; at most
- * ENGINE_MAX_FILESIZE). Call before the first engine_load. */
+ * CLAM_MAX_FILESIZE). Call before the first engine_load. (clam_init, once
+ * per process, comes before any engine_load too.) */
 void engine_set_max_filesize(uint64_t bytes);
 uint64_t engine_max_filesize(void);
-
-/* engine_global_init - cl_init once per process; -1 with a message. */
-int engine_global_init(char *err, size_t errcap);
 
 /* engine_set_tmpdir - where libclamav writes its temporary files for the
  * engines loaded after this call (the proxies' spool tmpdir: same
@@ -76,7 +63,9 @@ int engine_set_tmpdir(const char *dir);
 const char *engine_tmpdir_path(void);
 
 /* engine_load - load and compile every database in dir into a new
- * engine with one reference. NULL with a reason in err on failure.
+ * engine with one reference (clam_engine_load), and list dir's databases
+ * for engine_describe (a list that cannot be made is logged and left
+ * empty: the engine still serves). NULL with a reason in err on failure.
  * clean_cache=false disables libclamav's cache of clean files (keyed by
  * content hash): the benchmark needs that so repeated scans of one file
  * measure scanning, not a cache hit. */
@@ -89,6 +78,14 @@ void engine_ref(struct engine *e);
 void engine_unref(struct engine *e);
 uint64_t engine_signatures(const struct engine *e);
 double engine_load_ms(const struct engine *e);
+/* engine_describe - what e was compiled from, as a VERSION reply (all but
+ * the id): engine id, load time, signatures, libclamav version, the
+ * database files of its directory at load time. */
+void engine_describe(const struct engine *e, struct scanreq_version *v);
+/* engine_log_definitions - scand's info log: "definitions loaded: <line>"
+ * for each database (proto/db_version's line), then "definitions in
+ * service: engine=<hex id> signatures=<n> databases=<k> libclamav=<v>". */
+void engine_log_definitions(const struct engine *e);
 
 /* engine_scan - scan the file open on fd with the options of req (a
  * SCAN request) and fill *rep (id, verdict, details, name, scan_us,
@@ -146,5 +143,7 @@ bool engine_slot_reload(struct engine_slot *s);
 bool engine_slot_is_reloading(struct engine_slot *s);
 struct engine_reload_result engine_slot_last(struct engine_slot *s);
 uint64_t engine_slot_signatures(struct engine_slot *s);
+/* engine_slot_describe - engine_describe of the engine in service. */
+void engine_slot_describe(struct engine_slot *s, struct scanreq_version *v);
 
 #endif

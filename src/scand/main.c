@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clam/clam_db.h"
 #include "core/config.h"
 #include "lib/buf.h"
 #include "lib/memtune.h"
@@ -64,7 +65,7 @@ struct options {
     unsigned nbench;
     unsigned threads;
     unsigned iterations;   /* 0 = automatic */
-    uint64_t max_filesize; /* scand_max_filesize; 0 = ENGINE_MAX_FILESIZE */
+    uint64_t max_filesize; /* scand_max_filesize; 0 = CLAM_MAX_FILESIZE */
     enum engine_scan_mode mode;
     bool bench_modes[2]; /* indexed by enum engine_scan_mode */
     bool daemon;
@@ -338,7 +339,7 @@ static int serve(const struct options *o, const char *tmp)
     char err[ENGINE_ERROR_MAX];
     if (scand_supervise_restarted() && scand_tmpdir_empty(tmp) < 0)
         scand_log("cannot empty %s: %s", tmp, strerror(errno));
-    if (engine_global_init(err, sizeof(err)) < 0) {
+    if (clam_init(err, sizeof(err)) < 0) {
         scand_log("###ERROR### vsd_start() error: %s", err);
         return 1;
     }
@@ -348,6 +349,8 @@ static int serve(const struct options *o, const char *tmp)
         scand_log("###ERROR### vsd_start() error: %s", err);
         return 1;
     }
+    /* Before the start line, which is what scripts and tests wait for. */
+    engine_log_definitions(e);
     struct engine_slot slot;
     engine_slot_init(&slot, e, o->databases, scand_server_reload_done, server);
     scand_server_set_slot(server, &slot);
@@ -388,7 +391,7 @@ int main(int argc, char **argv)
          * off (every iteration really scans: a new file) and on (after
          * the warm-up every iteration is a cache hit: the same file). */
         long rss_before = rss_kb();
-        if (engine_global_init(err, sizeof(err)) < 0) {
+        if (clam_init(err, sizeof(err)) < 0) {
             scand_log("###ERROR### vsd_start() error: %s", err);
             return 1;
         }

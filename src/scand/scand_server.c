@@ -39,7 +39,9 @@
 
 #define SCAND_EPOLL_BATCH 64
 #define SCAND_TICK_MS     500
-#define CONN_TX_CAP       ((SCAND_CONN_INFLIGHT_MAX + 1) * SCANREQ_REPLY_MAX)
+/* The replies of every outstanding request, and one VERSION reply (which
+ * is answered at once, so never outstanding). */
+#define CONN_TX_CAP (SCAND_CONN_INFLIGHT_MAX * SCANREQ_REPLY_MAX + SCANREQ_VERSION_REPLY_MAX)
 
 enum ev_kind {
     EV_LISTEN = 0,
@@ -274,12 +276,29 @@ static bool conn_can_take(const struct conn *c)
            buf_space(&c->tx) >= (size_t)(c->inflight + 1) * SCANREQ_REPLY_MAX;
 }
 
+/* version_fits - room in tx, once compacted, for a VERSION reply next to
+ * the replies of every request outstanding. Always true when tx is empty
+ * (conn_can_take keeps inflight below the maximum). */
+static bool version_fits(const struct conn *c)
+{
+    return c->tx.cap - buf_len(&c->tx) >=
+           (size_t)c->inflight * SCANREQ_REPLY_MAX + SCANREQ_VERSION_REPLY_MAX;
+}
+
 static void conn_queue_reply(struct conn *c, const struct scanreq_reply *rep)
 {
     buf_compact(&c->tx);
     if (!scanreq_encode_reply(&c->tx, rep))
         scand_log("conn %llu: reply %llu does not fit (bug)", (unsigned long long)c->serial,
                   (unsigned long long)rep->id);
+}
+
+static void conn_queue_version(struct conn *c, const struct scanreq_version *v)
+{
+    buf_compact(&c->tx);
+    if (!scanreq_encode_version(&c->tx, v))
+        scand_log("conn %llu: version reply %llu does not fit (bug)", (unsigned long long)c->serial,
+                  (unsigned long long)v->id);
 }
 
 static void error_reply(struct conn *c, const struct scanreq_request *req, const char *why)
@@ -306,6 +325,17 @@ static void start_reload(struct scand_server *s)
 static void handle_request(struct scand_server *s, struct conn *c,
                            const struct scanreq_request *req)
 {
+    if (req->type == SCANREQ_T_VERSION) {
+        /* The engine in service, even while a reload compiles another:
+         * that is the one scanning. */
+        struct scanreq_version v;
+        engine_slot_describe(s->cfg.slot, &v);
+        v.id = req->id;
+        conn_queue_version(c, &v);
+        scand_log_debug("conn %llu: version (id %llu)", (unsigned long long)c->serial,
+                        (unsigned long long)req->id);
+        return;
+    }
     if (req->type == SCANREQ_T_RELOAD) {
         struct reload_waiter *w = calloc(1, sizeof(*w));
         if (w == NULL) {
@@ -389,6 +419,14 @@ static void conn_update(struct scand_server *s, struct conn *c)
             scand_log("conn %llu: invalid request, closing", (unsigned long long)c->serial);
             conn_kill(s, c, "invalid request");
             return;
+        }
+        if (req.type == SCANREQ_T_VERSION && !version_fits(c)) {
+            /* Replies queued before it go out first; if they cannot yet,
+             * the request stays in rx until EPOLLOUT brings us back. */
+            if (!conn_flush(s, c))
+                return;
+            if (!version_fits(c))
+                break;
         }
         buf_consume(&c->rx, n);
         handle_request(s, c, &req);

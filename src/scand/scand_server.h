@@ -6,7 +6,8 @@
  * requests with the file descriptors that ride along (SCM_RIGHTS), hands
  * SCAN jobs to the scan_pool and writes the replies back; RELOAD requests
  * and SIGHUP start a background reload of the definitions (engine.h) and
- * RELOAD requests are answered when it has ended. SIGTERM (or SIGINT)
+ * RELOAD requests are answered when it has ended; VERSION requests are
+ * answered at once with the engine in service. SIGTERM (or SIGINT)
  * stops accepting, lets every queued scan finish and its reply go out,
  * then run() returns.
  *

@@ -24,7 +24,7 @@ ENV = {}
 # A zip that keeps libclamav busy for many seconds (1500 members of 1 MiB
 # of zeros: ~15 s on the 2-CPU test machine), whatever the clock says.
 SLOW_MEMBERS = 1500
-# More members than ENGINE_MAX_FILES (10000): the limit is hit quickly.
+# More members than CLAM_MAX_FILES (10000): the limit is hit quickly.
 MANY_MEMBERS = 12000
 WAIT = 30.0  # every bounded wait of this module
 

@@ -2,15 +2,21 @@
  *
  *   sekisho-scan [--socket PATH] [--service http|smtp|pop|ftp] [--riskware]
  *                [--pass-riskware PATTERNS] [--timeout MS] [--block-encrypted]
- *                [--block-maxnested] [--block-scantimeout] [--reload] FILE...
+ *                [--block-maxnested] [--block-scantimeout] [--reload] [--version]
+ *                [FILE...]
  *
  * Prints one line per file, "FILE: CLEAN|INFECTED <name>|ERROR <text>
- * flags=<details> scan_us=<n>", and with --reload first
- * "RELOAD: OK|FAILED signatures=<n>[ error=<text>]". Exit status: 0 all
- * clean (and the reload, if asked, succeeded), 1 something infected,
- * 2 an error. Every file goes over one connection, one request at a time;
- * the descriptor is passed, never the bytes (the file is opened here,
- * so scand needs no access to its path).
+ * flags=<details> scan_us=<n>"; with --reload first
+ * "RELOAD: OK|FAILED signatures=<n>[ error=<text>]"; with --version then
+ * the definitions of the engine in service: "engine: libclamav <v>
+ * engine=<hex id> loaded=<ISO time> signatures=<n>" and one line per
+ * database file, "<name> version=<n>|custom signatures=<n> built=<ISO
+ * time>" (proto/db_version, the lines of `make show-dbversion`). Exit
+ * status: 0 all clean (and the reload, if asked, succeeded), 1 something
+ * infected, 2 an error (sekisho-scand not reachable, too). Every request
+ * goes over one connection, one at a time; a file's descriptor is passed,
+ * never its bytes (the file is opened here, so scand needs no access to
+ * its path).
  *
  * What it owns: its connection and the files it opens. What it does not
  * do: no scanning itself.
@@ -26,6 +32,7 @@
 #include "core/scan_client.h"
 #include "lib/buf.h"
 #include "lib/str.h"
+#include "proto/db_version.h"
 #include "proto/scanreq.h"
 
 #define SCAN_DEFAULT_SOCKET "run/sekisho-scand.sock"
@@ -33,10 +40,16 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: sekisho-scan [--socket PATH] [--service http|smtp|pop|ftp] [--riskware]\n"
-               "                    [--pass-riskware PATTERNS] [--timeout MS] [--block-encrypted]\n"
-               "                    [--block-maxnested] [--block-scantimeout] [--reload] FILE...\n"
-               "exit status: 0 clean, 1 infected, 2 error\n");
+    fprintf(f,
+            "usage: sekisho-scan [--socket PATH] [--service http|smtp|pop|ftp] [--riskware]\n"
+            "                    [--pass-riskware PATTERNS] [--timeout MS] [--block-encrypted]\n"
+            "                    [--block-maxnested] [--block-scantimeout] [--reload] [--version]\n"
+            "                    [FILE...]\n"
+            "  --reload   have sekisho-scand compile its definitions anew first\n"
+            "  --version  print the definitions sekisho-scand scans with: libclamav's\n"
+            "             version, the engine's id, load time and signatures, and each\n"
+            "             database's version, signatures and build time\n"
+            "exit status: 0 clean, 1 infected, 2 error (sekisho-scand not reachable too)\n");
 }
 
 static int parse_service(const char *s, enum scanreq_service *out)
@@ -51,10 +64,31 @@ static int parse_service(const char *s, enum scanreq_service *out)
     return -1;
 }
 
+/* print_version - the engine in service and its databases. 0, or 2 when
+ * the request failed. */
+static int print_version(int sock, uint64_t id)
+{
+    static struct scanreq_version v; /* 6 KB */
+    if (scan_client_version(sock, id, &v) < 0) {
+        fprintf(stderr, "sekisho-scan: version: %s\n", strerror(errno));
+        return 2;
+    }
+    char loaded[DB_VERSION_TIME_MAX];
+    db_version_time_format((int64_t)v.loaded_at, loaded, sizeof(loaded));
+    printf("engine: libclamav %s engine=%016llx loaded=%s signatures=%llu\n", v.libclamav,
+           (unsigned long long)v.engine_id, loaded, (unsigned long long)v.signatures);
+    for (size_t i = 0; i < v.count; i++) {
+        char line[DB_VERSION_LINE_MAX];
+        db_version_format(&v.dbs[i], line, sizeof(line));
+        printf("%s\n", line);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *socket_path = SCAN_DEFAULT_SOCKET;
-    bool reload = false;
+    bool reload = false, version = false;
     struct scanreq_request req;
     memset(&req, 0, sizeof(req));
     req.type = SCANREQ_T_SCAN;
@@ -78,6 +112,8 @@ int main(int argc, char **argv)
             req.flags |= SCANREQ_RF_BLOCK_SCANTIMEOUT;
         } else if (strcmp(a, "--reload") == 0) {
             reload = true;
+        } else if (strcmp(a, "--version") == 0) {
+            version = true;
         } else if (v == NULL) {
             fprintf(stderr, "sekisho-scan: %s needs a value\n", a);
             return 2;
@@ -111,7 +147,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (i >= argc && !reload) {
+    if (i >= argc && !reload && !version) {
         usage(stderr);
         return 2;
     }
@@ -143,6 +179,10 @@ int main(int argc, char **argv)
                (unsigned long long)rep.signatures, rep.error[0] ? " error=" : "", rep.error);
         if (!rep.reload_ok)
             worst = 2;
+    }
+    if (version && print_version(sock, id++) != 0) {
+        close(sock);
+        return 2;
     }
     for (; i < argc; i++) {
         const char *path = argv[i];

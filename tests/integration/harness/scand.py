@@ -27,7 +27,7 @@ import time
 # Wire constants (src/proto/scanreq.h).
 MAGIC_REQ = b"SKQ1"
 MAGIC_REP = b"SKR1"
-VERSION = 2
+VERSION = 3
 T_SCAN, T_RELOAD = 0, 1
 SVC_HTTP, SVC_SMTP, SVC_POP, SVC_FTP = 0, 1, 2, 3
 CLEAN, INFECTED, ERROR = 0, 1, 2

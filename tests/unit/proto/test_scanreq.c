@@ -1,5 +1,6 @@
-/* Unit tests for proto/scanreq: round trips, every truncation, corruption,
- * riskware pattern matching and the ClamAV PUA name mapping table. */
+/* Unit tests for proto/scanreq: round trips, every truncation, corruption
+ * (SCAN, RELOAD and VERSION), riskware pattern matching and the ClamAV PUA
+ * name mapping table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +40,26 @@ static struct scanreq_reply sample_reply(void)
     return r;
 }
 
+static struct scanreq_version sample_version(void)
+{
+    static struct scanreq_version v; /* 6 KB: not on the test's stack */
+    memset(&v, 0, sizeof(v));
+    v.id = 11;
+    v.engine_id = 0xfedcba9876543211ull;
+    v.loaded_at = 1796544000; /* 2026-12-06 */
+    v.signatures = 8708677;
+    str_copy(v.libclamav, sizeof(v.libclamav), "1.4.6");
+    v.count = 2;
+    str_copy(v.dbs[0].name, sizeof(v.dbs[0].name), "daily.cvd");
+    v.dbs[0].version = 27463;
+    v.dbs[0].signatures = 2076543;
+    v.dbs[0].built = 1796545320;
+    str_copy(v.dbs[1].name, sizeof(v.dbs[1].name), "custom.ndb");
+    v.dbs[1].signatures = 12;
+    v.dbs[1].built = -86400; /* an mtime before 1970 travels as it is */
+    return v;
+}
+
 static void test_request_round_trip(void **state)
 {
     (void)state;
@@ -69,6 +90,21 @@ static void test_request_round_trip(void **state)
     assert_int_equal(scanreq_decode_request(buf_rptr(&b), buf_len(&b), &out, &n), SCANREQ_DONE);
     assert_int_equal(out.type, SCANREQ_T_RELOAD);
     assert_true(out.id == 7);
+
+    /* So does VERSION. */
+    rl.type = SCANREQ_T_VERSION;
+    rl.id = 8;
+    buf_reset(&b);
+    assert_true(scanreq_encode_request(&b, &rl));
+    assert_int_equal(buf_len(&b), SCANREQ_HEADER_LEN + 8);
+    assert_int_equal((unsigned char)mem[5], SCANREQ_T_VERSION);
+    assert_int_equal(scanreq_decode_request(buf_rptr(&b), buf_len(&b), &out, &n), SCANREQ_DONE);
+    assert_int_equal(out.type, SCANREQ_T_VERSION);
+    assert_true(out.id == 8);
+    /* A body longer than an id is refused from the header on. */
+    mem[11] = 9;
+    assert_int_equal(scanreq_decode_request(buf_rptr(&b), SCANREQ_HEADER_LEN, &out, &n),
+                     SCANREQ_INVALID);
 }
 
 static void test_request_limits(void **state)
@@ -280,6 +316,148 @@ static void test_reply_corrupted(void **state)
     assert_false(scanreq_encode_reply(&b, &in));
 }
 
+static void test_version_round_trip(void **state)
+{
+    (void)state;
+    static char mem[SCANREQ_VERSION_REPLY_MAX];
+    struct buf b;
+    buf_init(&b, mem, sizeof(mem));
+    struct scanreq_version in = sample_version();
+    static struct scanreq_version out;
+    assert_true(scanreq_encode_version(&b, &in));
+    assert_int_equal(buf_len(&b),
+                     SCANREQ_HEADER_LEN + 8 * 4 + 2 + 5 + 2 + (2 + 9 + 20) + (2 + 10 + 20));
+    assert_int_equal((unsigned char)mem[4], SCANREQ_VERSION);
+    assert_int_equal((unsigned char)mem[5], SCANREQ_T_VERSION);
+    size_t n;
+    assert_int_equal(scanreq_decode_version(mem, buf_len(&b), &out, &n), SCANREQ_DONE);
+    assert_int_equal(n, buf_len(&b));
+    assert_true(out.id == 11 && out.engine_id == in.engine_id);
+    assert_true(out.loaded_at == in.loaded_at && out.signatures == in.signatures);
+    assert_string_equal(out.libclamav, "1.4.6");
+    assert_int_equal(out.count, 2);
+    assert_string_equal(out.dbs[0].name, "daily.cvd");
+    assert_int_equal(out.dbs[0].version, 27463);
+    assert_true(out.dbs[0].signatures == 2076543 && out.dbs[0].built == 1796545320);
+    assert_string_equal(out.dbs[1].name, "custom.ndb");
+    assert_int_equal(out.dbs[1].version, 0);
+    assert_true(out.dbs[1].built == -86400);
+
+    /* The fullest reply: 64 entries with 64-byte names, the longest
+     * libclamav string; it is exactly SCANREQ_VERSION_REPLY_MAX. */
+    in.count = DB_VERSION_ENTRIES_MAX;
+    memset(in.libclamav, 'v', SCANREQ_LIBCLAMAV_MAX);
+    in.libclamav[SCANREQ_LIBCLAMAV_MAX] = '\0';
+    for (size_t i = 0; i < in.count; i++) {
+        memset(in.dbs[i].name, 'a' + (char)(i % 26), DB_VERSION_NAME_MAX);
+        in.dbs[i].name[DB_VERSION_NAME_MAX] = '\0';
+        in.dbs[i].version = (uint32_t)i;
+        in.dbs[i].signatures = UINT64_MAX - i;
+        in.dbs[i].built = INT64_MIN + (int64_t)i;
+    }
+    buf_reset(&b);
+    assert_true(scanreq_encode_version(&b, &in));
+    assert_int_equal(buf_len(&b), SCANREQ_VERSION_REPLY_MAX);
+    assert_int_equal(scanreq_decode_version(mem, buf_len(&b), &out, &n), SCANREQ_DONE);
+    assert_int_equal(out.count, DB_VERSION_ENTRIES_MAX);
+    assert_true(out.dbs[63].signatures == UINT64_MAX - 63);
+    assert_true(out.dbs[63].built == INT64_MIN + 63);
+    assert_int_equal(strlen(out.dbs[63].name), DB_VERSION_NAME_MAX);
+
+    /* Every strict prefix is AGAIN and never asks for more than the frame. */
+    for (size_t len = 0; len < buf_len(&b); len += 7) {
+        assert_int_equal(scanreq_decode_version(mem, len, &out, &n), SCANREQ_AGAIN);
+        assert_true(n > 0 && len + n <= buf_len(&b));
+    }
+
+    /* The encoder refuses what the decoder would. */
+    struct buf small;
+    char smem[64];
+    buf_init(&small, smem, sizeof(smem));
+    assert_false(scanreq_encode_version(&small, &in)); /* does not fit */
+    assert_int_equal(buf_len(&small), 0);
+    in.count = DB_VERSION_ENTRIES_MAX + 1;
+    buf_reset(&b);
+    assert_false(scanreq_encode_version(&b, &in));
+    in = sample_version();
+    in.dbs[1].name[0] = '\0';
+    assert_false(scanreq_encode_version(&b, &in));
+    in = sample_version();
+    memset(in.libclamav, 'v', sizeof(in.libclamav)); /* no terminator within the limit */
+    assert_false(scanreq_encode_version(&b, &in));
+    assert_int_equal(buf_len(&b), 0);
+}
+
+static void test_version_corrupted(void **state)
+{
+    (void)state;
+    static char mem[SCANREQ_VERSION_REPLY_MAX], copy[SCANREQ_VERSION_REPLY_MAX + 1];
+    struct buf b;
+    buf_init(&b, mem, sizeof(mem));
+    struct scanreq_version in = sample_version();
+    static struct scanreq_version out;
+    assert_true(scanreq_encode_version(&b, &in));
+    size_t total = buf_len(&b), n;
+    const size_t body = SCANREQ_HEADER_LEN;
+    const size_t lib = body + 32, count = lib + 2 + 5, name0 = count + 2;
+
+    /* Not a version reply: the other decoders refuse it, it refuses them. */
+    struct scanreq_reply rep;
+    assert_int_equal(scanreq_decode_reply(mem, total, &rep, &n), SCANREQ_INVALID);
+    struct scanreq_request req;
+    assert_int_equal(scanreq_decode_request(mem, total, &req, &n), SCANREQ_INVALID);
+    char rmem[SCANREQ_REPLY_MAX];
+    struct buf rb;
+    buf_init(&rb, rmem, sizeof(rmem));
+    struct scanreq_reply scan = sample_reply();
+    assert_true(scanreq_encode_reply(&rb, &scan));
+    assert_int_equal(scanreq_decode_version(rmem, buf_len(&rb), &out, &n), SCANREQ_INVALID);
+    /* ... from the type byte on, without waiting for the body. */
+    assert_int_equal(scanreq_decode_reply(mem, 6, &rep, &n), SCANREQ_INVALID);
+    assert_int_equal(scanreq_decode_version(rmem, 6, &out, &n), SCANREQ_INVALID);
+    /* An old scand's version byte. */
+    memcpy(copy, mem, total);
+    copy[4] = 2;
+    assert_int_equal(scanreq_decode_version(copy, total, &out, &n), SCANREQ_INVALID);
+    /* body_len above the maximum. */
+    memcpy(copy, mem, SCANREQ_HEADER_LEN);
+    copy[10] = 0x7f;
+    assert_int_equal(scanreq_decode_version(copy, SCANREQ_HEADER_LEN, &out, &n), SCANREQ_INVALID);
+    /* count above 64, count saying more entries than there are, fewer. */
+    memcpy(copy, mem, total);
+    copy[count] = 0;
+    copy[count + 1] = DB_VERSION_ENTRIES_MAX + 1;
+    assert_int_equal(scanreq_decode_version(copy, total, &out, &n), SCANREQ_INVALID);
+    memcpy(copy, mem, total);
+    copy[count + 1] = 3;
+    assert_int_equal(scanreq_decode_version(copy, total, &out, &n), SCANREQ_INVALID);
+    memcpy(copy, mem, total);
+    copy[count + 1] = 1;
+    assert_int_equal(scanreq_decode_version(copy, total, &out, &n), SCANREQ_INVALID);
+    /* An empty name, a NUL in a name, a name over 64 bytes, a libclamav
+     * string over 31. */
+    memcpy(copy, mem, total);
+    copy[name0 + 1] = 0;
+    assert_int_equal(scanreq_decode_version(copy, total, &out, &n), SCANREQ_INVALID);
+    memcpy(copy, mem, total);
+    copy[name0 + 2 + 3] = '\0';
+    assert_int_equal(scanreq_decode_version(copy, total, &out, &n), SCANREQ_INVALID);
+    memcpy(copy, mem, total);
+    copy[name0 + 1] = DB_VERSION_NAME_MAX + 1;
+    assert_int_equal(scanreq_decode_version(copy, total, &out, &n), SCANREQ_INVALID);
+    memcpy(copy, mem, total);
+    copy[lib + 1] = SCANREQ_LIBCLAMAV_MAX + 1;
+    assert_int_equal(scanreq_decode_version(copy, total, &out, &n), SCANREQ_INVALID);
+    /* A byte left over in the body. */
+    memcpy(copy, mem, total);
+    copy[11] += 1;
+    copy[total] = 'x';
+    assert_int_equal(scanreq_decode_version(copy, total + 1, &out, &n), SCANREQ_INVALID);
+    assert_int_equal(n, 0);
+    /* The untouched frame still decodes. */
+    assert_int_equal(scanreq_decode_version(mem, total, &out, &n), SCANREQ_DONE);
+}
+
 static void test_details_format(void **state)
 {
     (void)state;
@@ -375,6 +553,7 @@ static void test_names(void **state)
     assert_string_equal(scanreq_verdict_name((enum scanreq_verdict)7), "VERDICT_???");
     assert_string_equal(scanreq_service_name(SCANREQ_SVC_POP), "pop");
     assert_string_equal(scanreq_type_name(SCANREQ_T_RELOAD), "RELOAD");
+    assert_string_equal(scanreq_type_name(SCANREQ_T_VERSION), "VERSION");
     assert_string_equal(scanreq_parse_name(SCANREQ_AGAIN), "AGAIN");
 }
 
@@ -384,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_request_round_trip),   cmocka_unit_test(test_request_limits),
         cmocka_unit_test(test_reply_round_trip),     cmocka_unit_test(test_truncated_every_length),
         cmocka_unit_test(test_corrupted_invalid),    cmocka_unit_test(test_reply_corrupted),
+        cmocka_unit_test(test_version_round_trip),   cmocka_unit_test(test_version_corrupted),
         cmocka_unit_test(test_details_format),       cmocka_unit_test(test_riskware_match),
         cmocka_unit_test(test_riskware_from_clamav), cmocka_unit_test(test_names),
     };
