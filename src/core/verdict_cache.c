@@ -63,6 +63,16 @@ void verdict_cache_learn(struct verdict_cache *vc, const uint8_t *digest,
     vc->stats.stored++;
 }
 
+void verdict_cache_forget(struct verdict_cache *vc)
+{
+    if (vc->engine_id != 0)
+        vc->stats.flushes++;
+    memset(vc->slot, 0, sizeof(vc->slot));
+    /* The next reply's engine becomes the entries' engine without a
+     * second flush. */
+    vc->engine_id = 0;
+}
+
 struct verdict_cache_stats verdict_cache_stats(const struct verdict_cache *vc)
 {
     return vc->stats;

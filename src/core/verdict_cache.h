@@ -50,6 +50,10 @@ bool verdict_cache_is_clean(struct verdict_cache *vc, const uint8_t digest[SHA25
 void verdict_cache_learn(struct verdict_cache *vc, const uint8_t *digest,
                          const struct scanreq_reply *rep, uint64_t now_ms);
 
+/* verdict_cache_forget - drop every entry (new definitions are in service,
+ * lib/engine_mark); counted as a flush when there were any. */
+void verdict_cache_forget(struct verdict_cache *vc);
+
 struct verdict_cache_stats verdict_cache_stats(const struct verdict_cache *vc);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/engine_mark.h"
 #include "lib/str.h"
 
 #define SCAN_REPLY_MARGIN_MS 5000 /* scand's own timeout fires first */
@@ -21,6 +22,8 @@ struct proxy_scan_pool {
     struct proxy_scan *wait_tail;
     struct verdict_cache *cache;
     uint64_t engine_id; /* of the last SCAN reply from scand; 0 before the first */
+    char engine_mark[4096 + sizeof(ENGINE_MARK_SUFFIX)]; /* "" when the path does not fit */
+    struct engine_mark_seen mark_seen;
 };
 
 struct proxy_scan {
@@ -52,6 +55,8 @@ struct proxy_scan_pool *proxy_scan_pool_new(struct ev_loop *loop, const char *so
     pool->loop = loop;
     pool->socket_path = strdup(socket_path);
     pool->cache = verdict_cache_new();
+    if (engine_mark_path(socket_path, pool->engine_mark, sizeof(pool->engine_mark)) != 0)
+        pool->engine_mark[0] = '\0';
     if (!pool->socket_path || !pool->cache) {
         free(pool->socket_path);
         verdict_cache_free(pool->cache);
@@ -282,6 +287,10 @@ struct proxy_scan *proxy_scan_start_coded(struct proxy_scan_pool *pool, const st
     /* The cache knows bytes, not how they decode: never with a coding. */
     if (encoding != 0)
         digest = NULL;
+    /* New definitions in service since the last look: what the old ones
+     * passed must be scanned again (lib/engine_mark.h). */
+    if (digest && pool->engine_mark[0] && engine_mark_changed(pool->engine_mark, &pool->mark_seen))
+        verdict_cache_forget(pool->cache);
     if (digest && verdict_cache_is_clean(pool->cache, digest, ev_now_ms(pool->loop))) {
         struct scanreq_reply clean;
         memset(&clean, 0, sizeof(clean));

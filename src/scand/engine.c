@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/engine_mark.h"
 #include "lib/spoolfile.h"
 #include "lib/str.h"
 #include "proto/db_version.h"
@@ -588,6 +589,15 @@ out:
 
 /* ---- slot and reload ----------------------------------------------------- */
 
+int engine_slot_set_mark(struct engine_slot *s, const char *path)
+{
+    str_copy(s->mark, sizeof(s->mark), path);
+    pthread_mutex_lock(&s->mu);
+    uint64_t id = s->cur ? s->cur->id : 0;
+    pthread_mutex_unlock(&s->mu);
+    return engine_mark_write(s->mark, id);
+}
+
 void engine_slot_init(struct engine_slot *s, struct engine *first, const char *dir,
                       engine_reload_done_fn *done, void *done_arg)
 {
@@ -650,6 +660,9 @@ static void *reload_main(void *arg)
     if (fresh != NULL) {
         /* fresh cannot be retired before s->reloading is cleared below. */
         engine_log_definitions(fresh);
+        if (s->mark[0] && engine_mark_write(s->mark, fresh->id) != 0)
+            scand_log("cannot write %s: %s (proxies forget cached verdicts only after 60 s)",
+                      s->mark, strerror(errno));
         scand_log("reload done: loaded %llu signatures from %s in %.0f ms",
                   (unsigned long long)res.signatures, s->dir, res.load_ms);
     } else {

@@ -124,12 +124,19 @@ struct engine_slot {
     struct engine_reload_result last; /* of the last finished reload */
     engine_reload_done_fn *done;
     void *done_arg;
+    char mark[4200]; /* lib/engine_mark file, "" = none */
 };
 
 /* engine_slot_init - put first (already loaded; the slot takes its
  * reference) in service; dir is where reloads read from. */
 void engine_slot_init(struct engine_slot *s, struct engine *first, const char *dir,
                       engine_reload_done_fn *done, void *done_arg);
+/* engine_slot_set_mark - from now on, replace the lib/engine_mark file at
+ * path each time an engine goes into service (now, for the one serving;
+ * after each reload, before done() is called). -1 with errno when the
+ * first write fails (scand goes on: the proxies' verdict caches then fall
+ * back to their 60 s expiry). */
+int engine_slot_set_mark(struct engine_slot *s, const char *path);
 /* engine_slot_fini - wait for a running reload, free the engine. */
 void engine_slot_fini(struct engine_slot *s);
 /* engine_slot_acquire - a reference to the engine in service, for one

@@ -32,6 +32,7 @@
 #include "clam/clam_db.h"
 #include "core/config.h"
 #include "lib/buf.h"
+#include "lib/engine_mark.h"
 #include "lib/memtune.h"
 #include "lib/privdrop.h"
 #include "lib/str.h"
@@ -354,6 +355,12 @@ static int serve(const struct options *o, const char *tmp)
     struct engine_slot slot;
     engine_slot_init(&slot, e, o->databases, scand_server_reload_done, server);
     scand_server_set_slot(server, &slot);
+    char mark[4200];
+    if (engine_mark_path(o->socket_path, mark, sizeof(mark)) != 0 ||
+        engine_slot_set_mark(&slot, mark) != 0)
+        scand_log("cannot write %s" ENGINE_MARK_SUFFIX ": %s (proxies forget cached verdicts "
+                  "only after 60 s)",
+                  o->socket_path, strerror(errno));
     fprintf(stderr, "sekisho-scand: loaded %llu signatures from %s in %.0f ms, listening on %s\n",
             (unsigned long long)engine_signatures(e), o->databases, engine_load_ms(e),
             o->socket_path);

@@ -28,7 +28,7 @@ typedef void dbu_stage_fn(const char *fmt, ...) __attribute__((format(printf, 1,
 /* dbu_fetch - 0 with the names of the databases that changed in
  * updated[0..cap) (", "-separated, "" when nothing did); -1 with a
  * reason. stage() is told what is being fetched. */
-int dbu_fetch(const struct dbu_ctx *ctx, dbu_stage_fn *stage, char *updated, size_t cap,
-              char *err, size_t errcap);
+int dbu_fetch(const struct dbu_ctx *ctx, dbu_stage_fn *stage, char *updated, size_t cap, char *err,
+              size_t errcap);
 
 #endif

@@ -12,7 +12,7 @@
 
 /* freshclam.dat: libfreshclam's state (its uuid and the mirror's
  * cool-down), rewritten in place by fopen("wb"). */
-#define DBU_FRESHCLAM_DAT "freshclam.dat"
+#define DBU_FRESHCLAM_DAT  "freshclam.dat"
 #define DBU_TREE_DEPTH_FDS 16
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -147,7 +147,8 @@ int dbu_stage_switch(const struct dbu_ctx *ctx, char *err, size_t errcap)
     }
     /* staging now holds the old set: it becomes previous. */
     if (dbu_tree_remove(ctx->previous) != 0 || rename(ctx->staging, ctx->previous) != 0) {
-        snprintf(err, errcap, "the new definitions are in service, but %s could not be kept as %s: %s",
+        snprintf(err, errcap,
+                 "the new definitions are in service, but %s could not be kept as %s: %s",
                  ctx->staging, ctx->previous, strerror(errno));
         return 0; /* the switch itself happened */
     }

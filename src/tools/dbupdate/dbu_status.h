@@ -18,11 +18,11 @@
 #define DBU_MESSAGE_MAX 1024
 
 struct dbu_status {
-    long pid;               /* of the update process */
-    time_t started;         /* when it started */
-    time_t changed;         /* when stage last changed */
+    long pid;       /* of the update process */
+    time_t started; /* when it started */
+    time_t changed; /* when stage last changed */
     char stage[DBU_STAGE_MAX];
-    int result;             /* -1 while running, else its exit code */
+    int result;                    /* -1 while running, else its exit code */
     char message[DBU_MESSAGE_MAX]; /* the result in one line (reason of a failure) */
 };
 

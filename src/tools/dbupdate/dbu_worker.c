@@ -116,16 +116,17 @@ int dbu_worker_run(struct dbu_ctx *ctx)
     }
     if (changed[0] == '\0') {
         dbu_stage_discard(ctx);
-        return finish(DBU_EXIT_NOTHING_NEW, "no new updates: the definitions in service are current");
+        return finish(DBU_EXIT_NOTHING_NEW,
+                      "no new updates: the definitions in service are current");
     }
 
     stage("verifying the new definitions (%s) by loading them", changed);
     uint64_t sigs = 0;
     if (clam_db_verify(ctx->staging, &sigs, err, sizeof(err)) != 0) {
         dbu_stage_discard(ctx);
-        return finish(DBU_EXIT_FAILED,
-                      "the new definitions do not load: %s; the definitions in service are unchanged",
-                      err);
+        return finish(
+            DBU_EXIT_FAILED,
+            "the new definitions do not load: %s; the definitions in service are unchanged", err);
     }
 
     /* From the switch to scand's answer the update is not interrupted: a
@@ -150,8 +151,8 @@ int dbu_worker_run(struct dbu_ctx *ctx)
     switch (reload_scand(ctx, &served, err, sizeof(err))) {
     case RELOAD_OK:
         code = finish(DBU_EXIT_UPDATED,
-                      "definitions updated: %s; sekisho-scand serves them (%llu signatures)", changed,
-                      served);
+                      "definitions updated: %s; sekisho-scand serves them (%llu signatures)",
+                      changed, served);
         break;
     case RELOAD_NOT_RUNNING:
         code = finish(DBU_EXIT_UPDATED,
@@ -162,8 +163,8 @@ int dbu_worker_run(struct dbu_ctx *ctx)
     default: {
         char back[1024] = "";
         if (dbu_stage_switch_back(ctx, back, sizeof(back)) != 0)
-            code = finish(DBU_EXIT_FAILED, "sekisho-scand could not load the new definitions: %s; %s",
-                          err, back);
+            code = finish(DBU_EXIT_FAILED,
+                          "sekisho-scand could not load the new definitions: %s; %s", err, back);
         else
             code = finish(DBU_EXIT_FAILED,
                           "sekisho-scand could not load the new definitions: %s; the previous "

@@ -46,11 +46,11 @@
 #include "tools/dbupdate/dbu_status.h"
 #include "tools/dbupdate/dbupdate.h"
 
-#define DBU_DEFAULT_INI        "conf/sekisho.ini"
-#define DBU_DEFAULT_TIMEOUT_S  (15 * 60) /* G-24 */
-#define DBU_TIMEOUT_MAX_S      (24 * 60 * 60)
-#define DBU_DEFAULT_DELAY_S    600 /* --auto: spread the load on the mirrors */
-#define DBU_POLL_MS            200
+#define DBU_DEFAULT_INI       "conf/sekisho.ini"
+#define DBU_DEFAULT_TIMEOUT_S (15 * 60) /* G-24 */
+#define DBU_TIMEOUT_MAX_S     (24 * 60 * 60)
+#define DBU_DEFAULT_DELAY_S   600 /* --auto: spread the load on the mirrors */
+#define DBU_POLL_MS           200
 /* After a signal, how long the update may take to stop (it finishes a
  * switch and scand's reload first, see dbu_worker.c). */
 #define DBU_STOP_WAIT_S (16 * 60)
@@ -121,17 +121,23 @@ static int load_settings(struct dbu_ctx *ctx, const char *conf_opt)
     char err[DBU_ERR_MAX];
     snprintf(ctx->prefix, sizeof(ctx->prefix), "%s", cfg->prefix);
     if (path_join(ctx->databases, sizeof(ctx->databases), cfg->prefix, cfg->database_dir) != 0 ||
-        path_join(ctx->scand_socket, sizeof(ctx->scand_socket), cfg->prefix, cfg->scand_socket) != 0)
+        path_join(ctx->scand_socket, sizeof(ctx->scand_socket), cfg->prefix, cfg->scand_socket) !=
+            0)
         goto done;
     for (size_t n = strlen(ctx->databases); n > 1 && ctx->databases[n - 1] == '/'; n--)
         ctx->databases[n - 1] = '\0';
-    if ((size_t)snprintf(ctx->staging, sizeof(ctx->staging), "%s.staging", ctx->databases) >= sizeof(ctx->staging) ||
-        (size_t)snprintf(ctx->previous, sizeof(ctx->previous), "%s.previous", ctx->databases) >= sizeof(ctx->previous) ||
-        (size_t)snprintf(ctx->tmp, sizeof(ctx->tmp), "%s.tmp", ctx->databases) >= sizeof(ctx->tmp) ||
+    if ((size_t)snprintf(ctx->staging, sizeof(ctx->staging), "%s.staging", ctx->databases) >=
+            sizeof(ctx->staging) ||
+        (size_t)snprintf(ctx->previous, sizeof(ctx->previous), "%s.previous", ctx->databases) >=
+            sizeof(ctx->previous) ||
+        (size_t)snprintf(ctx->tmp, sizeof(ctx->tmp), "%s.tmp", ctx->databases) >=
+            sizeof(ctx->tmp) ||
         path_join(ctx->lock_path, sizeof(ctx->lock_path), cfg->prefix, "run/dbupdate.lock") != 0 ||
-        path_join(ctx->status_path, sizeof(ctx->status_path), cfg->prefix, "run/dbupdate.status") != 0 ||
+        path_join(ctx->status_path, sizeof(ctx->status_path), cfg->prefix, "run/dbupdate.status") !=
+            0 ||
         path_join(ctx->log_path, sizeof(ctx->log_path), cfg->prefix, "log/dbupdate.log") != 0 ||
-        path_join(ctx->fc_log_path, sizeof(ctx->fc_log_path), cfg->prefix, "log/freshclam.log") != 0 ||
+        path_join(ctx->fc_log_path, sizeof(ctx->fc_log_path), cfg->prefix, "log/freshclam.log") !=
+            0 ||
         path_join(ctx->conf_path, sizeof(ctx->conf_path), cfg->prefix,
                   conf_opt ? conf_opt : "conf/dbupdate.conf") != 0) {
         fprintf(stderr, "dbupdate: a path under %s is too long\n", cfg->prefix);
@@ -141,7 +147,8 @@ static int load_settings(struct dbu_ctx *ctx, const char *conf_opt)
         snprintf(ctx->conf_path, sizeof(ctx->conf_path), "%s", conf_opt); /* as given, from here */
     snprintf(ctx->ini_updateurl, sizeof(ctx->ini_updateurl), "%s", cfg->UPDATEURL);
     if (dbu_proxy_list_parse(cfg->orspservice_http_proxy, strlen(cfg->orspservice_http_proxy),
-                             ctx->proxies, DBU_PROXIES_MAX, &ctx->nproxies, err, sizeof(err)) != 0) {
+                             ctx->proxies, DBU_PROXIES_MAX, &ctx->nproxies, err,
+                             sizeof(err)) != 0) {
         fprintf(stderr, "dbupdate: %s: orspservice_http_proxy: %s\n", ctx->ini_path, err);
         goto done;
     }
@@ -292,19 +299,21 @@ static pid_t start_update(struct dbu_ctx *ctx, int lock_fd)
     if (pid != 0)
         return pid;
     /* The update: its own session, so it outlives this process after a
-     * timeout; no terminal (libfreshclam's stray output goes to its log). */
+     * timeout; no terminal: stdout (libfreshclam's copies of what it logs)
+     * to /dev/null, stderr (a crash or sanitizer report) to its log. */
     setsid();
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int out = open(ctx->fc_log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int null_out = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (null >= 0)
         dup2(null, STDIN_FILENO);
-    if (out >= 0) {
-        dup2(out, STDOUT_FILENO);
+    if (null_out >= 0)
+        dup2(null_out, STDOUT_FILENO);
+    if (out >= 0)
         dup2(out, STDERR_FILENO);
-    }
     if (setpriority(PRIO_PROCESS, 0, DBU_NICE) != 0) {
         /* not fatal: the update only competes harder with the scanners */
     }
@@ -323,7 +332,8 @@ static int wait_update(struct dbu_ctx *ctx, pid_t child, unsigned timeout_s)
         if (r == child) {
             if (WIFSIGNALED(wst)) {
                 fprintf(stderr, "dbupdate: the update was stopped by signal %d\n", WTERMSIG(wst));
-                dbu_log("the update (pid %ld) was stopped by signal %d", (long)child, WTERMSIG(wst));
+                dbu_log("the update (pid %ld) was stopped by signal %d", (long)child,
+                        WTERMSIG(wst));
                 return 128 + WTERMSIG(wst);
             }
             return report(ctx, WEXITSTATUS(wst));
@@ -429,7 +439,8 @@ int main(int argc, char **argv)
         if (getrandom(&r, sizeof(r), 0) != sizeof(r))
             r = (unsigned)getpid();
         unsigned wait_s = r % (delay_s + 1);
-        dbu_log("automatic update: starting in %u s (random delay of at most %u s)", wait_s, delay_s);
+        dbu_log("automatic update: starting in %u s (random delay of at most %u s)", wait_s,
+                delay_s);
         sleep_ms((long)wait_s * 1000);
         if (got_signal)
             stop_and_raise(0, got_signal);
@@ -449,7 +460,8 @@ int main(int argc, char **argv)
     if (r == 0) {
         int code = follow_other(&ctx, lock_fd, timeout_s);
         if (ctx.source == DBU_SOURCE_BUNDLE)
-            fprintf(stderr, "dbupdate: %s was not imported: run dbupdate again for it\n", ctx.bundle);
+            fprintf(stderr, "dbupdate: %s was not imported: run dbupdate again for it\n",
+                    ctx.bundle);
         return ctx.source == DBU_SOURCE_BUNDLE ? DBU_EXIT_FAILED : code;
     }
     pid_t child = start_update(&ctx, lock_fd);
