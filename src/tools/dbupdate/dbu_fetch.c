@@ -254,7 +254,7 @@ int dbu_fetch(const struct dbu_ctx *ctx, dbu_stage_fn *stage, char *updated, siz
         }
         if (rc == FC_SUCCESS)
             return 0;
-        char reason[512], probe[600] = "";
+        char reason[1024], probe[600] = "";
         fc_reason(ctx->fc_log_path, log_from, reason, sizeof(reason));
         bool network = rc == FC_ECONNECTION || rc == FC_EFAILEDGET || rc == FC_EFORBIDDEN;
         if (network && list[i].proxy_host && failed_url)

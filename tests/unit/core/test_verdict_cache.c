@@ -89,6 +89,31 @@ static void test_new_engine_forgets_everything(void **state)
     verdict_cache_free(vc);
 }
 
+/* New definitions announced by scand's engine mark (lib/engine_mark):
+ * everything goes at once, and the next reply's engine is taken without a
+ * second flush. */
+static void test_forget(void **state)
+{
+    (void)state;
+    struct verdict_cache *vc = verdict_cache_new();
+    uint8_t a[32];
+    digest_of("a", a);
+    struct scanreq_reply r = reply(SCANREQ_CLEAN, 0, 7);
+    verdict_cache_learn(vc, a, &r, 10);
+    assert_true(verdict_cache_is_clean(vc, a, 10));
+    verdict_cache_forget(vc);
+    assert_false(verdict_cache_is_clean(vc, a, 10));
+    assert_int_equal(verdict_cache_stats(vc).flushes, 1);
+    r.engine_id = 9;
+    verdict_cache_learn(vc, a, &r, 20);
+    assert_true(verdict_cache_is_clean(vc, a, 20));
+    assert_int_equal(verdict_cache_stats(vc).flushes, 1);
+    verdict_cache_forget(vc);
+    verdict_cache_forget(vc); /* empty: not counted again */
+    assert_int_equal(verdict_cache_stats(vc).flushes, 2);
+    verdict_cache_free(vc);
+}
+
 static void test_colliding_slot_replaces(void **state)
 {
     (void)state;
@@ -113,6 +138,7 @@ int main(void)
         cmocka_unit_test(test_only_plain_clean_verdicts),
         cmocka_unit_test(test_new_engine_forgets_everything),
         cmocka_unit_test(test_colliding_slot_replaces),
+        cmocka_unit_test(test_forget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
