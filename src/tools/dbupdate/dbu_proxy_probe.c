@@ -93,7 +93,7 @@ void dbu_proxy_probe(const char *proxy_host, unsigned proxy_port, const char *us
     }
     int len = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", target,
                        target, auth);
-    char reply[DBU_PROBE_REPLY_MAX + 1];
+    char reply[DBU_PROBE_REPLY_MAX + 1] = "";
     size_t got = 0;
     if (len > 0 && (size_t)len < sizeof(req) && write(fd, req, (size_t)len) == len) {
         struct timespec start;
