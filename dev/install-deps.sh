@@ -38,4 +38,15 @@ export DEBIAN_FRONTEND=noninteractive
 # postfix only provides smtp-sink for the tests: no mail system is configured.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
 apt-get update -q
+had_freshclam=0
+dpkg-query -W -f='${Status}' clamav-freshclam 2>/dev/null | grep -q "install ok installed" && had_freshclam=1
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The tests need sigtool and clamscan (package clamav), which pull in
+# clamav-freshclam: a daemon that fetches ClamAV's databases from the
+# Internet every hour. Sekisho's own dbupdate is the update mechanism and the
+# tests stay on loopback, so a freshclam daemon this script brought in is
+# stopped and disabled (one the machine already had is left alone).
+if [ $had_freshclam -eq 0 ] && [ -d /run/systemd/system ] &&
+    dpkg-query -W -f='${Status}' clamav-freshclam 2>/dev/null | grep -q "install ok installed"; then
+    systemctl disable --now clamav-freshclam.service 2>/dev/null || true
+fi

@@ -243,8 +243,13 @@ class Scand:
         argv = [os.path.join(BIN, "sekisho-scand")] + list(extra_args) + [
             "--socket", self.socket, "--databases", self.databases, "--threads", str(threads),
             "--tmpdir", os.path.join(workdir, "scand-tmp")]
-        self.proc = Process(argv, os.path.join(workdir, "scand.out"))
-        wait_for(lambda: os.path.exists(self.socket) and "listening" in self.proc.output(),
+        out = os.path.join(workdir, "scand.out")
+        # A scand started again in the same directory appends to the same
+        # output: wait for this one's "listening" line, not the last one's.
+        started = read_text(out).count("listening")
+        self.proc = Process(argv, out)
+        wait_for(lambda: os.path.exists(self.socket) and
+                 self.proc.output().count("listening") > started,
                  30, what="sekisho-scand socket")
 
     def stop(self):
