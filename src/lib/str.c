@@ -1,6 +1,8 @@
 /* str - length-carrying string views and bounded copies. */
 #include "lib/str.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 struct str str_from_cstr(const char *s)
@@ -123,4 +125,14 @@ size_t str_copy_view(char *dst, size_t cap, struct str s)
         dst[n] = '\0';
     }
     return s.len;
+}
+
+void str_format(char *dst, size_t cap, const char *fmt, ...)
+{
+    if (!dst || cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, cap, fmt, ap);
+    va_end(ap);
 }

@@ -57,6 +57,10 @@ bool str_to_u64(struct str s, uint64_t max, uint64_t *out);
  * means the copy was truncated. */
 size_t str_copy(char *dst, size_t cap, const char *src);
 
+/* str_format - snprintf into dst[0..cap), for optional error buffers:
+ * nothing is written when dst is NULL or cap is 0. */
+void str_format(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* str_copy_view - the same for a view. Returns s.len. */
 size_t str_copy_view(char *dst, size_t cap, struct str s);
 

@@ -7,11 +7,11 @@
  */
 #include "proto/db_bundle.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/str.h"
 #include "proto/dbupdate_conf.h"
 
 enum {
@@ -29,19 +29,6 @@ enum {
     OFF_PREFIX = 345,
     LEN_PREFIX = 155,
 };
-
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 /* SHOWN - a member name in a reason: at most 100 bytes of it, then "..."
  * so that a reason always fits DBU_ERR_MAX whatever the name. */
@@ -157,7 +144,7 @@ enum db_tar_kind db_tar_header_parse(const uint8_t block[DB_BUNDLE_BLOCK], struc
     uint64_t want;
     if (parse_num(block + OFF_CHKSUM, LEN_CHKSUM, false, &want) != NUM_OK ||
         all_zero(block + OFF_CHKSUM, LEN_CHKSUM)) {
-        set_err(err, errcap, "not a tar header (bad checksum field)");
+        str_format(err, errcap, "not a tar header (bad checksum field)");
         return DB_TAR_BAD;
     }
     uint64_t usum = 0;
@@ -168,7 +155,7 @@ enum db_tar_kind db_tar_header_parse(const uint8_t block[DB_BUNDLE_BLOCK], struc
         ssum += (int8_t)b;
     }
     if (want != usum && (int64_t)want != ssum) {
-        set_err(err, errcap, "bad tar header checksum");
+        str_format(err, errcap, "bad tar header checksum");
         return DB_TAR_BAD;
     }
 
@@ -179,7 +166,7 @@ enum db_tar_kind db_tar_header_parse(const uint8_t block[DB_BUNDLE_BLOCK], struc
                         8) == 0;
     bool gnu = memcmp(magic, "ustar  \0", 8) == 0;
     if (!ustar && !gnu && !all_zero(magic, 8)) {
-        set_err(err, errcap, "unknown tar format (magic)");
+        str_format(err, errcap, "unknown tar format (magic)");
         return DB_TAR_BAD;
     }
 
@@ -197,10 +184,10 @@ enum db_tar_kind db_tar_header_parse(const uint8_t block[DB_BUNDLE_BLOCK], struc
         enum num_result r = parse_num(block + nums[i].off, nums[i].len, nums[i].base256, &v);
         bool is_size = nums[i].off == OFF_SIZE;
         if (r == NUM_BAD || (is_size && r != NUM_OK)) {
-            set_err(err, errcap, "bad %s field in tar header%s", nums[i].name,
-                    r == NUM_NEGATIVE  ? " (negative)"
-                    : r == NUM_TOO_BIG ? " (too large)"
-                                       : "");
+            str_format(err, errcap, "bad %s field in tar header%s", nums[i].name,
+                       r == NUM_NEGATIVE  ? " (negative)"
+                       : r == NUM_TOO_BIG ? " (too large)"
+                                          : "");
             return DB_TAR_BAD;
         }
         if (is_size)
@@ -208,7 +195,7 @@ enum db_tar_kind db_tar_header_parse(const uint8_t block[DB_BUNDLE_BLOCK], struc
     }
 
     if (block[OFF_NAME] == '\0') {
-        set_err(err, errcap, "empty name in tar header");
+        str_format(err, errcap, "empty name in tar header");
         return DB_TAR_BAD;
     }
     size_t n = 0;
@@ -222,7 +209,7 @@ enum db_tar_kind db_tar_header_parse(const uint8_t block[DB_BUNDLE_BLOCK], struc
         unsigned char c = (unsigned char)e->name[i];
         if (c < 0x20 || c == 0x7f) {
             e->name[0] = '\0';
-            set_err(err, errcap, "control character in a tar member name");
+            str_format(err, errcap, "control character in a tar member name");
             return DB_TAR_BAD;
         }
     }
@@ -236,18 +223,18 @@ enum db_tar_kind db_tar_header_parse(const uint8_t block[DB_BUNDLE_BLOCK], struc
     } else {
         const char *what = type_name(type);
         if (what)
-            set_err(err, errcap, SHOWN_FMT ": %s in the bundle (only plain files are accepted)",
-                    SHOWN_ARGS(e->name), what);
+            str_format(err, errcap, SHOWN_FMT ": %s in the bundle (only plain files are accepted)",
+                       SHOWN_ARGS(e->name), what);
         else if (type > 0x20 && type < 0x7f)
-            set_err(err, errcap, SHOWN_FMT ": unknown tar entry type '%c'", SHOWN_ARGS(e->name),
-                    type);
+            str_format(err, errcap, SHOWN_FMT ": unknown tar entry type '%c'", SHOWN_ARGS(e->name),
+                       type);
         else
-            set_err(err, errcap, SHOWN_FMT ": unknown tar entry type 0x%02x", SHOWN_ARGS(e->name),
-                    type);
+            str_format(err, errcap, SHOWN_FMT ": unknown tar entry type 0x%02x",
+                       SHOWN_ARGS(e->name), type);
         return DB_TAR_BAD;
     }
     if (kind == DB_TAR_DIR && size != 0) {
-        set_err(err, errcap, SHOWN_FMT ": directory with a non-zero size", SHOWN_ARGS(e->name));
+        str_format(err, errcap, SHOWN_FMT ": directory with a non-zero size", SHOWN_ARGS(e->name));
         return DB_TAR_BAD;
     }
     e->size = kind == DB_TAR_FILE ? size : 0;
@@ -261,19 +248,19 @@ const char *db_tar_file_name(const struct db_tar_entry *e, char *err, size_t err
         err[0] = '\0';
     size_t len = strnlen(e->name, sizeof(e->name));
     if (len == sizeof(e->name)) {
-        set_err(err, errcap, "tar member name not terminated");
+        str_format(err, errcap, "tar member name not terminated");
         return NULL;
     }
     const char *name = e->name;
     if (name[0] == '/') {
-        set_err(err, errcap, SHOWN_FMT ": absolute name in the bundle", SHOWN_ARGS(name));
+        str_format(err, errcap, SHOWN_FMT ": absolute name in the bundle", SHOWN_ARGS(name));
         return NULL;
     }
     for (size_t start = 0; start <= len;) {
         const char *slash = memchr(name + start, '/', len - start);
         size_t end = slash ? (size_t)(slash - name) : len;
         if (end - start == 2 && name[start] == '.' && name[start + 1] == '.') {
-            set_err(err, errcap, SHOWN_FMT ": '..' in a name in the bundle", SHOWN_ARGS(name));
+            str_format(err, errcap, SHOWN_FMT ": '..' in a name in the bundle", SHOWN_ARGS(name));
             return NULL;
         }
         start = end + 1;
@@ -285,28 +272,29 @@ const char *db_tar_file_name(const struct db_tar_entry *e, char *err, size_t err
     if (e->kind == DB_TAR_DIR) {
         if (plen == 0 || (plen == 1 && p[0] == '.'))
             return name + len;
-        set_err(err, errcap,
-                SHOWN_FMT ": subdirectory in the bundle (database files must be at its top level)",
-                SHOWN_ARGS(name));
+        str_format(err, errcap,
+                   SHOWN_FMT
+                   ": subdirectory in the bundle (database files must be at its top level)",
+                   SHOWN_ARGS(name));
         return NULL;
     }
     if (e->kind != DB_TAR_FILE) {
-        set_err(err, errcap, "not a file entry");
+        str_format(err, errcap, "not a file entry");
         return NULL;
     }
     if (plen == 0) {
-        set_err(err, errcap, SHOWN_FMT ": empty file name in the bundle", SHOWN_ARGS(name));
+        str_format(err, errcap, SHOWN_FMT ": empty file name in the bundle", SHOWN_ARGS(name));
         return NULL;
     }
     if (memchr(p, '/', plen)) {
-        set_err(err, errcap,
-                SHOWN_FMT ": file in a subdirectory of the bundle (database files must be at "
-                          "its top level)",
-                SHOWN_ARGS(name));
+        str_format(err, errcap,
+                   SHOWN_FMT ": file in a subdirectory of the bundle (database files must be at "
+                             "its top level)",
+                   SHOWN_ARGS(name));
         return NULL;
     }
     if (!dbu_db_file_name_ok(p, plen)) {
-        set_err(err, errcap, SHOWN_FMT ": not a database file name", SHOWN_ARGS(p));
+        str_format(err, errcap, SHOWN_FMT ": not a database file name", SHOWN_ARGS(p));
         return NULL;
     }
     return p;

@@ -9,25 +9,11 @@
 #include "proto/dbupdate_conf.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/str.h"
-
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 static bool is_blank(char c)
 {
@@ -183,7 +169,7 @@ static bool check_url_path(struct str p, char *err, size_t errcap)
         if (c == '%') {
             if (i + 2 >= p.len || str_hex_digit((unsigned char)p.ptr[i + 1]) < 0 ||
                 str_hex_digit((unsigned char)p.ptr[i + 2]) < 0) {
-                set_err(err, errcap, "'%%' not followed by two hex digits in the URL");
+                str_format(err, errcap, "'%%' not followed by two hex digits in the URL");
                 return false;
             }
             i += 2;
@@ -191,9 +177,9 @@ static bool check_url_path(struct str p, char *err, size_t errcap)
         }
         if (!is_url_path_char(c)) {
             if ((unsigned char)c >= 0x80)
-                set_err(err, errcap, "non-ASCII byte in the URL (percent-encode it)");
+                str_format(err, errcap, "non-ASCII byte in the URL (percent-encode it)");
             else
-                set_err(err, errcap, "character '%c' not allowed in the URL", c);
+                str_format(err, errcap, "character '%c' not allowed in the URL", c);
             return false;
         }
     }
@@ -204,11 +190,11 @@ static bool check_url_path(struct str p, char *err, size_t errcap)
 static bool check_authority(struct str a, char *err, size_t errcap)
 {
     if (a.len == 0) {
-        set_err(err, errcap, "no host in the URL");
+        str_format(err, errcap, "no host in the URL");
         return false;
     }
     if (memchr(a.ptr, '@', a.len)) {
-        set_err(err, errcap, "a user name or password in the URL is not supported");
+        str_format(err, errcap, "a user name or password in the URL is not supported");
         return false;
     }
     struct str host = a, port = STR_NULL;
@@ -216,22 +202,22 @@ static bool check_authority(struct str a, char *err, size_t errcap)
     if (a.ptr[0] == '[') {
         long close = str_find_char(a, ']');
         if (close < 0) {
-            set_err(err, errcap, "'[' without ']' in the URL's host");
+            str_format(err, errcap, "'[' without ']' in the URL's host");
             return false;
         }
         host = str_make(a.ptr + 1, (size_t)close - 1);
         struct str rest = str_make(a.ptr + close + 1, a.len - (size_t)close - 1);
         if (rest.len > 0) {
             if (rest.ptr[0] != ':') {
-                set_err(err, errcap, "text after ']' in the URL's host");
+                str_format(err, errcap, "text after ']' in the URL's host");
                 return false;
             }
             has_port = true;
             port = str_make(rest.ptr + 1, rest.len - 1);
         }
         if (!is_ipv6(host)) {
-            set_err(err, errcap, "'%.*s' is not an IPv6 address",
-                    (int)(host.len > 64 ? 64 : host.len), host.ptr);
+            str_format(err, errcap, "'%.*s' is not an IPv6 address",
+                       (int)(host.len > 64 ? 64 : host.len), host.ptr);
             return false;
         }
     } else {
@@ -242,15 +228,15 @@ static bool check_authority(struct str a, char *err, size_t errcap)
             has_port = true;
         }
         if (!is_ipv4(host) && !is_host_name(host)) {
-            set_err(err, errcap, "'%.*s' is not a valid host in the URL (IPv6 goes in brackets)",
-                    (int)(host.len > 64 ? 64 : host.len), host.ptr);
+            str_format(err, errcap, "'%.*s' is not a valid host in the URL (IPv6 goes in brackets)",
+                       (int)(host.len > 64 ? 64 : host.len), host.ptr);
             return false;
         }
     }
     unsigned p;
     if (has_port && !parse_port(port, &p)) {
-        set_err(err, errcap, "bad port '%.*s' in the URL (1-65535)",
-                (int)(port.len > 16 ? 16 : port.len), port.ptr);
+        str_format(err, errcap, "bad port '%.*s' in the URL (1-65535)",
+                   (int)(port.len > 16 ? 16 : port.len), port.ptr);
         return false;
     }
     return true;
@@ -261,11 +247,11 @@ static bool check_authority(struct str a, char *err, size_t errcap)
 static bool check_url(struct str v, bool custom, char *err, size_t errcap)
 {
     if (v.len > DBU_URL_MAX) {
-        set_err(err, errcap, "URL longer than %u bytes", DBU_URL_MAX);
+        str_format(err, errcap, "URL longer than %u bytes", DBU_URL_MAX);
         return false;
     }
     if (has_blank(v)) {
-        set_err(err, errcap, "blank inside the URL (percent-encode it as %%20)");
+        str_format(err, errcap, "blank inside the URL (percent-encode it as %%20)");
         return false;
     }
     struct str rest;
@@ -278,15 +264,15 @@ static bool check_url(struct str v, bool custom, char *err, size_t errcap)
         rest = str_make(v.ptr + 7, v.len - 7);
         file = true;
     } else {
-        set_err(err, errcap,
-                custom ? "not an http://, https:// or file:/// URL"
-                       : "not an http:// or https:// URL");
+        str_format(err, errcap,
+                   custom ? "not an http://, https:// or file:/// URL"
+                          : "not an http:// or https:// URL");
         return false;
     }
     struct str path;
     if (file) {
         if (rest.len == 0 || rest.ptr[0] != '/') {
-            set_err(err, errcap, "a file URL is file:///absolute/path (no host)");
+            str_format(err, errcap, "a file URL is file:///absolute/path (no host)");
             return false;
         }
         path = rest;
@@ -314,10 +300,10 @@ static bool check_url(struct str v, bool custom, char *err, size_t errcap)
             last = path.ptr + i + 1;
     size_t last_len = path.len - (size_t)(last - path.ptr);
     if (path.len == 0 || path.ptr[0] != '/' || !dbu_db_file_name_ok(last, last_len)) {
-        set_err(err, errcap,
-                "the URL must end in a database file name (e.g. /sigs/local.ndb), "
-                "not '%.*s'",
-                (int)(last_len > 64 ? 64 : last_len), last);
+        str_format(err, errcap,
+                   "the URL must end in a database file name (e.g. /sigs/local.ndb), "
+                   "not '%.*s'",
+                   (int)(last_len > 64 ? 64 : last_len), last);
         return false;
     }
     return true;
@@ -378,8 +364,8 @@ static int parse_yesno(struct str key, struct str v, bool *out, char *err, size_
         *out = str_caseeq_cstr(v, "yes");
         return 0;
     }
-    set_err(err, errcap, "%.*s: '%.*s' is not yes or no", (int)key.len, key.ptr,
-            (int)(v.len > 32 ? 32 : v.len), v.ptr);
+    str_format(err, errcap, "%.*s: '%.*s' is not yes or no", (int)key.len, key.ptr,
+               (int)(v.len > 32 ? 32 : v.len), v.ptr);
     return -1;
 }
 
@@ -388,13 +374,13 @@ static int parse_number(struct str key, struct str v, unsigned lo, unsigned hi, 
 {
     uint64_t n = 0;
     if (!all_digits(v)) {
-        set_err(err, errcap, "%.*s: '%.*s' is not a number", (int)key.len, key.ptr,
-                (int)(v.len > 32 ? 32 : v.len), v.ptr);
+        str_format(err, errcap, "%.*s: '%.*s' is not a number", (int)key.len, key.ptr,
+                   (int)(v.len > 32 ? 32 : v.len), v.ptr);
         return -1;
     }
     if (!str_to_u64(v, hi, &n) || n < lo) {
-        set_err(err, errcap, "%.*s: %.*s is out of range (%u-%u)", (int)key.len, key.ptr,
-                (int)(v.len > 32 ? 32 : v.len), v.ptr, lo, hi);
+        str_format(err, errcap, "%.*s: %.*s is out of range (%u-%u)", (int)key.len, key.ptr,
+                   (int)(v.len > 32 ? 32 : v.len), v.ptr, lo, hi);
         return -1;
     }
     *out = (unsigned)n;
@@ -418,19 +404,19 @@ static int parse_proxy_host(struct str v, char *out, char *err, size_t errcap)
     if (h.len >= 2 && h.ptr[0] == '[' && h.ptr[h.len - 1] == ']') {
         h = str_make(h.ptr + 1, h.len - 2);
         if (!is_ipv6(h)) {
-            set_err(err, errcap, "http_proxy_host: '%.*s' is not an IPv6 address",
-                    (int)(v.len > 64 ? 64 : v.len), v.ptr);
+            str_format(err, errcap, "http_proxy_host: '%.*s' is not an IPv6 address",
+                       (int)(v.len > 64 ? 64 : v.len), v.ptr);
             return -1;
         }
     } else if (memchr(v.ptr, '/', v.len) || memchr(v.ptr, '@', v.len) || looks_like_host_port(v)) {
-        set_err(err, errcap,
-                "http_proxy_host: give the host name only (the port goes in "
-                "http_proxy_port, the user in http_proxyauth_user)");
+        str_format(err, errcap,
+                   "http_proxy_host: give the host name only (the port goes in "
+                   "http_proxy_port, the user in http_proxyauth_user)");
         return -1;
     } else if (!is_ipv4(h) && !is_ipv6(h) && !is_host_name(h)) {
-        set_err(err, errcap,
-                "http_proxy_host: '%.*s' is not a valid host name, IPv4 or IPv6 address",
-                (int)(v.len > 64 ? 64 : v.len), v.ptr);
+        str_format(err, errcap,
+                   "http_proxy_host: '%.*s' is not a valid host name, IPv4 or IPv6 address",
+                   (int)(v.len > 64 ? 64 : v.len), v.ptr);
         return -1;
     }
     str_copy_view(out, DBU_HOST_MAX + 1, h);
@@ -448,31 +434,31 @@ static int parse_databases(struct str v, struct dbupdate_conf *c, char *err, siz
         bool more = str_cut(rest, ',', &item, &tail);
         item = trim_blanks(item);
         if (item.len == 0) {
-            set_err(err, errcap, "databases: empty name in the list");
+            str_format(err, errcap, "databases: empty name in the list");
             return -1;
         }
         if (item.len > DBU_DB_NAME_MAX) {
-            set_err(err, errcap, "databases: name longer than %u bytes", DBU_DB_NAME_MAX);
+            str_format(err, errcap, "databases: name longer than %u bytes", DBU_DB_NAME_MAX);
             return -1;
         }
         for (size_t i = 0; i < item.len; i++) {
             char ch = item.ptr[i];
             if (!((ch >= 'a' && ch <= 'z') || is_digit(ch) || ch == '_' || ch == '-')) {
-                set_err(err, errcap,
-                        "databases: '%.*s' is not a database name (lower-case letters, "
-                        "digits, '_', '-')",
-                        (int)item.len, item.ptr);
+                str_format(err, errcap,
+                           "databases: '%.*s' is not a database name (lower-case letters, "
+                           "digits, '_', '-')",
+                           (int)item.len, item.ptr);
                 return -1;
             }
         }
         for (size_t i = 0; i < c->ndb; i++) {
             if (str_eq_cstr(item, c->db[i])) {
-                set_err(err, errcap, "databases: '%.*s' listed twice", (int)item.len, item.ptr);
+                str_format(err, errcap, "databases: '%.*s' listed twice", (int)item.len, item.ptr);
                 return -1;
             }
         }
         if (c->ndb == DBU_DB_NAMES_MAX) {
-            set_err(err, errcap, "databases: more than %u names", DBU_DB_NAMES_MAX);
+            str_format(err, errcap, "databases: more than %u names", DBU_DB_NAMES_MAX);
             return -1;
         }
         str_copy_view(c->db[c->ndb], sizeof(c->db[c->ndb]), item);
@@ -499,7 +485,8 @@ static int apply(enum dbu_key k, struct str key, struct str v, struct dbupdate_c
     case K_PROXY_USER:
     case K_PROXY_PASS:
         if (v.len > DBU_CRED_MAX) {
-            set_err(err, errcap, "%.*s: longer than %u bytes", (int)key.len, key.ptr, DBU_CRED_MAX);
+            str_format(err, errcap, "%.*s: longer than %u bytes", (int)key.len, key.ptr,
+                       DBU_CRED_MAX);
             return -1;
         }
         str_copy_view(k == K_PROXY_USER ? c->proxy_user : c->proxy_pass, DBU_CRED_MAX + 1, v);
@@ -508,7 +495,7 @@ static int apply(enum dbu_key k, struct str key, struct str v, struct dbupdate_c
     case K_CUSTOM_URL: {
         char why[DBU_ERR_MAX];
         if (!check_url(v, k == K_CUSTOM_URL, why, sizeof(why))) {
-            set_err(err, errcap, "%.*s: %s", (int)key.len, key.ptr, why);
+            str_format(err, errcap, "%.*s: %s", (int)key.len, key.ptr, why);
             return -1;
         }
         if (k == K_UPDATEURL) {
@@ -516,7 +503,7 @@ static int apply(enum dbu_key k, struct str key, struct str v, struct dbupdate_c
             return 0;
         }
         if (c->ncustom == DBU_CUSTOM_URLS_MAX) {
-            set_err(err, errcap, "more than %u custom_url lines", DBU_CUSTOM_URLS_MAX);
+            str_format(err, errcap, "more than %u custom_url lines", DBU_CUSTOM_URLS_MAX);
             return -1;
         }
         str_copy_view(c->custom_url[c->ncustom], sizeof(c->custom_url[0]), v);
@@ -544,11 +531,11 @@ static bool check_line_bytes(struct str line, char *err, size_t errcap)
     for (size_t i = 0; i < line.len; i++) {
         unsigned char ch = (unsigned char)line.ptr[i];
         if (ch == '\0') {
-            set_err(err, errcap, "NUL byte in the line");
+            str_format(err, errcap, "NUL byte in the line");
             return false;
         }
         if (is_ctl(ch) && ch != '\t') {
-            set_err(err, errcap, "control character 0x%02x in the line", ch);
+            str_format(err, errcap, "control character 0x%02x in the line", ch);
             return false;
         }
     }
@@ -567,7 +554,7 @@ int dbupdate_conf_parse(const char *text, size_t len, struct dbupdate_conf *c, u
     if (errcap > 0 && err)
         err[0] = '\0';
     if (len > DBU_CONF_FILE_MAX) {
-        set_err(err, errcap, "file larger than %u bytes", DBU_CONF_FILE_MAX);
+        str_format(err, errcap, "file larger than %u bytes", DBU_CONF_FILE_MAX);
         return -1;
     }
     size_t pos = 0;
@@ -584,7 +571,7 @@ int dbupdate_conf_parse(const char *text, size_t len, struct dbupdate_conf *c, u
         if (line.len > 0 && line.ptr[line.len - 1] == '\r')
             line.len--;
         if (line.len > DBU_LINE_MAX) {
-            set_err(err, errcap, "line longer than %u bytes", DBU_LINE_MAX);
+            str_format(err, errcap, "line longer than %u bytes", DBU_LINE_MAX);
             return -1;
         }
         if (!check_line_bytes(line, err, errcap))
@@ -594,31 +581,32 @@ int dbupdate_conf_parse(const char *text, size_t len, struct dbupdate_conf *c, u
             continue;
         struct str key, value;
         if (!str_cut(t, '=', &key, &value)) {
-            set_err(err, errcap, "expected key=value, found no '='");
+            str_format(err, errcap, "expected key=value, found no '='");
             return -1;
         }
         key = trim_blanks(key);
         value = trim_blanks(value);
         if (key.len == 0) {
-            set_err(err, errcap, "no key before '='");
+            str_format(err, errcap, "no key before '='");
             return -1;
         }
         size_t ki = 0;
         while (ki < sizeof(KEYS) / sizeof(KEYS[0]) && !str_caseeq_cstr(key, KEYS[ki].name))
             ki++;
         if (ki == sizeof(KEYS) / sizeof(KEYS[0])) {
-            set_err(err, errcap, "unknown key '%.*s'", (int)(key.len > 64 ? 64 : key.len), key.ptr);
+            str_format(err, errcap, "unknown key '%.*s'", (int)(key.len > 64 ? 64 : key.len),
+                       key.ptr);
             return -1;
         }
         enum dbu_key k = KEYS[ki].key;
         if (k != K_CUSTOM_URL) {
             if (first[k] != 0) {
                 if (strcmp(first_as[k], KEYS[ki].name) != 0)
-                    set_err(err, errcap, "'%s' set twice (first on line %u, as '%s')",
-                            KEYS[ki].name, first[k], first_as[k]);
+                    str_format(err, errcap, "'%s' set twice (first on line %u, as '%s')",
+                               KEYS[ki].name, first[k], first_as[k]);
                 else
-                    set_err(err, errcap, "'%s' set twice (first on line %u)", KEYS[ki].name,
-                            first[k]);
+                    str_format(err, errcap, "'%s' set twice (first on line %u)", KEYS[ki].name,
+                               first[k]);
                 return -1;
             }
             first[k] = lineno;
@@ -631,13 +619,13 @@ int dbupdate_conf_parse(const char *text, size_t len, struct dbupdate_conf *c, u
     }
     if (c->use_proxy && c->proxy_host[0] == '\0') {
         *err_line = first[K_USE_PROXY];
-        set_err(err, errcap, "use_proxy=yes but http_proxy_host is not set");
+        str_format(err, errcap, "use_proxy=yes but http_proxy_host is not set");
         return -1;
     }
     if (c->proxyauth && c->proxy_user[0] == '\0') {
         *err_line = first[K_PROXYAUTH];
-        set_err(err, errcap, "%s=yes but http_proxyauth_user is not set",
-                first_as[K_PROXYAUTH] ? first_as[K_PROXYAUTH] : "http_proxyauth");
+        str_format(err, errcap, "%s=yes but http_proxyauth_user is not set",
+                   first_as[K_PROXYAUTH] ? first_as[K_PROXYAUTH] : "http_proxyauth");
         return -1;
     }
     *err_line = 0;
@@ -654,7 +642,7 @@ static int parse_one_proxy(struct str e, struct dbu_proxy *p, char *err, size_t 
     } else {
         for (size_t i = 0; i + 3 <= e.len; i++) {
             if (memcmp(e.ptr + i, "://", 3) == 0) {
-                set_err(err, errcap, "only http:// proxies are supported");
+                str_format(err, errcap, "only http:// proxies are supported");
                 return -1;
             }
         }
@@ -669,18 +657,18 @@ static int parse_one_proxy(struct str e, struct dbu_proxy *p, char *err, size_t 
             if (!str_cut(userinfo, ':', &user, &pass))
                 pass = STR_NULL;
             if (user.len == 0) {
-                set_err(err, errcap, "empty user name before '@'");
+                str_format(err, errcap, "empty user name before '@'");
                 return -1;
             }
             if (user.len > DBU_CRED_MAX || pass.len > DBU_CRED_MAX) {
-                set_err(err, errcap, "user name or password longer than %u bytes", DBU_CRED_MAX);
+                str_format(err, errcap, "user name or password longer than %u bytes", DBU_CRED_MAX);
                 return -1;
             }
             break;
         }
     }
     if (memchr(hostport.ptr, '/', hostport.len)) {
-        set_err(err, errcap, "a proxy is [http://][user[:passwd]@]address[:port], no path");
+        str_format(err, errcap, "a proxy is [http://][user[:passwd]@]address[:port], no path");
         return -1;
     }
     struct str host = hostport, port = STR_NULL;
@@ -688,22 +676,22 @@ static int parse_one_proxy(struct str e, struct dbu_proxy *p, char *err, size_t 
     if (hostport.len > 0 && hostport.ptr[0] == '[') {
         long close = str_find_char(hostport, ']');
         if (close < 0) {
-            set_err(err, errcap, "'[' without ']'");
+            str_format(err, errcap, "'[' without ']'");
             return -1;
         }
         host = str_make(hostport.ptr + 1, (size_t)close - 1);
         struct str rest = str_make(hostport.ptr + close + 1, hostport.len - (size_t)close - 1);
         if (rest.len > 0) {
             if (rest.ptr[0] != ':') {
-                set_err(err, errcap, "text after ']'");
+                str_format(err, errcap, "text after ']'");
                 return -1;
             }
             has_port = true;
             port = str_make(rest.ptr + 1, rest.len - 1);
         }
         if (!is_ipv6(host)) {
-            set_err(err, errcap, "'%.*s' is not an IPv6 address",
-                    (int)(host.len > 64 ? 64 : host.len), host.ptr);
+            str_format(err, errcap, "'%.*s' is not an IPv6 address",
+                       (int)(host.len > 64 ? 64 : host.len), host.ptr);
             return -1;
         }
     } else {
@@ -713,23 +701,23 @@ static int parse_one_proxy(struct str e, struct dbu_proxy *p, char *err, size_t 
             port = str_make(hostport.ptr + colon + 1, hostport.len - (size_t)colon - 1);
             has_port = true;
             if (memchr(port.ptr, ':', port.len)) {
-                set_err(err, errcap, "an IPv6 address must be in brackets ([::1]:3128)");
+                str_format(err, errcap, "an IPv6 address must be in brackets ([::1]:3128)");
                 return -1;
             }
         }
         if (host.len == 0) {
-            set_err(err, errcap, "no address");
+            str_format(err, errcap, "no address");
             return -1;
         }
         if (!is_ipv4(host) && !is_host_name(host)) {
-            set_err(err, errcap, "'%.*s' is not a valid host name or IPv4 address",
-                    (int)(host.len > 64 ? 64 : host.len), host.ptr);
+            str_format(err, errcap, "'%.*s' is not a valid host name or IPv4 address",
+                       (int)(host.len > 64 ? 64 : host.len), host.ptr);
             return -1;
         }
     }
     if (has_port && !parse_port(port, &p->port)) {
-        set_err(err, errcap, "bad port '%.*s' (1-65535)", (int)(port.len > 16 ? 16 : port.len),
-                port.ptr);
+        str_format(err, errcap, "bad port '%.*s' (1-65535)", (int)(port.len > 16 ? 16 : port.len),
+                   port.ptr);
         return -1;
     }
     str_copy_view(p->host, sizeof(p->host), host);
@@ -749,8 +737,8 @@ int dbu_proxy_list_parse(const char *s, size_t len, struct dbu_proxy *out, size_
         return 0;
     for (size_t i = 0; i < rest.len; i++) {
         if (is_ctl((unsigned char)rest.ptr[i]) && rest.ptr[i] != '\t') {
-            set_err(err, errcap, "control character 0x%02x in the proxy list",
-                    (unsigned char)rest.ptr[i]);
+            str_format(err, errcap, "control character 0x%02x in the proxy list",
+                       (unsigned char)rest.ptr[i]);
             return -1;
         }
     }
@@ -760,16 +748,16 @@ int dbu_proxy_list_parse(const char *s, size_t len, struct dbu_proxy *out, size_
         bool more = str_cut(rest, ',', &item, &tail);
         item = trim_blanks(item);
         if (item.len == 0) {
-            set_err(err, errcap, "proxy %zu: empty entry", count + 1);
+            str_format(err, errcap, "proxy %zu: empty entry", count + 1);
             return -1;
         }
         if (count == cap) {
-            set_err(err, errcap, "more than %zu proxies", cap);
+            str_format(err, errcap, "more than %zu proxies", cap);
             return -1;
         }
         char why[DBU_ERR_MAX];
         if (parse_one_proxy(item, &out[count], why, sizeof(why)) != 0) {
-            set_err(err, errcap, "proxy %zu: %s", count + 1, why);
+            str_format(err, errcap, "proxy %zu: %s", count + 1, why);
             return -1;
         }
         count++;

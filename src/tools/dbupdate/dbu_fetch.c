@@ -37,6 +37,26 @@ static off_t file_size(const char *path)
     return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
+/* log_since - what libfreshclam wrote to its log after offset from (its
+ * last DBU_FC_LOG_TAIL bytes at most), NUL-terminated in a static buffer;
+ * NULL when there is nothing. */
+static char *log_since(const char *log_path, off_t from)
+{
+    static char text[DBU_FC_LOG_TAIL + 1];
+    int fd = open(log_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end - from > DBU_FC_LOG_TAIL)
+        from = end - DBU_FC_LOG_TAIL;
+    ssize_t n = end > from ? pread(fd, text, (size_t)(end - from), from) : 0;
+    close(fd);
+    if (n <= 0)
+        return NULL;
+    text[n] = '\0';
+    return text;
+}
+
 /* Lines libfreshclam writes for every failure whatever its cause: they
  * say that it failed, not why. */
 static bool generic(const char *text)
@@ -67,18 +87,9 @@ static bool generic(const char *text)
 static void fc_reason(const char *log_path, off_t from, char *out, size_t cap)
 {
     out[0] = '\0';
-    int fd = open(log_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char *text = log_since(log_path, from);
+    if (!text)
         return;
-    off_t end = lseek(fd, 0, SEEK_END);
-    if (end - from > DBU_FC_LOG_TAIL)
-        from = end - DBU_FC_LOG_TAIL;
-    static char text[DBU_FC_LOG_TAIL + 1];
-    ssize_t n = end > from ? pread(fd, text, (size_t)(end - from), from) : 0;
-    close(fd);
-    if (n <= 0)
-        return;
-    text[n] = '\0';
     char cause[512] = "", curl[256] = "";
     bool cause_is_error = false;
     for (char *line = text, *next; line && *line; line = next) {
@@ -116,18 +127,9 @@ static void fc_reason(const char *log_path, off_t from, char *out, size_t cap)
 
 static bool in_log(const char *log_path, off_t from, const char *needle, char *line, size_t cap)
 {
-    int fd = open(log_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    const char *text = log_since(log_path, from);
+    if (!text)
         return false;
-    off_t end = lseek(fd, 0, SEEK_END);
-    if (end - from > DBU_FC_LOG_TAIL)
-        from = end - DBU_FC_LOG_TAIL;
-    static char text[DBU_FC_LOG_TAIL + 1];
-    ssize_t n = end > from ? pread(fd, text, (size_t)(end - from), from) : 0;
-    close(fd);
-    if (n <= 0)
-        return false;
-    text[n] = '\0';
     const char *p = strstr(text, needle);
     if (!p)
         return false;
