@@ -1204,12 +1204,16 @@ static void test_not_built_keys_refused(void **state)
     /* refused whichever service starts: the file is one promise */
     expect_strict("[http]\ntransparent_tproxy=yes\n", SVC_SMTP,
                   NAME ":2: transparent_tproxy: not supported by this version\n");
-    expect_strict("[common]\nUPDATEURL=http://db.example/\n[smtp]\nspam_action=blackhole\n"
+    expect_strict("[smtp]\ntransparent=yes\nspam_action=blackhole\n"
                   "spam_quarantine=no\nspam_quarantine=yes\n",
                   SVC_SMTP,
-                  NAME ":2: UPDATEURL: not supported by this version\n" NAME
-                       ":6: duplicate key 'spam_quarantine' in [smtp] (previous at line 5); the "
+                  NAME ":2: transparent: not supported by this version\n" NAME
+                       ":5: duplicate key 'spam_quarantine' in [smtp] (previous at line 4); the "
                        "last value is used\n");
+    /* built since issue 15 (dbupdate reads them): accepted */
+    expect_strict("[common]\nUPDATEURL=http://db.example/\n"
+                  "orspservice_http_proxy=http://proxy.example:3128\n",
+                  SVC_SMTP, "");
     /* built since issue 14: the spam keys, in [common] and the mail services */
     expect_strict("[common]\nspam_rbl=yes\nspam_commtouch=yes\nspam_dns_server=127.0.0.1\n"
                   "[smtp]\nspam_check=yes\nspam_action=change_subject\n[pop]\nspam_check=yes\n",
