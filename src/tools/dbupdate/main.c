@@ -117,6 +117,7 @@ static int load_settings(struct dbu_ctx *ctx, const char *conf_opt)
         fprintf(stderr, "dbupdate: %s: cannot load the configuration (see above)\n", ctx->ini_path);
         return -1;
     }
+    config_trace_keys(cfg); /* tests/check-key-coverage.py: what dbupdate acted on */
     int rc = -1;
     char err[DBU_ERR_MAX];
     snprintf(ctx->prefix, sizeof(ctx->prefix), "%s", cfg->prefix);
