@@ -134,7 +134,10 @@ class TestServerNeverAnswers(unittest.TestCase):
             self.assertNotIn(url, gw.log_text("access"))
             self.assertNotIn("timeout_inactive", gw.log_text("error"))
         finally:
-            gw.stop()
+            # The request is still pending upstream (that is the point), and
+            # a graceful stop would wait for it: 2 s, then the process group
+            # is killed.
+            gw.stop(timeout=2)
 
 
 class TestResponseStalls(unittest.TestCase):
@@ -277,8 +280,10 @@ class TestSilentTunnel(unittest.TestCase):
                     s.recv(1)
             self.assertNotIn("timeout_inactive", gw.log_text("error"))
         finally:
-            gw.stop()
+            # The server's end first: the tunnel then ends and the gateway
+            # stops at once instead of waiting for it.
             srv.stop()
+            gw.stop()
 
 
 if __name__ == "__main__":
