@@ -691,6 +691,7 @@ static void *reload_main(void *arg)
     pthread_mutex_lock(&s->mu);
     s->last = res;
     s->reloading = false;
+    pthread_cond_broadcast(&s->released); /* the watchdog, see reload_watch_main */
     pthread_mutex_unlock(&s->mu);
     if (s->done)
         s->done(s->done_arg);
@@ -710,6 +711,70 @@ static void *reload_main(void *arg)
     return NULL;
 }
 
+/* A reload runs at SCHED_IDLE (reload_main); after this long it goes back
+ * to normal priority: scanners that never leave a CPU idle would otherwise
+ * keep new definitions out for as long as the load lasts. Measured: 10-23 s
+ * at 70% load, about 40 s with the scanners saturated (docs/bench.md,
+ * "Definition reload"). */
+#ifndef ENGINE_RELOAD_IDLE_MAX_S /* overridable for a manual check of the watchdog */
+#define ENGINE_RELOAD_IDLE_MAX_S 60
+#endif
+
+struct reload_watch {
+    struct engine_slot *slot;
+    pthread_t thread; /* the reload thread; alive while slot->reloading (cleared under mu) */
+    uint64_t gen;
+};
+
+static void *reload_watch_main(void *arg)
+{
+    struct reload_watch *w = arg;
+    struct engine_slot *s = w->slot;
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += ENGINE_RELOAD_IDLE_MAX_S;
+    pthread_mutex_lock(&s->mu);
+    int rc = 0;
+    while (s->reloading && s->reload_gen == w->gen && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&s->released, &s->mu, &deadline);
+    if (s->reloading && s->reload_gen == w->gen) {
+        struct sched_param normal = {.sched_priority = 0};
+        int e = pthread_setschedparam(w->thread, SCHED_OTHER, &normal);
+        scand_log("reload still running after %d s at idle priority: %s", ENGINE_RELOAD_IDLE_MAX_S,
+                  e == 0 ? "now at normal priority" : strerror(e));
+    }
+    s->threads--;
+    pthread_cond_broadcast(&s->released);
+    pthread_mutex_unlock(&s->mu);
+    free(w);
+    return NULL;
+}
+
+/* start_watch - the watchdog of reload thread t (none if it cannot be
+ * started: the reload then stays at idle priority). */
+static void start_watch(struct engine_slot *s, pthread_t t)
+{
+    struct reload_watch *w = malloc(sizeof(*w));
+    if (!w)
+        return;
+    pthread_mutex_lock(&s->mu);
+    *w = (struct reload_watch){.slot = s, .thread = t, .gen = s->reload_gen};
+    s->threads++;
+    pthread_mutex_unlock(&s->mu);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t wt;
+    if (pthread_create(&wt, &attr, reload_watch_main, w) != 0) {
+        pthread_mutex_lock(&s->mu);
+        s->threads--;
+        pthread_cond_broadcast(&s->released);
+        pthread_mutex_unlock(&s->mu);
+        free(w);
+    }
+    pthread_attr_destroy(&attr);
+}
+
 bool engine_slot_reload(struct engine_slot *s)
 {
     pthread_mutex_lock(&s->mu);
@@ -718,6 +783,7 @@ bool engine_slot_reload(struct engine_slot *s)
         return false;
     }
     s->reloading = true;
+    s->reload_gen++;
     s->threads++;
     pthread_mutex_unlock(&s->mu);
     /* Detached: the event loop never joins (a previous reload thread may
@@ -739,6 +805,7 @@ bool engine_slot_reload(struct engine_slot *s)
             s->done(s->done_arg);
         return false;
     }
+    start_watch(s, t);
     return true;
 }
 

@@ -124,7 +124,8 @@ struct engine_slot {
     struct engine_reload_result last; /* of the last finished reload */
     engine_reload_done_fn *done;
     void *done_arg;
-    char mark[4200]; /* lib/engine_mark file, "" = none */
+    char mark[4200];     /* lib/engine_mark file, "" = none */
+    uint64_t reload_gen; /* counts reloads: tells a watchdog whose reload it watches */
 };
 
 /* engine_slot_init - put first (already loaded; the slot takes its
