@@ -53,6 +53,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "load_common.h"
+
 #define LOAD_CLIENTS_MAX 4096
 #define LOAD_LINE_MAX    1024
 #define LOAD_RBUF_CAP    65536
@@ -117,12 +119,6 @@ struct load_client {
     char *rbuf;
     size_t rpos, rlen;
 };
-
-static const char *load_errname(int err)
-{
-    const char *name = strerrorname_np(err);
-    return name ? name : "error";
-}
 
 static double load_now(void)
 {

@@ -91,6 +91,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "load_common.h"
+
 #include "core/scan_client.h"
 #include "lib/str.h"
 #include "proto/scanreq.h"
@@ -181,41 +183,6 @@ static int64_t load_mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-static const char *load_errname(int err)
-{
-    const char *name = strerrorname_np(err);
-    return name ? name : "error";
-}
-
-/* xoshiro256** (Blackman & Vigna), seeded with splitmix64, as smtpload. */
-static uint64_t load_rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t load_rand(uint64_t s[4])
-{
-    uint64_t r = load_rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = load_rotl(s[3], 45);
-    return r;
-}
-
-static void load_seed(uint64_t s[4], uint64_t seed)
-{
-    for (int i = 0; i < 4; i++) {
-        uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        s[i] = z ^ (z >> 31);
-    }
 }
 
 static void load_fail_record(struct load_shared *sh, const char *what, const char *sample)
