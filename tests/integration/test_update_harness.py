@@ -34,7 +34,6 @@ import hashlib
 import os
 import subprocess
 import tarfile
-import time
 import unittest
 
 from harness import SLOW, Workdir
