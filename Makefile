@@ -47,6 +47,7 @@ MASTER_SRCS := $(wildcard src/master/*.c)
 SCAND_SRCS := $(wildcard src/scand/*.c)
 CLAM_SRCS  := $(wildcard src/clam/*.c)
 DBUPDATE_SRCS := $(wildcard src/tools/dbupdate/*.c)
+ADMIN_SRCS := $(filter-out src/admin/admin_main.c,$(wildcard src/admin/*.c))
 TOOLS      := $(notdir $(wildcard src/tools/*))
 UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
 FUZZ_SRCS  := $(wildcard fuzz/fuzz_*.c)
@@ -59,7 +60,9 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_A      := $(B)/libsekisho.a
 PROXY_A    := $(B)/libsekisho-proxy.a
 CLAM_A     := $(B)/libsekisho-clam.a
-BINS       := $(B)/bin/sekisho $(B)/bin/sekisho-scand $(addprefix $(B)/bin/,$(TOOLS))
+ADMIN_A    := $(B)/libsekisho-admin.a
+BINS       := $(B)/bin/sekisho $(B)/bin/sekisho-scand $(B)/bin/sekisho-admin \
+              $(addprefix $(B)/bin/,$(TOOLS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 REPLAY_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/replay_%,$(FUZZ_SRCS))
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TEST_TOOL_SRCS))
@@ -116,6 +119,16 @@ $(B)/bin/sekisho-scand: $(call obj,$(SCAND_SRCS)) $(CLAM_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLAMAV_LIBS) $(LIBS)
 
+# The web console: its pages in libsekisho-admin.a (the unit tests of
+# tests/unit/admin/ link them), main() apart; libmicrohttpd only here.
+$(ADMIN_A): $(call obj,$(ADMIN_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/sekisho-admin: $(call obj,src/admin/admin_main.c) $(ADMIN_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lmicrohttpd $(LIBS)
+
 # dbupdate: an explicit rule, so it wins over the generic tools rule below.
 $(B)/bin/dbupdate: $(call obj,$(DBUPDATE_SRCS)) $(CLAM_A) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -138,6 +151,11 @@ $(B)/tests/proxy/%: $(B)/obj/tests/unit/proxy/%.o $(PROXY_A) $(LIB_A)
 $(B)/tests/clam/%: $(B)/obj/tests/unit/clam/%.o $(CLAM_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(CLAMAV_LIBS) $(LIBS)
+
+# Those of tests/unit/admin/ test the console's code.
+$(B)/tests/admin/%: $(B)/obj/tests/unit/admin/%.o $(ADMIN_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lmicrohttpd $(LIBS)
 
 $(TEST_TOOLS): $(B)/tests/%: $(B)/obj/tests/tools/%.o $(PROXY_A) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -193,6 +211,12 @@ clean:
 # except where a real file is: the administrator's copy, left alone with a
 # warning. Tests set pamdir to a directory of their own.
 #
+# The web console (issue 16): sekisho-admin and rc.sekisho<suffix>_admin;
+# conf/admin.conf (0600) written on the first install with adminport= (9012)
+# and lang= (INST-2: en, or ja when LANG starts with ja or the time zone is
+# JST); conf/sekisho.htdigest (the default account admin/admin, changed at
+# the first login), 0640 in the group of run_user. Both kept when present.
+#
 # Definition updates (issue 15): dbupdate and conf/dbupdate.conf (0600: it
 # may hold a proxy password; kept when present), a Makefile in the prefix
 # (show-dbversion, update, autoupdate-on/-off/-status), the systemd units
@@ -201,6 +225,8 @@ clean:
 # systemd runs, else a line in crondir (make autoupdate-on in the prefix).
 prefix ?= /opt/sekisho
 suffix ?=
+adminport ?=
+lang ?=
 pamdir ?= /etc/pam.d
 autoupdate ?= yes
 systemdunitdir ?= /etc/systemd/system
@@ -257,6 +283,28 @@ install: $(BINS) $(PAM_MODULE)
 	    if [ -e $$l ] && [ ! -L $$l ]; then \
 	        echo "make install: warning: $$l is a file, not a link: left alone (AUTH-1)" >&2; \
 	    else ln -sfn $$f $$l || exit 1; fi; done
+	install -m 755 $(B)/bin/sekisho-admin $(prefix)/sekisho-admin$(suffix)
+	sed -e "s/@SUFFIX@/$(suffix)/g" packaging/rc/rc.sekisho_admin.in \
+	    >$(prefix)/rc.sekisho$(suffix)_admin
+	chmod 755 $(prefix)/rc.sekisho$(suffix)_admin
+	install -d -m 755 $(prefix)/log/admin
+	@f=$(prefix)/conf/admin.conf; [ -e $$f ] && exit 0; \
+	    l='$(lang)'; if [ -z "$$l" ]; then l=en; \
+	        case "$${LANG:-}" in ja*) l=ja ;; esac; \
+	        case "$$(date +%Z)" in JST) l=ja ;; esac; fi; \
+	    case "$$l" in en | ja) ;; *) echo "make install: lang='$$l': en or ja (INST-2)" >&2; \
+	        exit 1 ;; esac; \
+	    p='$(adminport)'; case "$$p" in "" | *[!0-9]*) p=9012 ;; esac; \
+	    sed -e "s/^#* *adminport=.*/adminport=$$p/" -e "s/^#* *lang=.*/lang=$$l/" \
+	        conf/admin.conf >$$f.tmp && chmod 600 $$f.tmp && mv -f $$f.tmp $$f
+	@f=$(prefix)/conf/sekisho.htdigest; [ -e $$f ] && exit 0; \
+	    install -m 640 conf/sekisho.htdigest $$f || exit 1; \
+	    u=$$(sed -n 's/^[[:space:]]*run_user[[:space:]]*=[[:space:]]*\([^[:space:]]*\).*/\1/p' \
+	        $(prefix)/conf/sekisho.ini | head -n 1); \
+	    g=$$(id -gn "$${u:-nobody}" 2>/dev/null); \
+	    if [ -z "$$g" ] || ! chgrp "$$g" $$f; then \
+	        echo "make install: warning: $$f: cannot give it the group of run_user" \
+	            "'$${u:-nobody}': the console cannot check logins" >&2; fi
 	install -m 755 $(B)/bin/dbupdate $(prefix)/dbupdate$(suffix)
 	[ -e $(prefix)/conf/dbupdate.conf ] || install -m 600 conf/dbupdate.conf $(prefix)/conf/dbupdate.conf
 	sed -e "s|@PREFIX@|$(prefix)|g" -e "s/@SUFFIX@/$(suffix)/g" packaging/Makefile.prefix.in \

@@ -710,6 +710,23 @@ static const struct config_enum_value *enum_find(const char *type, struct str v)
     return NULL;
 }
 
+size_t config_enum_values(const struct config_key *key, enum service svc, const char **out,
+                          size_t cap)
+{
+    size_t n = 0;
+    if (key->type != CONFIG_TYPE_ENUM || key->enum_type == NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof(enum_values) / sizeof(enum_values[0]); i++) {
+        const struct config_enum_value *e = &enum_values[i];
+        if (strcmp(e->type, key->enum_type) != 0 || !(e->sections & sec_bit(svc)))
+            continue;
+        if (n < cap)
+            out[n] = e->text;
+        n++;
+    }
+    return n;
+}
+
 static void enum_expected(const char *type, enum service sec, char *why, size_t cap)
 {
     int n = snprintf(why, cap, "expected ");

@@ -200,6 +200,12 @@ bool config_key_valid_in(const struct config_key *key, enum service svc);
  * elsewhere to a non-default value, the loader refuses the file. */
 bool config_key_built_in(const struct config_key *key, enum service svc);
 
+/* config_enum_values - the ini spellings an ENUM key accepts in group svc,
+ * in table order, into out[0..cap); returns how many there are (0 for a
+ * key that is not an ENUM). */
+size_t config_enum_values(const struct config_key *key, enum service svc, const char **out,
+                          size_t cap);
+
 /* config_format_value - write the key's value in cfg in ini syntax into
  * out[0..cap) (NUL-terminated). Returns false when it does not fit. */
 bool config_format_value(const struct config *cfg, const struct config_key *key, char *out,

@@ -22,7 +22,7 @@
 #include "lib/proc.h"
 #include "lib/sock.h"
 #include "lib/spoolfile.h"
-#include "master/pidfile.h"
+#include "lib/pidfile.h"
 #include "master/relay_warning.h"
 #include "master/service_switch.h"
 #include "proxy/http/http_session.h"

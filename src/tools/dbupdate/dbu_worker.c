@@ -18,7 +18,7 @@
 #include "tools/dbupdate/dbu_fetch.h"
 #include "tools/dbupdate/dbu_log.h"
 #include "tools/dbupdate/dbu_stage.h"
-#include "tools/dbupdate/dbu_status.h"
+#include "core/dbu_status.h"
 #include "tools/dbupdate/dbupdate.h"
 
 /* A reload of the full ClamAV database takes about a minute on a small

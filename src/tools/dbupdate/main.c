@@ -43,7 +43,7 @@
 #include "lib/str.h"
 #include "proto/db_version.h"
 #include "tools/dbupdate/dbu_log.h"
-#include "tools/dbupdate/dbu_status.h"
+#include "core/dbu_status.h"
 #include "tools/dbupdate/dbupdate.h"
 
 #define DBU_DEFAULT_INI       "conf/sekisho.ini"

@@ -1,5 +1,5 @@
 /* pidfile - the file an rc script finds a running master by. */
-#include "master/pidfile.h"
+#include "lib/pidfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

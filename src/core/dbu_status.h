@@ -6,10 +6,11 @@
  * ended, how: a second `dbupdate` reads it to report progress (G-24) and
  * the one that started the update reads it for the result. It is small,
  * key=value lines, replaced whole (write a temporary, rename), so a
- * reader never sees half of it.
+ * reader never sees half of it. dbupdate writes them; the web console
+ * reads them too (its Definitions page).
  */
-#ifndef SEKISHO_TOOLS_DBU_STATUS_H
-#define SEKISHO_TOOLS_DBU_STATUS_H
+#ifndef SEKISHO_CORE_DBU_STATUS_H
+#define SEKISHO_CORE_DBU_STATUS_H
 
 #include <stdbool.h>
 #include <time.h>

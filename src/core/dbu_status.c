@@ -1,5 +1,5 @@
 /* dbu_status - see dbu_status.h. */
-#include "tools/dbupdate/dbu_status.h"
+#include "core/dbu_status.h"
 
 #include <errno.h>
 #include <fcntl.h>
