@@ -14,7 +14,7 @@ run=(curl swaks)
 test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
       nginx-light postfix vsftpd curl python3 zip procps iproute2 swaks arj
       brotli zstd dovecot-pop3d lmdb-utils libpam-wrapper pamtester fail2ban
-      rspamd unbound squid clamav openssl)
+      rspamd unbound squid clamav openssl python3-prometheus-client)
 pkgs=("${build[@]}")
 case "$what" in
 build) ;;

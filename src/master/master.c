@@ -23,6 +23,7 @@
 #include "lib/sock.h"
 #include "lib/spoolfile.h"
 #include "lib/pidfile.h"
+#include "lib/svc_stats.h"
 #include "master/relay_warning.h"
 #include "master/service_switch.h"
 #include "proxy/http/http_session.h"
@@ -59,6 +60,7 @@ struct master {
     struct proxy_resources *res;
     struct proxy_slots *slots;
     struct proxy_authfail *authfail;
+    struct svc_stats *stats; /* <tmpdir>/stats.<svc>; NULL when it could not be made */
     int listen_fd;
     uid_t uid;
     gid_t gid;
@@ -192,6 +194,7 @@ static pid_t spawn_worker(struct master *m, int index)
         .proto = proto_for(m->opt->svc),
         .slots = m->slots,
         .authfail = m->authfail,
+        .stats = m->stats,
         .listen_fd = m->listen_fd,
         .index = index,
     };
@@ -217,6 +220,7 @@ static void start_workers(struct master *m)
 static void on_worker_exit(struct master *m, pid_t pid, const siginfo_t *si)
 {
     uint32_t released = proxy_slots_reap(m->slots, pid);
+    svc_stats_session_close(m->stats, released); /* the dead worker's sessions */
     for (int i = 0; i < m->nretiring; i++) {
         if (m->retiring[i] == pid) {
             m->retiring[i] = m->retiring[--m->nretiring];
@@ -514,6 +518,13 @@ int master_run(const struct master_options *opt, struct config *cfg)
                 cfg->tmpdir, strerror(errno));
         return 1;
     }
+    /* The status counters (console, /metrics): created as run_user, a
+     * new file at each start; the workers inherit the mapping. Without
+     * them the service still runs. */
+    m.stats = svc_stats_create(cfg->tmpdir, service_name(opt->svc), getpid(), time(NULL));
+    if (!m.stats)
+        svclog_error_errno(NULL, errno, "main: status counters in [%s] cannot be created",
+                           cfg->tmpdir);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -529,6 +540,7 @@ int master_run(const struct master_options *opt, struct config *cfg)
     int rc = supervise(&m);
     proxy_slots_free(m.slots);
     proxy_authfail_free(m.authfail);
+    svc_stats_close(m.stats);
     proxy_resources_free(m.res);
     config_free(m.cfg);
     log_sink_close_all();

@@ -6,6 +6,7 @@
 
 #include "lib/log.h"
 #include "lib/str.h"
+#include "lib/svc_stats.h"
 
 void proxy_outcome_begin(struct proxy_outcome *o, const struct proxy_session *s)
 {
@@ -55,6 +56,8 @@ void proxy_record_write(const struct proxy_session *s, const struct proxy_outcom
     r->details = o->details;
     if (!r->proxy_error.ptr)
         r->proxy_error = str_from_cstr(o->error);
+    svc_stats_request(s->w->stats, o->result == ACCESSLOG_RESULT_INFECTED,
+                      o->result == ACCESSLOG_RESULT_SPAM, time(NULL));
     char line[ACCESSLOG_LINE_MAX];
     struct buf b;
     buf_init(&b, line, sizeof(line));

@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/svclog.h"
@@ -147,6 +148,7 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t events)
         proxy_slots_set_owner(w->slots, slot, (int32_t)getpid());
         w->sessions++;
         w->accepted++;
+        svc_stats_session_open(w->stats, time(NULL));
         w->proto->session_start(w, fd, &peer, slot);
     }
 }
@@ -219,6 +221,7 @@ static void on_signal(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 void proxy_worker_session_end(struct proxy_worker *w, int slot)
 {
     proxy_slots_release(w->slots, slot);
+    svc_stats_session_close(w->stats, 1);
     if (w->sessions > 0)
         w->sessions--;
     if (w->stopping && w->sessions == 0)
@@ -234,6 +237,7 @@ int proxy_worker_main(const struct proxy_worker_env *env)
     w->res = env->res;
     w->proto = env->proto;
     w->slots = env->slots;
+    w->stats = env->stats;
     w->listen_fd = env->listen_fd;
     w->index = env->index;
     w->sessions_head.next = w->sessions_head.prev = &w->sessions_head;

@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "lib/dns.h"
 #include "lib/ev.h"
+#include "lib/svc_stats.h"
 #include "proxy/proxy_auth.h"
 #include "proxy/proxy_resources.h"
 #include "proxy/proxy_scan.h"
@@ -65,6 +66,7 @@ struct proxy_worker_env {
     const struct proxy_proto *proto;
     struct proxy_slots *slots;
     struct proxy_authfail *authfail; /* failed authentications per address (shared) */
+    struct svc_stats *stats;         /* the status counters (shared); NULL = none */
     int listen_fd;
     int index; /* worker number, 0.. */
 };
@@ -74,6 +76,7 @@ struct proxy_worker {
     const struct proxy_resources *res;
     const struct proxy_proto *proto;
     struct proxy_slots *slots;
+    struct svc_stats *stats; /* NULL = not counted */
     struct ev_loop *loop;
     struct dns *dns;
     struct proxy_scan_pool *scan_pool;
