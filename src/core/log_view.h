@@ -29,7 +29,7 @@
  * room left in out (out_full).
  *
  * What it owns: nothing after it returns. It allocates its working memory
- * (one chunk, one line head, one line of text: about LOG_VIEW_CHUNK + 3 *
+ * (one chunk, one line head, one line of text: about LOG_VIEW_CHUNK + 2 *
  * line_max bytes) for the call and frees it; the lines go into the
  * caller's struct buf, which never grows (lib/buf). No globals, no state
  * between calls; the only outside inputs are the file and, with convert,

@@ -351,8 +351,11 @@ static void test_read_budget(void **state)
     /* 100 lines of 10 bytes: a budget of 95 bytes reads 9 whole lines and
      * part of the tenth, which is not shown */
     char data[1000];
-    for (int i = 0; i < 100; i++)
-        snprintf(data + i * 10, 11, "line %03d.\n", i);
+    for (int i = 0; i < 100; i++) {
+        char l[32];
+        snprintf(l, sizeof(l), "line %03d.\n", i);
+        memcpy(data + i * 10, l, 10);
+    }
     write_file(data, sizeof(data));
     struct log_view_request rq = {.max_lines = 1000, .read_max = 95};
     struct view_out v;
