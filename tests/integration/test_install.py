@@ -6,6 +6,7 @@ import os
 import re
 import smtplib
 import subprocess
+import tarfile
 import unittest
 
 import harness
@@ -388,3 +389,165 @@ class TestInstallDefinitionUpdates(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.crond, "sekisho-dbupdate")))
         self.assertTrue(os.path.exists(os.path.join(self.units, "sekisho-dbupdate.timer")))
+
+
+class TestDiag(unittest.TestCase):
+    """`make diag` in an installed prefix (CLI-6 Diagnostics, issue 16): it writes
+    diag.tar.gz (0600) with the configuration, the password files by name only, the
+    last 10000 lines of every log, the versions, the installation's processes and
+    the df of its spool directories. Every password, secret and token put into
+    sekisho.ini, dbupdate.conf and admin.conf (also in a commented-out line and in
+    the credentials of a proxy URL), the user database and the htdigest file are
+    nowhere in the archive's bytes, while the settings support needs (the pass_*
+    keys, the proxies' addresses) are there. scand runs, so the process list and
+    the definitions in service show it."""
+
+    SECRETS = {
+        "ini_proxy": "Or5p@ss:Word",      # orspservice_http_proxy user:password
+        "ini_proxy2": "SecondPw9",
+        "dbu_pass": "Dbu#Pass:7",         # dbupdate.conf http_proxyauth_pass
+        "dbu_old": "OldDbuPw3",           # ... in a commented-out line
+        "admin_token": "MetricsTok42",    # admin.conf metrics_token
+        "admin_pass": "AdminPw0rd",       # admin.conf, a commented-out *password* key
+        "userdb": "UserdbPw55",           # conf/pam/userdb.txt
+        "htdigest": "0123456789abcdef0123456789abcdef",  # conf/sekisho.htdigest HA1
+    }
+
+    def setUp(self):
+        self.wd = harness.Workdir("install-diag")
+        self.prefix = os.path.join(self.wd.path, "sekisho")
+
+    def tearDown(self):
+        path = os.path.join(self.prefix, "rc.sekisho_scand")
+        if os.path.exists(path):
+            subprocess.run([path, "stop"], capture_output=True, timeout=400)
+        self.wd.cleanup()
+
+    def conf(self, name):
+        return os.path.join(self.prefix, "conf", name)
+
+    def append(self, name, text):
+        with open(self.conf(name), "a") as f:
+            f.write(text)
+
+    def diag(self):
+        return subprocess.run(["make", "-s", "-C", self.prefix, "diag"], capture_output=True,
+                              text=True, timeout=300)
+
+    def members(self, archive):
+        """name -> bytes of every regular file in the archive."""
+        out = {}
+        with tarfile.open(archive, "r:gz") as t:
+            for m in t.getmembers():
+                self.assertFalse(m.issym() or m.islnk(), m.name)
+                if m.isfile():
+                    out[m.name] = t.extractfile(m).read()
+        return out
+
+    def test_diag_archive(self):
+        s = self.SECRETS
+        r = make_install(self.prefix, extra=["autoupdate=no"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ini = self.conf("sekisho.ini")
+        ini_set(ini, "common", "orspservice_http_proxy",
+                "http://diaguser:%s@proxy.example:8080, bob:%s@[::1]:3128"
+                % (s["ini_proxy"], s["ini_proxy2"]))
+        ini_set(ini, "http", "pass_ext_list", "diagext1;diagext2")
+        with open(self.conf("dbupdate.conf")) as f:
+            text = f.read()
+        with open(self.conf("dbupdate.conf"), "w") as f:
+            f.write(re.sub(r"(?m)^use_proxy=no$", "use_proxy=yes", text))
+        self.append("dbupdate.conf", "http_proxy_host=dbuproxy.example\n"
+                    "http_proxyauth=yes\nhttp_proxyauth_user=dbuuser\n"
+                    "http_proxyauth_pass = %s\r\n# http_proxyauth_pass=%s\n"
+                    % (s["dbu_pass"], s["dbu_old"]))
+        with open(self.conf("admin.conf"), "w") as f:
+            f.write("adminport=9012\nmetrics_token=%s\n#old_password=%s\n"
+                    % (s["admin_token"], s["admin_pass"]))
+        with open(self.conf("pam/userdb.txt"), "w") as f:
+            f.write("alice\n%s\n" % s["userdb"])
+        with open(self.conf("sekisho.htdigest"), "w") as f:
+            f.write("admin:fsigk:%s\n" % s["htdigest"])
+        # A log longer than what is kept, and one without a final newline.
+        os.makedirs(os.path.join(self.prefix, "log", "smtp"), exist_ok=True)
+        with open(os.path.join(self.prefix, "log", "smtp", "info.log"), "w") as f:
+            for i in range(12000):
+                f.write("1327996843.%03d line %d\n" % (i % 1000, i))
+        with open(os.path.join(self.prefix, "log", "smtp", "error.log"), "w") as f:
+            f.write("1327996843.000 only line")
+
+        r = subprocess.run([os.path.join(self.prefix, "rc.sekisho_scand"), "start"],
+                           capture_output=True, text=True, timeout=400)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        scand_pids = [p for p in harness.processes_under(self.prefix)
+                      if "sekisho-scand" in harness.process_cmdline(p)]
+        self.assertTrue(scand_pids)
+
+        r = self.diag()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        archive = os.path.join(self.prefix, "diag.tar.gz")
+        self.assertIn("diag.tar.gz written", r.stdout)
+        self.assertEqual(os.stat(archive).st_mode & 0o777, 0o600)
+        self.assertFalse(os.path.exists(os.path.join(self.prefix, "run", "diag.tmp")))
+        files = self.members(archive)
+        for name in ("conf/sekisho.ini", "conf/admin.conf", "conf/hosts.allow",
+                     "conf/dbupdate.conf", "conf/template_http.html", "conf/template_smtp.txt",
+                     "conf/spam/custom.txt", "conf/spam/files.txt", "secrets.txt", "files.txt",
+                     "versions.txt", "processes.txt", "df.txt", "log/smtp/info.log",
+                     "log/smtp/error.log", "log/scand.log"):
+            self.assertIn("diag/" + name, files)
+        for name in files:
+            self.assertNotRegex(name, r"userdb|htdigest")
+
+        # No secret anywhere, in any form the archive holds.
+        for what, secret in s.items():
+            found = [name for name, data in files.items() if secret.encode() in data]
+            self.assertEqual(found, [], "the %s secret is in the archive" % what)
+        # What replaced them, and what stays.
+        got = {k[len("diag/"):]: v.decode("utf-8", "replace") for k, v in files.items()}
+        self.assertIn("orspservice_http_proxy=http://(removed)@proxy.example:8080,"
+                      " (removed)@[::1]:3128", got["conf/sekisho.ini"])
+        self.assertIn("pass_ext_list=diagext1;diagext2", got["conf/sekisho.ini"])
+        self.assertIn("http_proxyauth_pass = (removed)\r\n", got["conf/dbupdate.conf"])
+        self.assertIn("# http_proxyauth_pass=(removed)\n", got["conf/dbupdate.conf"])
+        self.assertIn("http_proxyauth_user=dbuuser\n", got["conf/dbupdate.conf"])
+        self.assertIn("\nuse_proxy=yes\n", got["conf/dbupdate.conf"])
+        self.assertIn("http_proxy_host=dbuproxy.example\n", got["conf/dbupdate.conf"])
+        self.assertEqual(got["conf/admin.conf"],
+                         "adminport=9012\nmetrics_token=(removed)\n#old_password=(removed)\n")
+        # Files other than the secret-bearing ones are copied as they are.
+        with open(self.conf("template_http.html")) as f:
+            self.assertEqual(got["conf/template_http.html"], f.read())
+        self.assertIn("conf/pam/userdb.txt: present (not included)", got["secrets.txt"])
+        self.assertIn("conf/pam/userdb.db: present (not included)", got["secrets.txt"])
+        self.assertIn("conf/sekisho.htdigest: present (not included)", got["secrets.txt"])
+
+        info = got["log/smtp/info.log"].splitlines()
+        self.assertEqual(len(info), 10000)
+        self.assertEqual(info[0], "1327996843.000 line 2000")
+        self.assertEqual(info[-1], "1327996843.999 line 11999")
+        self.assertEqual(got["log/smtp/error.log"], "1327996843.000 only line")
+
+        self.assertRegex(got["versions.txt"], r"(?m)^sekisho \d+\.\d+\.\d+$")
+        self.assertRegex(got["versions.txt"], r"(?m)^sekisho-test\.ndb version=custom ")
+        self.assertRegex(got["versions.txt"], r"(?m)^engine: libclamav \d")
+        self.assertIn("Linux", got["versions.txt"])
+        self.assertIn("ID=debian", got["versions.txt"])
+        for pid in scand_pids:
+            self.assertRegex(got["processes.txt"], r"(?m)^\S+ +%d .*sekisho-scand" % pid)
+        self.assertNotIn("make", got["processes.txt"])
+        spool = os.path.join(os.path.realpath(self.prefix), "tmp", "spool")
+        self.assertIn("== tmpdir=%s" % spool, got["df.txt"])
+        self.assertIn("== quarantine_dir=", got["df.txt"])
+        self.assertIn("Filesystem", got["df.txt"])
+
+        # Without scand the archive is made all the same and says so.
+        r = subprocess.run([os.path.join(self.prefix, "rc.sekisho_scand"), "stop"],
+                           capture_output=True, text=True, timeout=400)
+        self.assertEqual(r.returncode, 0)
+        r = self.diag()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        got = {k[len("diag/"):]: v.decode("utf-8", "replace")
+               for k, v in self.members(archive).items()}
+        self.assertIn("(none running)", got["processes.txt"])
+        self.assertIn("Cannot connect to sekisho-scand", got["versions.txt"])

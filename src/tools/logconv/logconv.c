@@ -35,6 +35,8 @@
  *
  * Memory is bounded whatever the file size or line length: only the first
  * LOGCONV_HEAD_MAX bytes of a line are examined and the rest is streamed.
+ * The conversion of a line is proto/logconv_line's, shared with the web
+ * console's log pages (core/log_view); this file is the command around it.
  * Exit status: 0 success, 1 I/O error, 2 usage error.
  */
 #include <errno.h>
@@ -46,14 +48,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* Bytes of a line examined: a logconv prefix (22) and the longest epoch
- * field we accept (12 + 1 + 9) plus its delimiter fit. */
-#define LOGCONV_HEAD_MAX 64
-/* "YYYY-MM-DD HH:MM:SS : " */
-#define LOGCONV_PREFIX_LEN      22
-#define LOGCONV_EPOCH_INT_MIN   9  /* 1973-03-03: nothing older is a log entry */
-#define LOGCONV_EPOCH_INT_MAX   12 /* year 33658: keeps time_t arithmetic safe */
-#define LOGCONV_EPOCH_FRAC_MAX  9
+#include "proto/logconv_line.h"
+
 #define LOGCONV_TAIL_DEFAULT    10
 #define LOGCONV_TAILSEC_DEFAULT 60
 /* Block size for reading a file backwards (--tail) and for spooling a pipe. */
@@ -186,59 +182,6 @@ static int parse_args(int argc, char **argv, struct logconv_opts *o)
     return 0;
 }
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* parse_epoch - the epoch time at the start of p[0..n), if any; complete
- * says whether p[0..n) reaches the end of the line. */
-static bool parse_epoch(const char *p, size_t n, bool complete, time_t *t)
-{
-    size_t i = 0;
-    int64_t v = 0;
-    while (i < n && is_digit(p[i]) && i < LOGCONV_EPOCH_INT_MAX + 1)
-        v = v * 10 + (p[i++] - '0');
-    if (i < LOGCONV_EPOCH_INT_MIN || i > LOGCONV_EPOCH_INT_MAX)
-        return false;
-    if (i < n && p[i] == '.') {
-        size_t f = ++i;
-        while (i < n && is_digit(p[i]))
-            i++;
-        if (i == f || i - f > LOGCONV_EPOCH_FRAC_MAX)
-            return false;
-    }
-    /* the field must end here: a blank or the end of the line */
-    if (i < n && p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
-        return false;
-    if (i == n && !complete)
-        return false; /* cannot see the end of the field */
-    *t = (time_t)v;
-    return true;
-}
-
-/* prefix_len - LOGCONV_PREFIX_LEN when p starts with "YYYY-MM-DD HH:MM:SS : ". */
-static size_t prefix_len(const char *p, size_t n)
-{
-    static const char shape[] = "dddd-dd-dd dd:dd:dd : ";
-    if (n < LOGCONV_PREFIX_LEN)
-        return 0;
-    for (size_t i = 0; i < LOGCONV_PREFIX_LEN; i++) {
-        if (shape[i] == 'd' ? !is_digit(p[i]) : p[i] != shape[i])
-            return 0;
-    }
-    return LOGCONV_PREFIX_LEN;
-}
-
-static bool write_prefix(FILE *out, time_t t)
-{
-    struct tm tm;
-    char s[64];
-    if (!localtime_r(&t, &tm) || strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S : ", &tm) == 0)
-        return false;
-    return fputs(s, out) >= 0;
-}
-
 static bool entry_wanted(const struct logconv_opts *o, const struct logconv_filter *fl, time_t t)
 {
     if (o->tailsec && t < fl->now && (uintmax_t)(fl->now - t) > o->tail_seconds)
@@ -270,6 +213,9 @@ static void convert_stream(FILE *in, FILE *out, const struct logconv_opts *o,
                            struct logconv_filter *fl)
 {
     bool filtering = o->tailsec || o->today;
+    enum logconv_mode mode = o->reverse  ? LOGCONV_REVERSE
+                             : o->noconv ? LOGCONV_NOCONV
+                                         : LOGCONV_CONVERT;
     char head[LOGCONV_HEAD_MAX];
     fl->last_included = !filtering;
     for (;;) {
@@ -287,30 +233,21 @@ static void convert_stream(FILE *in, FILE *out, const struct logconv_opts *o,
             break;
         line_done = line_done || c == EOF;
 
-        time_t t;
-        bool epoch_first = parse_epoch(head, n, line_done, &t);
-        bool timed = epoch_first;
-        size_t skip = 0;
-        if (!timed) {
-            size_t pl = prefix_len(head, n);
-            if (pl && parse_epoch(head + pl, n - pl, line_done, &t)) {
-                timed = true;
-                if (o->reverse)
-                    skip = pl;
-            }
-        }
-        bool include = timed ? entry_wanted(o, fl, t) : fl->last_included;
-        if (timed)
+        struct logconv_line l;
+        logconv_line_parse(head, n, line_done, &l);
+        bool include = l.timed ? entry_wanted(o, fl, l.time) : fl->last_included;
+        if (l.timed)
             fl->last_included = include;
         if (!include) {
             if (!line_done)
                 copy_rest(in, NULL);
             continue;
         }
-        /* Only a line that starts with its epoch time gets a prefix, so a
-         * converted line never gets a second one. */
-        if (epoch_first && !o->reverse && !o->noconv)
-            write_prefix(out, t);
+        char prefix[LOGCONV_PREFIX_CAP];
+        size_t skip;
+        size_t pl = logconv_line_rewrite(&l, mode, prefix, &skip);
+        if (pl)
+            fwrite(prefix, 1, pl, out);
         fwrite(head + skip, 1, n - skip, out);
         if (!line_done)
             copy_rest(in, out);
