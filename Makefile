@@ -134,6 +134,13 @@ $(B)/bin/dbupdate: $(call obj,$(DBUPDATE_SRCS)) $(CLAM_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLAMAV_LIBS) -lfreshclam $(LIBS)
 
+# sekisho-quarantine: core/quarantine_zip writes its zips with libzip (the
+# unit tests of the quarantine link it too).
+ZIP_LIBS := -lzip
+$(B)/bin/sekisho-quarantine: $(call obj,$(wildcard src/tools/sekisho-quarantine/*.c)) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(ZIP_LIBS)
+
 .SECONDEXPANSION:
 $(B)/bin/%: $$(call obj,$$(wildcard src/tools/%/*.c)) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -160,6 +167,10 @@ $(B)/tests/admin/%: $(B)/obj/tests/unit/admin/%.o $(ADMIN_A) $(LIB_A)
 $(TEST_TOOLS): $(B)/tests/%: $(B)/obj/tests/tools/%.o $(PROXY_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/core/test_quarantine_%: $(B)/obj/tests/unit/core/test_quarantine_%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS) $(ZIP_LIBS)
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -241,6 +252,7 @@ install: $(BINS) $(PAM_MODULE)
 	install -m 755 $(B)/bin/sekisho $(prefix)/sekisho$(suffix)
 	install -m 755 $(B)/bin/sekisho-scand $(prefix)/sekisho-scand$(suffix)
 	install -m 755 $(B)/bin/sekisho-scan $(prefix)/sekisho-scan$(suffix)
+	install -m 755 $(B)/bin/sekisho-quarantine $(prefix)/sekisho-quarantine$(suffix)
 	install -m 755 $(B)/bin/logconv $(prefix)/misc/logconv.bin
 	install -m 755 misc/logconv $(prefix)/misc/logconv
 	for s in http smtp pop ftp; do \

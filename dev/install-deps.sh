@@ -9,12 +9,12 @@
 set -eu
 what=${1:-build}
 build=(gcc make pkg-config libclamav-dev libc-ares-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev
-       liblmdb-dev libpam0g-dev libcrypt-dev)
+       liblmdb-dev libpam0g-dev libcrypt-dev libzip-dev)
 run=(curl swaks)
 test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
       nginx-light postfix vsftpd curl python3 zip procps iproute2 swaks arj
       brotli zstd dovecot-pop3d lmdb-utils libpam-wrapper pamtester fail2ban
-      rspamd unbound squid clamav openssl python3-prometheus-client)
+      rspamd unbound squid clamav openssl python3-prometheus-client p7zip-full)
 pkgs=("${build[@]}")
 case "$what" in
 build) ;;

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/upstream.h"
+#include "core/smtp_send.h"
 #include "lib/buf.h"
 #include "lib/mail_date.h"
 #include "proto/notify_mail_format.h"
@@ -18,260 +18,66 @@
 #include "proto/template_parse.h"
 
 #define NOTIFY_MESSAGE_MAX 65536
-#define NOTIFY_REPLY_MAX   4096
 #define NOTIFY_STEP_S      60 /* each SMTP step (and the connection) must answer within this */
-#define NOTIFY_STEP_MS     (NOTIFY_STEP_S * 1000)
-#define NOTIFY_ADDR_MAX    256
+#define NOTIFY_ADDR_MAX    SMTP_SEND_ADDR_MAX
 
-enum notify_stage {
-    NOTIFY_GREETING = 0,
-    NOTIFY_HELO,
-    NOTIFY_MAIL,
-    NOTIFY_RCPT,
-    NOTIFY_DATA,
-    NOTIFY_DATA_END,
-    NOTIFY_QUIT,
-};
-
-/* The stage names of LOG-E5. */
-static const char *notify_stage_name(enum notify_stage st)
-{
-    static const char *const names[] = {"GREETING", "HELO",     "MAIL FROM", "RCPT TO",
-                                        "DATA",     "DATA END", "QUIT"};
-    return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "STAGE_???";
-}
-
+/* One notification being sent (core/smtp_send carries it). */
 struct notify_mail {
-    struct ev_loop *loop;
     struct svclog_ctx log;
     char mx_host[256];
     uint16_t mx_port;
-    char helo[256];
     char from[NOTIFY_ADDR_MAX];
-    char (*rcpts)[NOTIFY_ADDR_MAX];
-    size_t nrcpts;
-    size_t rcpt_next;
-    struct buf msg;   /* the message, dot-stuffed, ending CRLF.CRLF */
-    struct buf out;   /* the command or data being written */
-    struct buf reply; /* reply bytes being read */
-    enum notify_stage stage;
-    int fd;
-    struct ev_io io;
-    struct ev_timer timer;
-    struct upstream *up; /* connecting to admin_mx_host */
+    struct buf msg; /* the message, dot-stuffed, ending CRLF.CRLF */
     notify_done_fn *done;
     void *done_arg;
 };
 
-static void mail_free(void *arg)
+static void mail_free(struct notify_mail *m)
 {
-    struct notify_mail *m = arg;
     buf_fini(&m->msg);
-    buf_fini(&m->out);
-    buf_fini(&m->reply);
-    free(m->rcpts);
     free(m);
 }
 
-static void finish(struct notify_mail *m)
-{
-    if (m->up)
-        upstream_cancel(m->up);
-    m->up = NULL;
-    ev_timer_stop(m->loop, &m->timer);
-    if (m->fd >= 0) {
-        ev_io_stop(m->loop, &m->io);
-        close(m->fd);
-        m->fd = -1;
-    }
-    notify_done_fn *done = m->done;
-    void *arg = m->done_arg;
-    if (ev_defer(m->loop, mail_free, m) < 0)
-        mail_free(m);
-    done(arg);
-}
-
-static void smtp_error(struct notify_mail *m, int err)
-{
-    char buf[NOTIFY_REPLY_MAX + 1];
-    size_t n = buf_len(&m->reply);
-    while (n > 0 && (m->reply.data[m->reply.rpos + n - 1] == '\n' ||
-                     m->reply.data[m->reply.rpos + n - 1] == '\r'))
-        n--;
-    str_copy_view(buf, sizeof(buf), str_make(buf_rptr(&m->reply), n));
-    for (char *p = buf; *p; p++)
-        if (*p == '\r' || *p == '\n')
-            *p = ' ';
-    if (err)
-        svclog_error_errno(&m->log, err, "notify_admin:smtp error:%s: buf=[%s] ",
-                           notify_stage_name(m->stage), buf);
-    else
-        svclog_error(&m->log, "notify_admin:smtp error:%s: buf=[%s]", notify_stage_name(m->stage),
-                     buf);
-    finish(m);
-}
-
-static bool queue_command(struct notify_mail *m, const char *fmt, const char *arg)
-{
-    buf_reset(&m->out);
-    return buf_printf(&m->out, fmt, arg);
-}
-
-/* next_command - after a good reply to the current stage, queue the next. */
-static void next_command(struct notify_mail *m)
-{
-    bool ok = true;
-    switch (m->stage) {
-    case NOTIFY_GREETING:
-        m->stage = NOTIFY_HELO;
-        ok = queue_command(m, "HELO %s\r\n", m->helo);
-        break;
-    case NOTIFY_HELO:
-        m->stage = NOTIFY_MAIL;
-        ok = queue_command(m, "MAIL FROM:<%s>\r\n", m->from);
-        break;
-    case NOTIFY_MAIL:
-    case NOTIFY_RCPT:
-        if (m->rcpt_next < m->nrcpts) {
-            m->stage = NOTIFY_RCPT;
-            ok = queue_command(m, "RCPT TO:<%s>\r\n", m->rcpts[m->rcpt_next++]);
-        } else {
-            m->stage = NOTIFY_DATA;
-            ok = queue_command(m, "%s", "DATA\r\n");
-        }
-        break;
-    case NOTIFY_DATA:
-        m->stage = NOTIFY_DATA_END;
-        buf_fini(&m->out);
-        m->out = m->msg; /* hand the message storage over */
-        buf_init(&m->msg, NULL, 0);
-        break;
-    case NOTIFY_DATA_END:
-        m->stage = NOTIFY_QUIT;
-        buf_alloc_storage(&m->out, 512);
-        ok = queue_command(m, "%s", "QUIT\r\n");
-        break;
-    case NOTIFY_QUIT:
-        finish(m);
-        return;
-    }
-    if (!ok) {
-        smtp_error(m, ENOSPC);
-        return;
-    }
-    buf_reset(&m->reply);
-    ev_io_set(m->loop, &m->io, EV_WRITE);
-    ev_timer_start(m->loop, &m->timer, NOTIFY_STEP_MS);
-}
-
-static int expected_ok(enum notify_stage st, int code)
-{
-    switch (st) {
-    case NOTIFY_GREETING:
-        return code == 220;
-    case NOTIFY_RCPT:
-        return code == 250 || code == 251;
-    case NOTIFY_DATA:
-        return code == 354;
-    case NOTIFY_QUIT:
-        return code == 221 || code == 250;
-    default:
-        return code == 250;
-    }
-}
-
-/* reply_complete - a reply is complete at a line "ddd " (RFC 5321 4.2.1). */
-static int reply_complete(const struct buf *r, int *code)
-{
-    const char *p = buf_rptr(r), *end = p + buf_len(r);
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            return 0;
-        if (nl - p >= 3 && p[0] >= '1' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' &&
-            p[2] >= '0' && p[2] <= '9' && (nl - p == 3 || p[3] != '-')) {
-            *code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-            return 1;
-        }
-        p = nl + 1;
-    }
-    return 0;
-}
-
-static void on_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
-{
-    (void)loop;
-    (void)events;
-    struct notify_mail *m = io->data;
-    if (m->io.events & EV_WRITE) {
-        while (buf_len(&m->out) > 0) {
-            ssize_t n = send(m->fd, buf_rptr(&m->out), buf_len(&m->out), MSG_NOSIGNAL);
-            if (n < 0) {
-                if (errno == EAGAIN || errno == EINTR)
-                    return;
-                smtp_error(m, errno);
-                return;
-            }
-            buf_consume(&m->out, (size_t)n);
-            ev_timer_start(m->loop, &m->timer, NOTIFY_STEP_MS);
-        }
-        ev_io_set(m->loop, &m->io, EV_READ);
-        return;
-    }
-    if (buf_space(&m->reply) == 0) {
-        smtp_error(m, EMSGSIZE);
-        return;
-    }
-    ssize_t n = recv(m->fd, buf_wptr(&m->reply), buf_space(&m->reply), 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n <= 0) {
-        smtp_error(m, n < 0 ? errno : ECONNRESET);
-        return;
-    }
-    buf_produce(&m->reply, (size_t)n);
-    int code = 0;
-    if (!reply_complete(&m->reply, &code))
-        return;
-    if (!expected_ok(m->stage, code)) {
-        smtp_error(m, 0);
-        return;
-    }
-    next_command(m);
-}
-
-static void on_timeout(struct ev_loop *loop, struct ev_timer *t)
-{
-    (void)loop;
-    struct notify_mail *m = t->data;
-    smtp_error(m, ETIMEDOUT);
-}
-
-/* on_connected - core/upstream tried every address of admin_mx_host. */
-static void on_connected(void *arg, const struct upstream_result *r)
+/* read_message - the message for smtp_send, as the socket takes it. */
+static ssize_t read_message(void *arg, char *out, size_t cap)
 {
     struct notify_mail *m = arg;
-    m->up = NULL;
-    if (r->failure == UPSTREAM_LOOKUP) {
+    size_t n = buf_len(&m->msg) < cap ? buf_len(&m->msg) : cap;
+    memcpy(out, buf_rptr(&m->msg), n);
+    buf_consume(&m->msg, n);
+    return (ssize_t)n;
+}
+
+/* on_sent - the documented lines of a failure (LOG-E3..E5), then done. */
+static void on_sent(void *arg, const struct smtp_send_result *r)
+{
+    struct notify_mail *m = arg;
+    switch (r->failure) {
+    case SMTP_SEND_OK:
+        break;
+    case SMTP_SEND_LOOKUP:
         svclog_error(&m->log, "notify_admin:gethostbyname error:admin_mx_host=[%s] hstrerror=[%s]",
                      m->mx_host, r->detail);
-        finish(m);
-        return;
-    }
-    if (r->fd < 0) {
-        svclog_error_errno(&m->log, r->err ? r->err : ECONNREFUSED,
+        break;
+    case SMTP_SEND_CONNECT:
+        svclog_error_errno(&m->log, r->err,
                            "notify_admin:cannot connect to admin mail server[%s:%u] ", m->mx_host,
                            m->mx_port);
-        finish(m);
-        return;
+        break;
+    case SMTP_SEND_REFUSED:
+        svclog_error(&m->log, "notify_admin:smtp error:%s: buf=[%s]",
+                     smtp_send_stage_name(r->stage), r->reply);
+        break;
+    case SMTP_SEND_IO:
+    case SMTP_SEND_SETUP:
+        svclog_error_errno(&m->log, r->err, "notify_admin:smtp error:%s: buf=[%s] ",
+                           smtp_send_stage_name(r->stage), r->reply);
+        break;
     }
-    m->fd = r->fd;
-    ev_io_init(&m->io, m->fd, on_io, m);
-    if (ev_io_set(m->loop, &m->io, EV_READ) < 0) {
-        smtp_error(m, errno);
-        return;
-    }
-    ev_timer_start(m->loop, &m->timer, NOTIFY_STEP_MS);
+    notify_done_fn *done = m->done;
+    void *done_arg = m->done_arg;
+    mail_free(m);
+    done(done_arg);
 }
 
 /* dot_stuff - append text dot-stuffed (RFC 5321 4.5.2) and the final
@@ -342,17 +148,17 @@ void notify_admin_send(struct ev_loop *loop, struct dns *dns, const struct confi
                        notify_done_fn *done, void *arg)
 {
     struct notify_mail *m = calloc(1, sizeof(*m));
-    if (!m || buf_alloc_storage(&m->msg, NOTIFY_MESSAGE_MAX) < 0 ||
-        buf_alloc_storage(&m->out, 512) < 0 || buf_alloc_storage(&m->reply, NOTIFY_REPLY_MAX) < 0 ||
-        !(m->rcpts = calloc(cfg->admin_mailaddr.count ? cfg->admin_mailaddr.count : 1,
-                            sizeof(*m->rcpts)))) {
+    size_t count = cfg->admin_mailaddr.count;
+    const char **rcpts = calloc(count ? count : 1, sizeof(*rcpts));
+    char(*addrs)[NOTIFY_ADDR_MAX] = calloc(count ? count : 1, sizeof(*addrs));
+    if (!m || !rcpts || !addrs || buf_alloc_storage(&m->msg, NOTIFY_MESSAGE_MAX) < 0) {
         if (m)
             mail_free(m);
+        free(rcpts);
+        free(addrs);
         done(arg);
         return;
     }
-    m->loop = loop;
-    m->fd = -1;
     m->done = done;
     m->done_arg = arg;
     if (log)
@@ -363,30 +169,36 @@ void notify_admin_send(struct ev_loop *loop, struct dns *dns, const struct confi
     m->log.server_ip = NULL;
     m->log.client_ip = NULL;
     m->log.client_host = NULL;
-    str_copy(m->helo, sizeof(m->helo), helo_host);
-    for (size_t i = 0; i < cfg->admin_mailaddr.count; i++) {
+    size_t nrcpts = 0;
+    for (size_t i = 0; i < count; i++) {
         struct str a = cfg->admin_mailaddr.items[i];
         if (a.len == 0 || a.len >= NOTIFY_ADDR_MAX)
             continue;
-        str_copy_view(m->rcpts[m->nrcpts++], NOTIFY_ADDR_MAX, a);
+        str_copy_view(addrs[nrcpts], NOTIFY_ADDR_MAX, a);
+        rcpts[nrcpts] = addrs[nrcpts];
+        nrcpts++;
     }
-    ev_timer_init(&m->timer, on_timeout, m);
-    if (m->nrcpts == 0 ||
+    if (nrcpts == 0 ||
         !notify_build_message(&m->msg, cfg, rendered, m->from, sizeof(m->from), time(NULL))) {
         svclog_error(&m->log, "notify_admin: cannot build the notification (no address, or "
                               "template_admin.txt too large)");
         mail_free(m);
+        free(rcpts);
+        free(addrs);
         done(arg);
         return;
     }
-    m->stage = NOTIFY_GREETING;
-    struct upstream_request req = {.host = m->mx_host,
-                                   .port = m->mx_port,
-                                   .ipv6 = true,
-                                   .connect_timeout_s = NOTIFY_STEP_S,
-                                   .lookup_timeout_s = NOTIFY_STEP_S};
-    /* The callback may run (and end m) before upstream_start returns. */
-    struct upstream *up = upstream_start(loop, dns, &req, on_connected, m);
-    if (up)
-        m->up = up;
+    struct smtp_send_req req = {.host = m->mx_host,
+                                .port = m->mx_port,
+                                .helo = helo_host,
+                                .from = m->from,
+                                .rcpts = rcpts,
+                                .nrcpts = nrcpts,
+                                .read = read_message,
+                                .read_arg = m,
+                                .step_timeout_s = NOTIFY_STEP_S};
+    /* smtp_send copies the envelope; on_sent may run before this returns. */
+    smtp_send_start(loop, dns, &req, on_sent, m);
+    free(rcpts);
+    free(addrs);
 }

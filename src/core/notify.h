@@ -1,9 +1,9 @@
 /* notify - administrator notification mails (SCAN-13, LOG-E3..E5).
  *
  * Sends one mail to every admin_mailaddr through admin_mx_host:port with
- * a small event-driven SMTP client, connected by core/upstream (every
- * address of admin_mx_host in turn until one answers): greeting, HELO, MAIL FROM, one RCPT TO
- * per address (G-37), DATA, the message, QUIT. The message is the
+ * the gateway's small SMTP client, core/smtp_send (every address of
+ * admin_mx_host in turn until one answers): greeting, HELO, MAIL FROM, one
+ * RCPT TO per address (G-37), DATA, the message, QUIT. The message is the
  * rendered template_admin.txt (header up to the first blank line, TPL-2)
  * plus X-Admin-Notification-Id, Date, To, and the MIME headers of G-31.
  * Failures are logged with the documented lines; nothing is retried. The

@@ -102,3 +102,87 @@ bool mbox_finish(struct mbox_writer *w, struct buf *out)
         out->wpos = mark;
     return ok;
 }
+
+void mbox_reader_init(struct mbox_reader *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->in_separator = true;
+    r->line_start = true;
+}
+
+/* unquote_prefix - the '>'s and the part of "From " matched so far; one
+ * '>' fewer when they made a whole ">From " (the writer added it). */
+static bool unquote_prefix(struct mbox_reader *r, struct buf *out)
+{
+    size_t gts = r->gts;
+    if (gts > 0 && r->from_len == sizeof(FROM_) - 1)
+        gts--;
+    for (size_t i = 0; i < gts; i++)
+        if (!buf_append(out, ">", 1))
+            return false;
+    bool ok = buf_append(out, FROM_, r->from_len);
+    r->gts = 0;
+    r->from_len = 0;
+    return ok;
+}
+
+bool mbox_read(struct mbox_reader *r, const char *in, size_t len, struct buf *out)
+{
+    size_t mark = out->wpos;
+    struct mbox_reader saved = *r;
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        if (r->in_separator) {
+            r->in_separator = c != '\n';
+            continue;
+        }
+        if (r->held_lf) {
+            r->held_lf = false;
+            if (!buf_append(out, "\r\n", 2))
+                goto full;
+        }
+        if (r->line_start && c != '\n') {
+            if (c == '>' && r->from_len == 0) {
+                r->gts++;
+                continue;
+            }
+            if (c == FROM_[r->from_len]) {
+                if (++r->from_len == sizeof(FROM_) - 1) {
+                    if (!unquote_prefix(r, out))
+                        goto full;
+                    r->line_start = false;
+                }
+                continue;
+            }
+            if (!unquote_prefix(r, out))
+                goto full;
+            r->line_start = false;
+        }
+        if (c == '\n') {
+            if (!unquote_prefix(r, out))
+                goto full;
+            r->held_lf = true;
+            r->line_start = true;
+            continue;
+        }
+        if (!buf_append(out, &c, 1))
+            goto full;
+    }
+    return true;
+full:
+    out->wpos = mark;
+    *r = saved;
+    return false;
+}
+
+bool mbox_read_finish(struct mbox_reader *r, struct buf *out)
+{
+    size_t mark = out->wpos;
+    bool ok = true;
+    if (r->gts || r->from_len) /* the entry ended inside a line (not the writer's) */
+        ok = unquote_prefix(r, out) && buf_append(out, "\r\n", 2);
+    r->held_lf = false;
+    if (!ok)
+        out->wpos = mark;
+    return ok;
+}

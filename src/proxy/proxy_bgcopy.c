@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/quarantine_store.h"
 #include "lib/thread.h"
 #include "lib/buf.h"
 #include "lib/sock.h"
@@ -28,7 +29,10 @@ struct job {
     int src;
     int dst;
     uint64_t len;
-    int err; /* written by the thread before `finished` moves past the job */
+    int err;      /* written by the thread before `finished` moves past the job */
+    int meta_err; /* the meta could not be written (the copy is complete) */
+    char *meta;   /* the meta's text (malloc'd), or NULL */
+    size_t meta_len;
     char path[PROXY_BGCOPY_PATH_MAX];
     char sep[PROXY_BGCOPY_SEP_MAX];
     /* The session's log context, with its strings copied: the session may
@@ -182,6 +186,9 @@ static void copy_job(struct proxy_bgcopy *bc, struct job *j)
     if (err)
         unlink(j->path);
     j->err = err;
+    j->meta_err = 0;
+    if (!err && j->meta && qstore_meta_write(j->path, j->meta, j->meta_len, false) < 0)
+        j->meta_err = errno;
 }
 
 static void *copier(void *arg)
@@ -226,6 +233,11 @@ static void report(struct proxy_bgcopy *bc)
                          j->path);
         else if (j->err)
             svclog_error_errno(&j->log, j->err, "quarantine: cannot write [%s]", j->path);
+        else if (j->meta_err)
+            svclog_error_errno(&j->log, j->meta_err, "quarantine: cannot write [%s%s]", j->path,
+                               QMETA_SUFFIX);
+        free(bc->jobs[bc->reported % PROXY_BGCOPY_JOBS].meta);
+        bc->jobs[bc->reported % PROXY_BGCOPY_JOBS].meta = NULL;
     }
 }
 
@@ -318,6 +330,14 @@ int proxy_bgcopy_submit(struct proxy_bgcopy *bc, const struct proxy_bgcopy_req *
         return -1;
     }
     struct job *j = &bc->jobs[bc->submitted % PROXY_BGCOPY_JOBS];
+    j->meta = NULL;
+    j->meta_len = 0;
+    if (req->meta) {
+        if (!(j->meta = malloc(req->meta_len ? req->meta_len : 1)))
+            return -1;
+        memcpy(j->meta, req->meta, req->meta_len);
+        j->meta_len = req->meta_len;
+    }
     j->mode = req->mode;
     j->src = req->src;
     j->dst = req->dst;

@@ -25,6 +25,10 @@
  * explicit offsets, so the dup'd descriptor never moves the session's own
  * file offset, and the session may close its descriptor at once.
  *
+ * A job may carry the object's meta (proto/quarantine_meta): the thread
+ * writes it beside the object once the copy is complete
+ * (core/quarantine_store), never for a copy that failed.
+ *
  * At a worker's exit, proxy_bgcopy_free lets queued copies finish for at
  * most wait_ms, then abandons the rest (partial files removed, each
  * logged), so a quarantined object is either complete or absent.
@@ -57,6 +61,8 @@ struct proxy_bgcopy_req {
     int dst;          /* the destination, open for writing, empty */
     const char *path; /* dst's name, for the error line and the unlink */
     const char *sep;  /* MBOX: the separator line, '\n'-terminated */
+    const char *meta; /* written as "<path>.meta" once the copy is done; NULL: none */
+    size_t meta_len;
 };
 
 struct proxy_bgcopy;
@@ -72,9 +78,9 @@ int proxy_bgcopy_run(const struct proxy_bgcopy_req *req, const atomic_bool *stop
 struct proxy_bgcopy *proxy_bgcopy_new(struct ev_loop *loop);
 
 /* proxy_bgcopy_submit - queue req; a failure is reported later with log
- * (copied: the session may be gone by then). 0, or -1 with errno
- * (EAGAIN: the queue is full; ENAMETOOLONG) and the descriptors still
- * the caller's. */
+ * (copied: the session may be gone by then; so is the meta). 0, or -1
+ * with errno (EAGAIN: the queue is full; ENAMETOOLONG; ENOMEM) and the
+ * descriptors still the caller's. */
 int proxy_bgcopy_submit(struct proxy_bgcopy *bc, const struct proxy_bgcopy_req *req,
                         const struct svclog_ctx *log);
 

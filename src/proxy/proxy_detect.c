@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include "core/notify.h"
+#include "core/quarantine_store.h"
 #include "core/template.h"
 #include "lib/buf.h"
 #include "lib/spoolfile.h"
 #include "proto/mbox_format.h"
+#include "proto/quarantine_meta.h"
 #include "proxy/proxy_bgcopy.h"
 #define NOTIFY_MAX 65536 /* a rendered notification, at most */
 
@@ -50,6 +52,54 @@ static int reserve(const struct proxy_session *s, const char *name, char *path, 
         return -1;
     }
     return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+/* format_meta - the meta of the object s quarantines now (o's verdict,
+ * who), into a static buffer (a worker is one thread); NULL when it does
+ * not fit (logged: the object is then kept without one). */
+static const char *format_meta(const struct proxy_session *s, const struct proxy_outcome *o,
+                               const struct proxy_quarantine_who *who, uint64_t size, size_t *len)
+{
+    static struct qmeta m;
+    static char mem[QMETA_TEXT_MAX];
+    m = (struct qmeta){
+        .version = QMETA_VERSION,
+        .time = (int64_t)time(NULL),
+        .service = str_from_cstr(s->ops->name),
+        .result = o->result == ACCESSLOG_RESULT_SPAM ? QMETA_SPAM : QMETA_INFECTED,
+        .detection = str_from_cstr(o->detect_name),
+        .client = str_from_cstr(s->client.ip),
+        .user = str_from_cstr(who->user),
+        .has_sender = who->sender != NULL,
+        .sender = str_from_cstr(who->sender),
+        .rcpt_count = who->nrcpt,
+        .url = str_from_cstr(who->url),
+        .file = str_from_cstr(o->detect_file),
+        .size = size,
+    };
+    size_t n = 0;
+    qmeta_rcpts_split(str_from_cstr(who->rcpts), m.rcpt, QMETA_RCPT_MAX, &n);
+    m.nrcpt = n < QMETA_RCPT_MAX ? n : QMETA_RCPT_MAX;
+    if (n > m.rcpt_count)
+        m.rcpt_count = n;
+    struct buf out;
+    buf_init(&out, mem, sizeof(mem));
+    if (!qmeta_format(&m, &out)) {
+        svclog_error(&s->log, "quarantine: the meta of [%s] does not fit in %u bytes: none written",
+                     o->quarantine, (unsigned)sizeof(mem));
+        return NULL;
+    }
+    *len = buf_len(&out);
+    return buf_rptr(&out);
+}
+
+/* write_meta - the meta of a complete copy at path, at once (a small
+ * file: one write and a rename, like the reserve above). */
+static void write_meta(const struct proxy_session *s, const char *path, const char *meta,
+                       size_t len)
+{
+    if (meta && qstore_meta_write(path, meta, len, false) < 0)
+        svclog_error_errno(&s->log, errno, "quarantine: cannot write [%s%s]", path, QMETA_SUFFIX);
 }
 
 /* copy_now - a small object copied at once on the loop (bounded by
@@ -93,9 +143,11 @@ static bool copy_later(const struct proxy_session *s, struct proxy_bgcopy_req *r
 }
 
 /* copy - req's object (spool fd) into req->dst, at once or later by its
- * size; its name goes to o->quarantine unless that fails at once. */
+ * size, then its meta; its name goes to o->quarantine unless that fails
+ * at once. */
 static bool copy(const struct proxy_session *s, struct proxy_outcome *o,
-                 struct proxy_bgcopy_req *req, int fd, const char *name)
+                 struct proxy_bgcopy_req *req, int fd, const char *name,
+                 const struct proxy_quarantine_who *who)
 {
     struct stat st;
     if (fstat(fd, &st) < 0) {
@@ -106,14 +158,20 @@ static bool copy(const struct proxy_session *s, struct proxy_outcome *o,
     }
     req->src = fd;
     req->len = st.st_size > 0 ? (uint64_t)st.st_size : 0;
-    if (!(req->len <= PROXY_QUARANTINE_NOW_MAX ? copy_now(s, req) : copy_later(s, req, fd)))
-        return false;
     str_copy(o->quarantine, sizeof(o->quarantine), name);
+    req->meta = format_meta(s, o, who, req->len, &req->meta_len);
+    bool now = req->len <= PROXY_QUARANTINE_NOW_MAX;
+    if (!(now ? copy_now(s, req) : copy_later(s, req, fd))) {
+        o->quarantine[0] = '\0';
+        return false;
+    }
+    if (now)
+        write_meta(s, req->path, req->meta, req->meta_len);
     return true;
 }
 
 bool proxy_quarantine_mbox(const struct proxy_session *s, struct proxy_outcome *o, int fd,
-                           const char *envelope_from)
+                           const char *envelope_from, const struct proxy_quarantine_who *who)
 {
     char name[PROXY_QUARANTINE_NAME_MAX], path[PROXY_BGCOPY_PATH_MAX];
     quarantine_name(s, name, sizeof(name));
@@ -133,27 +191,34 @@ bool proxy_quarantine_mbox(const struct proxy_session *s, struct proxy_outcome *
     }
     struct proxy_bgcopy_req req = {
         .mode = PROXY_BGCOPY_MBOX, .dst = out_fd, .path = path, .sep = buf_cstr(&sep)};
-    return copy(s, o, &req, fd, name);
+    return copy(s, o, &req, fd, name, who);
 }
 
 bool proxy_quarantine_file(const struct proxy_session *s, struct proxy_outcome *o, int fd,
-                           const char *what)
+                           const struct proxy_quarantine_who *who)
 {
     char name[PROXY_QUARANTINE_NAME_MAX], path[PROXY_BGCOPY_PATH_MAX];
     quarantine_name(s, name, sizeof(name));
     /* The same file system: the spool gets a name, no byte is moved. */
     if (spoolfile_link(fd, s->cfg->quarantine_dir, name) == 0) {
         str_copy(o->quarantine, sizeof(o->quarantine), name);
+        struct stat st;
+        size_t len = 0;
+        const char *meta =
+            format_meta(s, o, who, fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0, &len);
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", s->cfg->quarantine_dir, name) <
+            sizeof(path))
+            write_meta(s, path, meta, len);
         return true;
     }
     int out_fd = reserve(s, name, path, sizeof(path));
     if (out_fd < 0) {
         svclog_error_errno(&s->log, errno, "quarantine: cannot store [%s/%s] URL=[%s]",
-                           s->cfg->quarantine_dir, name, what);
+                           s->cfg->quarantine_dir, name, who->url);
         return false;
     }
     struct proxy_bgcopy_req req = {.mode = PROXY_BGCOPY_RAW, .dst = out_fd, .path = path};
-    return copy(s, o, &req, fd, name);
+    return copy(s, o, &req, fd, name, who);
 }
 
 static void notify_done(void *arg)
@@ -196,13 +261,14 @@ struct str proxy_mail_header(int fd, size_t header_len)
 }
 
 void proxy_detect_object(const struct proxy_session *s, struct proxy_outcome *o, const char *name,
-                         const char *file, int fd, const char *url, proxy_detect_vars_fn *vars,
-                         void *arg)
+                         const char *file, int fd, const char *url, const char *user,
+                         proxy_detect_vars_fn *vars, void *arg)
 {
     const struct config *cfg = s->cfg;
     proxy_outcome_detected(o, name, file, proxy_detect_action(cfg->action));
+    struct proxy_quarantine_who who = {.url = url, .user = user};
     if (cfg->quarantine && fd >= 0)
-        proxy_quarantine_file(s, o, fd, url);
+        proxy_quarantine_file(s, o, fd, &who);
     svclog_info(&s->log, "Infected: URL=[%s] VirusName: %s action=%s", url, name,
                 accesslog_action_name(o->action));
     if (cfg->notify_admin && cfg->admin_mailaddr.count > 0) {

@@ -20,6 +20,12 @@
  * partial file removed, so the file named is complete or absent; one
  * refused because the worker's copier has PROXY_BGCOPY_JOBS copies in
  * flight is logged and named in no record.
+ *
+ * Once a copy is complete (at once, or when the copier is done with it),
+ * "<name>.meta" is written beside it (proto/quarantine_meta, through
+ * core/quarantine_store: a temporary name, then renamed), so an object
+ * with a meta is always whole: the console and sekisho-quarantine list
+ * only those.
  */
 #ifndef SEKISHO_PROXY_DETECT_H
 #define SEKISHO_PROXY_DETECT_H
@@ -47,18 +53,29 @@
 /* proxy_detect_action - the access-log action of a configured action. */
 enum accesslog_action proxy_detect_action(enum config_action a);
 
+/* What the meta of a quarantine copy says that only the protocol knows
+ * (the time, service, client, verdict, detection, file and size are the
+ * session's and the outcome's). */
+struct proxy_quarantine_who {
+    const char *url;    /* as in the access log */
+    const char *user;   /* the access log's user; NULL or "": none */
+    const char *sender; /* SMTP's MAIL FROM; NULL: not known (POP3) */
+    const char *rcpts;  /* SMTP's accepted RCPT TO, comma-joined; NULL: none */
+    unsigned nrcpt;     /* how many were accepted (rcpts may be cut) */
+};
+
 /* proxy_quarantine_mbox - the message of spool fd as a mailbox file
  * "<service>-<time>.<pid>.<n>" in quarantine_dir (envelope_from on its
- * "From " line); its name goes to o->quarantine. false (and an error
- * line) when it cannot be created or queued. A large copy finishes
- * after the call (see above). */
+ * "From " line) and its meta (who); its name goes to o->quarantine.
+ * false (and an error line) when it cannot be created or queued. A large
+ * copy finishes after the call (see above). */
 bool proxy_quarantine_mbox(const struct proxy_session *s, struct proxy_outcome *o, int fd,
-                           const char *envelope_from);
+                           const char *envelope_from, const struct proxy_quarantine_who *who);
 
 /* proxy_quarantine_file - the spooled object itself (HTTP, FTP), linked
- * or copied into quarantine_dir (the copy as above). */
+ * or copied into quarantine_dir (the copy as above), and its meta. */
 bool proxy_quarantine_file(const struct proxy_session *s, struct proxy_outcome *o, int fd,
-                           const char *what);
+                           const struct proxy_quarantine_who *who);
 
 /* The template variables of an administrator mail about the object at url
  * (the protocol's own, filled once the outcome names the detection). */
@@ -67,12 +84,12 @@ typedef void proxy_detect_vars_fn(void *arg, struct template_vars *v, const char
 /* proxy_detect_object - SCAN-12 for a detection name in a spooled object
  * (HTTP, FTP): the outcome (action from the configured one, file may be
  * NULL), the quarantine copy of fd when quarantine is on (fd < 0: there is
- * no whole object, e.g. a block_filesize detection), the info line
+ * no whole object, e.g. a block_filesize detection; user for its meta), the info line
  * "Infected: URL=[url] VirusName: name action=...", and the administrator
  * mail (vars(arg, ...)) when notify_admin is on. */
 void proxy_detect_object(const struct proxy_session *s, struct proxy_outcome *o, const char *name,
-                         const char *file, int fd, const char *url, proxy_detect_vars_fn *vars,
-                         void *arg);
+                         const char *file, int fd, const char *url, const char *user,
+                         proxy_detect_vars_fn *vars, void *arg);
 
 /* proxy_notify_admin - template_admin.txt rendered with v, to every
  * admin_mailaddr (core/notify: asynchronous, never blocks the loop). */

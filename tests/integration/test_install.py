@@ -167,6 +167,11 @@ class TestInstall(unittest.TestCase):
         conv = subprocess.run([os.path.join(self.prefix, "misc", "logconv"), "--tail", "1",
                                detect], capture_output=True, text=True, timeout=30)
         self.assertRegex(conv.stdout, r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d : \d+\.\d{3} ")
+        # sekisho-quarantine is installed beside the others and reads the shipped ini.
+        q = subprocess.run(["./sekisho-quarantine", "list"], cwd=self.prefix,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        self.assertTrue(q.stdout.startswith("id\ttime\tservice\t"), q.stdout)
 
         self.assertEqual(self.rc("rc.sekisho_http", "stop").returncode, 0)
         self.assertEqual(self.rc("rc.sekisho_http", "status").returncode, 3)

@@ -262,7 +262,7 @@ static bool detected(struct ftp_session *s, const char *name, int fd)
     ftp_url(s, url, sizeof(url));
     char file[MIME_FILENAME_MAX + 1];
     str_copy_view(file, sizeof(file), file_name(s));
-    proxy_detect_object(&s->ps, &x->o, name, file, fd, url, detection_vars, s);
+    proxy_detect_object(&s->ps, &x->o, name, file, fd, url, s->user, detection_vars, s);
     str_copy(x->detection, sizeof(x->detection), name);
     x->infected = s->ps.cfg->action == CONFIG_ACTION_DELETE;
     return x->infected;

@@ -40,7 +40,7 @@ void http_handle_detection(struct http_session *s, const struct scanreq_reply *r
     /* HTTP's action is pass or delete (config_keys.def) */
     char url[HTTP1_URL_MAX + 1];
     http_url_text(s, url, sizeof(url));
-    proxy_detect_object(&s->ps, &s->t.o, rep->name, NULL, fd, url, detection_vars, s);
+    proxy_detect_object(&s->ps, &s->t.o, rep->name, NULL, fd, url, s->t.user, detection_vars, s);
 }
 
 /* original_length_opts - the framing of a response whose body is not all

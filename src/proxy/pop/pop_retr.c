@@ -280,8 +280,11 @@ static void copy_summary(struct pop_session *s, const struct mime_summary *sum)
  * format) and the administrator's notification when the settings ask. */
 static void detected_extras(struct pop_session *s, const char *url, bool quarantine, bool notify)
 {
-    if (quarantine)
-        proxy_quarantine_mbox(&s->ps, &s->r.o, s->r.spool.fd, s->user);
+    if (quarantine) {
+        /* POP3 never sees the envelope: no sender, no recipients. */
+        struct proxy_quarantine_who who = {.url = url, .user = s->user};
+        proxy_quarantine_mbox(&s->ps, &s->r.o, s->r.spool.fd, s->user, &who);
+    }
     if (notify && s->ps.cfg->admin_mailaddr.count > 0) {
         struct template_vars v;
         pop_vars(s, &v, url);

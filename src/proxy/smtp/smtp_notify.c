@@ -37,7 +37,14 @@
 
 void smtp_quarantine_mail(struct smtp_session *s)
 {
-    proxy_quarantine_mbox(&s->ps, &s->m.o, s->m.spool.fd, s->m.mail_from);
+    static char url[SMTP_RCPTS_MAX + 8]; /* the access log's */
+    snprintf(url, sizeof(url), "mail:%s", s->m.rcpts);
+    struct proxy_quarantine_who who = {.url = url,
+                                       .user = s->auth_user, /* the access log's (SMTP-8) */
+                                       .sender = s->m.mail_from,
+                                       .rcpts = s->m.rcpts,
+                                       .nrcpt = s->m.nrcpt};
+    proxy_quarantine_mbox(&s->ps, &s->m.o, s->m.spool.fd, s->m.mail_from, &who);
 }
 
 /* fill_vars - every TPL-3 variable for a mail about the session's message
