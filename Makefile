@@ -127,7 +127,7 @@ $(ADMIN_A): $(call obj,$(ADMIN_SRCS))
 
 $(B)/bin/sekisho-admin: $(call obj,src/admin/admin_main.c) $(ADMIN_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lmicrohttpd $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lmicrohttpd $(LIBS) $(ZIP_LIBS)
 
 # dbupdate: an explicit rule, so it wins over the generic tools rule below.
 $(B)/bin/dbupdate: $(call obj,$(DBUPDATE_SRCS)) $(CLAM_A) $(LIB_A)
@@ -162,7 +162,7 @@ $(B)/tests/clam/%: $(B)/obj/tests/unit/clam/%.o $(CLAM_A) $(LIB_A)
 # Those of tests/unit/admin/ test the console's code.
 $(B)/tests/admin/%: $(B)/obj/tests/unit/admin/%.o $(ADMIN_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lmicrohttpd $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lmicrohttpd $(LIBS) $(ZIP_LIBS)
 
 $(TEST_TOOLS): $(B)/tests/%: $(B)/obj/tests/tools/%.o $(PROXY_A) $(LIB_A)
 	@mkdir -p $(dir $@)

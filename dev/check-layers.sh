@@ -8,7 +8,8 @@
 #               (proxy_*.h, spam_*.h ...) and proxy/X/ (never a sibling)
 #   master   -> everything above
 #   scand    -> lib/, proto/, core/config*, clam/, scand/
-#   tools, admin, pam -> lib/, core/, proto/, own folder; tools/dbupdate also clam/
+#   tools, pam -> lib/, core/, proto/, own folder; tools/dbupdate also clam/
+#   admin    -> lib/, core/, proto/, admin/ (one program: sekisho-admin)
 # System headers: <clamav.h> only in scand/ and clam/, <libfreshclam.h> only
 # in tools/dbupdate/ (the binaries linked with those libraries).
 set -u
@@ -27,7 +28,8 @@ while IFS= read -r f; do
         proxy) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || ($inc == proxy/* && $inc != proxy/*/*) || $inc == proxy/$sub/* ]] || violation "$f" "$inc" ;;
         master) ;;
         scand) [[ $inc == lib/* || $inc == proto/* || $inc == core/config* || $inc == clam/* || $inc == scand/* ]] || violation "$f" "$inc" ;;
-        tools|admin|pam) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || $inc == $layer/$sub/* ||
+        admin) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || $inc == admin/* ]] || violation "$f" "$inc" ;;
+        tools|pam) [[ $inc == lib/* || $inc == proto/* || $inc == core/* || $inc == $layer/$sub/* ||
             ($layer/$sub == tools/dbupdate && $inc == clam/*) ]] || violation "$f" "$inc" ;;
         esac
     done < <(sed -n 's/^#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")

@@ -9,7 +9,7 @@
 set -eu
 what=${1:-build}
 build=(gcc make pkg-config libclamav-dev libc-ares-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev
-       liblmdb-dev libpam0g-dev libcrypt-dev libzip-dev)
+       liblmdb-dev libpam0g-dev libcrypt-dev libzip-dev libmicrohttpd-dev)
 run=(curl swaks)
 test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
       nginx-light postfix vsftpd curl python3 zip procps iproute2 swaks arj

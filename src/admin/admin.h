@@ -53,12 +53,12 @@ struct admin_req {
     const char *path;   /* without the query */
     char client_ip[64];
     enum admin_lang lang;
-    const char *user;            /* authenticated user; NULL on open routes */
-    const char *csrf;            /* the session's token (hidden field of every form) */
-    bool must_change_password;   /* the account still has the default password */
+    const char *user;          /* authenticated user; NULL on open routes */
+    const char *csrf;          /* the session's token (hidden field of every form) */
+    bool must_change_password; /* the account still has the default password */
     char user_buf[256];
     char csrf_buf[48];
-    struct form_field *form;     /* a POST's fields (after the CSRF check) */
+    struct form_field *form; /* a POST's fields (after the CSRF check) */
     size_t form_count;
     /* The response the handler builds. */
     unsigned status; /* HTTP status, 200 unless set */

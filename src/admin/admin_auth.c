@@ -50,7 +50,7 @@ static bool random_token(char *out, size_t cap)
     if (cap < 2 * TOKEN_BYTES + 1 || RAND_bytes(r, sizeof(r)) != 1)
         return false;
     for (size_t i = 0; i < sizeof(r); i++)
-        snprintf(out + 2 * i, 3, "%02x", r[i]);
+        str_format(out + 2 * i, 3, "%02x", r[i]);
     return true;
 }
 
@@ -79,7 +79,7 @@ static struct fails *fails_entry(const char *ip, bool create, time_t now)
     if (!create)
         return NULL;
     memset(oldest, 0, sizeof(*oldest));
-    snprintf(oldest->ip, sizeof(oldest->ip), "%s", ip);
+    str_format(oldest->ip, sizeof(oldest->ip), "%s", ip);
     oldest->last = now;
     return oldest;
 }
@@ -90,7 +90,7 @@ static void challenge(struct admin_auth_out *out, bool stale, time_t now)
     out->stale = stale;
     pthread_mutex_lock(&lock);
     struct pending *p = &pending[pending_next++ % PENDING_MAX];
-    snprintf(p->opaque, sizeof(p->opaque), "%s", out->opaque);
+    str_format(p->opaque, sizeof(p->opaque), "%s", out->opaque);
     p->issued = now;
     pthread_mutex_unlock(&lock);
 }
@@ -125,8 +125,7 @@ bool admin_auth_is_default(const char *user, const unsigned char ha1[16])
     return CRYPTO_memcmp(def, ha1, 16) == 0;
 }
 
-static void login_failed(const struct admin_req *rq, const char *user, const char *why,
-                         time_t now)
+static void login_failed(const struct admin_req *rq, const char *user, const char *why, time_t now)
 {
     pthread_mutex_lock(&lock);
     struct fails *f = fails_entry(rq->client_ip, true, now);
@@ -163,7 +162,7 @@ enum admin_auth_result admin_auth_check(struct admin_req *rq, struct admin_auth_
         challenge(out, false, now);
         return ADMIN_AUTH_CHALLENGE;
     }
-    snprintf(rq->user_buf, sizeof(rq->user_buf), "%s", user);
+    str_format(rq->user_buf, sizeof(rq->user_buf), "%s", user);
     MHD_free(user);
 
     unsigned char ha1[16];
@@ -172,9 +171,8 @@ enum admin_auth_result admin_auth_check(struct admin_req *rq, struct admin_auth_
         /* Same work and the same answer as a wrong password. */
         memset(ha1, 0, sizeof(ha1));
     }
-    enum MHD_Result r = MHD_digest_auth_check_digest2(rq->conn, ADMIN_REALM, rq->user_buf, ha1,
-                                                      sizeof(ha1), NONCE_TIMEOUT,
-                                                      MHD_DIGEST_ALG_MD5);
+    enum MHD_Result r = MHD_digest_auth_check_digest2(
+        rq->conn, ADMIN_REALM, rq->user_buf, ha1, sizeof(ha1), NONCE_TIMEOUT, MHD_DIGEST_ALG_MD5);
     if ((int)r == MHD_INVALID_NONCE) {
         /* An old nonce with the right password: the browser retries on its own. */
         challenge(out, true, now);
@@ -233,26 +231,27 @@ enum admin_auth_result admin_auth_check(struct admin_req *rq, struct admin_auth_
         }
         memset(slot, 0, sizeof(*slot));
         slot->used = true;
-        snprintf(slot->opaque, sizeof(slot->opaque), "%s", opaque);
-        snprintf(slot->user, sizeof(slot->user), "%s", rq->user_buf);
+        str_format(slot->opaque, sizeof(slot->opaque), "%s", opaque);
+        str_format(slot->user, sizeof(slot->user), "%s", rq->user_buf);
         random_token(slot->cookie, sizeof(slot->cookie));
         random_token(slot->csrf, sizeof(slot->csrf));
         s = slot;
         fresh = true;
     }
     s->last = now;
-    snprintf(rq->csrf_buf, sizeof(rq->csrf_buf), "%s", s->csrf);
+    str_format(rq->csrf_buf, sizeof(rq->csrf_buf), "%s", s->csrf);
     if (fresh)
-        snprintf(out->set_cookie, sizeof(out->set_cookie),
-                 ADMIN_COOKIE_SESSION "=%s; Path=/; HttpOnly; SameSite=Strict%s", s->cookie,
-                 admin.tls ? "; Secure" : "");
+        str_format(out->set_cookie, sizeof(out->set_cookie),
+                   ADMIN_COOKIE_SESSION "=%s; Path=/; HttpOnly; SameSite=Strict%s", s->cookie,
+                   admin.tls ? "; Secure" : "");
     else {
         /* A session whose cookie the browser lost gets it again. */
-        const char *c = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, ADMIN_COOKIE_SESSION);
+        const char *c =
+            MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, ADMIN_COOKIE_SESSION);
         if (c == NULL || !same_token(c, s->cookie))
-            snprintf(out->set_cookie, sizeof(out->set_cookie),
-                     ADMIN_COOKIE_SESSION "=%s; Path=/; HttpOnly; SameSite=Strict%s", s->cookie,
-                     admin.tls ? "; Secure" : "");
+            str_format(out->set_cookie, sizeof(out->set_cookie),
+                       ADMIN_COOKIE_SESSION "=%s; Path=/; HttpOnly; SameSite=Strict%s", s->cookie,
+                       admin.tls ? "; Secure" : "");
     }
     pthread_mutex_unlock(&lock);
 

@@ -43,7 +43,7 @@ static int run(char *const argv[], char *out, size_t cap)
     out[0] = 0;
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) {
-        snprintf(out, cap, "pipe: %s", strerror(errno));
+        str_format(out, cap, "pipe: %s", strerror(errno));
         return ADMIN_CTL_FAILED;
     }
     posix_spawn_file_actions_t fa;
@@ -68,7 +68,7 @@ static int run(char *const argv[], char *out, size_t cap)
     close(p[1]);
     if (e != 0) {
         close(p[0]);
-        snprintf(out, cap, "%s: %s", argv[0], strerror(e));
+        str_format(out, cap, "%s: %s", argv[0], strerror(e));
         return ADMIN_CTL_FAILED;
     }
     /* Keep the last cap-1 bytes: the end says why it failed. */
@@ -108,7 +108,7 @@ static int run(char *const argv[], char *out, size_t cap)
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     if (killed) {
-        snprintf(out + len, cap - len, "\n(killed after %d s)", ADMIN_COMMAND_TIMEOUT);
+        str_format(out + len, cap - len, "\n(killed after %d s)", ADMIN_COMMAND_TIMEOUT);
         return ADMIN_CTL_FAILED;
     }
     if (WIFEXITED(st))
@@ -118,13 +118,13 @@ static int run(char *const argv[], char *out, size_t cap)
 
 /* write_conf - replace conf/<rel> by text, atomically, keeping the old
  * file's owner and mode (new files: root and mode). */
-static int write_conf(const struct admin_controller *c, enum admin_ctl_file file,
-                      const char *text, size_t len, char *out, size_t cap)
+static int write_conf(const struct admin_controller *c, enum admin_ctl_file file, const char *text,
+                      size_t len, char *out, size_t cap)
 {
     const char *rel = admin_ctl_file_path(file);
     char path[PATH_MAX], tmp[PATH_MAX + 32];
-    snprintf(path, sizeof(path), "%s/%s", admin.conf_dir, rel);
-    snprintf(tmp, sizeof(tmp), "%s.console-%ld", path, (long)getpid());
+    str_format(path, sizeof(path), "%s/%s", admin.conf_dir, rel);
+    str_format(tmp, sizeof(tmp), "%s.console-%ld", path, (long)getpid());
     mode_t mode = 0644;
     uid_t uid = (uid_t)-1;
     gid_t gid = (gid_t)-1;
@@ -137,7 +137,7 @@ static int write_conf(const struct admin_controller *c, enum admin_ctl_file file
     struct stat old;
     if (lstat(path, &old) == 0) {
         if (!S_ISREG(old.st_mode)) {
-            snprintf(out, cap, "%s is not a regular file; not replaced", path);
+            str_format(out, cap, "%s is not a regular file; not replaced", path);
             return ADMIN_CTL_REFUSED;
         }
         mode = old.st_mode & 07777;
@@ -146,7 +146,7 @@ static int write_conf(const struct admin_controller *c, enum admin_ctl_file file
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        snprintf(out, cap, "%s: %s", tmp, strerror(errno));
+        str_format(out, cap, "%s: %s", tmp, strerror(errno));
         return ADMIN_CTL_FAILED;
     }
     size_t off = 0;
@@ -170,7 +170,7 @@ static int write_conf(const struct admin_controller *c, enum admin_ctl_file file
         if (ok)
             e = errno;
         unlink(tmp);
-        snprintf(out, cap, "%s: %s", path, strerror(e));
+        str_format(out, cap, "%s: %s", path, strerror(e));
         return ADMIN_CTL_FAILED;
     }
     int dfd = open(admin.conf_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -178,27 +178,27 @@ static int write_conf(const struct admin_controller *c, enum admin_ctl_file file
         fsync(dfd);
         close(dfd);
     }
-    snprintf(out, cap, "%s written (%zu bytes)", path, len);
+    str_format(out, cap, "%s written (%zu bytes)", path, len);
     return 0;
 }
 
-static int do_write_file(const struct admin_controller *c, unsigned file, int content_fd,
-                         char *out, size_t cap)
+static int do_write_file(const struct admin_controller *c, unsigned file, int content_fd, char *out,
+                         size_t cap)
 {
     if (content_fd < 0) {
-        snprintf(out, cap, "no content");
+        str_format(out, cap, "no content");
         return ADMIN_CTL_REFUSED;
     }
     struct stat st;
     if (fstat(content_fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
         (size_t)st.st_size > ADMIN_FILE_MAX) {
-        snprintf(out, cap, "content refused: not a file of at most %u bytes", ADMIN_FILE_MAX);
+        str_format(out, cap, "content refused: not a file of at most %u bytes", ADMIN_FILE_MAX);
         return ADMIN_CTL_REFUSED;
     }
     size_t len = (size_t)st.st_size;
     char *text = malloc(len + 1);
     if (text == NULL) {
-        snprintf(out, cap, "out of memory");
+        str_format(out, cap, "out of memory");
         return ADMIN_CTL_FAILED;
     }
     size_t off = 0;
@@ -213,7 +213,7 @@ static int do_write_file(const struct admin_controller *c, unsigned file, int co
     text[off] = 0;
     int status;
     if (off != len) {
-        snprintf(out, cap, "content could not be read");
+        str_format(out, cap, "content could not be read");
         status = ADMIN_CTL_FAILED;
     } else if (!admin_validate_file((enum admin_ctl_file)file, admin.ini_path, text, len, out,
                                     cap)) {
@@ -224,9 +224,9 @@ static int do_write_file(const struct admin_controller *c, unsigned file, int co
     if (status == 0 && file == ADMIN_FILE_USERDB) {
         /* AUTH-2: the database the PAM module reads is rebuilt from the text. */
         char prog[PATH_MAX], db[PATH_MAX], txt[PATH_MAX];
-        snprintf(prog, sizeof(prog), "%s/create_userdb%s", admin.prefix, admin.suffix);
-        snprintf(db, sizeof(db), "%s/pam/userdb.db", admin.conf_dir);
-        snprintf(txt, sizeof(txt), "%s/pam/userdb.txt", admin.conf_dir);
+        str_format(prog, sizeof(prog), "%s/create_userdb%s", admin.prefix, admin.suffix);
+        str_format(db, sizeof(db), "%s/pam/userdb.db", admin.conf_dir);
+        str_format(txt, sizeof(txt), "%s/pam/userdb.txt", admin.conf_dir);
         char *const argv[] = {prog, db, txt, NULL};
         status = run(argv, out, cap);
         if (status == 0 && geteuid() == 0 && chown(db, 0, c->run_gid) == 0)
@@ -240,10 +240,10 @@ static int do_write_file(const struct admin_controller *c, unsigned file, int co
 static int do_service(unsigned svc, unsigned verb, char *out, size_t cap)
 {
     char prog[PATH_MAX];
-    snprintf(prog, sizeof(prog), "%s/rc.sekisho%s_%s", admin.prefix, admin.suffix,
-             admin_ctl_service_name(svc));
+    str_format(prog, sizeof(prog), "%s/rc.sekisho%s_%s", admin.prefix, admin.suffix,
+               admin_ctl_service_name(svc));
     char verb_text[16];
-    snprintf(verb_text, sizeof(verb_text), "%s", admin_ctl_verb_name(verb));
+    str_format(verb_text, sizeof(verb_text), "%s", admin_ctl_verb_name(verb));
     char *const argv[] = {prog, verb_text, NULL};
     return run(argv, out, cap);
 }
@@ -252,8 +252,8 @@ static int do_make(const char *target, char *out, size_t cap)
 {
     char make[] = "/usr/bin/make", dash_s[] = "-s", dash_c[] = "-C";
     char dir[PATH_MAX], t[32];
-    snprintf(dir, sizeof(dir), "%s", admin.prefix);
-    snprintf(t, sizeof(t), "%s", target);
+    str_format(dir, sizeof(dir), "%s", admin.prefix);
+    str_format(t, sizeof(t), "%s", target);
     char *const argv[] = {make, dash_s, dash_c, dir, t, NULL};
     return run(argv, out, cap);
 }
@@ -263,8 +263,8 @@ static int do_make(const char *target, char *out, size_t cap)
 static int do_dbupdate(char *out, size_t cap)
 {
     char prog[PATH_MAX], ini[PATH_MAX], f[] = "-f";
-    snprintf(prog, sizeof(prog), "%s/dbupdate%s", admin.prefix, admin.suffix);
-    snprintf(ini, sizeof(ini), "%s", admin.ini_path);
+    str_format(prog, sizeof(prog), "%s/dbupdate%s", admin.prefix, admin.suffix);
+    str_format(ini, sizeof(ini), "%s", admin.ini_path);
     char *const argv[] = {prog, f, ini, NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -279,17 +279,17 @@ static int do_dbupdate(char *out, size_t cap)
     sigfillset(&dfl);
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &dfl);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETSID);
+    posix_spawnattr_setflags(&at,
+                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
     pid_t pid;
     int e = posix_spawn(&pid, prog, &fa, &at, argv, command_env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     if (e != 0) {
-        snprintf(out, cap, "%s: %s", prog, strerror(e));
+        str_format(out, cap, "%s: %s", prog, strerror(e));
         return ADMIN_CTL_FAILED;
     }
-    snprintf(out, cap, "dbupdate started (pid %ld)", (long)pid);
+    str_format(out, cap, "dbupdate started (pid %ld)", (long)pid);
     return 0; /* reaped by the SIGCHLD handling of admin_main */
 }
 
@@ -298,9 +298,9 @@ static int do_diag(const struct admin_controller *c, char *out, size_t cap)
     int status = do_make("diag", out, cap);
     if (status == 0 && geteuid() == 0) {
         char path[PATH_MAX];
-        snprintf(path, sizeof(path), "%s/diag.tar.gz", admin.prefix);
+        str_format(path, sizeof(path), "%s/diag.tar.gz", admin.prefix);
         if (chown(path, c->run_uid, c->run_gid) < 0 || chmod(path, 0600) < 0) {
-            snprintf(out, cap, "%s: %s", path, strerror(errno));
+            str_format(out, cap, "%s: %s", path, strerror(errno));
             status = ADMIN_CTL_FAILED;
         }
     }
@@ -311,12 +311,12 @@ static int do_diag(const struct admin_controller *c, char *out, size_t cap)
 static int do_read_file(unsigned file, int *out_fd, char *out, size_t cap)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", admin.conf_dir, admin_ctl_file_path(file));
+    str_format(path, sizeof(path), "%s/%s", admin.conf_dir, admin_ctl_file_path(file));
     char err[256];
     size_t len;
     char *text = file_read_all(path, ADMIN_FILE_READ_MAX, &len, err, sizeof(err));
     if (text == NULL) {
-        snprintf(out, cap, "%s: %s", path, err);
+        str_format(out, cap, "%s: %s", path, err);
         return ADMIN_CTL_FAILED;
     }
     int fd = memfd_create("sekisho-admin-read", MFD_CLOEXEC);
@@ -334,11 +334,11 @@ static int do_read_file(unsigned file, int *out_fd, char *out, size_t cap)
     if (fd < 0 || off != len) {
         if (fd >= 0)
             close(fd);
-        snprintf(out, cap, "memfd: %s", strerror(errno));
+        str_format(out, cap, "memfd: %s", strerror(errno));
         return ADMIN_CTL_FAILED;
     }
     *out_fd = fd;
-    snprintf(out, cap, "%s read (%zu bytes)", path, len);
+    str_format(out, cap, "%s read (%zu bytes)", path, len);
     return 0;
 }
 
@@ -349,8 +349,8 @@ static bool receive(int fd, unsigned char *in, size_t cap, ssize_t *len, int *co
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
     *content_fd = -1;
     do
         *len = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
@@ -404,7 +404,7 @@ bool admin_controller_serve(const struct admin_controller *c)
             close(content_fd);
         admin_error(NULL, "controller: an invalid request was refused");
         rq.op = ADMIN_CTL_SERVICE; /* something to answer with */
-        snprintf(text, sizeof(text), "invalid request");
+        str_format(text, sizeof(text), "invalid request");
         status = ADMIN_CTL_REFUSED;
     } else {
         switch (rq.op) {
@@ -431,7 +431,7 @@ bool admin_controller_serve(const struct admin_controller *c)
             break;
         default:
             status = ADMIN_CTL_REFUSED;
-            snprintf(text, sizeof(text), "invalid request");
+            str_format(text, sizeof(text), "invalid request");
         }
         if (content_fd >= 0)
             close(content_fd);

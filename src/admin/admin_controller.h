@@ -8,8 +8,8 @@
 #include <sys/types.h>
 
 struct admin_controller {
-    int fd;          /* the channel to the web process */
-    uid_t run_uid;   /* run_user: owner of files the web process must read */
+    int fd;        /* the channel to the web process */
+    uid_t run_uid; /* run_user: owner of files the web process must read */
     gid_t run_gid;
 };
 

@@ -1,7 +1,6 @@
 /* admin_ctl_client - the web process's side of the controller channel.
  * One request at a time (the lock), each answered before the next: the
  * controller is sequential, and a restart takes as long as it takes. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,8 +46,8 @@ static ssize_t recv_reply(int fd, unsigned char *in, size_t cap, int *got_fd)
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
     ssize_t n;
     *got_fd = -1;
     do
@@ -71,7 +70,7 @@ static bool call(const struct admin_ctl_request *rq, int content_fd, struct admi
     reply->status = ADMIN_CTL_FAILED;
     size_t len = admin_ctl_encode_request(rq, frame);
     if (len == 0) {
-        snprintf(reply->text, sizeof(reply->text), "invalid request");
+        str_format(reply->text, sizeof(reply->text), "invalid request");
         return false;
     }
     pthread_mutex_lock(&admin.ctl_lock);
@@ -88,8 +87,8 @@ static bool call(const struct admin_ctl_request *rq, int content_fd, struct admi
         close(got);
     if (!ok) {
         reply->status = ADMIN_CTL_FAILED;
-        snprintf(reply->text, sizeof(reply->text), "the controller did not answer (%s)",
-                 n < 0 ? strerror(errno) : "bad reply");
+        str_format(reply->text, sizeof(reply->text), "the controller did not answer (%s)",
+                   n < 0 ? strerror(errno) : "bad reply");
     }
     return ok;
 }
@@ -134,7 +133,7 @@ char *admin_ctl_read_file(enum admin_ctl_file file, size_t *len, struct admin_ct
     }
     close(fd);
     if (text == NULL)
-        snprintf(reply->text, sizeof(reply->text), "the content could not be read");
+        str_format(reply->text, sizeof(reply->text), "the content could not be read");
     return text;
 }
 
@@ -145,7 +144,7 @@ bool admin_ctl_write_file(enum admin_ctl_file file, const char *text, size_t len
     if (fd < 0) {
         memset(reply, 0, sizeof(*reply));
         reply->status = ADMIN_CTL_FAILED;
-        snprintf(reply->text, sizeof(reply->text), "memfd_create: %s", strerror(errno));
+        str_format(reply->text, sizeof(reply->text), "memfd_create: %s", strerror(errno));
         return false;
     }
     size_t off = 0;
@@ -156,7 +155,7 @@ bool admin_ctl_write_file(enum admin_ctl_file file, const char *text, size_t len
         if (w <= 0) {
             close(fd);
             reply->status = ADMIN_CTL_FAILED;
-            snprintf(reply->text, sizeof(reply->text), "write: %s", strerror(errno));
+            str_format(reply->text, sizeof(reply->text), "write: %s", strerror(errno));
             return false;
         }
         off += (size_t)w;
@@ -170,6 +169,6 @@ bool admin_ctl_write_file(enum admin_ctl_file file, const char *text, size_t len
 char *admin_conf_file_read(const char *rel, size_t max, size_t *len, char *err, size_t errcap)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", admin.conf_dir, rel);
+    str_format(path, sizeof(path), "%s/%s", admin.conf_dir, rel);
     return file_read_all(path, max, len, err, errcap);
 }

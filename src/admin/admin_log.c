@@ -20,7 +20,7 @@ static int error_fd = -1, audit_fd = -1;
 static int open_log(const char *dir, const char *name, uid_t uid, gid_t gid)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    str_format(path, sizeof(path), "%s/%s", dir, name);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd >= 0 && uid != (uid_t)-1 && fchown(fd, uid, gid) < 0) {
         close(fd);
@@ -32,9 +32,9 @@ static int open_log(const char *dir, const char *name, uid_t uid, gid_t gid)
 int admin_log_open(const char *prefix, uid_t uid, gid_t gid)
 {
     char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s/log", prefix);
+    str_format(dir, sizeof(dir), "%s/log", prefix);
     mkdir(dir, 0755);
-    snprintf(dir, sizeof(dir), "%s/log/admin", prefix);
+    str_format(dir, sizeof(dir), "%s/log/admin", prefix);
     if (mkdir(dir, 0750) < 0 && errno != EEXIST)
         return -1;
     if (uid != (uid_t)-1 && chown(dir, uid, gid) < 0)

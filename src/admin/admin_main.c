@@ -56,9 +56,9 @@ static char *read_tls(const char *path, const char *what)
     char err[256], full[PATH_MAX];
     size_t len;
     if (path[0] == '/')
-        snprintf(full, sizeof(full), "%s", path);
+        str_format(full, sizeof(full), "%s", path);
     else
-        snprintf(full, sizeof(full), "%s/%s", admin.prefix, path);
+        str_format(full, sizeof(full), "%s/%s", admin.prefix, path);
     char *text = file_read_all(full, TLS_FILE_MAX, &len, err, sizeof(err));
     if (text == NULL)
         fprintf(stderr, "sekisho-admin: %s %s: %s\n", what, full, err);
@@ -129,8 +129,8 @@ static bool load_admin_conf(void)
     /* No admin.conf: every default (make install writes one). */
     unsigned line = 0;
     admin_conf_defaults(&admin.conf);
-    bool ok = admin_conf_parse(text != NULL ? text : "", len, &admin.conf, &line, err,
-                               sizeof(err)) == 0;
+    bool ok =
+        admin_conf_parse(text != NULL ? text : "", len, &admin.conf, &line, err, sizeof(err)) == 0;
     free(text);
     if (!ok) {
         fprintf(stderr, "sekisho-admin: %s:%u: %s\n", admin.conf_path, line, err);
@@ -154,14 +154,30 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "f:c:vh", opts, NULL)) != -1) {
         switch (c) {
-        case 'f': ini = optarg; break;
-        case 'c': conf = optarg; break;
-        case 'v': verbose = true; break;
-        case OPT_SUFFIX: suffix = optarg; break;
-        case OPT_DAEMON: daemon = true; break;
-        case OPT_PIDFILE: pidfile = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'f':
+            ini = optarg;
+            break;
+        case 'c':
+            conf = optarg;
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        case OPT_SUFFIX:
+            suffix = optarg;
+            break;
+        case OPT_DAEMON:
+            daemon = true;
+            break;
+        case OPT_PIDFILE:
+            pidfile = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (ini == NULL || optind != argc || strlen(suffix) > 1) {
@@ -172,18 +188,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "sekisho-admin: %s: %s\n", ini, strerror(errno));
         return 1;
     }
-    snprintf(admin.conf_dir, sizeof(admin.conf_dir), "%s", admin.ini_path);
+    str_format(admin.conf_dir, sizeof(admin.conf_dir), "%s", admin.ini_path);
     dirname(admin.conf_dir);
-    snprintf(admin.suffix, sizeof(admin.suffix), "%s", suffix);
+    str_format(admin.suffix, sizeof(admin.suffix), "%s", suffix);
     if (conf != NULL)
-        snprintf(admin.conf_path, sizeof(admin.conf_path), "%s", conf);
+        str_format(admin.conf_path, sizeof(admin.conf_path), "%s", conf);
     else
-        snprintf(admin.conf_path, sizeof(admin.conf_path), "%s/admin.conf", admin.conf_dir);
+        str_format(admin.conf_path, sizeof(admin.conf_path), "%s/admin.conf", admin.conf_dir);
 
     struct config *cfg = config_load(admin.ini_path, SVC_COMMON, stderr);
     if (cfg == NULL)
         return 1;
-    snprintf(admin.prefix, sizeof(admin.prefix), "%s", cfg->prefix);
+    str_format(admin.prefix, sizeof(admin.prefix), "%s", cfg->prefix);
     if (!load_admin_conf())
         return 1;
     admin.listen_port = admin.conf.port;
@@ -213,8 +229,8 @@ int main(int argc, char **argv)
     const char *addr = admin.conf.listen.family == AF_UNSPEC ? "::" : admin.conf.listen.text;
     int lfd = sock_listen(addr, NULL, (uint16_t)admin.conf.port, 64);
     if (lfd < 0) {
-        fprintf(stderr, "sekisho-admin: cannot listen on %s port %u: %s\n",
-                admin.conf.listen.text, admin.conf.port, strerror(errno));
+        fprintf(stderr, "sekisho-admin: cannot listen on %s port %u: %s\n", admin.conf.listen.text,
+                admin.conf.port, strerror(errno));
         admin_error(NULL, "main: cannot listen on %s port %u: %s", admin.conf.listen.text,
                     admin.conf.port, strerror(errno));
         return 1;

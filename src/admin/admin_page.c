@@ -12,11 +12,21 @@ void html_text(struct buf *b, const char *s, size_t n)
         unsigned char c = *p;
         if (c < 0x80) {
             switch (c) {
-            case '&': buf_append_cstr(b, "&amp;"); break;
-            case '<': buf_append_cstr(b, "&lt;"); break;
-            case '>': buf_append_cstr(b, "&gt;"); break;
-            case '"': buf_append_cstr(b, "&quot;"); break;
-            case '\'': buf_append_cstr(b, "&#39;"); break;
+            case '&':
+                buf_append_cstr(b, "&amp;");
+                break;
+            case '<':
+                buf_append_cstr(b, "&lt;");
+                break;
+            case '>':
+                buf_append_cstr(b, "&gt;");
+                break;
+            case '"':
+                buf_append_cstr(b, "&quot;");
+                break;
+            case '\'':
+                buf_append_cstr(b, "&#39;");
+                break;
             default:
                 /* Control bytes other than tab and line ends are not text. */
                 if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
@@ -157,7 +167,8 @@ void page_begin(struct admin_req *rq, const char *title, const char *active)
     html_cstr(b, title);
     buf_append_cstr(b, " - ");
     html_cstr(b, T(rq, T_PRODUCT));
-    buf_append_cstr(b, "</title><link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>");
+    buf_append_cstr(b,
+                    "</title><link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>");
     buf_append_cstr(b, "<a class=\"skip\" href=\"#main\">");
     html_cstr(b, T(rq, T_SKIP_TO_MAIN));
     buf_append_cstr(b, "</a><header class=\"top\"><span class=\"product\">");
@@ -209,7 +220,7 @@ void admin_error_page(struct admin_req *rq, unsigned status, const char *message
     buf_reset(rq->out);
     rq->status = status;
     char title[32];
-    snprintf(title, sizeof(title), "%u", status);
+    str_format(title, sizeof(title), "%u", status);
     page_begin(rq, title, NULL);
     page_notice(rq, "error", message);
     page_end(rq);

@@ -2,7 +2,7 @@
 #include "admin/admin_settings.h"
 
 static const struct setting_row rows[] = {
-#define SETTING_LABEL(key, page, group, en, ja, help_ja)                                        \
+#define SETTING_LABEL(key, page, group, en, ja, help_ja)                                           \
     {#key, PAGE_##page, GROUP_##group, {en, ja}, help_ja},
 #include "admin/setting_labels.def"
 #undef SETTING_LABEL
@@ -31,7 +31,6 @@ const char *setting_group_title(enum setting_group g, enum admin_lang lang)
 
 enum service setting_page_service(enum setting_page p)
 {
-    static const enum service map[PAGE_COUNT] = {SVC_HTTP, SVC_SMTP, SVC_POP, SVC_FTP,
-                                                 SVC_COMMON};
+    static const enum service map[PAGE_COUNT] = {SVC_HTTP, SVC_SMTP, SVC_POP, SVC_FTP, SVC_COMMON};
     return (unsigned)p < PAGE_COUNT ? map[p] : SVC_COMMON;
 }

@@ -105,7 +105,7 @@ bool admin_validate_file(enum admin_ctl_file file, const char *ini_path, const c
     err[0] = 0;
     FILE *diag = fmemopen(err, errcap, "w");
     if (diag == NULL) {
-        snprintf(err, errcap, "fmemopen failed");
+        str_format(err, errcap, "fmemopen failed");
         return false;
     }
     setvbuf(diag, NULL, _IONBF, 0);
@@ -115,18 +115,30 @@ bool admin_validate_file(enum admin_ctl_file file, const char *ini_path, const c
         ok = false;
     } else {
         switch (file) {
-        case ADMIN_FILE_INI: ok = validate_ini(ini_path, text, len, diag); break;
-        case ADMIN_FILE_HOSTS_ALLOW: ok = validate_hosts(text, len, diag); break;
-        case ADMIN_FILE_SPAM_CUSTOM: ok = validate_spam(text, len, diag); break;
-        case ADMIN_FILE_USERDB: ok = validate_userdb(text, len, diag); break;
-        case ADMIN_FILE_HTDIGEST: ok = validate_htdigest(text, len, diag); break;
+        case ADMIN_FILE_INI:
+            ok = validate_ini(ini_path, text, len, diag);
+            break;
+        case ADMIN_FILE_HOSTS_ALLOW:
+            ok = validate_hosts(text, len, diag);
+            break;
+        case ADMIN_FILE_SPAM_CUSTOM:
+            ok = validate_spam(text, len, diag);
+            break;
+        case ADMIN_FILE_USERDB:
+            ok = validate_userdb(text, len, diag);
+            break;
+        case ADMIN_FILE_HTDIGEST:
+            ok = validate_htdigest(text, len, diag);
+            break;
         case ADMIN_FILE_TPL_HTTP:
         case ADMIN_FILE_TPL_HTTP_ERROR:
         case ADMIN_FILE_TPL_HTTP_PROGRESS:
         case ADMIN_FILE_TPL_SMTP:
         case ADMIN_FILE_TPL_SMTP_LAN:
         case ADMIN_FILE_TPL_POP:
-        case ADMIN_FILE_TPL_ADMIN: ok = validate_template(file, text, len, diag); break;
+        case ADMIN_FILE_TPL_ADMIN:
+            ok = validate_template(file, text, len, diag);
+            break;
         default:
             fprintf(diag, "unknown file\n");
             ok = false;

@@ -28,9 +28,9 @@ void admin_view_log(struct admin_req *rq, const char *path, size_t max_lines, co
     if (log_view_read(path, &lv, lines, &res, err, sizeof(err)) < 0) {
         char t[PATH_MAX + 300];
         if (errno == ENOENT)
-            snprintf(t, sizeof(t), T(rq, T_LOG_NONE), path);
+            str_format(t, sizeof(t), T(rq, T_LOG_NONE), path);
         else
-            snprintf(t, sizeof(t), "%s: %s", path, err);
+            str_format(t, sizeof(t), "%s: %s", path, err);
         page_notice(rq, errno == ENOENT ? "info" : "error", t);
         buf_free(lines);
         return;

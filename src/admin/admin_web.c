@@ -58,7 +58,7 @@ const char *admin_field(const struct admin_req *rq, const char *name)
 void admin_redirect(struct admin_req *rq, const char *path)
 {
     rq->status = MHD_HTTP_SEE_OTHER;
-    snprintf(rq->location, sizeof(rq->location), "%s", path[0] == '/' ? path : "/");
+    str_format(rq->location, sizeof(rq->location), "%s", path[0] == '/' ? path : "/");
 }
 
 static void add_headers(struct MHD_Response *r, const struct admin_req *rq, const char *cookie)
@@ -113,14 +113,13 @@ static enum MHD_Result send_page(struct admin_req *rq, const char *cookie)
 static enum MHD_Result send_challenge(struct admin_req *rq, const struct admin_auth_out *a)
 {
     admin_error_page(rq, MHD_HTTP_UNAUTHORIZED, T(rq, T_LOGIN_REQUIRED));
-    struct MHD_Response *r = MHD_create_response_from_buffer(buf_len(rq->out), buf_rptr(rq->out),
-                                                             MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(buf_len(rq->out), buf_rptr(rq->out), MHD_RESPMEM_MUST_COPY);
     if (r == NULL)
         return MHD_NO;
     add_headers(r, rq, NULL);
-    enum MHD_Result ret = MHD_queue_auth_fail_response2(rq->conn, ADMIN_REALM, a->opaque, r,
-                                                        a->stale ? MHD_YES : MHD_NO,
-                                                        MHD_DIGEST_ALG_MD5);
+    enum MHD_Result ret = MHD_queue_auth_fail_response2(
+        rq->conn, ADMIN_REALM, a->opaque, r, a->stale ? MHD_YES : MHD_NO, MHD_DIGEST_ALG_MD5);
     MHD_destroy_response(r);
     return ret;
 }
@@ -199,7 +198,7 @@ static enum MHD_Result handle(struct MHD_Connection *c, const char *url, const c
         goto out;
     case ADMIN_AUTH_LIMITED: {
         char text[256];
-        snprintf(text, sizeof(text), T(&rq, T_TOO_MANY_LOGINS), auth.retry_after);
+        str_format(text, sizeof(text), T(&rq, T_TOO_MANY_LOGINS), auth.retry_after);
         admin_error_page(&rq, MHD_HTTP_TOO_MANY_REQUESTS, text);
         struct MHD_Response *r = make_response(&rq);
         if (r == NULL) {
@@ -208,7 +207,7 @@ static enum MHD_Result handle(struct MHD_Connection *c, const char *url, const c
         }
         add_headers(r, &rq, NULL);
         char ra[16];
-        snprintf(ra, sizeof(ra), "%u", auth.retry_after);
+        str_format(ra, sizeof(ra), "%u", auth.retry_after);
         MHD_add_response_header(r, "Retry-After", ra);
         ret = MHD_queue_response(c, rq.status, r);
         MHD_destroy_response(r);
@@ -259,9 +258,8 @@ out:
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
     (void)version;
@@ -275,7 +273,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (*upload_data_size > 0) {
         if (!st->too_big) {
-            if (st->body.mem == NULL && buf_alloc_storage(&st->body, ADMIN_BODY_MAX + 1) < 0)
+            if (st->body.data == NULL && buf_alloc_storage(&st->body, ADMIN_BODY_MAX + 1) < 0)
                 return MHD_NO;
             if (buf_len(&st->body) + *upload_data_size > ADMIN_BODY_MAX)
                 st->too_big = true;
@@ -285,7 +283,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (st->body.mem == NULL && buf_alloc_storage(&st->body, 1) < 0)
+    if (st->body.data == NULL && buf_alloc_storage(&st->body, 1) < 0)
         return MHD_NO;
     return handle(c, url, method, st);
 }
@@ -334,14 +332,14 @@ struct MHD_Daemon *admin_web_start(int listen_fd, const char *tls_cert, const ch
         {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)tls_key},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* The logger first: libmicrohttpd uses it only for what follows it. */
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS_MAX,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)ADMIN_PER_IP_MAX,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_IDLE_TIMEOUT,
+        flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)ADMIN_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)ADMIN_PER_IP_MAX, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_IDLE_TIMEOUT,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)ADMIN_HEADER_MEMORY,
         MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(digest_random), digest_random,
         MHD_OPTION_NONCE_NC_SIZE, (unsigned)4096, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_ARRAY,
-        tls_cert != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+        MHD_OPTION_ARRAY, tls_cert != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
 }

@@ -34,8 +34,9 @@ static void password_form(struct admin_req *rq)
     for (size_t i = 0; i < 3; i++) {
         buf_printf(b, "<div class=\"field\"><label for=\"pw-%s\">", fields[i].name);
         html_cstr(b, T(rq, fields[i].label));
-        buf_printf(b, "</label><input type=\"password\" id=\"pw-%s\" name=\"%s\" required "
-                      "autocomplete=\"%s\"%s>",
+        buf_printf(b,
+                   "</label><input type=\"password\" id=\"pw-%s\" name=\"%s\" required "
+                   "autocomplete=\"%s\"%s>",
                    fields[i].name, fields[i].name, fields[i].autocomplete,
                    i > 0 ? " minlength=\"8\" aria-describedby=\"pw-rule\"" : "");
         if (i == 1) {
@@ -85,7 +86,7 @@ static enum admin_text_id change_password(struct admin_req *rq)
     struct buf out;
     memset(&out, 0, sizeof(out));
     struct admin_ctl_reply reply;
-    snprintf(reply.text, sizeof(reply.text), "%s", "cannot compute the digest");
+    str_format(reply.text, sizeof(reply.text), "%s", "cannot compute the digest");
     bool ok = htdigest_ha1(rq->user, ADMIN_REALM, nw, ha1) &&
               htdigest_set(text, len, rq->user, ADMIN_REALM, ha1, &out, err, sizeof(err)) &&
               admin_ctl_write_file(ADMIN_FILE_HTDIGEST, buf_rptr(&out), buf_len(&out), &reply);
@@ -177,9 +178,9 @@ void page_lang(struct admin_req *rq)
     rq->lang = lang;
     admin_redirect(rq, back);
     char cookie[128];
-    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=31536000; SameSite=Strict%s",
-             ADMIN_COOKIE_LANG, admin_lang_code(lang), admin.tls ? "; Secure" : "");
-    snprintf(rq->set_cookie, sizeof(rq->set_cookie), "%s", cookie);
+    str_format(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=31536000; SameSite=Strict%s",
+               ADMIN_COOKIE_LANG, admin_lang_code(lang), admin.tls ? "; Secure" : "");
+    str_format(rq->set_cookie, sizeof(rq->set_cookie), "%s", cookie);
 }
 
 void page_css(struct admin_req *rq)
@@ -196,12 +197,12 @@ void page_diag(struct admin_req *rq)
         admin_audit(rq->client_ip, rq->user, "diagnostics archive requested");
         if (admin_ctl_call(&c, -1, &reply) && reply.status == 0) {
             char path[PATH_MAX];
-            snprintf(path, sizeof(path), "%s/diag.tar.gz", admin.prefix);
+            str_format(path, sizeof(path), "%s/diag.tar.gz", admin.prefix);
             rq->body_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
             if (rq->body_fd >= 0) {
                 rq->content_type = "application/gzip";
-                snprintf(rq->disposition, sizeof(rq->disposition),
-                         "attachment; filename=\"diag.tar.gz\"");
+                str_format(rq->disposition, sizeof(rq->disposition),
+                           "attachment; filename=\"diag.tar.gz\"");
                 return;
             }
         }

@@ -26,9 +26,9 @@ static void age_text(const struct admin_req *rq, int64_t built, time_t now, char
 {
     long long h = built > 0 && now > built ? (long long)(now - built) / 3600 : 0;
     if (h < 48)
-        snprintf(out, cap, T(rq, T_AGE_HOURS), h);
+        str_format(out, cap, T(rq, T_AGE_HOURS), h);
     else
-        snprintf(out, cap, T(rq, T_AGE_DAYS), h / 24, h % 24);
+        str_format(out, cap, T(rq, T_AGE_DAYS), h / 24, h % 24);
 }
 
 bool admin_scand_version(struct admin_req *rq, struct scanreq_version *v)
@@ -47,7 +47,7 @@ bool admin_scand_version(struct admin_req *rq, struct scanreq_version *v)
     }
     if (rc < 0) {
         char t[PATH_MAX + 256];
-        snprintf(t, sizeof(t), T(rq, T_DEFS_NO_SCAND), cfg->scand_socket, strerror(errno));
+        str_format(t, sizeof(t), T(rq, T_DEFS_NO_SCAND), cfg->scand_socket, strerror(errno));
         page_notice(rq, "error", t);
     }
     config_free(cfg);
@@ -119,7 +119,7 @@ static void versions(struct admin_req *rq)
 static void update_state(struct admin_req *rq)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/run/dbupdate.status", admin.prefix);
+    str_format(path, sizeof(path), "%s/run/dbupdate.status", admin.prefix);
     struct dbu_status st;
     if (dbu_status_read(path, &st) < 0)
         return;
@@ -128,10 +128,9 @@ static void update_state(struct admin_req *rq)
     /* A status file says "running" until its update ends; a pid that is
      * gone ended without saying so (killed): not running. */
     if (st.result < 0 && st.pid > 0 && kill((pid_t)st.pid, 0) == 0)
-        snprintf(t, sizeof(t), T(rq, T_UPDATE_RUNNING), st.pid, when, st.stage);
+        str_format(t, sizeof(t), T(rq, T_UPDATE_RUNNING), st.pid, when, st.stage);
     else
-        snprintf(t, sizeof(t), T(rq, T_UPDATE_LAST), when,
-                 st.message[0] ? st.message : st.stage);
+        str_format(t, sizeof(t), T(rq, T_UPDATE_LAST), when, st.message[0] ? st.message : st.stage);
     page_notice(rq, st.result == 1 ? "error" : "info", t);
 }
 
@@ -153,7 +152,8 @@ static void auto_update(struct admin_req *rq, const char *verb_text)
     html_cstr(b, ok ? reply.text : "?");
     buf_append_cstr(b, "</p>");
     form_begin(rq, "/definitions");
-    buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"auto-on\"%s>", on ? " disabled" : "");
+    buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"auto-on\"%s>",
+               on ? " disabled" : "");
     html_cstr(b, T(rq, T_ON));
     buf_printf(b, "</button><button type=\"submit\" name=\"action\" value=\"auto-off\"%s>",
                on ? "" : " disabled");
@@ -186,7 +186,7 @@ void page_definitions(struct admin_req *rq)
             admin_ctl_call(&c, -1, &reply);
             admin_audit(rq->client_ip, rq->user, "automatic updates %s: status %d: %s",
                         on ? "on" : "off", reply.status, reply.text);
-            snprintf(auto_text, sizeof(auto_text), "%s", reply.text);
+            str_format(auto_text, sizeof(auto_text), "%s", reply.text);
             auto_result = auto_text;
         }
     }
@@ -206,7 +206,7 @@ void page_definitions(struct admin_req *rq)
     html_cstr(b, T(rq, T_UPDATE_LOG));
     buf_append_cstr(b, "</h2>");
     char log[PATH_MAX];
-    snprintf(log, sizeof(log), "%s/log/dbupdate.log", admin.prefix);
+    str_format(log, sizeof(log), "%s/log/dbupdate.log", admin.prefix);
     admin_view_log(rq, log, 200, NULL);
     page_end(rq);
 }

@@ -50,11 +50,11 @@ static void where_read(enum admin_ctl_file file, char *out, size_t cap)
     if (cfg == NULL)
         return;
     if (file == ADMIN_FILE_HOSTS_ALLOW)
-        snprintf(out, cap, "%s", cfg->hosts_allow);
+        str_format(out, cap, "%s", cfg->hosts_allow);
     else if (file == ADMIN_FILE_SPAM_CUSTOM)
-        snprintf(out, cap, "%s/custom.txt", cfg->spam_dir);
+        str_format(out, cap, "%s/custom.txt", cfg->spam_dir);
     else
-        snprintf(out, cap, "%s/%s", cfg->template_dir, admin_ctl_file_path(file));
+        str_format(out, cap, "%s/%s", cfg->template_dir, admin_ctl_file_path(file));
     config_free(cfg);
 }
 
@@ -64,16 +64,17 @@ static void reload_readers(struct admin_req *rq, unsigned services)
     for (enum service s = SVC_HTTP; s < SVC_COUNT; s++) {
         if (!(services & SVC_BIT(s)))
             continue;
-        struct admin_ctl_request st = {.op = ADMIN_CTL_SERVICE, .arg = s, .verb = ADMIN_VERB_STATUS};
+        struct admin_ctl_request st = {
+            .op = ADMIN_CTL_SERVICE, .arg = s, .verb = ADMIN_VERB_STATUS};
         struct admin_ctl_reply reply;
         if (!admin_ctl_call(&st, -1, &reply) || reply.status != 0)
             continue; /* not running: it reads the file when it starts */
-        struct admin_ctl_request rl = {.op = ADMIN_CTL_SERVICE, .arg = s, .verb = ADMIN_VERB_RELOAD};
+        struct admin_ctl_request rl = {
+            .op = ADMIN_CTL_SERVICE, .arg = s, .verb = ADMIN_VERB_RELOAD};
         bool ok = admin_ctl_call(&rl, -1, &reply) && reply.status == 0;
-        admin_audit(rq->client_ip, rq->user, "reload %s: status %d", service_name(s),
-                    reply.status);
+        admin_audit(rq->client_ip, rq->user, "reload %s: status %d", service_name(s), reply.status);
         char text[256];
-        snprintf(text, sizeof(text), "%s: %s", service_name(s), reply.text);
+        str_format(text, sizeof(text), "%s: %s", service_name(s), reply.text);
         page_notice(rq, ok ? "ok" : "error", text);
     }
 }
@@ -102,12 +103,12 @@ static void edit_file(struct admin_req *rq, const struct editable *e, const char
                       const char *title)
 {
     char here[PATH_MAX], read_by[PATH_MAX];
-    snprintf(here, sizeof(here), "%s/%s", admin.conf_dir, admin_ctl_file_path(e->file));
+    str_format(here, sizeof(here), "%s/%s", admin.conf_dir, admin_ctl_file_path(e->file));
     where_read(e->file, read_by, sizeof(read_by));
     page_begin(rq, title, action[8] == 't' ? "/lists/templates" : action);
     if (strcmp(here, read_by) != 0) {
         char t[2 * PATH_MAX + 128];
-        snprintf(t, sizeof(t), T(rq, T_EDIT_ELSEWHERE), read_by, here);
+        str_format(t, sizeof(t), T(rq, T_EDIT_ELSEWHERE), read_by, here);
         page_notice(rq, "info", t);
         page_end(rq);
         return;
@@ -121,13 +122,13 @@ static void edit_file(struct admin_req *rq, const struct editable *e, const char
         struct admin_ctl_reply reply;
         if (!admin_validate_file(e->file, admin.ini_path, content, len, err, sizeof(err))) {
             char t[4200];
-            snprintf(t, sizeof(t), T(rq, T_FILE_REFUSED), err);
+            str_format(t, sizeof(t), T(rq, T_FILE_REFUSED), err);
             page_notice(rq, "error", t);
             admin_audit(rq->client_ip, rq->user, "%s refused", admin_ctl_file_path(e->file));
             editor(rq, action, admin_ctl_file_path(e->file), content, len);
         } else if (!admin_ctl_write_file(e->file, content, len, &reply)) {
             char t[ADMIN_CTL_TEXT_MAX + 64];
-            snprintf(t, sizeof(t), T(rq, T_FILE_REFUSED), reply.text);
+            str_format(t, sizeof(t), T(rq, T_FILE_REFUSED), reply.text);
             page_notice(rq, "error", t);
             editor(rq, action, admin_ctl_file_path(e->file), content, len);
         } else {
@@ -142,8 +143,8 @@ static void edit_file(struct admin_req *rq, const struct editable *e, const char
     }
     char err[512];
     size_t len = 0;
-    char *text = admin_conf_file_read(admin_ctl_file_path(e->file), ADMIN_FILE_MAX, &len, err,
-                                      sizeof(err));
+    char *text =
+        admin_conf_file_read(admin_ctl_file_path(e->file), ADMIN_FILE_MAX, &len, err, sizeof(err));
     if (text == NULL)
         page_notice(rq, "error", err);
     editor(rq, action, admin_ctl_file_path(e->file), text != NULL ? text : "", len);
@@ -157,7 +158,7 @@ static void page_templates(struct admin_req *rq)
     for (size_t i = 0; name != NULL && i < sizeof(templates) / sizeof(templates[0]); i++) {
         if (strcmp(name, templates[i].slug) == 0) {
             char action[96];
-            snprintf(action, sizeof(action), "/lists/templates?name=%s", templates[i].slug);
+            str_format(action, sizeof(action), "/lists/templates?name=%s", templates[i].slug);
             edit_file(rq, &templates[i], action, templates[i].slug);
             return;
         }
@@ -228,7 +229,7 @@ static void users_page(struct admin_req *rq)
                                        buf_len(out), err, sizeof(err)))
             ok = false;
         if (ok && !admin_ctl_write_file(ADMIN_FILE_USERDB, buf_rptr(out), buf_len(out), &reply)) {
-            snprintf(err, sizeof(err), "%s", reply.text);
+            str_format(err, sizeof(err), "%s", reply.text);
             ok = false;
         }
         if (ok) {
@@ -240,7 +241,7 @@ static void users_page(struct admin_req *rq)
             text = admin_ctl_read_file(ADMIN_FILE_USERDB, &len, &reply);
         } else {
             char t[1200];
-            snprintf(t, sizeof(t), T(rq, T_FILE_REFUSED), err[0] ? err : "invalid entry");
+            str_format(t, sizeof(t), T(rq, T_FILE_REFUSED), err[0] ? err : "invalid entry");
             page_notice(rq, "error", t);
         }
         if (out != NULL) {
@@ -309,8 +310,9 @@ static void nat_page(struct admin_req *rq)
                                           {"pop", "POP 110 → 9110"},
                                           {"ftp", "FTP 21 → 9021"}};
     for (size_t i = 0; i < 4; i++)
-        buf_printf(b, "<div><input type=\"checkbox\" id=\"nat-%s\" name=\"%s\" disabled> "
-                      "<label for=\"nat-%s\">%s</label></div>",
+        buf_printf(b,
+                   "<div><input type=\"checkbox\" id=\"nat-%s\" name=\"%s\" disabled> "
+                   "<label for=\"nat-%s\">%s</label></div>",
                    rows[i][0], rows[i][0], rows[i][0], rows[i][1]);
     buf_append_cstr(b, "</fieldset>");
     page_end(rq);

@@ -17,21 +17,26 @@ enum log_kind { K_ACCESS, K_DETECT, K_INFO, K_ERROR, K_AUTH, K_COUNT };
 
 static const char *const kind_slug[K_COUNT] = {"access", "detect", "info", "error", "auth"};
 static const enum admin_text_id kind_text[K_COUNT] = {T_LOG_ACCESS, T_LOG_DETECT, T_LOG_INFO,
-                                                       T_LOG_ERROR, T_LOG_AUTH};
+                                                      T_LOG_ERROR, T_LOG_AUTH};
 
 /* The sources besides the four services. */
 enum { SRC_DBUPDATE = SVC_COUNT, SRC_AUDIT, SRC_CONSOLE_ERRORS, SRC_COUNT };
-static const char *const src_slug[SRC_COUNT] = {"http", "smtp", "pop", "ftp", "dbupdate",
-                                                 "audit", "admin"};
+static const char *const src_slug[SRC_COUNT] = {"http",     "smtp",  "pop",  "ftp",
+                                                "dbupdate", "audit", "admin"};
 
 static const char *log_path(const struct config *cfg, enum log_kind k)
 {
     switch (k) {
-    case K_ACCESS: return cfg->access_log;
-    case K_DETECT: return cfg->detect_log;
-    case K_INFO: return cfg->info_log;
-    case K_ERROR: return cfg->error_log;
-    default: return cfg->auth_log;
+    case K_ACCESS:
+        return cfg->access_log;
+    case K_DETECT:
+        return cfg->detect_log;
+    case K_INFO:
+        return cfg->info_log;
+    case K_ERROR:
+        return cfg->error_log;
+    default:
+        return cfg->auth_log;
     }
 }
 
@@ -68,8 +73,9 @@ static void selector(struct admin_req *rq, unsigned src, unsigned kind, const ch
     html_cstr(b, filter != NULL ? filter : "");
     buf_append_cstr(b, "\"></div><div class=\"field\"><label for=\"l-n\">");
     html_cstr(b, T(rq, T_LOG_LINES));
-    buf_printf(b, "</label><input type=\"number\" id=\"l-n\" name=\"n\" min=\"1\" max=\"%u\" "
-                  "value=\"%u\"></div><div class=\"actions\"><button type=\"submit\">",
+    buf_printf(b,
+               "</label><input type=\"number\" id=\"l-n\" name=\"n\" min=\"1\" max=\"%u\" "
+               "value=\"%u\"></div><div class=\"actions\"><button type=\"submit\">",
                ADMIN_LOG_LINES_MAX, lines);
     html_cstr(b, T(rq, T_LOG_SHOW));
     buf_append_cstr(b, "</button></div></form>");
@@ -95,10 +101,10 @@ void page_logs(struct admin_req *rq)
     selector(rq, src, k, filter, lines);
     char path[PATH_MAX];
     if (src == SRC_DBUPDATE) {
-        snprintf(path, sizeof(path), "%s/log/dbupdate.log", admin.prefix);
+        str_format(path, sizeof(path), "%s/log/dbupdate.log", admin.prefix);
     } else if (src == SRC_AUDIT || src == SRC_CONSOLE_ERRORS) {
-        snprintf(path, sizeof(path), "%s/log/admin/%s", admin.prefix,
-                 src == SRC_AUDIT ? "audit.log" : "error.log");
+        str_format(path, sizeof(path), "%s/log/admin/%s", admin.prefix,
+                   src == SRC_AUDIT ? "audit.log" : "error.log");
     } else {
         struct config *cfg = config_load(admin.ini_path, (enum service)src, NULL);
         if (cfg == NULL) {
@@ -109,13 +115,13 @@ void page_logs(struct admin_req *rq)
         const char *p = log_path(cfg, (enum log_kind)k);
         if (p[0] == '|') {
             char t[PATH_MAX + 200];
-            snprintf(t, sizeof(t), T(rq, T_LOG_PIPE), T(rq, kind_text[k]), src_slug[src], p);
+            str_format(t, sizeof(t), T(rq, T_LOG_PIPE), T(rq, kind_text[k]), src_slug[src], p);
             page_notice(rq, "info", t);
             config_free(cfg);
             page_end(rq);
             return;
         }
-        snprintf(path, sizeof(path), "%s", p);
+        str_format(path, sizeof(path), "%s", p);
         config_free(cfg);
     }
     admin_view_log(rq, path, lines, filter);

@@ -68,8 +68,9 @@ static void input_for(struct admin_req *rq, const struct config_key *k, enum ser
         bool on = strcmp(value, "yes") == 0;
         for (int i = 0; i < 2; i++) {
             const char *v = i == 0 ? "yes" : "no";
-            buf_printf(b, "<label class=\"radio\"><input type=\"radio\" name=\"%s\" value=\"%s\""
-                          "%s%s> ",
+            buf_printf(b,
+                       "<label class=\"radio\"><input type=\"radio\" name=\"%s\" value=\"%s\""
+                       "%s%s> ",
                        k->name, v, (i == 0) == on ? " checked" : "", aria);
             html_cstr(b, T(rq, i == 0 ? T_ON : T_OFF));
             buf_append_cstr(b, "</label> ");
@@ -89,10 +90,10 @@ static void input_for(struct admin_req *rq, const struct config_key *k, enum ser
         buf_append_cstr(b, "</select>");
         return;
     }
-    bool number = k->type == CONFIG_TYPE_UINT || k->type == CONFIG_TYPE_U64 ||
-                  k->type == CONFIG_TYPE_PORT;
-    buf_printf(b, "<input type=\"text\" id=\"%s\" name=\"%s\" aria-describedby=\"%s-help\"%s",
-               id, k->name, id, aria);
+    bool number =
+        k->type == CONFIG_TYPE_UINT || k->type == CONFIG_TYPE_U64 || k->type == CONFIG_TYPE_PORT;
+    buf_printf(b, "<input type=\"text\" id=\"%s\" name=\"%s\" aria-describedby=\"%s-help\"%s", id,
+               k->name, id, aria);
     if (number)
         buf_append_cstr(b, " inputmode=\"numeric\"");
     else if (k->max > 0 && k->max < 100000)
@@ -107,7 +108,7 @@ static void render(struct admin_req *rq, struct page_state *ps, const struct con
 {
     struct buf *b = rq->out;
     char path[64];
-    snprintf(path, sizeof(path), "/settings/%s", ps->slug);
+    str_format(path, sizeof(path), "/settings/%s", ps->slug);
     if (ps->general[0] != 0) {
         buf_append_cstr(b, "<div class=\"notice error\" role=\"alert\"><p>");
         html_cstr(b, T(rq, T_ERRORS_IN_FILE));
@@ -135,19 +136,20 @@ static void render(struct admin_req *rq, struct page_state *ps, const struct con
         char value[CONFIG_FORMAT_MAX];
         const char *submitted = from_form ? admin_field(rq, k->name) : NULL;
         if (submitted != NULL)
-            snprintf(value, sizeof(value), "%s", submitted);
+            str_format(value, sizeof(value), "%s", submitted);
         else if (!config_format_value(cfg, k, value, sizeof(value)))
             value[0] = 0;
         const char *err = field_error(ps, k->name);
         char id[80];
-        snprintf(id, sizeof(id), "f-%s", k->name);
+        str_format(id, sizeof(id), "f-%s", k->name);
         buf_append_cstr(b, "<div class=\"field\">");
         if (k->type == CONFIG_TYPE_BOOL) {
             /* A radio pair is a group: its name is the group's label. */
             buf_printf(b, "<span id=\"%s\" class=\"label\">", id);
             html_cstr(b, r->label[rq->lang]);
-            buf_printf(b, "</span><div role=\"radiogroup\" aria-labelledby=\"%s\" "
-                          "aria-describedby=\"%s-help\">",
+            buf_printf(b,
+                       "</span><div role=\"radiogroup\" aria-labelledby=\"%s\" "
+                       "aria-describedby=\"%s-help\">",
                        id, id);
             input_for(rq, k, ps->svc, id, value, err != NULL);
             buf_append_cstr(b, "</div>");
@@ -201,8 +203,8 @@ static const char *key_at_line(const char *text, size_t len, unsigned line)
 }
 
 /* attribute_errors - the loader's "file:line: reason" lines to fields. */
-static void attribute_errors(struct page_state *ps, const char *name, const char *text,
-                             size_t len, const char *diag)
+static void attribute_errors(struct page_state *ps, const char *name, const char *text, size_t len,
+                             const char *diag)
 {
     size_t nlen = strlen(name);
     size_t glen = 0;
@@ -222,8 +224,8 @@ static void attribute_errors(struct page_state *ps, const char *name, const char
         if (key != NULL && ps->nerrors < sizeof(ps->errors) / sizeof(ps->errors[0]) &&
             field_error(ps, key) == NULL) {
             ps->errors[ps->nerrors].key = key;
-            snprintf(ps->errors[ps->nerrors].text, sizeof(ps->errors[0].text), "%.*s", (int)rl,
-                     reason);
+            str_format(ps->errors[ps->nerrors].text, sizeof(ps->errors[0].text), "%.*s", (int)rl,
+                       reason);
             ps->nerrors++;
         } else if (glen + ll + 2 < sizeof(ps->general)) {
             memcpy(ps->general + glen, line, ll);
@@ -249,7 +251,7 @@ static void restart_services(struct admin_req *rq, struct page_state *ps, const 
         if (cfg == NULL)
             continue;
         char key[32];
-        snprintf(key, sizeof(key), "%s_service", service_name(s));
+        str_format(key, sizeof(key), "%s_service", service_name(s));
         const struct config_key *k = config_key_find(str_from_cstr(key));
         char on[8] = "no";
         if (k != NULL)
@@ -265,11 +267,11 @@ static void restart_services(struct admin_req *rq, struct page_state *ps, const 
                     service_name(s), reply.status);
         char text[256];
         if (ok) {
-            snprintf(text, sizeof(text), T(rq, run ? T_SAVED_RESTARTED : T_SAVED_STOPPED),
-                     service_name(s));
+            str_format(text, sizeof(text), T(rq, run ? T_SAVED_RESTARTED : T_SAVED_STOPPED),
+                       service_name(s));
             page_notice(rq, "ok", text);
         } else {
-            snprintf(text, sizeof(text), T(rq, T_RESTART_FAILED), service_name(s));
+            str_format(text, sizeof(text), T(rq, T_RESTART_FAILED), service_name(s));
             buf_append_cstr(rq->out, "<div class=\"notice error\" role=\"alert\"><p>");
             html_cstr(rq->out, text);
             buf_append_cstr(rq->out, "</p><pre>");
@@ -301,8 +303,8 @@ static void save(struct admin_req *rq, struct page_state *ps, const char *text, 
         ch[n].key = k->name;
         ch[n].value = v;
         n++;
-        int w = snprintf(changed_list + cl, sizeof(changed_list) - cl, "%s%s", cl ? ", " : "",
-                         k->name);
+        int w =
+            snprintf(changed_list + cl, sizeof(changed_list) - cl, "%s%s", cl ? ", " : "", k->name);
         if (w > 0 && cl + (size_t)w < sizeof(changed_list))
             cl += (size_t)w;
     }
@@ -324,13 +326,13 @@ static void save(struct admin_req *rq, struct page_state *ps, const char *text, 
     FILE *df = diag != NULL ? fmemopen(diag, ERRORS_MAX - 1, "w") : NULL;
     if (df != NULL)
         setvbuf(df, NULL, _IONBF, 0);
-    struct config *next = config_load_text(buf_rptr(out), buf_len(out), admin.ini_path, ps->svc, df);
+    struct config *next =
+        config_load_text(buf_rptr(out), buf_len(out), admin.ini_path, ps->svc, df);
     if (df != NULL)
         fclose(df);
     if (next == NULL) {
         attribute_errors(ps, admin.ini_path, buf_rptr(out), buf_len(out), diag != NULL ? diag : "");
-        admin_audit(rq->client_ip, rq->user, "settings [%s] refused (%s)", ps->slug,
-                    changed_list);
+        admin_audit(rq->client_ip, rq->user, "settings [%s] refused (%s)", ps->slug, changed_list);
         page_notice(rq, "error", T(rq, T_REFUSED));
         render(rq, ps, cur, true);
         free(diag);
@@ -342,7 +344,7 @@ static void save(struct admin_req *rq, struct page_state *ps, const char *text, 
     struct admin_ctl_reply reply;
     if (!admin_ctl_write_file(ADMIN_FILE_INI, buf_rptr(out), buf_len(out), &reply)) {
         char t[ADMIN_CTL_TEXT_MAX + 64];
-        snprintf(t, sizeof(t), T(rq, T_FILE_REFUSED), reply.text);
+        str_format(t, sizeof(t), T(rq, T_FILE_REFUSED), reply.text);
         page_notice(rq, "error", t);
         render(rq, ps, cur, true);
         buf_free(out);
@@ -351,7 +353,8 @@ static void save(struct admin_req *rq, struct page_state *ps, const char *text, 
     admin_audit(rq->client_ip, rq->user, "settings [%s] saved: %s", ps->slug, changed_list);
     page_notice(rq, "ok", T(rq, T_SAVED));
     restart_services(rq, ps, buf_rptr(out), buf_len(out));
-    struct config *now = config_load_text(buf_rptr(out), buf_len(out), admin.ini_path, ps->svc, NULL);
+    struct config *now =
+        config_load_text(buf_rptr(out), buf_len(out), admin.ini_path, ps->svc, NULL);
     render(rq, ps, now != NULL ? now : cur, false);
     if (now != NULL)
         config_free(now);
@@ -380,10 +383,10 @@ void page_settings(struct admin_req *rq)
     char err[512], path[64];
     size_t len;
     char *text = admin_conf_file_read("sekisho.ini", INI_MAX, &len, err, sizeof(err));
-    snprintf(path, sizeof(path), "/settings/%s", ps->slug);
+    str_format(path, sizeof(path), "/settings/%s", ps->slug);
     page_begin(rq, T(rq, titles[ps->page]), path);
-    struct config *cur = text != NULL ? config_load_text(text, len, admin.ini_path, ps->svc, NULL)
-                                      : NULL;
+    struct config *cur =
+        text != NULL ? config_load_text(text, len, admin.ini_path, ps->svc, NULL) : NULL;
     if (cur == NULL) {
         /* The running file itself is refused (edited by hand): say so. */
         char *diag = calloc(1, ERRORS_MAX);

@@ -33,12 +33,12 @@ static bool master_alive(int64_t pid, const char *svc)
     if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
         return false;
     char path[64], err[64], want[32];
-    snprintf(path, sizeof(path), "/proc/%lld/cmdline", (long long)pid);
+    str_format(path, sizeof(path), "/proc/%lld/cmdline", (long long)pid);
     size_t len;
     char *cmd = file_read_all(path, 64 * 1024, &len, err, sizeof(err));
     if (cmd == NULL)
         return false;
-    snprintf(want, sizeof(want), "--%s", svc);
+    str_format(want, sizeof(want), "--%s", svc);
     bool ok = false;
     for (size_t off = 0; off < len; off += strlen(cmd + off) + 1)
         if (strcmp(cmd + off, want) == 0)
@@ -74,9 +74,9 @@ static void chart(struct admin_req *rq, const char *name, const struct svc_stats
             max = s->per_minute[SVC_STAT_DETECTIONS][m];
     }
     char label[512];
-    snprintf(label, sizeof(label), T(rq, T_STATUS_CHART), name,
-             (unsigned long long)s->total[SVC_STAT_REQUESTS],
-             (unsigned long long)s->total[SVC_STAT_DETECTIONS]);
+    str_format(label, sizeof(label), T(rq, T_STATUS_CHART), name,
+               (unsigned long long)s->total[SVC_STAT_REQUESTS],
+               (unsigned long long)s->total[SVC_STAT_DETECTIONS]);
     buf_append_cstr(b, "<svg class=\"chart\" viewBox=\"0 0 600 130\" role=\"img\" aria-label=\"");
     html_cstr(b, label);
     buf_append_cstr(b, "\"><title>");
@@ -95,9 +95,10 @@ static void chart(struct admin_req *rq, const char *name, const struct svc_stats
     for (int m = 0; m < SVC_STATS_MINUTES; m++)
         buf_printf(b, "%d,%u ", m * 10 + 5,
                    110 - (unsigned)(100.0 * s->per_minute[SVC_STAT_REQUESTS][m] / max));
-    buf_printf(b, "\"/><text x=\"2\" y=\"126\" font-size=\"11\" fill=\"#1a1a1a\">-60 min</text>"
-                  "<text x=\"560\" y=\"126\" font-size=\"11\" fill=\"#1a1a1a\">now</text>"
-                  "<text x=\"2\" y=\"12\" font-size=\"11\" fill=\"#1a1a1a\">%u/min</text></svg>",
+    buf_printf(b,
+               "\"/><text x=\"2\" y=\"126\" font-size=\"11\" fill=\"#1a1a1a\">-60 min</text>"
+               "<text x=\"560\" y=\"126\" font-size=\"11\" fill=\"#1a1a1a\">now</text>"
+               "<text x=\"2\" y=\"12\" font-size=\"11\" fill=\"#1a1a1a\">%u/min</text></svg>",
                max);
 }
 
@@ -123,10 +124,9 @@ void page_status(struct admin_req *rq)
     buf_append_cstr(b, "<h2>");
     html_cstr(b, T(rq, T_STATUS_SERVICES));
     buf_append_cstr(b, "</h2><table><thead><tr>");
-    static const enum admin_text_id cols[] = {T_SERVICE_STATE, T_STATUS_STATE,
-                                              T_STATUS_SINCE, T_STATUS_SESSIONS,
-                                              T_STATUS_CONNECTIONS, T_STATUS_REQUESTS,
-                                              T_STATUS_DETECTIONS, T_STATUS_SPAM};
+    static const enum admin_text_id cols[] = {
+        T_SERVICE_STATE,      T_STATUS_STATE,    T_STATUS_SINCE,      T_STATUS_SESSIONS,
+        T_STATUS_CONNECTIONS, T_STATUS_REQUESTS, T_STATUS_DETECTIONS, T_STATUS_SPAM};
     for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
         buf_append_cstr(b, "<th scope=\"col\">");
         html_cstr(b, T(rq, cols[i]));
@@ -213,14 +213,22 @@ void page_metrics(struct admin_req *rq)
         admin_audit(rq->client_ip, NULL, "refused /metrics");
         return;
     }
-    static __thread struct svc_stats_snapshot snaps[SVC_COUNT];
+    static __thread struct svc_stats_snapshot snap;
     struct metrics_service ms[SVC_COUNT];
+    memset(ms, 0, sizeof(ms));
     for (enum service s = SVC_HTTP; s < SVC_COUNT; s++) {
         bool up = false;
-        bool have = admin_status_read(s, &snaps[s], &up);
         ms[s].name = service_name(s);
-        ms[s].snap = have ? &snaps[s] : NULL;
+        ms[s].known = admin_status_read(s, &snap, &up);
         ms[s].up = up;
+        if (!ms[s].known)
+            continue;
+        ms[s].start_time = snap.start_time;
+        ms[s].connections = snap.total[SVC_STAT_CONNECTIONS];
+        ms[s].requests = snap.total[SVC_STAT_REQUESTS];
+        ms[s].detections = snap.total[SVC_STAT_DETECTIONS];
+        ms[s].spam = snap.total[SVC_STAT_SPAM];
+        ms[s].sessions = up ? snap.sessions : 0;
     }
     rq->content_type = METRICS_CONTENT_TYPE;
     if (!metrics_format(rq->out, ms, SVC_COUNT)) {

@@ -11,8 +11,8 @@ static const char *const file_paths[ADMIN_FILE_COUNT] = {
 
 static const char *const service_names[ADMIN_SVC_COUNT] = {"http", "smtp", "pop", "ftp", "scand"};
 
-static const char *const verb_names[ADMIN_VERB_COUNT] = {"", "start", "stop", "restart",
-                                                         "status", "on", "off", "reload"};
+static const char *const verb_names[ADMIN_VERB_COUNT] = {"",       "start", "stop", "restart",
+                                                         "status", "on",    "off",  "reload"};
 
 const char *admin_ctl_file_path(unsigned file)
 {

@@ -48,25 +48,25 @@ enum admin_ctl_op {
 };
 
 /* The files the console may change, all under <prefix>/conf. */
-#define ADMIN_CTL_FILES(X)                                       \
-    X(ADMIN_FILE_INI, "sekisho.ini")                             \
-    X(ADMIN_FILE_HOSTS_ALLOW, "hosts.allow")                     \
-    X(ADMIN_FILE_SPAM_CUSTOM, "spam/custom.txt")                 \
-    X(ADMIN_FILE_USERDB, "pam/userdb.txt")                       \
-    X(ADMIN_FILE_HTDIGEST, "sekisho.htdigest")                   \
-    X(ADMIN_FILE_TPL_HTTP, "template_http.html")                 \
-    X(ADMIN_FILE_TPL_HTTP_ERROR, "template_http_error.html")     \
-    X(ADMIN_FILE_TPL_HTTP_PROGRESS, "template_http_progress.html") \
-    X(ADMIN_FILE_TPL_SMTP, "template_smtp.txt")                  \
-    X(ADMIN_FILE_TPL_SMTP_LAN, "template_smtp_lan.txt")          \
-    X(ADMIN_FILE_TPL_POP, "template_pop.txt")                    \
+#define ADMIN_CTL_FILES(X)                                                                         \
+    X(ADMIN_FILE_INI, "sekisho.ini")                                                               \
+    X(ADMIN_FILE_HOSTS_ALLOW, "hosts.allow")                                                       \
+    X(ADMIN_FILE_SPAM_CUSTOM, "spam/custom.txt")                                                   \
+    X(ADMIN_FILE_USERDB, "pam/userdb.txt")                                                         \
+    X(ADMIN_FILE_HTDIGEST, "sekisho.htdigest")                                                     \
+    X(ADMIN_FILE_TPL_HTTP, "template_http.html")                                                   \
+    X(ADMIN_FILE_TPL_HTTP_ERROR, "template_http_error.html")                                       \
+    X(ADMIN_FILE_TPL_HTTP_PROGRESS, "template_http_progress.html")                                 \
+    X(ADMIN_FILE_TPL_SMTP, "template_smtp.txt")                                                    \
+    X(ADMIN_FILE_TPL_SMTP_LAN, "template_smtp_lan.txt")                                            \
+    X(ADMIN_FILE_TPL_POP, "template_pop.txt")                                                      \
     X(ADMIN_FILE_TPL_ADMIN, "template_admin.txt")
 
 enum admin_ctl_file {
 #define ADMIN_CTL_FILE_ENUM(id, path) id,
     ADMIN_CTL_FILES(ADMIN_CTL_FILE_ENUM)
 #undef ADMIN_CTL_FILE_ENUM
-    ADMIN_FILE_COUNT,
+        ADMIN_FILE_COUNT,
 };
 
 enum admin_ctl_service {
