@@ -174,8 +174,25 @@ enum admin_auth_result admin_auth_check(struct admin_req *rq, struct admin_auth_
     enum MHD_Result r = MHD_digest_auth_check_digest2(
         rq->conn, ADMIN_REALM, rq->user_buf, ha1, sizeof(ha1), NONCE_TIMEOUT, MHD_DIGEST_ALG_MD5);
     if ((int)r == MHD_INVALID_NONCE) {
-        /* An old nonce with the right password: the browser retries on its own. */
-        challenge(out, true, now);
+        /* An old nonce with the right password: the browser retries on its
+         * own (stale=true). A live session keeps its opaque, so the session,
+         * its cookie and the CSRF token of a form on the screen go on. */
+        const char *a = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization");
+        char op[48] = "";
+        bool kept = false;
+        if (a != NULL && digest_param(a, strlen(a), "opaque", op, sizeof(op))) {
+            pthread_mutex_lock(&lock);
+            struct session *live = session_by_opaque(op);
+            kept = live != NULL && strcmp(live->user, rq->user_buf) == 0 &&
+                   now - live->last <= (time_t)admin.conf.session_timeout;
+            pthread_mutex_unlock(&lock);
+        }
+        if (kept) {
+            str_format(out->opaque, sizeof(out->opaque), "%s", op);
+            out->stale = true;
+        } else {
+            challenge(out, true, now);
+        }
         return ADMIN_AUTH_CHALLENGE;
     }
     if (r != MHD_YES || !known) {

@@ -243,11 +243,12 @@ void page_quarantine(struct admin_req *rq)
     long n = qstore_list(dir, Q_SHOWN_MAX, list_one, &lc);
     buf_append_cstr(b, "</tbody></table>");
     char t[PATH_MAX + 300];
-    if (n < 0) {
+    if (n < 0 && errno != ENOENT) {
         b->wpos = b->rpos + mark; /* no table */
         str_format(t, sizeof(t), T(rq, T_Q_NO_DIR), dir, strerror(errno));
         page_notice(rq, "error", t);
-    } else if (n == 0) {
+    } else if (n <= 0) {
+        /* No directory yet: nothing was ever quarantined. */
         b->wpos = b->rpos + mark;
         page_notice(rq, "info", T(rq, T_Q_EMPTY));
     } else {
