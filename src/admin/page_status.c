@@ -18,33 +18,46 @@
 #include <string.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "admin/admin_page.h"
 #include "admin/admin_routes.h"
 #include "admin/admin_status.h"
-#include "lib/file_read.h"
 #include "lib/svc_stats.h"
 #include "proto/db_version.h"
 #include "proto/metrics_format.h"
 
-/* master_alive - pid runs and is the master of svc (not a reused pid). */
+/* master_alive - pid runs and is the master of svc (not a reused pid):
+ * its command line has --<svc>. /proc files have no size, so read them
+ * until the end rather than by their stat. */
 static bool master_alive(int64_t pid, const char *svc)
 {
     if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
         return false;
-    char path[64], err[64], want[32];
+    char path[64], cmd[8192], want[32];
     str_format(path, sizeof(path), "/proc/%lld/cmdline", (long long)pid);
-    size_t len;
-    char *cmd = file_read_all(path, 64 * 1024, &len, err, sizeof(err));
-    if (cmd == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return false;
+    size_t len = 0;
+    for (;;) {
+        ssize_t r = read(fd, cmd + len, sizeof(cmd) - 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        if (len == sizeof(cmd) - 1)
+            break;
+    }
+    close(fd);
+    cmd[len] = 0;
     str_format(want, sizeof(want), "--%s", svc);
-    bool ok = false;
     for (size_t off = 0; off < len; off += strlen(cmd + off) + 1)
         if (strcmp(cmd + off, want) == 0)
-            ok = true;
-    free(cmd);
-    return ok;
+            return true;
+    return false;
 }
 
 bool admin_status_read(enum service svc, struct svc_stats_snapshot *snap, bool *up)
