@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # run-gateway - the README's run command: install packages, build, install
 # into a prefix with the repository's default configuration, then run the
-# whole gateway in the foreground: sekisho-scand with the bundled
-# definitions and every service whose <svc>_service=yes in the installed
-# conf/sekisho.ini (the shipped file turns on HTTP, SMTP, POP and FTP). Each prints
-# where it listens. Ctrl-C (SIGINT) or SIGTERM stops everything it started.
+# whole gateway: sekisho-scand with the bundled definitions, every service
+# whose <svc>_service=yes in the installed conf/sekisho.ini (the shipped
+# file turns on HTTP, SMTP, POP and FTP) and the web console, each started
+# by its rc script. Each prints where it listens. The script stays in the
+# foreground; Ctrl-C (SIGINT) or SIGTERM stops everything it started.
 #
 #   bash dev/run-gateway.sh
 #
@@ -26,6 +27,10 @@
 #   FTP_PARENT=host:port         the FTP server a plain user name goes to
 #                                (parent_server_host/port of [ftp]; without
 #                                it, users log in as name@server)
+#   ADMINPORT=9012, LANG_CONSOLE=en|ja
+#                                the web console's port and language on the
+#                                first install (make install adminport= lang=;
+#                                later: conf/admin.conf)
 # A variable that is set is written into $PREFIX/conf/sekisho.ini (so it
 # stays set for the next run and for the rc scripts); an existing
 # sekisho.ini is otherwise kept as the administrator left it.
@@ -35,11 +40,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 PREFIX=${PREFIX:-/opt/sekisho}
-STOP_TENTHS=600 # each service finishes its transfers in flight first
 
 dev/install-deps.sh run
 make -s -j"$(nproc)" all-bins
 make -s install prefix="$PREFIX" pamdir="${PAMDIR:-/etc/pam.d}" \
+    adminport="${ADMINPORT:-}" lang="${LANG_CONSOLE:-}" \
     systemdunitdir="${SYSTEMDUNITDIR:-/etc/systemd/system}" crondir="${CRONDIR:-/etc/cron.d}"
 cd "$PREFIX"
 PREFIX=$(pwd -P) # as the rc scripts see it (they match the ini path)
@@ -113,21 +118,14 @@ if [ ${#services[@]} -eq 0 ]; then
     exit 1
 fi
 
-pids=()
+# Every part runs as a daemon under its rc script, as on an installed host:
+# the web console restarts a service through the same script (Save and
+# Restart) without this script noticing anything but the new pid.
 stop_all() {
     trap - INT TERM EXIT
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do
-        i=0
-        while [ "$i" -lt "$STOP_TENTHS" ] && kill -0 "$p" 2>/dev/null; do
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill -KILL "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    for svc in "${services[@]}"; do rm -f "$PREFIX/run/sekisho_$svc.pid"; done
-    ./rc.sekisho_scand stop
+    ./rc.sekisho_admin stop || true
+    for svc in "${services[@]}"; do ./rc.sekisho_"$svc" stop || true; done
+    ./rc.sekisho_scand stop || true
 }
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
@@ -136,16 +134,17 @@ trap stop_all EXIT
 ./rc.sekisho_scand start
 echo "sekisho-scand: log $PREFIX/log/scand.log"
 for svc in "${services[@]}"; do
-    # The pid file lets rc.sekisho_<svc> status see this run too.
-    ./sekisho --"$svc" -f "$INI" --pidfile "$PREFIX/run/sekisho_$svc.pid" &
-    pids+=($!)
+    ./rc.sekisho_"$svc" start
     echo "sekisho_$svc: logs in $PREFIX/log/$svc/{access,detect,info,error}.log"
 done
-echo "run-gateway: running ${services[*]}; Ctrl-C stops everything"
-# Until Ctrl-C, or until a service ends by itself (then stop the others).
-set +e
-wait -n "${pids[@]}"
-rc=$?
-set -e
-echo "run-gateway: a service stopped (exit $rc); stopping the others" >&2
-exit 1
+./rc.sekisho_admin start
+port=$(sed -n 's/^[[:space:]]*adminport[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' conf/admin.conf | tail -n 1)
+echo "sekisho-admin: the web console on http://127.0.0.1:${port:-9012}/ (user admin, password" \
+    "admin the first time: it asks for a new one); log in $PREFIX/log/admin/"
+echo "run-gateway: running ${services[*]} and the console; Ctrl-C stops everything"
+# Until Ctrl-C (the traps stop everything); the sleep is in the background
+# so that a signal is handled at once.
+while :; do
+    sleep 3600 &
+    wait $! || true
+done

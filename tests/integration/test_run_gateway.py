@@ -5,8 +5,8 @@ as shipped), each printing where it listens; curl fetches a page through the
 HTTP proxy, swaks sends a mail through the SMTP proxy to its parent
 (smtp-sink, set with SMTP_PARENT), curl fetches mail through the POP3 proxy
 from a dovecot named in the user name and a file through the FTP proxy from
-a vsftpd named the same way (EICAR refused); SIGINT (Ctrl-C) stops
-everything."""
+a vsftpd named the same way (EICAR refused); the web console answers on
+ADMINPORT with its login challenge; SIGINT (Ctrl-C) stops everything."""
 import os
 import re
 import signal
@@ -56,7 +56,7 @@ class TestRunGateway(unittest.TestCase):
 
     def test_readme_run_command(self):
         http_port, smtp_port, pop_port = harness.free_port(), harness.free_port(), harness.free_port()
-        ftp_port = harness.free_port()
+        ftp_port, admin_port = harness.free_port(), harness.free_port()
         run_env = dict(os.environ, PREFIX=self.prefix,
                        PAMDIR=os.path.join(self.wd.path, "pam.d"),
                        SYSTEMDUNITDIR=os.path.join(self.wd.path, "systemd"),
@@ -65,7 +65,8 @@ class TestRunGateway(unittest.TestCase):
                        SMTP_SVCPORT="127.0.0.1:%d" % smtp_port,
                        POP_SVCPORT="127.0.0.1:%d" % pop_port,
                        FTP_SVCPORT="127.0.0.1:%d" % ftp_port,
-                       SMTP_PARENT="127.0.0.1:%d" % self.sink.port)
+                       SMTP_PARENT="127.0.0.1:%d" % self.sink.port,
+                       ADMINPORT=str(admin_port))
         if harness.SANITIZED:
             run_env["SAN"] = "1"
         self.out_path = os.path.join(self.wd.path, "run-gateway.out")
@@ -82,6 +83,16 @@ class TestRunGateway(unittest.TestCase):
             self.assertIsNone(self.script.poll(), self.output())
             harness.wait_for(lambda: harness.port_open(port), 20, what="port %d" % port)
         self.assertIn("listening on %s/run/sekisho-scand.sock" % self.prefix, self.output())
+        # The console: its line, then the login challenge (CLI-6, G-23).
+        harness.wait_for(lambda: "sekisho-admin: the web console on http://127.0.0.1:%d/"
+                         % admin_port in self.output() or self.script.poll() is not None,
+                         60, 0.2, what="the console's line")
+        self.assertIsNone(self.script.poll(), self.output())
+        head = subprocess.run(["curl", "-s", "-o", "/dev/null", "-D", "-",
+                               "http://127.0.0.1:%d/" % admin_port],
+                              capture_output=True, text=True, timeout=30).stdout
+        self.assertRegex(head, r"^HTTP/1\.1 401")
+        self.assertIn('WWW-Authenticate: Digest realm="fsigk"', head)
         # The rc scripts see the services of this run.
         r = subprocess.run([os.path.join(self.prefix, "rc.sekisho_smtp"), "status"],
                            capture_output=True, text=True, timeout=30)
@@ -141,6 +152,7 @@ class TestRunGateway(unittest.TestCase):
         self.assertFalse(harness.port_open(smtp_port))
         self.assertFalse(harness.port_open(pop_port))
         self.assertFalse(harness.port_open(ftp_port))
+        self.assertFalse(harness.port_open(admin_port))
         self.assertRegex(self.output(), re.compile(r"Stopping Sekisho scanning daemon.*\[ OK \]"))
         harness.check_sanitizer_report(self.output(), "run-gateway")
 
