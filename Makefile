@@ -319,8 +319,9 @@ install: $(BINS) $(PAM_MODULE)
 	            "'$${u:-nobody}': the console cannot check logins" >&2; fi
 	install -m 755 $(B)/bin/dbupdate $(prefix)/dbupdate$(suffix)
 	[ -e $(prefix)/conf/dbupdate.conf ] || install -m 600 conf/dbupdate.conf $(prefix)/conf/dbupdate.conf
-	sed -e "s|@PREFIX@|$(prefix)|g" -e "s/@SUFFIX@/$(suffix)/g" packaging/Makefile.prefix.in \
-	    >$(prefix)/Makefile
+	sed -e "s|@PREFIX@|$(prefix)|g" -e "s/@SUFFIX@/$(suffix)/g" \
+	    -e "s|@SYSTEMDUNITDIR@|$(systemdunitdir)|g" -e "s|@CRONDIR@|$(crondir)|g" \
+	    packaging/Makefile.prefix.in >$(prefix)/Makefile
 	install -d -m 755 $(systemdunitdir)
 	for u in service timer; do \
 	    sed -e "s|@PREFIX@|$(prefix)|g" -e "s/@SUFFIX@/$(suffix)/g" \
