@@ -24,6 +24,7 @@
 #include "admin/admin_page.h"
 #include "admin/admin_routes.h"
 #include "admin/admin_status.h"
+#include "core/svc_metrics.h"
 #include "lib/svc_stats.h"
 #include "proto/db_version.h"
 #include "proto/metrics_format.h"
@@ -228,20 +229,10 @@ void page_metrics(struct admin_req *rq)
     }
     static __thread struct svc_stats_snapshot snap;
     struct metrics_service ms[SVC_COUNT];
-    memset(ms, 0, sizeof(ms));
     for (enum service s = SVC_HTTP; s < SVC_COUNT; s++) {
         bool up = false;
-        ms[s].name = service_name(s);
-        ms[s].known = admin_status_read(s, &snap, &up);
-        ms[s].up = up;
-        if (!ms[s].known)
-            continue;
-        ms[s].start_time = snap.start_time;
-        ms[s].connections = snap.total[SVC_STAT_CONNECTIONS];
-        ms[s].requests = snap.total[SVC_STAT_REQUESTS];
-        ms[s].detections = snap.total[SVC_STAT_DETECTIONS];
-        ms[s].spam = snap.total[SVC_STAT_SPAM];
-        ms[s].sessions = up ? snap.sessions : 0;
+        bool known = admin_status_read(s, &snap, &up);
+        ms[s] = svc_metrics_entry(service_name(s), known ? &snap : NULL, up);
     }
     rq->content_type = METRICS_CONTENT_TYPE;
     if (!metrics_format(rq->out, ms, SVC_COUNT)) {

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "lib/buf.h"
+#include "core/svc_metrics.h"
 #include "lib/svc_stats.h"
 #include "proto/metrics_format.h"
 
@@ -83,16 +84,7 @@ int main(int argc, char **argv)
                     errno == EPROTO ? "not a stats file of this layout" : strerror(errno));
             return 3;
         }
-        const struct svc_stats_snapshot *s = &snaps[k];
-        svcs[k] = (struct metrics_service){.name = svcs[k].name,
-                                           .known = true,
-                                           .up = pid_alive(s->master_pid),
-                                           .start_time = s->start_time,
-                                           .connections = s->total[SVC_STAT_CONNECTIONS],
-                                           .requests = s->total[SVC_STAT_REQUESTS],
-                                           .detections = s->total[SVC_STAT_DETECTIONS],
-                                           .spam = s->total[SVC_STAT_SPAM],
-                                           .sessions = s->sessions};
+        svcs[k] = svc_metrics_entry(svcs[k].name, &snaps[k], pid_alive(snaps[k].master_pid));
     }
     if (minutes) {
         for (int k = 0; k < n; k++) {
