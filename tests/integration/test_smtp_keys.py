@@ -230,7 +230,8 @@ class TestLanQuarantineNotifyOn(KeyCase):
         line = self.gw.wait_log("detect", r"INFECTED")[-1]
         m = re.search(r"DETECT-STAT:INFECTED:[^:]*:[^:]*:([^:]*):", line)
         self.assertTrue(m and m.group(1), line)
-        self.assertEqual(self.quarantine_files(), [m.group(1)])
+        # The mailbox and its meta (date, sender, recipients... for the console).
+        self.assertEqual(self.quarantine_files(), [m.group(1), m.group(1) + ".meta"])
         with open(os.path.join(self.gw.prefix, "tmp", "quarantine", m.group(1)), "rb") as f:
             box = f.read()
         self.assertTrue(box.startswith(b"From sender@outside.example "), box[:80])
