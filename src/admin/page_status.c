@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <signal.h>
@@ -18,33 +19,38 @@
 #include <string.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "admin/admin_page.h"
 #include "admin/admin_routes.h"
 #include "admin/admin_status.h"
-#include "lib/file_read.h"
 #include "lib/svc_stats.h"
 #include "proto/db_version.h"
 #include "proto/metrics_format.h"
 
-/* master_alive - pid runs and is the master of svc (not a reused pid). */
+/* master_alive - pid runs and is the master of svc (not a reused pid).
+ * /proc/<pid>/cmdline says size 0 to stat, so it is read directly (one
+ * read gives up to a page, and "--<svc>" comes right after the program). */
 static bool master_alive(int64_t pid, const char *svc)
 {
     if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
         return false;
-    char path[64], err[64], want[32];
+    char path[64], want[32], cmd[4096];
     str_format(path, sizeof(path), "/proc/%lld/cmdline", (long long)pid);
-    size_t len;
-    char *cmd = file_read_all(path, 64 * 1024, &len, err, sizeof(err));
-    if (cmd == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return false;
+    ssize_t n = read(fd, cmd, sizeof(cmd) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    cmd[n] = 0;
     str_format(want, sizeof(want), "--%s", svc);
-    bool ok = false;
+    size_t len = (size_t)n;
     for (size_t off = 0; off < len; off += strlen(cmd + off) + 1)
         if (strcmp(cmd + off, want) == 0)
-            ok = true;
-    free(cmd);
-    return ok;
+            return true;
+    return false;
 }
 
 bool admin_status_read(enum service svc, struct svc_stats_snapshot *snap, bool *up)
