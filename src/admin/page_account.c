@@ -178,8 +178,9 @@ void page_lang(struct admin_req *rq)
     rq->lang = lang;
     admin_redirect(rq, back);
     char cookie[128];
-    str_format(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=31536000; SameSite=Strict%s",
-               ADMIN_COOKIE_LANG, admin_lang_code(lang), admin.tls ? "; Secure" : "");
+    str_format(cookie, sizeof(cookie),
+               "%s=%s; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict%s", ADMIN_COOKIE_LANG,
+               admin_lang_code(lang), admin.tls ? "; Secure" : "");
     str_format(rq->set_cookie, sizeof(rq->set_cookie), "%s", cookie);
 }
 

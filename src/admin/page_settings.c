@@ -175,9 +175,8 @@ static void render(struct admin_req *rq, struct page_state *ps, const struct con
     }
     if (group >= 0)
         buf_append_cstr(b, "</fieldset>");
-    /* The button's name is no ini key (action= is one). */
-    buf_append_cstr(b, "<div class=\"actions\"><button type=\"submit\" name=\"op\" "
-                       "value=\"save\">");
+    /* The button has no name: "action" is a setting of this very form. */
+    buf_append_cstr(b, "<div class=\"actions\"><button type=\"submit\">");
     html_cstr(b, T(rq, T_SAVE_RESTART));
     buf_printf(b, "</button><a class=\"button secondary\" href=\"%s\">", path);
     html_cstr(b, T(rq, T_CANCEL));

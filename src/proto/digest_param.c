@@ -28,11 +28,14 @@ bool digest_param(const char *h, size_t len, const char *name, char *out, size_t
     if (p < end && !is_blank(*p))
         return false;
     size_t want = strlen(name);
+    /* The whole list is read even after the parameter was found: a header
+     * malformed anywhere gives nothing (libmicrohttpd read the same one). */
+    bool found = false;
     for (;;) {
         while (p < end && (is_blank(*p) || *p == ','))
             p++;
         if (p >= end)
-            return false;
+            return found;
         const char *n = p;
         while (p < end && is_tchar((unsigned char)*p))
             p++;
@@ -44,7 +47,7 @@ bool digest_param(const char *h, size_t len, const char *name, char *out, size_t
         p++;
         while (p < end && is_blank(*p))
             p++;
-        bool match = nlen == want && strncasecmp(n, name, want) == 0;
+        bool match = !found && nlen == want && strncasecmp(n, name, want) == 0;
         size_t o = 0;
         if (p < end && *p == '"') {
             p++;
@@ -82,7 +85,7 @@ bool digest_param(const char *h, size_t len, const char *name, char *out, size_t
         }
         if (match) {
             out[o] = 0;
-            return true;
+            found = true;
         }
         while (p < end && is_blank(*p))
             p++;

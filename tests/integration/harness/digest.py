@@ -49,8 +49,11 @@ class Response:
 
 
 class DigestClient:
-    def __init__(self, host, port, user, password, timeout=30):
+    def __init__(self, host, port, user, password, timeout=30, source=None):
         self.host, self.port = host, port
+        # A loopback source address of its own (127.0.0.x): the console
+        # counts failed logins per client address.
+        self.source = (source, 0) if source else None
         self.user, self.password = user, password
         self.timeout = timeout
         self.challenge = None
@@ -73,7 +76,8 @@ class DigestClient:
         return "Digest " + ", ".join(parts)
 
     def _send(self, method, uri, body, headers):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
+                                          source_address=self.source)
         h = dict(headers)
         if self.cookies:
             h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
