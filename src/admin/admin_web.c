@@ -11,6 +11,7 @@
 #include "admin/admin_web.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,17 @@
 struct conn_state {
     struct buf body;
     bool too_big;
-    bool started;
+    /* The login is decided on the first call, when the headers are in and
+     * before any body is read: a client without it gets its 401 (or 429)
+     * at once instead of having its body read, and the digest nonce count
+     * is checked once per request. */
+    bool checked;
+    enum admin_auth_result auth_result;
+    struct admin_auth_out auth;
+    char user[256];
+    char csrf[48];
+    bool must_change_password;
+    bool answered; /* a response is queued already */
 };
 
 static const char *const security_headers[][2] = {
@@ -192,7 +203,15 @@ static enum MHD_Result handle(struct MHD_Connection *c, const char *url, const c
         goto out;
     }
 
-    switch (admin_auth_check(&rq, &auth)) {
+    auth = st->auth;
+    if (st->checked && st->auth_result == ADMIN_AUTH_OK) {
+        str_format(rq.user_buf, sizeof(rq.user_buf), "%s", st->user);
+        str_format(rq.csrf_buf, sizeof(rq.csrf_buf), "%s", st->csrf);
+        rq.user = rq.user_buf;
+        rq.csrf = rq.csrf_buf;
+        rq.must_change_password = st->must_change_password;
+    }
+    switch (st->checked ? st->auth_result : ADMIN_AUTH_CHALLENGE) {
     case ADMIN_AUTH_CHALLENGE:
         ret = send_challenge(&rq, &auth);
         goto out;
@@ -257,6 +276,38 @@ out:
     return ret;
 }
 
+/* decide_login - the first call's part: the login of a request to a page
+ * that needs one, kept in st for the last call. */
+static void decide_login(struct MHD_Connection *c, const char *url, struct conn_state *st)
+{
+    const struct admin_route *route = admin_route_find(url);
+    if (route != NULL && (route->flags & (ROUTE_OPEN | ROUTE_METRICS)))
+        return;
+    struct admin_req rq;
+    memset(&rq, 0, sizeof(rq));
+    rq.conn = c;
+    client_ip(c, rq.client_ip, sizeof(rq.client_ip));
+    st->auth_result = admin_auth_check(&rq, &st->auth);
+    st->checked = true;
+    if (st->auth_result == ADMIN_AUTH_OK) {
+        str_format(st->user, sizeof(st->user), "%s", rq.user_buf);
+        str_format(st->csrf, sizeof(st->csrf), "%s", rq.csrf_buf);
+        st->must_change_password = rq.must_change_password;
+    }
+}
+
+/* declared_too_big - a Content-Length beyond ADMIN_BODY_MAX. */
+static bool declared_too_big(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (cl == NULL)
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return errno != 0 || *end != 0 || n > ADMIN_BODY_MAX;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -269,6 +320,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (st == NULL)
             return MHD_NO;
         *con_cls = st;
+        decide_login(c, url, st);
+        /* Answered before the body: no login, or a body too large. */
+        if ((st->checked && st->auth_result != ADMIN_AUTH_OK) || declared_too_big(c)) {
+            st->too_big = declared_too_big(c);
+            st->answered = true;
+            return handle(c, url, method, st);
+        }
+        return MHD_YES;
+    }
+    if (st->answered) {
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
