@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,6 +24,7 @@
 
 #include "admin/admin.h"
 #include "admin/admin_validate.h"
+#include "lib/fd_pass.h"
 #include "lib/file_read.h"
 
 #define ADMIN_COMMAND_TIMEOUT 330
@@ -344,48 +344,13 @@ static int do_read_file(unsigned file, int *out_fd, char *out, size_t cap)
 
 static bool receive(int fd, unsigned char *in, size_t cap, ssize_t *len, int *content_fd)
 {
-    struct iovec iov = {.iov_base = in, .iov_len = cap};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    *len = fd_pass_recv1(fd, in, cap, 0, content_fd);
+    if (*len > 0)
+        return true;
+    if (*content_fd >= 0)
+        close(*content_fd);
     *content_fd = -1;
-    do
-        *len = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-    while (*len < 0 && errno == EINTR);
-    if (*len <= 0)
-        return false;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-            c->cmsg_len == CMSG_LEN(sizeof(int)))
-            memcpy(content_fd, CMSG_DATA(c), sizeof(int));
-    return true;
-}
-
-static void send_reply(int fd, const unsigned char *frame, size_t len, int with_fd)
-{
-    struct iovec iov = {.iov_base = (void *)frame, .iov_len = len};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (with_fd >= 0) {
-        memset(&u, 0, sizeof(u));
-        msg.msg_control = u.buf;
-        msg.msg_controllen = sizeof(u.buf);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &with_fd, sizeof(int));
-    }
-    ssize_t n;
-    do
-        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
+    return false;
 }
 
 bool admin_controller_serve(const struct admin_controller *c)
@@ -439,7 +404,7 @@ bool admin_controller_serve(const struct admin_controller *c)
     unsigned char reply[ADMIN_CTL_REPLY_MAX];
     size_t n = admin_ctl_encode_reply(rq.op, status, text, strlen(text), reply);
     if (n > 0)
-        send_reply(c->fd, reply, n, reply_fd);
+        fd_pass_send(c->fd, reply, n, reply_fd);
     if (reply_fd >= 0)
         close(reply_fd);
     return true;

@@ -5,61 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "admin/admin.h"
+#include "lib/fd_pass.h"
 #include "lib/file_read.h"
-
-static bool send_request(int fd, const unsigned char *frame, size_t len, int content_fd)
-{
-    struct iovec iov = {.iov_base = (void *)frame, .iov_len = len};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (content_fd >= 0) {
-        memset(&u, 0, sizeof(u));
-        msg.msg_control = u.buf;
-        msg.msg_controllen = sizeof(u.buf);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &content_fd, sizeof(int));
-    }
-    ssize_t n;
-    do
-        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n == (ssize_t)len;
-}
-
-/* recv_reply - one datagram, and the descriptor that rides along (or -1). */
-static ssize_t recv_reply(int fd, unsigned char *in, size_t cap, int *got_fd)
-{
-    struct iovec iov = {.iov_base = in, .iov_len = cap};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    ssize_t n;
-    *got_fd = -1;
-    do
-        n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n > 0)
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-                c->cmsg_len == CMSG_LEN(sizeof(int)))
-                memcpy(got_fd, CMSG_DATA(c), sizeof(int));
-    return n;
-}
 
 static bool call(const struct admin_ctl_request *rq, int content_fd, struct admin_ctl_reply *reply,
                  int *reply_fd)
@@ -74,11 +26,11 @@ static bool call(const struct admin_ctl_request *rq, int content_fd, struct admi
         return false;
     }
     pthread_mutex_lock(&admin.ctl_lock);
-    bool ok = send_request(admin.ctl_fd, frame, len, content_fd);
+    bool ok = fd_pass_send(admin.ctl_fd, frame, len, content_fd) == (ssize_t)len;
     ssize_t n = -1;
     int got = -1;
     if (ok)
-        n = recv_reply(admin.ctl_fd, in, sizeof(in), &got);
+        n = fd_pass_recv1(admin.ctl_fd, in, sizeof(in), 0, &got);
     ok = n > 0 && admin_ctl_decode_reply(in, (size_t)n, reply) && reply->op == rq->op;
     pthread_mutex_unlock(&admin.ctl_lock);
     if (ok && reply_fd != NULL)

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/fd_pass.h"
 #include "lib/str.h"
 
 const char *scan_client_status_name(enum scan_client_status s)
@@ -71,31 +72,10 @@ int scan_client_tx_init(struct scan_client_tx *tx, const struct scanreq_request 
 enum scan_client_status scan_client_send(int sock, struct scan_client_tx *tx)
 {
     while (tx->off < tx->len) {
-        struct iovec iov = {tx->frame + tx->off, tx->len - tx->off};
-        struct msghdr msg;
-        memset(&msg, 0, sizeof(msg));
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        union {
-            char buf[CMSG_SPACE(sizeof(int))];
-            struct cmsghdr align;
-        } ctl;
-        if (tx->fd >= 0) {
-            /* The descriptor rides on the first byte of the request; the
-             * server pairs it with the request that byte starts. */
-            memset(&ctl, 0, sizeof(ctl));
-            msg.msg_control = ctl.buf;
-            msg.msg_controllen = sizeof(ctl.buf);
-            struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int));
-            memcpy(CMSG_DATA(c), &tx->fd, sizeof(int));
-        }
-        ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+        /* The descriptor rides on the first byte of the request; the
+         * server pairs it with the request that byte starts. */
+        ssize_t n = fd_pass_send(sock, tx->frame + tx->off, tx->len - tx->off, tx->fd);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return SCAN_CLIENT_AGAIN;
             return SCAN_CLIENT_ERROR;

@@ -1,6 +1,6 @@
 /* admin_conf - conf/admin.conf (see admin_conf.h).
  *
- * The file is walked line by line over the caller's bytes the way
+ * The file is walked entry by entry with proto/kv_line, as
  * proto/dbupdate_conf walks dbupdate.conf; every value is validated
  * completely on a bounded view before anything is copied into the struct,
  * and the first error ends the parse: the caller refuses the whole file.
@@ -12,22 +12,7 @@
 #include <string.h>
 
 #include "lib/str.h"
-
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static struct str trim_blanks(struct str s)
-{
-    while (s.len > 0 && is_blank(s.ptr[0])) {
-        s.ptr++;
-        s.len--;
-    }
-    while (s.len > 0 && is_blank(s.ptr[s.len - 1]))
-        s.len--;
-    return s;
-}
+#include "proto/kv_line.h"
 
 static bool all_digits(struct str s)
 {
@@ -159,7 +144,7 @@ static int parse_allow(struct str v, struct admin_conf *c, char *err, size_t err
     for (;;) {
         struct str item, tail;
         bool more = str_cut(rest, ',', &item, &tail);
-        item = trim_blanks(item);
+        item = kv_trim(item);
         if (item.len == 0) {
             str_format(err, errcap, "metrics_allow: empty item in the list");
             return -1;
@@ -250,24 +235,6 @@ static int apply(enum admin_key k, struct str v, struct admin_conf *c, char *err
     return -1;
 }
 
-/* check_line_bytes - NUL and control bytes (tab aside) are refused: they
- * cannot be typed on purpose and would be invisible in an error message. */
-static bool check_line_bytes(struct str line, char *err, size_t errcap)
-{
-    for (size_t i = 0; i < line.len; i++) {
-        unsigned char ch = (unsigned char)line.ptr[i];
-        if (ch == '\0') {
-            str_format(err, errcap, "NUL byte in the line");
-            return false;
-        }
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-            str_format(err, errcap, "control character 0x%02x in the line", ch);
-            return false;
-        }
-    }
-    return true;
-}
-
 int admin_conf_parse(const char *text, size_t len, struct admin_conf *c, unsigned *err_line,
                      char *err, size_t errcap)
 {
@@ -282,39 +249,12 @@ int admin_conf_parse(const char *text, size_t len, struct admin_conf *c, unsigne
         str_format(err, errcap, "file larger than %u bytes", ADMIN_CONF_FILE_MAX);
         return -1;
     }
-    size_t pos = 0;
-    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
-        pos = 3; /* UTF-8 byte order mark, as some editors write */
-    unsigned lineno = 0;
-    while (pos < len) {
-        lineno++;
-        *err_line = lineno;
-        const char *nl = memchr(text + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - text) : len;
-        struct str line = str_make(text + pos, end - pos);
-        pos = nl ? end + 1 : len;
-        if (line.len > 0 && line.ptr[line.len - 1] == '\r')
-            line.len--;
-        if (line.len > ADMIN_LINE_MAX) {
-            str_format(err, errcap, "line longer than %d bytes", ADMIN_LINE_MAX);
-            return -1;
-        }
-        if (!check_line_bytes(line, err, errcap))
-            return -1;
-        struct str t = trim_blanks(line);
-        if (t.len == 0 || t.ptr[0] == '#')
-            continue;
-        struct str key, value;
-        if (!str_cut(t, '=', &key, &value)) {
-            str_format(err, errcap, "expected key=value, found no '='");
-            return -1;
-        }
-        key = trim_blanks(key);
-        value = trim_blanks(value);
-        if (key.len == 0) {
-            str_format(err, errcap, "no key before '='");
-            return -1;
-        }
+    struct kv_reader r;
+    kv_reader_init(&r, text, len, ADMIN_LINE_MAX);
+    struct str key, value;
+    enum kv_status st;
+    while ((st = kv_next(&r, &key, &value, err, errcap)) == KV_ENTRY) {
+        *err_line = r.line;
         size_t k = 0;
         while (k < K_COUNT && !str_caseeq_cstr(key, KEYS[k]))
             k++;
@@ -327,14 +267,18 @@ int admin_conf_parse(const char *text, size_t len, struct admin_conf *c, unsigne
             str_format(err, errcap, "'%s' set twice (first on line %u)", KEYS[k], first[k]);
             return -1;
         }
-        first[k] = lineno;
+        first[k] = r.line;
         if (value.len == 0 && k != K_METRICS_ALLOW)
             continue; /* not set: the default stays */
         if (apply((enum admin_key)k, value, c, err, errcap) != 0)
             return -1;
     }
-    bool cert = c->tls_certificate[0] != '\0', key = c->tls_key[0] != '\0';
-    if (cert != key) {
+    if (st == KV_ERROR) {
+        *err_line = r.line;
+        return -1;
+    }
+    bool cert = c->tls_certificate[0] != '\0', tls_key = c->tls_key[0] != '\0';
+    if (cert != tls_key) {
         *err_line = first[cert ? K_TLS_CERT : K_TLS_KEY];
         str_format(err, errcap, "%s is set but %s is not (HTTPS needs both)",
                    cert ? "tls_certificate" : "tls_key", cert ? "tls_key" : "tls_certificate");

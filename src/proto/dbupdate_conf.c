@@ -1,10 +1,11 @@
 /* dbupdate_conf - conf/dbupdate.conf, proxy lists, database file names
  * (see dbupdate_conf.h).
  *
- * The file is walked line by line over the caller's bytes; every check is
- * made on a bounded view (a line is at most DBU_LINE_MAX bytes), values
- * are validated completely before anything is copied into the struct, and
- * the first error ends the parse: the caller refuses the whole file.
+ * The file is walked entry by entry over the caller's bytes
+ * (proto/kv_line); every check is made on a bounded view (a line is at
+ * most DBU_LINE_MAX bytes), values are validated completely before
+ * anything is copied into the struct, and the first error ends the parse:
+ * the caller refuses the whole file.
  */
 #include "proto/dbupdate_conf.h"
 
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "lib/str.h"
+#include "proto/kv_line.h"
 
 static bool is_blank(char c)
 {
@@ -33,17 +35,6 @@ static bool is_digit(char c)
 static bool is_alnum(char c)
 {
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static struct str trim_blanks(struct str s)
-{
-    while (s.len > 0 && is_blank(s.ptr[0])) {
-        s.ptr++;
-        s.len--;
-    }
-    while (s.len > 0 && is_blank(s.ptr[s.len - 1]))
-        s.len--;
-    return s;
 }
 
 static bool has_blank(struct str s)
@@ -432,7 +423,7 @@ static int parse_databases(struct str v, struct dbupdate_conf *c, char *err, siz
     for (;;) {
         struct str item, tail;
         bool more = str_cut(rest, ',', &item, &tail);
-        item = trim_blanks(item);
+        item = kv_trim(item);
         if (item.len == 0) {
             str_format(err, errcap, "databases: empty name in the list");
             return -1;
@@ -524,24 +515,6 @@ static int apply(enum dbu_key k, struct str key, struct str v, struct dbupdate_c
     return -1;
 }
 
-/* check_line_bytes - NUL and control bytes (tab aside) are refused: they
- * cannot be typed on purpose and would be invisible in an error message. */
-static bool check_line_bytes(struct str line, char *err, size_t errcap)
-{
-    for (size_t i = 0; i < line.len; i++) {
-        unsigned char ch = (unsigned char)line.ptr[i];
-        if (ch == '\0') {
-            str_format(err, errcap, "NUL byte in the line");
-            return false;
-        }
-        if (is_ctl(ch) && ch != '\t') {
-            str_format(err, errcap, "control character 0x%02x in the line", ch);
-            return false;
-        }
-    }
-    return true;
-}
-
 int dbupdate_conf_parse(const char *text, size_t len, struct dbupdate_conf *c, unsigned *err_line,
                         char *err, size_t errcap)
 {
@@ -557,39 +530,12 @@ int dbupdate_conf_parse(const char *text, size_t len, struct dbupdate_conf *c, u
         str_format(err, errcap, "file larger than %u bytes", DBU_CONF_FILE_MAX);
         return -1;
     }
-    size_t pos = 0;
-    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
-        pos = 3; /* UTF-8 byte order mark, as some editors write */
-    unsigned lineno = 0;
-    while (pos < len) {
-        lineno++;
-        *err_line = lineno;
-        const char *nl = memchr(text + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - text) : len;
-        struct str line = str_make(text + pos, end - pos);
-        pos = nl ? end + 1 : len;
-        if (line.len > 0 && line.ptr[line.len - 1] == '\r')
-            line.len--;
-        if (line.len > DBU_LINE_MAX) {
-            str_format(err, errcap, "line longer than %u bytes", DBU_LINE_MAX);
-            return -1;
-        }
-        if (!check_line_bytes(line, err, errcap))
-            return -1;
-        struct str t = trim_blanks(line);
-        if (t.len == 0 || t.ptr[0] == '#')
-            continue;
-        struct str key, value;
-        if (!str_cut(t, '=', &key, &value)) {
-            str_format(err, errcap, "expected key=value, found no '='");
-            return -1;
-        }
-        key = trim_blanks(key);
-        value = trim_blanks(value);
-        if (key.len == 0) {
-            str_format(err, errcap, "no key before '='");
-            return -1;
-        }
+    struct kv_reader r;
+    kv_reader_init(&r, text, len, DBU_LINE_MAX);
+    struct str key, value;
+    enum kv_status st;
+    while ((st = kv_next(&r, &key, &value, err, errcap)) == KV_ENTRY) {
+        *err_line = r.line;
         size_t ki = 0;
         while (ki < sizeof(KEYS) / sizeof(KEYS[0]) && !str_caseeq_cstr(key, KEYS[ki].name))
             ki++;
@@ -609,13 +555,17 @@ int dbupdate_conf_parse(const char *text, size_t len, struct dbupdate_conf *c, u
                                first[k]);
                 return -1;
             }
-            first[k] = lineno;
+            first[k] = r.line;
             first_as[k] = KEYS[ki].name;
         }
         if (value.len == 0 && k != K_DATABASES)
             continue; /* not set: the default stays */
         if (apply(k, str_from_cstr(KEYS[ki].name), value, c, err, errcap) != 0)
             return -1;
+    }
+    if (st == KV_ERROR) {
+        *err_line = r.line;
+        return -1;
     }
     if (c->use_proxy && c->proxy_host[0] == '\0') {
         *err_line = first[K_USE_PROXY];
@@ -732,7 +682,7 @@ int dbu_proxy_list_parse(const char *s, size_t len, struct dbu_proxy *out, size_
     *n = 0;
     if (errcap > 0 && err)
         err[0] = '\0';
-    struct str rest = trim_blanks(str_make(s, len));
+    struct str rest = kv_trim(str_make(s, len));
     if (rest.len == 0)
         return 0;
     for (size_t i = 0; i < rest.len; i++) {
@@ -746,7 +696,7 @@ int dbu_proxy_list_parse(const char *s, size_t len, struct dbu_proxy *out, size_
     for (;;) {
         struct str item, tail;
         bool more = str_cut(rest, ',', &item, &tail);
-        item = trim_blanks(item);
+        item = kv_trim(item);
         if (item.len == 0) {
             str_format(err, errcap, "proxy %zu: empty entry", count + 1);
             return -1;

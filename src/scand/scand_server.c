@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/fd_pass.h"
 #include "lib/str.h"
 #include "proto/scanreq.h"
 #include "scand/scan_pool.h"
@@ -450,43 +451,23 @@ static void conn_update(struct scand_server *s, struct conn *c)
     }
 }
 
+/* one receive makes room for every descriptor a connection may hold */
+_Static_assert(SCAND_CONN_FDS_MAX <= FD_PASS_RECV_MAX, "fd_pass receives too few descriptors");
+
 static void conn_read(struct scand_server *s, struct conn *c)
 {
     if (buf_space(&c->rx) == 0)
         return;
-    struct iovec iov = {buf_wptr(&c->rx), buf_space(&c->rx)};
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * SCAND_CONN_FDS_MAX)];
-        struct cmsghdr align;
-    } ctl;
-    struct msghdr msg;
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = ctl.buf;
-    msg.msg_controllen = sizeof(ctl.buf);
-    ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    size_t got = 0;
+    bool overflow = false;
+    ssize_t n = fd_pass_recv(c->fd, buf_wptr(&c->rx), buf_space(&c->rx), MSG_DONTWAIT,
+                             c->fds + c->nfds, SCAND_CONN_FDS_MAX - c->nfds, &got, &overflow);
     if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
             conn_kill(s, c, strerror(errno));
         return;
     }
-    bool overflow = (msg.msg_flags & MSG_CTRUNC) != 0;
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; i++) {
-            int fd;
-            memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-            if (c->nfds < SCAND_CONN_FDS_MAX)
-                c->fds[c->nfds++] = fd;
-            else {
-                close(fd);
-                overflow = true;
-            }
-        }
-    }
+    c->nfds += got;
     if (overflow) {
         scand_log("conn %llu: too many descriptors, closing", (unsigned long long)c->serial);
         conn_kill(s, c, "descriptor overflow");
