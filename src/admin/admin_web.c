@@ -4,8 +4,8 @@
  * restart without holding up the others), bounded everywhere: at most
  * ADMIN_CONNECTIONS_MAX connections (ADMIN_PER_IP_MAX from one address),
  * request headers within ADMIN_HEADER_MEMORY (libmicrohttpd answers 431
- * beyond it), bodies within ADMIN_BODY_MAX (413), ADMIN_IDLE_TIMEOUT s of
- * silence. Every answer carries the security headers; no page but the
+ * beyond it), bodies within ADMIN_BODY_MAX (413), idle_timeout s of
+ * silence (admin.conf). Every answer carries the security headers; no page but the
  * style sheet and the login challenge is served before authentication.
  */
 #include "admin/admin_web.h"
@@ -26,7 +26,6 @@
 #define ADMIN_CONNECTIONS_MAX 32
 #define ADMIN_PER_IP_MAX      16
 #define ADMIN_HEADER_MEMORY   (64u * 1024)
-#define ADMIN_IDLE_TIMEOUT    30
 
 struct conn_state {
     struct buf body;
@@ -399,7 +398,7 @@ struct MHD_Daemon *admin_web_start(int listen_fd, const char *tls_cert, const ch
         flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)ADMIN_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)ADMIN_PER_IP_MAX, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_IDLE_TIMEOUT,
+        (unsigned)ADMIN_PER_IP_MAX, MHD_OPTION_CONNECTION_TIMEOUT, admin.conf.idle_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)ADMIN_HEADER_MEMORY,
         MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(digest_random), digest_random,
         MHD_OPTION_NONCE_NC_SIZE, (unsigned)4096, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,

@@ -35,6 +35,7 @@ enum admin_key {
     K_METRICS_ALLOW,
     K_LOGIN_FAILURES_MAX,
     K_LOGIN_PAUSE,
+    K_IDLE_TIMEOUT,
     K_COUNT
 };
 
@@ -49,6 +50,7 @@ static const char *const KEYS[K_COUNT] = {
     [K_METRICS_ALLOW] = "metrics_allow",
     [K_LOGIN_FAILURES_MAX] = "login_failures_max",
     [K_LOGIN_PAUSE] = "login_pause",
+    [K_IDLE_TIMEOUT] = "idle_timeout",
 };
 
 /* addr_parse - an IPv4 or IPv6 literal (IPv6 optionally in brackets). */
@@ -91,6 +93,7 @@ void admin_conf_defaults(struct admin_conf *c)
     c->nallow = 2;
     c->login_failures_max = 5;
     c->login_pause = 60;
+    c->idle_timeout = 30;
 }
 
 const char *admin_lang_name(enum admin_lang lang)
@@ -229,6 +232,8 @@ static int apply(enum admin_key k, struct str v, struct admin_conf *c, char *err
         return parse_number(key, v, 1, 100, &c->login_failures_max, err, errcap);
     case K_LOGIN_PAUSE:
         return parse_number(key, v, 1, 86400, &c->login_pause, err, errcap);
+    case K_IDLE_TIMEOUT:
+        return parse_number(key, v, 1, 3600, &c->idle_timeout, err, errcap);
     case K_COUNT:
         break;
     }

@@ -39,6 +39,7 @@
  *   login_failures_max=5      failed logins in a row from one address
  *                             before it is paused, 1-100
  *   login_pause=60            seconds of that pause, 1-86400
+ *   idle_timeout=30           seconds a connection may stay silent, 1-3600
  *
  * What it owns: nothing but the caller's struct (fixed arrays, every
  * string NUL-terminated). What it does not do: no I/O, no allocation, no
@@ -83,6 +84,7 @@ struct admin_conf {
     struct admin_addr allow[ADMIN_ALLOW_MAX]; /* never AF_UNSPEC */
     unsigned login_failures_max;              /* 1-100 */
     unsigned login_pause;                     /* seconds */
+    unsigned idle_timeout;                    /* seconds of silence before a close */
 };
 
 /* admin_conf_defaults - every field at its default (see above). */

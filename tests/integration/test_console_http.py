@@ -65,7 +65,7 @@ DEFAULT_HA1 = "7bcff3ad1a9ecdd7cd2f6c1172a074bc"  # admin:fsigk:admin, as shippe
 SESSION_TIMEOUT = 10
 FAILURES_MAX = 3
 LOGIN_PAUSE = 5
-IDLE_TIMEOUT = 30  # ADMIN_IDLE_TIMEOUT in src/admin/admin_web.c
+IDLE_TIMEOUT = 5  # idle_timeout= in admin.conf (30 as shipped)
 PER_IP_MAX = 16  # ADMIN_PER_IP_MAX
 CONNECTIONS_MAX = 32  # ADMIN_CONNECTIONS_MAX
 TIMEOUT = 30 * harness.SLOW
@@ -305,8 +305,8 @@ def setUpModule():
         f.write(text.replace("[http]\n", "[http]\n# site comment: %s\n" % MARKER, 1))
     with open(conf("admin.conf"), "a") as f:
         f.write("session_timeout=%d\nlogin_failures_max=%d\nlogin_pause=%d\n"
-                "metrics_token=%s\nmetrics_allow=127.0.0.1\n"
-                % (SESSION_TIMEOUT, FAILURES_MAX, LOGIN_PAUSE, TOKEN))
+                "metrics_token=%s\nmetrics_allow=127.0.0.1\nidle_timeout=%d\n"
+                % (SESSION_TIMEOUT, FAILURES_MAX, LOGIN_PAUSE, TOKEN, IDLE_TIMEOUT))
     www = os.path.join(wd.path, "www")
     os.makedirs(www)
     with open(os.path.join(www, "clean.txt"), "w") as f:

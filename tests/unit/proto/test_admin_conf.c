@@ -82,6 +82,7 @@ static void check_defaults(void)
     addr_is(&conf.allow[1], AF_INET6, "::1", "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
     assert_int_equal(conf.login_failures_max, 5);
     assert_int_equal(conf.login_pause, 60);
+    assert_int_equal(conf.idle_timeout, 30);
 }
 
 static void test_defaults(void **state)
@@ -207,6 +208,7 @@ static void test_numbers(void **state)
         {"session_timeout", 10, 86400},
         {"login_failures_max", 1, 100},
         {"login_pause", 1, 86400},
+        {"idle_timeout", 1, 3600},
     };
     for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
         char t[128], w[128];
