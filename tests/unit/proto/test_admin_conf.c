@@ -204,11 +204,8 @@ static void test_numbers(void **state)
         const char *key;
         unsigned lo, hi;
     } k[] = {
-        {"adminport", 1, 65535},
-        {"session_timeout", 10, 86400},
-        {"login_failures_max", 1, 100},
-        {"login_pause", 1, 86400},
-        {"idle_timeout", 1, 3600},
+        {"adminport", 1, 65535},   {"session_timeout", 10, 86400}, {"login_failures_max", 1, 100},
+        {"login_pause", 1, 86400}, {"idle_timeout", 1, 3600},
     };
     for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
         char t[128], w[128];
