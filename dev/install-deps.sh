@@ -3,7 +3,8 @@
 #   dev/install-deps.sh build   compiler and libraries
 #   dev/install-deps.sh run     the above plus the clients of the README's examples
 #                               (curl, swaks), for dev/run-gateway.sh
-#   dev/install-deps.sh test    the above plus the servers, clients and tools of the test suite
+#   dev/install-deps.sh test    the above plus the servers, clients and tools of the test suite,
+#                               and the browser tests' node packages (npm ci --prefix tests/browser)
 # Packages already installed are not fetched again; apt-get update runs only
 # when something is missing.
 set -eu
@@ -14,7 +15,13 @@ run=(curl swaks)
 test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
       nginx-light postfix vsftpd curl python3 zip procps iproute2 swaks arj
       brotli zstd dovecot-pop3d lmdb-utils libpam-wrapper pamtester fail2ban
-      rspamd unbound squid clamav openssl python3-prometheus-client p7zip-full)
+      rspamd unbound squid clamav openssl python3-prometheus-client p7zip-full
+      chromium nodejs default-jre-headless fonts-ipafont-gothic)
+# chromium, nodejs, default-jre-headless: the console's browser tests (vnu.jar
+# runs on Java); fonts-ipafont-gothic: their screenshots of the Japanese pages.
+# Debian's npm, unless the installed nodejs brings its own npm (NodeSource's
+# nodejs does, and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || test+=(npm)
 pkgs=("${build[@]}")
 case "$what" in
 build) ;;
@@ -29,7 +36,23 @@ missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The console's browser tests (tests/integration/test_console_browser.py):
+# playwright-core, axe-core and vnu-jar at the versions of the lock file.
+# --ignore-scripts: vnu-jar's postinstall would download a Java runtime;
+# Debian's default-jre-headless runs its vnu.jar. Run again only when the
+# lock file changed (npm ci starts from an empty node_modules each time).
+browser_packages() {
+    local dir stamp
+    dir=$(cd "$(dirname "$0")/.." && pwd)/tests/browser
+    stamp=$dir/node_modules/.installed-lock.json
+    cmp -s "$dir/package-lock.json" "$stamp" && return 0
+    npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund
+    cp "$dir/package-lock.json" "$stamp"
+}
+if [ ${#missing[@]} -eq 0 ]; then
+    [ "$what" = test ] && browser_packages
+    exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: missing packages ${missing[*]}; run as root to install them" >&2
     exit 1
@@ -50,3 +73,5 @@ if [ $had_freshclam -eq 0 ] && [ -d /run/systemd/system ] &&
     dpkg-query -W -f='${Status}' clamav-freshclam 2>/dev/null | grep -q "install ok installed"; then
     systemctl disable --now clamav-freshclam.service 2>/dev/null || true
 fi
+[ "$what" = test ] && browser_packages
+exit 0

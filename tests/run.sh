@@ -50,7 +50,8 @@ run_unit() {
 # modules from a shared directory (run.py), so a slow module on one does not
 # hold up the others. Most of a test's time is spent waiting on servers (a
 # whole run kept the two cores 46% busy with two runners), so three runners
-# fit two cores.
+# fit two cores. What a test keeps for people to look at (the console's
+# screenshots) goes to $SEKISHO_ARTIFACTS, <build dir>/artifacts unless set.
 run_integration() {
     local b=$1 label=$2 trace=${3:-} line claim out i start=$SECONDS
     local runners=${SEKISHO_TEST_RUNNERS:-3} modules=()
@@ -62,6 +63,7 @@ run_integration() {
     for ((i = 0; i < runners; i++)); do
         out+=("$claim.out$i")
         SEKISHO_BUILD="$PWD/$b" SEKISHO_KEY_TRACE="$trace" SEKISHO_TEST_CLAIM_DIR="$claim" \
+            SEKISHO_ARTIFACTS="${SEKISHO_ARTIFACTS:-$PWD/$b/artifacts}" \
             timeout 1800 python3 tests/integration/run.py >"$claim.out$i" 2>&1 &
     done
     wait

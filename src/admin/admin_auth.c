@@ -16,10 +16,12 @@
 #define FAILS_MAX        256 /* client addresses remembered by the limiter */
 #define NONCE_TIMEOUT    300 /* s: libmicrohttpd's nonce lifetime (stale=true after) */
 #define TOKEN_BYTES      16
+#define SESSION_OPAQUES  4 /* opaques one session answers to (see login below) */
 
 struct session {
     bool used;
-    char opaque[48];
+    char opaque[SESSION_OPAQUES][48];
+    unsigned opaque_next;
     char cookie[48];
     char csrf[48];
     char user[256];
@@ -98,7 +100,16 @@ static void challenge(struct admin_auth_out *out, bool stale, time_t now)
 static struct session *session_by_opaque(const char *opaque)
 {
     for (size_t i = 0; i < ADMIN_SESSIONS_MAX; i++)
-        if (sessions[i].used && strcmp(sessions[i].opaque, opaque) == 0)
+        for (size_t j = 0; sessions[i].used && j < SESSION_OPAQUES; j++)
+            if (sessions[i].opaque[j][0] != 0 && strcmp(sessions[i].opaque[j], opaque) == 0)
+                return &sessions[i];
+    return NULL;
+}
+
+static struct session *session_by_cookie(const char *cookie)
+{
+    for (size_t i = 0; cookie != NULL && i < ADMIN_SESSIONS_MAX; i++)
+        if (sessions[i].used && same_token(sessions[i].cookie, cookie))
             return &sessions[i];
     return NULL;
 }
@@ -237,6 +248,22 @@ enum admin_auth_result admin_auth_check(struct admin_req *rq, struct admin_auth_
             return ADMIN_AUTH_CHALLENGE;
         }
         p->opaque[0] = 0;
+        /* A browser keeps digest credentials per directory: after a first
+         * page /settings/http, its requests for /favicon.ico or /logs are
+         * challenged afresh and answered with a new opaque. The live
+         * session its cookie names goes on, answering to that opaque
+         * too: a new session would replace the cookie, and the form on
+         * the screen (the old session's CSRF token) would be refused. */
+        struct session *same = session_by_cookie(
+            MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, ADMIN_COOKIE_SESSION));
+        if (same != NULL && strcmp(same->user, rq->user_buf) == 0 &&
+            now - same->last <= (time_t)admin.conf.session_timeout) {
+            str_format(same->opaque[same->opaque_next++ % SESSION_OPAQUES], sizeof(same->opaque[0]),
+                       "%s", opaque);
+            s = same;
+        }
+    }
+    if (s == NULL) {
         struct session *slot = &sessions[0];
         for (size_t i = 0; i < ADMIN_SESSIONS_MAX; i++) {
             if (!sessions[i].used) {
@@ -248,7 +275,8 @@ enum admin_auth_result admin_auth_check(struct admin_req *rq, struct admin_auth_
         }
         memset(slot, 0, sizeof(*slot));
         slot->used = true;
-        str_format(slot->opaque, sizeof(slot->opaque), "%s", opaque);
+        str_format(slot->opaque[0], sizeof(slot->opaque[0]), "%s", opaque);
+        slot->opaque_next = 1;
         str_format(slot->user, sizeof(slot->user), "%s", rq->user_buf);
         random_token(slot->cookie, sizeof(slot->cookie));
         random_token(slot->csrf, sizeof(slot->csrf));

@@ -93,7 +93,7 @@ SLOW_FIRST = ("test_http_inactive", "test_http_2gb", "test_ftp_large", "test_ftp
               "test_ftp_hostile", "test_smtp_hostile_dialogue", "test_scanner_abuse",
               "test_http_hostile", "test_client_share", "test_http_large", "test_install",
               "test_process_model", "test_http_keys", "test_run_gateway", "test_http_progress",
-              "test_smtp_session", "test_dbupdate")
+              "test_smtp_session", "test_dbupdate", "test_console_browser")
 
 
 def by_module(tests):

@@ -4,102 +4,13 @@ decides what an rc script starts; two installations (one with suffix=2) run
 side by side without touching each other's processes."""
 import os
 import re
-import smtplib
 import subprocess
 import tarfile
 import unittest
 
 import harness
 from harness import testfiles
-
-
-def make_install(prefix, suffix="", extra=()):
-    # pamdir: the PAM service links go next to the prefix, not into the
-    # host's /etc/pam.d (test_userdb_pam.py checks them).
-    # systemdunitdir, crondir: the hourly definition update likewise.
-    parent = os.path.dirname(prefix)
-    argv = ["make", "-s", "-C", harness.REPO, "install", "prefix=" + prefix,
-            "pamdir=" + os.path.join(parent, "pam.d"),
-            "systemdunitdir=" + os.path.join(parent, "systemd"),
-            "crondir=" + os.path.join(parent, "cron.d")]
-    if suffix:
-        argv.append("suffix=" + suffix)
-    argv += list(extra)
-    if harness.SANITIZED:
-        argv.append("SAN=1")
-    return subprocess.run(argv, capture_output=True, text=True, timeout=600)
-
-
-def ini_set(path, section, key, value):
-    """Set key in [section] of an ini file: its line if it has one, else a
-    new line right after the section header."""
-    with open(path) as f:
-        lines = f.read().split("\n")
-    current = None
-    for i, line in enumerate(lines):
-        m = re.match(r"\s*\[(\w+)\]", line)
-        if m:
-            current = m.group(1).lower()
-        elif current == section and re.match(r"\s*%s\s*=" % re.escape(key), line):
-            lines[i] = "%s=%s" % (key, value)
-            break
-    else:
-        at = [l.strip().lower() for l in lines].index("[%s]" % section)
-        lines.insert(at + 1, "%s=%s" % (key, value))
-    with open(path, "w") as f:
-        f.write("\n".join(lines))
-
-
-class Installation:
-    """One `make install` into its own prefix, with its own ports; the SMTP
-    proxy hands mail to parent_port."""
-
-    def __init__(self, test, prefix, parent_port, suffix=""):
-        self.test = test
-        self.prefix = prefix
-        self.suffix = suffix
-        r = make_install(prefix, suffix)
-        test.assertEqual(r.returncode, 0, r.stderr)
-        self.ini = os.path.join(prefix, "conf", "sekisho.ini")
-        self.http_port = harness.free_port()
-        self.smtp_port = harness.free_port()
-        ini_set(self.ini, "http", "svcport", "127.0.0.1:%d" % self.http_port)
-        ini_set(self.ini, "smtp", "svcport", "127.0.0.1:%d" % self.smtp_port)
-        ini_set(self.ini, "smtp", "parent_server_port", str(parent_port))
-
-    def rc(self, svc, action):
-        path = os.path.join(self.prefix, "rc.sekisho%s_%s" % (self.suffix, svc))
-        return subprocess.run([path, action], capture_output=True, text=True, timeout=400)
-
-    def start(self):
-        for svc in ("scand", "http", "smtp"):
-            r = self.rc(svc, "start")
-            self.test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            self.test.assertIn("[ OK ]", r.stdout)
-        for port in (self.http_port, self.smtp_port):
-            harness.wait_for(lambda: harness.port_open(port), 20, what="port %d" % port)
-
-    def stop(self):
-        for svc in ("ftp", "pop", "smtp", "http", "scand"):
-            if os.path.exists(os.path.join(self.prefix, "rc.sekisho%s_%s" % (self.suffix, svc))):
-                self.rc(svc, "stop")
-
-    def running_pid(self, svc):
-        r = self.rc(svc, "status")
-        self.test.assertEqual(r.returncode, 0, r.stdout)
-        return int(re.search(r"is running \(pid (\d+)\)", r.stdout).group(1))
-
-    def get(self, url):
-        return subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-x",
-                               "http://127.0.0.1:%d" % self.http_port, url],
-                              capture_output=True, text=True, timeout=60).stdout
-
-    def mail(self, marker):
-        with smtplib.SMTP("127.0.0.1", self.smtp_port, local_hostname="client.test",
-                          timeout=60) as c:
-            c.sendmail("sender@example.org", ["user@example.com"],
-                       "From: sender@example.org\r\nTo: user@example.com\r\n"
-                       "Subject: %s\r\n\r\nbody of %s\r\n" % (marker, marker))
+from harness.install import Installation, ini_set, make_install
 
 
 class TestInstall(unittest.TestCase):
