@@ -109,11 +109,14 @@ static void chart(struct admin_req *rq, const char *name, const struct svc_stats
     for (int m = 0; m < SVC_STATS_MINUTES; m++)
         buf_printf(b, "%d,%u ", m * 10 + 5,
                    110 - (unsigned)(100.0 * s->per_minute[SVC_STAT_REQUESTS][m] / max));
-    buf_printf(b,
-               "\"/><text x=\"2\" y=\"126\" font-size=\"11\" fill=\"#1a1a1a\">-60 min</text>"
-               "<text x=\"560\" y=\"126\" font-size=\"11\" fill=\"#1a1a1a\">now</text>"
-               "<text x=\"2\" y=\"12\" font-size=\"11\" fill=\"#1a1a1a\">%u/min</text></svg>",
-               max);
+    buf_append_cstr(b, "\"/><text x=\"2\" y=\"126\" font-size=\"11\" fill=\"#1a1a1a\">");
+    html_cstr(b, T(rq, T_CHART_START));
+    buf_append_cstr(b, "</text><text x=\"598\" y=\"126\" font-size=\"11\" fill=\"#1a1a1a\" "
+                       "text-anchor=\"end\">");
+    html_cstr(b, T(rq, T_CHART_NOW));
+    buf_append_cstr(b, "</text><text x=\"2\" y=\"12\" font-size=\"11\" fill=\"#1a1a1a\">");
+    html_fmt(b, T(rq, T_CHART_PER_MIN), max);
+    buf_append_cstr(b, "</text></svg>");
 }
 
 static void disk_line(struct admin_req *rq, const char *path)

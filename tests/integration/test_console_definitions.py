@@ -12,6 +12,7 @@ import time
 import unittest
 
 import harness
+from harness import install
 from harness import clamdb
 from harness.digest import DigestClient
 from harness.mirror import Mirror
@@ -21,14 +22,7 @@ PASSWORD = "console-defs-pw1"
 
 
 def make_install(prefix):
-    parent = os.path.dirname(prefix)
-    argv = ["make", "-s", "-C", harness.REPO, "install", "prefix=" + prefix,
-            "pamdir=" + os.path.join(parent, "pam.d"),
-            "systemdunitdir=" + os.path.join(parent, "systemd"),
-            "crondir=" + os.path.join(parent, "cron.d"), "autoupdate=no"]
-    if harness.SANITIZED:
-        argv.append("SAN=1")
-    return subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    return install.make_install(prefix, extra=["autoupdate=no"])
 
 
 def rc(prefix, name, action):

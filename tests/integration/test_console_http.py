@@ -52,8 +52,9 @@ import urllib.parse
 import urllib.request
 
 import harness
+from harness import install
 from harness.digest import DigestClient
-from test_install import ini_set
+from harness.install import ini_set
 from test_svc_stats import parse_metrics
 
 ENV = {}
@@ -85,18 +86,10 @@ def ha1(password, user=USER):
 
 
 def make_install(prefix, adminport):
-    """make install into prefix (a minimal copy of test_install.make_install
-    until the shared harness/install.py is merged), with the console on
-    adminport and no hourly definition update."""
-    parent = os.path.dirname(prefix)
-    argv = ["make", "-s", "-C", harness.REPO, "install", "prefix=" + prefix,
-            "pamdir=" + os.path.join(parent, "pam.d"),
-            "systemdunitdir=" + os.path.join(parent, "systemd"),
-            "crondir=" + os.path.join(parent, "cron.d"),
-            "adminport=%d" % adminport, "lang=en", "autoupdate=no"]
-    if harness.SANITIZED:
-        argv.append("SAN=1")
-    return subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    """make install into prefix with the console on adminport and no hourly
+    definition update."""
+    return install.make_install(prefix, extra=["adminport=%d" % adminport, "lang=en",
+                                               "autoupdate=no"])
 
 
 def conf(name):

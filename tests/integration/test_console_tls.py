@@ -9,19 +9,13 @@ import subprocess
 import unittest
 
 import harness
+from harness import install
 
 ENV = {}
 
 
 def make_install(prefix):
-    parent = os.path.dirname(prefix)
-    argv = ["make", "-s", "-C", harness.REPO, "install", "prefix=" + prefix,
-            "pamdir=" + os.path.join(parent, "pam.d"),
-            "systemdunitdir=" + os.path.join(parent, "systemd"),
-            "crondir=" + os.path.join(parent, "cron.d"), "autoupdate=no"]
-    if harness.SANITIZED:
-        argv.append("SAN=1")
-    return subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    return install.make_install(prefix, extra=["autoupdate=no"])
 
 
 def setUpModule():
