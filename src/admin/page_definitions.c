@@ -126,8 +126,9 @@ static void update_state(struct admin_req *rq)
     char when[DB_VERSION_TIME_MAX], t[DBU_MESSAGE_MAX + DBU_STAGE_MAX + 128];
     db_version_time_format((int64_t)st.started, when, sizeof(when));
     /* A status file says "running" until its update ends; a pid that is
-     * gone ended without saying so (killed): not running. */
-    if (st.result < 0 && st.pid > 0 && kill((pid_t)st.pid, 0) == 0)
+     * gone ended without saying so (killed): not running. (dbupdate runs as
+     * root: EPERM is "alive" to this process.) */
+    if (st.result < 0 && st.pid > 0 && (kill((pid_t)st.pid, 0) == 0 || errno == EPERM))
         str_format(t, sizeof(t), T(rq, T_UPDATE_RUNNING), st.pid, when, st.stage);
     else
         str_format(t, sizeof(t), T(rq, T_UPDATE_LAST), when, st.message[0] ? st.message : st.stage);

@@ -17,7 +17,13 @@ errors), axe-core run in it (no violations), and the keyboard path (skip
 link, menu, first field) followed.
 
 One installation and one browser per class; the only sleep is the session
-timeout's."""
+timeout's.
+
+Not run under ASan+UBSan: what this module adds is the browser's view (the
+pages as Chromium renders them, HTML validity, accessibility, screenshots)
+and it takes a minute and a half of the 20-minute test command. The same C
+code paths run under the sanitizers in test_console_http, test_console_lists,
+test_console_definitions and test_console_tls."""
 import difflib
 import hashlib
 import json
@@ -117,6 +123,8 @@ def smtp_greeting(port):
         return harness.recv_until(s, b"\r\n").decode("utf-8", "replace")
 
 
+@unittest.skipIf(harness.SANITIZED, "the browser's view: the sanitizers run the console's "
+                 "code in test_console_http/_lists/_definitions/_tls")
 class ConsoleCase(unittest.TestCase):
     """An installation (HTTP origin nginx, SMTP parent smtp-sink) with its
     console on a free port, and the browser."""

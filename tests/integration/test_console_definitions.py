@@ -106,8 +106,11 @@ class TestDefinitionsPage(unittest.TestCase):
         self.assertIn("The update has started.", notices(r))
 
         def listed():
+            # scand serves the new set before dbupdate writes its result:
+            # wait for both.
             p = self.c.get("/definitions")
-            return tag + ".ndb" in [n for n, _, _ in self.db_rows(p)] and p
+            return (tag + ".ndb" in [n for n, _, _ in self.db_rows(p)] and
+                    any("definitions updated" in n for n in notices(p)) and p)
         page = harness.wait_for(listed, 120 * harness.SLOW, 0.5, what="the new database listed")
         self.assertIn("custom", [v for n, v, _ in self.db_rows(page) if n == tag + ".ndb"])
         self.assertTrue(any("definitions updated: %s.ndb" % tag in n for n in notices(page)),

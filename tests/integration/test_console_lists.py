@@ -237,6 +237,30 @@ class TestQuarantineActions(ListsCase):
         self.assertIn("quarantine delete %s" % qid, self.audit())
 
 
+class TestStatus(ListsCase):
+    def test_counters_chart_and_space(self):
+        """Requests through the HTTP proxy show in its row and in its chart's text;
+        the free space of the spool and the quarantine is listed."""
+        for _ in range(3):
+            out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-x",
+                                  "http://127.0.0.1:%d" % self.inst.http_port,
+                                  ENV["nginx"].url("clean_23k.bin")],
+                                 capture_output=True, text=True, timeout=60).stdout
+            self.assertEqual(out, "200")
+
+        def http_row():
+            page = self.c.get("/")
+            m = re.search(r'<tr><th scope="row">http</th><td class="state-on">running</td>'
+                          r'<td>[^<]+</td><td>\d+</td><td>(\d+)</td><td>(\d+)</td>', page.text)
+            return m and int(m.group(2)) >= 3 and page
+        page = harness.wait_for(http_row, 30, 0.5, what="three requests counted")
+        self.assertRegex(page.text, r'<svg class="chart"[^>]*aria-label="http: requests \(line\) '
+                                    r'and detections \(bars\) per minute over the last hour; '
+                                    r'(\d+) requests')
+        self.assertRegex(page.text, r"<li>[^<]*tmp/spool: \d+ MiB free of \d+ MiB</li>")
+        self.assertRegex(page.text, r"<li>[^<]*tmp/quarantine: ")
+
+
 class TestTopMenu(ListsCase):
     def test_diag_download(self):
         digest = read(self.conf("sekisho.htdigest")).decode().strip().rsplit(":", 1)[1]

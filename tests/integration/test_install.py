@@ -307,6 +307,75 @@ class TestInstallDefinitionUpdates(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(self.units, "sekisho-dbupdate.timer")))
 
 
+class TestInstallConsole(unittest.TestCase):
+    """make install's console options (INST-2): adminport= and lang= go into
+    conf/admin.conf on the first install and an administrator's admin.conf is
+    kept afterwards; without lang=, ja when LANG starts with ja or the time zone
+    is JST, else en; the console then greets a new visitor in that language;
+    conf/sekisho.htdigest holds the default account, readable by run_user's
+    group only."""
+
+    def setUp(self):
+        self.wd = harness.Workdir("install-console")
+
+    def tearDown(self):
+        for prefix in getattr(self, "started", []):
+            subprocess.run([os.path.join(prefix, "rc.sekisho_admin"), "stop"],
+                           capture_output=True, timeout=60)
+        self.wd.cleanup()
+
+    def conf(self, prefix):
+        with open(os.path.join(prefix, "conf", "admin.conf")) as f:
+            text = f.read()
+        port = re.findall(r"(?m)^adminport=(\d+)$", text)
+        lang = re.findall(r"(?m)^lang=(\w+)$", text)
+        return (port[-1] if port else None, lang[-1] if lang else None)
+
+    def install(self, name, extra=(), env=None):
+        prefix = os.path.join(self.wd.path, name, "sekisho")
+        os.makedirs(os.path.dirname(prefix))
+        argv = ["make", "-s", "-C", harness.REPO, "install", "prefix=" + prefix,
+                "pamdir=" + os.path.join(self.wd.path, name, "pam.d"),
+                "systemdunitdir=" + os.path.join(self.wd.path, name, "systemd"),
+                "crondir=" + os.path.join(self.wd.path, name, "cron.d"), "autoupdate=no"]
+        argv += list(extra) + (["SAN=1"] if harness.SANITIZED else [])
+        e = dict(os.environ, LANG="C.UTF-8", TZ="UTC")
+        e.update(env or {})
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=e)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return prefix
+
+    def test_adminport_and_lang(self):
+        port = harness.free_port()
+        p = self.install("given", ["adminport=%d" % port, "lang=ja"])
+        self.assertEqual(self.conf(p), (str(port), "ja"))
+        st = os.stat(os.path.join(p, "conf", "admin.conf"))
+        self.assertEqual(st.st_mode & 0o777, 0o600)
+        ht = os.path.join(p, "conf", "sekisho.htdigest")
+        with open(ht) as f:
+            self.assertEqual(f.read(), "admin:fsigk:7bcff3ad1a9ecdd7cd2f6c1172a074bc\n")
+        self.assertEqual(os.stat(ht).st_mode & 0o777, 0o640)
+        # A second install keeps the administrator's admin.conf.
+        r = make_install(p, extra=["adminport=1", "lang=en", "autoupdate=no"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.conf(p), (str(port), "ja"))
+        # The console greets in Japanese.
+        self.started = [p]
+        r = subprocess.run([os.path.join(p, "rc.sekisho_admin"), "start"], capture_output=True,
+                           text=True, timeout=60 * harness.SLOW)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        page = subprocess.run(["curl", "-s", "http://127.0.0.1:%d/" % port],
+                              capture_output=True, timeout=30).stdout.decode()
+        self.assertIn('<html lang="ja">', page)
+        self.assertIn("ログイン", page)
+
+    def test_lang_default(self):
+        self.assertEqual(self.conf(self.install("plain"))[1], "en")
+        self.assertEqual(self.conf(self.install("ja-lang", env={"LANG": "ja_JP.UTF-8"}))[1], "ja")
+        self.assertEqual(self.conf(self.install("jst", env={"TZ": "Asia/Tokyo"}))[1], "ja")
+        self.assertEqual(self.conf(self.install("plain2"))[0], "9012")
+
+
 class TestDiag(unittest.TestCase):
     """`make diag` in an installed prefix (CLI-6 Diagnostics, issue 16): it writes
     diag.tar.gz (0600) with the configuration, the password files by name only, the
