@@ -60,13 +60,16 @@ run_integration() {
     [ "$b" = build-san ] && runners=${SEKISHO_SAN_RUNNERS:-2}
     claim=$(mktemp -d)
     out=()
+    local pids=()
     for ((i = 0; i < runners; i++)); do
         out+=("$claim.out$i")
         SEKISHO_BUILD="$PWD/$b" SEKISHO_KEY_TRACE="$trace" SEKISHO_TEST_CLAIM_DIR="$claim" \
             SEKISHO_ARTIFACTS="${SEKISHO_ARTIFACTS:-$PWD/$b/artifacts}" \
             timeout 1800 python3 tests/integration/run.py >"$claim.out$i" 2>&1 &
+        pids+=($!)
     done
-    wait
+    # Only the runners: the ASan build may be compiling in the background.
+    wait "${pids[@]}"
     for f in "${out[@]}"; do
         grep -q '^RUNNER DONE' "$f" || not_ok "$label runner ${f##*.out} did not finish (timeout or crash)"
         while IFS= read -r line; do

@@ -992,6 +992,14 @@ class Processes(ConsoleCase):
     """The controller stays root; the web process is run_user, has no
     capabilities and cannot write conf/ (the controller writes for it)."""
 
+    def test_no_libclamav(self):
+        """The console never links libclamav (only sekisho-scand and dbupdate do)."""
+        exe = os.path.join(ENV["prefix"], "sekisho-admin")
+        out = subprocess.run(["ldd", exe], capture_output=True, text=True, timeout=30).stdout
+        self.assertIn("libmicrohttpd", out)
+        self.assertNotIn("libclamav", out)
+        self.assertNotIn("libfreshclam", out)
+
     def test_users_and_conf_access(self):
         ctl, web = controller_pid(), web_pid()
         self.assertIsNotNone(web)
