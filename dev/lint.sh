@@ -28,7 +28,7 @@ done >"$out"
 [ -s "$out" ]
 report "clang-format" $((1 - $?))
 
-cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+cppcheck -j "$(nproc)" --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
     --inline-suppr --suppress=missingIncludeSystem -D__GNUC__ -Isrc src fuzz tests/unit tests/tools \
     >"$out" 2>&1
 report "cppcheck" $?

@@ -68,7 +68,6 @@ run_integration() {
             timeout 1800 python3 tests/integration/run.py >"$claim.out$i" 2>&1 &
         pids+=($!)
     done
-    # Only the runners: the ASan build may be compiling in the background.
     wait "${pids[@]}"
     for f in "${out[@]}"; do
         grep -q '^RUNNER DONE' "$f" || not_ok "$label runner ${f##*.out} did not finish (timeout or crash)"
@@ -138,7 +137,7 @@ if want fuzz; then
             cp -r "fuzz/corpus/$name/." "$fuzzdir/$name/" 2>/dev/null
             dict=(); [ -f "fuzz/dict/$name.dict" ] && dict=(-dict="fuzz/dict/$name.dict")
             while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-            (timeout 120 "$f" -max_total_time="${SEKISHO_FUZZ_SECONDS:-5}" -rss_limit_mb=2048 \
+            (timeout 120 "$f" -max_total_time="${SEKISHO_FUZZ_SECONDS:-3}" -rss_limit_mb=2048 \
                 -artifact_prefix="$fuzzdir/$name/" "${dict[@]}" "$fuzzdir/$name" \
                 >"$fuzzdir/$name.log" 2>&1; echo $? >"$fuzzdir/$name.rc") &
         done
@@ -157,16 +156,6 @@ if want fuzz; then
     fi
     rm -f /tmp/sekisho-fuzzbuild.$$
     echo "# fuzz: $((SECONDS - stage_start)) s"
-fi
-
-# The ASan+UBSan build is compiled while the normal integration tests run:
-# they wait on sockets and timers much of the time, and at nice 19 the
-# compiler only takes what they leave (it writes build-san/, which they do
-# not use). Its result is collected at the sanitizer stage.
-san_build_pid=""
-if [ $SAN -eq 1 ] && [ -z "$ONLY" ]; then
-    nice -n 19 make -s -j"$JOBS" SAN=1 >/tmp/sekisho-sanbuild.$$ 2>&1 &
-    san_build_pid=$!
 fi
 
 if want integration; then
@@ -188,7 +177,7 @@ if want integration; then
 fi
 
 if [ $SAN -eq 1 ] && [ -z "$ONLY" ]; then
-    if wait "$san_build_pid" && make -s -j"$JOBS" SAN=1 >>/tmp/sekisho-sanbuild.$$ 2>&1; then
+    if make -s -j"$JOBS" SAN=1 >/tmp/sekisho-sanbuild.$$ 2>&1; then
         ok "build asan+ubsan"
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
         run_unit build-san asan
