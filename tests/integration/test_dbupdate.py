@@ -178,7 +178,9 @@ class TestUpdateDetects(unittest.TestCase):
         self.assertEqual(code, 250, text)
 
         pids = (site.scand.proc.pid, site.http.proc.pid, site.smtp.proc.pid)
-        mirror.put(tag + ".ndb", (ndb + "\n").encode())
+        # Published a minute ago: the download's time (libfreshclam's If-Modified-Since
+        # on the next run) is never the same second as the mirror's Last-Modified.
+        mirror.put(tag + ".ndb", (ndb + "\n").encode(), mtime=time.time() - 60)
         site.write_conf(custom_url=mirror.url(tag + ".ndb"))
         r = site.run()
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
@@ -206,11 +208,13 @@ class TestUpdateDetects(unittest.TestCase):
 
         # A second run: If-Modified-Since, 304, nothing new, exit 0.
         before = site.tree()
+        asked = len([q for q in mirror.requests() if q.uri.endswith(tag + ".ndb")])
         r = site.run()
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("no new updates", r.stdout)
         self.assertEqual(site.tree(), before)
-        reqs = [q for q in mirror.requests() if q.uri.endswith(tag + ".ndb")]
+        reqs = [q for q in mirror.wait_requests(tag + ".ndb", count=asked + 1)
+                if q.uri.endswith(tag + ".ndb")]
         self.assertEqual([q.status for q in reqs][-1], 304)
         self.assertIsNotNone(reqs[-1].if_modified_since)
         log = site.log_text()

@@ -9,8 +9,12 @@ dbupdate downloads from: database files (CVD/CLD/cdiff, .ndb, ...) that the
 test writes there, e.g. with put().
 
 - /<file>: nginx's static files as they come: Last-Modified from the
-  file's mtime, If-Modified-Since answered with 304 when it names exactly
-  that time (nginx's default "if_modified_since exact"), Range requests
+  file's mtime, If-Modified-Since answered with 304 when it names that
+  time or a later one ("if_modified_since before", as Apache and most
+  mirrors answer: libfreshclam sends a custom database's local mtime, the
+  time it was downloaded, so with nginx's default "exact" the 304 would
+  depend on the download falling in the same second as the file's
+  mtime), Range requests
   answered with 206, ETag;
 - /slow/<file>: the same files, sent at slow_rate bytes/s (limit_rate):
   a download of size bytes lasts about size / slow_rate seconds, so that a
@@ -121,6 +125,7 @@ http {
   access_log %(d)s/access.log sekisho;
   sendfile on;
   server_tokens off;
+  if_modified_since before;
   client_body_temp_path %(d)s/tmp;
   proxy_temp_path %(d)s/tmp;
   fastcgi_temp_path %(d)s/tmp;
