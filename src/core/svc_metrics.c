@@ -14,5 +14,9 @@ struct metrics_service svc_metrics_entry(const char *name, const struct svc_stat
                                     .requests = snap->total[SVC_STAT_REQUESTS],
                                     .detections = snap->total[SVC_STAT_DETECTIONS],
                                     .spam = snap->total[SVC_STAT_SPAM],
+                                    .scans = snap->total[SVC_STAT_SCANS],
+                                    .cache_hits = snap->total[SVC_STAT_CACHE_HITS],
+                                    .cache_misses = snap->total[SVC_STAT_CACHE_MISSES],
+                                    .hash_ns = snap->hash_ns,
                                     .sessions = up ? snap->sessions : 0};
 }

@@ -125,6 +125,17 @@ static void note_address(struct upstream *u, size_t i)
 }
 
 static void on_io(struct ev_loop *loop, struct ev_io *io, uint32_t events);
+static void succeed(struct upstream *u);
+
+/* connected_now - the deferred result of a connect that completed within
+ * connect(); nothing when upstream_cancel came first (its free of u is
+ * deferred behind this call). */
+static void connected_now(void *arg)
+{
+    struct upstream *u = arg;
+    if (!u->finished)
+        succeed(u);
+}
 
 /* try_next - the next address; when none is left, the last failure
  * (timed_out: the last attempt ran out of connect_timeout_s) is the
@@ -143,11 +154,11 @@ static void try_next(struct upstream *u, int last_err, bool timed_out)
         }
         u->fd = fd;
         ev_io_init(&u->io, fd, on_io, u);
-        if (sock_connect_done(fd)) {
+        if (sock_connect_done(fd) && ev_defer(u->loop, connected_now, u) == 0) {
             /* Connected already: one getpeername instead of registering
              * for writability, a loop turn, SO_ERROR and unregistering
-             * (the relay path's cost per connection, docs/bench.md). */
-            succeed(u);
+             * (the relay path's cost per connection, docs/bench.md). The
+             * result still comes from the loop, as a connect's does. */
             return;
         }
         if (ev_io_set(u->loop, &u->io, EV_WRITE) < 0) {

@@ -4,7 +4,9 @@
  * when asked, after the IPv4 ones), offers every resolved address to the
  * caller's optional filter before any of them is contacted, then tries
  * the remaining addresses in order with a non-blocking connect until one
- * connects. It calls back exactly once (unless cancelled first) with the
+ * connects (one that completed within connect(), as on loopback, is
+ * reported from the loop's deferred calls without a wait for
+ * writability). It calls back exactly once (unless cancelled first) with the
  * connected descriptor, or with the spec §8b connection error text that
  * every service puts in its own reply or log:
  *   CONNECT(<host>:<port>)/hostname lookup error: <detail>          CONN-4

@@ -81,6 +81,8 @@ bool ev_timer_active(const struct ev_timer *t);
 /* ev_now_ms - the loop's cached monotonic time, updated once per iteration. */
 uint64_t ev_now_ms(const struct ev_loop *loop);
 uint64_t ev_clock_ms(void);
+/* ev_clock_ns - CLOCK_MONOTONIC in ns (a vDSO call: no system call). */
+uint64_t ev_clock_ns(void);
 
 /* ev_defer - call fn(data) after the current batch of events. Objects that
  * embed watchers free themselves this way, because another event for the

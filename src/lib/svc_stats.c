@@ -25,7 +25,8 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "svc_stats needs lock-free 64-bit at
 /* The file, byte for byte (native order). The header is written before
  * the file gets its name and never changes after; the rest is atomics.
  * Offsets: magic 0, version 8, size 12, service 16, master_pid 32,
- * start_time 40, total 48, sessions 80, minute 88; 2008 bytes. */
+ * start_time 40, total 48, sessions 104, hash_ns 112, minute 120;
+ * 3480 bytes. */
 struct svc_stats {
     char magic[8];
     uint32_t version;
@@ -35,13 +36,14 @@ struct svc_stats {
     int64_t start_time;
     _Atomic uint64_t total[SVC_STAT_KINDS];
     _Atomic int64_t sessions;
+    _Atomic uint64_t hash_ns;
     /* minute[i][k]: (minute << 32) | count, for the minute m with
      * m % 60 == i; 0 = never used. */
     _Atomic uint64_t minute[SVC_STATS_MINUTES][SVC_STAT_KINDS];
 };
 
 _Static_assert(offsetof(struct svc_stats, total) == 48 &&
-                   offsetof(struct svc_stats, minute) == 88 && sizeof(struct svc_stats) == 2008,
+                   offsetof(struct svc_stats, minute) == 120 && sizeof(struct svc_stats) == 3480,
                "the layout changed: raise SVC_STATS_VERSION and the offsets above");
 
 static uint64_t minute_of(time_t now)
@@ -160,6 +162,12 @@ void svc_stats_session_close(struct svc_stats *st, uint32_t n)
         atomic_fetch_sub_explicit(&st->sessions, (int64_t)n, memory_order_relaxed);
 }
 
+void svc_stats_hash_time(struct svc_stats *st, uint64_t ns)
+{
+    if (st)
+        atomic_fetch_add_explicit(&st->hash_ns, ns, memory_order_relaxed);
+}
+
 void svc_stats_request(struct svc_stats *st, bool detection, bool spam, time_t now)
 {
     svc_stats_add(st, SVC_STAT_REQUESTS, now);
@@ -186,6 +194,7 @@ void svc_stats_take(const struct svc_stats *st, struct svc_stats_snapshot *out, 
         out->total[k] = atomic_load_explicit(&total[k], memory_order_relaxed);
     int64_t sessions = atomic_load_explicit((_Atomic int64_t *)&st->sessions, memory_order_relaxed);
     out->sessions = sessions > 0 ? (uint64_t)sessions : 0;
+    out->hash_ns = atomic_load_explicit((_Atomic uint64_t *)&st->hash_ns, memory_order_relaxed);
     for (int i = 0; i < SVC_STATS_MINUTES; i++) {
         for (int k = 0; k < SVC_STAT_KINDS; k++) {
             uint64_t w =

@@ -7,9 +7,11 @@
  * it shared; the workers inherit the mapping with fork() and count into it
  * with C11 atomics: connections, requests (one per access-log record: an
  * HTTP request, an SMTP mail, a POP3 retrieval, an FTP transfer),
- * detections (DETECT-STAT INFECTED), spam (DETECT-STAT SPAM), each as a
+ * detections (DETECT-STAT INFECTED), spam (DETECT-STAT SPAM), scans and
+ * the verdict cache's hits and misses, each as a
  * total since the start and per minute over the last hour, and the
- * sessions open now. Readers (the console, running as run_user) take a
+ * sessions open now, and the time spent hashing for the verdict cache
+ * (a total only). Readers (the console, running as run_user) take a
  * snapshot with svc_stats_read().
  *
  * Hot path: svc_stats_add() and friends take no lock and make no system
@@ -45,7 +47,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define SVC_STATS_VERSION     1  /* layout version in the header; others are refused */
+#define SVC_STATS_VERSION     2  /* layout version in the header; others are refused */
 #define SVC_STATS_MINUTES     60 /* one-minute slots: the last hour */
 #define SVC_STATS_SERVICE_MAX 15 /* bytes of a service name ("http", "smtp", ...) */
 #define SVC_STATS_PREFIX      "stats."
@@ -55,6 +57,9 @@ enum svc_stat {
     SVC_STAT_REQUESTS,        /* access-log records */
     SVC_STAT_DETECTIONS,      /* records with DETECT-STAT INFECTED */
     SVC_STAT_SPAM,            /* records with DETECT-STAT SPAM */
+    SVC_STAT_SCANS,           /* objects sent to sekisho-scand */
+    SVC_STAT_CACHE_HITS,      /* verdicts the worker's verdict cache gave (no scan) */
+    SVC_STAT_CACHE_MISSES,    /* objects looked up there in vain (then scanned) */
     SVC_STAT_KINDS
 };
 
@@ -68,6 +73,7 @@ struct svc_stats_snapshot {
     int64_t first_minute; /* epoch/60 of per_minute[k][0]; [k][59] is now's minute */
     uint64_t total[SVC_STAT_KINDS];
     uint64_t sessions; /* open now */
+    uint64_t hash_ns;  /* time spent computing verdict-cache keys, in all */
     /* Oldest first; 0 for minutes without traffic (and for minutes before
      * the start). */
     uint32_t per_minute[SVC_STAT_KINDS][SVC_STATS_MINUTES];
@@ -98,6 +104,11 @@ void svc_stats_add(struct svc_stats *st, enum svc_stat what, time_t now);
 void svc_stats_session_open(struct svc_stats *st, time_t now);
 /* svc_stats_session_close - n sessions ended (1, or a dead worker's). */
 void svc_stats_session_close(struct svc_stats *st, uint32_t n);
+
+/* svc_stats_hash_time - ns spent computing a verdict-cache key (SHA-256
+ * of a body or a mail part), added to the total: what the cache costs on
+ * a miss, beside SVC_STAT_CACHE_MISSES. */
+void svc_stats_hash_time(struct svc_stats *st, uint64_t ns);
 
 /* svc_stats_request - an access-log record was written: a request, and a
  * detection or a spam when the record says so. */

@@ -14,6 +14,10 @@ enum family_value {
     VALUE_REQUESTS,
     VALUE_DETECTIONS,
     VALUE_SPAM,
+    VALUE_SCANS,
+    VALUE_CACHE_HITS,
+    VALUE_CACHE_MISSES,
+    VALUE_HASH_SECONDS,
     VALUE_SESSIONS
 };
 
@@ -38,6 +42,18 @@ static const struct family families[] = {
     {"sekisho_detections", FAMILY_COUNTER, NULL, "Transactions in which a virus was detected.",
      VALUE_DETECTIONS},
     {"sekisho_spam", FAMILY_COUNTER, NULL, "Mails classified as spam.", VALUE_SPAM},
+    {"sekisho_scans", FAMILY_COUNTER, NULL, "Objects sent to sekisho-scand to be scanned.",
+     VALUE_SCANS},
+    {"sekisho_verdict_cache_hits", FAMILY_COUNTER, NULL,
+     "Scans the workers' verdict caches made unnecessary (the same content scanned clean "
+     "before).",
+     VALUE_CACHE_HITS},
+    {"sekisho_verdict_cache_misses", FAMILY_COUNTER, NULL,
+     "Objects looked up in the verdict caches in vain, then scanned.", VALUE_CACHE_MISSES},
+    {"sekisho_verdict_cache_hash_seconds", FAMILY_COUNTER, "seconds",
+     "Time spent computing verdict-cache keys (SHA-256): the caches' cost, paid on hits and "
+     "misses alike.",
+     VALUE_HASH_SECONDS},
     {"sekisho_sessions", FAMILY_GAUGE, NULL, "Client sessions open now.", VALUE_SESSIONS},
 };
 
@@ -75,6 +91,17 @@ static bool sample(struct buf *b, const struct family *f, const struct metrics_s
     case VALUE_SPAM:
         v = s->spam;
         break;
+    case VALUE_SCANS:
+        v = s->scans;
+        break;
+    case VALUE_CACHE_HITS:
+        v = s->cache_hits;
+        break;
+    case VALUE_CACHE_MISSES:
+        v = s->cache_misses;
+        break;
+    case VALUE_HASH_SECONDS:
+        break; /* seconds with a fraction: printed below */
     case VALUE_SESSIONS:
         v = s->up ? s->sessions : 0;
         break;
@@ -84,6 +111,9 @@ static bool sample(struct buf *b, const struct family *f, const struct metrics_s
         return false;
     if (f->value == VALUE_START)
         return buf_printf(b, "\"} %" PRId64 "\n", s->start_time);
+    if (f->value == VALUE_HASH_SECONDS)
+        return buf_printf(b, "\"} %" PRIu64 ".%09" PRIu64 "\n", s->hash_ns / 1000000000u,
+                          s->hash_ns % 1000000000u);
     return buf_printf(b, "\"} %" PRIu64 "\n", v);
 }
 

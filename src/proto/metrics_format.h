@@ -11,11 +11,16 @@
  *   # TYPE sekisho_requests counter              -> sekisho_requests_total
  *   # TYPE sekisho_detections counter            -> sekisho_detections_total
  *   # TYPE sekisho_spam counter                  -> sekisho_spam_total
+ *   # TYPE sekisho_scans counter                 -> sekisho_scans_total
+ *   # TYPE sekisho_verdict_cache_hits counter    -> ..._hits_total
+ *   # TYPE sekisho_verdict_cache_misses counter  -> ..._misses_total
+ *   # TYPE sekisho_verdict_cache_hash_seconds counter (UNIT seconds)
+ *                                                -> ..._hash_seconds_total
  *   # TYPE sekisho_sessions gauge                open now
  *   # EOF
  *
  * one sample per service in each family, labelled service="<name>", every
- * family once with its TYPE, UNIT (start_time only) and HELP lines before
+ * family once with its TYPE, UNIT (the seconds families) and HELP lines before
  * its samples, families in the order above, LF line ends, "# EOF" last.
  * A service given as not known (no stats file: never started) has only
  * sekisho_up 0. One that is down keeps its last run's counters and
@@ -44,6 +49,8 @@ struct metrics_service {
     bool up;
     int64_t start_time; /* epoch seconds */
     uint64_t connections, requests, detections, spam, sessions;
+    uint64_t scans, cache_hits, cache_misses;
+    uint64_t hash_ns; /* printed as seconds */
 };
 
 /* metrics_format - append the exposition of n services to b; all or

@@ -657,7 +657,10 @@ static void on_part_scanned(void *arg, const struct scanreq_reply *rep);
 static bool part_scan(struct proxy_mail_scan *ms, const struct mail_part *p)
 {
     uint8_t digest[SHA256_DIGEST_LEN];
+    uint64_t t0 = ev_clock_ns();
     bool has_digest = ms->hashing && sha256_digest(ms->hash_buf, (size_t)ms->dec_len, digest) == 0;
+    if (ms->hashing)
+        svc_stats_hash_time(ms->w->stats, ev_clock_ns() - t0);
     uint64_t len = ms->dec_len;
     int scan_fd = ms->part.fd;
     if (p->html && len > 0 && (p->exec_only || ms->cfg->block_script || ms->cfg->block_activex)) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/engine_mark.h"
@@ -21,7 +22,8 @@ struct proxy_scan_pool {
     struct proxy_scan *wait_head; /* scans waiting for a connection, FIFO */
     struct proxy_scan *wait_tail;
     struct verdict_cache *cache;
-    uint64_t engine_id; /* of the last SCAN reply from scand; 0 before the first */
+    struct svc_stats *stats; /* scans and cache hits/misses counted there; NULL = none */
+    uint64_t engine_id;      /* of the last SCAN reply from scand; 0 before the first */
     char engine_mark[4096 + sizeof(ENGINE_MARK_SUFFIX)]; /* "" when the path does not fit */
     struct engine_mark_seen mark_seen;
 };
@@ -47,12 +49,14 @@ struct proxy_scan {
 
 static void start_next_waiting(struct proxy_scan_pool *pool);
 
-struct proxy_scan_pool *proxy_scan_pool_new(struct ev_loop *loop, const char *socket_path)
+struct proxy_scan_pool *proxy_scan_pool_new(struct ev_loop *loop, const char *socket_path,
+                                            struct svc_stats *stats)
 {
     struct proxy_scan_pool *pool = calloc(1, sizeof(*pool));
     if (!pool)
         return NULL;
     pool->loop = loop;
+    pool->stats = stats;
     pool->socket_path = strdup(socket_path);
     pool->cache = verdict_cache_new();
     if (engine_mark_path(socket_path, pool->engine_mark, sizeof(pool->engine_mark)) != 0)
@@ -291,7 +295,10 @@ struct proxy_scan *proxy_scan_start_coded(struct proxy_scan_pool *pool, const st
      * passed must be scanned again (lib/engine_mark.h). */
     if (digest && pool->engine_mark[0] && engine_mark_changed(pool->engine_mark, &pool->mark_seen))
         verdict_cache_forget(pool->cache);
-    if (digest && verdict_cache_is_clean(pool->cache, digest, ev_now_ms(pool->loop))) {
+    bool hit = digest && verdict_cache_is_clean(pool->cache, digest, ev_now_ms(pool->loop));
+    if (digest)
+        svc_stats_add(pool->stats, hit ? SVC_STAT_CACHE_HITS : SVC_STAT_CACHE_MISSES, time(NULL));
+    if (hit) {
         struct scanreq_reply clean;
         memset(&clean, 0, sizeof(clean));
         clean.type = SCANREQ_T_SCAN;
@@ -339,6 +346,7 @@ struct proxy_scan *proxy_scan_start_coded(struct proxy_scan_pool *pool, const st
         fail(ps, "scan request does not fit", 0);
         return NULL;
     }
+    svc_stats_add(pool->stats, SVC_STAT_SCANS, time(NULL));
     if (cfg->vsd_scantimeout > 0)
         ev_timer_start(pool->loop, &ps->timer, cfg->vsd_scantimeout * 1000u + SCAN_REPLY_MARGIN_MS);
     if (pool->busy >= PROXY_SCAN_CONNS_MAX) {

@@ -18,6 +18,7 @@
 #include "core/svclog.h"
 #include "core/verdict_cache.h"
 #include "lib/ev.h"
+#include "lib/svc_stats.h"
 #include "proto/scanreq.h"
 
 #define PROXY_SCAN_CONNS_MAX 32 /* scand connections per worker */
@@ -27,7 +28,10 @@ struct proxy_scan_pool;
 
 typedef void proxy_scan_fn(void *arg, const struct scanreq_reply *rep);
 
-struct proxy_scan_pool *proxy_scan_pool_new(struct ev_loop *loop, const char *socket_path);
+/* proxy_scan_pool_new - stats (may be NULL) counts the scans sent and the
+ * verdict cache's hits and misses (lib/svc_stats). */
+struct proxy_scan_pool *proxy_scan_pool_new(struct ev_loop *loop, const char *socket_path,
+                                            struct svc_stats *stats);
 void proxy_scan_pool_free(struct proxy_scan_pool *pool);
 
 /* proxy_scan_start - scan spool_fd for service svc with the options of

@@ -257,7 +257,7 @@ int proxy_worker_main(const struct proxy_worker_env *env)
     int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     w->loop = ev_loop_new();
     w->dns = w->loop ? dns_new(w->loop) : NULL;
-    w->scan_pool = w->loop ? proxy_scan_pool_new(w->loop, w->cfg->scand_socket) : NULL;
+    w->scan_pool = w->loop ? proxy_scan_pool_new(w->loop, w->cfg->scand_socket, w->stats) : NULL;
     char pam_service[PROXY_AUTH_SERVICE_MAX];
     proxy_auth_service(w->proto->name, pam_service, sizeof(pam_service));
     w->auth_pool = w->loop ? proxy_auth_pool_new(w->loop, pam_service, env->authfail) : NULL;

@@ -125,10 +125,17 @@ def counters(gw):
     svc = gw.service
     m = parse_metrics(metrics_text(stats_path(gw)))
     out = {}
-    for name in ("connections", "requests", "detections", "spam"):
+    for name in ("connections", "requests", "detections", "spam", "scans"):
         kind, value = m["sekisho_%s_total/%s" % (name, svc)]
         assert kind == "counter", (name, kind)
         out[name] = int(value)
+    for name in ("hits", "misses"):
+        kind, value = m["sekisho_verdict_cache_%s_total/%s" % (name, svc)]
+        assert kind == "counter", (name, kind)
+        out["cache_" + name] = int(value)
+    kind, value = m["sekisho_verdict_cache_hash_seconds_total/%s" % svc]
+    assert kind == "counter", kind
+    out["hash_seconds"] = float(value)
     for key, name in (("sessions", "sekisho_sessions"), ("up", "sekisho_up"),
                       ("start", "sekisho_start_time_seconds")):
         kind, value = m["%s/%s" % (name, svc)]
@@ -196,7 +203,8 @@ class StatsCase(unittest.TestCase):
         # The last hour's minutes hold every count (the test is younger).
         self.assertEqual(minute_sums(self.gw),
                          {"connections": connections, "requests": requests,
-                          "detections": detections, "spam": spam_count})
+                          "detections": detections, "spam": spam_count, "scans": c["scans"],
+                          "cache_hits": c["cache_hits"], "cache_misses": c["cache_misses"]})
         return c
 
     def hold_session(self):
@@ -220,10 +228,12 @@ class StatsCase(unittest.TestCase):
         self.assertNotEqual(self.gw.proc.pid, old_pid)
         after = counters(self.gw)
         self.assertEqual(after, dict(after, connections=0, requests=0, detections=0, spam=0,
+                                     scans=0, cache_hits=0, cache_misses=0, hash_seconds=0.0,
                                      sessions=0, up=1))
         self.assertGreaterEqual(after["start"], before["start"])
         self.assertEqual(minute_sums(self.gw),
-                         {"connections": 0, "requests": 0, "detections": 0, "spam": 0})
+                         {"connections": 0, "requests": 0, "detections": 0, "spam": 0,
+                          "scans": 0, "cache_hits": 0, "cache_misses": 0})
 
 
 class HttpStats(StatsCase):
@@ -270,8 +280,20 @@ class HttpStats(StatsCase):
 
     def test_counts_exact(self):
         self.traffic()
-        self.assert_exact(connections=3, requests=4, detections=1)
+        c = self.assert_exact(connections=3, requests=4, detections=1)
         self.assertEqual(len(self.gw.log_lines("access")), 4)
+        # Four different bodies, each under the verdict cache's size limit:
+        # each looked up in vain, hashed, and scanned.
+        self.assertEqual((c["scans"], c["cache_hits"], c["cache_misses"]), (4, 0, 4))
+        self.assertGreater(c["hash_seconds"], 0.0)
+
+    def test_verdict_cache_hit_is_not_a_scan(self):
+        """The same clean body twice on one connection (one worker): the
+        second is answered from the verdict cache, not scanned."""
+        self.assertEqual(self.curl("clean0.bin", "clean0.bin", "clean1.bin"),
+                         ["200 1", "200 0", "200 0"])
+        c = self.assert_exact(connections=1, requests=3, detections=0)
+        self.assertEqual((c["scans"], c["cache_hits"], c["cache_misses"]), (2, 1, 2))
 
     def test_restart_starts_from_zero(self):
         self.traffic()

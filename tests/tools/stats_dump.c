@@ -9,7 +9,8 @@
  * (sekisho_up 0 only); a service is up when the master pid in its file
  * exists. --minutes prints, instead of the metrics text, one line per file
  * and counter: "<svc> <counter> <first_minute> <60 counts, oldest first>"
- * (counter: connections, requests, detections, spam). --now: the time of
+ * (counter: connections, requests, detections, spam, scans, cache_hits,
+ * cache_misses). --now: the time of
  * the snapshot (default: now). Exits 0, 2 on bad usage, 3 when a file is
  * refused (another layout, not a stats file) or cannot be read.
  */
@@ -26,8 +27,9 @@
 #include "lib/svc_stats.h"
 #include "proto/metrics_format.h"
 
-static const char *const kind_names[SVC_STAT_KINDS] = {"connections", "requests", "detections",
-                                                       "spam"};
+static const char *const kind_names[SVC_STAT_KINDS] = {
+    "connections", "requests", "detections", "spam", "scans", "cache_hits", "cache_misses"};
+_Static_assert(SVC_STAT_KINDS == 7, "a name for each counter");
 
 static int usage(void)
 {

@@ -663,8 +663,12 @@ static void start_scan(struct ftp_session *s)
     static char whole[VERDICT_CACHE_OBJECT_MAX];
     uint8_t digest[SHA256_DIGEST_LEN];
     bool hashed = s->ps.cfg->verdict_cache && !x->over && x->spool.len <= sizeof(whole) &&
-                  pread(x->spool.fd, whole, (size_t)x->spool.len, 0) == (ssize_t)x->spool.len &&
-                  sha256_digest(whole, (size_t)x->spool.len, digest) == 0;
+                  pread(x->spool.fd, whole, (size_t)x->spool.len, 0) == (ssize_t)x->spool.len;
+    if (hashed) {
+        uint64_t t0 = ev_clock_ns();
+        hashed = sha256_digest(whole, (size_t)x->spool.len, digest) == 0;
+        svc_stats_hash_time(s->ps.w->stats, ev_clock_ns() - t0);
+    }
     x->scan = proxy_scan_start(s->ps.w->scan_pool, s->ps.cfg, SCANREQ_SVC_FTP, x->spool.fd, name,
                                hashed ? digest : NULL, &s->ps.log, on_scanned, s);
 }

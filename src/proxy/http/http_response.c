@@ -43,8 +43,11 @@ static bool spool_write(struct http_session *s, const char *p, size_t n)
         s->hashing = false;
         sha256_release(&s->body_hash);
     }
-    if (s->hashing)
+    if (s->hashing) {
+        uint64_t t0 = ev_clock_ns();
         sha256_update(&s->body_hash, p, n);
+        svc_stats_hash_time(s->ps.w->stats, ev_clock_ns() - t0);
+    }
     s->t.spool_len += n;
     return true;
 }

@@ -24,7 +24,11 @@ static struct metrics_service known(const char *name, bool up, uint64_t base)
                                     .requests = base + 2,
                                     .detections = base + 3,
                                     .spam = base + 4,
-                                    .sessions = base + 5};
+                                    .sessions = base + 5,
+                                    .scans = base + 6, /* wraps to 0 for smtp */
+                                    .cache_hits = base + 7,
+                                    .cache_misses = base + 8,
+                                    .hash_ns = base ? UINT64_MAX : 1500000007u};
 }
 
 static const char expected[] =
@@ -56,6 +60,26 @@ static const char expected[] =
     "# HELP sekisho_spam Mails classified as spam.\n"
     "sekisho_spam_total{service=\"http\"} 4\n"
     "sekisho_spam_total{service=\"smtp\"} 18446744073709551614\n"
+    "# TYPE sekisho_scans counter\n"
+    "# HELP sekisho_scans Objects sent to sekisho-scand to be scanned.\n"
+    "sekisho_scans_total{service=\"http\"} 6\n"
+    "sekisho_scans_total{service=\"smtp\"} 0\n"
+    "# TYPE sekisho_verdict_cache_hits counter\n"
+    "# HELP sekisho_verdict_cache_hits Scans the workers' verdict caches made unnecessary (the "
+    "same content scanned clean before).\n"
+    "sekisho_verdict_cache_hits_total{service=\"http\"} 7\n"
+    "sekisho_verdict_cache_hits_total{service=\"smtp\"} 1\n"
+    "# TYPE sekisho_verdict_cache_misses counter\n"
+    "# HELP sekisho_verdict_cache_misses Objects looked up in the verdict caches in vain, then "
+    "scanned.\n"
+    "sekisho_verdict_cache_misses_total{service=\"http\"} 8\n"
+    "sekisho_verdict_cache_misses_total{service=\"smtp\"} 2\n"
+    "# TYPE sekisho_verdict_cache_hash_seconds counter\n"
+    "# UNIT sekisho_verdict_cache_hash_seconds seconds\n"
+    "# HELP sekisho_verdict_cache_hash_seconds Time spent computing verdict-cache keys (SHA-256): "
+    "the caches' cost, paid on hits and misses alike.\n"
+    "sekisho_verdict_cache_hash_seconds_total{service=\"http\"} 1.500000007\n"
+    "sekisho_verdict_cache_hash_seconds_total{service=\"smtp\"} 18446744073.709551615\n"
     "# TYPE sekisho_sessions gauge\n"
     "# HELP sekisho_sessions Client sessions open now.\n"
     "sekisho_sessions{service=\"http\"} 5\n"
