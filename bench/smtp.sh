@@ -145,7 +145,7 @@ APT_TIMEOUT=900
 CLAMSMTP_PACKAGES="clamsmtp clamav-daemon"
 HAPROXY=/usr/sbin/haproxy
 HAPROXY_START_TIMEOUT=10
-HAPROXY_MAXCONN=20000
+HAPROXY_MAXCONN=20000 # lowered to what the descriptor limit allows (2 per connection)
 SPAM_START_TIMEOUT=120 # s, unbound + rspamd (rspamd's first start on a machine compiles ~11 s)
 RECORD_TIMEOUT=5       # s for a check mail's access record (written after the reply)
 
@@ -331,14 +331,16 @@ $section}" "$common"
 # no log (see the header). Defines target haproxy; 1 (with HAPROXY_STATE)
 # when it does not listen.
 start_haproxy() {
-    local port pid dir=$RUN/haproxy
+    local port pid dir=$RUN/haproxy maxconn
     port=$(free_port)
+    maxconn=$((($(ulimit -n) - 100) / 2))
+    [ $maxconn -gt $HAPROXY_MAXCONN ] && maxconn=$HAPROXY_MAXCONN
     mkdir -p "$dir"
     cat >"$dir/haproxy.cfg" <<EOF
 # written by bench/smtp.sh: a plain TCP relay to smtp-sink
 global
     nbthread $(nproc)
-    maxconn $HAPROXY_MAXCONN
+    maxconn $maxconn
 defaults
     mode tcp
     timeout connect 10s
@@ -886,6 +888,9 @@ echo "machine:     $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d
 echo "build:       $BUILD/ at $GIT (sekisho built $BUILT); smtp-sink from postfix $(dpkg-query -W -f '${Version}' postfix 2>/dev/null)"
 if [ -z "$CLAMSMTP_STATE" ]; then
     echo "compared:    clamsmtp $(dpkg-query -W -f '${Version}' clamsmtp 2>/dev/null), clamd $(clamd -V 2>&1 | head -n 1 | awk '{print $2}' | cut -d/ -f1)"
+fi
+if [ -z "$HAPROXY_STATE" ]; then
+    echo "relay:       HAProxy $(dpkg-query -W -f '${Version}' haproxy 2>/dev/null) (mode tcp, nbthread $(nproc), no log) and Sekisho virus_check=no, both in front of the sink"
 fi
 echo "setup:       unique mails of ${MSG_SIZE:-?} bytes (text/plain + ${ATTACH_BYTES}-byte random attachment, base64); ${CELL_SECONDS}s per cell (${WARMUP}s warm-up);"
 echo "             bench/smtpload: one thread per sender, reply timeout ${IO_TIMEOUT}s; smtp-sink -c, backlog $SINK_BACKLOG, nothing written;"
