@@ -889,8 +889,8 @@ echo "build:       $BUILD/ at $GIT (sekisho built $BUILT); smtp-sink from postfi
 if [ -z "$CLAMSMTP_STATE" ]; then
     echo "compared:    clamsmtp $(dpkg-query -W -f '${Version}' clamsmtp 2>/dev/null), clamd $(clamd -V 2>&1 | head -n 1 | awk '{print $2}' | cut -d/ -f1)"
 fi
-if [ -z "$HAPROXY_STATE" ]; then
-    echo "relay:       HAProxy $(dpkg-query -W -f '${Version}' haproxy 2>/dev/null) (mode tcp, nbthread $(nproc), no log) and Sekisho virus_check=no, both in front of the sink"
+if [ "$SKIP_HAPROXY" != 1 ]; then
+    echo "relay:       Sekisho virus_check=no and HAProxy $(dpkg-query -W -f '${Version}' haproxy 2>/dev/null || echo '?') (mode tcp, nbthread $(nproc), no log) in front of the sink${HAPROXY_STATE:+ (HAProxy $HAPROXY_STATE)}"
 fi
 echo "setup:       unique mails of ${MSG_SIZE:-?} bytes (text/plain + ${ATTACH_BYTES}-byte random attachment, base64); ${CELL_SECONDS}s per cell (${WARMUP}s warm-up);"
 echo "             bench/smtpload: one thread per sender, reply timeout ${IO_TIMEOUT}s; smtp-sink -c, backlog $SINK_BACKLOG, nothing written;"
@@ -912,15 +912,17 @@ start_gateway bundled "$SCAND_SOCK"
 check bundled
 SCAND_THREADS=$(scand_threads scand-bundled)
 [ -n "$SCAND_THREADS" ] || die "no 'N scanner threads' line from sekisho-scand in $RUN/scand-bundled.out"
-if [ -z "$HAPROXY_STATE" ]; then
-    if start_haproxy; then
-        check haproxy
-        # The Sekisho relay: the same gateway settings but virus_check=no
-        # (scand is configured, never asked).
-        start_gateway relay "$SCAND_SOCK" "" "" no
-        check relay
-    else
-        note "$HAPROXY_STATE"
+if [ "$SKIP_HAPROXY" != 1 ]; then
+    # The Sekisho relay: the same gateway settings but virus_check=no
+    # (scand is configured, never asked).
+    start_gateway relay "$SCAND_SOCK" "" "" no
+    check relay
+    if [ -z "$HAPROXY_STATE" ]; then
+        if start_haproxy; then
+            check haproxy
+        else
+            note "$HAPROXY_STATE"
+        fi
     fi
 fi
 if [ -z "$CLAMSMTP_STATE" ]; then
@@ -1065,7 +1067,7 @@ echo "full-scale database: $FULL_STATE"
 [ -n "$SPAM_STATE" ] && echo "spam rows: $SPAM_STATE"
 [ -n "$RSPAMD_STATE" ] && echo "rspamd row: $RSPAMD_STATE"
 [ -n "$CLAMSMTP_STATE" ] && echo "clamsmtp + clamd: $CLAMSMTP_STATE"
-[ -n "$HAPROXY_STATE" ] && echo "HAProxy and Sekisho scanning off: $HAPROXY_STATE"
+[ -n "$HAPROXY_STATE" ] && echo "HAProxy: $HAPROXY_STATE"
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.0f%%", 100 * a / b; else printf "n/a" }'; }
 times() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }'; }
@@ -1143,7 +1145,7 @@ for db in full bundled; do
         done
     done
 done
-if [ -z "$HAPROXY_STATE" ]; then
+if [ "$SKIP_HAPROXY" != 1 ]; then
     for c in $SENDERS; do
         for mode in $MODES; do
             printf 'Sekisho scanning off / HAProxy, %3s senders, %-11s %s / %s mails/s = %s (target >= 100%%); CPU per mail %s / %s us\n' \
