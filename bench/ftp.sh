@@ -510,7 +510,6 @@ for key in "${KEYS[@]}"; do
     client=$(awk -v c="${CPU_XFER[$key]:-0}" -v b="$bytes" 'BEGIN { if (b > 0) printf "%.2f", c * 1000 / (b / 1e6); else printf "-" }')
     others=$(awk -v t="${OTHER_TICKS[$key]:-0}" -v c="${CPU_CLIENT[$key]:-0}" -v hz="$CLK_TCK" -v w="${WALL[$key]:-0}" \
         'BEGIN { if (w > 0) { v = (t / hz - c) / w; printf "%.2f", v < 0 ? 0 : v } else printf "-" }')
-    # shellcheck disable=SC2059
     sw=- sr=- pc=-
     if [ "$t" = on ]; then
         read -r sw sr < <(scan_stats "$size" "$mode" "$dir" "${SECS[$key]:-0}")
@@ -518,6 +517,7 @@ for key in "${KEYS[@]}"; do
         pc=$(ceil_pct "$(files_per_s "${MED[$key]:-}" "$size")" "mean-$size")
         PCEIL[$key]=$pc
     fi
+    # shellcheck disable=SC2059 # the format is ours
     printf "$fmt" "${dir^^}" "$mode" "${LABEL[$t]}" "${MED[$key]:-n/a}" "($(range "${RATES[$key]:-}"))" "$pd" "$sw" "$sr" "$pc" \
         "$gw" "$scan" "$(ms_per_mb "${CPU_VS[$key]:-0}" "$bytes")" "$client" "$others" "${FAILED[$key]:-0}"
 done
