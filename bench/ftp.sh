@@ -44,7 +44,8 @@
 # scanned cell's percent of the ceiling = its files per second (the median
 # MB/s over the size) / the ceiling's scans per second (the mean of before
 # and after); a cell moves one file at a time, so one scanner thread works
-# and 100 / threads percent is the most it can reach.
+# and, on a quiet machine (the ceiling's threads each on a CPU), 100 /
+# threads percent is about the most it can reach.
 # It prints, per cell, the median MB/s (10^6 bytes per second) with the
 # lowest and highest repetition, the percent of direct (median over
 # median), for the scanning gateway the share of the transfer time its
@@ -487,7 +488,8 @@ echo "others = CPUs (of $(nproc)) kept busy by other work on the machine meanwhi
 echo "scan time of the cell's access records (PROXY-STAT scan ms) in percent of the client's time for those transfers;"
 echo "scanMB = the median over those records of the file's size over its scan time: scand's MB/s during the cell."
 echo "%ceil (scanning gateway) = files per second (MB/s over the size) in percent of the scan ceiling's scans per"
-echo "second ($SCAND_THREADS threads; below): one transfer at a time keeps one scanner thread busy, so $((100 / SCAND_THREADS))% is its most."
+echo "second ($SCAND_THREADS threads; below): one transfer at a time keeps one scanner thread busy, so on a quiet machine"
+echo "about $((100 / SCAND_THREADS))% is its most (with other work on the CPUs the ceiling's threads scale less, and it can be more)."
 fmt='%-4s %-4s %-22s %9s %19s %8s %6s %6s %6s %7s %7s %7s %7s %6s %6s\n'
 prev_size=
 for key in "${KEYS[@]}"; do
