@@ -32,16 +32,29 @@
 # Before measuring, through each setup (curl, passive): a random 1 MB file
 # downloaded and uploaded must arrive byte for byte; through the scanning
 # gateway the EICAR test file must be refused both ways.
-# Then `sekisho-scand --bench` scans one more file of each size (one
-# thread, clean cache off): the scan alone, the bound of a scanned transfer.
+# The scan ceiling (bench/ceiling.sh), before the cells and again after
+# them (the scan rate drifts with the other load on the machine):
+# `sekisho-scand --ceiling --path bare --stamp head` (a bare libclamav loop
+# with the daemon's scan options and clean cache; every scan of content no
+# cache has seen) with the bundled databases/ and the scanner threads of
+# the gateway's scand, for each size on random files of that size (the
+# files the proxy hands to scand): BENCH_CEILING_FILES files for
+# BENCH_CEILING_SECONDS below 10 MB, BENCH_CEILING_BIG_FILES for
+# BENCH_CEILING_BIG_SECONDS from 10 MB on (several scans of each). A
+# scanned cell's percent of the ceiling = its files per second (the median
+# MB/s over the size) / the ceiling's scans per second (the mean of before
+# and after); a cell moves one file at a time, so one scanner thread works
+# and, on a quiet machine (the ceiling's threads each on a CPU), 100 /
+# threads percent is about the most it can reach.
 # It prints, per cell, the median MB/s (10^6 bytes per second) with the
 # lowest and highest repetition, the percent of direct (median over
 # median), for the scanning gateway the share of the transfer time its
-# access records give as scan time, CPU per MB of Sekisho (master +
-# workers), sekisho-scand, vsftpd and the client, and the CPUs kept busy by
-# other work on the machine; then the scan ceiling, the checks, and the
-# issue's targets (100 MB: scanning off >= 90% of direct, scanning on >=
-# 50%) as "target" lines with the measured percent.
+# access records give as scan time and the percent of the ceiling, CPU per
+# MB of Sekisho (master + workers), sekisho-scand, vsftpd and the client,
+# and the CPUs kept busy by other work on the machine; then the scan
+# ceiling, the checks, and the issue's targets (100 MB: scanning off >= 90%
+# of direct, scanning on >= 50%) as "target" lines with the measured
+# percent.
 # Figures only: nothing passes or fails on time. The exit status is non-zero
 # only when the bench itself could not run. Everything started here is
 # stopped, and every file it made removed, on exit (trap).
@@ -51,6 +64,10 @@
 #   BENCH_ACTIVE_SIZES=100      sizes also measured in active mode ("" = none)
 #   BENCH_IO_TIMEOUT=120        s; a socket operation slower than this fails the transfer
 #   BENCH_WORKERS=nproc         proxy workers
+#   BENCH_CEILING_SECONDS=10    scan ceiling run of a size below 10 MB, on
+#   BENCH_CEILING_FILES=20      so many random files of that size
+#   BENCH_CEILING_BIG_SECONDS=30  the same from 10 MB on
+#   BENCH_CEILING_BIG_FILES=3
 #   BENCH_DIR=/var/tmp/sekisho-bench   work dir (the run directory is made in it)
 #   BENCH_KEEP=1                keep the run directory (configs, logs, outputs;
 #                               the transferred files are removed all the same)
@@ -72,6 +89,11 @@ IO_TIMEOUT=${BENCH_IO_TIMEOUT:-120}
 WORKERS=${BENCH_WORKERS:-$(nproc)}
 BENCH_DIR=${BENCH_DIR:-/var/tmp/sekisho-bench}
 KEEP=${BENCH_KEEP:-0}
+CEILING_SECONDS=${BENCH_CEILING_SECONDS:-10}
+CEILING_FILES=${BENCH_CEILING_FILES:-20}
+CEILING_BIG_SECONDS=${BENCH_CEILING_BIG_SECONDS:-30}
+CEILING_BIG_FILES=${BENCH_CEILING_BIG_FILES:-3}
+CEILING_BIG_MB=10 # from this size on: BENCH_CEILING_BIG_*
 
 VSFTPD=/usr/sbin/vsftpd
 MB=1000000
@@ -116,9 +138,11 @@ chmod 755 "$RUN"
 
 # shellcheck source=bench/procs.sh
 . "$REPO/bench/procs.sh"
-# The bench files go on exit also with BENCH_KEEP=1 (hundreds of MB), after
-# the processes that use them are stopped.
-trap 'cleanup; rm -rf "${FILES:-}" "${UP_LOCAL:-}" "${UPLOADS:-}"' EXIT
+# shellcheck source=bench/ceiling.sh
+. "$REPO/bench/ceiling.sh"
+# The bench files (and the scan ceiling's) go on exit also with BENCH_KEEP=1
+# (hundreds of MB), after the processes that use them are stopped.
+trap 'cleanup; rm -rf "${FILES:-}" "${UP_LOCAL:-}" "${UPLOADS:-}" "$RUN"/ceiling-*mb' EXIT
 
 # A copy of the binaries: a `make` beside the bench cannot change them.
 BUILT=$(date -u -r "$BIN/sekisho" +%Y-%m-%dT%H:%M:%SZ)
@@ -207,6 +231,8 @@ vsftpd_idle() { [ -z "$(pgrep -P "$VS_PID")" ]; }
 # ---- scand and gateways ----------------------------------------------------
 
 start_scand scand "$REPO/databases" $BUNDLED_LOAD_TIMEOUT || die "sekisho-scand did not start"
+SCAND_THREADS=$(scand_threads scand)
+[ -n "$SCAND_THREADS" ] || die "no 'N scanner threads' line from sekisho-scand in $RUN/scand.out"
 
 declare -A T_PORT
 declare -A LABEL=([direct]="vsftpd direct" [off]="Sekisho, scanning off" [on]="Sekisho, scanning on")
@@ -365,30 +391,29 @@ cell_group() {
     rm -f "${names[@]}"
 }
 
-# ---- scan ceiling: sekisho-scand --bench on files of the same sizes -------
+# ---- scan ceiling: sekisho-scand --ceiling on files of the same sizes ----
 
-# ceiling WHEN - one scan of one file runs on one scanner thread: the time
-# --bench takes for a fresh file of each size (libclamav's clean cache off)
-# is what the scan alone allows a scanned transfer. Sets CEIL_MB[WHEN|SIZE]
-# and CEIL_MS[WHEN|SIZE]. Run before and after the cells: on a shared
-# machine the scan rate drifts with the other load.
-declare -A CEIL_MB CEIL_MS
-ceiling() {
-    local when=$1 spec size reps f line
+# ceilings WHEN - the scan ceiling (bench/ceiling.sh) of each size, WHEN
+# (before, after) the cells: random files of the size (ftpload -G), removed
+# after. Sets CEIL_*[WHEN-SIZE]; once both ran, CEIL_SPS[mean-SIZE] = the
+# mean of those there are.
+ceilings() {
+    local when=$1 spec size n secs dir i names
     for spec in $SIZES; do
-        size=${spec%%:*} reps=${spec##*:}
-        f=$RUN/ceiling-${size}mb.bin
-        "$LOAD" -G $((size * MB)) "$f" || die "cannot write $f"
-        [ "$reps" -lt 3 ] && reps=3
-        note "sekisho-scand --bench, $size MB, $reps iterations ($when the cells)"
-        timeout $((reps * 60 + 60)) "$BIN/sekisho-scand" --databases "$REPO/databases" --iterations "$reps" \
-            --bench "$f" >"$RUN/ceiling-$when-$size.txt" 2>&1
-        rm -f "$f"
-        line=$(grep '^bench: .* cache=off ' "$RUN/ceiling-$when-$size.txt" | head -n 1)
-        CEIL_MB[$when|$size]=$(sed -n 's|.* MB/s=\([^ ]*\).*|\1|p' <<<"$line")
-        CEIL_MS[$when|$size]=$(field ms_per_scan "$line")
-        [ -n "${CEIL_MB[$when|$size]}" ] ||
-            NOTES+=("sekisho-scand --bench ($size MB, $when the cells) gave no figure: $(tail -n 2 "$RUN/ceiling-$when-$size.txt" | tr '\n' ' ')")
+        size=${spec%%:*}
+        n=$CEILING_FILES secs=$CEILING_SECONDS
+        [ "$size" -ge $CEILING_BIG_MB ] && n=$CEILING_BIG_FILES secs=$CEILING_BIG_SECONDS
+        dir=$RUN/ceiling-${size}mb
+        names=()
+        for ((i = 0; i < n; i++)); do names+=("$dir/c$i.bin"); done
+        mkdir -p "$dir" && "$LOAD" -G $((size * MB)) "${names[@]}" || die "cannot write the ceiling's files into $dir"
+        ceiling "$when-$size" "$dir" "$REPO/databases" "$SCAND_THREADS" "$secs" \
+            $((BUNDLED_LOAD_TIMEOUT + secs + 60))
+        rm -rf "$dir"
+        if [ "$when" = after ]; then
+            CEIL_SPS[mean-$size]=$(awk -v a="${CEIL_SPS[before-$size]:-}" -v b="${CEIL_SPS[after-$size]:-}" \
+                'BEGIN { n = (a != "") + (b != ""); if (n) printf "%.2f", (a + b) / n }')
+        fi
     done
 }
 
@@ -402,13 +427,13 @@ echo "machine:     $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d
 echo "build:       $BUILD/ at $BUILD_GIT (sekisho built $BUILT); vsftpd $(dpkg-query -W -f '${Version}' vsftpd 2>/dev/null || echo '?'); curl $(curl --version | head -n 1 | awk '{print $2}') (checks)"
 echo "setup:       sizes:repetitions $SIZES (MB = 10^6 bytes); active mode (PORT) also for: ${ACTIVE_SIZES:-none}; bench/ftpload,"
 echo "             one session per transfer, timed from PASV/PORT to the final reply; vsftpd 1 listener, sendfile;"
-echo "             Sekisho $WORKERS workers, self_proxy=no, action=delete, virus_check=no / yes; scand 2 threads, bundled databases/"
+echo "             Sekisho $WORKERS workers, self_proxy=no, action=delete, virus_check=no / yes; scand $SCAND_THREADS threads, bundled databases/"
 echo "unique:      every transfer is of a file no other transfer of this run moved (distinct pseudo-random bytes),"
 echo "             so neither Sekisho's verdict cache nor libclamav's clean-file cache in scand can hit"
 echo "load average at start: $LOAD_START"
 
 for t in "${TARGETS[@]}"; do check "$t"; done
-ceiling before
+ceilings before
 
 # ---- cells -----------------------------------------------------------------
 
@@ -422,7 +447,7 @@ for spec in $SIZES; do
         done
     done
 done
-ceiling after
+ceilings after
 
 # ---- report ----------------------------------------------------------------
 
@@ -446,7 +471,9 @@ scan_stats() {
     echo "$share ${rate:-n/a}"
 }
 
-declare -A MED SCAN_RATE
+declare -A MED SCAN_RATE PCEIL
+# files_per_s MB_PER_S SIZE_MB - files of SIZE_MB per second at that rate.
+files_per_s() { awk -v r="$1" -v s="$2" 'BEGIN { if (r + 0 > 0 && s > 0) printf "%.4f", r / s }'; }
 for key in "${KEYS[@]}"; do MED[$key]=$(median "${RATES[$key]:-}"); done
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -460,7 +487,10 @@ echo "over the timed part only (its own start and login left out, to show what t
 echo "others = CPUs (of $(nproc)) kept busy by other work on the machine meanwhile. %scan (scanning gateway) = the"
 echo "scan time of the cell's access records (PROXY-STAT scan ms) in percent of the client's time for those transfers;"
 echo "scanMB = the median over those records of the file's size over its scan time: scand's MB/s during the cell."
-fmt='%-4s %-4s %-22s %9s %19s %8s %6s %6s %7s %7s %7s %7s %6s %6s\n'
+echo "%ceil (scanning gateway) = files per second (MB/s over the size) in percent of the scan ceiling's scans per"
+echo "second ($SCAND_THREADS threads; below): one transfer at a time keeps one scanner thread busy, so on a quiet machine"
+echo "about $((100 / SCAND_THREADS))% is its most (with other work on the CPUs the ceiling's threads scale less, and it can be more)."
+fmt='%-4s %-4s %-22s %9s %19s %8s %6s %6s %6s %7s %7s %7s %7s %6s %6s\n'
 prev_size=
 for key in "${KEYS[@]}"; do
     IFS='|' read -r size mode dir t <<<"$key"
@@ -469,7 +499,7 @@ for key in "${KEYS[@]}"; do
         echo
         echo "== $size MB files ($((size * MB)) bytes), $reps repetitions per cell"
         # shellcheck disable=SC2059 # the format is ours
-        printf "$fmt" cmd mode setup "MB/s" "(min-max)" "%direct" "%scan" "scanMB" proxy scan vsftpd client others failed
+        printf "$fmt" cmd mode setup "MB/s" "(min-max)" "%direct" "%scan" "scanMB" "%ceil" proxy scan vsftpd client others failed
         prev_size=$size
     fi
     d=${MED[$size|$mode|$dir|direct]:-}
@@ -482,22 +512,29 @@ for key in "${KEYS[@]}"; do
     client=$(awk -v c="${CPU_XFER[$key]:-0}" -v b="$bytes" 'BEGIN { if (b > 0) printf "%.2f", c * 1000 / (b / 1e6); else printf "-" }')
     others=$(awk -v t="${OTHER_TICKS[$key]:-0}" -v c="${CPU_CLIENT[$key]:-0}" -v hz="$CLK_TCK" -v w="${WALL[$key]:-0}" \
         'BEGIN { if (w > 0) { v = (t / hz - c) / w; printf "%.2f", v < 0 ? 0 : v } else printf "-" }')
-    # shellcheck disable=SC2059
-    sw=- sr=-
+    sw=- sr=- pc=-
     if [ "$t" = on ]; then
         read -r sw sr < <(scan_stats "$size" "$mode" "$dir" "${SECS[$key]:-0}")
         SCAN_RATE[$key]=$sr
+        pc=$(ceil_pct "$(files_per_s "${MED[$key]:-}" "$size")" "mean-$size")
+        PCEIL[$key]=$pc
     fi
-    printf "$fmt" "${dir^^}" "$mode" "${LABEL[$t]}" "${MED[$key]:-n/a}" "($(range "${RATES[$key]:-}"))" "$pd" "$sw" "$sr" \
+    # shellcheck disable=SC2059 # the format is ours
+    printf "$fmt" "${dir^^}" "$mode" "${LABEL[$t]}" "${MED[$key]:-n/a}" "($(range "${RATES[$key]:-}"))" "$pd" "$sw" "$sr" "$pc" \
         "$gw" "$scan" "$(ms_per_mb "${CPU_VS[$key]:-0}" "$bytes")" "$client" "$others" "${FAILED[$key]:-0}"
 done
 
 echo
-echo "== Scan ceiling (sekisho-scand --bench, bundled databases/, one thread, libclamav's clean cache off)"
+echo "== Scan ceiling (sekisho-scand --ceiling --path bare --stamp head, bundled databases/, $SCAND_THREADS threads as the"
+echo "   gateway's scand; random files of each size: $CEILING_FILES for ${CEILING_SECONDS}s below $CEILING_BIG_MB MB, $CEILING_BIG_FILES for ${CEILING_BIG_SECONDS}s from $CEILING_BIG_MB MB on)"
 for spec in $SIZES; do
     size=${spec%%:*}
-    printf '%s MB file: %s ms per scan = %s MB/s before the cells, %s ms = %s MB/s after them\n' "$size" \
-        "${CEIL_MS[before|$size]:-n/a}" "${CEIL_MB[before|$size]:-n/a}" "${CEIL_MS[after|$size]:-n/a}" "${CEIL_MB[after|$size]:-n/a}"
+    printf '%s MB files: %s scans/s (%s MB/s) before the cells, %s scans/s (%s MB/s) after them, mean %s scans/s\n' "$size" \
+        "${CEIL_SPS[before-$size]:-n/a}" "${CEIL_MBS[before-$size]:-n/a}" "${CEIL_SPS[after-$size]:-n/a}" \
+        "${CEIL_MBS[after-$size]:-n/a}" "${CEIL_SPS[mean-$size]:-n/a}"
+    for when in before after; do
+        ceiling_report "$when-$size" "  $when"
+    done
 done
 
 echo
@@ -517,7 +554,7 @@ for spec in $SIZES; do
         want=90
         [ "$t" = on ] && want=50
         bound=
-        [ "$t" = on ] && bound="; scand scanned at ${SCAN_RATE[$key]:-n/a} MB/s meanwhile: the scan alone allows $(pct "${SCAN_RATE[$key]:-}" "${MED[$s|$mode|$dir|direct]:-}") of direct"
+        [ "$t" = on ] && bound="; scand scanned at ${SCAN_RATE[$key]:-n/a} MB/s meanwhile: the scan alone allows $(pct "${SCAN_RATE[$key]:-}" "${MED[$s|$mode|$dir|direct]:-}") of direct; ${PCEIL[$key]:-n/a} of the scan ceiling"
         printf 'target: %s MB %s %s, %-21s %s MB/s vs direct %s MB/s = %s (target >= %s%%)%s\n' "$size" "${dir^^}" \
             "$mode" "${LABEL[$t]}:" "${MED[$key]:-n/a}" "${MED[$s|$mode|$dir|direct]:-n/a}" \
             "$(pct "${MED[$key]:-}" "${MED[$s|$mode|$dir|direct]:-}")" "$want" "$bound"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pop.sh - RETR throughput and CPU figures of the Sekisho POP3 proxy, against
-# dovecot direct, and against the scan ceiling of sekisho-scand --bench.
+# dovecot direct, and against the scan ceiling of libclamav.
 #
 #   bench/pop.sh                   (as root on Debian 12, after `make`)
 #
@@ -30,14 +30,19 @@
 # Before measuring, through each target, RETR 1 (EICAR) must not come back
 # with the EICAR string and RETR 2 (clean) must come back with the stored
 # mail's body byte for byte.
-# Then `sekisho-scand --bench` scans the decoded attachments of the first
-# BENCH_CEILING_SAMPLES bench mails with each database (libclamav clean
-# cache off): its scans per second are the scan ceiling of one scanning
-# thread.
+# Then the scan ceiling (bench/ceiling.sh), for each database measured:
+# `sekisho-scand --ceiling --path bare --stamp head` (a bare libclamav loop
+# with the daemon's scan options and clean cache; every scan of content no
+# cache has seen) with that database and the scanner threads of the
+# gateways' scand, for BENCH_CEILING_SECONDS, on the decoded attachments of
+# the first BENCH_CEILING_SAMPLES bench mails (the files the proxy hands to
+# scand: one per RETR; the text/plain part is not scanned).
 # It prints messages/s, MB/s (10^6 bytes of message data/s), p50/p99 RETR
 # latency, CPU per message of the proxy, scand, dovecot and the load
-# generator, percent of direct and (full-scale db) percent of the ceiling,
-# and a summary against the targets of issue 11.
+# generator, percent of direct and, for the proxied cells on unique mails,
+# percent of the ceiling (messages/s over the ceiling's scans/s) and the
+# ceiling's CPU per scan over the proxied path's CPU per message; then a
+# summary against the targets of issues 11 and 17.
 # Figures only: nothing passes or fails on time. The exit status is non-zero
 # only when the bench itself could not run. Everything started here is
 # stopped on exit (trap).
@@ -50,8 +55,8 @@
 #   BENCH_UNIQUE_BUNDLED=2000   mails of each bundled-db proxied cell's window
 #   BENCH_UNIQUE_FULL=500       mails of each full-db proxied cell's window
 #   BENCH_REPEAT=1              the repeated-object cell (0 = leave it out)
-#   BENCH_CEILING_SAMPLES=4     attachments scanned by sekisho-scand --bench
-#   BENCH_CEILING_ITERATIONS=20 scans of each
+#   BENCH_CEILING_SAMPLES=200   attachments the scan ceiling scans round-robin
+#   BENCH_CEILING_SECONDS=10    duration of each scan ceiling run
 #   BENCH_IO_TIMEOUT=30         s; a reply slower than this fails the RETR
 #   BENCH_WORKERS=nproc         proxy workers;  BENCH_PRE_SPAWN=200
 #   BENCH_DIR=/var/tmp/sekisho-bench   work dir; the full database is cached
@@ -76,8 +81,8 @@ ATTACH_BYTES=${BENCH_ATTACH_BYTES:-58800}
 UNIQUE_BUNDLED=${BENCH_UNIQUE_BUNDLED:-2000}
 UNIQUE_FULL=${BENCH_UNIQUE_FULL:-500}
 REPEAT=${BENCH_REPEAT:-1}
-CEILING_SAMPLES=${BENCH_CEILING_SAMPLES:-4}
-CEILING_ITERATIONS=${BENCH_CEILING_ITERATIONS:-20}
+CEILING_SAMPLES=${BENCH_CEILING_SAMPLES:-200}
+CEILING_SECONDS=${BENCH_CEILING_SECONDS:-10}
 IO_TIMEOUT=${BENCH_IO_TIMEOUT:-30}
 WORKERS=${BENCH_WORKERS:-$(nproc)}
 PRE_SPAWN=${BENCH_PRE_SPAWN:-200}
@@ -141,6 +146,8 @@ cc -O2 -Wall -Wextra -o "$LOAD" "$REPO/bench/popload.c" -lpthread 2>"$RUN/poploa
 
 # shellcheck source=bench/procs.sh
 . "$REPO/bench/procs.sh"
+# shellcheck source=bench/ceiling.sh
+. "$REPO/bench/ceiling.sh"
 
 # CPU figures: cpu_ticks and us_per (bench/procs.sh).
 CLK_TCK=$(getconf CLK_TCK)
@@ -421,6 +428,9 @@ check direct
 
 start_scand scand-bundled "$REPO/databases" $BUNDLED_LOAD_TIMEOUT || die "sekisho-scand with databases/ did not start"
 note "scand (bundled databases/) listening after ${SCAND_LOAD}s"
+BUNDLED_THREADS=$(scand_threads scand-bundled)
+[ -n "$BUNDLED_THREADS" ] || die "no 'N scanner threads' line from sekisho-scand in $RUN/scand-bundled.out"
+FULL_THREADS=
 start_gateway bundled "$SCAND_SOCK"
 T_GW_OF[bundled]=bundled
 T_GW_OF[repeat]=bundled
@@ -459,6 +469,8 @@ if [ "$SKIP_FULLDB" != 1 ]; then
         if start_scand scand-full "$FULLDB" "$FULL_LOAD_TIMEOUT"; then
             FULL_STATE="scand loaded it in ${SCAND_LOAD}s ($(grep -o 'loaded [0-9]* signatures' "$RUN/scand-full.out"))"
             note "$FULL_STATE"
+            FULL_THREADS=$(scand_threads scand-full)
+            FULL_THREADS=${FULL_THREADS:-$BUNDLED_THREADS}
             start_gateway full "$SCAND_SOCK"
             T_GW_OF[full]=full
             check full
@@ -472,69 +484,14 @@ if [ "$SKIP_FULLDB" != 1 ]; then
     fi
 fi
 
-# ---- scan ceiling: sekisho-scand --bench on the same attachments -----------
+# ---- scan ceiling: sekisho-scand --ceiling on the same attachments --------
 
-# ceiling NAME DBDIR ITERATIONS - runs sekisho-scand --bench on the sample attachments
-# and sets, for the scans with libclamav's clean cache off:
-#   CEIL_MS[NAME]   wall ms per scan as --bench prints it (one thread; on a
-#                   loaded machine this includes waiting for a CPU)
-#   CEIL_MB[NAME]   its MB/s
-#   CEIL_CPU[NAME]  CPU ms per scan: the process's CPU time (utime+stime,
-#                   /proc, polled every 50 ms) from the "engine:" line to the
-#                   last "bench:" line, split between the cache-off and the cache-hit scans (each
-#                   file is scanned both ways) in proportion of their wall
-#                   time
-declare -A CEIL_MS CEIL_MB CEIL_CPU
-ceiling() {
-    local name=$1 db=$2 iterations=$3 files=() f out tpid spid="" at_load="" end="" nfiles seen_engine
-    for f in "$RUN"/attach/attach-*.bin; do [ -f "$f" ] && files+=(--bench "$f"); done
-    nfiles=$((${#files[@]} / 2))
-    [ "$nfiles" -gt 0 ] || return 1
-    note "sekisho-scand --bench, $name db, $nfiles attachments x $iterations"
-    out=$RUN/ceiling-$name.txt
-    timeout $((FULL_LOAD_TIMEOUT + 600)) \
-        "$BIN/sekisho-scand" --databases "$db" --iterations "$iterations" "${files[@]}" >"$out" 2>&1 &
-    tpid=$!
-    # Poll with builtins only (no fork that would take CPU from the scans):
-    # the CPU time when the engine is loaded, and when the last "bench:"
-    # line is out (the engine's teardown at exit is not a scan's cost).
-    local lines=0 l st want=$((2 * nfiles)) t_now
-    for ((i = 0; i < 20 * (FULL_LOAD_TIMEOUT + 600); i++)); do
-        [ -n "$spid" ] || spid=$(pgrep -f -n "^$BIN/sekisho-scand --databases $db --iterations")
-        t_now=
-        [ -n "$spid" ] && read -r -a st 2>/dev/null <"/proc/$spid/stat" && t_now=$((st[13] + st[14]))
-        lines=0 seen_engine=0
-        while read -r l; do
-            case $l in
-            engine:*) seen_engine=1 ;;
-            bench:*) lines=$((lines + 1)) ;;
-            esac
-        done <"$out"
-        [ -z "$at_load" ] && [ "$seen_engine" = 1 ] && at_load=$t_now
-        if [ "$lines" -ge "$want" ]; then
-            end=$t_now
-            break
-        fi
-        alive $tpid || break
-        sleep 0.05
-    done
-    wait $tpid
-    CEIL_MS[$name]=$(awk '/^bench: .* cache=off / { for (i = 1; i <= NF; i++) if ($i ~ /^ms_per_scan=/) { split($i, a, "="); s += a[2]; n++ } }
-        END { if (n) printf "%.3f", s / n }' "$out")
-    CEIL_MB[$name]=$(awk '/^bench: .* cache=off / { for (i = 1; i <= NF; i++) if ($i ~ /^MB\/s=/) { split($i, a, "="); s += a[2]; n++ } }
-        END { if (n) printf "%.1f", s / n }' "$out")
-    if [ -n "$at_load" ] && [ -n "$end" ]; then
-        CEIL_CPU[$name]=$(awk -v t=$((end - at_load)) -v hz="$CLK_TCK" -v n=$((nfiles * iterations)) '
-            /^bench: / { for (i = 1; i <= NF; i++) if ($i ~ /^total_ms=/) { split($i, a, "="); if ($0 ~ / cache=off /) off += a[2]; else hit += a[2] } }
-            END { if (off > 0 && t > 0) printf "%.3f", t / hz * 1000 * off / (off + hit) / n }' "$out")
-    fi
-    [ -n "${CEIL_MS[$name]}" ] || NOTES+=("sekisho-scand --bench ($name db) gave no figure: $(tail -n 2 "$out" | tr '\n' ' ')")
-}
-# The bundled db scans about 15 times faster: as many more scans, so that
-# its CPU time is measured over a second or more too.
-ceiling bundled "$REPO/databases" $((15 * CEILING_ITERATIONS))
-[ "$SKIP_FULLDB" != 1 ] && [ -f "$FULLDB/eicar.ndb" ] && ceiling full "$FULLDB" "$CEILING_ITERATIONS"
-per_s() { awk -v ms="$1" 'BEGIN { if (ms + 0 > 0) printf "%.1f", 1000 / ms; else printf "n/a" }'; }
+# After the cells (the gateways and their scand stopped): the attachments
+# popmail.py kept, with the scanner threads each gateway's scand ran.
+ceiling bundled "$RUN/attach" "$REPO/databases" "$BUNDLED_THREADS" "$CEILING_SECONDS" \
+    $((BUNDLED_LOAD_TIMEOUT + CEILING_SECONDS + 60))
+[ -n "$FULL_THREADS" ] && ceiling full "$RUN/attach" "$FULLDB" "$FULL_THREADS" "$CEILING_SECONDS" \
+    $((FULL_LOAD_TIMEOUT + CEILING_SECONDS + 60))
 
 # ---- report ----------------------------------------------------------------
 
@@ -543,9 +500,9 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A DIRECT_OF=([bundled]=direct-bundled [full]=direct-full [repeat]=direct-repeat)
 declare -A CEIL_OF=([full]=full [bundled]=bundled)
 fmt='%-34s %7s %8s %7s %8s %8s %7s %7s %7s %7s %6s %7s %8s %7s %8s\n'
-# cpu_share CEIL_CPU_MS PROXY_US SCAN_US - the ceiling's CPU per scan over
+# cpu_share CEIL_CPU_US PROXY_US SCAN_US - the ceiling's CPU per scan over
 # the proxied path's CPU per mail (proxy + scand), in percent.
-cpu_share() { awk -v c="$1" -v p="$2" -v s="$3" 'BEGIN { if (c + 0 > 0 && p + s > 0) printf "%.0f%%", 100 * c * 1000 / (p + s); else printf "n/a" }'; }
+cpu_share() { awk -v c="$1" -v p="$2" -v s="$3" 'BEGIN { if (c + 0 > 0 && p + s > 0) printf "%.0f%%", 100 * c / (p + s); else printf "n/a" }'; }
 
 echo
 echo "Columns: msgs/s and MB/s (10^6 bytes of message data/s) count the RETRs completed in a cell after its"
@@ -553,10 +510,11 @@ echo "${WARMUP}s warm-up (to the deadline, or to the end when a proxied cell's w
 echo "latency p50/p99 from sending RETR to the terminating dot. CPU per message (us), every RETR of the cell:"
 echo "proxy = Sekisho master+workers, scan = sekisho-scand, dovecot = all dovecot processes, client = bench/popload"
 echo "(it shares the CPUs); others = CPUs (of $(nproc)) kept busy by other work on the machine during the cell."
-echo "direct = the same client count straight to dovecot, run just before; ceiling = sekisho-scand --bench"
-echo "scans per second (one thread, clean cache off, wall clock) on the same attachments; cpu%ceil = the"
-echo "ceiling's CPU per scan over the proxied path's CPU per mail (proxy + scan): the share of the gateway's CPU"
-echo "that is the scan itself, independent of other load on the machine."
+echo "direct = the same client count straight to dovecot, run just before; %ceil = msgs/s (one scanned attachment"
+echo "each) in percent of the scan ceiling's scans/s with the row's database (sekisho-scand --ceiling, below);"
+echo "cpu%ceil = the ceiling's CPU per scan over the proxied path's CPU per mail (proxy + scan): the share of the"
+echo "gateway's CPU that is the scan itself, independent of other load on the machine. The same-mail row is"
+echo "answered by the verdict cache: no percent of the ceiling."
 echo
 echo "== ${MSG_SIZE:-?}-byte mails, ${CELL_SECONDS}s per cell"
 # shellcheck disable=SC2059
@@ -568,8 +526,8 @@ for key in "${ROWS[@]}"; do
     pd=-
     [ -n "$d" ] && pd=$(pct "${MPS[$key]:-}" "${MPS[$d|$c]:-}")
     pc=- pcc=-
-    if [ -n "${CEIL_OF[$row]:-}" ] && [ -n "${CEIL_MS[${CEIL_OF[$row]}]:-}" ]; then
-        pc=$(pct "${MPS[$key]:-}" "$(per_s "${CEIL_MS[${CEIL_OF[$row]}]}")")
+    if [ -n "${CEIL_OF[$row]:-}" ]; then
+        pc=$(ceil_pct "${MPS[$key]:-}" "${CEIL_OF[$row]}")
         pcc=$(cpu_share "${CEIL_CPU[${CEIL_OF[$row]}]:-}" "${CPU[$key]:-}" "${SCPU[$key]:-}")
     fi
     # shellcheck disable=SC2059
@@ -578,13 +536,10 @@ for key in "${ROWS[@]}"; do
         "${FAILED[$key]:--}" "$pd" "$pc" "$pcc"
 done
 echo
-echo "== Scan ceiling (sekisho-scand --bench, clean cache off, ${CEILING_ITERATIONS} (full db) or $((15 * CEILING_ITERATIONS)) (bundled db) scans of each of $CEILING_SAMPLES attachments of ${ATTACH_BYTES} bytes)"
-for name in bundled full; do
-    [ -n "${CEIL_MS[$name]:-}" ] || continue
-    printf '%-8s db: %s ms per scan = %s scans/s, %s MB/s (one thread, wall clock); CPU %s ms per scan = %s scans per CPU-second\n' \
-        "$name" "${CEIL_MS[$name]}" "$(per_s "${CEIL_MS[$name]}")" "${CEIL_MB[$name]}" "${CEIL_CPU[$name]:-n/a}" \
-        "$(per_s "${CEIL_CPU[$name]:-}")"
-done
+echo "== Scan ceiling (sekisho-scand --ceiling --path bare --stamp head: the decoded attachments of $CEILING_SAMPLES bench"
+echo "   mails, ${ATTACH_BYTES} bytes each; ${CEILING_SECONDS}s; the scanner threads of the gateways' scand; after the cells)"
+ceiling_report bundled "bundled db   "
+[ -n "$FULL_THREADS" ] && ceiling_report full "full-scale db"
 echo
 echo "== Checks before measuring (RETR 1 = EICAR mail, RETR 2 = clean mail, through each target)"
 for t in direct bundled full; do
@@ -593,17 +548,20 @@ done
 echo "full-scale database: $FULL_STATE"
 
 echo
-echo "== Summary (targets of issue 11)"
+echo "== Summary (targets of issues 11 and 17)"
 for c in $CLIENTS; do
     printf 'bundled db vs direct,  %2s clients: Sekisho %s msgs/s, dovecot direct %s = %s (target >= 50%%)\n' "$c" \
         "${MPS[bundled|$c]:-n/a}" "${MPS[direct-bundled|$c]:-n/a}" "$(pct "${MPS[bundled|$c]:-}" "${MPS[direct-bundled|$c]:-}")"
 done
-for c in $CLIENTS; do
-    printf 'full db vs scan ceiling, %2s clients: Sekisho %s msgs/s, ceiling %s scans/s = %s (target >= 90%%)\n' "$c" \
-        "${MPS[full|$c]:-n/a}" "$(per_s "${CEIL_MS[full]:-}")" "$(pct "${MPS[full|$c]:-}" "$(per_s "${CEIL_MS[full]:-}")")"
+for db in full bundled; do
+    [ "$db" = full ] && [ -z "$FULL_THREADS" ] && continue
+    for c in $CLIENTS; do
+        printf '%-13s vs scan ceiling, %2s clients: Sekisho %s msgs/s, ceiling %s scans/s = %s (target >= 95%%)\n' \
+            "${db/full/full-scale} db" "$c" "${MPS[$db|$c]:-n/a}" "${CEIL_SPS[$db]:-n/a}" "$(ceil_pct "${MPS[$db|$c]:-}" "$db")"
+    done
 done
-for c in $CLIENTS; do
-    printf '  (CPU: full db, %2s clients: ceiling %s ms per scan, proxied path %s+%s us per mail = %s)\n' "$c" \
+[ -n "$FULL_THREADS" ] && for c in $CLIENTS; do
+    printf '  (CPU: full db, %2s clients: ceiling %s us per scan, proxied path %s+%s us per mail = %s)\n' "$c" \
         "${CEIL_CPU[full]:-n/a}" "${CPU[full|$c]:-n/a}" "${SCPU[full|$c]:-n/a}" \
         "$(cpu_share "${CEIL_CPU[full]:-}" "${CPU[full|$c]:-}" "${SCPU[full|$c]:-}")"
 done

@@ -14,7 +14,7 @@ text/plain part and an application/octet-stream attachment of fresh random
 bytes (os.urandom) in base64, CRLF line ends. No two attachments are equal,
 so no cache (the proxy's verdict cache, libclamav's) makes a mail free.
 The decoded attachments of the first SAMPLES bench mails are also written to
-ATTACH_DIR (the files `sekisho-scand --bench` scans for the scan ceiling).
+ATTACH_DIR (the files `sekisho-scand --ceiling` scans for the scan ceiling).
 Files are chowned to UID:GID when given (dovecot's mail user). Prints
 "POPMAIL count=N bytes_avg=B".
 """

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # smtp.sh - throughput, latency and CPU figures of the Sekisho SMTP proxy,
-# against direct delivery to a sink and against clamsmtp + clamd.
+# against direct delivery to a sink, HAProxy relaying to it, clamsmtp +
+# clamd, and the scan ceiling of libclamav.
 #
 #   bench/smtp.sh                  (as root on Debian 12, after `make`)
 #
@@ -10,21 +11,44 @@
 # the synthetic full-scale database of bench/gen-fulldb.py) and sekisho
 # --smtp gateways (virus_check=yes, action=deny, parent = the sink); and, for
 # each of the two databases, a comparison stack of clamd (same database
-# directory) and clamsmtpd (Debian's clamsmtp) in front of the same sink. All
-# of it runs as child processes on 127.0.0.1, on ports picked at run time,
+# directory) and clamsmtpd (Debian's clamsmtp) in front of the same sink.
+# The relay anchors (issue 17; left out with BENCH_SKIP_HAPROXY=1): a
+# Sekisho gateway relaying without scanning (virus_check=no, otherwise as
+# the scanning ones) and Debian's HAProxy (2.6, installed like the
+# comparison packages, no service started) in the foreground (haproxy -db),
+# mode tcp, nbthread = CPUs, one frontend on 127.0.0.1 relaying every
+# connection to the sink, no log (a TCP relay has no SMTP-level record to
+# write; Sekisho's gateways write their access log all the same). All of it
+# runs as child processes on 127.0.0.1, on ports picked at run time,
 # configured in the run directory; no system service is started or used.
 #
-# Every mail is unique (about 81 KB: a text/plain part and a fresh
-# pseudo-random 58,800-byte application/octet-stream attachment, base64,
-# new Message-ID), so no cache (libclamav's, clamd's, Sekisho's verdict
-# cache) makes a repeated mail free. It prints, for 1/10/50 concurrent
-# senders, one mail per connection and many mails per connection (no RSET):
-# mails/s, MB/s (10^6 bytes of message data/s), p50/p99 latency, failed
-# mails and CPU per mail of the proxy, the scanner, the sink and the load
-# generator: smtp-sink direct, Sekisho (both databases), clamsmtp + clamd
-# (both databases); then a summary against the targets of the issue.
+# Every mail is unique (about 81 KB: a text/plain part and a 58,800-byte
+# application/octet-stream attachment, base64, new Message-ID), so no cache
+# (libclamav's, clamd's, Sekisho's verdict cache) makes a repeated mail
+# free. Guaranteed, not left to chance: the proxy scans the decoded
+# attachment (the text/plain part is not scanned, virus_check_text=no), and
+# the attachment's first 16 bytes are a stamp, the rest fresh pseudo-random
+# bytes: bench/smtpload -u gives it this script's count of smtpload runs
+# (every cell and check mail is a run of its own) and the mail's number
+# within that run, so no two attachments sent in one run of this script are
+# equal (across gateways, databases and cells). There is no repeated-mail
+# mode. It prints, for 1/10/50 concurrent senders, one mail per connection
+# and many mails per connection (no RSET): mails/s, MB/s (10^6 bytes of
+# message data/s), p50/p99 latency, failed mails, CPU per mail of the
+# proxy, the scanner, the sink and the load generator, and for the
+# scanning rows the percent of the scan ceiling: smtp-sink direct, HAProxy,
+# Sekisho scanning off, Sekisho (both databases), clamsmtp + clamd (both
+# databases); then a summary against the targets of the issues.
+# The scan ceiling (bench/ceiling.sh): after the cells of each database,
+# `sekisho-scand --ceiling` (path bare: a bare libclamav loop with the
+# daemon's options, every scan of content no cache has seen) with that
+# database and the scanner threads of the gateways' scand, on
+# BENCH_CEILING_FILES random files of the attachment's decoded size, for
+# BENCH_CEILING_SECONDS; a scanned cell's "% of ceiling" = its mails/s (one
+# scanned attachment each) / the ceiling's scans/s.
 # Before measuring a scanning stack, an EICAR mail (base64 attachment) must
-# not reach the sink and a clean mail must; what each answered is printed.
+# not reach the sink and a clean mail must; through a relay (HAProxy,
+# Sekisho scanning off) a clean mail must; what each answered is printed.
 # Spam rows (issue 14; left out with BENCH_SKIP_SPAM=1): in the same run, with
 # the same scand (bundled databases/), load and senders as the Sekisho row
 # with spam checks off (spam_check=no, the "bundled db" row), gateways with
@@ -66,6 +90,9 @@
 #   BENCH_FULLDB=$BENCH_DIR/fulldb     in BENCH_FULLDB and reused
 #   BENCH_SKIP_FULLDB=1         leave out the full-scale database
 #   BENCH_SKIP_CLAMSMTP=1       leave out clamsmtp + clamd
+#   BENCH_SKIP_HAPROXY=1        leave out HAProxy and Sekisho scanning off
+#   BENCH_CEILING_SECONDS=10    duration of each scan ceiling run
+#   BENCH_CEILING_FILES=200     random files it scans round-robin
 #   BENCH_SKIP_SPAM=1           leave out the spam rows
 #   BENCH_SPAM_SENDERS=10       concurrent senders of the spam rows (and of
 #   BENCH_SPAM_MODES=many       their spam-off baseline, measured for these
@@ -93,6 +120,9 @@ BENCH_DIR=${BENCH_DIR:-/var/tmp/sekisho-bench}
 FULLDB=${BENCH_FULLDB:-$BENCH_DIR/fulldb}
 SKIP_FULLDB=${BENCH_SKIP_FULLDB:-0}
 SKIP_CLAMSMTP=${BENCH_SKIP_CLAMSMTP:-0}
+SKIP_HAPROXY=${BENCH_SKIP_HAPROXY:-0}
+CEILING_SECONDS=${BENCH_CEILING_SECONDS:-10}
+CEILING_FILES=${BENCH_CEILING_FILES:-200}
 FULL_LOAD_TIMEOUT=${BENCH_SCAND_TIMEOUT:-600}
 KEEP=${BENCH_KEEP:-0}
 SKIP_SPAM=${BENCH_SKIP_SPAM:-0}
@@ -113,6 +143,9 @@ FULLDB_GEN_TIMEOUT=1800
 CHECK_SETTLE=1 # s after a check mail before the sink's count is read
 APT_TIMEOUT=900
 CLAMSMTP_PACKAGES="clamsmtp clamav-daemon"
+HAPROXY=/usr/sbin/haproxy
+HAPROXY_START_TIMEOUT=10
+HAPROXY_MAXCONN=20000 # lowered to what the descriptor limit allows (2 per connection)
 SPAM_START_TIMEOUT=120 # s, unbound + rspamd (rspamd's first start on a machine compiles ~11 s)
 RECORD_TIMEOUT=5       # s for a check mail's access record (written after the reply)
 
@@ -156,7 +189,7 @@ apt_install() {
     # Where systemd is the init, the units were enabled for the next boot:
     # disable them (no start happened, see above).
     if [ $rc = 0 ] && [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then
-        systemctl disable --now clamsmtp clamav-daemon clamav-freshclam >/dev/null 2>&1
+        systemctl disable --now clamsmtp clamav-daemon clamav-freshclam haproxy >/dev/null 2>&1
     fi
     return $rc
 }
@@ -170,6 +203,16 @@ elif ! have_clamsmtp; then
     if ! apt_install $CLAMSMTP_PACKAGES || ! have_clamsmtp; then
         CLAMSMTP_STATE="left out: apt-get install $CLAMSMTP_PACKAGES failed"
         note "$CLAMSMTP_STATE"
+    fi
+fi
+HAPROXY_STATE=
+if [ "$SKIP_HAPROXY" = 1 ]; then
+    HAPROXY_STATE="skipped (BENCH_SKIP_HAPROXY=1)"
+elif [ ! -x $HAPROXY ]; then
+    note "installing haproxy (no service is started)"
+    if ! apt_install haproxy || [ ! -x $HAPROXY ]; then
+        HAPROXY_STATE="left out: apt-get install haproxy failed"
+        note "$HAPROXY_STATE"
     fi
 fi
 hard=$(ulimit -Hn)
@@ -199,6 +242,8 @@ cc -O2 -Wall -Wextra -o "$LOAD" "$REPO/bench/smtpload.c" -lpthread 2>"$RUN/smtpl
 
 # shellcheck source=bench/procs.sh
 . "$REPO/bench/procs.sh"
+# shellcheck source=bench/ceiling.sh
+. "$REPO/bench/ceiling.sh"
 
 # CPU figures: cpu_ticks and us_per (bench/procs.sh).
 CLK_TCK=$(getconf CLK_TCK)
@@ -242,7 +287,12 @@ declare -A LABEL=(
     [rblc]="Sekisho+RBL/SURBL, cached"
     [rblu]="Sekisho+RBL/SURBL, uncached"
     [rspamd]="Sekisho+rspamd"
+    [haproxy]="HAProxy (mode tcp)"
+    [relay]="Sekisho, scanning off"
 )
+# The targets that scan each mail: the ceiling their cells are in percent of.
+declare -A CEIL_OF=([bundled]=bundled [rblc]=bundled [rblu]=bundled [rspamd]=bundled
+    [csb]=bundled [full]=full [csf]=full)
 declare -A MODE_LABEL=([one]="1 mail/conn" [many]="many/conn")
 T_PORT[direct]=$SINK_PORT
 T_SRV[direct]=$SINK_PID
@@ -251,17 +301,18 @@ T_SRV[direct]=$SINK_PID
 
 
 
-# start_gateway NAME SCAND_SOCKET [SECTION] [COMMON] - a sekisho --smtp
-# gateway scanning (virus_check=yes, action=deny: an infected mail gets 554)
-# in front of the sink, with the lines of SECTION added to [smtp] and those
-# of COMMON to [common] (the spam gateways); also defines target NAME.
+# start_gateway NAME SCAND_SOCKET [SECTION] [COMMON] [SCAN] - a sekisho
+# --smtp gateway scanning (virus_check=yes, action=deny: an infected mail
+# gets 554; SCAN=no: virus_check=no, a relay) in front of the sink, with the
+# lines of SECTION added to [smtp] and those of COMMON to [common] (the spam
+# gateways); also defines target NAME.
 start_gateway() {
-    local name=$1 sock=$2 section=${3:-} common=${4:-}
+    local name=$1 sock=$2 section=${3:-} common=${4:-} scan=${5:-yes}
     # ipv6=no: the parent is the literal 127.0.0.1 (see bench/http.sh).
     # max_sessions_per_client=0: every bench client comes from 127.0.0.1.
     gateway_start smtp "$name" "$sock" "parent_server_host=127.0.0.1
 parent_server_port=$SINK_PORT
-virus_check=yes
+virus_check=$scan
 action=deny
 pre_spawn=$PRE_SPAWN
 max_sessions_per_client=0
@@ -269,8 +320,49 @@ ipv6=no${section:+
 $section}" "$common"
     T_PORT[$name]=$GW_PORT
     T_SRV[$name]=${GW_PID[$name]}
-    T_SCAN[$name]=$SCAND_PID
+    [ "$scan" = yes ] && T_SCAN[$name]=$SCAND_PID
     T_GW[$name]=$name
+}
+
+# ---- HAProxy ---------------------------------------------------------------
+
+# start_haproxy - Debian's HAProxy in the foreground (-db), mode tcp,
+# nbthread = CPUs, relaying every connection on a free port to the sink;
+# no log (see the header). Defines target haproxy; 1 (with HAPROXY_STATE)
+# when it does not listen.
+start_haproxy() {
+    local port pid dir=$RUN/haproxy maxconn
+    port=$(free_port)
+    maxconn=$((($(ulimit -n) - 100) / 2))
+    [ $maxconn -gt $HAPROXY_MAXCONN ] && maxconn=$HAPROXY_MAXCONN
+    mkdir -p "$dir"
+    cat >"$dir/haproxy.cfg" <<EOF
+# written by bench/smtp.sh: a plain TCP relay to smtp-sink
+global
+    nbthread $(nproc)
+    maxconn $maxconn
+defaults
+    mode tcp
+    timeout connect 10s
+    timeout client ${IO_TIMEOUT}s
+    timeout server ${IO_TIMEOUT}s
+frontend smtp
+    bind 127.0.0.1:$port
+    default_backend sink
+backend sink
+    server sink 127.0.0.1:$SINK_PORT
+EOF
+    start haproxy TERM $HAPROXY -db -f "$dir/haproxy.cfg"
+    pid=$LAST_PID
+    hap_up() { port_open "$port" || ! alive "$pid"; }
+    wait_until $HAPROXY_START_TIMEOUT hap_up
+    if ! alive "$pid" || ! port_open "$port"; then
+        HAPROXY_STATE="left out: haproxy did not start: $(tail -n 3 "$RUN/haproxy.out" | tr '\n' ' ')"
+        return 1
+    fi
+    T_PORT[haproxy]=$port
+    T_SRV[haproxy]=$pid
+    return 0
 }
 
 
@@ -476,7 +568,7 @@ check_spam_mail() {
     n0=$(sink_count)
     q0=$(dns_queries)
     out=$(timeout $((3 * IO_TIMEOUT + 20)) "$LOAD" -p "${T_PORT[$t]}" -n 1 -v -T "$IO_TIMEOUT" \
-        -s "$ATTACH_BYTES" "$@" 2>&1)
+        -s "$ATTACH_BYTES" -u "$STAMP" "$@" 2>&1)
     reply=$(sed -n 's/^SMTPREPLY //p' <<<"$out")
     [ -n "$reply" ] || reply="no answer ($(tail -n 1 <<<"$out"))"
     record_written() { [ "$(lines_of "$f")" -gt "$a0" ]; }
@@ -514,19 +606,24 @@ check_spam() {
         echo "${x//]/\\]}"
     }
     if [ "$gw" = rbl ]; then
+        next_stamp
         spam_expect "listed Received: address $RBL_LISTED" "$(check_spam_mail rblc -A "$RBL_LISTED")" \
             "^DETECT-STAT:SPAM:SEKISHO/SPAM_RBL/$(esc "$RBL_LISTED")\[$(esc "$RBL_ZONE")(:|%3a)127\.0\.0\.2\]" || ok=0
         res+="$SPAM_CHECK_TEXT; "
+        next_stamp
         spam_expect "listed URL domain $SURBL_LISTED" "$(check_spam_mail rblc -D "www.$SURBL_LISTED")" \
             "^DETECT-STAT:SPAM:SEKISHO/SPAM_SURBL/$(esc "$SURBL_LISTED")\[$(esc "$SURBL_ZONE")(:|%3a)127\.0\.0\.2\]" || ok=0
         res+="$SPAM_CHECK_TEXT; "
+        next_stamp
         spam_expect "fresh address + URL domain (not listed)" "$(check_spam_mail rblu -R unique -a "$RCV_NEXT")" \
             "^DETECT-STAT:CLEAN" || ok=0
         RCV_NEXT=$((RCV_NEXT + 1))
         res+="$SPAM_CHECK_TEXT"
     else
+        next_stamp
         spam_expect "GTUBE" "$(check_spam_mail rspamd -G)" "^DETECT-STAT:SPAM:SEKISHO/SPAM_ENGINE/reject/" || ok=0
         res+="$SPAM_CHECK_TEXT; "
+        next_stamp
         spam_expect "clean mail" "$(check_spam_mail rspamd -R unique -a "$RCV_NEXT")" "^DETECT-STAT:CLEAN" || ok=0
         RCV_NEXT=$((RCV_NEXT + 1))
         res+="$SPAM_CHECK_TEXT"
@@ -543,13 +640,21 @@ check_spam() {
 
 # ---- checks ----------------------------------------------------------------
 
+# STAMP - smtpload's -u for its next run: the first 8 bytes of every
+# attachment it sends (see the header). Every run takes a number of its
+# own, counted here in the main shell (next_stamp) before the command
+# substitution that starts it.
+STAMP=0
+next_stamp() { STAMP=$((STAMP + 1)); }
+
 # check_mail TARGET [-E] - one mail (EICAR attachment with -E) through
 # TARGET; prints "<reply to the dot>|<mails the sink received>".
 check_mail() {
     local t=$1 n0 n1 out reply
     shift
     n0=$(sink_count)
-    out=$(timeout $((3 * IO_TIMEOUT + 20)) "$LOAD" -p "${T_PORT[$t]}" -n 1 -v -T "$IO_TIMEOUT" "$@" 2>&1)
+    out=$(timeout $((3 * IO_TIMEOUT + 20)) "$LOAD" -p "${T_PORT[$t]}" -n 1 -v -T "$IO_TIMEOUT" \
+        -u "$STAMP" "$@" 2>&1)
     reply=$(sed -n 's/^SMTPREPLY //p' <<<"$out")
     [ -n "$reply" ] || reply="no answer ($(tail -n 1 <<<"$out"))"
     sleep $CHECK_SETTLE
@@ -558,12 +663,23 @@ check_mail() {
 }
 
 # check TARGET - before any cell: a clean mail must reach the sink; through
-# a scanning target an EICAR mail must not (Sekisho: 554 expected). Sets
-# CHECK.
+# a scanning target an EICAR mail must not (Sekisho: 554 expected), through
+# a relay (HAProxy, Sekisho scanning off) it must. Sets CHECK.
 declare -A CHECK
 check() {
     local t=$1 r reply got res=""
-    if [ "$t" != direct ]; then
+    if [ "$t" = haproxy ] || [ "$t" = relay ]; then
+        next_stamp
+        r=$(check_mail "$t" -E)
+        reply=${r%|*} got=${r##*|}
+        if [ "$got" = 1 ] && [ "${reply:0:3}" = 250 ]; then
+            res+="EICAR delivered, not scanned (answer: $reply); "
+        else
+            res+="EICAR NOT DELIVERED ($got mail(s) at the sink; answer: $reply); "
+            NOTES+=("check through ${LABEL[$t]}: the EICAR mail did not pass the relay (answer: $reply)")
+        fi
+    elif [ "$t" != direct ]; then
+        next_stamp
         r=$(check_mail "$t" -E)
         reply=${r%|*} got=${r##*|}
         if [ "$got" = 0 ]; then
@@ -577,6 +693,7 @@ check() {
         fi
         res+="; "
     fi
+    next_stamp
     r=$(check_mail "$t")
     reply=${r%|*} got=${r##*|}
     if [ "$got" = 1 ] && [ "${reply:0:3}" = 250 ]; then
@@ -618,9 +735,10 @@ cell() {
     b0=$(busy_ticks)
     w0=$(date +%s.%N)
     note "$t, $mode, $c senders, ${CELL_SECONDS}s"
+    next_stamp
     timeout $((CELL_SECONDS + 3 * IO_TIMEOUT + 30)) \
         "$LOAD" -p "${T_PORT[$t]}" -c "$c" -m "$mode" -t "$CELL_SECONDS" -w "$WARMUP" -T "$IO_TIMEOUT" \
-        -s "$ATTACH_BYTES" "${extra[@]}" >"$out" 2>&1
+        -s "$ATTACH_BYTES" -u "$STAMP" "${extra[@]}" >"$out" 2>&1
     c1=$(cpu_ticks "$srv")
     [ -n "$scan" ] && s1=$(cpu_ticks "$scan")
     [ -n "$spam" ] && p1=$(cpu_ticks "$spam")
@@ -667,7 +785,7 @@ cell() {
             TCPU[$key]=${CPU[$key]}
         else
             CPU[$key]=$(us_per $((c1 - c0)) "$delivered")
-            SCPU[$key]=$(us_per $((s1 - s0)) "$delivered")
+            [ -n "$scan" ] && SCPU[$key]=$(us_per $((s1 - s0)) "$delivered")
             TCPU[$key]=$(us_per $((c1 - c0 + s1 - s0)) "$delivered")
             SINKCPU[$key]=$(us_per $((k1 - k0)) "$delivered")
         fi
@@ -771,6 +889,9 @@ echo "build:       $BUILD/ at $GIT (sekisho built $BUILT); smtp-sink from postfi
 if [ -z "$CLAMSMTP_STATE" ]; then
     echo "compared:    clamsmtp $(dpkg-query -W -f '${Version}' clamsmtp 2>/dev/null), clamd $(clamd -V 2>&1 | head -n 1 | awk '{print $2}' | cut -d/ -f1)"
 fi
+if [ "$SKIP_HAPROXY" != 1 ]; then
+    echo "relay:       Sekisho virus_check=no and HAProxy $(dpkg-query -W -f '${Version}' haproxy 2>/dev/null || echo '?') (mode tcp, nbthread $(nproc), no log) in front of the sink${HAPROXY_STATE:+ (HAProxy $HAPROXY_STATE)}"
+fi
 echo "setup:       unique mails of ${MSG_SIZE:-?} bytes (text/plain + ${ATTACH_BYTES}-byte random attachment, base64); ${CELL_SECONDS}s per cell (${WARMUP}s warm-up);"
 echo "             bench/smtpload: one thread per sender, reply timeout ${IO_TIMEOUT}s; smtp-sink -c, backlog $SINK_BACKLOG, nothing written;"
 echo "             Sekisho $WORKERS workers, pre_spawn=$PRE_SPAWN, virus_check=yes, action=deny, ipv6=no; scand 2 threads;"
@@ -789,6 +910,21 @@ start_scand scand-bundled "$REPO/databases" $BUNDLED_LOAD_TIMEOUT || die "sekish
 note "scand (bundled databases/) listening after ${SCAND_LOAD}s"
 start_gateway bundled "$SCAND_SOCK"
 check bundled
+SCAND_THREADS=$(scand_threads scand-bundled)
+[ -n "$SCAND_THREADS" ] || die "no 'N scanner threads' line from sekisho-scand in $RUN/scand-bundled.out"
+if [ "$SKIP_HAPROXY" != 1 ]; then
+    # The Sekisho relay: the same gateway settings but virus_check=no
+    # (scand is configured, never asked).
+    start_gateway relay "$SCAND_SOCK" "" "" no
+    check relay
+    if [ -z "$HAPROXY_STATE" ]; then
+        if start_haproxy; then
+            check haproxy
+        else
+            note "$HAPROXY_STATE"
+        fi
+    fi
+fi
 if [ -z "$CLAMSMTP_STATE" ]; then
     if start_clamsmtp csb "$REPO/databases" $BUNDLED_LOAD_TIMEOUT; then
         note "clamsmtpd + clamd (bundled databases/) up; clamd loaded in ${CLAMD_LOAD[csb]}s"
@@ -812,14 +948,23 @@ elif start_spam_servers; then
 fi
 [ -n "$SPAM_STATE" ] && note "spam rows $SPAM_STATE"
 
-run_cells "direct bundled rblc rblu rspamd csb"
+run_cells "direct haproxy relay bundled rblc rblu rspamd csb"
 
 stop_gateway bundled
-for gw in rbl rspamd; do
+for gw in rbl rspamd relay; do
     [ -n "${GW_PID[$gw]:-}" ] && stop_gateway $gw
 done
+[ -n "${T_SRV[haproxy]:-}" ] && stop_pid "${T_SRV[haproxy]}" TERM
 stop_spam_servers
 [ -n "${T_PORT[csb]:-}" ] && stop_clamsmtp csb
+
+# The scan ceiling with the bundled database: random files of the
+# attachment's decoded size (what the proxy hands to scand per mail), the
+# gateways' scanner threads, the machine otherwise as quiet as in the cells.
+CEIL_DIR=$RUN/ceiling-files
+ceiling_files "$CEIL_DIR" "$CEILING_FILES" "$ATTACH_BYTES" || die "cannot write the ceiling's files into $CEIL_DIR"
+ceiling bundled "$CEIL_DIR" "$REPO/databases" "$SCAND_THREADS" "$CEILING_SECONDS" \
+    $((BUNDLED_LOAD_TIMEOUT + CEILING_SECONDS + 60))
 
 # ---- phase 2: full-scale database ------------------------------------------
 
@@ -861,6 +1006,9 @@ if [ "$SKIP_FULLDB" != 1 ]; then
             run_cells "full csf"
             stop_gateway full
             [ -n "${T_PORT[csf]:-}" ] && stop_clamsmtp csf
+            threads=$(scand_threads scand-full)
+            ceiling full "$CEIL_DIR" "$FULLDB" "${threads:-$SCAND_THREADS}" "$CEILING_SECONDS" \
+                $((FULL_LOAD_TIMEOUT + CEILING_SECONDS + 60))
         else
             FULL_STATE="scand did not load it within ${FULL_LOAD_TIMEOUT}s"
             NOTES+=("full-scale database: $FULL_STATE")
@@ -871,8 +1019,8 @@ fi
 # ---- report ----------------------------------------------------------------
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-ORDER="direct bundled rblc rblu rspamd full csb csf"
-fmt='%-32s %-12s %7s %8s %7s %8s %8s %7s %7s %7s %7s %7s %7s  %s\n'
+ORDER="direct haproxy relay bundled rblc rblu rspamd full csb csf"
+fmt='%-32s %-12s %7s %8s %7s %8s %8s %7s %7s %7s %7s %7s %7s %6s  %s\n'
 
 echo
 echo "Columns: mails/s and MB/s (10^6 bytes of message data/s) count the mails acknowledged with 250 in the"
@@ -881,25 +1029,34 @@ echo "after the dot (1 mail/conn) or from MAIL to that 250 (many/conn); CPU coun
 echo "CPU per mail (us): proxy = smtp-sink (direct), Sekisho master+workers, or clamsmtpd; scan = sekisho-scand"
 echo "or clamd; sum = proxy+scan; sink = smtp-sink behind a proxy; client = bench/smtpload (it shares the CPUs)."
 echo "others = CPUs (of $(nproc)) kept busy by other work on the machine (or steal) during the cell."
+echo "%ceil = mails/s (one scanned attachment each) in percent of the scan ceiling of the row's database (sekisho-scand"
+echo "--ceiling, below; for clamsmtp+clamd too, whose clamd scans the whole mail with its own mail parser)."
 echo
 echo "== ${MSG_SIZE:-?}-byte mails, ${CELL_SECONDS}s per cell"
 # shellcheck disable=SC2059 # the format is ours
-printf "$fmt" setup mode senders mails/s MB/s "p50 ms" "p99 ms" "proxy" "scan" "sum" "sink" "client" "others" failed
+printf "$fmt" setup mode senders mails/s MB/s "p50 ms" "p99 ms" "proxy" "scan" "sum" "sink" "client" "others" "%ceil" failed
 for c in $SENDERS; do
     for t in $ORDER; do
         for mode in $MODES; do
             key="$t|$mode|$c"
             [ -n "${MPS[$key]:-}" ] || continue
+            pc=-
+            [ -n "${CEIL_OF[$t]:-}" ] && pc=$(ceil_pct "${MPS[$key]}" "${CEIL_OF[$t]}")
             # shellcheck disable=SC2059
             printf "$fmt" "${LABEL[$t]}" "${MODE_LABEL[$mode]}" "$c" "${MPS[$key]}" "${MBS[$key]:--}" \
                 "${P50[$key]:--}" "${P99[$key]:--}" "${CPU[$key]:--}" "${SCPU[$key]:--}" \
                 "${TCPU[$key]:--}" "${SINKCPU[$key]:--}" "${GENCPU[$key]:--}" "${OTHERS[$key]:--}" \
-                "${FAILED[$key]:--}"
+                "$pc" "${FAILED[$key]:--}"
         done
     done
     echo
 done
 
+echo "== Scan ceiling (sekisho-scand --ceiling --path bare --stamp head: $CEILING_FILES random files of ${ATTACH_BYTES} bytes,"
+echo "   the decoded attachment's size; ${CEILING_SECONDS}s; the scanner threads of the gateways' scand)"
+ceiling_report bundled "bundled db   "
+[ "$SKIP_FULLDB" != 1 ] && ceiling_report full "full-scale db"
+echo
 echo "== Checks before measuring (one EICAR mail, then one clean mail, through each target; through the spam gateways"
 echo "   listed mails, then a clean one: the access record of each)"
 for t in $ORDER; do
@@ -910,6 +1067,7 @@ echo "full-scale database: $FULL_STATE"
 [ -n "$SPAM_STATE" ] && echo "spam rows: $SPAM_STATE"
 [ -n "$RSPAMD_STATE" ] && echo "rspamd row: $RSPAMD_STATE"
 [ -n "$CLAMSMTP_STATE" ] && echo "clamsmtp + clamd: $CLAMSMTP_STATE"
+[ -n "$HAPROXY_STATE" ] && echo "HAProxy: $HAPROXY_STATE"
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.0f%%", 100 * a / b; else printf "n/a" }'; }
 times() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }'; }
@@ -977,9 +1135,29 @@ for c in $SENDERS; do
             "$(pct "${MPS[bundled|$mode|$c]:-}" "${MPS[direct|$mode|$c]:-}")"
     done
 done
+for db in full bundled; do
+    [ "$db" = full ] && [ "$SKIP_FULLDB" = 1 ] && continue
+    for c in $SENDERS; do
+        for mode in $MODES; do
+            printf '%-13s vs scan ceiling, %3s senders, %-11s Sekisho %s mails/s, ceiling %s scans/s = %s (target >= 95%%)\n' \
+                "${db/full/full-scale} db" "$c" "${MODE_LABEL[$mode]}:" "${MPS[$db|$mode|$c]:-n/a}" \
+                "${CEIL_SPS[$db]:-n/a}" "$(ceil_pct "${MPS[$db|$mode|$c]:-}" "$db")"
+        done
+    done
+done
+if [ "$SKIP_HAPROXY" != 1 ]; then
+    for c in $SENDERS; do
+        for mode in $MODES; do
+            printf 'Sekisho scanning off / HAProxy, %3s senders, %-11s %s / %s mails/s = %s (target >= 100%%); CPU per mail %s / %s us\n' \
+                "$c" "${MODE_LABEL[$mode]}:" "${MPS[relay|$mode|$c]:-n/a}" "${MPS[haproxy|$mode|$c]:-n/a}" \
+                "$(pct "${MPS[relay|$mode|$c]:-}" "${MPS[haproxy|$mode|$c]:-}")" "${CPU[relay|$mode|$c]:-n/a}" \
+                "${CPU[haproxy|$mode|$c]:-n/a}"
+        done
+    done
+fi
 echo "load average at start: $LOAD_START; at end: $LOAD_END (other work on the machine skews the figures)"
 
-for name in bundled rbl rspamd full; do
+for name in bundled rbl rspamd relay full; do
     [ -n "${GW_PREFIX[$name]:-}" ] || continue
     f=${GW_PREFIX[$name]}/log/smtp/error.log
     if [ -s "$f" ]; then

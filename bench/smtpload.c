@@ -3,7 +3,7 @@
  *   cc -O2 -Wall -Wextra -o smtpload bench/smtpload.c -lpthread
  *   smtpload -p PORT [-H 127.0.0.1] [-c SENDERS] [-m one|many] [-t SECONDS]
  *            [-w WARMUP] [-n MESSAGES] [-s ATTACHMENT_BYTES] [-T IO_TIMEOUT] [-E] [-v]
- *            [-R fixed|unique] [-a FIRST] [-A ADDRESS] [-D HOST] [-G]
+ *            [-R fixed|unique] [-a FIRST] [-A ADDRESS] [-D HOST] [-G] [-u RUN_ID]
  *
  * SENDERS threads (default 1) each send mails to 127.0.0.1:PORT until
  * SECONDS (default 10) have passed or MESSAGES mails (in all) were started:
@@ -15,8 +15,13 @@
  * Message-ID/Date headers, a short text/plain part and an
  * application/octet-stream attachment of ATTACHMENT_BYTES (default 58800)
  * fresh pseudo-random bytes, base64-encoded (about 81 KB in all), so no
- * verdict or scan cache can make a repeated mail free. -E puts the EICAR
- * test string in the attachment instead (eicar.com; for the checks).
+ * verdict or scan cache can make a repeated mail free. Unique by
+ * construction, not by chance: the attachment's first 8 bytes are RUN_ID
+ * (-u; default: a random number) and the next 8 the mail's number in this
+ * run (one counter for all senders, from 0), so with a RUN_ID of its own per
+ * run (bench/smtp.sh counts them) no two attachments of a bench are equal
+ * (ATTACHMENT_BYTES of 16 or more). -E puts the EICAR test string in the
+ * attachment instead (eicar.com; for the checks).
  *
  * For the spam rows (RBL/SURBL lookups of the Received: addresses and URL
  * domains, SPAM-8/9), -R adds a Received: field (first header) naming a
@@ -119,6 +124,7 @@ struct load_opts {
     bool verbose;
     bool gtube;
     enum load_rcv rcv;
+    uint64_t run_id;                  /* -u: the attachments' first 8 bytes */
     unsigned long rcv_first;          /* -a */
     char rcv_addr[INET_ADDRSTRLEN];   /* -A (fixed) */
     char url_host[LOAD_HOST_MAX + 1]; /* -D (fixed) */
@@ -138,7 +144,8 @@ struct load_shared {
     double deadline;     /* t0 + seconds */
     double measure_from; /* t0 + warmup: start of the measured window */
     atomic_long started;
-    atomic_ulong rcv_seq; /* -R unique: numbers used so far */
+    atomic_ulong rcv_seq;  /* -R unique: numbers used so far */
+    atomic_ulong mail_seq; /* attachments made so far (their bytes 8..15) */
     atomic_int stop;
     pthread_mutex_t lock;
     struct load_fail fails[LOAD_FAIL_KINDS];
@@ -346,6 +353,9 @@ static bool load_make_message(struct load_sender *s, unsigned char *attach)
             size_t n = o->attach_len - i < 8 ? o->attach_len - i : 8;
             memcpy(attach + i, &v, n);
         }
+        /* The stamp that makes the attachment unique (see the header). */
+        uint64_t stamp[2] = {o->run_id, atomic_fetch_add(&s->sh->mail_seq, 1)};
+        memcpy(attach, stamp, o->attach_len < sizeof stamp ? o->attach_len : sizeof stamp);
         ok = load_put_base64(s, attach, o->attach_len);
     }
     ok = ok && load_put(s, "--=_bench_%016llx--\r\n", (unsigned long long)boundary);
@@ -604,7 +614,8 @@ static void load_usage(void)
     fprintf(stderr, "usage: smtpload -p PORT [-H ADDR] [-c SENDERS] [-m one|many] [-t SECONDS]\n"
                     "                [-w WARMUP] [-n MESSAGES] [-s ATTACHMENT_BYTES] [-T "
                     "IO_TIMEOUT] [-E] [-v]\n"
-                    "                [-R fixed|unique] [-a FIRST] [-A ADDRESS] [-D HOST] [-G]\n");
+                    "                [-R fixed|unique] [-a FIRST] [-A ADDRESS] [-D HOST] [-G] "
+                    "[-u RUN_ID]\n");
     exit(2);
 }
 
@@ -631,9 +642,9 @@ int main(int argc, char **argv)
     o->io_timeout = 30;
     snprintf(o->rcv_addr, sizeof o->rcv_addr, "198.18.0.1");
     snprintf(o->url_host, sizeof o->url_host, "www.bench-shop.example");
-    bool fixed_given = false;
+    bool fixed_given = false, run_id_given = false;
     int c;
-    while ((c = getopt(argc, argv, "H:p:c:m:t:w:n:s:T:EvR:a:A:D:G")) != -1) {
+    while ((c = getopt(argc, argv, "H:p:c:m:t:w:n:s:T:EvR:a:A:D:Gu:")) != -1) {
         switch (c) {
         case 'H':
             host = optarg;
@@ -702,6 +713,15 @@ int main(int argc, char **argv)
         case 'G':
             o->gtube = true;
             break;
+        case 'u': {
+            char *end;
+            errno = 0;
+            o->run_id = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || *optarg == '-')
+                load_usage();
+            run_id_given = true;
+            break;
+        }
         default:
             load_usage();
         }
@@ -729,6 +749,11 @@ int main(int argc, char **argv)
     pthread_mutex_init(&sh.lock, NULL);
     pthread_barrier_init(&sh.barrier, NULL, o->senders + 1);
     uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    if (!run_id_given) {
+        uint64_t r[4];
+        load_seed(r, seed);
+        o->run_id = load_rand(r);
+    }
     for (unsigned i = 0; i < o->senders; i++) {
         snd[i].sh = &sh;
         snd[i].id = i;
