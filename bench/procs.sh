@@ -118,7 +118,12 @@ stop_gateway() { stop_pid "${GW_PID[$1]}" TERM; }
 start_scand() {
     local name=$1 db=$2 timeout=$3 t0=$SECONDS pid
     SCAND_SOCK=$RUN/$name.sock
-    start "$name" TERM "$BIN/sekisho-scand" --socket "$SCAND_SOCK" --databases "$db" --threads 2
+    # Its own tmpdir: the default (/var/tmp/sekisho) may be another scand's
+    # (a test run's), which a restarted scand empties and a new one refuses.
+    mkdir -p "$RUN/$name-tmp"
+    chmod 755 "$RUN/$name-tmp"
+    start "$name" TERM "$BIN/sekisho-scand" --socket "$SCAND_SOCK" --databases "$db" --threads 2 \
+        --tmpdir "$RUN/$name-tmp"
     pid=$LAST_PID
     scand_ready() { [ -S "$SCAND_SOCK" ] && grep -q listening "$RUN/$name.out"; }
     scand_gone() { ! alive "$pid"; }
