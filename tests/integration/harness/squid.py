@@ -108,7 +108,12 @@ class Squid:
             chown_for_daemons(os.path.join(self.dir, name_))
         chown_for_daemons(self.dir)
         started = time.monotonic()
-        self.proc = Process([SQUID, "-N", "-f", self.conf], os.path.join(self.dir, "squid.out"))
+        # A service name of its own: squid names its shared-memory segments
+        # after it, and another squid on the machine (a bench's, a test's
+        # killed before it cleaned up) holding /dev/shm/squid-*.shm made
+        # this one exit at start ("shm_open ... File exists").
+        self.proc = Process([SQUID, "-N", "-n", "sks%d%d" % (os.getpid(), self.port), "-f",
+                             self.conf], os.path.join(self.dir, "squid.out"))
         try:
             wait_for(self._ready, 60, interval=0.05, what="squid on port %d" % self.port)
         except BaseException:
