@@ -409,21 +409,23 @@ $extra"
 # start_haproxy - defines target haproxy; 1 (HAPROXY_STATE says why) when
 # it did not come up.
 start_haproxy() {
-    local port pid dir=$RUN/haproxy
+    local port pid dir=$RUN/haproxy maxconn=$(((NOFILE - 200) / 2))
+    [ $maxconn -gt 20000 ] && maxconn=20000
     port=$(free_port)
     mkdir -p "$dir"
     # The relay anchor: HAProxy's defaults (http-keep-alive on both sides,
     # http-reuse safe, buffers) except what a bench needs: one thread per
-    # CPU like Sekisho's workers, maxconn above the 1000-client cells plus
-    # their upstream connections (HAProxy sizes its descriptors from it),
-    # timeouts as long as wrk's. Access log: one line per request (option
+    # CPU like Sekisho's workers, maxconn well above the 1000-client cells
+    # (HAProxy wants 2 descriptors per connection, client and server side,
+    # and refuses to start when maxconn does not fit in the descriptor
+    # limit), timeouts longer than wrk's. Access log: one line per request (option
     # httplog) to stdout, which is a file here ($RUN/haproxy.out), because
     # Sekisho writes an access-log line per request too and the comparison
     # should cost both the same; nothing goes to syslog.
     cat >"$dir/haproxy.cfg" <<EOF
 global
     nbthread $(nproc)
-    maxconn 20000
+    maxconn $maxconn
     log stdout format raw daemon
     pidfile $dir/haproxy.pid
 
@@ -479,7 +481,10 @@ ceiling() {
             --databases "$dir" --threads $SCAND_THREADS --seconds "$CEIL_SECONDS" --path bare --stamp head \
             >"$out" 2>&1
         line=$(grep -m1 '^ceiling: path=bare' "$out")
-        if [ -z "$line" ]; then
+        if [ -z "$line" ] && grep -q 'unknown option --ceiling' "$out"; then
+            NOTES+=("scan ceiling: $BIN/sekisho-scand has no --ceiling (a build without the ceiling tool): no percent of ceiling")
+            return
+        elif [ -z "$line" ]; then
             NOTES+=("scan ceiling ($db database, ${OBJ_LABEL[$u]}): no result from sekisho-scand --ceiling: $(tail -n 2 "$out" | tr '\n' ' ')")
             continue
         fi
@@ -1227,7 +1232,9 @@ scan_line() {
         a="$sek|$conn|$obj|$c" b="$sq|$conn|$obj|$c"
         [ -n "${RPS[$a]:-}${RPS[$b]:-}" ] || continue
         out+="$([ $conn = ka ] && echo keep-alive || echo close): Sekisho ${RPS[$a]:-n/a} ($(ceil_pct "$a") of ceiling, ${BUSY[$a]:--} CPUs)"
-        out+=" vs Squid+c-icap ${RPS[$b]:-n/a} ($(ceil_pct "$b")) = $(times "${RPS[$a]:-}" "${RPS[$b]:-}"); "
+        [ -n "${RPS[$b]:-}" ] &&
+            out+=" vs Squid+c-icap ${RPS[$b]} ($(ceil_pct "$b") of ceiling) = $(times "${RPS[$a]:-}" "${RPS[$b]}")"
+        out+="; "
     done
     [ -n "$out" ] && printf '%s, %4s clients: %s\n' "$label" "$c" "${out%; }"
 }
