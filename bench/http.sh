@@ -1254,8 +1254,10 @@ relay_line() {
 if has_mode unique; then
     echo
     echo "== Summary: unique content (no body requested twice by a scanned cell: no cache can hit; issue 17)"
-    printf 'scan ceiling (bare libclamav, %s threads): bundled db 23 KiB %s/s, 1 MiB %s/s; full-scale db 23 KiB %s/s, 1 MiB %s/s\n' \
-        $SCAND_THREADS "${CEIL[bundled|$USMALL]:-n/a}" "${CEIL[bundled|$UBIG]:-n/a}" "${CEIL[full|$USMALL]:-n/a}" "${CEIL[full|$UBIG]:-n/a}"
+    per_s() { if [ -n "$1" ]; then echo "$1/s"; else echo n/a; fi; }
+    printf 'scan ceiling (bare libclamav, %s threads): bundled db 23 KiB %s, 1 MiB %s; full-scale db 23 KiB %s, 1 MiB %s\n' \
+        $SCAND_THREADS "$(per_s "${CEIL[bundled|$USMALL]:-}")" "$(per_s "${CEIL[bundled|$UBIG]:-}")" \
+        "$(per_s "${CEIL[full|$USMALL]:-}")" "$(per_s "${CEIL[full|$UBIG]:-}")"
     for c in $UNIQUE_CLIENTS; do scan_line "bundled db, 23 KiB" bundled squidb $USMALL "$c"; done
     for c in $UNIQUE_BIG_CLIENTS; do scan_line "bundled db, 1 MiB" bundled squidb $UBIG "$c"; done
     for c in $UNIQUE_CLIENTS; do scan_line "full-scale db, 23 KiB" full squidf $USMALL "$c"; done

@@ -9,7 +9,9 @@ ensure: DIR holds the files f0000000.bin .. f{COUNT-1:07d}.bin of SIZE
 pseudo-random bytes each (os.urandom; kept across runs: only missing files or
 files of another size are written), then reads every one of them once, so
 that the bench measures the page cache and not the disk. Prints one line:
-    POOL dir= count= size= written= read_s= pool_mb=
+    POOL dir= count= size= written= sync_s= read_s= pool_mb=
+(sync_s: syncfs after writing, so that the writeback does not run during
+the bench.)
 (http.sh checks beforehand that its pools fit in RAM.)
 
 stamp: writes a fresh 16-byte nonce over the head of the files 0 .. COUNT-1
@@ -18,8 +20,9 @@ call and the file's index, so no two files of one stamp and no two stamps
 carry the same head. bench/http.sh stamps the files a scanned cell handed
 out before the next scanned cell, so no scanner's cache (libclamav's clean
 cache: MD5 of the content; Sekisho's verdict cache: SHA-256; clamd's) ever
-sees a body again. Prints:
-    STAMP dir= count= seconds=
+sees a body again. The dirty pages are written back (syncfs) before it
+returns, not during the next cell. Prints:
+    STAMP dir= count= seconds= sync_s=
 Files beyond COUNT (a pool made larger by an earlier run) are left alone.
 
 heads: for each file index on stdin (one a line), its current 16-byte head in
@@ -27,6 +30,7 @@ hex, one a line: the identity of the body it serves now (http.sh's check
 run, BENCH_ORIGIN_LOG=1, collects them per scanner to find repeats).
 """
 
+import ctypes
 import os
 import struct
 import sys
@@ -34,6 +38,20 @@ import time
 
 NONCE_BYTES = 16
 READ_CHUNK = 1 << 20
+
+
+def syncfs(directory):
+    """Writes the file system's dirty pages back now, so that the writeback
+    of what was just written does not run during the next cell. Returns the
+    seconds it took."""
+    t0 = time.monotonic()
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        if ctypes.CDLL(None, use_errno=True).syncfs(fd) != 0:
+            raise OSError(ctypes.get_errno(), "syncfs " + directory)
+    finally:
+        os.close(fd)
+    return time.monotonic() - t0
 
 
 def name(directory, index):
@@ -57,6 +75,7 @@ def ensure(directory, count, size):
         os.chmod(tmp, 0o644)
         os.rename(tmp, path)
         written += 1
+    sync_s = syncfs(directory) if written else 0.0
     # Read once: every page of the pool in the page cache before a cell.
     t0 = time.monotonic()
     buf = bytearray(READ_CHUNK)
@@ -68,8 +87,8 @@ def ensure(directory, count, size):
         finally:
             os.close(fd)
     read_s = time.monotonic() - t0
-    print("POOL dir=%s count=%d size=%d written=%d read_s=%.1f pool_mb=%.0f"
-          % (directory, count, size, written, read_s, count * size / 1e6))
+    print("POOL dir=%s count=%d size=%d written=%d sync_s=%.1f read_s=%.1f pool_mb=%.0f"
+          % (directory, count, size, written, sync_s, read_s, count * size / 1e6))
     return 0
 
 
@@ -83,7 +102,8 @@ def stamp(directory, count):
                 raise OSError("short pwrite to %s" % name(directory, i))
         finally:
             os.close(fd)
-    print("STAMP dir=%s count=%d seconds=%.2f" % (directory, count, time.monotonic() - t0))
+    stamp_s = time.monotonic() - t0
+    print("STAMP dir=%s count=%d seconds=%.2f sync_s=%.2f" % (directory, count, stamp_s, syncfs(directory)))
     return 0
 
 
