@@ -39,7 +39,7 @@
 #     CPU per request (server, c-icap, scanner), CPUs busy on the machine
 #     and, for scanned cells, percent of the scan ceiling, at 10/100/1000 wrk
 #     clients for 23 KiB objects and at 10/100 clients for 1 MiB objects
-#     (unique mode: 10/100 for both), each with keep-alive and with
+#     (unique mode: 10/100 and 10), each with keep-alive and with
 #     "Connection: close": nginx direct, Sekisho scanning off, HAProxy,
 #     Sekisho scanning (both databases), Squid + c-icap (both databases);
 #   - the scan ceiling of each database (sekisho-scand --ceiling, path bare,
@@ -59,9 +59,9 @@
 # scans, EICAR must be blocked. Figures only: nothing passes or fails on
 # time. The exit status is non-zero only when the bench itself could not run
 # (missing binary, a server that did not start). Everything started here is
-# stopped on exit (trap). A full run with the default knobs: about 37 min
-# (144 cells of 10 s + 2 s pause, ceilings, database loads, tunnels; the
-# first run adds about 2 min to write the 9 GB of pools).
+# stopped on exit (trap). A full run with the default knobs: about 33 min
+# (128 cells of 10 s + 2 s pause + 1-2 s, ceilings, database loads, tunnels;
+# the first run adds a few minutes to write the 9 GB of pools).
 #
 # Environment (all optional):
 #   BENCH_SECONDS=10            wrk duration of one cell
@@ -69,7 +69,7 @@
 #   BENCH_CLIENTS="10 100 1000" client counts, repeated 23 KiB object
 #   BENCH_BIG_CLIENTS="10 100"  client counts, repeated 1 MiB object ("" = none)
 #   BENCH_UNIQUE_CLIENTS="10 100"      client counts, unique 23 KiB bodies
-#   BENCH_UNIQUE_BIG_CLIENTS="10 100"  client counts, unique 1 MiB bodies ("" = none)
+#   BENCH_UNIQUE_BIG_CLIENTS=10        client counts, unique 1 MiB bodies ("" = none)
 #   BENCH_UNIQUE_23K=200000     pool sizes (files): enough for the fastest
 #   BENCH_UNIQUE_1M=4000        scanned cell of BENCH_SECONDS (pools: 9 GB)
 #   BENCH_CEILING_SECONDS=10    per size and database (0 = no ceiling)
@@ -123,7 +123,7 @@ FULL_LOAD_TIMEOUT=${BENCH_SCAND_TIMEOUT:-600}
 KEEP=${BENCH_KEEP:-0}
 CONTENT=${BENCH_CONTENT:-"repeated unique"}
 UNIQUE_CLIENTS=${BENCH_UNIQUE_CLIENTS:-"10 100"}
-UNIQUE_BIG_CLIENTS=${BENCH_UNIQUE_BIG_CLIENTS-"10 100"}
+UNIQUE_BIG_CLIENTS=${BENCH_UNIQUE_BIG_CLIENTS-10}
 UNIQUE_23K=${BENCH_UNIQUE_23K:-200000}
 UNIQUE_1M=${BENCH_UNIQUE_1M:-4000}
 CEIL_SECONDS=${BENCH_CEILING_SECONDS:-10}
