@@ -22,6 +22,14 @@ struct ev_loop {
     } * deferred;
     size_t deferred_len;
     size_t deferred_cap;
+    /* Indexed by fd: the watcher registered for it and the generation its
+     * registration carries in the epoll data (with the fd). */
+    struct ev_slot {
+        struct ev_io *io;
+        uint32_t gen;
+    } * slots;
+    size_t nslots;
+    uint32_t gen; /* the last generation given out */
 };
 
 uint64_t ev_clock_ms(void)
@@ -56,6 +64,7 @@ void ev_loop_free(struct ev_loop *loop)
      * that would otherwise be lost. */
     run_deferred(loop);
     close(loop->epfd);
+    free(loop->slots);
     free(loop->heap);
     free(loop->deferred);
     free(loop);
@@ -65,17 +74,58 @@ void ev_io_init(struct ev_io *io, int fd, ev_io_fn *cb, void *data)
 {
     io->fd = fd;
     io->events = 0;
+    io->kevents = 0;
+    io->gen = 0;
     io->active = false;
     io->exclusive = false;
     io->cb = cb;
     io->data = data;
 }
 
+/* slot - the slot of fd, grown to hold it; NULL when out of memory. */
+static struct ev_slot *slot(struct ev_loop *loop, int fd)
+{
+    if (fd < 0)
+        return NULL;
+    if ((size_t)fd >= loop->nslots) {
+        size_t n = loop->nslots ? loop->nslots : 256;
+        while (n <= (size_t)fd)
+            n *= 2;
+        struct ev_slot *p = realloc(loop->slots, n * sizeof(*p));
+        if (!p)
+            return NULL;
+        for (size_t i = loop->nslots; i < n; i++)
+            p[i] = (struct ev_slot){NULL, 0};
+        loop->slots = p;
+        loop->nslots = n;
+    }
+    return &loop->slots[fd];
+}
+
+static uint64_t key(const struct ev_io *io)
+{
+    return (uint64_t)io->gen << 32 | (uint32_t)io->fd;
+}
+
+/* forget - io leaves its slot (it is no longer registered). */
+static void forget(struct ev_loop *loop, struct ev_io *io)
+{
+    if (io->fd >= 0 && (size_t)io->fd < loop->nslots && loop->slots[io->fd].io == io)
+        loop->slots[io->fd] = (struct ev_slot){NULL, 0};
+    io->active = false;
+    io->events = 0;
+    io->kevents = 0;
+}
+
 int ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 {
     if (io->active && io->events == events)
         return 0;
-    struct epoll_event ee = {.events = events, .data.ptr = io};
+    if (io->active && !io->exclusive && (events & ~io->kevents) == 0) {
+        io->events = events; /* lazy: the kernel's interest is a superset */
+        return 0;
+    }
+    struct epoll_event ee = {.events = events};
     if (io->exclusive)
         ee.events |= EPOLLEXCLUSIVE;
     int op = io->active ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
@@ -84,10 +134,23 @@ int ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events)
         epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
         op = EPOLL_CTL_ADD;
     }
-    if (epoll_ctl(loop->epfd, op, io->fd, &ee) < 0)
+    struct ev_slot *sl = slot(loop, io->fd);
+    if (!sl) {
+        errno = io->fd < 0 ? EBADF : ENOMEM;
         return -1;
+    }
+    if (!io->active)
+        io->gen = ++loop->gen;
+    ee.data.u64 = key(io);
+    if (epoll_ctl(loop->epfd, op, io->fd, &ee) < 0) {
+        if (io->active && io->exclusive)
+            forget(loop, io); /* deleted above and not added again */
+        return -1;
+    }
+    *sl = (struct ev_slot){io, io->gen};
     io->active = true;
     io->events = events;
+    io->kevents = events;
     return 0;
 }
 
@@ -96,8 +159,27 @@ void ev_io_stop(struct ev_loop *loop, struct ev_io *io)
     if (!io->active)
         return;
     epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
-    io->active = false;
-    io->events = 0;
+    forget(loop, io);
+}
+
+void ev_io_close(struct ev_loop *loop, struct ev_io *io)
+{
+    if (io->active)
+        forget(loop, io);
+    if (io->fd >= 0)
+        close(io->fd);
+    io->fd = -1;
+}
+
+/* watcher - the watcher an event is for, or NULL when its registration
+ * is not the one in service (stopped, closed, or re-registered since). */
+static struct ev_io *watcher(struct ev_loop *loop, uint64_t k)
+{
+    size_t fd = (uint32_t)k;
+    if (fd >= loop->nslots)
+        return NULL;
+    struct ev_slot *sl = &loop->slots[fd];
+    return sl->io && sl->gen == (uint32_t)(k >> 32) ? sl->io : NULL;
 }
 
 /* --- timers: binary min-heap ordered by when_ms --- */
@@ -246,13 +328,22 @@ int ev_run(struct ev_loop *loop)
         }
         loop->now_ms = ev_clock_ms();
         for (int i = 0; i < n; i++) {
-            struct ev_io *io = events[i].data.ptr;
             /* An earlier callback of this batch may have stopped this watcher
              * (its owner is closing; the memory lives until the deferred
              * free) or narrowed its interest: deliver only what is still
              * wanted. */
+            struct ev_io *io = watcher(loop, events[i].data.u64);
+            if (!io)
+                continue;
             uint32_t ev = events[i].events & (io->events | EV_ERROR | EV_HUP);
-            if (!io->active || ev == 0)
+            if (events[i].events & io->kevents & ~io->events) {
+                /* Lazy narrowing caught up with: an event the watcher no
+                 * longer wants; level-triggered, it would come again. */
+                struct epoll_event ee = {.events = io->events, .data.u64 = key(io)};
+                if (!io->exclusive && epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ee) == 0)
+                    io->kevents = io->events;
+            }
+            if (ev == 0)
                 continue;
             io->cb(loop, io, ev);
             if (loop->stop)

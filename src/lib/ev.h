@@ -5,6 +5,19 @@
  * loop's thread and must not block. The loop owns no fds and frees no
  * watchers: watchers are embedded in the objects that own them (a session
  * embeds its client and server ev_io), which stop them before freeing.
+ *
+ * System calls are what a relayed connection costs (docs/bench.md, "the
+ * relay path"), so the loop saves the epoll_ctl calls it can:
+ *   - narrowing is lazy: ev_io_set to a subset of what the kernel already
+ *     watches changes only the watcher; the kernel's interest is narrowed
+ *     when an event nobody wants arrives (then once), and widening back
+ *     costs nothing if that never happened;
+ *   - ev_io_close closes the fd without EPOLL_CTL_DEL: closing the last
+ *     descriptor of a file removes it from the epoll set.
+ * Events reach a watcher through the fd's slot in the loop and a
+ * generation number, never through a pointer held by the kernel: an event
+ * of a stopped or closed watcher (or of a file another process still held
+ * open when we closed ours) is dropped, never delivered to freed memory.
  */
 #ifndef SEKISHO_LIB_EV_H
 #define SEKISHO_LIB_EV_H
@@ -27,7 +40,9 @@ typedef void ev_timer_fn(struct ev_loop *loop, struct ev_timer *t);
 
 struct ev_io {
     int fd;
-    uint32_t events; /* EV_READ | EV_WRITE currently requested */
+    uint32_t events;  /* EV_READ | EV_WRITE currently requested */
+    uint32_t kevents; /* what the kernel watches (a superset of events when active) */
+    uint32_t gen;     /* generation of the registration (the loop's slot for fd) */
     bool active;
     bool exclusive; /* EPOLLEXCLUSIVE (listening sockets shared by workers) */
     ev_io_fn *cb;
@@ -50,6 +65,12 @@ void ev_io_init(struct ev_io *io, int fd, ev_io_fn *cb, void *data);
  * Returns 0 or -1 with errno. */
 int ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 void ev_io_stop(struct ev_loop *loop, struct ev_io *io);
+/* ev_io_close - stop io and close its fd (io->fd becomes -1), without
+ * the epoll_ctl call ev_io_stop makes: the close takes the fd out of the
+ * epoll set. Should another descriptor of the same file still be open
+ * (a child between fork and exec holds CLOEXEC copies), its events are
+ * dropped by the generation check until that one closes too. */
+void ev_io_close(struct ev_loop *loop, struct ev_io *io);
 
 void ev_timer_init(struct ev_timer *t, ev_timer_fn *cb, void *data);
 /* ev_timer_start - (re)arm t to fire after_ms from now. */

@@ -94,6 +94,13 @@ int sock_connect_start(const struct sockaddr *sa, socklen_t len)
     return fd;
 }
 
+bool sock_connect_done(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
 int sock_connect_result(int fd)
 {
     int err = 0;

@@ -25,6 +25,11 @@ int sock_listen(const char *addr, const char *iface, uint16_t port, int backlog)
 int sock_connect_start(const struct sockaddr *sa, socklen_t len);
 /* sock_connect_result - 0 when the pending connect succeeded, else the errno. */
 int sock_connect_result(int fd);
+/* sock_connect_done - true when the connect sock_connect_start began has
+ * already completed (a loopback or a very near peer answers within the
+ * connect call): the socket has a peer. False also when it failed: the
+ * caller then waits for writability and asks sock_connect_result. */
+bool sock_connect_done(int fd);
 
 int sock_set_nonblock(int fd);
 

@@ -21,9 +21,8 @@ static void linger_free(void *arg)
 
 static void linger_end(struct linger_conn *l)
 {
-    ev_io_stop(l->loop, &l->io);
     ev_timer_stop(l->loop, &l->timer);
-    close(l->io.fd);
+    ev_io_close(l->loop, &l->io);
     if (ev_defer(l->loop, linger_free, l) < 0)
         free(l);
 }

@@ -49,7 +49,7 @@ void proxy_record_write(const struct proxy_session *s, const struct proxy_outcom
     r->action = o->action;
     r->service = str_from_cstr(s->ops->name);
     r->internal_id = (unsigned)s->slot;
-    r->pid = (long)getpid();
+    r->pid = (long)s->w->pid;
     r->host_ip = str_from_cstr(s->client.ip);
     r->checks = o->checks;
     r->scan_ms = o->scan_ms;

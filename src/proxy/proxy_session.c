@@ -33,7 +33,9 @@ const char *proxy_session_waits_for(const struct proxy_session *s)
 
 static void end_close_fd(struct proxy_session *s, struct proxy_end *e)
 {
-    if (e->fd >= 0) {
+    if (e->fd >= 0 && e->io.fd == e->fd) {
+        ev_io_close(s->w->loop, &e->io); /* a socket of ours alone: no EPOLL_CTL_DEL */
+    } else if (e->fd >= 0) {
         ev_io_stop(s->w->loop, &e->io);
         close(e->fd);
     }

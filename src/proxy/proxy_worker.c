@@ -145,7 +145,7 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t events)
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        proxy_slots_set_owner(w->slots, slot, (int32_t)getpid());
+        proxy_slots_set_owner(w->slots, slot, (int32_t)w->pid);
         w->sessions++;
         w->accepted++;
         svc_stats_session_open(w->stats, time(NULL));
@@ -242,6 +242,9 @@ int proxy_worker_main(const struct proxy_worker_env *env)
     w->index = env->index;
     w->sessions_head.next = w->sessions_head.prev = &w->sessions_head;
     sock_local_text(w->listen_fd, w->listen_ip, sizeof(w->listen_ip), &w->listen_port);
+    socklen_t alen = sizeof(w->listen_addr);
+    w->listen_addr_ok = getsockname(w->listen_fd, (struct sockaddr *)&w->listen_addr, &alen) == 0;
+    w->pid = getpid();
     /* Ctrl-C in a terminal reaches the whole process group: only the master
      * acts on it, and tells the workers with SIGTERM. */
     signal(SIGINT, SIG_IGN);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "core/config.h"
 #include "lib/dns.h"
@@ -85,8 +86,11 @@ struct proxy_worker {
     struct spam_check_pool *spam_pool; /* spam checks (proxy/spam_check); NULL until the first */
     int listen_fd;
     int index;
+    pid_t pid; /* this worker process's (getpid once: it is in every access record) */
     uint16_t listen_port;
     char listen_ip[46];
+    struct sockaddr_storage listen_addr; /* getsockname of listen_fd, once */
+    bool listen_addr_ok;
     struct ev_io listen_io;
     struct ev_io signal_io;
     struct ev_timer resume_timer;
@@ -104,6 +108,12 @@ struct proxy_worker {
 int proxy_worker_main(const struct proxy_worker_env *env);
 
 void proxy_worker_session_end(struct proxy_worker *w, int slot);
+/* proxy_worker_listen_addr - the listener's address, NULL when it could
+ * not be read at start. */
+static inline const struct sockaddr *proxy_worker_listen_addr(const struct proxy_worker *w)
+{
+    return w->listen_addr_ok ? (const struct sockaddr *)&w->listen_addr : NULL;
+}
 /* proxy_worker_link / proxy_worker_unlink - enter and leave the list. */
 void proxy_worker_link(struct proxy_worker *w, struct proxy_session_link *link);
 void proxy_worker_unlink(struct proxy_session_link *link);

@@ -223,10 +223,7 @@ struct engine *engine_load(const char *dir, bool clean_cache, char *err, size_t 
     }
     /* Plain assignments in libclamav (no recompile needed); they are ours,
      * not part of the load dbupdate verifies. */
-    cl_engine_set_clcb_virus_found(e->cl, cb_virus_found);
-    cl_engine_set_clcb_file_inspection(e->cl, cb_file_inspection);
-    cl_engine_set_clcb_pre_scan(e->cl, cb_pre_scan);
-    cl_engine_set_clcb_meta(e->cl, cb_meta);
+    engine_set_callbacks(e, true);
     e->refs = 1;
     if (getrandom(&e->id, sizeof(e->id), GRND_NONBLOCK) != (ssize_t)sizeof(e->id))
         e->id = now_ns() ^ ((uint64_t)getpid() << 32);
@@ -375,6 +372,38 @@ static void engine_classify(const struct scan_ctx *c, const struct scanreq_reque
     str_copy(rep->name, sizeof(rep->name), name ? name : "");
 }
 
+/* scan_options - what every scan asks of libclamav: the daemon's and the
+ * ceiling's bare loop's (engine_scan_bare) alike. */
+static void scan_options(struct cl_scan_options *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->parse = ~0u; /* every format libclamav knows, as clamscan does */
+    opts->general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS;
+    opts->heuristic = CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE | CL_SCAN_HEURISTIC_EXCEEDS_MAX;
+}
+
+int engine_scan_bare(struct engine *e, const void *buf, size_t len)
+{
+    struct cl_scan_options opts;
+    scan_options(&opts);
+    cl_fmap_t *fm = cl_fmap_open_memory(buf, len);
+    if (fm == NULL)
+        return -1;
+    const char *vname = NULL;
+    unsigned long scanned = 0;
+    cl_error_t rc = cl_scanmap_callback(fm, NULL, &vname, &scanned, e->cl, &opts, NULL);
+    cl_fmap_close(fm);
+    return rc == CL_CLEAN ? 0 : rc == CL_VIRUS ? 1 : -1;
+}
+
+void engine_set_callbacks(struct engine *e, bool on)
+{
+    cl_engine_set_clcb_virus_found(e->cl, on ? cb_virus_found : NULL);
+    cl_engine_set_clcb_file_inspection(e->cl, on ? cb_file_inspection : NULL);
+    cl_engine_set_clcb_pre_scan(e->cl, on ? cb_pre_scan : NULL);
+    cl_engine_set_clcb_meta(e->cl, on ? cb_meta : NULL);
+}
+
 static void scan_error(struct scanreq_reply *rep, const char *what, int err)
 {
     rep->verdict = SCANREQ_ERROR;
@@ -510,10 +539,7 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
     ctx->cancel = cancel;
 
     struct cl_scan_options opts;
-    memset(&opts, 0, sizeof(opts));
-    opts.parse = ~0u; /* every format libclamav knows, as clamscan does */
-    opts.general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS;
-    opts.heuristic = CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE | CL_SCAN_HEURISTIC_EXCEEDS_MAX;
+    scan_options(&opts);
 
     const char *vname = NULL;
     unsigned long scanned = 0;

@@ -99,6 +99,16 @@ void engine_log_definitions(const struct engine *e);
 void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
                  enum engine_scan_mode mode, const atomic_bool *cancel, struct scanreq_reply *rep);
 
+/* engine_scan_bare - the bare libclamav loop of the ceiling benchmark
+ * (scand_ceiling): buf[0..len) scanned with engine_scan's options through
+ * cl_fmap_open_memory + cl_scanmap_callback and no context, nothing else.
+ * 0 clean, 1 a detection, -1 an error. */
+int engine_scan_bare(struct engine *e, const void *buf, size_t len);
+/* engine_set_callbacks - our libclamav callbacks (deadline, cancel,
+ * detection names) on or off; off only for the ceiling's bare loop, and
+ * only while no scan runs (plain assignments in libclamav). */
+void engine_set_callbacks(struct engine *e, bool on);
+
 /* engine_thread_done - free the calling thread's copy buffer now (other
  * threads' buffers go when they end). */
 void engine_thread_done(void);

@@ -10,6 +10,8 @@
  *                 [--mode fmap|desc] [--user NAME] [--daemon] [-v] [-h]
  *   sekisho-scand --bench FILE... [--mode fmap|desc|fmap,desc] [--iterations N]
  *                 [--databases DIR]
+ *   sekisho-scand --ceiling DIR [--threads N] [--seconds S] [--path bare|engine|bare,engine]
+ *                 [--stamp head|none] [--databases DIR]
  *
  * The process started becomes the supervisor (scand_supervise.c) once the
  * socket is bound and privileges dropped; each scanning process it forks
@@ -38,6 +40,7 @@
 #include "lib/str.h"
 #include "proto/scanreq.h"
 #include "scand/engine.h"
+#include "scand/scand_ceiling.h"
 #include "scand/scand_log.h"
 #include "scand/scan_pool.h"
 #include "scand/scand_server.h"
@@ -69,6 +72,8 @@ struct options {
     uint64_t max_filesize; /* scand_max_filesize; 0 = CLAM_MAX_FILESIZE */
     enum engine_scan_mode mode;
     bool bench_modes[2]; /* indexed by enum engine_scan_mode */
+    bool threads_given;
+    struct ceiling_options ceiling; /* --ceiling DIR: ceiling.dir != NULL */
     bool daemon;
     bool verbose;
 };
@@ -80,6 +85,9 @@ static void usage(FILE *f)
                "                     [-v] [-h]\n"
                "       sekisho-scand --bench FILE... [--mode fmap|desc|fmap,desc]\n"
                "                     [--iterations N] [--databases DIR]\n"
+               "       sekisho-scand --ceiling DIR [--threads N] [--seconds S]\n"
+               "                     [--path bare|engine|bare,engine] [--stamp head|none]\n"
+               "                     [--databases DIR]\n"
                "  -f INI            read scand_socket, database_dir, scand_threads, tmpdir,\n"
                "                    run_user and scand_max_filesize\n"
                "                    from [common] of sekisho.ini (later options override)\n"
@@ -95,6 +103,11 @@ static void usage(FILE *f)
                "  -v                log every scan\n"
                "  --bench FILE      (repeatable) scan FILE --iterations times (default: about\n"
                "                    200 MB worth, 3..1000) in each --mode, print MB/s\n"
+               "  --ceiling DIR     scan the files of DIR with --threads threads for --seconds\n"
+               "                    (default 10) along each --path (default bare,engine: a bare\n"
+               "                    libclamav loop, then scand's own scan), each content new\n"
+               "                    (--stamp head: a nonce over its first 16 bytes; none: each\n"
+               "                    file once), print scans/s and CPU per scan\n"
                "signals: SIGHUP reloads the definitions, SIGTERM stops after the queued scans\n"
                "a supervisor process restarts the scanning process when it dies\n");
 }
@@ -121,6 +134,8 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->tmpdir = SCAND_DEFAULT_TMPDIR;
     o->threads = cpus > SCAND_MIN_THREADS ? (unsigned)cpus : SCAND_MIN_THREADS;
     o->mode = ENGINE_SCAN_FMAP;
+    o->ceiling.seconds = 10;
+    o->ceiling.stamp = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -179,6 +194,29 @@ static int parse_options(int argc, char **argv, struct options *o)
                 fprintf(stderr, "sekisho-scand: --threads wants 1..%d\n", SCAN_POOL_THREADS_MAX);
                 return -1;
             }
+            o->threads_given = true;
+        } else if (strcmp(a, "--ceiling") == 0) {
+            o->ceiling.dir = v;
+        } else if (strcmp(a, "--seconds") == 0) {
+            unsigned secs;
+            if (!parse_uint(v, 86400, &secs)) {
+                fprintf(stderr, "sekisho-scand: --seconds wants 1..86400\n");
+                return -1;
+            }
+            o->ceiling.seconds = secs;
+        } else if (strcmp(a, "--path") == 0) {
+            o->ceiling.path_bare = strcmp(v, "bare") == 0 || strcmp(v, "bare,engine") == 0;
+            o->ceiling.path_engine = strcmp(v, "engine") == 0 || strcmp(v, "bare,engine") == 0;
+            if (!o->ceiling.path_bare && !o->ceiling.path_engine) {
+                fprintf(stderr, "sekisho-scand: --path is bare, engine or bare,engine\n");
+                return -1;
+            }
+        } else if (strcmp(a, "--stamp") == 0) {
+            if (strcmp(v, "head") != 0 && strcmp(v, "none") != 0) {
+                fprintf(stderr, "sekisho-scand: --stamp is head or none\n");
+                return -1;
+            }
+            o->ceiling.stamp = strcmp(v, "head") == 0;
         } else if (strcmp(a, "--iterations") == 0) {
             if (!parse_uint(v, SCAND_BENCH_ITER_MAX, &o->iterations)) {
                 fprintf(stderr, "sekisho-scand: --iterations wants 1..%d\n", SCAND_BENCH_ITER_MAX);
@@ -208,6 +246,16 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     if (!o->bench_modes[ENGINE_SCAN_FMAP] && !o->bench_modes[ENGINE_SCAN_DESC])
         o->bench_modes[o->mode] = true;
+    if (!o->ceiling.path_bare && !o->ceiling.path_engine)
+        o->ceiling.path_bare = o->ceiling.path_engine = true;
+    /* The ceiling runs as many threads as the daemon would: CPUs, or
+     * --threads; not GEN-5's minimum of 2 on a 1-CPU machine. */
+    o->ceiling.threads = o->threads_given || cpus < 1 ? o->threads : (unsigned)cpus;
+    if (o->ceiling.dir != NULL && !o->ceiling.stamp && o->ceiling.path_bare &&
+        o->ceiling.path_engine) {
+        fprintf(stderr, "sekisho-scand: --stamp none takes one --path\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -393,6 +441,27 @@ int main(int argc, char **argv)
     }
     char err[ENGINE_ERROR_MAX];
     engine_set_max_filesize(o.max_filesize); /* before any engine: bench, scan, reloads */
+    if (o.ceiling.dir != NULL) {
+        /* The clean cache on, as the daemon has it: each content is new,
+         * so it only costs its lookup and insert, as in the daemon. */
+        long rss_before = rss_kb();
+        if (clam_init(err, sizeof(err)) < 0) {
+            scand_log("###ERROR### vsd_start() error: %s", err);
+            return 1;
+        }
+        struct engine *e = engine_load(o.databases, true, err, sizeof(err));
+        if (e == NULL) {
+            scand_log("###ERROR### vsd_start() error: %s", err);
+            return 1;
+        }
+        printf("engine: databases=%s signatures=%llu load_ms=%.0f rss_kb=%ld rss_before_kb=%ld\n",
+               o.databases, (unsigned long long)engine_signatures(e), engine_load_ms(e), rss_kb(),
+               rss_before);
+        fflush(stdout);
+        int rc = scand_ceiling_run(&o.ceiling, e);
+        engine_unref(e);
+        return rc;
+    }
     if (o.nbench > 0) {
         /* The benchmark scans one file repeatedly, with the clean cache
          * off (every iteration really scans: a new file) and on (after

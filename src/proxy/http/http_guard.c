@@ -133,15 +133,12 @@ static bool is_local(const struct plain_addr *dst)
     return found;
 }
 
-bool http_guard_is_self(const struct sockaddr *dst, int listen_fd)
+bool http_guard_is_self(const struct sockaddr *dst, const struct sockaddr *listen_addr)
 {
     struct plain_addr d, l;
     if (!plain_of(dst, &d))
         return false;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    if (getsockname(listen_fd, (struct sockaddr *)&ss, &len) < 0 ||
-        !plain_of((const struct sockaddr *)&ss, &l))
+    if (listen_addr == NULL || !plain_of(listen_addr, &l))
         return true;
     if (d.port != l.port)
         return false;

@@ -9,10 +9,9 @@
  *     another proxy (or a parent pointing back) ends at the first turn.
  *
  * The decisions are pure except http_guard_is_self(), which asks the
- * kernel for the listener's address and, for a wildcard listener, the
- * host's interface addresses (getifaddrs: a netlink query answered at
- * once, no network wait), and only when the destination port is the
- * listener's. Owns nothing.
+ * kernel, for a wildcard listener, for the host's interface addresses
+ * (getifaddrs: a netlink query answered at once, no network wait), and
+ * only when the destination port is the listener's. Owns nothing.
  */
 #ifndef SEKISHO_PROXY_HTTP_GUARD_H
 #define SEKISHO_PROXY_HTTP_GUARD_H
@@ -35,10 +34,11 @@ bool http_guard_port_allowed(const struct config_list *ports, unsigned port);
 bool http_guard_via_loop(struct http1_fields f, struct str received_by);
 
 /* http_guard_is_self - dst (an address about to be connected) reaches the
- * socket listen_fd listens on: same port, and the same address, or any
- * address of this host when the listener is bound to the wildcard. The
- * unspecified address (0.0.0.0, ::) counts as this host. Fails closed:
- * true when the listener's address cannot be read. */
-bool http_guard_is_self(const struct sockaddr *dst, int listen_fd);
+ * listener whose address is listen_addr (its getsockname, read once by
+ * the worker): same port, and the same address, or any address of this
+ * host when the listener is bound to the wildcard. The unspecified
+ * address (0.0.0.0, ::) counts as this host. Fails closed: true when
+ * listen_addr is NULL (the listener's address could not be read). */
+bool http_guard_is_self(const struct sockaddr *dst, const struct sockaddr *listen_addr);
 
 #endif

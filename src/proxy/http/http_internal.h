@@ -124,8 +124,6 @@ struct http_session {
     struct http_inactivity inactivity; /* timeout_inactive=yes */
     bool http09;                       /* HTTP/0.9 request: the answer is the body alone */
     bool head_stripped;
-    char local_ip[SOCK_ADDRSTRLEN];
-    uint16_t local_port;
     /* Where we connect (origin or parent) and what errors name. */
     char host[HTTP1_HOST_MAX + 1];
     uint16_t port;

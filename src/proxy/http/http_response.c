@@ -195,6 +195,25 @@ void http_relay_step(struct http_session *s)
 {
     bool failed = false;
     for (;;) {
+        /* The body bytes already read join what is queued (the head, on
+         * the first turn) before the flush: one send for both. */
+        if (!s->t.relay_done) {
+            int done = consume_body(s);
+            if (done < 0) {
+                http_session_close(s); /* headers are out: all we can do is cut (G-02) */
+                return;
+            }
+            if (s->t.filesize_tail && http_filesize_blocks(s, s->t.spool_len + s->t.relayed)) {
+                http_filesize_stop_download(s); /* G-13: the queued bytes never go out */
+                return;
+            }
+            if (done == 1) {
+                s->t.relay_done = true;
+                s->server_reusable = s->t.keep_client && buf_len(&s->t.resp) == 0;
+                if (!s->server_reusable)
+                    http_close_server(s);
+            }
+        }
         if (!http_flush_out(s, &failed)) {
             if (failed) {
                 http_log_client_cancel(s);
@@ -209,24 +228,8 @@ void http_relay_step(struct http_session *s)
             http_request_done(s);
             return;
         }
-        int done = consume_body(s);
-        if (done < 0) {
-            http_session_close(s); /* headers are out: all we can do is cut (G-02) */
-            return;
-        }
-        if (s->t.filesize_tail && http_filesize_blocks(s, s->t.spool_len + s->t.relayed)) {
-            http_filesize_stop_download(s); /* G-13: the queued bytes never go out */
-            return;
-        }
-        if (done == 1) {
-            s->t.relay_done = true;
-            s->server_reusable = s->t.keep_client && buf_len(&s->t.resp) == 0;
-            if (!s->server_reusable)
-                http_close_server(s);
-            continue;
-        }
-        if (buf_len(&s->t.out) > 0)
-            continue;
+        if (buf_len(&s->t.resp) > 0)
+            continue; /* more than the queue held: consume and flush again */
         ssize_t n = read_server(s);
         if (n == -1) {
             http_set_client_events(s, 0);

@@ -518,7 +518,6 @@ static void http_session_start(struct proxy_worker *w, int fd, const struct sock
     proxy_splice_dir_init(&s->up_dir);
     proxy_splice_dir_init(&s->down_dir);
     http_start_clock(s);
-    sock_local_text(fd, s->local_ip, sizeof(s->local_ip), &s->local_port);
     http1_request_init(&s->t.req, REQ_BUF_MAX);
     ev_timer_init(&s->trickle_timer, http_on_trickle_timer, s);
     ev_timer_init(&s->progress_timer, http_on_progress_timer, s);

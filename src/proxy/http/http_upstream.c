@@ -250,7 +250,7 @@ static enum upstream_verdict connect_filter(void *arg, const struct sockaddr *sa
     (void)len;
     struct http_session *s = arg;
     s->state = HTTP_ST_CONNECT;
-    if (http_guard_is_self(sa, s->ps.w->listen_fd)) {
+    if (http_guard_is_self(sa, proxy_worker_listen_addr(s->ps.w))) {
         svclog_info(&s->ps.log, "Request loop refused: %s:%u is this proxy", s->host, s->port);
         why->code = 508;
         upstream_error_text(why->error, sizeof(why->error), s->host, s->port,
