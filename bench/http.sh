@@ -649,7 +649,7 @@ icap_enable on
 icap_service avscan respmod_precache icap://127.0.0.1:$iport/avscan bypass=off max-conn=$ICAP_THREADS
 adaptation_access avscan allow all
 EOF
-    start "$name-squid" TERM squid -N -f "$dir/squid.conf"
+    start "$name-squid" TERM squid -N -n "skb$$$name" -f "$dir/squid.conf"
     squid=$LAST_PID
     squid_up() { port_open "$sport" || ! alive "$squid"; }
     wait_until $SQUID_START_TIMEOUT squid_up
