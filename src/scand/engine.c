@@ -496,8 +496,12 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
         scan_error(rep, "descriptor is not a regular file", 0);
         goto out;
     }
+    /* A file read whole into the thread's buffer below (a small one in
+     * the fmap mode) shows it is readable then; the others are probed. */
+    bool small = mode == ENGINE_SCAN_FMAP && st.st_size > 0 && st.st_size <= ENGINE_COPY_MAX &&
+                 req->encoding == 0;
     char probe;
-    if (st.st_size > 0 && pread(fd, &probe, 1, 0) != 1) {
+    if (!small && st.st_size > 0 && pread(fd, &probe, 1, 0) != 1) {
         scan_error(rep, "descriptor not readable", errno);
         goto out;
     }
@@ -561,6 +565,12 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
          * VMs, more than scanning 60 KB), a pread of it 10 us. */
         map = read_small(fd, size);
         copied = map != MAP_FAILED;
+        if (!copied && small) {
+            /* Not probed above: unreadable (or no memory for the buffer). */
+            free(ctx);
+            scan_error(rep, "descriptor not readable", errno);
+            goto out;
+        }
     }
     if ((mode == ENGINE_SCAN_FMAP || ctx->oversize) && size > 0 && map == MAP_FAILED)
         map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
