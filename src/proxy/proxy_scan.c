@@ -172,6 +172,8 @@ static void unreachable(struct proxy_scan *ps, int err)
     fail(ps, "scanner unavailable", err);
 }
 
+static bool retry_fresh(struct proxy_scan *ps);
+
 /* attach - give ps a connection (idle or new) and send. False when it
  * could not, after calling back with an error. */
 static bool attach(struct proxy_scan *ps)
@@ -190,13 +192,24 @@ static bool attach(struct proxy_scan *ps)
     }
     pool->busy++;
     ev_io_init(&ps->io, ps->sock, ps->io.cb, ps);
-    ev_io_set(pool->loop, &ps->io, EV_WRITE);
+    /* Send at once: an idle or new connection has room for a request, and
+     * waiting for writability cost an epoll_ctl and a loop turn per scan. */
+    enum scan_client_status st = scan_client_send(ps->sock, &ps->tx);
+    if (st == SCAN_CLIENT_ERROR) {
+        if (ps->reused)
+            return retry_fresh(ps);
+        fail(ps, "scanner connection failed", errno);
+        return false;
+    }
+    ps->sent = st == SCAN_CLIENT_DONE;
+    ev_io_set(pool->loop, &ps->io, ps->sent ? EV_READ : EV_WRITE);
     return true;
 }
 
 /* retry_fresh - a reused connection turned out dead (scand restarted):
- * send the same request once more on a new connection. */
-static void retry_fresh(struct proxy_scan *ps)
+ * send the same request once more on a new connection. False when that
+ * failed too (ps has called back then, as attach says). */
+static bool retry_fresh(struct proxy_scan *ps)
 {
     struct proxy_scan_pool *pool = ps->pool;
     ev_io_stop(pool->loop, &ps->io);
@@ -209,7 +222,7 @@ static void retry_fresh(struct proxy_scan *ps)
     /* Drain the idle list: its connections are as dead as this one. */
     while (pool->nidle > 0)
         close(pool->idle[--pool->nidle]);
-    attach(ps);
+    return attach(ps);
 }
 
 static void on_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
@@ -223,7 +236,7 @@ static void on_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
             return;
         if (st == SCAN_CLIENT_ERROR) {
             if (ps->reused) {
-                retry_fresh(ps);
+                (void)retry_fresh(ps);
                 return;
             }
             fail(ps, "scanner connection failed", errno);
@@ -241,7 +254,7 @@ static void on_io(struct ev_loop *loop, struct ev_io *io, uint32_t events)
     }
     if (st == SCAN_CLIENT_ERROR) {
         if (ps->reused && !ps->got_bytes && errno == ECONNRESET) {
-            retry_fresh(ps); /* closed before reading our request */
+            (void)retry_fresh(ps); /* closed before reading our request */
             return;
         }
         fail(ps, "scanner connection failed", errno);

@@ -172,6 +172,7 @@ struct http_session {
      * gets a page and the session goes on without a client, publishing
      * its state under progress_token (http_progress). */
     bool progress;               /* the page went out; the client is gone */
+    bool reply_deferred;         /* http_start_reply's first write is queued (ev_defer) */
     bool progress_published_end; /* the final state is published */
     char progress_token[HTTP_PROGRESS_TOKEN_LEN + 1];
     struct ev_timer progress_timer;

@@ -115,6 +115,21 @@ void http_reply_error(struct http_session *s, int status, const char *message)
 
 /* ---- writing to the client -------------------------------------------- */
 
+/* reply_now - the first write of a reply, deferred by http_start_reply to
+ * the end of the loop's batch: the session is pinned (entered) until then,
+ * so it is neither closed nor freed meanwhile. */
+static void reply_now(void *arg)
+{
+    struct http_session *s = arg;
+    s->reply_deferred = false;
+    if (!s->ps.closed && !s->ps.aborting && s->state == HTTP_ST_REPLY) {
+        http_do_reply(s);
+        if (!s->ps.closed && !s->ps.aborting && s->state == HTTP_ST_REPLY)
+            http_set_client_events(s, EV_WRITE); /* the socket is full: wait for room */
+    }
+    proxy_session_leave(&s->ps);
+}
+
 void http_start_reply(struct http_session *s)
 {
     s->state = HTTP_ST_REPLY;
@@ -125,6 +140,20 @@ void http_start_reply(struct http_session *s)
     else
         http_close_server(s);
     http_touch(s);
+    if (s->reply_deferred)
+        return;
+    /* Write at once rather than wait for writability: a client socket
+     * almost always has room, and the wait cost an epoll_ctl there and
+     * back and a loop turn per reply. Deferred, not called here: the
+     * callers (a scan's callback among them) go on with the session
+     * after this returns. */
+    proxy_session_enter(&s->ps);
+    if (ev_defer(s->ps.w->loop, reply_now, s) == 0) {
+        s->reply_deferred = true;
+        http_set_client_events(s, 0);
+        return;
+    }
+    proxy_session_leave(&s->ps);
     http_set_client_events(s, EV_WRITE);
 }
 
