@@ -55,7 +55,8 @@ ceiling() {
     local key=$1 dir=$2 db=$3 threads=$4 secs=$5 timeout=$6 out=$RUN/ceiling-$1.txt line n
     n=$(find "$dir" -maxdepth 1 -type f ! -name '.*' | wc -l)
     note "sekisho-scand --ceiling ($key): $n files, $threads threads, ${secs}s"
-    timeout "$timeout" "$BIN/sekisho-scand" --ceiling "$dir" --databases "$db" --threads "$threads" \
+    TMPDIR=$(scan_tmp_dir "ceiling-$key") \
+        timeout "$timeout" "$BIN/sekisho-scand" --ceiling "$dir" --databases "$db" --threads "$threads" \
         --seconds "$secs" --path bare --stamp head >"$out" 2>&1
     line=$(grep -m 1 '^ceiling: .*path=bare ' "$out")
     if [ -z "$line" ] || [ -z "$(ceil_field scans_per_s "$line")" ]; then

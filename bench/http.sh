@@ -78,6 +78,9 @@
 #                               cell the files the origin served, and per
 #                               scanner whether any body reached it twice
 #   BENCH_SKIP_HAPROXY=1        leave out HAProxy
+#   BENCH_SCAN_TMP=disk         the scanners' temporary files (scand, the ceiling,
+#                               clamd): disk (the run directory) or tmpfs (/dev/shm);
+#                               see bench/procs.sh and docs/bench.md "Issue 17"
 #   BENCH_WRK_THREADS=nproc BENCH_WRK_TIMEOUT=10 (s; slower replies count as timeouts)
 #   BENCH_WORKERS=nproc         proxy workers;  BENCH_PRE_SPAWN=4000
 #   BENCH_NGINX_WORKERS=1       origin worker processes
@@ -477,7 +480,8 @@ ceiling() {
     for u in $USMALL $UBIG; do
         note "scan ceiling: $db database, ${OBJ_LABEL[$u]} files, $SCAND_THREADS threads, ${CEIL_SECONDS}s"
         out=$RUN/ceiling-$db-$u.out
-        timeout $((FULL_LOAD_TIMEOUT + CEIL_SECONDS + 60)) "$BIN/sekisho-scand" --ceiling "${CEIL_DIR[$u]}" \
+        TMPDIR=$(scan_tmp_dir "ceiling-$db") \
+            timeout $((FULL_LOAD_TIMEOUT + CEIL_SECONDS + 60)) "$BIN/sekisho-scand" --ceiling "${CEIL_DIR[$u]}" \
             --databases "$dir" --threads $SCAND_THREADS --seconds "$CEIL_SECONDS" --path bare --stamp head \
             >"$out" 2>&1
         line=$(grep -m1 '^ceiling: path=bare' "$out")
@@ -519,8 +523,10 @@ EOF
 declare -A CLAMD_LOAD
 SQUID_FAIL=
 start_squid_stack() {
-    local name=$1 db=$2 timeout=$3 dir=$RUN/$1 t0=$SECONDS clamd icap squid iport sport
-    mkdir -p "$dir/tmp" "$dir/squid"
+    local name=$1 db=$2 timeout=$3 dir=$RUN/$1 t0=$SECONDS clamd icap squid iport sport ctmp
+    mkdir -p "$dir/squid"
+    ctmp=$(scan_tmp_dir "clamd-$name") || die "cannot make a temporary directory for clamd"
+
     chown proxy:proxy "$dir/squid" 2>/dev/null || chmod 777 "$dir/squid"
     # clamd: Debian's generated clamd.conf settings for threads, queues and
     # timeouts (MaxThreads 12 ...), libclamav defaults for the scan
@@ -531,7 +537,7 @@ LocalSocket $dir/clamd.sock
 FixStaleSocket true
 LocalSocketMode 600
 DatabaseDirectory $db
-TemporaryDirectory $dir/tmp
+TemporaryDirectory $ctmp
 Foreground true
 LogFile $dir/clamd.log
 LogTime true

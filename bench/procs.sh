@@ -30,12 +30,32 @@ stop_pid() {
     wait "$pid" 2>/dev/null
 }
 
+# Where the scanners (sekisho-scand, the ceiling, clamd) keep their
+# temporary files: BENCH_SCAN_TMP=disk (default: under the run directory, on
+# the disk, as a default gateway's /var/tmp/sekisho) or tmpfs (a directory in
+# /dev/shm, removed on exit). libclamav makes and removes a directory per
+# scan; on a disk whose removal waits for the device (a journal-less ext4
+# mounted with discard, docs/bench.md "Issue 17") that wait is in every scan.
+SCAN_TMP_MODE=${BENCH_SCAN_TMP:-disk}
+case $SCAN_TMP_MODE in
+tmpfs) SCAN_TMP_BASE=$(mktemp -d /dev/shm/sekisho-bench.XXXXXX) ;;
+disk) SCAN_TMP_BASE=$RUN/scan-tmp && mkdir -p "$SCAN_TMP_BASE" ;;
+*) echo "BENCH_SCAN_TMP is disk or tmpfs" >&2 && exit 2 ;;
+esac || exit 2
+chmod 755 "$SCAN_TMP_BASE"
+# scan_tmp_dir NAME - a directory for NAME's temporary files (world-writable
+# and sticky: the daemons drop to nobody or clamav); prints its path.
+scan_tmp_dir() {
+    mkdir -p "$SCAN_TMP_BASE/$1" && chmod 1777 "$SCAN_TMP_BASE/$1" && echo "$SCAN_TMP_BASE/$1"
+}
+
 cleanup() {
     local i
     trap - EXIT INT TERM
     for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
         stop_pid "${STARTED[i]%%:*}" "${STARTED[i]##*:}"
     done
+    [ "$SCAN_TMP_MODE" = tmpfs ] && rm -rf "$SCAN_TMP_BASE"
     if [ "$KEEP" = 1 ]; then
         echo "run directory kept: $RUN" >&2
     else
@@ -120,10 +140,10 @@ start_scand() {
     SCAND_SOCK=$RUN/$name.sock
     # Its own tmpdir: the default (/var/tmp/sekisho) may be another scand's
     # (a test run's), which a restarted scand empties and a new one refuses.
-    mkdir -p "$RUN/$name-tmp"
-    chmod 755 "$RUN/$name-tmp"
+    local tmp
+    tmp=$(scan_tmp_dir "$name") || die "cannot make a temporary directory for $name"
     start "$name" TERM "$BIN/sekisho-scand" --socket "$SCAND_SOCK" --databases "$db" --threads 2 \
-        --tmpdir "$RUN/$name-tmp"
+        --tmpdir "$tmp"
     pid=$LAST_PID
     scand_ready() { [ -S "$SCAND_SOCK" ] && grep -q listening "$RUN/$name.out"; }
     scand_gone() { ! alive "$pid"; }

@@ -34,6 +34,7 @@
 #   BENCH_SCAND_CONNS=8       scanload connections (outstanding requests)
 #   BENCH_SCAND_SIZES="23552:2000 1048576:200"   BYTES:FILES per size
 #   BENCH_SKIP_FULLDB=1       the bundled database only
+#   BENCH_SCAN_TMP=disk       libclamav's temporary files: disk or tmpfs (bench/procs.sh)
 #   BENCH_DIR=/var/tmp/sekisho-bench   work dir (database, files: cached)
 #   BENCH_FULLDB=$BENCH_DIR/fulldb
 #   BENCH_KEEP=1              keep the run directory
@@ -118,9 +119,9 @@ row() { ROWS+=("$(printf '%-8s %9s %-7s %10s %12s %9s %9s' "$@")"); }
 # daemon DB FILES - scanload against a fresh daemon; sets DS (scans/s) and
 # DC (CPU us of its scanning process per scan).
 daemon() {
-    local db=$1 files=$2 sock=$RUN/scand.sock sup child out now marks=$RUN/marks line
-    rm -rf "$RUN/tmp" && mkdir -p "$RUN/tmp"
-    start scand TERM "$SCAND" --socket "$sock" --databases "$db" --threads "$THREADS" --tmpdir "$RUN/tmp"
+    local db=$1 files=$2 sock=$RUN/scand.sock sup child out now marks=$RUN/marks line tmp
+    tmp=$(scan_tmp_dir "scand-$RANDOM") || die "cannot make a temporary directory"
+    start scand TERM "$SCAND" --socket "$sock" --databases "$db" --threads "$THREADS" --tmpdir "$tmp"
     sup=$LAST_PID
     ready() { [ -S "$sock" ] && grep -q 'scanner threads.*pid' "$RUN/scand.out"; }
     wait_until $LOAD_TIMEOUT eval 'ready || ! alive $sup'
@@ -141,14 +142,16 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b
 
 echo "== sekisho-scand against the scan ceiling ($(date -u +%Y-%m-%dT%H:%M:%SZ), build $BUILD_GIT, $(nproc) CPUs)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "threads=$THREADS seconds=$SECS scanload connections=$CONNS; every content distinct (nonce over its head)"
+echo "threads=$THREADS seconds=$SECS scanload connections=$CONNS temporary files on $SCAN_TMP_MODE;"
+echo "every content distinct (nonce over its head)"
 for d in $DBS; do
     name=${d%%:*} db=${d#*:}
     for sz in $SIZES; do
         bytes=${sz%%:*} n=${sz##*:}
         files=$BENCH_DIR/scanfiles-$n-$bytes
         note "$name, $bytes bytes: ceiling (bare, engine)"
-        out=$("$SCAND" --databases "$db" --ceiling "$files" --threads "$THREADS" --seconds "$SECS" 2>&1) ||
+        out=$(TMPDIR=$(scan_tmp_dir "ceiling-$name-$bytes") "$SCAND" --databases "$db" --ceiling "$files" \
+            --threads "$THREADS" --seconds "$SECS" 2>&1) ||
             die "sekisho-scand --ceiling failed: $out"
         bare=$(grep '^ceiling: path=bare' <<<"$out")
         eng=$(grep '^ceiling: path=engine' <<<"$out")

@@ -392,8 +392,9 @@ EOF
 declare -A CLAMD_LOAD
 CLAMSMTP_FAIL=
 start_clamsmtp() {
-    local name=$1 db=$2 timeout=$3 dir=$RUN/$1 t0=$SECONDS clamd cs port
-    mkdir -p "$dir/tmp" "$dir/spool"
+    local name=$1 db=$2 timeout=$3 dir=$RUN/$1 t0=$SECONDS clamd cs port ctmp
+    mkdir -p "$dir/spool"
+    ctmp=$(scan_tmp_dir "clamd-$name") || die "cannot make a temporary directory for clamd"
     # clamd: Debian's generated clamd.conf settings for threads, queues and
     # timeouts (MaxThreads 12 ...), libclamav defaults for the scan options
     # (mail parsing on), the clean-file cache on (as in scand); runs as the
@@ -404,7 +405,7 @@ LocalSocket $dir/clamd.sock
 FixStaleSocket true
 LocalSocketMode 600
 DatabaseDirectory $db
-TemporaryDirectory $dir/tmp
+TemporaryDirectory $ctmp
 Foreground true
 LogFile $dir/clamd.log
 LogTime true
