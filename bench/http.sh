@@ -524,9 +524,8 @@ declare -A CLAMD_LOAD
 SQUID_FAIL=
 start_squid_stack() {
     local name=$1 db=$2 timeout=$3 dir=$RUN/$1 t0=$SECONDS clamd icap squid iport sport ctmp
-    mkdir -p "$dir/squid"
+    mkdir -p "$dir/tmp" "$dir/squid"
     ctmp=$(scan_tmp_dir "clamd-$name") || die "cannot make a temporary directory for clamd"
-
     chown proxy:proxy "$dir/squid" 2>/dev/null || chmod 777 "$dir/squid"
     # clamd: Debian's generated clamd.conf settings for threads, queues and
     # timeouts (MaxThreads 12 ...), libclamav defaults for the scan

@@ -393,7 +393,7 @@ declare -A CLAMD_LOAD
 CLAMSMTP_FAIL=
 start_clamsmtp() {
     local name=$1 db=$2 timeout=$3 dir=$RUN/$1 t0=$SECONDS clamd cs port ctmp
-    mkdir -p "$dir/spool"
+    mkdir -p "$dir/tmp" "$dir/spool"
     ctmp=$(scan_tmp_dir "clamd-$name") || die "cannot make a temporary directory for clamd"
     # clamd: Debian's generated clamd.conf settings for threads, queues and
     # timeouts (MaxThreads 12 ...), libclamav defaults for the scan options
