@@ -330,12 +330,27 @@ static int bench_one(const struct options *o, struct engine *e, const char *path
     return rep.verdict == SCANREQ_ERROR ? 2 : 0;
 }
 
-static int run_bench(const struct options *o, struct engine *e, long rss_before)
+/* bench_engine - libclamav initialised and dir's definitions loaded for
+ * --bench or --ceiling, with their "engine:" line printed (bench/ scripts
+ * read it); NULL (logged) when either fails. */
+static struct engine *bench_engine(const char *dir, bool clean_cache)
 {
-    printf("engine: databases=%s signatures=%llu load_ms=%.0f rss_kb=%ld rss_before_kb=%ld\n",
-           o->databases, (unsigned long long)engine_signatures(e), engine_load_ms(e), rss_kb(),
-           rss_before);
+    char err[ENGINE_ERROR_MAX];
+    long rss_before = rss_kb();
+    struct engine *e = NULL;
+    if (clam_init(err, sizeof(err)) < 0 ||
+        (e = engine_load(dir, clean_cache, err, sizeof(err))) == NULL) {
+        scand_log("###ERROR### vsd_start() error: %s", err);
+        return NULL;
+    }
+    printf("engine: databases=%s signatures=%llu load_ms=%.0f rss_kb=%ld rss_before_kb=%ld\n", dir,
+           (unsigned long long)engine_signatures(e), engine_load_ms(e), rss_kb(), rss_before);
     fflush(stdout);
+    return e;
+}
+
+static int run_bench(const struct options *o, struct engine *e)
+{
     int worst = 0;
     for (unsigned i = 0; i < o->nbench; i++)
         for (int m = ENGINE_SCAN_FMAP; m <= ENGINE_SCAN_DESC; m++) {
@@ -441,42 +456,14 @@ int main(int argc, char **argv)
     }
     char err[ENGINE_ERROR_MAX];
     engine_set_max_filesize(o.max_filesize); /* before any engine: bench, scan, reloads */
-    if (o.ceiling.dir != NULL) {
-        /* The clean cache on, as the daemon has it: each content is new,
-         * so it only costs its lookup and insert, as in the daemon. */
-        long rss_before = rss_kb();
-        if (clam_init(err, sizeof(err)) < 0) {
-            scand_log("###ERROR### vsd_start() error: %s", err);
+    if (o.ceiling.dir != NULL || o.nbench > 0) {
+        /* The ceiling keeps the clean cache on, as the daemon has it: each
+         * content is new, so it only costs its lookup and insert. The
+         * one-file benchmark switches it per run (bench_one). */
+        struct engine *e = bench_engine(o.databases, o.ceiling.dir != NULL);
+        if (e == NULL)
             return 1;
-        }
-        struct engine *e = engine_load(o.databases, true, err, sizeof(err));
-        if (e == NULL) {
-            scand_log("###ERROR### vsd_start() error: %s", err);
-            return 1;
-        }
-        printf("engine: databases=%s signatures=%llu load_ms=%.0f rss_kb=%ld rss_before_kb=%ld\n",
-               o.databases, (unsigned long long)engine_signatures(e), engine_load_ms(e), rss_kb(),
-               rss_before);
-        fflush(stdout);
-        int rc = scand_ceiling_run(&o.ceiling, e);
-        engine_unref(e);
-        return rc;
-    }
-    if (o.nbench > 0) {
-        /* The benchmark scans one file repeatedly, with the clean cache
-         * off (every iteration really scans: a new file) and on (after
-         * the warm-up every iteration is a cache hit: the same file). */
-        long rss_before = rss_kb();
-        if (clam_init(err, sizeof(err)) < 0) {
-            scand_log("###ERROR### vsd_start() error: %s", err);
-            return 1;
-        }
-        struct engine *e = engine_load(o.databases, false, err, sizeof(err));
-        if (e == NULL) {
-            scand_log("###ERROR### vsd_start() error: %s", err);
-            return 1;
-        }
-        int rc = run_bench(&o, e, rss_before);
+        int rc = o.ceiling.dir != NULL ? scand_ceiling_run(&o.ceiling, e) : run_bench(&o, e);
         engine_unref(e);
         return rc;
     }
