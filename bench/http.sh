@@ -412,7 +412,7 @@ $extra"
 # start_haproxy - defines target haproxy; 1 (HAPROXY_STATE says why) when
 # it did not come up.
 start_haproxy() {
-    local port pid dir=$RUN/haproxy maxconn=$(((NOFILE - 200) / 2))
+    local port dir=$RUN/haproxy maxconn=$(((NOFILE - 200) / 2))
     [ $maxconn -gt 20000 ] && maxconn=20000
     port=$(free_port)
     mkdir -p "$dir"
@@ -453,17 +453,10 @@ EOF
         HAPROXY_STATE="left out: haproxy -c rejected the configuration: $(head -n 3 "$dir/check.out" | tr '\n' ' ')"
         return 1
     fi
-    start haproxy TERM haproxy -db -f "$dir/haproxy.cfg"
-    pid=$LAST_PID
-    haproxy_up() { port_open "$port" || ! alive "$pid"; }
-    wait_until $GATEWAY_START_TIMEOUT haproxy_up
-    if ! alive "$pid" || ! port_open "$port"; then
-        HAPROXY_STATE="left out: haproxy did not start: $(tail -n 3 "$RUN/haproxy.out" | tr '\n' ' ')"
-        return 1
-    fi
+    haproxy_run "$dir/haproxy.cfg" "$port" $GATEWAY_START_TIMEOUT || return 1
     T_PORT[haproxy]=$port
     T_MODE[haproxy]=direct
-    T_SRV[haproxy]=$pid
+    T_SRV[haproxy]=$HAPROXY_PID
     return 0
 }
 

@@ -130,6 +130,21 @@ gateway_start() {
     GW_PORT=$port
 }
 
+# haproxy_run CFG PORT TIMEOUT [BINARY] - haproxy -db -f CFG as the child
+# "haproxy", waited for on PORT for TIMEOUT s; sets HAPROXY_PID, or
+# HAPROXY_STATE (why it is left out) and returns 1.
+haproxy_run() {
+    local cfg=$1 port=$2 timeout=$3 bin=${4:-haproxy}
+    start haproxy TERM "$bin" -db -f "$cfg"
+    HAPROXY_PID=$LAST_PID
+    haproxy_up() { port_open "$port" || ! alive "$HAPROXY_PID"; }
+    wait_until "$timeout" haproxy_up
+    if ! alive "$HAPROXY_PID" || ! port_open "$port"; then
+        HAPROXY_STATE="left out: haproxy did not start: $(tail -n 3 "$RUN/haproxy.out" | tr '\n' ' ')"
+        return 1
+    fi
+}
+
 stop_gateway() { stop_pid "${GW_PID[$1]}" TERM; }
 
 # start_scand NAME DB TIMEOUT - sekisho-scand (2 threads) on $RUN/NAME.sock

@@ -331,7 +331,7 @@ $section}" "$common"
 # no log (see the header). Defines target haproxy; 1 (with HAPROXY_STATE)
 # when it does not listen.
 start_haproxy() {
-    local port pid dir=$RUN/haproxy maxconn
+    local port dir=$RUN/haproxy maxconn
     port=$(free_port)
     maxconn=$((($(ulimit -n) - 100) / 2))
     [ $maxconn -gt $HAPROXY_MAXCONN ] && maxconn=$HAPROXY_MAXCONN
@@ -352,16 +352,9 @@ frontend smtp
 backend sink
     server sink 127.0.0.1:$SINK_PORT
 EOF
-    start haproxy TERM $HAPROXY -db -f "$dir/haproxy.cfg"
-    pid=$LAST_PID
-    hap_up() { port_open "$port" || ! alive "$pid"; }
-    wait_until $HAPROXY_START_TIMEOUT hap_up
-    if ! alive "$pid" || ! port_open "$port"; then
-        HAPROXY_STATE="left out: haproxy did not start: $(tail -n 3 "$RUN/haproxy.out" | tr '\n' ' ')"
-        return 1
-    fi
+    haproxy_run "$dir/haproxy.cfg" "$port" $HAPROXY_START_TIMEOUT "$HAPROXY" || return 1
     T_PORT[haproxy]=$port
-    T_SRV[haproxy]=$pid
+    T_SRV[haproxy]=$HAPROXY_PID
     return 0
 }
 
