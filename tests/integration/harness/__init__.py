@@ -56,9 +56,10 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
-def port_open(port, host="127.0.0.1"):
+def port_open(port, host="127.0.0.1", source=None):
     try:
-        with socket.create_connection((host, port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=0.5,
+                                      source_address=(source, 0) if source else None):
             return True
     except OSError:
         return False
@@ -267,7 +268,7 @@ class Gateway:
 
     def __init__(self, workdir, scand_socket, service="http", common=None, section=None,
                  hosts_allow="", templates_from=None, extra_args=(), start=True, wrapper=(),
-                 env=None):
+                 env=None, probe_source=None):
         self.workdir = workdir
         self.service = service
         self.prefix = os.path.join(workdir, "gw")
@@ -279,6 +280,11 @@ class Gateway:
                 shutil.copy(os.path.join(src, name), self.conf)
         self.port = free_port()
         self.listen_host = "127.0.0.1"  # where start() waits for the service
+        # The address start()'s readiness probe connects from. A test that
+        # counts sessions per client address gives it an address of its own:
+        # the gateway counts the probe's session until its worker reads the
+        # probe's close, and a test connection may arrive before that.
+        self.probe_source = probe_source
         self.common = {"tmpdir": "tmp/spool", "quarantine_dir": "tmp/quarantine",
                        "scand_socket": scand_socket, "run_user": unprivileged_user(),
                        "workers": "2"}
@@ -317,7 +323,7 @@ class Gateway:
         self.proc = Process(argv, os.path.join(self.workdir, "sekisho-%s.out" % self.service),
                             env=self.env)
         if wait:
-            wait_for(lambda: port_open(self.port, self.listen_host) or not self.proc.alive(), 20,
+            wait_for(lambda: port_open(self.port, self.listen_host, self.probe_source) or not self.proc.alive(), 20,
                      what="sekisho listening")
             if not self.proc.alive():
                 raise RuntimeError("sekisho exited: " + self.proc.output())

@@ -266,6 +266,7 @@ class FtpCase(unittest.TestCase):
     PARENT = "a4"
     LISTEN = "127.0.0.1"
     GW_ENV = None  # variables added to sekisho's environment (harness.Gateway env=)
+    PROBE_SOURCE = None  # where start()'s readiness probe comes from (harness.Gateway)
 
     @classmethod
     def setUpClass(cls):
@@ -282,7 +283,7 @@ class FtpCase(unittest.TestCase):
         common.update(cls.COMMON)
         cls.gw = Gateway(cls.dir, env.scand.socket, service="ftp", section=section,
                          common=common, hosts_allow=cls.HOSTS_ALLOW, start=False,
-                         env=cls.GW_ENV)
+                         env=cls.GW_ENV, probe_source=cls.PROBE_SOURCE)
         if cls.LISTEN != "127.0.0.1":
             cls.gw.section["svcport"] = "[%s]:%d" % (cls.LISTEN, cls.gw.port)
             cls.gw.listen_host = cls.LISTEN
