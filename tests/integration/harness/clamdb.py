@@ -187,7 +187,11 @@ def fake_cvd(version, sigs=1, lines=None, db="daily", dsig=None, build_time=None
     signature (made up, in ClamAV's alphabet): libclamav refuses it."""
     cud = unsigned_cud(version, lines, db)
     body = cud[CVD_HEADER_SIZE:]
-    now = time.time() if build_time is None else build_time
+    # The container's creation time is the one sigtool wrote into the
+    # .info inside it: libclamav refuses ("Corrupted CVD header") a
+    # header whose time differs from it, and a clock read here instead
+    # differed whenever sigtool's run crossed a second (CI, once).
+    now = cvd_header(cud)["stime"] if build_time is None else build_time
     dsig = dsig or "".join(secrets.choice(DSIG_ALPHABET) for _ in range(86))
     header = "ClamAV-VDB:%s:%d:%d:%d:%s:%s:%s:%d" % (
         time.strftime("%d %b %Y %H-%M +0000", time.gmtime(now)), version, sigs,
