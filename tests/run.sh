@@ -113,6 +113,30 @@ rm -f /tmp/sekisho-build.$$
 stage_start=$SECONDS
 want unit && run_unit build unit && echo "# unit: $((SECONDS - stage_start)) s"
 
+# The fuzzers' build (clang, ASan+UBSan, build-fuzz/) and the sanitizer
+# build (build-san/) are separate trees that nothing before them needs: in a
+# whole run they are made in the background at the lowest priority while
+# unit, fuzz replay and integration run (integration leaves the cores about
+# half idle, waiting on servers), so they take CPU only when the tests leave
+# it. They run one after the other, each with -j$JOBS.
+bgdir=$(mktemp -d)
+bg_builds() {
+    (nice -n 19 make -s -j"$JOBS" fuzz >"$bgdir/fuzz.log" 2>&1; echo $? >"$bgdir/fuzz.rc"
+     if [ "$SAN" -eq 1 ] && [ -z "$ONLY" ]; then
+         nice -n 19 make -s -j"$JOBS" SAN=1 >"$bgdir/san.log" 2>&1; echo $? >"$bgdir/san.rc"
+     fi) &
+}
+# bg_wait NAME: wait (at most 30 minutes) for background build NAME; true if it succeeded.
+bg_wait() {
+    local i
+    for ((i = 0; i < 1800; i++)); do
+        [ -f "$bgdir/$1.rc" ] && break
+        sleep 1
+    done
+    [ "$(cat "$bgdir/$1.rc" 2>/dev/null)" = 0 ]
+}
+want fuzz && command -v clang >/dev/null && bg_builds
+
 if want fuzz; then
     stage_start=$SECONDS
     for r in build/fuzz/replay_fuzz_*; do
@@ -124,7 +148,30 @@ if want fuzz; then
             not_ok "fuzz replay $name"; echo "${out:-no corpus fuzz/corpus/$name}" | tail -20 | sed 's/^/    /'
         fi
     done
-    if command -v clang >/dev/null && make -s -j"$JOBS" fuzz >/tmp/sekisho-fuzzbuild.$$ 2>&1; then
+    echo "# fuzz replay: $((SECONDS - stage_start)) s"
+fi
+
+if want integration; then
+    # Every daemon the tests start appends the keys it was given away from
+    # their defaults (config_trace_keys); the daemons run as nobody, so the
+    # file is writable by all in a directory of its own.
+    tracedir=$(mktemp -d)
+    chmod 755 "$tracedir"
+    install -m 666 /dev/null "$tracedir/keys.trace"
+    run_integration build integration "$tracedir/keys.trace"
+    if [ -z "${SEKISHO_TEST_FILTER:-}" ]; then
+        if out=$(python3 tests/check-key-coverage.py "$tracedir/keys.trace" 2>&1); then
+            ok "key coverage: $(tail -1 <<<"$out")"
+        else
+            not_ok "key coverage"; sed 's/^/    /' <<<"$out"
+        fi
+    fi
+    rm -rf "$tracedir"
+fi
+
+if want fuzz; then
+    stage_start=$SECONDS
+    if command -v clang >/dev/null && bg_wait fuzz; then
         # One libFuzzer run per core at a time (each is single-threaded);
         # the results are reported in target order afterwards.
         fuzzdir=$(mktemp -d)
@@ -152,41 +199,26 @@ if want fuzz; then
         done
         rm -rf "$fuzzdir"
     else
-        not_ok "fuzz build"; tail -20 /tmp/sekisho-fuzzbuild.$$ 2>/dev/null
+        not_ok "fuzz build"; tail -20 "$bgdir/fuzz.log" 2>/dev/null
     fi
-    rm -f /tmp/sekisho-fuzzbuild.$$
-    echo "# fuzz: $((SECONDS - stage_start)) s"
-fi
-
-if want integration; then
-    # Every daemon the tests start appends the keys it was given away from
-    # their defaults (config_trace_keys); the daemons run as nobody, so the
-    # file is writable by all in a directory of its own.
-    tracedir=$(mktemp -d)
-    chmod 755 "$tracedir"
-    install -m 666 /dev/null "$tracedir/keys.trace"
-    run_integration build integration "$tracedir/keys.trace"
-    if [ -z "${SEKISHO_TEST_FILTER:-}" ]; then
-        if out=$(python3 tests/check-key-coverage.py "$tracedir/keys.trace" 2>&1); then
-            ok "key coverage: $(tail -1 <<<"$out")"
-        else
-            not_ok "key coverage"; sed 's/^/    /' <<<"$out"
-        fi
-    fi
-    rm -rf "$tracedir"
+    echo "# fuzzing (after the background build): $((SECONDS - stage_start)) s"
 fi
 
 if [ $SAN -eq 1 ] && [ -z "$ONLY" ]; then
-    if make -s -j"$JOBS" SAN=1 >/tmp/sekisho-sanbuild.$$ 2>&1; then
+    # Made in the background after the fuzzers when clang is there;
+    # otherwise here.
+    if { [ -f "$bgdir/fuzz.rc" ] && bg_wait san; } ||
+        { [ ! -f "$bgdir/fuzz.rc" ] && make -s -j"$JOBS" SAN=1 >"$bgdir/san.log" 2>&1; }; then
         ok "build asan+ubsan"
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
         run_unit build-san asan
         run_integration build-san asan
     else
-        not_ok "build asan+ubsan"; tail -40 /tmp/sekisho-sanbuild.$$
+        not_ok "build asan+ubsan"; tail -40 "$bgdir/san.log"
     fi
-    rm -f /tmp/sekisho-sanbuild.$$
 fi
+wait
+rm -rf "$bgdir"
 
 if [ $FAILED -gt 0 ]; then
     echo "failures:"; printf '  %s\n' "${FAILURES[@]}"
