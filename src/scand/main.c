@@ -12,6 +12,7 @@
  *                 [--databases DIR]
  *   sekisho-scand --ceiling DIR [--threads N] [--seconds S] [--path bare|engine|bare,engine]
  *                 [--stamp head|none] [--databases DIR]
+ *   sekisho-scand ... --ceiling-first DIR [--seconds S]   (the daemon, measured first)
  *
  * The process started becomes the supervisor (scand_supervise.c) once the
  * socket is bound and privileges dropped; each scanning process it forks
@@ -58,6 +59,7 @@
  * a stable figure in seconds. */
 #define SCAND_BENCH_AUTO_BYTES (200.0 * 1024 * 1024)
 #define SCAND_BENCH_AUTO_MIN   3
+#define SCAND_CEILING_FIRST_MAX 4
 #define SCAND_BENCH_AUTO_MAX   1000
 
 struct options {
@@ -74,6 +76,9 @@ struct options {
     bool bench_modes[2]; /* indexed by enum engine_scan_mode */
     bool threads_given;
     struct ceiling_options ceiling; /* --ceiling DIR: ceiling.dir != NULL */
+    /* --ceiling-first DIR (repeatable): the daemon measures, then serves */
+    const char *ceiling_first[SCAND_CEILING_FIRST_MAX];
+    unsigned nceiling_first;
     bool daemon;
     bool verbose;
 };
@@ -88,6 +93,7 @@ static void usage(FILE *f)
                "       sekisho-scand --ceiling DIR [--threads N] [--seconds S]\n"
                "                     [--path bare|engine|bare,engine] [--stamp head|none]\n"
                "                     [--databases DIR]\n"
+               "       sekisho-scand ... --ceiling-first DIR [--seconds S]\n"
                "  -f INI            read scand_socket, database_dir, scand_threads, tmpdir,\n"
                "                    run_user and scand_max_filesize\n"
                "                    from [common] of sekisho.ini (later options override)\n"
@@ -108,6 +114,10 @@ static void usage(FILE *f)
                "                    libclamav loop, then scand's own scan), each content new\n"
                "                    (--stamp head: a nonce over its first 16 bytes; none: each\n"
                "                    file once), print scans/s and CPU per scan\n"
+               "  --ceiling-first DIR  (up to 4) the daemon: before it serves, the --ceiling bare\n"
+               "                    path on the engine it has just loaded, in its own process\n"
+               "                    (bench/: a yardstick with the same engine memory as the\n"
+               "                    scans); one ceiling: line per DIR on stdout\n"
                "signals: SIGHUP reloads the definitions, SIGTERM stops after the queued scans\n"
                "a supervisor process restarts the scanning process when it dies\n");
 }
@@ -197,6 +207,13 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->threads_given = true;
         } else if (strcmp(a, "--ceiling") == 0) {
             o->ceiling.dir = v;
+        } else if (strcmp(a, "--ceiling-first") == 0) {
+            if (o->nceiling_first == SCAND_CEILING_FIRST_MAX) {
+                fprintf(stderr, "sekisho-scand: at most %d --ceiling-first\n",
+                        SCAND_CEILING_FIRST_MAX);
+                return -1;
+            }
+            o->ceiling_first[o->nceiling_first++] = v;
         } else if (strcmp(a, "--seconds") == 0) {
             unsigned secs;
             if (!parse_uint(v, 86400, &secs)) {
@@ -246,6 +263,14 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     if (!o->bench_modes[ENGINE_SCAN_FMAP] && !o->bench_modes[ENGINE_SCAN_DESC])
         o->bench_modes[o->mode] = true;
+    if (o->nceiling_first > 0 && o->ceiling.dir != NULL) {
+        fprintf(stderr, "sekisho-scand: --ceiling and --ceiling-first do not go together\n");
+        return -1;
+    }
+    if (o->nceiling_first > 0) { /* the daemon's own scans are the other path */
+        o->ceiling.path_bare = true;
+        o->ceiling.path_engine = false;
+    }
     if (!o->ceiling.path_bare && !o->ceiling.path_engine)
         o->ceiling.path_bare = o->ceiling.path_engine = true;
     /* The ceiling runs as many threads as the daemon would: CPUs, or
@@ -415,6 +440,17 @@ static int serve(const struct options *o, const char *tmp)
     }
     /* Before the start line, which is what scripts and tests wait for. */
     engine_log_definitions(e);
+    /* The per-scan cost of a large engine differs by 10-20% from one
+     * process to the next (where its memory lies: docs/bench.md, issue
+     * 17), so a ceiling measured in another process is no yardstick for
+     * this one's scans. Nothing is served meanwhile: requests queue. */
+    for (unsigned i = 0; i < o->nceiling_first; i++) {
+        struct ceiling_options co = o->ceiling;
+        co.dir = o->ceiling_first[i];
+        co.threads = o->threads; /* as many as serve */
+        if (scand_ceiling_run(&co, e) != 0)
+            scand_log("--ceiling-first %s: not measured (see stderr)", co.dir);
+    }
     struct engine_slot slot;
     engine_slot_init(&slot, e, o->databases, scand_server_reload_done, server);
     scand_server_set_slot(server, &slot);

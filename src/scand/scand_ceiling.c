@@ -264,14 +264,14 @@ static int run_path(struct ceiling_run *r, bool bare)
     free(t);
     printf("ceiling: path=%s threads=%u files=%zu avg_bytes=%.0f scans=%llu seconds=%.2f "
            "scans_per_s=%.1f MB_per_s=%.1f cpu_us_per_scan=%.1f clean=%llu infected=%llu "
-           "errors=%llu\n",
+           "errors=%llu dir=%s\n",
            bare ? "bare" : "engine", o->threads, r->nfiles,
            sum.scans ? (double)sum.bytes / (double)sum.scans : 0.0, (unsigned long long)sum.scans,
            secs, secs > 0 ? (double)sum.scans / secs : 0.0,
            secs > 0 ? (double)sum.bytes / secs / 1e6 : 0.0,
            sum.scans ? (double)sum.cpu_ns / (double)sum.scans / 1e3 : 0.0,
            (unsigned long long)sum.clean, (unsigned long long)sum.infected,
-           (unsigned long long)sum.errors);
+           (unsigned long long)sum.errors, o->dir);
     fflush(stdout);
     return rc;
 }

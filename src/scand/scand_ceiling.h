@@ -24,7 +24,7 @@
  * Output (stdout), per path:
  *   ceiling: path=bare threads=2 files=2000 avg_bytes=23552 scans=24816
  *     seconds=10.00 scans_per_s=2481.6 MB_per_s=58.4 cpu_us_per_scan=803.1
- *     clean=24816 infected=0 errors=0
+ *     clean=24816 infected=0 errors=0 dir=DIR
  * (MB = 10^6 bytes.) bench/ scripts parse it.
  */
 #ifndef SEKISHO_SCAND_CEILING_H

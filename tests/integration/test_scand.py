@@ -5,6 +5,7 @@ Runs the real daemon over its UNIX socket with descriptors passed by
 SCM_RIGHTS, using the test files of harness/testfiles.py."""
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -257,6 +258,74 @@ class TestErrors(ScandTestBase):
                             FILES["eicar.com"]], capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 2)
         self.assertIn("Cannot connect to sekisho-scand's socket", p.stderr)  # LOG-E24
+
+
+class TestCeiling(unittest.TestCase):
+    """sekisho-scand --ceiling (the scan ceiling of bench/, issue 17) and
+    --ceiling-first (the daemon measures it on its own engine, then
+    serves): real scans, counted and classified."""
+
+    LINE = (r"ceiling: path=bare threads=1 files=2 avg_bytes=\d+ scans=(\d+) seconds=[\d.]+ "
+            r"scans_per_s=[\d.]+ MB_per_s=[\d.]+ cpu_us_per_scan=[\d.]+ clean=(\d+) "
+            r"infected=(\d+) errors=0 dir=%s")
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="sks-ceiling-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def files(self, *names):
+        d = os.path.join(self.dir, "files")
+        os.makedirs(d)
+        for n in names:
+            shutil.copy(FILES[n], d)
+        return d
+
+    def test_ceiling_counts_each_scan_and_each_verdict(self):
+        # --stamp none: each file once, so the two verdicts are exact.
+        d = self.files("clean_23k.bin", "eicar.com")
+        p = subprocess.run([os.path.join(BUILD, "bin", "sekisho-scand"), "--ceiling", d,
+                            "--databases", DATABASES, "--threads", "1", "--seconds", "5",
+                            "--path", "bare", "--stamp", "none"],
+                           capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, TMPDIR=self.dir))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        m = [l for l in p.stdout.splitlines() if l.startswith("ceiling:")]
+        self.assertEqual(len(m), 1, p.stdout)
+        self.assertRegex(m[0], (self.LINE % d) + "$")
+        scans, clean, infected = self.fullmatch(m[0], d)
+        self.assertEqual((scans, clean, infected), (2, 1, 1))
+
+    def fullmatch(self, line, d):
+        """(scans, clean, infected) of a ceiling: line for directory d."""
+        g = re.match(self.LINE % re.escape(d), line)
+        return tuple(int(x) for x in g.groups())
+
+    def test_ceiling_first_measures_then_serves(self):
+        d = self.files("clean_23k.bin", "clean_1m.bin")
+        sd = Scand(BUILD, DATABASES, threads=1,
+                   extra_args=["--ceiling-first", d, "--seconds", "1"]).start()
+        try:
+            # Its stamped contents are all new: every scan is counted, none
+            # infected; then the daemon serves as ever.
+            lines = [l for l in sd.log().splitlines() if l.startswith("ceiling:")]
+            self.assertEqual(len(lines), 1, sd.log()[-2000:])
+            scans, clean, infected = self.fullmatch(lines[0], d)
+            self.assertGreater(scans, 0)
+            self.assertEqual((clean, infected), (scans, 0))
+            self.assertLess(sd.log().index(lines[0]), sd.log().index("listening"))
+            with ScandClient(sd.socket_path) as c:
+                r = c.scan_path(FILES["eicar.com"])
+            self.assertEqual((r.verdict, r.name), (INFECTED, EICAR_NAME))
+        finally:
+            sd.stop()
+            sd.cleanup()
+
+    def test_ceiling_first_refuses_with_ceiling(self):
+        p = subprocess.run([os.path.join(BUILD, "bin", "sekisho-scand"), "--ceiling", self.dir,
+                            "--ceiling-first", self.dir], capture_output=True, text=True,
+                           timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("--ceiling and --ceiling-first do not go together", p.stderr)
 
 
 EXPECT = {"eicar.com": (INFECTED, EICAR_NAME), "clean_23k.bin": (CLEAN, ""),
