@@ -462,11 +462,42 @@ EOF
 
 # ---- the scan ceiling ------------------------------------------------------
 
+# Two measurements of the ceiling per database and size:
+#  - in the gateways' own sekisho-scand, before it serves (--ceiling-first:
+#    the bare loop on the engine its scans use). A full-scale engine's cost
+#    per scan differs by 10-20% from one process to the next (docs/bench.md,
+#    issue 17), so this one is the yardstick of "% of ceiling": CEIL[DB|u];
+#  - in a process of its own (--ceiling), as before: CEIL_SEP[DB|u], printed
+#    beside it (the spread between the two is that process-to-process
+#    difference); CEIL falls back to it when the daemon gave no figure.
+# ceiling_first_args - the --ceiling-first options of start_scand (none
+# with BENCH_CEILING_SECONDS=0).
+ceiling_first_args() {
+    [ "$CEIL_SECONDS" = 0 ] && return
+    printf -- '--ceiling-first\n%s\n--ceiling-first\n%s\n--seconds\n%s\n' \
+        "${CEIL_DIR[$USMALL]}" "${CEIL_DIR[$UBIG]}" "$CEIL_SECONDS"
+}
+# ceiling_from_scand DB NAME - CEIL[DB|u] from the ceiling: lines the
+# sekisho-scand started as NAME printed before serving.
+ceiling_from_scand() {
+    local db=$1 name=$2 u line
+    [ "$CEIL_SECONDS" = 0 ] && return
+    for u in $USMALL $UBIG; do
+        line=$(grep -m1 "^ceiling: path=bare .* dir=${CEIL_DIR[$u]}\$" "$RUN/$name.out")
+        if [ -z "$line" ]; then
+            NOTES+=("scan ceiling ($db database, ${OBJ_LABEL[$u]}): $name printed none before serving")
+            continue
+        fi
+        CEIL[$db|$u]=$(sed -n 's/.* scans_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
+        CEIL_LINE[$db|$u]=$line
+    done
+}
 # ceiling DB DBDIR - sekisho-scand --ceiling, path bare, SCAND_THREADS
 # threads, CEIL_SECONDS on the 23 KiB and on the 1 MiB ceiling files (a
-# fresh head per scan: no cache hit). Sets CEIL[DB|u23k], CEIL[DB|u1m]
-# (scans/s) and CEIL_LINE (the tool's line); notes why not.
-declare -A CEIL CEIL_LINE
+# fresh head per scan: no cache hit), in a process of its own. Sets
+# CEIL_SEP[DB|u] (scans/s), CEIL_SEP_LINE, and CEIL[DB|u] where
+# ceiling_from_scand did not; notes why not.
+declare -A CEIL CEIL_LINE CEIL_SEP CEIL_SEP_LINE
 ceiling() {
     local db=$1 dir=$2 u out line
     [ "$CEIL_SECONDS" = 0 ] && return
@@ -485,8 +516,12 @@ ceiling() {
             NOTES+=("scan ceiling ($db database, ${OBJ_LABEL[$u]}): no result from sekisho-scand --ceiling: $(tail -n 2 "$out" | tr '\n' ' ')")
             continue
         fi
-        CEIL[$db|$u]=$(sed -n 's/.* scans_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
-        CEIL_LINE[$db|$u]=$line
+        CEIL_SEP[$db|$u]=$(sed -n 's/.* scans_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
+        CEIL_SEP_LINE[$db|$u]=$line
+        if [ -z "${CEIL[$db|$u]:-}" ]; then
+            CEIL[$db|$u]=${CEIL_SEP[$db|$u]}
+            CEIL_LINE[$db|$u]="(own process) $line"
+        fi
     done
 }
 
@@ -1001,7 +1036,10 @@ echo "load average at start: $LOAD_START"
 # ---- phase 1: bundled database ---------------------------------------------
 
 CUR_DB=bundled
-start_scand scand-bundled "$REPO/databases" $BUNDLED_LOAD_TIMEOUT || die "sekisho-scand with databases/ did not start"
+mapfile -t CEIL_FIRST < <(ceiling_first_args)
+start_scand scand-bundled "$REPO/databases" $((BUNDLED_LOAD_TIMEOUT + 3 * CEIL_SECONDS)) "${CEIL_FIRST[@]}" ||
+    die "sekisho-scand with databases/ did not start"
+ceiling_from_scand bundled scand-bundled
 BUNDLED_SOCK=$SCAND_SOCK
 note "scand (bundled databases/) listening after ${SCAND_LOAD}s"
 # The ceiling first, while nothing else runs (it loads its own engine).
@@ -1073,7 +1111,8 @@ if [ "$SKIP_FULLDB" != 1 ]; then
     if [ -f "$FULLDB/eicar.ndb" ]; then
         note "starting scand with the full-scale database (bounded ${FULL_LOAD_TIMEOUT}s)"
         CUR_DB=full
-        if start_scand scand-full "$FULLDB" "$FULL_LOAD_TIMEOUT"; then
+        if start_scand scand-full "$FULLDB" $((FULL_LOAD_TIMEOUT + 3 * CEIL_SECONDS)) "${CEIL_FIRST[@]}"; then
+            ceiling_from_scand full scand-full
             FULL_STATE="scand loaded it in ${SCAND_LOAD}s ($(grep -o 'loaded [0-9]* signatures' "$RUN/scand-full.out"))"
             note "$FULL_STATE"
             ceiling full "$FULLDB"
@@ -1166,7 +1205,8 @@ for mode in $CONTENT; do
     fi
 done
 
-echo "== Scan ceiling: sekisho-scand --ceiling, path bare, $SCAND_THREADS threads (as the gateways' scand), ${CEIL_SECONDS}s,"
+echo "== Scan ceiling: path bare, $SCAND_THREADS threads (as the gateways' scand), ${CEIL_SECONDS}s, in the gateways' sekisho-scand"
+echo "   before it served (--ceiling-first: the yardstick of % of ceiling) and in a process of its own (--ceiling),"
 echo "   random files ($CEIL_23K of 23 KiB, $CEIL_1M of 1 MiB), a fresh head per scan (no cache hit)"
 if [ "$CEIL_SECONDS" = 0 ]; then
     echo "not measured (BENCH_CEILING_SECONDS=0)"
@@ -1174,6 +1214,8 @@ else
     for db in bundled full; do
         for u in $USMALL $UBIG; do
             [ -n "${CEIL_LINE[$db|$u]:-}" ] && printf '%-8s %-7s %s\n' "$db" "${OBJ_LABEL[$u]}" "${CEIL_LINE[$db|$u]}"
+            [ -n "${CEIL_SEP_LINE[$db|$u]:-}" ] &&
+                printf '%-8s %-7s (own process) %s\n' "$db" "${OBJ_LABEL[$u]}" "${CEIL_SEP_LINE[$db|$u]}"
         done
     done
 fi

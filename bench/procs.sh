@@ -147,18 +147,20 @@ haproxy_run() {
 
 stop_gateway() { stop_pid "${GW_PID[$1]}" TERM; }
 
-# start_scand NAME DB TIMEOUT - sekisho-scand (2 threads) on $RUN/NAME.sock
-# with the databases of DB; 1 when it does not listen within TIMEOUT s.
+# start_scand NAME DB TIMEOUT [ARG...] - sekisho-scand (2 threads) on
+# $RUN/NAME.sock with the databases of DB and the further ARGs (e.g.
+# --ceiling-first DIR); 1 when it does not listen within TIMEOUT s.
 # Sets SCAND_SOCK, SCAND_PID, SCAND_LOAD (seconds to listen).
 start_scand() {
     local name=$1 db=$2 timeout=$3 t0=$SECONDS pid
+    shift 3
     SCAND_SOCK=$RUN/$name.sock
     # Its own tmpdir: the default (/var/tmp/sekisho) may be another scand's
     # (a test run's), which a restarted scand empties and a new one refuses.
     local tmp
     tmp=$(scan_tmp_dir "$name") || die "cannot make a temporary directory for $name"
     start "$name" TERM "$BIN/sekisho-scand" --socket "$SCAND_SOCK" --databases "$db" --threads 2 \
-        --tmpdir "$tmp"
+        --tmpdir "$tmp" "$@"
     pid=$LAST_PID
     scand_ready() { [ -S "$SCAND_SOCK" ] && grep -q listening "$RUN/$name.out"; }
     scand_gone() { ! alive "$pid"; }
