@@ -74,6 +74,37 @@ ceiling() {
     return 0
 }
 
+# ceiling_in_scand KEY NAME DIR - the ceiling the sekisho-scand started as
+# NAME (start_scand ... --ceiling-first DIR --seconds S) measured on DIR
+# before it served: the bare loop on the very engine its scans use. A
+# full-scale engine's cost per scan differs by 10-20% from one process to
+# the next (docs/bench.md, issue 17), so this is the yardstick of "% of
+# ceiling"; `ceiling KEY-own ...` measures the same in a process of its own
+# for comparison. Sets the CEIL_* of KEY like ceiling(); returns 1 (with a
+# note) when NAME printed no figure for DIR.
+ceiling_in_scand() {
+    local key=$1 name=$2 dir=$3 line
+    line=$(grep -m 1 "^ceiling: path=bare .* dir=$dir\$" "$RUN/$name.out")
+    if [ -z "$line" ] || [ -z "$(ceil_field scans_per_s "$line")" ]; then
+        NOTES+=("$name printed no ceiling for $dir before serving (--ceiling-first): $key falls back to its own process")
+        return 1
+    fi
+    CEIL_LINE[$key]="in $name: ${line#ceiling: }"
+    CEIL_ENGINE[$key]="the engine $name serves"
+    CEIL_SPS[$key]=$(ceil_field scans_per_s "$line")
+    CEIL_MBS[$key]=$(ceil_field MB_per_s "$line")
+    CEIL_CPU[$key]=$(ceil_field cpu_us_per_scan "$line")
+    return 0
+}
+
+# ceiling_fallback KEY - KEY's figures from KEY-own when ceiling_in_scand
+# gave none.
+ceiling_fallback() {
+    [ -n "${CEIL_SPS[$1]:-}" ] || [ -z "${CEIL_SPS[$1-own]:-}" ] && return
+    CEIL_SPS[$1]=${CEIL_SPS[$1-own]} CEIL_MBS[$1]=${CEIL_MBS[$1-own]} CEIL_CPU[$1]=${CEIL_CPU[$1-own]}
+    CEIL_LINE[$1]="(own process) ${CEIL_LINE[$1-own]}" CEIL_ENGINE[$1]=${CEIL_ENGINE[$1-own]}
+}
+
 # ceil_pct RATE KEY - RATE (objects scanned per second through the proxy)
 # in percent of the ceiling KEY; n/a without both figures.
 ceil_pct() {

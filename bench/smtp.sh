@@ -39,12 +39,14 @@
 # scanning rows the percent of the scan ceiling: smtp-sink direct, HAProxy,
 # Sekisho scanning off, Sekisho (both databases), clamsmtp + clamd (both
 # databases); then a summary against the targets of the issues.
-# The scan ceiling (bench/ceiling.sh): after the cells of each database,
-# `sekisho-scand --ceiling` (path bare: a bare libclamav loop with the
-# daemon's options, every scan of content no cache has seen) with that
+# The scan ceiling (bench/ceiling.sh): a bare libclamav loop (path bare,
+# the daemon's options, every scan of content no cache has seen) with the
 # database and the scanner threads of the gateways' scand, on
 # BENCH_CEILING_FILES random files of the attachment's decoded size, for
-# BENCH_CEILING_SECONDS; a scanned cell's "% of ceiling" = its mails/s (one
+# BENCH_CEILING_SECONDS, measured by the gateways' scand on its own engine
+# before it serves (--ceiling-first: the yardstick) and, after the cells of
+# each database, by `sekisho-scand --ceiling` in a process of its own
+# (printed beside it); a scanned cell's "% of ceiling" = its mails/s (one
 # scanned attachment each) / the ceiling's scans/s.
 # Before measuring a scanning stack, an EICAR mail (base64 attachment) must
 # not reach the sink and a clean mail must; through a relay (HAProxy,
@@ -900,7 +902,16 @@ echo "load average at start: $LOAD_START"
 # ---- phase 1: bundled database ---------------------------------------------
 
 check direct
-start_scand scand-bundled "$REPO/databases" $BUNDLED_LOAD_TIMEOUT || die "sekisho-scand with databases/ did not start"
+# The scan ceiling's files: random files of the attachment's decoded size
+# (what the proxy hands to scand per mail). Each scand measures the ceiling
+# on them before it serves (--ceiling-first: the yardstick); after the
+# cells of each database, a process of its own measures it again (KEY-own).
+CEIL_DIR=$RUN/ceiling-files
+ceiling_files "$CEIL_DIR" "$CEILING_FILES" "$ATTACH_BYTES" || die "cannot write the ceiling's files into $CEIL_DIR"
+CEIL_FIRST=(--ceiling-first "$CEIL_DIR" --seconds "$CEILING_SECONDS")
+start_scand scand-bundled "$REPO/databases" $((BUNDLED_LOAD_TIMEOUT + 2 * CEILING_SECONDS)) "${CEIL_FIRST[@]}" ||
+    die "sekisho-scand with databases/ did not start"
+ceiling_in_scand bundled scand-bundled "$CEIL_DIR"
 note "scand (bundled databases/) listening after ${SCAND_LOAD}s"
 start_gateway bundled "$SCAND_SOCK"
 check bundled
@@ -952,13 +963,11 @@ done
 stop_spam_servers
 [ -n "${T_PORT[csb]:-}" ] && stop_clamsmtp csb
 
-# The scan ceiling with the bundled database: random files of the
-# attachment's decoded size (what the proxy hands to scand per mail), the
+# The scan ceiling with the bundled database in a process of its own, the
 # gateways' scanner threads, the machine otherwise as quiet as in the cells.
-CEIL_DIR=$RUN/ceiling-files
-ceiling_files "$CEIL_DIR" "$CEILING_FILES" "$ATTACH_BYTES" || die "cannot write the ceiling's files into $CEIL_DIR"
-ceiling bundled "$CEIL_DIR" "$REPO/databases" "$SCAND_THREADS" "$CEILING_SECONDS" \
+ceiling bundled-own "$CEIL_DIR" "$REPO/databases" "$SCAND_THREADS" "$CEILING_SECONDS" \
     $((BUNDLED_LOAD_TIMEOUT + CEILING_SECONDS + 60))
+ceiling_fallback bundled
 
 # ---- phase 2: full-scale database ------------------------------------------
 
@@ -983,7 +992,8 @@ if [ "$SKIP_FULLDB" != 1 ]; then
     chmod -R a+rX "$FULLDB" 2>/dev/null
     if [ -f "$FULLDB/eicar.ndb" ]; then
         note "starting scand with the full-scale database (bounded ${FULL_LOAD_TIMEOUT}s)"
-        if start_scand scand-full "$FULLDB" "$FULL_LOAD_TIMEOUT"; then
+        if start_scand scand-full "$FULLDB" $((FULL_LOAD_TIMEOUT + 2 * CEILING_SECONDS)) "${CEIL_FIRST[@]}"; then
+            ceiling_in_scand full scand-full "$CEIL_DIR"
             FULL_STATE="scand loaded it in ${SCAND_LOAD}s ($(grep -o 'loaded [0-9]* signatures' "$RUN/scand-full.out"))"
             note "$FULL_STATE"
             start_gateway full "$SCAND_SOCK"
@@ -1001,8 +1011,9 @@ if [ "$SKIP_FULLDB" != 1 ]; then
             stop_gateway full
             [ -n "${T_PORT[csf]:-}" ] && stop_clamsmtp csf
             threads=$(scand_threads scand-full)
-            ceiling full "$CEIL_DIR" "$FULLDB" "${threads:-$SCAND_THREADS}" "$CEILING_SECONDS" \
+            ceiling full-own "$CEIL_DIR" "$FULLDB" "${threads:-$SCAND_THREADS}" "$CEILING_SECONDS" \
                 $((FULL_LOAD_TIMEOUT + CEILING_SECONDS + 60))
+            ceiling_fallback full
         else
             FULL_STATE="scand did not load it within ${FULL_LOAD_TIMEOUT}s"
             NOTES+=("full-scale database: $FULL_STATE")
@@ -1046,10 +1057,15 @@ for c in $SENDERS; do
     echo
 done
 
-echo "== Scan ceiling (sekisho-scand --ceiling --path bare --stamp head: $CEILING_FILES random files of ${ATTACH_BYTES} bytes,"
-echo "   the decoded attachment's size; ${CEILING_SECONDS}s; the scanner threads of the gateways' scand)"
+echo "== Scan ceiling (path bare, a fresh head per scan: $CEILING_FILES random files of ${ATTACH_BYTES} bytes, the decoded"
+echo "   attachment's size; ${CEILING_SECONDS}s; the scanner threads of the gateways' scand). The yardstick of %ceil: measured"
+echo "   by the gateways' scand on its engine before it served (--ceiling-first); \"own process\": sekisho-scand --ceiling"
 ceiling_report bundled "bundled db   "
-[ "$SKIP_FULLDB" != 1 ] && ceiling_report full "full-scale db"
+ceiling_report bundled-own "  own process"
+if [ "$SKIP_FULLDB" != 1 ]; then
+    ceiling_report full "full-scale db"
+    ceiling_report full-own "  own process"
+fi
 echo
 echo "== Checks before measuring (one EICAR mail, then one clean mail, through each target; through the spam gateways"
 echo "   listed mails, then a clean one: the access record of each)"
