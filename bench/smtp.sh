@@ -44,9 +44,9 @@
 # database and the scanner threads of the gateways' scand, on
 # BENCH_CEILING_FILES random files of the attachment's decoded size, for
 # BENCH_CEILING_SECONDS, measured by the gateways' scand on its own engine
-# before it serves (--ceiling-first: the yardstick) and, after the cells of
-# each database, by `sekisho-scand --ceiling` in a process of its own
-# (printed beside it); a scanned cell's "% of ceiling" = its mails/s (one
+# before it serves (--ceiling-first) and, after the cells of each database,
+# by `sekisho-scand --ceiling` in a process of its own; the higher of the
+# two is the yardstick; a scanned cell's "% of ceiling" = its mails/s (one
 # scanned attachment each) / the ceiling's scans/s.
 # Before measuring a scanning stack, an EICAR mail (base64 attachment) must
 # not reach the sink and a clean mail must; through a relay (HAProxy,
@@ -904,8 +904,9 @@ echo "load average at start: $LOAD_START"
 check direct
 # The scan ceiling's files: random files of the attachment's decoded size
 # (what the proxy hands to scand per mail). Each scand measures the ceiling
-# on them before it serves (--ceiling-first: the yardstick); after the
-# cells of each database, a process of its own measures it again (KEY-own).
+# on them before it serves (--ceiling-first); after the cells of each
+# database, a process of its own measures it again (KEY-own); the higher is
+# the yardstick (ceiling_higher).
 CEIL_DIR=$RUN/ceiling-files
 ceiling_files "$CEIL_DIR" "$CEILING_FILES" "$ATTACH_BYTES" || die "cannot write the ceiling's files into $CEIL_DIR"
 CEIL_FIRST=(--ceiling-first "$CEIL_DIR" --seconds "$CEILING_SECONDS")
@@ -967,7 +968,7 @@ stop_spam_servers
 # gateways' scanner threads, the machine otherwise as quiet as in the cells.
 ceiling bundled-own "$CEIL_DIR" "$REPO/databases" "$SCAND_THREADS" "$CEILING_SECONDS" \
     $((BUNDLED_LOAD_TIMEOUT + CEILING_SECONDS + 60))
-ceiling_fallback bundled
+ceiling_higher bundled
 
 # ---- phase 2: full-scale database ------------------------------------------
 
@@ -1013,7 +1014,7 @@ if [ "$SKIP_FULLDB" != 1 ]; then
             threads=$(scand_threads scand-full)
             ceiling full-own "$CEIL_DIR" "$FULLDB" "${threads:-$SCAND_THREADS}" "$CEILING_SECONDS" \
                 $((FULL_LOAD_TIMEOUT + CEILING_SECONDS + 60))
-            ceiling_fallback full
+            ceiling_higher full
         else
             FULL_STATE="scand did not load it within ${FULL_LOAD_TIMEOUT}s"
             NOTES+=("full-scale database: $FULL_STATE")
@@ -1058,8 +1059,9 @@ for c in $SENDERS; do
 done
 
 echo "== Scan ceiling (path bare, a fresh head per scan: $CEILING_FILES random files of ${ATTACH_BYTES} bytes, the decoded"
-echo "   attachment's size; ${CEILING_SECONDS}s; the scanner threads of the gateways' scand). The yardstick of %ceil: measured"
-echo "   by the gateways' scand on its engine before it served (--ceiling-first); \"own process\": sekisho-scand --ceiling"
+echo "   attachment's size; ${CEILING_SECONDS}s; the scanner threads of the gateways' scand), measured by the gateways'"
+echo "   scand on its engine before it served (--ceiling-first) and in a process of its own (sekisho-scand --ceiling);"
+echo "   the higher of the two is the yardstick of %ceil"
 ceiling_report bundled "bundled db   "
 ceiling_report bundled-own "  own process"
 if [ "$SKIP_FULLDB" != 1 ]; then
