@@ -13,6 +13,7 @@ struct ev_loop {
     int epfd;
     bool stop;
     uint64_t now_ms;
+    uint64_t iteration;
     struct ev_timer **heap;
     size_t heap_len;
     size_t heap_cap;
@@ -276,6 +277,11 @@ uint64_t ev_now_ms(const struct ev_loop *loop)
     return loop->now_ms;
 }
 
+uint64_t ev_iteration(const struct ev_loop *loop)
+{
+    return loop->iteration;
+}
+
 void ev_break(struct ev_loop *loop)
 {
     loop->stop = true;
@@ -334,6 +340,7 @@ int ev_run(struct ev_loop *loop)
             return -1;
         }
         loop->now_ms = ev_clock_ms();
+        loop->iteration++;
         for (int i = 0; i < n; i++) {
             /* An earlier callback of this batch may have stopped this watcher
              * (its owner is closing; the memory lives until the deferred

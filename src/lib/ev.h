@@ -80,6 +80,12 @@ bool ev_timer_active(const struct ev_timer *t);
 
 /* ev_now_ms - the loop's cached monotonic time, updated once per iteration. */
 uint64_t ev_now_ms(const struct ev_loop *loop);
+/* ev_iteration - counts the loop's iterations: it changes each time
+ * epoll_wait returns, before that batch's callbacks, deferred calls and
+ * timers run. A look at the outside world taken in an iteration (after
+ * the wait returned) has seen everything that happened before any event
+ * of the batch, so it may be reused for the rest of the iteration. */
+uint64_t ev_iteration(const struct ev_loop *loop);
 uint64_t ev_clock_ms(void);
 /* ev_clock_ns - CLOCK_MONOTONIC in ns (a vDSO call: no system call). */
 uint64_t ev_clock_ns(void);

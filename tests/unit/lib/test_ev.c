@@ -3,7 +3,8 @@
  * gave up and gets it again when it widens back, a watcher stopped earlier
  * in a batch gets nothing, and after ev_io_close the events of a file
  * still open elsewhere (a dup, as a child between fork and exec holds)
- * reach nobody, not even a new watcher on the same fd number. The number
+ * reach nobody, not even a new watcher on the same fd number; and
+ * ev_iteration is one value for a whole batch. The number
  * of epoll_ctl calls is what lazy narrowing saves: counted through
  * strace in docs/bench.md, not here. */
 #include <setjmp.h>
@@ -86,6 +87,63 @@ static void test_read_and_write_delivered(void **state)
     ev_io_stop(loop, &io);
     close(sv[0]);
     close(sv[1]);
+    ev_loop_free(loop);
+}
+
+/* Records ev_iteration as each callback of one batch, the deferred call
+ * after it and the next batch see it. */
+struct iters {
+    struct ev_loop *loop;
+    uint64_t seen[8];
+    int n;
+};
+
+static void record_iteration(void *arg)
+{
+    struct iters *it = arg;
+    if (it->n < 8)
+        it->seen[it->n++] = ev_iteration(it->loop);
+}
+
+static void on_io_iteration(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+{
+    (void)events;
+    record_iteration(io->data);
+    ev_defer(loop, record_iteration, io->data);
+    ev_io_stop(loop, io);
+}
+
+static void test_iteration_is_one_per_batch(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new();
+    struct iters it = {.loop = loop};
+    int a[2], b[2];
+    pair(a);
+    pair(b);
+    struct ev_io ia, ib;
+    ev_io_init(&ia, a[0], on_io_iteration, &it);
+    ev_io_init(&ib, b[0], on_io_iteration, &it);
+    assert_int_equal(ev_io_set(loop, &ia, EV_READ), 0);
+    assert_int_equal(ev_io_set(loop, &ib, EV_READ), 0);
+    assert_int_equal(write(a[1], "x", 1), 1);
+    assert_int_equal(write(b[1], "x", 1), 1);
+    uint64_t before = ev_iteration(loop);
+    turn(loop); /* both ready in one batch: two callbacks, two deferred calls */
+    assert_int_equal(it.n, 4);
+    assert_true(it.seen[0] > before);
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(it.seen[i], it.seen[0]);
+    assert_int_equal(ev_io_set(loop, &ia, EV_READ), 0);
+    turn(loop); /* a later batch: a later iteration */
+    assert_int_equal(it.n, 6);
+    assert_true(it.seen[4] > it.seen[0]);
+    assert_int_equal(it.seen[5], it.seen[4]);
+    ev_io_stop(loop, &ia);
+    close(a[0]);
+    close(a[1]);
+    close(b[0]);
+    close(b[1]);
     ev_loop_free(loop);
 }
 
@@ -232,6 +290,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_and_write_delivered),
+        cmocka_unit_test(test_iteration_is_one_per_batch),
         cmocka_unit_test(test_lazy_narrowing_delivers_only_what_is_wanted),
         cmocka_unit_test(test_hangup_reaches_an_idle_watcher),
         cmocka_unit_test(test_stopped_in_the_batch_gets_nothing),
