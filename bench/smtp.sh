@@ -1063,10 +1063,12 @@ echo "   attachment's size; ${CEILING_SECONDS}s; the scanner threads of the gate
 echo "   scand on its engine before it served (--ceiling-first) and in a process of its own (sekisho-scand --ceiling);"
 echo "   the higher of the two is the yardstick of %ceil"
 ceiling_report bundled "bundled db   "
-ceiling_report bundled-own "  own process"
+[ -n "${CEIL_SPS[bundled-daemon]:-}" ] && ceiling_report bundled-daemon "  in the daemon, lower"
+[ -z "${CEIL_SPS[bundled-daemon]:-}" ] && ceiling_report bundled-own "  own process"
 if [ "$SKIP_FULLDB" != 1 ]; then
     ceiling_report full "full-scale db"
-    ceiling_report full-own "  own process"
+    [ -n "${CEIL_SPS[full-daemon]:-}" ] && ceiling_report full-daemon "  in the daemon, lower"
+    [ -z "${CEIL_SPS[full-daemon]:-}" ] && ceiling_report full-own "  own process"
 fi
 echo
 echo "== Checks before measuring (one EICAR mail, then one clean mail, through each target; through the spam gateways"
