@@ -472,13 +472,9 @@ EOF
 # the runs of session 12 the daemon's figure came out 10-30% lower inside
 # a bench than the same measurement alone, for reasons not found, and a
 # yardstick must not flatter the proxy.
-# ceiling_first_args - the --ceiling-first options of start_scand (none
-# with BENCH_CEILING_SECONDS=0).
-ceiling_first_args() {
-    [ "$CEIL_SECONDS" = 0 ] && return
-    printf -- '--ceiling-first\n%s\n--ceiling-first\n%s\n--seconds\n%s\n' \
-        "${CEIL_DIR[$USMALL]}" "${CEIL_DIR[$UBIG]}" "$CEIL_SECONDS"
-}
+# CEIL_FIRST - the --ceiling-first options of start_scand (none with
+# BENCH_CEILING_SECONDS=0); set before phase 1.
+CEIL_FIRST=()
 # ceiling_from_scand DB NAME - CEIL[DB|u] from the ceiling: lines the
 # sekisho-scand started as NAME printed before serving.
 ceiling_from_scand() {
@@ -1040,7 +1036,8 @@ echo "load average at start: $LOAD_START"
 # ---- phase 1: bundled database ---------------------------------------------
 
 CUR_DB=bundled
-mapfile -t CEIL_FIRST < <(ceiling_first_args)
+[ "$CEIL_SECONDS" != 0 ] && CEIL_FIRST=(--ceiling-first "${CEIL_DIR[$USMALL]}"
+    --ceiling-first "${CEIL_DIR[$UBIG]}" --seconds "$CEIL_SECONDS")
 start_scand scand-bundled "$REPO/databases" $((BUNDLED_LOAD_TIMEOUT + 3 * CEIL_SECONDS)) "${CEIL_FIRST[@]}" ||
     die "sekisho-scand with databases/ did not start"
 ceiling_from_scand bundled scand-bundled

@@ -57,10 +57,11 @@
 /* Without --iterations, each file is scanned about this many bytes' worth
  * (at least 3 and at most 1000 times), so small and large files both give
  * a stable figure in seconds. */
-#define SCAND_BENCH_AUTO_BYTES  (200.0 * 1024 * 1024)
-#define SCAND_BENCH_AUTO_MIN    3
+#define SCAND_BENCH_AUTO_BYTES (200.0 * 1024 * 1024)
+#define SCAND_BENCH_AUTO_MIN   3
+#define SCAND_BENCH_AUTO_MAX   1000
+/* --ceiling-first directories at most (the benches use two: 23 KiB, 1 MiB). */
 #define SCAND_CEILING_FIRST_MAX 4
-#define SCAND_BENCH_AUTO_MAX    1000
 
 struct options {
     const char *socket_path;

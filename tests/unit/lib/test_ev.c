@@ -64,6 +64,12 @@ static void pair(int sv[2])
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
 }
 
+static void unpair(int sv[2])
+{
+    close(sv[0]);
+    close(sv[1]);
+}
+
 static void test_read_and_write_delivered(void **state)
 {
     (void)state;
@@ -85,8 +91,7 @@ static void test_read_and_write_delivered(void **state)
     turn(loop);
     assert_int_equal(s.events, EV_READ | EV_WRITE);
     ev_io_stop(loop, &io);
-    close(sv[0]);
-    close(sv[1]);
+    unpair(sv);
     ev_loop_free(loop);
 }
 
@@ -140,10 +145,8 @@ static void test_iteration_is_one_per_batch(void **state)
     assert_true(it.seen[4] > it.seen[0]);
     assert_int_equal(it.seen[5], it.seen[4]);
     ev_io_stop(loop, &ia);
-    close(a[0]);
-    close(a[1]);
-    close(b[0]);
-    close(b[1]);
+    unpair(a);
+    unpair(b);
     ev_loop_free(loop);
 }
 
@@ -183,8 +186,7 @@ static void test_lazy_narrowing_delivers_only_what_is_wanted(void **state)
     turn(loop);
     assert_int_equal(s.events, EV_READ);
     ev_io_stop(loop, &io);
-    close(sv[0]);
-    close(sv[1]);
+    unpair(sv);
     ev_loop_free(loop);
 }
 
@@ -231,10 +233,8 @@ static void test_stopped_in_the_batch_gets_nothing(void **state)
     turn(loop);
     assert_int_equal(sb.calls, 0);
     ev_io_stop(loop, &ioa);
-    close(a[0]);
-    close(a[1]);
-    close(b[0]);
-    close(b[1]);
+    unpair(a);
+    unpair(b);
     ev_loop_free(loop);
 }
 
