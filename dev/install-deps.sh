@@ -16,7 +16,8 @@ test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
       nginx-light postfix vsftpd curl python3 zip procps iproute2 swaks arj
       brotli zstd dovecot-pop3d lmdb-utils libpam-wrapper pamtester fail2ban
       rspamd unbound squid clamav openssl python3-prometheus-client p7zip-full
-      chromium nodejs default-jre-headless fonts-ipafont-gothic)
+      chromium nodejs default-jre-headless fonts-ipafont-gothic iptables)
+# iptables: transparent mode's NAT REDIRECT (test_transparent, the console's NAT page).
 # chromium, nodejs, default-jre-headless: the console's browser tests (vnu.jar
 # runs on Java); fonts-ipafont-gothic: their screenshots of the Japanese pages.
 # Debian's npm, unless the installed nodejs brings its own npm (NodeSource's

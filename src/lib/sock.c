@@ -142,6 +142,63 @@ int sock_local_text(int fd, char *ip, size_t ipcap, uint16_t *port)
     return 0;
 }
 
+/* linux/netfilter_ipv4.h and linux/netfilter_ipv6/ip6_tables.h define
+ * these, but pull kernel headers that clash with glibc's; both are 80. */
+#ifndef SO_ORIGINAL_DST
+#define SO_ORIGINAL_DST 80
+#endif
+#ifndef IP6T_SO_ORIGINAL_DST
+#define IP6T_SO_ORIGINAL_DST 80
+#endif
+
+static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+    return x->sin6_port == y->sin6_port &&
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+bool sock_original_dst(int fd, char *ip, size_t ipcap, uint16_t *port)
+{
+    *port = 0;
+    if (ipcap)
+        ip[0] = '\0';
+    struct sockaddr_storage local;
+    socklen_t len = sizeof(local);
+    if (getsockname(fd, (struct sockaddr *)&local, &len) < 0)
+        return false;
+    if (local.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *l6 = (const void *)&local;
+        if (IN6_IS_ADDR_V4MAPPED(&l6->sin6_addr)) {
+            /* conntrack knows this connection as IPv4: compare in IPv4. */
+            struct sockaddr_in *l4 = (struct sockaddr_in *)&local;
+            struct in_addr a;
+            memcpy(&a, &l6->sin6_addr.s6_addr[12], sizeof(a));
+            in_port_t p = l6->sin6_port;
+            memset(&local, 0, sizeof(local));
+            l4->sin_family = AF_INET;
+            l4->sin_port = p;
+            l4->sin_addr = a;
+        }
+    }
+    struct sockaddr_storage orig;
+    memset(&orig, 0, sizeof(orig));
+    len = local.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    int r = local.ss_family == AF_INET
+                ? getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &orig, &len)
+                : getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &orig, &len);
+    if (r < 0 || orig.ss_family != local.ss_family || same_address(&orig, &local))
+        return false;
+    sock_addr_text((const struct sockaddr *)&orig, ip, ipcap, port);
+    return *port != 0;
+}
+
 int sock_peer_text(int fd, char *ip, size_t ipcap, uint16_t *port)
 {
     struct sockaddr_storage ss;

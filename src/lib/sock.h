@@ -39,6 +39,14 @@ void sock_addr_text(const struct sockaddr *sa, char *ip, size_t ipcap, uint16_t 
 int sock_local_text(int fd, char *ip, size_t ipcap, uint16_t *port);
 int sock_peer_text(int fd, char *ip, size_t ipcap, uint16_t *port);
 
+/* sock_original_dst - the destination a NAT REDIRECT rewrote for the
+ * accepted connection fd (netfilter's SO_ORIGINAL_DST, IP6T_SO_ORIGINAL_DST
+ * for IPv6; an IPv4 client on a dual-stack socket is asked in IPv4), as
+ * text and port. False when the connection was not redirected: no
+ * conntrack entry, or an original destination that is the socket's own
+ * address (the client came to the port directly); *port is then 0. */
+bool sock_original_dst(int fd, char *ip, size_t ipcap, uint16_t *port);
+
 /* sock_parse_ip - parse an IPv4/IPv6 literal with port into *ss. */
 bool sock_parse_ip(const char *ip, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
 

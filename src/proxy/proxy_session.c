@@ -450,11 +450,16 @@ struct proxy_session *proxy_session_new(struct proxy_worker *w, int fd,
     sock_addr_text((const struct sockaddr *)peer, s->client.ip, sizeof(s->client.ip),
                    &s->client.port);
     str_copy(s->client.host, sizeof(s->client.host), s->client.ip);
+    if (s->cfg->transparent)
+        sock_original_dst(fd, s->orig_ip, sizeof(s->orig_ip), &s->orig_port);
     s->log = (struct svclog_ctx){.listen_port = w->listen_port,
                                  .internal_id = slot,
                                  .client_ip = s->client.ip,
                                  .client_host = s->client.host,
                                  .client_port = s->client.port};
+    if (s->cfg->transparent && !proxy_session_redirected(s))
+        svclog_info(&s->log, "transparent: the connection was not redirected (no NAT original "
+                             "destination); served as in proxy mode");
     ev_io_init(&s->client.io, fd, client_io, s);
     ev_timer_init(&s->idle, on_idle, s);
     s->link.on_stop = on_worker_stop;

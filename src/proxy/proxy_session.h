@@ -126,6 +126,12 @@ struct proxy_session {
     struct proxy_end client;
     struct proxy_end server;
     struct sockaddr_storage peer;
+    /* Transparent mode (TP-1): where the client's connection was going
+     * before a NAT REDIRECT brought it to this port. orig_port is 0 when
+     * transparent is off or the client came to the port directly; the
+     * session is then served as in proxy mode. */
+    char orig_ip[SOCK_ADDRSTRLEN];
+    uint16_t orig_port;
     struct svclog_ctx log;
     struct ev_timer idle;
     uint64_t idle_ms;    /* 0 = no idle limit */
@@ -152,6 +158,14 @@ struct proxy_session *proxy_session_new(struct proxy_worker *w, int fd,
                                         const struct sockaddr_storage *peer, int slot, size_t size,
                                         const struct proxy_session_ops *ops, size_t client_in,
                                         size_t client_out, size_t server_in, size_t server_out);
+/* proxy_session_redirected - the client was redirected here in
+ * transparent mode: its server is orig_ip:orig_port, whatever the parent
+ * server settings say. */
+static inline bool proxy_session_redirected(const struct proxy_session *s)
+{
+    return s->orig_port != 0;
+}
+
 /* proxy_session_start - reverse lookup and acl_from, then ops->admitted.
  * Called once after new and after the protocol set up its own fields. */
 void proxy_session_start(struct proxy_session *s);

@@ -319,11 +319,32 @@ static void on_server_passive(struct ftp_session *s, const struct ftp_reply *r, 
     ftp_finish_command(s);
 }
 
+/* epsv_unreachable - TP-1: a redirected client that takes an EPSV reply
+ * connects to the port on the server it was going to, where no NAT rule
+ * brings it to this proxy; a 227 names this proxy's own address instead
+ * (003:4937, "the destination address from the client ... the address of
+ * the product"). A 5xx to EPSV sends clients to PASV (RFC 2428 3). Only
+ * a client whose server address is this proxy's own can use EPSV. */
+static bool epsv_unreachable(const struct ftp_session *s)
+{
+    struct ftp_addr local, orig;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (!proxy_session_redirected(&s->ps))
+        return false;
+    return !local_of(s->ps.client.fd, &local) || !sock_parse_ip(s->ps.orig_ip, 0, &ss, &len) ||
+           !addr_of(&ss, &orig) || !same_host(&local, &orig);
+}
+
 void ftp_cmd_pasv(struct proxy_session *ps, struct str line, struct str cmd_arg)
 {
     (void)line;
     struct ftp_session *s = (struct ftp_session *)ps;
     bool epsv = s->verb == FTP_V_EPSV;
+    if (epsv && epsv_unreachable(s)) {
+        ftp_reply(s, 502, "EPSV is not available through the transparent proxy: use PASV.");
+        return;
+    }
     if (!epsv && s->epsv_all) {
         ftp_reply(s, 500, "EPSV ALL in effect: use EPSV.");
         return;

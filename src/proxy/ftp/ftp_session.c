@@ -762,6 +762,10 @@ static void on_admitted(struct proxy_session *ps)
         s->state = FTP_ST_COMMAND;
         return;
     }
+    if (proxy_session_redirected(ps)) { /* TP-1: parent server and user@host ignored */
+        start_server(s, ps->orig_ip, ps->orig_port);
+        return;
+    }
     uint16_t port = cfg->parent_server_port ? (uint16_t)cfg->parent_server_port : FTP_DEFAULT_PORT;
     start_server(s, *cfg->parent_server_host ? cfg->parent_server_host : "127.0.0.1", port);
 }
@@ -880,7 +884,8 @@ static void ftp_session_start(struct proxy_worker *w, int fd, const struct socka
     int one = 1;
     (void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
     ps->idle_ms = cfg->timeout_inactive ? (uint64_t)cfg->inactive_timeout * 1000u : FTP_IDLE_MS;
-    s->self_proxy = cfg->self_proxy;
+    /* A redirected client names no server: it is the one it was going to. */
+    s->self_proxy = cfg->self_proxy && !proxy_session_redirected(&s->ps);
     str_copy(s->cwd, sizeof(s->cwd), "/"); /* until CWD or PWD say otherwise */
     ftp_reply_init(&s->reply);
     ev_timer_init(&s->noop_timer, on_noop_timer, s);

@@ -42,6 +42,31 @@ static bool client_wants_keepalive(const struct http_session *s)
     return ka;
 }
 
+/* request_host - the trimmed Host of the request (empty without one). */
+static struct str request_host(struct http_session *s)
+{
+    struct str host = STR_NULL;
+    size_t iter = 0;
+    http1_fields_find(http1_request_fields(&s->t.req, s->in.data), "Host", &iter, &host);
+    return str_trim(host);
+}
+
+/* url_from_host - an origin-form request's site is authority (a Host
+ * value): scheme, host and port (default_port without one) of s->url. */
+static void url_from_host(struct http_session *s, struct str authority, uint16_t default_port)
+{
+    s->url.scheme = HTTP1_SCHEME_HTTP;
+    s->url.authority = authority;
+    struct str name = authority, port = STR_NULL;
+    if (authority.len && authority.ptr[0] != '[')
+        str_cut(authority, ':', &name, &port);
+    uint64_t n = default_port;
+    if (port.len)
+        str_to_u64(port, 65535, &n);
+    s->url.host = name;
+    s->url.port = (uint16_t)n;
+}
+
 /* reverse_proxy_target - HTTP-1 reverse proxy (003:5589-5615): clients
  * take the gateway for the web server (the parent) and send origin-form
  * requests; the site is the one their Host header names (the parent's
@@ -49,22 +74,21 @@ static bool client_wants_keepalive(const struct http_session *s)
  * Host, and is logged as http://<host><path>. */
 static void reverse_proxy_target(struct http_session *s)
 {
-    struct str host = STR_NULL;
-    size_t iter = 0;
-    http1_fields_find(http1_request_fields(&s->t.req, s->in.data), "Host", &iter, &host);
-    host = str_trim(host);
-    if (host.len == 0)
-        host = str_from_cstr(s->ps.cfg->parent_server_host);
-    s->url.scheme = HTTP1_SCHEME_HTTP;
-    s->url.authority = host;
-    struct str name = host, port = STR_NULL;
-    if (host.len && host.ptr[0] != '[')
-        str_cut(host, ':', &name, &port);
-    uint64_t n = 80;
-    if (port.len)
-        str_to_u64(port, 65535, &n);
-    s->url.host = name;
-    s->url.port = (uint16_t)n;
+    struct str host = request_host(s);
+    url_from_host(s, host.len ? host : str_from_cstr(s->ps.cfg->parent_server_host), 80);
+}
+
+/* transparent_target - TP-1: a client redirected here by a NAT rule takes
+ * the gateway for the web server and sends origin-form requests. The
+ * request goes to the address it was going to (orig_ip:orig_port, see
+ * http_start_upstream; not what its Host would resolve to: a client
+ * cannot name another server than the one its packets were for) as it
+ * came, origin-form with its Host, and is logged as http://<Host><path>,
+ * or with the original address when it sent no Host (HTTP/1.0). */
+static void transparent_target(struct http_session *s)
+{
+    struct str host = request_host(s);
+    url_from_host(s, host.len ? host : str_from_cstr(s->ps.orig_ip), s->ps.orig_port);
 }
 
 /* refuse_guarded - issue 10 items 5 and 6, decided on the head alone:
@@ -129,8 +153,10 @@ void http_request_route(struct http_session *s)
         http_start_ftp(s);
         return;
     }
-    if (s->url.form == HTTP1_URL_ORIGIN && *s->ps.cfg->parent_server_host &&
-        !s->ps.cfg->self_proxy && !s->ps.cfg->transparent) {
+    if (s->url.form == HTTP1_URL_ORIGIN && proxy_session_redirected(&s->ps)) {
+        transparent_target(s);
+    } else if (s->url.form == HTTP1_URL_ORIGIN && *s->ps.cfg->parent_server_host &&
+               !s->ps.cfg->self_proxy && !s->ps.cfg->transparent) {
         reverse_proxy_target(s);
     } else if (s->url.form != HTTP1_URL_ABSOLUTE || s->url.scheme != HTTP1_SCHEME_HTTP) {
         http_reply_error(s, 400, http1_error_message(HTTP1_ERR_URL_FORMAT));

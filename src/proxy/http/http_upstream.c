@@ -302,10 +302,16 @@ static void on_connected(void *arg, const struct upstream_result *r)
 void http_start_upstream(struct http_session *s)
 {
     const struct config *cfg = s->ps.cfg;
-    s->via_parent = *cfg->parent_server_host && !cfg->self_proxy;
+    /* TP-1: a redirected client's origin-form request goes where the
+     * client was going, past any parent (transparent_target). */
+    bool to_original = proxy_session_redirected(&s->ps) && s->url.form == HTTP1_URL_ORIGIN;
+    s->via_parent = !to_original && *cfg->parent_server_host && !cfg->self_proxy;
     if (s->via_parent) {
         str_copy(s->host, sizeof(s->host), cfg->parent_server_host);
         s->port = (uint16_t)(cfg->parent_server_port ? cfg->parent_server_port : 8080);
+    } else if (to_original) {
+        str_copy(s->host, sizeof(s->host), s->ps.orig_ip);
+        s->port = s->ps.orig_port;
     } else {
         str_copy_view(s->host, sizeof(s->host), s->url.host);
         s->port = s->url.port;

@@ -619,6 +619,10 @@ static void on_admitted(struct proxy_session *ps)
         s->state = POP_ST_NOSERVER;
         return;
     }
+    if (proxy_session_redirected(ps)) { /* TP-1: parent server and user@host ignored */
+        start_server(s, ps->orig_ip, ps->orig_port);
+        return;
+    }
     uint16_t port = cfg->parent_server_port ? (uint16_t)cfg->parent_server_port : POP_DEFAULT_PORT;
     start_server(s, *cfg->parent_server_host ? cfg->parent_server_host : "127.0.0.1", port);
 }
@@ -732,7 +736,8 @@ static void pop_session_start(struct proxy_worker *w, int fd, const struct socka
     struct pop_session *s = (struct pop_session *)ps;
     const struct config *cfg = w->cfg;
     ps->idle_ms = cfg->timeout_inactive ? (uint64_t)cfg->inactive_timeout * 1000u : POP_IDLE_MS;
-    s->self_proxy = cfg->self_proxy;
+    /* A redirected client names no server: it is the one it was going to. */
+    s->self_proxy = cfg->self_proxy && !proxy_session_redirected(&s->ps);
     s->r.spool = PROXY_SPOOL_CLOSED;
     proxy_dialogue_init(&s->dlg, ps, take_line, on_line_timeout);
     proxy_session_start(ps);

@@ -753,7 +753,10 @@ static void on_admitted(struct proxy_session *ps)
     const char *host = lan_parent ? cfg->lan_parent_server_host : cfg->parent_server_host;
     uint16_t port = (uint16_t)(lan_parent ? cfg->lan_parent_server_port : cfg->parent_server_port);
     s->state = SMTP_ST_CONNECT;
-    proxy_session_connect(ps, *host ? host : "127.0.0.1", port);
+    if (proxy_session_redirected(ps)) /* TP-1: the parent servers are ignored */
+        proxy_session_connect(ps, ps->orig_ip, ps->orig_port);
+    else
+        proxy_session_connect(ps, *host ? host : "127.0.0.1", port);
 }
 
 /* on_stop - SIGTERM: a session between mails closes now; one with a mail

@@ -1198,18 +1198,22 @@ static void test_dump(void **state)
 static void test_not_built_keys_refused(void **state)
 {
     (void)state;
-    expect_strict("[http]\ntransparent=yes\n", SVC_HTTP,
-                  NAME ":2: transparent: not supported by this version\n");
-    expect_strict("[http]\ntransparent=No\n", SVC_HTTP, "");
+    expect_strict("[http]\ntransparent_tproxy=yes\n", SVC_HTTP,
+                  NAME ":2: transparent_tproxy: not supported by this version\n");
+    expect_strict("[http]\ntransparent_tproxy=No\n", SVC_HTTP, "");
     /* refused whichever service starts: the file is one promise */
     expect_strict("[http]\ntransparent_tproxy=yes\n", SVC_SMTP,
                   NAME ":2: transparent_tproxy: not supported by this version\n");
-    expect_strict("[smtp]\ntransparent=yes\nspam_action=blackhole\n"
+    expect_strict("[smtp]\ntransparent_tproxy=yes\nspam_action=blackhole\n"
                   "spam_quarantine=no\nspam_quarantine=yes\n",
                   SVC_SMTP,
-                  NAME ":2: transparent: not supported by this version\n" NAME
+                  NAME ":2: transparent_tproxy: not supported by this version\n" NAME
                        ":5: duplicate key 'spam_quarantine' in [smtp] (previous at line 4); the "
                        "last value is used\n");
+    /* built with the console's NAT page (TP-1): every service */
+    expect_strict("[http]\ntransparent=yes\n[smtp]\ntransparent=yes\n[pop]\ntransparent=yes\n"
+                  "[ftp]\ntransparent=yes\n",
+                  SVC_FTP, "");
     /* built since issue 15 (dbupdate reads them): accepted */
     expect_strict("[common]\nUPDATEURL=http://db.example/\n"
                   "orspservice_http_proxy=http://proxy.example:3128\n",
@@ -1240,13 +1244,12 @@ static void test_not_built_keys_refused(void **state)
 }
 
 /* The keys not built today (UPDATEURL and orspservice_http_proxy are
- * since issue 15: dbupdate reads them); every service's keys built
+ * since issue 15: dbupdate reads them; transparent since TP-1); every service's keys built
  * somewhere. */
 static void test_built_column(void **state)
 {
     (void)state;
     static const char *const not_built[] = {
-        "transparent",
         "transparent_tproxy",
         "transparent_tproxy_version",
     };
@@ -1268,7 +1271,7 @@ static void test_built_column(void **state)
     assert_non_null(f);
     config_doc_write(f);
     fclose(f);
-    const char *row = strstr(buf, "### transparent\n");
+    const char *row = strstr(buf, "### transparent_tproxy\n");
     assert_non_null(row);
     const char *next = strstr(row + 4, "\n### ");
     const char *mark = strstr(row, "**not supported by this version**");
