@@ -16,9 +16,10 @@ test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
       nginx-light postfix vsftpd curl python3 zip procps iproute2 swaks arj
       brotli zstd dovecot-pop3d lmdb-utils libpam-wrapper pamtester fail2ban
       rspamd unbound squid clamav openssl python3-prometheus-client p7zip-full
-      chromium nodejs default-jre-headless fonts-ipafont-gothic)
+      chromium nodejs default-jre-headless fonts-ipafont-gothic iptables)
 # chromium, nodejs, default-jre-headless: the console's browser tests (vnu.jar
 # runs on Java); fonts-ipafont-gothic: their screenshots of the Japanese pages.
+# iptables: misc/rc.transparent and the console's NAT redirect page (test_console_lists).
 # Debian's npm, unless the installed nodejs brings its own npm (NodeSource's
 # nodejs does, and conflicts with Debian's npm package).
 command -v npm >/dev/null 2>&1 || test+=(npm)
