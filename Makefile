@@ -255,6 +255,7 @@ install: $(BINS) $(PAM_MODULE)
 	install -m 755 $(B)/bin/sekisho-quarantine $(prefix)/sekisho-quarantine$(suffix)
 	install -m 755 $(B)/bin/logconv $(prefix)/misc/logconv.bin
 	install -m 755 misc/logconv $(prefix)/misc/logconv
+	install -m 755 misc/rc.transparent $(prefix)/misc/rc.transparent
 	for s in http smtp pop ftp; do \
 	    sed -e "s/@SVC@/$$s/g" -e "s/@SUFFIX@/$(suffix)/g" packaging/rc/rc.sekisho_service.in \
 	        >$(prefix)/rc.sekisho$(suffix)_$$s && chmod 755 $(prefix)/rc.sekisho$(suffix)_$$s \

@@ -17,9 +17,10 @@ test=(libcmocka-dev libwrap0-dev clang libclang-rt-14-dev cppcheck clang-format
       brotli zstd dovecot-pop3d lmdb-utils libpam-wrapper pamtester fail2ban
       rspamd unbound squid clamav openssl python3-prometheus-client p7zip-full
       chromium nodejs default-jre-headless fonts-ipafont-gothic iptables)
-# iptables: transparent mode's NAT REDIRECT (test_transparent, the console's NAT page).
 # chromium, nodejs, default-jre-headless: the console's browser tests (vnu.jar
 # runs on Java); fonts-ipafont-gothic: their screenshots of the Japanese pages.
+# iptables: transparent mode's NAT rules (test_transparent), misc/rc.transparent and the
+# console's NAT redirect page (test_console_lists).
 # Debian's npm, unless the installed nodejs brings its own npm (NodeSource's
 # nodejs does, and conflicts with Debian's npm package).
 command -v npm >/dev/null 2>&1 || test+=(npm)

@@ -34,6 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rq.op == ADMIN_CTL_SERVICE &&
             (admin_ctl_service_name(rq.arg) == NULL || admin_ctl_verb_name(rq.verb) == NULL))
             abort();
+        /* NAT names a proxy (never scand, which has no port to redirect to) */
+        if (rq.op == ADMIN_CTL_NAT &&
+            (rq.arg >= ADMIN_SVC_SCAND || admin_ctl_verb_name(rq.verb) == NULL))
+            abort();
     }
 
     static struct admin_ctl_reply rp;

@@ -307,6 +307,44 @@ static int do_diag(const struct admin_controller *c, char *out, size_t cap)
     return status;
 }
 
+/* do_nat - misc/rc.transparent on SVC PORT | off SVC | status (TP-2).
+ * The port is the one the service listens on in the ini as the
+ * controller reads it now, never a number the web process sent: a
+ * compromised web process can at worst redirect a standard port to the
+ * proxy that owns it. An svcport with an address redirects to its port
+ * (REDIRECT sends to the address of the interface the connection came
+ * in on). */
+_Static_assert((int)ADMIN_SVC_HTTP == (int)SVC_HTTP && (int)ADMIN_SVC_SMTP == (int)SVC_SMTP &&
+                   (int)ADMIN_SVC_POP == (int)SVC_POP && (int)ADMIN_SVC_FTP == (int)SVC_FTP,
+               "the wire's service numbers are the loader's");
+
+static int do_nat(unsigned svc, unsigned verb, char *out, size_t cap)
+{
+    char prog[PATH_MAX], name[8], port[8];
+    str_format(prog, sizeof(prog), "%s/misc/rc.transparent", admin.prefix);
+    if (verb == ADMIN_VERB_STATUS) {
+        char st[] = "status";
+        char *const argv[] = {prog, st, NULL};
+        return run(argv, out, cap);
+    }
+    str_format(name, sizeof(name), "%s", admin_ctl_service_name(svc));
+    if (verb == ADMIN_VERB_OFF) {
+        char off[] = "off";
+        char *const argv[] = {prog, off, name, NULL};
+        return run(argv, out, cap);
+    }
+    struct config *cfg = config_load(admin.ini_path, (enum service)svc, NULL);
+    if (cfg == NULL) {
+        str_format(out, cap, "%s cannot be loaded: no port to redirect to", admin.ini_path);
+        return ADMIN_CTL_REFUSED;
+    }
+    str_format(port, sizeof(port), "%u", cfg->svcport.port);
+    config_free(cfg);
+    char on[] = "on";
+    char *const argv[] = {prog, on, name, port, NULL};
+    return run(argv, out, cap);
+}
+
 /* do_read_file - conf/<file> into a memfd that goes with the reply. */
 static int do_read_file(unsigned file, int *out_fd, char *out, size_t cap)
 {
@@ -393,6 +431,9 @@ bool admin_controller_serve(const struct admin_controller *c)
             break;
         case ADMIN_CTL_READ_FILE:
             status = do_read_file(rq.arg, &reply_fd, text, sizeof(text));
+            break;
+        case ADMIN_CTL_NAT:
+            status = do_nat(rq.arg, rq.verb, text, sizeof(text));
             break;
         default:
             status = ADMIN_CTL_REFUSED;

@@ -299,22 +299,193 @@ static void users_page(struct admin_req *rq)
 
 /* ---- NAT redirect (TP-2) ----------------------------------------------- */
 
+/* The guide's four checkboxes: a service's standard port (003:4904-4910). */
+static const struct nat_row {
+    enum service svc;
+    const char *label;
+    unsigned std_port;
+} nat_rows[] = {
+    {SVC_HTTP, "HTTP", 80},
+    {SVC_SMTP, "SMTP", 25},
+    {SVC_POP, "POP", 110},
+    {SVC_FTP, "FTP", 21},
+};
+#define NAT_ROWS (sizeof(nat_rows) / sizeof(nat_rows[0]))
+
+struct nat_state {
+    unsigned port; /* the proxy's port in sekisho.ini; 0: the ini cannot be loaded */
+    bool on;       /* a sekisho-<svc> rule is there */
+    bool partial;  /* in one address family only */
+    char to[8];    /* the port it redirects to, as rc.transparent says it */
+    char line[64]; /* rc.transparent's line, for a partial rule */
+};
+
+/* nat_proxy_port - the port the service listens on (an svcport with an
+ * address: its port); 0 when the ini cannot be loaded. The controller
+ * reads it again itself when it sets a rule. */
+static unsigned nat_proxy_port(enum service svc)
+{
+    struct config *cfg = config_load(admin.ini_path, svc, NULL);
+    if (cfg == NULL)
+        return 0;
+    unsigned port = cfg->svcport.port;
+    config_free(cfg);
+    return port;
+}
+
+/* nat_parse_line - one line of rc.transparent status ("http on 9080",
+ * "smtp off", "pop on 9110 (IPv6: off)") into st. */
+static void nat_parse_line(const char *line, size_t len, struct nat_state st[NAT_ROWS])
+{
+    for (size_t i = 0; i < NAT_ROWS; i++) {
+        const char *name = service_name(nat_rows[i].svc);
+        size_t n = strlen(name);
+        if (len <= n || memcmp(line, name, n) != 0 || line[n] != ' ')
+            continue;
+        /* IPv4 and IPv6 differ: "http on 9080 (IPv6: off)", "http off (IPv6: on 9080)" */
+        st[i].partial = memmem(line, len, "(IPv6:", 6) != NULL;
+        if (st[i].partial) {
+            st[i].on = true;
+            str_format(st[i].line, sizeof(st[i].line), "%.*s", (int)len, line);
+        }
+        if (len < n + 4 || memcmp(line + n, " on ", 4) != 0)
+            continue;
+        const char *p = line + n + 4, *end = line + len;
+        size_t k = 0;
+        while (p + k < end && k + 1 < sizeof(st[i].to) && p[k] >= '0' && p[k] <= '9')
+            k++;
+        st[i].on = true;
+        memcpy(st[i].to, p, k);
+        st[i].to[k] = 0;
+    }
+}
+
+/* nat_read - the rules as rc.transparent status reports them; false (with
+ * the script's message as a notice) when they cannot be read. */
+static bool nat_read(struct admin_req *rq, struct nat_state st[NAT_ROWS])
+{
+    for (size_t i = 0; i < NAT_ROWS; i++) {
+        st[i].on = st[i].partial = false;
+        st[i].to[0] = st[i].line[0] = 0;
+    }
+    struct admin_ctl_request c = {.op = ADMIN_CTL_NAT, .verb = ADMIN_VERB_STATUS};
+    struct admin_ctl_reply reply;
+    if (!admin_ctl_call(&c, -1, &reply) || reply.status != 0) {
+        char t[ADMIN_CTL_TEXT_MAX + 128];
+        str_format(t, sizeof(t), T(rq, T_NAT_STATUS_FAILED), reply.text);
+        page_notice(rq, "error", t);
+        return false;
+    }
+    for (const char *p = reply.text; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+        nat_parse_line(p, len, st);
+        p += len + (e != NULL);
+    }
+    return true;
+}
+
+/* nat_has - the rule is there, in both families, and sends to the proxy's
+ * port. */
+static bool nat_has(const struct nat_state *st)
+{
+    char want[8];
+    str_format(want, sizeof(want), "%u", st->port);
+    return st->on && !st->partial && strcmp(st->to, want) == 0;
+}
+
+/* nat_switch - one service's redirect on or off through the controller,
+ * with its audit line and its notice. */
+static void nat_switch(struct admin_req *rq, size_t i, bool on, const struct nat_state *st)
+{
+    const char *name = service_name(nat_rows[i].svc);
+    struct admin_ctl_request c = {
+        .op = ADMIN_CTL_NAT, .arg = nat_rows[i].svc, .verb = on ? ADMIN_VERB_ON : ADMIN_VERB_OFF};
+    struct admin_ctl_reply reply;
+    bool ok = admin_ctl_call(&c, -1, &reply) && reply.status == 0;
+    /* The script's output ends with a line feed: not part of a notice. */
+    while (reply.text_len > 0 && reply.text[reply.text_len - 1] == '\n')
+        reply.text[--reply.text_len] = 0;
+    admin_audit(rq->client_ip, rq->user, "NAT redirect %s %s (%u -> %u): status %d: %s", name,
+                on ? "on" : "off", nat_rows[i].std_port, st->port, reply.status, reply.text);
+    char t[ADMIN_CTL_TEXT_MAX + 128];
+    if (!ok)
+        str_format(t, sizeof(t), T(rq, T_NAT_FAILED), nat_rows[i].label, reply.text);
+    else if (on)
+        str_format(t, sizeof(t), T(rq, T_NAT_ON), nat_rows[i].label, nat_rows[i].std_port,
+                   st->port);
+    else
+        str_format(t, sizeof(t), T(rq, T_NAT_OFF), nat_rows[i].label);
+    page_notice(rq, ok ? "ok" : "error", t);
+}
+
+/* nat_save - POST: each ticked service redirected to its proxy's port,
+ * each unticked one not redirected; only what differs is changed. */
+static void nat_save(struct admin_req *rq, struct nat_state st[NAT_ROWS])
+{
+    bool changed = false;
+    for (size_t i = 0; i < NAT_ROWS; i++) {
+        if (st[i].port == 0)
+            continue;
+        bool want = admin_field(rq, service_name(nat_rows[i].svc)) != NULL;
+        if (want == nat_has(&st[i]) && (want || !st[i].on))
+            continue;
+        nat_switch(rq, i, want, &st[i]);
+        changed = true;
+    }
+    if (!changed)
+        page_notice(rq, "info", T(rq, T_NOTHING_CHANGED));
+}
+
 static void nat_page(struct admin_req *rq)
 {
-    page_begin(rq, T(rq, T_MENU_NAT), "/lists/nat");
-    page_notice(rq, "info", T(rq, T_NAT_NOT_BUILT));
     struct buf *b = rq->out;
-    buf_append_cstr(b, "<fieldset disabled><legend>iptables REDIRECT</legend>");
-    static const char *const rows[][2] = {{"http", "HTTP 80 → 9080"},
-                                          {"smtp", "SMTP 25 → 9025"},
-                                          {"pop", "POP 110 → 9110"},
-                                          {"ftp", "FTP 21 → 9021"}};
-    for (size_t i = 0; i < 4; i++)
+    page_begin(rq, T(rq, T_MENU_NAT), "/lists/nat");
+    struct nat_state st[NAT_ROWS];
+    for (size_t i = 0; i < NAT_ROWS; i++)
+        st[i].port = nat_proxy_port(nat_rows[i].svc);
+    bool readable = nat_read(rq, st);
+    if (readable && strcmp(rq->method, "POST") == 0) {
+        nat_save(rq, st);
+        readable = nat_read(rq, st);
+    }
+    buf_append_cstr(b, "<p>");
+    html_cstr(b, T(rq, T_NAT_INTRO));
+    buf_append_cstr(b, "</p>");
+    for (size_t i = 0; readable && i < NAT_ROWS; i++) {
+        char t[256];
+        if (st[i].port == 0)
+            str_format(t, sizeof(t), T(rq, T_NAT_NO_PORT), nat_rows[i].label);
+        else if (st[i].partial)
+            str_format(t, sizeof(t), T(rq, T_NAT_PARTIAL), nat_rows[i].label, st[i].line);
+        else if (st[i].on && !nat_has(&st[i]))
+            str_format(t, sizeof(t), T(rq, T_NAT_OTHER_PORT), nat_rows[i].label,
+                       nat_rows[i].std_port, st[i].to, st[i].port);
+        else
+            continue;
+        page_notice(rq, "info", t);
+    }
+    form_begin(rq, "/lists/nat");
+    buf_printf(b, "<fieldset%s><legend>", readable ? "" : " disabled");
+    html_cstr(b, T(rq, T_NAT_LEGEND));
+    buf_append_cstr(b, "</legend>");
+    for (size_t i = 0; i < NAT_ROWS; i++) {
+        const char *name = service_name(nat_rows[i].svc);
         buf_printf(b,
-                   "<div><input type=\"checkbox\" id=\"nat-%s\" name=\"%s\" disabled> "
-                   "<label for=\"nat-%s\">%s</label></div>",
-                   rows[i][0], rows[i][0], rows[i][0], rows[i][1]);
-    buf_append_cstr(b, "</fieldset>");
+                   "<div><input type=\"checkbox\" id=\"nat-%s\" name=\"%s\" value=\"on\"%s%s> "
+                   "<label for=\"nat-%s\">",
+                   name, name, st[i].on ? " checked" : "", st[i].port == 0 ? " disabled" : "",
+                   name);
+        html_fmt(b, T(rq, T_NAT_REDIRECT), nat_rows[i].label, nat_rows[i].std_port, st[i].port);
+        buf_append_cstr(b, "</label></div>");
+    }
+    buf_append_cstr(b, "</fieldset><div class=\"actions\"><button type=\"submit\" "
+                       "name=\"action\" value=\"save\"");
+    buf_append_cstr(b, readable ? ">" : " disabled>");
+    html_cstr(b, T(rq, T_SAVE));
+    buf_append_cstr(b, "</button></div></form><p>");
+    html_cstr(b, T(rq, T_NAT_NOT_SAVED));
+    buf_append_cstr(b, "</p>");
     page_end(rq);
 }
 

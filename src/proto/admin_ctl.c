@@ -42,6 +42,11 @@ bool admin_ctl_request_valid(const struct admin_ctl_request *rq)
     case ADMIN_CTL_AUTOUPDATE:
         return rq->arg == 0 && (rq->verb == ADMIN_VERB_ON || rq->verb == ADMIN_VERB_OFF ||
                                 rq->verb == ADMIN_VERB_STATUS);
+    case ADMIN_CTL_NAT:
+        /* sekisho-scand listens on no port: there is nothing to redirect. */
+        if (rq->verb == ADMIN_VERB_ON || rq->verb == ADMIN_VERB_OFF)
+            return rq->arg < ADMIN_SVC_SCAND;
+        return rq->arg == 0 && rq->verb == ADMIN_VERB_STATUS;
     case ADMIN_CTL_DBUPDATE:
     case ADMIN_CTL_DIAG:
         return rq->arg == 0 && rq->verb == ADMIN_VERB_NONE;

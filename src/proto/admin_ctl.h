@@ -7,10 +7,10 @@
  * read one that run_user may not read, start/stop/restart/reload/query
  * one service through its rc script, start a
  * definition update, switch automatic updates, build the diagnostics
- * archive. Requests name things by number, never by path or command
- * text, so the controller runs only the argv it builds itself. The new
- * content of a file travels as a descriptor (a memfd, SCM_RIGHTS) beside
- * the request, never in it.
+ * archive, switch the NAT redirect of one service (misc/rc.transparent). Requests name things by
+ * number, never by path or command text, so the controller runs only the argv it builds itself. The
+ * new content of a file travels as a descriptor (a memfd, SCM_RIGHTS) beside the request, never in
+ * it.
  *
  * What it owns: nothing. No I/O, no allocation, no globals.
  *
@@ -44,6 +44,9 @@ enum admin_ctl_op {
     ADMIN_CTL_DIAG,           /* build <prefix>/diag.tar.gz */
     ADMIN_CTL_READ_FILE,      /* arg: enum admin_ctl_file; the reply carries a memfd
                                  (files run_user may not read: pam/userdb.txt) */
+    ADMIN_CTL_NAT,            /* TP-2: verb ON or OFF with arg a proxy service (HTTP..FTP;
+                                 the port is the controller's own reading of the ini), or
+                                 STATUS with arg 0 (every service, one line each) */
     ADMIN_CTL_OP_END,
 };
 

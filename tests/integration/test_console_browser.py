@@ -554,10 +554,29 @@ class TestConsole(ConsoleCase):
                     self.assertEqual(axe["violations"], [])
                     self.assertGreater(os.path.getsize(cap["image"]), 1000)
                 files.append(cap["html"])
+            self.check_nat_form(lang)
         vnu = subprocess.run(["java", "-jar", VNU_JAR, "--errors-only"] + files,
                              capture_output=True, text=True, timeout=300)
         self.assertEqual(vnu.returncode, 0, vnu.stdout + vnu.stderr)
         self.assertEqual(vnu.stderr + vnu.stdout, "")
+
+    def check_nat_form(self, lang):
+        """The NAT page (TP-2), as its screenshot shows it: the guide's four checkboxes
+        enabled, each with its label naming the standard port and the proxy's, and Save."""
+        st = self.browse([{"goto": "/lists/nat"}, {"query": "main form input[type=checkbox]"},
+                          {"query": "main form label"}, {"query": "main form fieldset, "
+                                                                  "main form button"}])
+        boxes, labels, rest = st[1]["elements"], st[2]["elements"], st[3]["elements"]
+        self.assertEqual([e["id"] for e in boxes], ["nat-http", "nat-smtp", "nat-pop", "nat-ftp"])
+        for e in boxes + rest:
+            self.assertNotIn("disabled", e["html"], lang)
+        word = "redirect" if lang == "en" else "リダイレクト"
+        ports = (self.inst.http_port, self.inst.smtp_port)
+        self.assertEqual(labels[0]["text"], "HTTP %s (80 → %d)" % (word, ports[0]))
+        self.assertEqual(labels[1]["text"], "SMTP %s (25 → %d)" % (word, ports[1]))
+        self.assertRegex(labels[2]["text"], r"^POP %s \(110 → \d+\)$" % word)
+        self.assertRegex(labels[3]["text"], r"^FTP %s \(21 → \d+\)$" % word)
+        self.assertEqual(rest[-1]["text"], "Save" if lang == "en" else "保存")
 
     def test_keyboard(self):
         st = self.browse([{"goto": "/settings/http"}, {"tab": 40},

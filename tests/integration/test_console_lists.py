@@ -14,10 +14,21 @@ level (tests/integration/harness/digest.py; the browser module covers the settin
   then delete (the object and its meta are gone).
 - Diagnostics: diag.tar.gz comes as a download, without the htdigest's content.
 - Logout: the session ends; the next request is challenged (the browser asks again).
+- NAT redirect (TP-2), with the real iptables (and ip6tables when it has a nat table):
+  ticking HTTP and SMTP adds exactly their REDIRECT rules (80 and 25 to the configured
+  ports) to the nat table's PREROUTING chain and the page shows them ticked; unticking HTTP
+  removes its rule and keeps SMTP's; a POST without a valid CSRF token changes no rule.
+  The installed misc/rc.transparent from the command line: on (idempotent, a new port
+  replaces the rule), status, off; bad arguments refused with a non-zero status and no
+  change; run without the right to use iptables, a message and exit 1. Every sekisho-* rule
+  is removed before and after each of these tests (PREROUTING does not see loopback
+  traffic: the other tests are not affected).
 Every change is in log/admin/audit.log."""
+import html
 import io
 import os
 import re
+import shutil
 import smtplib
 import subprocess
 import tarfile
@@ -285,6 +296,190 @@ class TestTopMenu(ListsCase):
         self.assertEqual(r.status, 401)
         self.assertNotIn("stale=true", r.header("WWW-Authenticate").lower())
         self.assertIn("user admin: logout", self.audit())
+
+
+STD_PORTS = {"http": 80, "smtp": 25, "pop": 110, "ftp": 21}
+
+
+def nat_tools():
+    """iptables, and ip6tables when it is there with a nat table (as rc.transparent
+    decides)."""
+    tools = ["iptables"]
+    if shutil.which("ip6tables") and subprocess.run(
+            ["ip6tables", "-w", "-t", "nat", "-S", "PREROUTING"], capture_output=True,
+            timeout=30).returncode == 0:
+        tools.append("ip6tables")
+    return tools
+
+
+def sekisho_rules(tool):
+    """The PREROUTING rules of the nat table with a sekisho-* comment, sorted."""
+    out = subprocess.run([tool, "-w", "-t", "nat", "-S", "PREROUTING"], capture_output=True,
+                         text=True, timeout=30, check=True).stdout
+    return sorted(l for l in out.splitlines()
+                  if l.startswith("-A PREROUTING ") and " --comment sekisho-" in l)
+
+
+def remove_sekisho_rules():
+    """Delete every sekisho-* rule of both families; bounded (a few rounds, each command
+    with a timeout) so that a cleanup never hangs a run."""
+    for tool in nat_tools():
+        for _ in range(3):
+            rules = sekisho_rules(tool)
+            if not rules:
+                break
+            for rule in rules:
+                subprocess.run([tool, "-w", "-t", "nat", "-D"] + rule.split()[1:],
+                               capture_output=True, timeout=30)
+
+
+def expected_rules(**ports):
+    return sorted("-A PREROUTING -p tcp -m tcp --dport %d -m comment --comment sekisho-%s "
+                  "-j REDIRECT --to-ports %d" % (STD_PORTS[svc], svc, port)
+                  for svc, port in ports.items())
+
+
+class NatCase(ListsCase):
+    def setUp(self):
+        super().setUp()
+        remove_sekisho_rules()
+        self.addCleanup(remove_sekisho_rules)
+
+    def assert_rules(self, **ports):
+        """Exactly these sekisho-* rules, in every family rc.transparent uses."""
+        for tool in nat_tools():
+            self.assertEqual(sekisho_rules(tool), expected_rules(**ports), tool)
+
+
+class TestNatRedirect(NatCase):
+    @staticmethod
+    def ticked(page):
+        return {m.group(1) for m in re.finditer(
+            r'<input type="checkbox" id="nat-(\w+)" name="\1" value="on"( checked)?>',
+            page.text) if m.group(2)}
+
+    def test_tick_untick_csrf_and_audit(self):
+        hp, sp = self.inst.http_port, self.inst.smtp_port
+        page = self.c.get("/lists/nat")
+        self.assertEqual(page.status, 200)
+        # Enabled, labelled with the guide's names and the real ports, nothing ticked.
+        for svc in STD_PORTS:
+            self.assertRegex(page.text, r'<input type="checkbox" id="nat-%s" name="%s" '
+                                        r'value="on"> <label for="nat-%s">' % (svc, svc, svc))
+        self.assertIn("HTTP redirect (80 → %d)" % hp, page.text)
+        self.assertIn("SMTP redirect (25 → %d)" % sp, page.text)
+        self.assertRegex(page.text, r"POP redirect \(110 → \d+\)")
+        self.assertRegex(page.text, r"FTP redirect \(21 → \d+\)")
+        self.assertNotIn("<fieldset disabled", page.text)
+        self.assertIn("iptables-save", page.text)
+        self.assertEqual(self.ticked(page), set())
+        self.assert_rules()
+
+        r = self.c.post("/lists/nat", {"csrf": page.csrf(), "action": "save", "http": "on",
+                                       "smtp": "on"})
+        self.assertEqual(r.status, 200)
+        self.assertIn("HTTP redirect is on (80 → %d)." % hp, notices(r))
+        self.assertIn("SMTP redirect is on (25 → %d)." % sp, notices(r))
+        self.assert_rules(http=hp, smtp=sp)
+        self.assertEqual(self.ticked(r), {"http", "smtp"})
+        page = self.c.get("/lists/nat")
+        self.assertEqual(self.ticked(page), {"http", "smtp"})
+
+        # Without this session's token (none, or a wrong one) nothing changes, though the
+        # form would untick everything.
+        for fields in ({"action": "save"}, {"csrf": "0" * 32, "action": "save"}):
+            bad = self.c.post("/lists/nat", fields)
+            self.assertEqual(bad.status, 403)
+            self.assert_rules(http=hp, smtp=sp)
+
+        r = self.c.post("/lists/nat", {"csrf": page.csrf(), "action": "save", "smtp": "on"})
+        self.assertIn("HTTP redirect is off.", notices(r))
+        self.assert_rules(smtp=sp)
+        self.assertEqual(self.ticked(r), {"smtp"})
+        r = self.c.post("/lists/nat", {"csrf": page.csrf(), "action": "save", "smtp": "on"})
+        self.assertIn("Nothing was changed.", notices(r))
+        self.assert_rules(smtp=sp)
+
+        audit = self.audit()
+        self.assertIn("NAT redirect http on (80 -> %d): status 0: http on %d" % (hp, hp), audit)
+        self.assertIn("NAT redirect smtp on (25 -> %d): status 0: smtp on %d" % (sp, sp), audit)
+        self.assertIn("NAT redirect http off (80 -> %d): status 0: http off" % hp, audit)
+
+    def test_rule_to_another_port_is_shown_and_corrected(self):
+        """A sekisho-http rule to another port (set by hand, or before svcport changed) is
+        ticked, pointed out, and Save points it at the proxy's port."""
+        hp = self.inst.http_port
+        other = hp + 1 if hp < 65535 else hp - 1
+        script = os.path.join(self.inst.prefix, "misc", "rc.transparent")
+        r = subprocess.run([script, "on", "http", str(other)], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        page = self.c.get("/lists/nat")
+        self.assertEqual(self.ticked(page), {"http"})
+        self.assertIn("HTTP redirect sends port 80 to port %d, not to the proxy's port %d: "
+                      "Save corrects it." % (other, hp), [html.unescape(n) for n in notices(page)])
+        r = self.c.post("/lists/nat", {"csrf": page.csrf(), "action": "save", "http": "on"})
+        self.assertIn("HTTP redirect is on (80 → %d)." % hp, notices(r))
+        self.assert_rules(http=hp)
+
+
+class TestRcTransparent(NatCase):
+    """The installed script from the command line, as the guide has it (003:4904-4910)."""
+
+    def rc(self, *args, user=None):
+        argv = [os.path.join(self.inst.prefix, "misc", "rc.transparent")] + list(args)
+        if user:
+            argv = ["setpriv", "--reuid=" + user, "--regid=nogroup", "--clear-groups"] + argv
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+    def test_on_status_off(self):
+        st = os.stat(os.path.join(self.inst.prefix, "misc", "rc.transparent"))
+        self.assertEqual(st.st_mode & 0o777, 0o755)
+        r = self.rc("on", "pop", "9110")
+        self.assertEqual((r.returncode, r.stdout), (0, "pop on 9110\n"), r.stderr)
+        self.assert_rules(pop=9110)
+        r = self.rc("on", "pop", "9110")  # idempotent: still one rule
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_rules(pop=9110)
+        r = self.rc("on", "pop", "9111")  # another port replaces the rule
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_rules(pop=9111)
+        r = self.rc("on", "ftp", "21021")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.rc("status")
+        self.assertEqual((r.returncode, r.stdout),
+                         (0, "http off\nsmtp off\npop on 9111\nftp on 21021\n"), r.stderr)
+        r = self.rc("off", "pop")
+        self.assertEqual((r.returncode, r.stdout), (0, "pop off\n"), r.stderr)
+        self.assert_rules(ftp=21021)
+        r = self.rc("off", "pop")  # nothing to remove: fine
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.rc("off", "ftp")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_rules()
+        r = self.rc("status")
+        self.assertEqual(r.stdout, "http off\nsmtp off\npop off\nftp off\n")
+
+    def test_bad_arguments_change_nothing(self):
+        self.assertEqual(self.rc("on", "smtp", "9025").returncode, 0)
+        for args in (["on", "http", "0"], ["on", "http", "80x"], ["on", "nosuch", "9080"],
+                     ["on", "http;id", "1"], ["on", "http", "65536"], ["on", "http", "09080"],
+                     ["on", "http"], ["on", "http", "9080", "extra"], ["off", "smtp;id"],
+                     ["off"], ["status", "http"], ["start"], []):
+            r = self.rc(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
+            self.assertEqual(r.stdout, "", args)
+            self.assertIn("usage: rc.transparent", r.stderr, args)
+            self.assert_rules(smtp=9025)
+
+    def test_iptables_refused(self):
+        """Without the right to use iptables (run as nobody): its message, exit 1."""
+        self.assertEqual(self.rc("on", "smtp", "9025").returncode, 0)
+        for args in (["on", "http", "9080"], ["off", "smtp"], ["status"]):
+            r = self.rc(*args, user="nobody")
+            self.assertEqual(r.returncode, 1, (args, r.stdout, r.stderr))
+            self.assertRegex(r.stderr, r"^rc\.transparent: iptables .*failed: .+", args)
+            self.assert_rules(smtp=9025)
 
 
 if __name__ == "__main__":

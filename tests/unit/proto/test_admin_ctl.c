@@ -23,10 +23,19 @@
 #include "proto/admin_ctl.h"
 
 /* The wire numbers (they must never shift). */
-enum { OP_WRITE = 1, OP_SERVICE = 2, OP_DBUPDATE = 3, OP_AUTOUPDATE = 4, OP_DIAG = 5, OP_READ = 6 };
+enum {
+    OP_WRITE = 1,
+    OP_SERVICE = 2,
+    OP_DBUPDATE = 3,
+    OP_AUTOUPDATE = 4,
+    OP_DIAG = 5,
+    OP_READ = 6,
+    OP_NAT = 7,
+};
 enum { V_NONE, V_START, V_STOP, V_RESTART, V_STATUS, V_ON, V_OFF, V_RELOAD };
 #define FILES    12
 #define SERVICES 5
+#define PROXIES  4 /* http, smtp, pop, ftp: the services a NAT rule may name */
 
 static bool expected_valid(unsigned op, unsigned arg, unsigned verb)
 {
@@ -39,6 +48,9 @@ static bool expected_valid(unsigned op, unsigned arg, unsigned verb)
                                   verb == V_STATUS || verb == V_RELOAD);
     case OP_AUTOUPDATE:
         return arg == 0 && (verb == V_ON || verb == V_OFF || verb == V_STATUS);
+    case OP_NAT:
+        /* on/off one proxy (never scand, which has no port); status of all */
+        return ((verb == V_ON || verb == V_OFF) && arg < PROXIES) || (verb == V_STATUS && arg == 0);
     case OP_DBUPDATE:
     case OP_DIAG:
         return arg == 0 && verb == V_NONE;
@@ -111,7 +123,8 @@ static void test_names(void **state)
     assert_int_equal(ADMIN_CTL_AUTOUPDATE, OP_AUTOUPDATE);
     assert_int_equal(ADMIN_CTL_DIAG, OP_DIAG);
     assert_int_equal(ADMIN_CTL_READ_FILE, OP_READ);
-    assert_int_equal(ADMIN_CTL_OP_END, 7);
+    assert_int_equal(ADMIN_CTL_NAT, OP_NAT);
+    assert_int_equal(ADMIN_CTL_OP_END, 8);
 }
 
 /* Every (op, arg, verb) byte triple: decode, validity, re-encode. */
@@ -144,8 +157,9 @@ static void test_request_exhaustive(void **state)
                 assert_int_equal(admin_ctl_encode_request(&rq, again), ADMIN_CTL_REQUEST_LEN);
                 assert_memory_equal(again, frame, sizeof(frame));
             }
-    /* 12 files x 2 ops + 5 services x 5 verbs + 3 autoupdate + dbupdate + diag */
-    assert_int_equal(valid, 24 + 25 + 3 + 1 + 1);
+    /* 12 files x 2 ops + 5 services x 5 verbs + 3 autoupdate + dbupdate + diag
+     * + NAT on/off x 4 proxies + NAT status */
+    assert_int_equal(valid, 24 + 25 + 3 + 1 + 1 + 8 + 1);
 }
 
 static void test_request_refused(void **state)
@@ -198,6 +212,12 @@ static void test_request_refused(void **state)
         {.op = ADMIN_CTL_AUTOUPDATE, .arg = 1, .verb = ADMIN_VERB_ON},
         {.op = ADMIN_CTL_DBUPDATE, .arg = 1},
         {.op = ADMIN_CTL_DIAG, .verb = ADMIN_VERB_START},
+        {.op = ADMIN_CTL_NAT, .arg = ADMIN_SVC_SCAND, .verb = ADMIN_VERB_ON},
+        {.op = ADMIN_CTL_NAT, .arg = ADMIN_SVC_COUNT, .verb = ADMIN_VERB_OFF},
+        {.op = ADMIN_CTL_NAT, .arg = 256 + ADMIN_SVC_HTTP, .verb = ADMIN_VERB_ON},
+        {.op = ADMIN_CTL_NAT, .arg = ADMIN_SVC_SMTP, .verb = ADMIN_VERB_STATUS},
+        {.op = ADMIN_CTL_NAT, .arg = ADMIN_SVC_HTTP, .verb = ADMIN_VERB_NONE},
+        {.op = ADMIN_CTL_NAT, .arg = ADMIN_SVC_HTTP, .verb = ADMIN_VERB_RESTART},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         unsigned char out[ADMIN_CTL_REQUEST_LEN];
