@@ -346,7 +346,27 @@ def scan_stream(socket_path, names, results, errors, stop=None):
         errors.append(repr(e))
 
 
+def task_policies(pid):
+    """{tid: scheduling policy} of every thread of pid (/proc stat field 41)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        out[int(tid)] = int(fields[38])  # field 41: policy (fields from 3 on)
+    return out
+
+
 class TestConcurrency(ScandTestBase):
+    def test_every_thread_is_sched_batch(self):
+        # A daemon thread that wakes up must not preempt a running scan or
+        # a proxy worker (docs/internals/scand.md): SCHED_BATCH (3) for the
+        # event thread and, inherited, the scanner threads.
+        m = re.search(r"scanner threads, .*pid (\d+)", self.scand.log())
+        self.assertIsNotNone(m, self.scand.log())
+        policies = task_policies(int(m.group(1)))
+        self.assertGreaterEqual(len(policies), 3)  # the event thread and 2 scanners
+        self.assertEqual(set(policies.values()), {3}, policies)
+
     def test_many_concurrent_requests(self):
         conns, per_conn = 20, 10
         names = list(EXPECT)
