@@ -318,7 +318,11 @@ class TestProxyRecordsNewDefinitions(unittest.TestCase):
                     break
                 data += chunk
         head, _, got = data.partition(b"\r\n\r\n")
-        self.assertEqual(head.split(b"\r\n")[0], b"HTTP/1.0 200 OK")
+        # A failure says why (once seen in a fresh-clone run, 502, not reproduced in 6 runs).
+        self.assertEqual(head.split(b"\r\n")[0], b"HTTP/1.0 200 OK",
+                         "%r\nerror.log:\n%s\norigin saw: %r" % (
+                             data[:600], self.gw.log_text("error")[-2000:],
+                             self.origin.requests()[-3:]))
         self.assertEqual(got, body)
         # The access line is written after the response: once it is there,
         # so is anything the scan reply made the worker log before it.
