@@ -333,13 +333,12 @@ static int do_nat(unsigned svc, unsigned verb, char *out, size_t cap)
         char *const argv[] = {prog, off, name, NULL};
         return run(argv, out, cap);
     }
-    struct config *cfg = config_load(admin.ini_path, (enum service)svc, NULL);
-    if (cfg == NULL) {
+    unsigned svc_port = admin_service_port(admin.ini_path, (int)svc);
+    if (svc_port == 0) {
         str_format(out, cap, "%s cannot be loaded: no port to redirect to", admin.ini_path);
         return ADMIN_CTL_REFUSED;
     }
-    str_format(port, sizeof(port), "%u", cfg->svcport.port);
-    config_free(cfg);
+    str_format(port, sizeof(port), "%u", svc_port);
     char on[] = "on";
     char *const argv[] = {prog, on, name, port, NULL};
     return run(argv, out, cap);

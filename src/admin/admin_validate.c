@@ -148,3 +148,13 @@ bool admin_validate_file(enum admin_ctl_file file, const char *ini_path, const c
     err[errcap - 1] = 0;
     return ok;
 }
+
+unsigned admin_service_port(const char *ini_path, int svc)
+{
+    struct config *cfg = config_load(ini_path, (enum service)svc, NULL);
+    if (cfg == NULL)
+        return 0;
+    unsigned port = cfg->svcport.port;
+    config_free(cfg);
+    return port;
+}

@@ -21,4 +21,10 @@
 bool admin_validate_file(enum admin_ctl_file file, const char *ini_path, const char *text,
                          size_t len, char *err, size_t errcap);
 
+/* admin_service_port - the port service svc (SVC_HTTP..SVC_FTP) listens
+ * on as the loader reads ini_path now (an svcport with an address: its
+ * port); 0 when the file cannot be loaded. The NAT page shows it and the
+ * controller redirects to it. */
+unsigned admin_service_port(const char *ini_path, int svc);
+
 #endif

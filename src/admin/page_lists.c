@@ -320,19 +320,6 @@ struct nat_state {
     char line[64]; /* rc.transparent's line, for a partial rule */
 };
 
-/* nat_proxy_port - the port the service listens on (an svcport with an
- * address: its port); 0 when the ini cannot be loaded. The controller
- * reads it again itself when it sets a rule. */
-static unsigned nat_proxy_port(enum service svc)
-{
-    struct config *cfg = config_load(admin.ini_path, svc, NULL);
-    if (cfg == NULL)
-        return 0;
-    unsigned port = cfg->svcport.port;
-    config_free(cfg);
-    return port;
-}
-
 /* nat_parse_line - one line of rc.transparent status ("http on 9080",
  * "smtp off", "pop on 9110 (IPv6: off)") into st. */
 static void nat_parse_line(const char *line, size_t len, struct nat_state st[NAT_ROWS])
@@ -443,7 +430,7 @@ static void nat_page(struct admin_req *rq)
     page_begin(rq, T(rq, T_MENU_NAT), "/lists/nat");
     struct nat_state st[NAT_ROWS];
     for (size_t i = 0; i < NAT_ROWS; i++)
-        st[i].port = nat_proxy_port(nat_rows[i].svc);
+        st[i].port = admin_service_port(admin.ini_path, nat_rows[i].svc);
     bool readable = nat_read(rq, st);
     if (readable && strcmp(rq->method, "POST") == 0) {
         nat_save(rq, st);

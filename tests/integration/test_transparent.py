@@ -31,6 +31,7 @@ from harness import mail_fixtures as mf
 from harness import testfiles
 from harness import vsftpd as vs
 from harness.ftp_proxy import RawFtp
+from harness.ftp_proxy import curl as curl_args
 
 ENV = {}
 CLIENT = "127.0.0.77"  # the redirected clients' address (no other test uses it)
@@ -142,9 +143,8 @@ def gateway(test_cls, service, section, listen=None):
 
 
 def curl(*args):
-    r = subprocess.run(["curl", "-sS", "--max-time", str(TIMEOUT)] + list(args),
-                       capture_output=True, timeout=TIMEOUT + 10)
-    return r.returncode, r.stdout, r.stderr.decode("utf-8", "replace")
+    """curl -sS args: (returncode, stdout bytes, stderr text), bounded."""
+    return curl_args(args, timeout=30)
 
 
 # ---- HTTP -------------------------------------------------------------------------
