@@ -129,11 +129,11 @@ def dead_port():
     return harness.free_port()
 
 
-def gateway(test_cls, service, section, listen=None):
+def gateway(test_cls, service, section, listen=None, hosts_allow=""):
     wd = os.path.join(ENV["wd"].path, test_cls.__name__)
     os.makedirs(wd, exist_ok=True)
     gw = harness.Gateway(wd, ENV["scand"].socket, service=service, section=section,
-                         common={"hostname": "gw.test"}, start=False)
+                         common={"hostname": "gw.test"}, hosts_allow=hosts_allow, start=False)
     if listen:
         gw.section["svcport"] = ("[%s]:%d" if ":" in listen else "%s:%d") % (listen, gw.port)
         gw.listen_host = listen
@@ -214,6 +214,30 @@ class TestHttp(unittest.TestCase):
                                "http://127.0.0.1:%d/clean_23k.bin" % self.gw.port)
         self.assertEqual(body, b"400", err)
         self.gw.wait_log("info", r"transparent: the connection was not redirected")
+
+
+class TestHttpAclTo(unittest.TestCase):
+    """HTTP-6 in transparent mode: acl_to is matched against the address
+    the client was going to, not against the Host it names."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = gateway(cls, "http", {"transparent": "yes", "acl_to": "yes"},
+                         hosts_allow="http_to: 127.0.0.2 .allowed.example\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.stop()
+
+    def test_an_allowed_host_name_does_not_open_another_address(self):
+        Redirect(self, ENV["nginx"].port, self.gw.port)
+        code, body, err = curl("--interface", CLIENT, "-H", "Host: www.allowed.example",
+                               "http://127.0.0.1:%d/clean_23k.bin" % ENV["nginx"].port)
+        self.assertEqual(code, 0, err)
+        self.assertIn(b"Access Inhibited by Proxy", body)
+        with open(ENV["files"]["clean_23k.bin"], "rb") as f:
+            self.assertNotIn(f.read(64), body)  # nothing of the file came through
+        self.gw.wait_log("info", r"Access Denied to \[127\.0\.0\.1:127\.0\.0\.1\]")
 
 
 class TestHttpProxyModeBeside(unittest.TestCase):
