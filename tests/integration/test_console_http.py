@@ -55,6 +55,7 @@ import harness
 from harness import install
 from harness.digest import DigestClient
 from harness.install import ini_set
+from harness.procinfo import proc_status
 from test_svc_stats import parse_metrics
 
 ENV = {}
@@ -139,15 +140,6 @@ def web_pid():
         if ppid == ctl and comm.startswith("sekisho-admin"):
             return int(entry)
     return None
-
-
-def proc_status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            out[k] = v.split()
-    return out
 
 
 def audit_text():

@@ -14,6 +14,7 @@ import unittest
 
 import harness
 from harness import testfiles
+from harness.procinfo import proc_status
 
 ENV = {}
 
@@ -51,10 +52,6 @@ def fetch(proxy, url, timeout=60):
     return r.stdout
 
 
-def proc_status(pid):
-    """/proc/<pid>/status as {field: [values]} (Uid: real, effective, saved, fs)."""
-    with open("/proc/%d/status" % pid) as f:
-        return {k: v.split() for k, _, v in (line.partition(":") for line in f)}
 
 
 class TestStartup(unittest.TestCase):

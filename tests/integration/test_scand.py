@@ -28,6 +28,9 @@ def _load(name):
 
 
 testfiles = _load("testfiles")
+_procinfo = _load("procinfo")
+proc_status, task_policies = _procinfo.proc_status, _procinfo.task_policies
+SCHED_BATCH = _procinfo.SCHED_BATCH
 _sd = _load("scand")
 CLEAN, ERROR, INFECTED = _sd.CLEAN, _sd.ERROR, _sd.INFECTED
 RF_RISKWARE, RF_BLOCK_ENCRYPTED = _sd.RF_RISKWARE, _sd.RF_BLOCK_ENCRYPTED
@@ -43,10 +46,6 @@ EICAR_NAME = "Eicar-Test-Signature"
 RISKWARE_NAME = "Tool.Win32.SekishoTest"
 
 
-def proc_status(pid):
-    """/proc/<pid>/status as {field: [values]} (Uid: real, effective, saved, fs)."""
-    with open("/proc/%d/status" % pid) as f:
-        return {k: v.split() for k, _, v in (line.partition(":") for line in f)}
 
 
 def child_pids(pid):
@@ -346,16 +345,6 @@ def scan_stream(socket_path, names, results, errors, stop=None):
         errors.append(repr(e))
 
 
-def task_policies(pid):
-    """{tid: scheduling policy} of every thread of pid (/proc stat field 41)."""
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        out[int(tid)] = int(fields[38])  # field 41: policy (fields from 3 on)
-    return out
-
-
 class TestConcurrency(ScandTestBase):
     def test_every_thread_is_sched_batch(self):
         # A daemon thread that wakes up must not preempt a running scan or
@@ -365,7 +354,7 @@ class TestConcurrency(ScandTestBase):
         self.assertIsNotNone(m, self.scand.log())
         policies = task_policies(int(m.group(1)))
         self.assertGreaterEqual(len(policies), 3)  # the event thread and 2 scanners
-        self.assertEqual(set(policies.values()), {3}, policies)
+        self.assertEqual(set(policies.values()), {SCHED_BATCH}, policies)
 
     def test_many_concurrent_requests(self):
         conns, per_conn = 20, 10
