@@ -46,7 +46,10 @@
 #     the gateways' 2 scanner threads, random 23 KiB and 1 MiB files with a
 #     fresh head per scan): a scanned cell's percent of ceiling = its
 #     requests/s / the ceiling's scans/s for its database and size (on
-#     repeated content marked "*", cache-assisted);
+#     repeated content marked "*", cache-assisted). For Sekisho's cells on
+#     unique content the ceiling is its own scand's bare loop measured right
+#     before and right after the cell (SIGUSR2, scand_remeasure in
+#     bench/procs.sh; the mean of the two), a table shows both;
 #   - CONNECT tunnel throughput (curl --proxytunnel, large download from
 #     nginx) through Sekisho and Squid against direct; "n/a (proxy answered
 #     <status>)" when the proxy refuses the tunnel;
@@ -360,7 +363,7 @@ ORIGIN=127.0.0.1:$NGINX_PORT
 # full (Sekisho gateways), squidb, squidf (Squid + c-icap + clamd with the
 # bundled and the full-scale database), haproxy (HAProxy relaying to nginx).
 # Per target (T_DB: the database of a scanning target, bundled or full):
-declare -A T_PORT T_MODE T_SRV T_ICAP T_SCAN T_DB T_GW T_SQUIDLOG T_ICAPLOG
+declare -A T_PORT T_MODE T_SRV T_ICAP T_SCAN T_SCANOUT T_DB T_GW T_SQUIDLOG T_ICAPLOG
 CUR_DB= # the database of the phase: scanning targets started now use it
 declare -A LABEL=(
     [direct]="nginx direct"
@@ -403,6 +406,7 @@ $extra"
     T_GW[$name]=$name
     if [ "$vc" = yes ]; then
         T_SCAN[$name]=$SCAND_PID
+        T_SCANOUT[$name]=$SCAND_OUT
         T_DB[$name]=$CUR_DB
     fi
 }
@@ -770,9 +774,10 @@ check() {
 
 # ---- wrk cells -------------------------------------------------------------
 
-declare -A RPS MBS P99 P50 ERR CPU ICPU SCPU TCPU BUSY POOLINFO ORIGINCHK
+declare -A RPS MBS P99 P50 ERR CPU ICPU SCPU TCPU BUSY POOLINFO ORIGINCHK BRACKET CEIL_CELL
 NOTES=()
 KEYS=() # in the order run
+BR_LAST_KEY="" BR_LAST_VAL="" # the last cell's bracket (see cell)
 
 # busy_ticks - "busy total" ticks of all CPUs (/proc/stat: busy = all but
 # idle and iowait).
@@ -823,6 +828,23 @@ cell() {
             POOL_DIRTY[$obj]=0
         fi
     fi
+    # The yardstick of a Sekisho cell on unique content: its own scand's
+    # bare loop right before and right after it (bracket), same process,
+    # same minute (docs/bench.md, session 14). The previous cell's "after"
+    # is this one's "before" when it bracketed the same daemon and size.
+    local br=0 br0="" br1="" brkey="" brn=0
+    if [ "$CEIL_SECONDS" != 0 ] && [ -n "${T_SCANOUT[$t]:-}" ] && [ "${OBJ_CONTENT[$obj]}" = unique ]; then
+        br=1
+        brkey="${T_SCANOUT[$t]}|${OBJ_CEIL[$obj]}"
+        brn=$([ "${OBJ_CEIL[$obj]}" = "$USMALL" ] && echo 1 || echo 2) # --ceiling-first order
+        if [ "$BR_LAST_KEY" = "$brkey" ]; then
+            br0=$BR_LAST_VAL
+        else
+            note "$t, $obj: the daemon's bare loop before the cell"
+            br0=$(scand_remeasure "${T_SCAN[$t]}" "$brn" "${T_SCANOUT[$t]}" "${CEIL_DIR[${OBJ_CEIL[$obj]}]}" $((CEIL_SECONDS * 3 + 30)))
+        fi
+    fi
+    BR_LAST_KEY=""
     [ "$ORIGIN_LOG" = 1 ] && olog0=$(($(wc -l <"$RUN/nginx-access.log") + 1))
     [ -n "$gw" ] && before=$(workers_of "${GW_PID[$gw]}") && err0=$(gw_error_lines "$gw")
     [ -n "$slog" ] && log0=$(wc -l <"$slog")
@@ -915,6 +937,20 @@ cell() {
     if [ ${#pool[@]} -gt 0 ] && [ -z "$line" ] && [ -n "$scan" ]; then
         # No result, so no pool_max: the whole pool may have been seen.
         POOL_DIRTY[$obj]=${POOL_COUNT[$obj]}
+    fi
+    if [ $br = 1 ]; then
+        # After a short pause, so that the cell's last replies are out.
+        sleep 1
+        note "$t, $obj: the daemon's bare loop after the cell"
+        br1=$(scand_remeasure "${T_SCAN[$t]}" "$brn" "${T_SCANOUT[$t]}" "${CEIL_DIR[${OBJ_CEIL[$obj]}]}" $((CEIL_SECONDS * 3 + 30)))
+        BRACKET[$key]="${br0:-?} ${br1:-?}"
+        if [ -n "$br0" ] && [ -n "$br1" ]; then
+            CEIL_CELL[$key]=$(awk -v a="$br0" -v b="$br1" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+        else
+            NOTES+=("${LABEL[$t]}, $conn, ${OBJ_LABEL[$obj]}: the daemon's bare loop around the cell was not measured (before: ${br0:-none}, after: ${br1:-none}); its percent of ceiling is against the run's ceiling")
+        fi
+        BR_LAST_KEY=$brkey
+        BR_LAST_VAL=$br1
     fi
     sleep $CELL_PAUSE
     # After the pause: nginx logs a request when it is done.
@@ -1156,7 +1192,7 @@ ceil_pct() {
     local t obj ceil
     IFS='|' read -r t _ obj _ <<<"$1"
     [ -n "${T_SCAN[$t]:-}" ] || return
-    ceil=${CEIL[${T_DB[$t]}|${OBJ_CEIL[$obj]}]:-}
+    ceil=${CEIL_CELL[$1]:-${CEIL[${T_DB[$t]}|${OBJ_CEIL[$obj]}]:-}}
     printf '%s%s' "$(pct "${RPS[$1]:-}" "$ceil")" "$([ "${OBJ_CONTENT[$obj]}" = repeated ] && echo '*')"
 }
 
@@ -1193,7 +1229,8 @@ echo "Columns: MB/s = 10^6 bytes/s of responses incl. headers; latency excludes 
 echo "srv = nginx (direct), Sekisho master+workers, HAProxy, or squid; icap = c-icap; scan = sekisho-scand or"
 echo "clamd; sum = srv+icap+scan (nginx not included for proxied rows); cpus = CPUs busy on the whole machine"
 echo "during the cell (wrk and nginx included); ceil % = req/s / the scan ceiling's scans/s (same database and"
-echo "size; * = repeated content, cache-assisted, not a like-for-like figure); errors = connect/read/write/"
+echo "size; for Sekisho on unique content: its scand's bare loop right before and after the cell, see below;"
+echo "* = repeated content, cache-assisted, not a like-for-like figure); errors = connect/read/write/"
 echo "timeout/non-2xx; bodies (unique): distinct bodies handed out, 'wrapped Nx' (an unscanned target went"
 echo "through its share of the pool N times), 'RAN OUT' (a scanned cell used up the pool early: see Notes)."
 for mode in $CONTENT; do
@@ -1207,7 +1244,8 @@ for mode in $CONTENT; do
 done
 
 echo "== Scan ceiling: path bare, $SCAND_THREADS threads (as the gateways' scand), ${CEIL_SECONDS}s, in the gateways' sekisho-scand"
-echo "   before it served (--ceiling-first) and in a process of its own (--ceiling); the higher is the yardstick,"
+echo "   before it served (--ceiling-first) and in a process of its own (--ceiling); the higher is the run's yardstick"
+echo "   (Squid's cells; Sekisho's unique cells have their own, in the next table),"
 echo "   random files ($CEIL_23K of 23 KiB, $CEIL_1M of 1 MiB), a fresh head per scan (no cache hit)"
 if [ "$CEIL_SECONDS" = 0 ]; then
     echo "not measured (BENCH_CEILING_SECONDS=0)"
@@ -1218,6 +1256,21 @@ else
             [ -n "${CEIL_SEP_LINE[$db|$u]:-}" ] && [ "${CEIL_SEP_LINE[$db|$u]}" != "${CEIL_LINE[$db|$u]#(own process, the higher) }" ] &&
                 printf '%-8s %-7s %s\n' "$db" "${OBJ_LABEL[$u]}" "${CEIL_SEP_LINE[$db|$u]}"
         done
+    done
+fi
+
+if [ ${#BRACKET[@]} -gt 0 ]; then
+    echo
+    echo "== The yardstick of Sekisho's scanned unique cells: its scand's own bare loop right before and right after"
+    echo "   the cell (SIGUSR2, ${CEIL_SECONDS}s each; an \"after\" serves as the next cell's \"before\"); ceil % above = req/s /"
+    echo "   their mean; \"run's\" = req/s / the run's ceiling (the higher of the two above)"
+    printf '%-45s %7s %9s %9s %9s %7s %7s\n' cell req/s before/s after/s mean/s "ceil %" "run's"
+    for key in "${KEYS[@]}"; do
+        [ -n "${BRACKET[$key]:-}" ] || continue
+        IFS='|' read -r t conn obj c <<<"$key"
+        read -r b0 b1 <<<"${BRACKET[$key]}"
+        printf '%-45s %7s %9s %9s %9s %7s %7s\n' "${LABEL[$t]}, $conn, ${OBJ_LABEL[$obj]}, $c" "${RPS[$key]:-n/a}" \
+            "$b0" "$b1" "${CEIL_CELL[$key]:--}" "$(ceil_pct "$key")" "$(pct "${RPS[$key]:-}" "${CEIL[${T_DB[$t]}|${OBJ_CEIL[$obj]}]:-}")"
     done
 fi
 

@@ -100,6 +100,7 @@ declare -A GW_PID GW_PREFIX
 GW_PORT=   # the port of the gateway gateway_start started last
 SCAND_PID= # the sekisho-scand start_scand started last
 SCAND_SOCK=
+SCAND_OUT= # its output (the "ceiling:" lines of --ceiling-first and SIGUSR2)
 SCAND_LOAD=
 
 # gateway_start SVC NAME SOCK SECTION [COMMON] - a sekisho --SVC gateway in
@@ -172,7 +173,30 @@ start_scand() {
     fi
     SCAND_LOAD=$((SECONDS - t0))
     SCAND_PID=$pid
+    SCAND_OUT=$RUN/$name.out
     return 0
+}
+
+# scand_remeasure PID N OUT DIR BOUND - ask the serving sekisho-scand PID
+# (started with --ceiling-first, whose Nth directory is DIR; its output in
+# OUT) to run its bare loop on DIR again (SIGUSR2 with value N; src/scand/
+# ceiling_rerun.h) and wait at most BOUND s for the new "ceiling:" line.
+# Prints its scans_per_s, or nothing. The yardstick of a cell in the same
+# process and the same minute: call it right before and right after the
+# cell, while no load runs. Polls every 0.5 s, so that the wait costs the
+# measurement little CPU.
+scand_remeasure() {
+    local pid=$1 n=$2 out=$3 dir=$4 bound=$5 before deadline line
+    before=$(grep -c "^ceiling: path=bare .* dir=$dir\$" "$out")
+    /bin/kill -q "$n" -USR2 "$pid" 2>/dev/null || return 0
+    deadline=$((SECONDS + bound))
+    while [ $SECONDS -lt $deadline ]; do
+        sleep 0.5
+        [ "$(grep -c "^ceiling: path=bare .* dir=$dir\$" "$out")" -gt "$before" ] || continue
+        line=$(grep "^ceiling: path=bare .* dir=$dir\$" "$out" | tail -n 1)
+        sed -n 's/.* scans_per_s=\([0-9.]*\).*/\1/p' <<<"$line"
+        return 0
+    done
 }
 
 # cpu_ticks PID... - CPU ticks of the processes and of their children.

@@ -54,6 +54,11 @@ struct engine {
     uint64_t loaded_at; /* unix s */
     size_t ndbs;
     struct db_version_entry dbs[DB_VERSION_ENTRIES_MAX]; /* the directory at load time */
+    /* libclamav's callbacks are engine-wide plain assignments: a served
+     * scan (read side) never runs while the ceiling's bare loop has them
+     * off (write side, engine_bare_begin). Writers first, so a measurement
+     * asked for while scans go on still starts. */
+    pthread_rwlock_t scan_lock;
 };
 
 struct scan_ctx {
@@ -206,6 +211,16 @@ int engine_set_tmpdir(const char *dir)
     return 0;
 }
 
+/* set_callbacks - ours on (every served scan) or off (the ceiling's bare
+ * loop only, under the write side of scan_lock). */
+static void set_callbacks(struct engine *e, bool on)
+{
+    cl_engine_set_clcb_virus_found(e->cl, on ? cb_virus_found : NULL);
+    cl_engine_set_clcb_file_inspection(e->cl, on ? cb_file_inspection : NULL);
+    cl_engine_set_clcb_pre_scan(e->cl, on ? cb_pre_scan : NULL);
+    cl_engine_set_clcb_meta(e->cl, on ? cb_meta : NULL);
+}
+
 struct engine *engine_load(const char *dir, bool clean_cache, char *err, size_t errcap)
 {
     uint64_t t0 = now_ns();
@@ -221,9 +236,14 @@ struct engine *engine_load(const char *dir, bool clean_cache, char *err, size_t 
         free(e);
         return NULL;
     }
+    pthread_rwlockattr_t la;
+    pthread_rwlockattr_init(&la);
+    pthread_rwlockattr_setkind_np(&la, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&e->scan_lock, &la);
+    pthread_rwlockattr_destroy(&la);
     /* Plain assignments in libclamav (no recompile needed); they are ours,
      * not part of the load dbupdate verifies. */
-    engine_set_callbacks(e, true);
+    set_callbacks(e, true);
     e->refs = 1;
     if (getrandom(&e->id, sizeof(e->id), GRND_NONBLOCK) != (ssize_t)sizeof(e->id))
         e->id = now_ns() ^ ((uint64_t)getpid() << 32);
@@ -253,6 +273,7 @@ void engine_ref(struct engine *e)
 
 static void engine_free(struct engine *e)
 {
+    pthread_rwlock_destroy(&e->scan_lock);
     clam_engine_free(e->cl);
     free(e);
 }
@@ -396,12 +417,16 @@ int engine_scan_bare(struct engine *e, const void *buf, size_t len)
     return rc == CL_CLEAN ? 0 : rc == CL_VIRUS ? 1 : -1;
 }
 
-void engine_set_callbacks(struct engine *e, bool on)
+void engine_bare_begin(struct engine *e)
 {
-    cl_engine_set_clcb_virus_found(e->cl, on ? cb_virus_found : NULL);
-    cl_engine_set_clcb_file_inspection(e->cl, on ? cb_file_inspection : NULL);
-    cl_engine_set_clcb_pre_scan(e->cl, on ? cb_pre_scan : NULL);
-    cl_engine_set_clcb_meta(e->cl, on ? cb_meta : NULL);
+    pthread_rwlock_wrlock(&e->scan_lock);
+    set_callbacks(e, false);
+}
+
+void engine_bare_end(struct engine *e)
+{
+    set_callbacks(e, true);
+    pthread_rwlock_unlock(&e->scan_lock);
 }
 
 static void scan_error(struct scanreq_reply *rep, const char *what, int err)
@@ -574,6 +599,7 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
     }
     if ((mode == ENGINE_SCAN_FMAP || ctx->oversize) && size > 0 && map == MAP_FAILED)
         map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    pthread_rwlock_rdlock(&e->scan_lock); /* our callbacks are on */
     if (map != MAP_FAILED) {
         cl_fmap_t *fm = cl_fmap_open_memory(map, size);
         if (fm != NULL) {
@@ -587,6 +613,7 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
     } else {
         rc = cl_scandesc_callback(fd, fname, &vname, &scanned, e->cl, &opts, ctx);
     }
+    pthread_rwlock_unlock(&e->scan_lock);
 
     if (rc == CL_ETIMEOUT)
         ctx->timed_out = true;

@@ -104,10 +104,14 @@ void engine_scan(struct engine *e, int fd, const struct scanreq_request *req,
  * cl_fmap_open_memory + cl_scanmap_callback and no context, nothing else.
  * 0 clean, 1 a detection, -1 an error. */
 int engine_scan_bare(struct engine *e, const void *buf, size_t len);
-/* engine_set_callbacks - our libclamav callbacks (deadline, cancel,
- * detection names) on or off; off only for the ceiling's bare loop, and
- * only while no scan runs (plain assignments in libclamav). */
-void engine_set_callbacks(struct engine *e, bool on);
+/* engine_bare_begin / engine_bare_end - our libclamav callbacks
+ * (deadline, cancel, detection names) off for the ceiling's bare loop, and
+ * on again. Between the two no engine_scan of e runs: one that is running
+ * is waited for, later ones wait (the callbacks are engine-wide in
+ * libclamav, and a served scan without them would lose its deadline and
+ * its detection details). */
+void engine_bare_begin(struct engine *e);
+void engine_bare_end(struct engine *e);
 
 /* engine_thread_done - free the calling thread's copy buffer now (other
  * threads' buffers go when they end). */

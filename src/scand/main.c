@@ -41,6 +41,7 @@
 #include "lib/str.h"
 #include "proto/scanreq.h"
 #include "scand/engine.h"
+#include "scand/ceiling_rerun.h"
 #include "scand/scand_ceiling.h"
 #include "scand/scand_log.h"
 #include "scand/scan_pool.h"
@@ -119,7 +120,8 @@ static void usage(FILE *f)
                "                    path on the engine it has just loaded, in its own process\n"
                "                    (bench/: a yardstick with the same engine memory as the\n"
                "                    scans); one ceiling: line per DIR on stdout\n"
-               "signals: SIGHUP reloads the definitions, SIGTERM stops after the queued scans\n"
+               "signals: SIGHUP reloads the definitions, SIGTERM stops after the queued scans;\n"
+               "with --ceiling-first, SIGUSR2 measures again (sigqueue value N: the Nth DIR only)\n"
                "a supervisor process restarts the scanning process when it dies\n");
 }
 
@@ -423,6 +425,12 @@ static void supervisor_exit(void *arg)
     server = NULL;
 }
 
+/* on_usr2 - scand_usr2_fn: the --ceiling-first measurements again. */
+static void on_usr2(void *arg, int value)
+{
+    (void)ceiling_rerun_start(arg, value); /* it logs what it does */
+}
+
 /* serve - the scanning process: load, serve until SIGTERM. */
 static int serve(const struct options *o, const char *tmp)
 {
@@ -455,6 +463,18 @@ static int serve(const struct options *o, const char *tmp)
     struct engine_slot slot;
     engine_slot_init(&slot, e, o->databases, scand_server_reload_done, server);
     scand_server_set_slot(server, &slot);
+    /* With --ceiling-first, SIGUSR2 measures again while the daemon serves:
+     * the benches' yardstick in the same process and minute as a cell. */
+    struct ceiling_rerun *rerun = NULL;
+    if (o->nceiling_first > 0) {
+        struct ceiling_options co = o->ceiling;
+        co.threads = o->threads;
+        rerun = ceiling_rerun_new(&co, o->ceiling_first, o->nceiling_first, &slot);
+        if (rerun != NULL)
+            scand_server_set_usr2(server, on_usr2, rerun);
+        else
+            scand_log("SIGUSR2 measurements: out of memory (the daemon serves)");
+    }
     char mark[4200];
     if (engine_mark_path(o->socket_path, mark, sizeof(mark)) != 0 ||
         engine_slot_set_mark(&slot, mark) != 0)
@@ -470,6 +490,7 @@ static int serve(const struct options *o, const char *tmp)
               engine_scan_mode_name(o->mode), (long)getpid());
     scand_supervise_ready();
     int rc = scand_server_run(server);
+    ceiling_rerun_free(rerun); /* waits for a measurement, which holds an engine */
     /* The slot first: it waits for a reload thread still running, whose
      * completion callback writes to the server's eventfd. */
     engine_slot_fini(&slot);

@@ -230,7 +230,10 @@ static int run_path(struct ceiling_run *r, bool bare)
     /* next is not reset: the second path's nonces go on from the first's,
      * or its scans would be of contents the clean cache has just seen. */
     r->first = atomic_load(&r->next);
-    engine_set_callbacks(r->engine, !bare);
+    if (bare)
+        engine_bare_begin(r->engine);
+    if (o->started)
+        o->started(o->dir, bare);
     uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
     r->deadline_ns = t0 + (uint64_t)(o->seconds * 1e9);
     unsigned started = 0;
@@ -260,7 +263,6 @@ static int run_path(struct ceiling_run *r, bool bare)
         sum.errors += t[i].errors;
     }
     double secs = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
-    engine_set_callbacks(r->engine, true);
     free(t);
     printf("ceiling: path=%s threads=%u files=%zu avg_bytes=%.0f scans=%llu seconds=%.2f "
            "scans_per_s=%.1f MB_per_s=%.1f cpu_us_per_scan=%.1f clean=%llu infected=%llu "
@@ -273,6 +275,9 @@ static int run_path(struct ceiling_run *r, bool bare)
            (unsigned long long)sum.clean, (unsigned long long)sum.infected,
            (unsigned long long)sum.errors, o->dir);
     fflush(stdout);
+    /* After the line: a served scan that waited is answered after it. */
+    if (bare)
+        engine_bare_end(r->engine);
     return rc;
 }
 

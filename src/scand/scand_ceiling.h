@@ -42,6 +42,10 @@ struct ceiling_options {
     double seconds;
     bool path_bare, path_engine;
     bool stamp; /* "head" (true) or "none" */
+    /* Called once a path's measurement holds the engine (for the bare
+     * path: no served scan runs from now until its line is printed);
+     * NULL for none. */
+    void (*started)(const char *dir, bool bare);
 };
 
 /* scand_ceiling_run - measure along each chosen path (bare first) and

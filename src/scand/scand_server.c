@@ -109,6 +109,9 @@ struct scand_server {
     bool reload_running;
     bool reload_again; /* asked for while one was running */
     struct reload_waiter *waiters_cur, *waiters_next;
+
+    scand_usr2_fn *usr2; /* NULL: SIGUSR2 is logged and ignored */
+    void *usr2_arg;
 };
 
 static uint64_t mono_ns(void)
@@ -125,6 +128,7 @@ int scand_server_block_signals(void)
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR2);
     if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
         return -1;
     signal(SIGPIPE, SIG_IGN);
@@ -141,6 +145,12 @@ static void wake(struct scand_server *s)
 void scand_server_set_slot(struct scand_server *s, struct engine_slot *slot)
 {
     s->cfg.slot = slot;
+}
+
+void scand_server_set_usr2(struct scand_server *s, scand_usr2_fn *fn, void *arg)
+{
+    s->usr2 = fn;
+    s->usr2_arg = arg;
 }
 
 void scand_server_reload_done(void *arg)
@@ -634,6 +644,11 @@ static void handle_signal(struct scand_server *s)
         if (si.ssi_signo == SIGHUP) {
             scand_log("SIGHUP: reloading definitions");
             start_reload(s);
+        } else if (si.ssi_signo == SIGUSR2) {
+            if (s->usr2)
+                s->usr2(s->usr2_arg, si.ssi_int);
+            else
+                scand_log("SIGUSR2: ignored (only --ceiling-first gives it a meaning)");
         } else if (!s->draining) {
             scand_log("%s: stopping; finishing %u outstanding requests",
                       si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", s->total_inflight);
@@ -667,6 +682,7 @@ static int event_setup(struct scand_server *s)
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR2);
     s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     s->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -7,7 +7,9 @@
  * SCAN jobs to the scan_pool and writes the replies back; RELOAD requests
  * and SIGHUP start a background reload of the definitions (engine.h) and
  * RELOAD requests are answered when it has ended; VERSION requests are
- * answered at once with the engine in service. SIGTERM (or SIGINT)
+ * answered at once with the engine in service. SIGUSR2 is passed to the
+ * hook set with scand_server_set_usr2 (the benches' ceiling measurement,
+ * ceiling_rerun.h), or logged and ignored. SIGTERM (or SIGINT)
  * stops accepting, lets every queued scan finish and its reply go out,
  * then run() returns.
  *
@@ -50,7 +52,11 @@ struct scand_server_config {
 
 struct scand_server;
 
-/* scand_server_block_signals - block SIGHUP, SIGTERM, SIGINT in the
+/* scand_usr2_fn - called on the event thread for each SIGUSR2 with the
+ * signal's value (sigqueue; 0 from a plain kill). Must not block. */
+typedef void scand_usr2_fn(void *arg, int value);
+
+/* scand_server_block_signals - block SIGHUP, SIGTERM, SIGINT, SIGUSR2 in the
  * calling thread (call before any thread exists, so all inherit it) and
  * ignore SIGPIPE; the event loop takes them through a signalfd. */
 int scand_server_block_signals(void);
@@ -64,6 +70,10 @@ struct scand_server *scand_server_new(const struct scand_server_config *cfg, cha
 /* scand_server_set_slot - the engine slot to scan with; before run (the
  * scanning process sets it after fork, the supervisor never does). */
 void scand_server_set_slot(struct scand_server *s, struct engine_slot *slot);
+
+/* scand_server_set_usr2 - what SIGUSR2 does; before run. Without it the
+ * signal is logged and ignored. */
+void scand_server_set_usr2(struct scand_server *s, scand_usr2_fn *fn, void *arg);
 
 /* scand_server_reload_done - engine_reload_done_fn for the slot; arg is
  * the server. Safe from any thread. */

@@ -1,6 +1,6 @@
 /* scand_supervise - the supervisor process of sekisho-scand (see
  * scand_supervise.h). Signals are taken synchronously (sigtimedwait with
- * SIGCHLD, SIGTERM, SIGINT, SIGHUP blocked), so there are no handlers and
+ * SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR2 blocked), so there are no handlers and
  * no races between a death and a stop request. */
 #include "scand/scand_supervise.h"
 
@@ -99,6 +99,7 @@ int scand_supervise(bool daemon, scand_supervise_exit_fn *at_exit, void *arg)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR2);
     sigprocmask(SIG_BLOCK, &set, NULL);
 
     pid_t child = 0;
@@ -150,6 +151,8 @@ int scand_supervise(bool daemon, scand_supervise_exit_fn *at_exit, void *arg)
                 kill(child, sig);
         } else if (sig == SIGHUP && child > 0) {
             kill(child, SIGHUP);
+        } else if (sig == SIGUSR2 && child > 0) {
+            sigqueue(child, SIGUSR2, si.si_value); /* its value picks the directory */
         }
 
         int status;

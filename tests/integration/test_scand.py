@@ -7,6 +7,7 @@ import importlib.util
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -315,6 +316,76 @@ class TestCeiling(unittest.TestCase):
             with ScandClient(sd.socket_path) as c:
                 r = c.scan_path(FILES["eicar.com"])
             self.assertEqual((r.verdict, r.name), (INFECTED, EICAR_NAME))
+        finally:
+            sd.stop()
+            sd.cleanup()
+
+    def ceiling_lines(self, sd, d=None):
+        return [l for l in sd.log().splitlines()
+                if l.startswith("ceiling:") and (d is None or l.endswith("dir=" + d))]
+
+    def test_sigusr2_measures_again_while_serving(self):
+        # The benches' yardstick taken between cells in the serving daemon
+        # (bench/procs.sh scand_remeasure). The bare loop switches
+        # libclamav's engine-wide callbacks off: a scan asked for meanwhile
+        # waits for it and is then classified with the callbacks on (the
+        # detection name comes from them).
+        d = self.files("clean_23k.bin", "clean_1m.bin")
+        sd = Scand(BUILD, DATABASES, threads=1,
+                   extra_args=["--ceiling-first", d, "--seconds", "3"]).start()
+        try:
+            self.assertEqual(len(self.ceiling_lines(sd)), 1)
+            sd.proc.send_signal(signal.SIGUSR2)  # to the supervisor: passed on
+            self.assertTrue(sd.wait_log("SIGUSR2: measuring the ceiling of %s" % d),
+                            sd.log()[-2000:])
+            # The bare loop holds the engine now: this scan waits for its
+            # end, and its reply comes after the measurement's line.
+            with ScandClient(sd.socket_path) as c:
+                r = c.scan_path(FILES["eicar.com"])
+            self.assertEqual((r.verdict, r.name), (INFECTED, EICAR_NAME))
+            lines = self.ceiling_lines(sd)
+            self.assertEqual(len(lines), 2, sd.log()[-2000:])
+            scans, clean, infected = self.fullmatch(lines[1], d)
+            self.assertGreater(scans, 0)
+            self.assertEqual((clean, infected), (scans, 0))
+            with ScandClient(sd.socket_path) as c:
+                r = c.scan_path(FILES["clean_23k.bin"])
+            self.assertEqual(r.verdict, CLEAN)
+        finally:
+            sd.stop()
+            sd.cleanup()
+
+    def test_sigusr2_value_picks_one_directory(self):
+        d1 = self.files("clean_23k.bin")
+        d2 = os.path.join(self.dir, "two")
+        os.makedirs(d2)
+        shutil.copy(FILES["clean_1m.bin"], d2)
+        sd = Scand(BUILD, DATABASES, threads=1,
+                   extra_args=["--ceiling-first", d1, "--ceiling-first", d2,
+                               "--seconds", "1"]).start()
+        try:
+            self.assertEqual((len(self.ceiling_lines(sd, d1)), len(self.ceiling_lines(sd, d2))),
+                             (1, 1))
+            subprocess.run(["/bin/kill", "-q", "2", "-USR2", str(sd.proc.pid)], check=True,
+                           timeout=10)
+            self.assertTrue(sd.wait_log("dir=" + d2, count=2), sd.log()[-2000:])
+            self.assertIn("SIGUSR2: measuring the ceiling of %s" % d2, sd.log())
+            self.assertNotIn("SIGUSR2: measuring the ceiling of %s " % d1, sd.log())
+            self.assertEqual((len(self.ceiling_lines(sd, d1)), len(self.ceiling_lines(sd, d2))),
+                             (1, 2))
+        finally:
+            sd.stop()
+            sd.cleanup()
+
+    def test_sigusr2_without_ceiling_first_is_ignored(self):
+        sd = Scand(BUILD, DATABASES, threads=1).start()
+        try:
+            sd.proc.send_signal(signal.SIGUSR2)
+            self.assertTrue(sd.wait_log("SIGUSR2: ignored"), sd.log()[-2000:])
+            with ScandClient(sd.socket_path) as c:
+                r = c.scan_path(FILES["eicar.com"])
+            self.assertEqual((r.verdict, r.name), (INFECTED, EICAR_NAME))
+            self.assertEqual(self.ceiling_lines(sd), [])
         finally:
             sd.stop()
             sd.cleanup()
