@@ -46,8 +46,11 @@
 # BENCH_CEILING_SECONDS, measured by the gateways' scand on its own engine
 # before it serves (--ceiling-first) and, after the cells of each database,
 # by `sekisho-scand --ceiling` in a process of its own; the higher of the
-# two is the yardstick; a scanned cell's "% of ceiling" = its mails/s (one
-# scanned attachment each) / the ceiling's scans/s.
+# two is the run's yardstick; a scanned cell's "% of ceiling" = its mails/s
+# (one scanned attachment each) / the ceiling's scans/s. The scanning rows
+# of Sekisho (bundled, full) have their own yardstick: their scand's bare
+# loop measured again right before and right after the cell (SIGUSR2,
+# scand_remeasure in bench/procs.sh), the mean of the two.
 # Before measuring a scanning stack, an EICAR mail (base64 attachment) must
 # not reach the sink and a clean mail must; through a relay (HAProxy,
 # Sekisho scanning off) a clean mail must; what each answered is printed.
@@ -279,7 +282,7 @@ sink_count() {
 # A target is one thing the load generator sends to: direct (smtp-sink),
 # bundled, full (Sekisho gateways), csb, csf (clamsmtp + clamd with the
 # bundled and the full-scale database). Per target:
-declare -A T_PORT T_SRV T_SCAN T_GW
+declare -A T_PORT T_SRV T_SCAN T_SCANOUT T_GW
 declare -A LABEL=(
     [direct]="smtp-sink direct"
     [bundled]="Sekisho, bundled db"
@@ -322,7 +325,7 @@ ipv6=no${section:+
 $section}" "$common"
     T_PORT[$name]=$GW_PORT
     T_SRV[$name]=${GW_PID[$name]}
-    [ "$scan" = yes ] && T_SCAN[$name]=$SCAND_PID
+    [ "$scan" = yes ] && T_SCAN[$name]=$SCAND_PID && T_SCANOUT[$name]=$SCAND_OUT
     T_GW[$name]=$name
 }
 
@@ -703,7 +706,10 @@ check() {
 
 # ---- cells -----------------------------------------------------------------
 
-declare -A MPS MBS P50 P99 FAILED CPU SCPU TCPU SINKCPU GENCPU OTHERS SPCPU QPM
+# pct A B - A in percent of B; n/a without both.
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.0f%%", 100 * a / b; else printf "n/a" }'; }
+declare -A MPS MBS P50 P99 FAILED CPU SCPU TCPU SINKCPU GENCPU OTHERS SPCPU QPM BRACKET CEIL_CELL
+BR_LAST_KEY="" BR_LAST_VAL="" # the last cell's bracket (see cell)
 NOTES=()
 
 # cell TARGET SENDERS MODE - one smtpload run.
@@ -720,6 +726,21 @@ cell() {
     fixed) extra=(-R fixed) ;;
     unique) extra=(-R unique -a "$RCV_NEXT") ;;
     esac
+    # The yardstick of the scanning rows (bundled, full): the gateway's
+    # scand's own bare loop right before and right after the cell, same
+    # process, same minute (bench/procs.sh scand_remeasure; docs/bench.md,
+    # session 14); the previous cell's "after" is this one's "before".
+    local br=0 br0="" br1=""
+    if [ "$CEILING_SECONDS" != 0 ] && [ -n "${T_SCANOUT[$t]:-}" ] && { [ "$t" = bundled ] || [ "$t" = full ]; }; then
+        br=1
+        if [ "$BR_LAST_KEY" = "${T_SCANOUT[$t]}" ]; then
+            br0=$BR_LAST_VAL
+        else
+            note "$t: the daemon's bare loop before the cell"
+            br0=$(scand_remeasure "${T_SCAN[$t]}" 1 "${T_SCANOUT[$t]}" "$CEIL_DIR" $((CEILING_SECONDS * 3 + 30)))
+        fi
+    fi
+    BR_LAST_KEY=""
     [ -n "$gw" ] && before=$(workers_of "${GW_PID[$gw]}") && err0=$(gw_error_lines "$gw")
     [ -n "$spam" ] && h0=$(spam_records "$gw")
     [ -n "${T_DNS[$t]:-}" ] && q0=$(dns_queries)
@@ -819,6 +840,19 @@ cell() {
         if [ "$err1" -gt "$err0" ]; then
             NOTES+=("${LABEL[$t]}, ${MODE_LABEL[$mode]}, $c senders: $((err1 - err0)) new error.log line(s), last: $(tail -n 1 "${GW_PREFIX[$gw]}/log/smtp/error.log")")
         fi
+    fi
+    if [ $br = 1 ]; then
+        sleep 1 # the cell's last replies out
+        note "$t: the daemon's bare loop after the cell"
+        br1=$(scand_remeasure "${T_SCAN[$t]}" 1 "${T_SCANOUT[$t]}" "$CEIL_DIR" $((CEILING_SECONDS * 3 + 30)))
+        BRACKET[$key]="${br0:-?} ${br1:-?}"
+        if [ -n "$br0" ] && [ -n "$br1" ]; then
+            CEIL_CELL[$key]=$(awk -v a="$br0" -v b="$br1" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+        else
+            NOTES+=("${LABEL[$t]}, ${MODE_LABEL[$mode]}, $c senders: the daemon's bare loop around the cell was not measured (before: ${br0:-none}, after: ${br1:-none}); its %ceil is against the run's ceiling")
+        fi
+        BR_LAST_KEY=${T_SCANOUT[$t]}
+        BR_LAST_VAL=$br1
     fi
     sleep $CELL_PAUSE
 }
@@ -1048,6 +1082,7 @@ for c in $SENDERS; do
             [ -n "${MPS[$key]:-}" ] || continue
             pc=-
             [ -n "${CEIL_OF[$t]:-}" ] && pc=$(ceil_pct "${MPS[$key]}" "${CEIL_OF[$t]}")
+            [ -n "${CEIL_CELL[$key]:-}" ] && pc=$(pct "${MPS[$key]}" "${CEIL_CELL[$key]}")
             # shellcheck disable=SC2059
             printf "$fmt" "${LABEL[$t]}" "${MODE_LABEL[$mode]}" "$c" "${MPS[$key]}" "${MBS[$key]:--}" \
                 "${P50[$key]:--}" "${P99[$key]:--}" "${CPU[$key]:--}" "${SCPU[$key]:--}" \
@@ -1083,7 +1118,6 @@ echo "full-scale database: $FULL_STATE"
 [ -n "$CLAMSMTP_STATE" ] && echo "clamsmtp + clamd: $CLAMSMTP_STATE"
 [ -n "$HAPROXY_STATE" ] && echo "HAProxy: $HAPROXY_STATE"
 
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.0f%%", 100 * a / b; else printf "n/a" }'; }
 times() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }'; }
 max() { awk -v a="$1" -v b="$2" 'BEGIN { a += 0; b += 0; if (a == 0 && b == 0) print ""; else print (a > b ? a : b) }'; }
 
@@ -1153,6 +1187,13 @@ for db in full bundled; do
     [ "$db" = full ] && [ "$SKIP_FULLDB" = 1 ] && continue
     for c in $SENDERS; do
         for mode in $MODES; do
+            if [ -n "${CEIL_CELL[$db|$mode|$c]:-}" ]; then
+                printf '%-13s vs scan ceiling, %3s senders, %-11s Sekisho %s mails/s, its scand before/after %s scans/s = %s (target >= 95%%); the run'"'"'s ceiling %s = %s\n' \
+                    "${db/full/full-scale} db" "$c" "${MODE_LABEL[$mode]}:" "${MPS[$db|$mode|$c]:-n/a}" \
+                    "${BRACKET[$db|$mode|$c]/ //}" "$(pct "${MPS[$db|$mode|$c]:-}" "${CEIL_CELL[$db|$mode|$c]}")" \
+                    "${CEIL_SPS[$db]:-n/a}" "$(ceil_pct "${MPS[$db|$mode|$c]:-}" "$db")"
+                continue
+            fi
             printf '%-13s vs scan ceiling, %3s senders, %-11s Sekisho %s mails/s, ceiling %s scans/s = %s (target >= 95%%)\n' \
                 "${db/full/full-scale} db" "$c" "${MODE_LABEL[$mode]}:" "${MPS[$db|$mode|$c]:-n/a}" \
                 "${CEIL_SPS[$db]:-n/a}" "$(ceil_pct "${MPS[$db|$mode|$c]:-}" "$db")"
