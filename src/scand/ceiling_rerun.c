@@ -28,9 +28,8 @@ static void log_started(const char *dir, bool bare)
     scand_log("SIGUSR2: measuring the ceiling of %s (served scans wait)", dir);
 }
 
-struct ceiling_rerun *ceiling_rerun_new(const struct ceiling_options *base,
-                                        const char *const *dirs, unsigned ndirs,
-                                        struct engine_slot *slot)
+struct ceiling_rerun *ceiling_rerun_new(const struct ceiling_options *base, const char *const *dirs,
+                                        unsigned ndirs, struct engine_slot *slot)
 {
     struct ceiling_rerun *r = calloc(1, sizeof(*r));
     if (r == NULL)

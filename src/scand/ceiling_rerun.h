@@ -30,9 +30,8 @@ struct ceiling_rerun;
 /* ceiling_rerun_new - for the ndirs directories of dirs, each measured
  * with the options of base (threads, seconds, stamp; bare path only).
  * NULL when out of memory. */
-struct ceiling_rerun *ceiling_rerun_new(const struct ceiling_options *base,
-                                        const char *const *dirs, unsigned ndirs,
-                                        struct engine_slot *slot);
+struct ceiling_rerun *ceiling_rerun_new(const struct ceiling_options *base, const char *const *dirs,
+                                        unsigned ndirs, struct engine_slot *slot);
 
 /* ceiling_rerun_start - measure directory number which (1-based, as given
  * on the command line), or every directory when which is 0 or out of
