@@ -774,10 +774,9 @@ check() {
 
 # ---- wrk cells -------------------------------------------------------------
 
-declare -A RPS MBS P99 P50 ERR CPU ICPU SCPU TCPU BUSY POOLINFO ORIGINCHK BRACKET CEIL_CELL
+declare -A RPS MBS P99 P50 ERR CPU ICPU SCPU TCPU BUSY POOLINFO ORIGINCHK
 NOTES=()
 KEYS=() # in the order run
-BR_LAST_KEY="" BR_LAST_VAL="" # the last cell's bracket (see cell)
 
 # busy_ticks - "busy total" ticks of all CPUs (/proc/stat: busy = all but
 # idle and iowait).
@@ -829,22 +828,17 @@ cell() {
         fi
     fi
     # The yardstick of a Sekisho cell on unique content: its own scand's
-    # bare loop right before and right after it (bracket), same process,
-    # same minute (docs/bench.md, session 14). The previous cell's "after"
-    # is this one's "before" when it bracketed the same daemon and size.
-    local br=0 br0="" br1="" brkey="" brn=0
+    # bare loop right before and right after it (bracket_open/_close in
+    # bench/procs.sh; docs/bench.md, session 14).
+    local br=()
     if [ "$CEIL_SECONDS" != 0 ] && [ -n "${T_SCANOUT[$t]:-}" ] && [ "${OBJ_CONTENT[$obj]}" = unique ]; then
-        br=1
-        brkey="${T_SCANOUT[$t]}|${OBJ_CEIL[$obj]}"
-        brn=$([ "${OBJ_CEIL[$obj]}" = "$USMALL" ] && echo 1 || echo 2) # --ceiling-first order
-        if [ "$BR_LAST_KEY" = "$brkey" ]; then
-            br0=$BR_LAST_VAL
-        else
-            note "$t, $obj: the daemon's bare loop before the cell"
-            br0=$(scand_remeasure "${T_SCAN[$t]}" "$brn" "${T_SCANOUT[$t]}" "${CEIL_DIR[${OBJ_CEIL[$obj]}]}" $((CEIL_SECONDS * 3 + 30)))
-        fi
+        # --ceiling-first order: 1 the 23 KiB directory, 2 the 1 MiB one
+        br=("${T_SCAN[$t]}" "$([ "${OBJ_CEIL[$obj]}" = "$USMALL" ] && echo 1 || echo 2)" "${T_SCANOUT[$t]}"
+            "${CEIL_DIR[${OBJ_CEIL[$obj]}]}" $((CEIL_SECONDS * 3 + 30)))
+        bracket_open "${br[@]}"
+    else
+        bracket_none
     fi
-    BR_LAST_KEY=""
     [ "$ORIGIN_LOG" = 1 ] && olog0=$(($(wc -l <"$RUN/nginx-access.log") + 1))
     [ -n "$gw" ] && before=$(workers_of "${GW_PID[$gw]}") && err0=$(gw_error_lines "$gw")
     [ -n "$slog" ] && log0=$(wc -l <"$slog")
@@ -938,20 +932,7 @@ cell() {
         # No result, so no pool_max: the whole pool may have been seen.
         POOL_DIRTY[$obj]=${POOL_COUNT[$obj]}
     fi
-    if [ $br = 1 ]; then
-        # After a short pause, so that the cell's last replies are out.
-        sleep 1
-        note "$t, $obj: the daemon's bare loop after the cell"
-        br1=$(scand_remeasure "${T_SCAN[$t]}" "$brn" "${T_SCANOUT[$t]}" "${CEIL_DIR[${OBJ_CEIL[$obj]}]}" $((CEIL_SECONDS * 3 + 30)))
-        BRACKET[$key]="${br0:-?} ${br1:-?}"
-        if [ -n "$br0" ] && [ -n "$br1" ]; then
-            CEIL_CELL[$key]=$(awk -v a="$br0" -v b="$br1" 'BEGIN { printf "%.1f", (a + b) / 2 }')
-        else
-            NOTES+=("${LABEL[$t]}, $conn, ${OBJ_LABEL[$obj]}: the daemon's bare loop around the cell was not measured (before: ${br0:-none}, after: ${br1:-none}); its percent of ceiling is against the run's ceiling")
-        fi
-        BR_LAST_KEY=$brkey
-        BR_LAST_VAL=$br1
-    fi
+    [ ${#br[@]} -gt 0 ] && bracket_close "$key" "${LABEL[$t]}, $conn, ${OBJ_LABEL[$obj]}" "${br[@]}"
     sleep $CELL_PAUSE
     # After the pause: nginx logs a request when it is done.
     [ ${#pool[@]} -gt 0 ] && [ "$ORIGIN_LOG" = 1 ] && origin_check "$key" "$obj" "$scan" "$olog0"

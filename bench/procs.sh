@@ -199,6 +199,44 @@ scand_remeasure() {
     done
 }
 
+# The bracket of a cell (bench/http.sh, bench/smtp.sh): scand_remeasure
+# right before it (bracket_open) and right after it (bracket_close); their
+# mean is the cell's yardstick. A cell that brackets the same daemon and
+# directory as the cell just before takes that cell's "after" as its
+# "before". BRACKET[CELL]="before after", CEIL_CELL[CELL]=mean.
+declare -A BRACKET CEIL_CELL
+BR_LAST_KEY="" BR_LAST_VAL="" BR0=""
+# bracket_open PID N OUT DIR BOUND - sets BR0; call before every cell (a
+# cell without a bracket calls bracket_none, which breaks the chain).
+bracket_open() {
+    if [ "$BR_LAST_KEY" = "$3|$4" ]; then
+        BR0=$BR_LAST_VAL
+    else
+        note "$(basename "$3" .out): its bare loop before the cell"
+        BR0=$(scand_remeasure "$@")
+    fi
+    BR_LAST_KEY=""
+}
+bracket_none() { BR_LAST_KEY=""; }
+# bracket_close CELL LABEL PID N OUT DIR BOUND - after the cell: the
+# "after" measurement, BRACKET and CEIL_CELL of CELL, a note naming LABEL
+# when either measurement is missing.
+bracket_close() {
+    local cell=$1 label=$2 br1
+    shift 2
+    sleep 1 # the cell's last replies out
+    note "$(basename "$3" .out): its bare loop after the cell"
+    br1=$(scand_remeasure "$@")
+    BRACKET[$cell]="${BR0:-?} ${br1:-?}"
+    if [ -n "$BR0" ] && [ -n "$br1" ]; then
+        CEIL_CELL[$cell]=$(awk -v a="$BR0" -v b="$br1" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+    else
+        NOTES+=("$label: the daemon's bare loop around the cell was not measured (before: ${BR0:-none}, after: ${br1:-none}); its percent of ceiling is against the run's ceiling")
+    fi
+    BR_LAST_KEY="$3|$4"
+    BR_LAST_VAL=$br1
+}
+
 # cpu_ticks PID... - CPU ticks of the processes and of their children.
 cpu_ticks() {
     local total=0 pid p

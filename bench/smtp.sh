@@ -708,8 +708,7 @@ check() {
 
 # pct A B - A in percent of B; n/a without both.
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.0f%%", 100 * a / b; else printf "n/a" }'; }
-declare -A MPS MBS P50 P99 FAILED CPU SCPU TCPU SINKCPU GENCPU OTHERS SPCPU QPM BRACKET CEIL_CELL
-BR_LAST_KEY="" BR_LAST_VAL="" # the last cell's bracket (see cell)
+declare -A MPS MBS P50 P99 FAILED CPU SCPU TCPU SINKCPU GENCPU OTHERS SPCPU QPM
 NOTES=()
 
 # cell TARGET SENDERS MODE - one smtpload run.
@@ -727,20 +726,15 @@ cell() {
     unique) extra=(-R unique -a "$RCV_NEXT") ;;
     esac
     # The yardstick of the scanning rows (bundled, full): the gateway's
-    # scand's own bare loop right before and right after the cell, same
-    # process, same minute (bench/procs.sh scand_remeasure; docs/bench.md,
-    # session 14); the previous cell's "after" is this one's "before".
-    local br=0 br0="" br1=""
+    # scand's own bare loop right before and right after the cell
+    # (bracket_open/_close in bench/procs.sh; docs/bench.md, session 14).
+    local br=()
     if [ "$CEILING_SECONDS" != 0 ] && [ -n "${T_SCANOUT[$t]:-}" ] && { [ "$t" = bundled ] || [ "$t" = full ]; }; then
-        br=1
-        if [ "$BR_LAST_KEY" = "${T_SCANOUT[$t]}" ]; then
-            br0=$BR_LAST_VAL
-        else
-            note "$t: the daemon's bare loop before the cell"
-            br0=$(scand_remeasure "${T_SCAN[$t]}" 1 "${T_SCANOUT[$t]}" "$CEIL_DIR" $((CEILING_SECONDS * 3 + 30)))
-        fi
+        br=("${T_SCAN[$t]}" 1 "${T_SCANOUT[$t]}" "$CEIL_DIR" $((CEILING_SECONDS * 3 + 30)))
+        bracket_open "${br[@]}"
+    else
+        bracket_none
     fi
-    BR_LAST_KEY=""
     [ -n "$gw" ] && before=$(workers_of "${GW_PID[$gw]}") && err0=$(gw_error_lines "$gw")
     [ -n "$spam" ] && h0=$(spam_records "$gw")
     [ -n "${T_DNS[$t]:-}" ] && q0=$(dns_queries)
@@ -841,19 +835,7 @@ cell() {
             NOTES+=("${LABEL[$t]}, ${MODE_LABEL[$mode]}, $c senders: $((err1 - err0)) new error.log line(s), last: $(tail -n 1 "${GW_PREFIX[$gw]}/log/smtp/error.log")")
         fi
     fi
-    if [ $br = 1 ]; then
-        sleep 1 # the cell's last replies out
-        note "$t: the daemon's bare loop after the cell"
-        br1=$(scand_remeasure "${T_SCAN[$t]}" 1 "${T_SCANOUT[$t]}" "$CEIL_DIR" $((CEILING_SECONDS * 3 + 30)))
-        BRACKET[$key]="${br0:-?} ${br1:-?}"
-        if [ -n "$br0" ] && [ -n "$br1" ]; then
-            CEIL_CELL[$key]=$(awk -v a="$br0" -v b="$br1" 'BEGIN { printf "%.1f", (a + b) / 2 }')
-        else
-            NOTES+=("${LABEL[$t]}, ${MODE_LABEL[$mode]}, $c senders: the daemon's bare loop around the cell was not measured (before: ${br0:-none}, after: ${br1:-none}); its %ceil is against the run's ceiling")
-        fi
-        BR_LAST_KEY=${T_SCANOUT[$t]}
-        BR_LAST_VAL=$br1
-    fi
+    [ ${#br[@]} -gt 0 ] && bracket_close "$key" "${LABEL[$t]}, ${MODE_LABEL[$mode]}, $c senders" "${br[@]}"
     sleep $CELL_PAUSE
 }
 

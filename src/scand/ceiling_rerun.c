@@ -22,9 +22,8 @@ struct ceiling_rerun {
     int which;           /* of the running measurement */
 };
 
-static void log_started(const char *dir, bool bare)
+static void log_started(const char *dir)
 {
-    (void)bare;
     scand_log("SIGUSR2: measuring the ceiling of %s (served scans wait)", dir);
 }
 
@@ -37,7 +36,6 @@ struct ceiling_rerun *ceiling_rerun_new(const struct ceiling_options *base, cons
     r->base = *base;
     r->base.path_bare = true;
     r->base.path_engine = false;
-    r->base.started = log_started;
     r->dirs = dirs;
     r->ndirs = ndirs;
     r->slot = slot;
@@ -45,19 +43,34 @@ struct ceiling_rerun *ceiling_rerun_new(const struct ceiling_options *base, cons
     return r;
 }
 
-static void *rerun_main(void *arg)
+/* measure - directory number which (1-based; 0 or out of range: all)
+ * with the engine in service; on_signal: while serving (logged, served
+ * scans wait), or before serving. */
+static void measure(struct ceiling_rerun *r, int which, bool on_signal)
 {
-    struct ceiling_rerun *r = arg;
     struct engine *e = engine_slot_acquire(r->slot);
     for (unsigned i = 0; i < r->ndirs; i++) {
-        if (r->which >= 1 && (unsigned)r->which <= r->ndirs && (unsigned)r->which != i + 1)
+        if (which >= 1 && (unsigned)which <= r->ndirs && (unsigned)which != i + 1)
             continue;
         struct ceiling_options o = r->base;
         o.dir = r->dirs[i];
+        o.started = on_signal ? log_started : NULL;
         if (scand_ceiling_run(&o, e) != 0)
-            scand_log("SIGUSR2: ceiling of %s not measured (see stderr)", o.dir);
+            scand_log("%s: ceiling of %s not measured (see stderr)",
+                      on_signal ? "SIGUSR2" : "--ceiling-first", o.dir);
     }
     engine_slot_release(r->slot, e);
+}
+
+void ceiling_rerun_now(struct ceiling_rerun *r)
+{
+    measure(r, 0, false);
+}
+
+static void *rerun_main(void *arg)
+{
+    struct ceiling_rerun *r = arg;
+    measure(r, r->which, true);
     atomic_store(&r->running, false);
     return NULL;
 }

@@ -1,5 +1,5 @@
-/* ceiling_rerun - the daemon's --ceiling-first measurements again, on
- * demand, while it serves.
+/* ceiling_rerun - the daemon's --ceiling-first measurements: once before
+ * it serves, and again on demand while it serves.
  *
  * Why: the per-scan cost of a large engine moves by several percent from
  * one process to the next and over minutes (docs/bench.md, issue 17), so
@@ -32,6 +32,10 @@ struct ceiling_rerun;
  * NULL when out of memory. */
 struct ceiling_rerun *ceiling_rerun_new(const struct ceiling_options *base, const char *const *dirs,
                                         unsigned ndirs, struct engine_slot *slot);
+
+/* ceiling_rerun_now - every directory, on the calling thread: before
+ * serving. */
+void ceiling_rerun_now(struct ceiling_rerun *r);
 
 /* ceiling_rerun_start - measure directory number which (1-based, as given
  * on the command line), or every directory when which is 0 or out of

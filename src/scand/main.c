@@ -449,31 +449,25 @@ static int serve(const struct options *o, const char *tmp)
     }
     /* Before the start line, which is what scripts and tests wait for. */
     engine_log_definitions(e);
-    /* The per-scan cost of a large engine differs by 10-20% from one
-     * process to the next (where its memory lies: docs/bench.md, issue
-     * 17), so a ceiling measured in another process is no yardstick for
-     * this one's scans. Nothing is served meanwhile: requests queue. */
-    for (unsigned i = 0; i < o->nceiling_first; i++) {
-        struct ceiling_options co = o->ceiling;
-        co.dir = o->ceiling_first[i];
-        co.threads = o->threads; /* as many as serve */
-        if (scand_ceiling_run(&co, e) != 0)
-            scand_log("--ceiling-first %s: not measured (see stderr)", co.dir);
-    }
     struct engine_slot slot;
     engine_slot_init(&slot, e, o->databases, scand_server_reload_done, server);
     scand_server_set_slot(server, &slot);
-    /* With --ceiling-first, SIGUSR2 measures again while the daemon serves:
-     * the benches' yardstick in the same process and minute as a cell. */
+    /* --ceiling-first: the bare loop on this very engine before serving
+     * (a large engine's cost per scan differs from one process to the
+     * next, docs/bench.md, issue 17; requests queue meanwhile), and again
+     * on each SIGUSR2 while serving: the benches' yardstick in the same
+     * process and minute as a cell. */
     struct ceiling_rerun *rerun = NULL;
     if (o->nceiling_first > 0) {
         struct ceiling_options co = o->ceiling;
-        co.threads = o->threads;
+        co.threads = o->threads; /* as many as serve */
         rerun = ceiling_rerun_new(&co, o->ceiling_first, o->nceiling_first, &slot);
-        if (rerun != NULL)
+        if (rerun != NULL) {
+            ceiling_rerun_now(rerun);
             scand_server_set_usr2(server, on_usr2, rerun);
-        else
-            scand_log("SIGUSR2 measurements: out of memory (the daemon serves)");
+        } else {
+            scand_log("--ceiling-first: out of memory, not measured (the daemon serves)");
+        }
     }
     char mark[4200];
     if (engine_mark_path(o->socket_path, mark, sizeof(mark)) != 0 ||

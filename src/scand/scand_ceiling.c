@@ -233,7 +233,7 @@ static int run_path(struct ceiling_run *r, bool bare)
     if (bare)
         engine_bare_begin(r->engine);
     if (o->started)
-        o->started(o->dir, bare);
+        o->started(o->dir);
     uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
     r->deadline_ns = t0 + (uint64_t)(o->seconds * 1e9);
     unsigned started = 0;

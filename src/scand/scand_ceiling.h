@@ -45,7 +45,7 @@ struct ceiling_options {
     /* Called once a path's measurement holds the engine (for the bare
      * path: no served scan runs from now until its line is printed);
      * NULL for none. */
-    void (*started)(const char *dir, bool bare);
+    void (*started)(const char *dir);
 };
 
 /* scand_ceiling_run - measure along each chosen path (bare first) and
